@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Makes this host ready for Slipway, idempotently: Docker engine running, HAProxy,
+# busybox-static (for the static base image) and docker-compose (benchmark baseline).
+# On Debian/Ubuntu as root it installs what is missing and starts dockerd in the
+# background; elsewhere it prints exactly what to install and exits non-zero.
+set -euo pipefail
+
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+need_pkgs=()
+command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+command -v haproxy >/dev/null 2>&1 || need_pkgs+=(haproxy)
+dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
+if [ "${SLIPWAY_BOOTSTRAP_BENCH:-1}" = 1 ]; then
+  command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
+fi
+# Extra packages a caller needs (e.g. the browser tests): SLIPWAY_EXTRA_PKGS="chromium".
+for p in ${SLIPWAY_EXTRA_PKGS:-}; do dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p"); done
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    log "missing: ${need_pkgs[*]}"
+    log "Slipway needs a Docker engine (dockerd), HAProxy >= 2.4 and busybox-static on the host."
+    log "On Debian/Ubuntu run this script as root, or: sudo apt-get install -y ${need_pkgs[*]}"
+    log "Elsewhere install Docker Engine (https://docs.docker.com/engine/install/), HAProxy 2.4+ and a static busybox."
+    exit 1
+  fi
+  log "installing ${need_pkgs[*]} (apt-get)…"
+  export DEBIAN_FRONTEND=noninteractive
+  # The package lists may be missing on a fresh machine; refresh them once.
+  if ! apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/tmp/slipway-apt.log 2>&1; then
+    apt-get update -qq >>/tmp/slipway-apt.log 2>&1
+    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >>/tmp/slipway-apt.log 2>&1 || {
+      log "apt-get failed; last lines of /tmp/slipway-apt.log:"; tail -20 /tmp/slipway-apt.log >&2; exit 1; }
+  fi
+fi
+
+# Docker engine: start it in the background if nothing answers on the socket.
+if ! docker info >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then
+    log "the Docker engine is not running and this user cannot start it: start dockerd (as root) and retry"
+    exit 1
+  fi
+  log "starting dockerd in the background (log: /var/log/slipway-dockerd.log)…"
+  # setsid: dockerd must outlive this script and the shell that ran it.
+  setsid dockerd >/var/log/slipway-dockerd.log 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  docker info >/dev/null 2>&1 || { log "dockerd did not come up; last log lines:"; tail -20 /var/log/slipway-dockerd.log >&2; exit 1; }
+fi
+
+log "ready: docker $(docker version --format '{{.Server.Version}}' 2>/dev/null), $(haproxy -v 2>/dev/null | head -1 | awk '{print "haproxy " $3}')"

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# README command 1: on a fresh Debian/Ubuntu machine, install what Slipway needs,
+# start the control plane in the background, build the offline base image, deploy
+# examples/hello (2 replicas) behind the edge and print where it is served.
+# Running it again redeploys (a rolling deploy with zero dropped requests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+bash scripts/bootstrap-host.sh
+bash scripts/ensure-node-modules.sh
+
+export SLIPWAY_HTTP_PORT="${SLIPWAY_HTTP_PORT:-80}"
+slipway() { node "$ROOT/bin/slipway.mjs" "$@"; }
+DATA_DIR=$(node --import tsx -e "import('./src/cli/locations.ts').then(m => console.log(m.defaultDataDir()))")
+mkdir -p "$DATA_DIR"
+
+if slipway status --project hello >/dev/null 2>&1 || node -e "
+  const i = JSON.parse(require('fs').readFileSync('$DATA_DIR/server.json','utf8'));
+  fetch(i.url + '/api/v1/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1));" 2>/dev/null; then
+  echo "[demo] control plane already running"
+else
+  echo "[demo] starting the control plane (log: $DATA_DIR/server.log)"
+  setsid node "$ROOT/bin/slipway.mjs" server --data-dir "$DATA_DIR" >>"$DATA_DIR/server.log" 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do
+    if node -e "
+      const i = JSON.parse(require('fs').readFileSync('$DATA_DIR/server.json','utf8'));
+      process.kill(i.pid, 0);
+      fetch(i.url + '/api/v1/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1));" 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  slipway --data-dir "$DATA_DIR" status --project none >/dev/null 2>&1 || true
+  if ! grep -q '"url"' "$DATA_DIR/server.json" 2>/dev/null; then
+    echo "[demo] the control plane did not start; last lines of its log:" >&2
+    tail -20 "$DATA_DIR/server.log" >&2
+    exit 1
+  fi
+fi
+
+echo "[demo] building the offline node base image (from this host's node binary)"
+slipway --data-dir "$DATA_DIR" base-image create node
+echo "[demo] deploying examples/hello"
+slipway --data-dir "$DATA_DIR" deploy -f examples/hello/slipway.yml
+
+PORT_SUFFIX=$([ "$SLIPWAY_HTTP_PORT" = 80 ] && echo "" || echo ":$SLIPWAY_HTTP_PORT")
+URL="http://hello.localhost$PORT_SUFFIX/"
+echo
+echo "[demo] a request through the edge:"
+curl -sS --max-time 5 --resolve "hello.localhost:$SLIPWAY_HTTP_PORT:127.0.0.1" "$URL" || true
+echo
+cat <<MSG
+
+hello is served at $URL  (curl $URL, or with -H 'Host: hello.localhost' http://127.0.0.1$PORT_SUFFIX/)
+
+  status:    ./bin/slipway.mjs status -f examples/hello/slipway.yml
+  redeploy:  ./bin/slipway.mjs deploy -f examples/hello/slipway.yml      (or run npm run demo again)
+  releases:  ./bin/slipway.mjs releases web -f examples/hello/slipway.yml
+  rollback:  ./bin/slipway.mjs rollback web -f examples/hello/slipway.yml
+  logs:      ./bin/slipway.mjs logs web -f examples/hello/slipway.yml
+  stop:      kill \$(node -p "require('$DATA_DIR/server.json').pid")   (the edge keeps serving;
+             scripts/stop-all.sh stops the edge and removes the replicas too)
+MSG

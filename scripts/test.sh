@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `npm test`: prepares the host and dependencies, then lint, typecheck, and every
+# test (unit tests next to the code, integration tests against real Docker + HAProxy)
+# in one node:test run so its summary is the last thing printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap-host.sh
+bash scripts/ensure-node-modules.sh
+echo "[test] lint + typecheck" >&2
+npx --no-install eslint . 
+npx --no-install tsc --noEmit
+mapfile -t files < <(find src test bench/lib -name '*.test.ts' | sort)
+echo "[test] ${#files[@]} test files" >&2
+exec node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${files[@]}"

@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+import type { BaseImageFactory } from '../core/ports/base-images';
+import type { HealthReport } from '../core/views';
+import type { DeployEngine } from '../engine/deploy-engine';
+import type { Queries } from '../engine/queries';
+import type { ServiceLogs } from '../engine/service-logs';
+
+
+/** Everything the HTTP layer may call; built by src/main.ts. */
+export interface ApiDeps {
+  engine: DeployEngine;
+  queries: Queries;
+  serviceLogs: ServiceLogs;
+  baseImages: BaseImageFactory;
+  health: () => Promise<HealthReport>;
+  adminTokenHash: string;
+  logger: Logger;
+}

@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from '../api-deps';
+import { parseInput } from '../parse-body';
+import { envQuery, logsQuery, projectParams, serviceParams } from '../schemas';
+
+export function serviceRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get('/api/v1/projects/:project/status', async (req) => {
+    const { project } = parseInput(projectParams, req.params, 'path');
+    const { env } = parseInput(envQuery, req.query, 'query');
+    return deps.queries.projectStatus(project, env);
+  });
+
+  app.get('/api/v1/projects/:project/services/:service/releases', async (req) => {
+    const p = parseInput(serviceParams, req.params, 'path');
+    const { env } = parseInput(envQuery, req.query, 'query');
+    return { releases: await deps.queries.releases(p.project, p.service, env) };
+  });
+
+  /** Container logs as NDJSON, one LogEntry a line; `follow=true` keeps the stream open. */
+  app.get('/api/v1/projects/:project/services/:service/logs', async (req, reply) => {
+    const p = parseInput(serviceParams, req.params, 'path');
+    const q = parseInput(logsQuery, req.query, 'query');
+    await deps.queries.releases(p.project, p.service, q.env); // 404 before streaming
+    const abort = new AbortController();
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
+    reply.raw.on('close', () => abort.abort());
+    try {
+      for await (const entry of deps.serviceLogs.stream({ ...p, env: q.env }, { tail: q.tail, follow: q.follow, release: q.release, signal: abort.signal })) {
+        reply.raw.write(`${JSON.stringify(entry)}\n`);
+      }
+    } catch (err) {
+      if (!abort.signal.aborted) reply.raw.write(`${JSON.stringify({ error: (err as Error).message })}\n`);
+    }
+    reply.raw.end();
+  });
+}

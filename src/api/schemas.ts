@@ -1,0 +1,45 @@
+/** Request shapes of the HTTP API, declared once with zod. */
+import { z } from 'zod';
+import { BASE_IMAGE_KINDS } from '../core/ports/base-images';
+
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'must be a lowercase name' });
+
+export const envQuery = z.strictObject({ env: name.default('production') });
+
+export const deployBody = z.strictObject({
+  config: z.string({ error: 'must be the text of slipway.yml' }).min(1, { error: 'must not be empty' }),
+  baseDir: z
+    .string({ error: 'must be the absolute directory of slipway.yml on the server host' })
+    .startsWith('/', { error: 'must be an absolute path' }),
+  services: z.array(name, { error: 'must be a list of service names' }).optional(),
+  env: name.default('production'),
+});
+
+export const rollbackBody = z.strictObject({
+  env: name.default('production'),
+  release: z.number({ error: 'must be a release number' }).int().min(1, { error: 'must be 1 or more' }).optional(),
+});
+
+export const projectParams = z.strictObject({ project: name });
+export const serviceParams = z.strictObject({ project: name, service: name });
+export const deploymentParams = z.strictObject({ id: z.string().uuid({ error: 'must be a deployment id (uuid)' }) });
+
+export const deploymentsQuery = z.strictObject({
+  env: name.default('production'),
+  service: name.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+});
+
+export const logsQuery = z.strictObject({
+  env: name.default('production'),
+  tail: z.coerce.number().int().min(0).max(10_000).default(100),
+  follow: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  release: z.coerce.number().int().min(1).optional(),
+});
+
+export const afterQuery = z.strictObject({ after: z.coerce.number().int().min(0).default(0) });
+
+export const baseImageBody = z.strictObject({
+  kind: z.enum(BASE_IMAGE_KINDS, { error: `must be one of: ${BASE_IMAGE_KINDS.join(', ')}` }),
+  force: z.boolean().default(false),
+});

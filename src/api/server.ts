@@ -1,0 +1,39 @@
+/**
+ * The HTTP API. Routes are thin: parse → call engine/queries → respond. Every
+ * route needs the bearer token except those marked `config: { public: true }`.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { SlipwayError } from '../core/errors';
+import type { ApiDeps } from './api-deps';
+import { makeAuthenticator } from './auth';
+import { errorHandler } from './error-response';
+import { deploymentRoutes } from './routes/deployments';
+import { serviceRoutes } from './routes/services';
+import { systemRoutes } from './routes/system';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    public?: boolean;
+  }
+}
+
+export function buildApi(deps: ApiDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    disableRequestLogging: false,
+  });
+  const authenticate = makeAuthenticator(deps.adminTokenHash);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    errorHandler(new SlipwayError('SLW_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply);
+  });
+  app.addHook('onRequest', async (req) => {
+    if (req.routeOptions.config?.public) return;
+    await authenticate(req);
+  });
+  systemRoutes(app, deps);
+  deploymentRoutes(app, deps);
+  serviceRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,82 @@
+/** Read-only commands: status, releases, deployments, deployment, logs. */
+import type { Command } from 'commander';
+import { connect, type GlobalOptions } from '../connection';
+import { ago, duration, printJson, printTable } from '../output';
+import { projectName } from '../project-file';
+
+const projectOpts = (c: Command) =>
+  c
+    .option('-p, --project <name>', 'project (default: from slipway.yml)')
+    .option('-f, --file <path>', 'project file', 'slipway.yml')
+    .option('-e, --env <name>', 'environment', 'production');
+
+export function registerInspect(program: Command): void {
+  projectOpts(program.command('status').description('services, their live release, replicas and edge state')).action(async (opts, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const status = await connect(g).status(projectName(opts), opts.env);
+    if (g.json) return printJson(status);
+    console.log(`project ${status.project} (${status.env}) — edge ${status.edge.running ? `running on :${status.edge.httpPort}` : 'NOT RUNNING'}`);
+    for (const s of status.services) {
+      const rel = s.currentRelease ? `v${s.currentRelease.number}` : 'no release';
+      console.log(`\n${s.service}: ${rel}, ${s.readyReplicas}/${s.desiredReplicas} ready${s.activeDeployment ? `, deploying (${s.activeDeployment.state}, ${s.activeDeployment.id})` : ''}`);
+      for (const url of s.urls) console.log(`  ${url}`);
+      if (s.lastDeployment && s.lastDeployment.state !== 'succeeded') console.log(`  last deployment ${s.lastDeployment.state}: ${s.lastDeployment.error ?? ''}`);
+      printTable(
+        s.replicas.map((r) => ({ replica: r.name, release: `v${r.release}`, container: r.state, edge: r.edge, 'in-flight': r.activeRequests, address: r.address, started: ago(r.startedAt) })),
+        ['replica', 'release', 'container', 'edge', 'in-flight', 'address', 'started'],
+      );
+    }
+  });
+
+  projectOpts(program.command('releases').description('releases of a service, newest first').argument('<service>')).action(async (service: string, opts, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const { releases } = await connect(g).releases(projectName(opts), service, opts.env);
+    if (g.json) return printJson(releases);
+    if (releases.length === 0) return console.log(`no releases of ${service} in ${opts.env} yet: run "slipway deploy ${service}"`);
+    printTable(
+      releases.map((r) => ({ release: `v${r.number}${r.current ? ' (live)' : ''}`, image: r.imageRef, digest: r.imageDigest.slice(0, 19), source: r.sourceRef, created: ago(r.createdAt) })),
+      ['release', 'image', 'digest', 'source', 'created'],
+    );
+  });
+
+  projectOpts(program.command('deployments').description('recent deployments').argument('[service]')).action(async (service: string | undefined, opts, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const { deployments } = await connect(g).deployments(projectName(opts), { env: opts.env, service });
+    if (g.json) return printJson(deployments);
+    printTable(
+      deployments.map((d) => ({ id: d.id, service: d.service, kind: d.kind, release: d.releaseNumber ? `v${d.releaseNumber}` : '-', state: d.state, took: duration(d.startedAt, d.finishedAt), created: ago(d.createdAt), error: d.error })),
+      ['id', 'service', 'kind', 'release', 'state', 'took', 'created', 'error'],
+    );
+  });
+
+  program
+    .command('deployment')
+    .description('one deployment: its steps and log')
+    .argument('<id>')
+    .action(async (id: string, _opts, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const client = connect(g);
+      const { deployment } = await client.deployment(id);
+      const { lines } = await client.deploymentLogs(id);
+      if (g.json) return printJson({ ...deployment, log: lines });
+      console.log(`${deployment.id}  ${deployment.project}/${deployment.service} → ${deployment.env}  ${deployment.kind}  ${deployment.state}${deployment.error ? `: ${deployment.error}` : ''}`);
+      for (const l of lines) console.log(`${new Date(l.at).toLocaleTimeString()}  ${l.message}`);
+    });
+
+  projectOpts(
+    program
+      .command('logs')
+      .description("a service's container logs")
+      .argument('<service>')
+      .option('-n, --tail <lines>', 'lines per replica', '100')
+      .option('--follow', 'keep streaming'),
+  ).action(async (service: string, opts, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const tail = Number(opts.tail);
+    if (!Number.isInteger(tail) || tail < 0) throw new Error(`--tail: expected a whole number, got "${opts.tail}"`);
+    for await (const e of connect(g).logs(projectName(opts), service, { env: opts.env, tail, follow: Boolean(opts.follow) })) {
+      if (g.json) console.log(JSON.stringify(e));
+      else console.log(`${e.replica} | ${e.line}`);
+    }
+  });
+}

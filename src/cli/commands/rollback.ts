@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { connect, type GlobalOptions } from '../connection';
+import { CliError } from '../cli-error';
+import { followDeployment } from '../follow-deployment';
+import { printJson } from '../output';
+import { projectName } from '../project-file';
+
+export function registerRollback(program: Command): void {
+  program
+    .command('rollback')
+    .description('return a service to an earlier release (same image, same config; never rebuilds)')
+    .argument('<service>', 'service name')
+    .argument('[release]', 'release to return to, e.g. v3 (default: the one before the live release)')
+    .option('-p, --project <name>', 'project (default: from slipway.yml)')
+    .option('-f, --file <path>', 'project file', 'slipway.yml')
+    .option('-e, --env <name>', 'environment', 'production')
+    .action(async (service: string, release: string | undefined, opts, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      let number: number | undefined;
+      if (release !== undefined) {
+        const m = /^v?(\d+)$/.exec(release);
+        if (!m) throw new CliError(`release: expected a release such as "v3" or "3", got "${release}"`);
+        number = Number(m[1]);
+      }
+      const client = connect(g);
+      const project = projectName(opts);
+      const { deployment } = await client.rollback(project, service, { env: opts.env, release: number });
+      if (!g.json) console.log(`deployment ${deployment.id}: rollback of ${project}/${service} in ${opts.env} to v${deployment.releaseNumber}`);
+      const end = await followDeployment(client, deployment.id, { quiet: g.json });
+      if (g.json) printJson((await client.deployment(deployment.id)).deployment);
+      else console.log(end.state === 'succeeded' ? `✔ ${service} is back on v${deployment.releaseNumber}` : `✘ rollback ${end.state}: ${end.error ?? ''}`);
+      if (end.state !== 'succeeded') throw new CliError('rollback did not succeed', 2);
+    });
+}

@@ -1,0 +1,48 @@
+/** The CLI entry point: the only place in the CLI that calls process.exit. */
+import { Command, CommanderError } from 'commander';
+import { ApiError } from '../client/api-client';
+import { CliError } from './cli-error';
+import { registerBaseImage } from './commands/base-image';
+import { registerConfig } from './commands/config';
+import { registerDeploy } from './commands/deploy';
+import { registerInspect } from './commands/inspect';
+import { registerRollback } from './commands/rollback';
+
+export function buildProgram(): Command {
+  const program = new Command('slipway')
+    .description('Deploy to Docker hosts behind an always-on HAProxy edge, with zero dropped requests')
+    .option('--url <url>', 'control-plane API URL (env SLIPWAY_URL; default from the data dir)')
+    .option('--token <token>', 'API token (env SLIPWAY_TOKEN; default: <data-dir>/admin-token)')
+    .option('--data-dir <dir>', 'data directory (env SLIPWAY_DATA_DIR)')
+    .option('--json', 'machine-readable output')
+    .showHelpAfterError()
+    .exitOverride();
+  program.command('server').description('run the control plane (HTTP API, engine; starts the edge if needed) in the foreground');
+  registerDeploy(program);
+  registerRollback(program);
+  registerInspect(program);
+  registerConfig(program);
+  registerBaseImage(program);
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CliError) {
+      if (err.message) console.error(err.message);
+      return err.exitCode;
+    }
+    if (err instanceof ApiError) {
+      console.error(`error: ${err.message}${err.code.startsWith('SLW_') ? ` [${err.code}]` : ''}`);
+      for (const d of err.details) if (d.path && !err.message.includes(d.path)) console.error(`  ${d.path}: ${d.message}`);
+      return 1;
+    }
+    console.error(`error: ${(err as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,28 @@
+/** Printing helpers: aligned tables for people, JSON for scripts (--json). */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printTable(rows: Array<Record<string, string | number | null | undefined>>, columns: string[]): void {
+  if (rows.length === 0) return;
+  const cell = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  console.log(line(columns.map((c) => c.toUpperCase())));
+  for (const r of rows) console.log(line(columns.map((c) => cell(r[c]))));
+}
+
+export function ago(iso: string | null): string {
+  if (!iso) return '-';
+  const s = Math.round((Date.now() - Date.parse(iso)) / 1000);
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)}m ago`;
+  if (s < 86400) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86400)}d ago`;
+}
+
+export function duration(startIso: string | null, endIso: string | null): string {
+  if (!startIso || !endIso) return '-';
+  const ms = Date.parse(endIso) - Date.parse(startIso);
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
+}

@@ -1,0 +1,187 @@
+/**
+ * Typed client of the Slipway HTTP API, used by the CLI (and later the dashboard).
+ * Non-2xx answers become ApiError carrying the server's code, message and details.
+ */
+import type { DeploymentLogLine } from '../core/domain';
+import type { ErrorDetail } from '../core/errors';
+import type { BaseImageKind, BaseImageResult } from '../core/ports/base-images';
+import type { LogEntry } from '../core/ports/runtime';
+import type { DeploymentView, HealthReport, ProjectStatusView, ReleaseView } from '../core/views';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export type DeploymentStreamEvent =
+  | { type: 'log'; line: DeploymentLogLine }
+  | { type: 'state'; state: string; error: string | null }
+  | { type: 'end'; state: string; error: string | null; errorCode: string | null };
+
+export interface ClientOptions {
+  url: string;
+  token?: string;
+}
+
+export class SlipwayClient {
+  private readonly base: string;
+
+  constructor(private readonly opts: ClientOptions) {
+    this.base = opts.url.replace(/\/+$/, '');
+  }
+
+  health(): Promise<HealthReport> {
+    return this.request('GET', '/api/v1/health', undefined, [200, 503]);
+  }
+
+  deploy(body: { config: string; baseDir: string; services?: string[]; env?: string }): Promise<{ deployments: DeploymentView[] }> {
+    return this.request('POST', '/api/v1/deployments', body);
+  }
+
+  rollback(project: string, service: string, body: { env?: string; release?: number }): Promise<{ deployment: DeploymentView }> {
+    return this.request('POST', `/api/v1/projects/${enc(project)}/services/${enc(service)}/rollback`, body);
+  }
+
+  deployment(id: string): Promise<{ deployment: DeploymentView }> {
+    return this.request('GET', `/api/v1/deployments/${enc(id)}`);
+  }
+
+  deploymentLogs(id: string, after = 0): Promise<{ lines: DeploymentLogLine[] }> {
+    return this.request('GET', `/api/v1/deployments/${enc(id)}/logs?after=${after}`);
+  }
+
+  deployments(project: string, q: { env?: string; service?: string; limit?: number } = {}): Promise<{ deployments: DeploymentView[] }> {
+    return this.request('GET', `/api/v1/projects/${enc(project)}/deployments${query(q)}`);
+  }
+
+  status(project: string, env?: string): Promise<ProjectStatusView> {
+    return this.request('GET', `/api/v1/projects/${enc(project)}/status${query({ env })}`);
+  }
+
+  releases(project: string, service: string, env?: string): Promise<{ releases: ReleaseView[] }> {
+    return this.request('GET', `/api/v1/projects/${enc(project)}/services/${enc(service)}/releases${query({ env })}`);
+  }
+
+  createBaseImage(kind: BaseImageKind, force = false): Promise<{ image: BaseImageResult }> {
+    return this.request('POST', '/api/v1/base-images', { kind, force });
+  }
+
+  /** Follows a deployment's events (SSE) until it ends, resuming after disconnects. */
+  async *followDeployment(id: string, signal?: AbortSignal): AsyncGenerator<DeploymentStreamEvent> {
+    let lastId = 0;
+    for (let attempt = 0; attempt < 30; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(`${this.base}/api/v1/deployments/${enc(id)}/events`, {
+          headers: { ...this.authHeaders(), accept: 'text/event-stream', 'last-event-id': String(lastId) },
+          signal,
+        });
+      } catch (err) {
+        if (signal?.aborted) return;
+        await new Promise((r) => setTimeout(r, 1000));
+        if (attempt === 29) throw err;
+        continue;
+      }
+      if (!res.ok) throw await toApiError(res);
+      for await (const ev of parseSse(res.body!)) {
+        if (ev.id) lastId = Number(ev.id);
+        const data = JSON.parse(ev.data);
+        if (ev.event === 'log') yield { type: 'log', line: data };
+        else if (ev.event === 'state') yield { type: 'state', ...data };
+        else if (ev.event === 'end') {
+          yield { type: 'end', ...data };
+          return;
+        }
+      }
+    }
+  }
+
+  /** Container logs as they arrive (NDJSON stream). */
+  async *logs(project: string, service: string, q: { env?: string; tail?: number; follow?: boolean }, signal?: AbortSignal): AsyncGenerator<LogEntry> {
+    const res = await fetch(`${this.base}/api/v1/projects/${enc(project)}/services/${enc(service)}/logs${query(q)}`, {
+      headers: this.authHeaders(),
+      signal,
+    });
+    if (!res.ok) throw await toApiError(res);
+    let buf = '';
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buf += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim()) yield JSON.parse(line) as LogEntry;
+      }
+    }
+  }
+
+  private authHeaders(): Record<string, string> {
+    return this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {};
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, okStatuses?: number[]): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}${path}`, {
+        method,
+        headers: { ...this.authHeaders(), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new ApiError(0, 'SLW_UNREACHABLE', `cannot reach the Slipway server at ${this.base} (${cause}); is "slipway server" running?`);
+    }
+    if (!res.ok && !okStatuses?.includes(res.status)) throw await toApiError(res);
+    return (await res.json()) as T;
+  }
+}
+
+async function toApiError(res: Response): Promise<ApiError> {
+  const text = await res.text();
+  try {
+    const body = JSON.parse(text) as { error?: { code: string; message: string; details?: ErrorDetail[] } };
+    if (body.error) return new ApiError(res.status, body.error.code, body.error.message, body.error.details ?? []);
+  } catch {
+    // not JSON
+  }
+  return new ApiError(res.status, 'SLW_HTTP', `HTTP ${res.status}: ${text.slice(0, 200)}`);
+}
+
+async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<{ id?: string; event: string; data: string }> {
+  const decoder = new TextDecoder();
+  let buf = '';
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buf += decoder.decode(chunk, { stream: true });
+    let sep: number;
+    while ((sep = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, sep);
+      buf = buf.slice(sep + 2);
+      const ev: { id?: string; event: string; data: string } = { event: 'message', data: '' };
+      for (const line of block.split('\n')) {
+        if (line.startsWith(':')) continue;
+        const i = line.indexOf(':');
+        const field = i < 0 ? line : line.slice(0, i);
+        const value = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
+        if (field === 'id') ev.id = value;
+        else if (field === 'event') ev.event = value;
+        else if (field === 'data') ev.data += (ev.data ? '\n' : '') + value;
+      }
+      if (ev.data) yield ev;
+    }
+  }
+}
+
+const enc = encodeURIComponent;
+
+function query(q: Record<string, string | number | boolean | undefined>): string {
+  const entries = Object.entries(q).filter(([, v]) => v !== undefined) as [string, string | number | boolean][];
+  return entries.length ? `?${entries.map(([k, v]) => `${enc(k)}=${enc(String(v))}`).join('&')}` : '';
+}

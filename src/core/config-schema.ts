@@ -1,0 +1,129 @@
+/**
+ * The written form of slipway.yml (what users type). `normalize-config.ts` turns it
+ * into the normalized form the engine uses (durations in ms, defaults filled in).
+ * Field descriptions double as the configuration reference and the JSON Schema.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+const NAME_RE = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
+
+const name = (what: string) =>
+  z
+    .string({ error: `must be a string (the ${what} name)` })
+    .regex(NAME_RE, {
+      error: `must be a lowercase name of letters, digits and "-", starting with a letter, at most 32 characters`,
+    });
+
+const duration = (defaultValue: string, what: string) =>
+  z
+    .union([z.string(), z.number()], { error: 'must be a duration such as "500ms", "2s" or "1m"' })
+    .refine((v) => parseDuration(v) !== null, { error: 'must be a duration such as "500ms", "2s" or "1m"' })
+    .default(defaultValue)
+    .describe(what);
+
+const domain = z
+  .string({ error: 'must be a string (a host name)' })
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, {
+    error: 'must be a lowercase host name such as "app.example.com" (no scheme, port or path)',
+  });
+
+export const healthSchema = z
+  .strictObject({
+    path: z
+      .string({ error: 'must be a string' })
+      .startsWith('/', { error: 'must start with "/"' })
+      .default('/')
+      .describe('HTTP path the engine probes; any 2xx/3xx answer counts as a success'),
+    interval: duration('1s', 'time between probes'),
+    timeout: duration('2s', 'time one probe may take'),
+    grace: duration('0s', 'wait after the container starts before the first probe'),
+    successes: z
+      .number({ error: 'must be a whole number' })
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be at least 1' })
+      .max(20, { error: 'must be at most 20' })
+      .default(2)
+      .describe('consecutive successful probes needed before the replica gets traffic'),
+    deadline: duration('60s', 'how long a new replica may take to become ready before the deployment fails'),
+  })
+  .describe('readiness probing done by the engine itself: a running container is not ready until it answers');
+
+export const deploySchema = z
+  .strictObject({
+    strategy: z
+      .literal('rolling', { error: 'must be "rolling" (the only strategy in this version)' })
+      .default('rolling')
+      .describe('how replicas are replaced'),
+    max_surge: z
+      .number({ error: 'must be a whole number' })
+      .int({ error: 'must be a whole number' })
+      .min(0, { error: 'must be 0 or more' })
+      .default(1)
+      .describe('replicas started above the desired count during a deploy'),
+    max_unavailable: z
+      .number({ error: 'must be a whole number' })
+      .int({ error: 'must be a whole number' })
+      .min(0, { error: 'must be 0 or more' })
+      .default(0)
+      .describe('replicas that may be missing below the desired count during a deploy'),
+    drain_timeout: duration('30s', 'how long to wait for in-flight requests of a drained replica'),
+    stop_timeout: duration('10s', 'time between SIGTERM and SIGKILL'),
+  })
+  .refine((d) => d.max_surge + d.max_unavailable >= 1, {
+    error: 'max_surge and max_unavailable cannot both be 0 (the deploy could never progress)',
+    path: ['max_surge'],
+  })
+  .describe('rollout settings');
+
+export const buildSchema = z
+  .strictObject({
+    context: z.string({ error: 'must be a path (relative to slipway.yml)' }).min(1).default('.').describe('build context directory'),
+    dockerfile: z.string({ error: 'must be a path (relative to the context)' }).min(1).default('Dockerfile').describe('Dockerfile inside the context'),
+    args: z.record(z.string(), z.string({ error: 'must be a string' })).default({}).describe('build arguments (ARG)'),
+  })
+  .describe('build the image from a directory');
+
+const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a valid environment variable name' });
+
+export const webServiceSchema = z
+  .strictObject({
+    type: z.literal('web', { error: 'must be "web" (the only service type in this version)' }).default('web'),
+    build: z.union([z.string().transform((context) => ({ context, dockerfile: 'Dockerfile', args: {} })), buildSchema]).optional(),
+    image: z.string({ error: 'must be an image reference such as "slipway/node:20"' }).min(1).optional(),
+    port: z
+      .number({ error: 'must be a port number' })
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be between 1 and 65535' })
+      .max(65535, { error: 'must be between 1 and 65535' })
+      .describe('port the app listens on inside the container'),
+    domains: z.array(domain, { error: 'must be a list of host names' }).default([]).describe('host names the edge routes to this service'),
+    health: healthSchema.default(healthSchema.parse({})),
+    replicas: z
+      .number({ error: 'must be a whole number' })
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be at least 1' })
+      .max(100, { error: 'must be at most 100' })
+      .default(1),
+    deploy: deploySchema.default(deploySchema.parse({})),
+    env: z
+      .record(envKey, z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' }))
+      .default({})
+      .describe('plain environment variables (not secrets)'),
+  })
+  .refine((s) => (s.build === undefined) !== (s.image === undefined), {
+    error: 'set exactly one of "build" (a directory to build) or "image" (a prebuilt image)',
+    path: ['build'],
+  });
+
+export const projectConfigSchema = z
+  .strictObject({
+    project: name('project').describe('project name; also the prefix of container names'),
+    services: z
+      .record(name('service'), webServiceSchema, { error: 'must be a map of service name to service' })
+      .refine((s) => Object.keys(s).length > 0, { error: 'must define at least one service' }),
+  })
+  .describe('slipway.yml: a project and its services');
+
+export type ProjectConfigInput = z.input<typeof projectConfigSchema>;
+export type ProjectConfigWritten = z.output<typeof projectConfigSchema>;

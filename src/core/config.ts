@@ -1,0 +1,38 @@
+/** Normalized configuration: what the engine and drivers use (durations in ms, defaults applied). */
+export interface HealthConfig {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  graceMs: number;
+  successes: number;
+  deadlineMs: number;
+}
+
+export interface DeployConfig {
+  strategy: 'rolling';
+  maxSurge: number;
+  maxUnavailable: number;
+  drainTimeoutMs: number;
+  stopTimeoutMs: number;
+}
+
+export type ImageSource =
+  | { kind: 'build'; context: string; dockerfile: string; args: Record<string, string> }
+  | { kind: 'image'; ref: string };
+
+export interface ServiceConfig {
+  name: string;
+  type: 'web';
+  source: ImageSource;
+  port: number;
+  domains: string[];
+  health: HealthConfig;
+  replicas: number;
+  deploy: DeployConfig;
+  env: Record<string, string>;
+}
+
+export interface ProjectConfig {
+  project: string;
+  services: Record<string, ServiceConfig>;
+}

@@ -1,0 +1,92 @@
+/** Domain records as the store returns them and the API serves them. */
+import type { ServiceConfig } from './config';
+
+export const DEPLOYMENT_STATES = ['queued', 'building', 'releasing', 'rolling', 'succeeded', 'failed', 'cancelled', 'rolled_back'] as const;
+export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
+export const ACTIVE_STATES: readonly DeploymentState[] = ['queued', 'building', 'releasing', 'rolling'];
+export const isTerminal = (s: DeploymentState): boolean => !ACTIVE_STATES.includes(s);
+
+export interface Project {
+  id: number;
+  name: string;
+  createdAt: string;
+}
+
+export interface Environment {
+  id: number;
+  projectId: number;
+  name: string;
+  createdAt: string;
+}
+
+export interface Service {
+  id: number;
+  projectId: number;
+  name: string;
+  type: 'web';
+  createdAt: string;
+}
+
+export interface Release {
+  id: number;
+  serviceId: number;
+  environmentId: number;
+  /** v1, v2… per service per environment. */
+  number: number;
+  imageRef: string;
+  /** Content address of the image (`sha256:…`): the local image ID, or the registry digest when pulled. */
+  imageDigest: string;
+  /** The resolved, normalized service config this release runs with. */
+  config: ServiceConfig;
+  /** Git commit or source content hash the image was built from, if known. */
+  sourceRef: string | null;
+  createdAt: string;
+}
+
+export type DeploymentKind = 'deploy' | 'rollback';
+
+export interface Deployment {
+  id: string;
+  serviceId: number;
+  environmentId: number;
+  kind: DeploymentKind;
+  state: DeploymentState;
+  /** Null until the release is created (after the build). */
+  releaseId: number | null;
+  /** The release that was live when this deployment started (what a failure returns to). */
+  previousReleaseId: number | null;
+  errorCode: string | null;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export type StepStatus = 'running' | 'done' | 'failed';
+
+export interface DeploymentStep {
+  deploymentId: string;
+  seq: number;
+  name: string;
+  status: StepStatus;
+  detail: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+export interface DeploymentLogLine {
+  deploymentId: string;
+  seq: number;
+  level: LogLevel;
+  message: string;
+  at: string;
+}
+
+/** Names that identify a service in one environment, used across API and engine. */
+export interface ServiceRef {
+  project: string;
+  service: string;
+  env: string;
+}

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseProjectConfig, formatErrors } from './parse-config';
+import { projectConfigJsonSchema } from './json-schema';
+
+const valid = `
+project: shop
+services:
+  web:
+    build: .
+    port: 3000
+    domains: [shop.localhost]
+    health: { path: /health, interval: 500ms, successes: 3 }
+    replicas: 2
+    deploy: { max_surge: 1, drain_timeout: 10s }
+    env: { GREETING: hi, WORKERS: 4 }
+`;
+
+function errorsOf(text: string): string {
+  const r = parseProjectConfig(text);
+  assert.equal(r.ok, false, 'expected the config to be rejected');
+  return formatErrors(r.ok ? [] : r.errors);
+}
+
+test('a valid file normalizes durations, defaults and env values', () => {
+  const r = parseProjectConfig(valid);
+  assert.ok(r.ok, r.ok ? '' : formatErrors(r.errors));
+  const web = r.config.services.web!;
+  assert.deepEqual(web.source, { kind: 'build', context: '.', dockerfile: 'Dockerfile', args: {} });
+  assert.equal(web.health.intervalMs, 500);
+  assert.equal(web.health.timeoutMs, 2000);
+  assert.equal(web.health.successes, 3);
+  assert.equal(web.deploy.drainTimeoutMs, 10_000);
+  assert.equal(web.deploy.maxUnavailable, 0);
+  assert.equal(web.deploy.stopTimeoutMs, 10_000);
+  assert.deepEqual(web.env, { GREETING: 'hi', WORKERS: '4' });
+});
+
+test('health path must start with "/" and the error names the path', () => {
+  const msg = errorsOf(valid.replace('path: /health', 'path: health'));
+  assert.match(msg, /^services\.web\.health\.path: must start with "\/"$/m);
+});
+
+test('unknown fields, bad durations, bad ports and names are named precisely', () => {
+  assert.match(errorsOf(valid.replace('replicas: 2', 'replica: 2')), /services\.web: unknown field "replica"/);
+  assert.match(errorsOf(valid.replace('interval: 500ms', 'interval: soon')), /services\.web\.health\.interval: must be a duration/);
+  assert.match(errorsOf(valid.replace('port: 3000', 'port: 70000')), /services\.web\.port: must be between 1 and 65535/);
+  assert.match(errorsOf(valid.replace('project: shop', 'project: Shop!')), /^project: must be a lowercase name/m);
+  assert.match(errorsOf(valid.replace('port: 3000', '')), /services\.web\.port: is required/);
+  assert.match(errorsOf(valid.replace('domains: [shop.localhost]', 'domains: ["http://x"]')), /services\.web\.domains\.0: must be a lowercase host name/);
+});
+
+test('build and image are mutually exclusive', () => {
+  assert.match(errorsOf(valid.replace('build: .', 'build: .\n    image: x:1')), /services\.web\.build: set exactly one of/);
+  assert.match(errorsOf(valid.replace('build: .', '')), /services\.web\.build: set exactly one of/);
+});
+
+test('a deploy that could never progress is rejected', () => {
+  assert.match(errorsOf(valid.replace('max_surge: 1', 'max_surge: 0')), /services\.web\.deploy\.max_surge: max_surge and max_unavailable cannot both be 0/);
+});
+
+test('YAML syntax errors give a line number; an empty file says what is expected', () => {
+  assert.match(errorsOf('project: [unclosed'), /^line \d+:\d+: /);
+  assert.match(errorsOf(''), /expected "project" and "services"/);
+});
+
+test('the JSON Schema describes the file for editors', () => {
+  const schema = projectConfigJsonSchema() as { properties: Record<string, unknown>; required: string[] };
+  assert.ok(schema.properties.project);
+  assert.ok(schema.properties.services);
+  assert.deepEqual([...schema.required].sort(), ['project', 'services']);
+});

@@ -1,0 +1,98 @@
+/**
+ * Runtime port: what the engine needs from a container runtime.
+ * Implemented by src/drivers/docker over the Docker Engine API.
+ */
+
+/** Labels every replica carries (`slipway.project`, `slipway.service`, …). */
+export interface ReplicaLabels {
+  project: string;
+  service: string;
+  env: string;
+  release: number;
+  deployment: string;
+}
+
+export interface ReplicaSpec {
+  /** Container name; unique on the host. */
+  name: string;
+  image: string;
+  env: Record<string, string>;
+  labels: ReplicaLabels;
+  /** Port the app listens on inside the container (not published; reached on the bridge network). */
+  port: number;
+}
+
+export type ReplicaState = 'created' | 'running' | 'restarting' | 'paused' | 'exited' | 'dead' | 'removing';
+
+export interface Replica {
+  id: string;
+  name: string;
+  labels: ReplicaLabels;
+  state: ReplicaState;
+  /** IP on the Slipway bridge network, null when not running. */
+  address: string | null;
+  port: number;
+  image: string;
+  /** ISO time the container started, null if never. */
+  startedAt: string | null;
+  exitCode: number | null;
+}
+
+export interface ReplicaFilter {
+  project?: string;
+  service?: string;
+  env?: string;
+  release?: number;
+  deployment?: string;
+}
+
+export interface BuildRequest {
+  /** Absolute path of the build context directory (`.dockerignore` is honoured). */
+  contextDir: string;
+  /** Dockerfile path relative to the context. */
+  dockerfile: string;
+  /** Tags to apply, e.g. `slipway/hello-web:src-1a2b3c4d`. */
+  tags: string[];
+  buildArgs?: Record<string, string>;
+  /** Receives build output line by line as it is produced. */
+  onOutput?: (line: string) => void;
+}
+
+export interface ImageInfo {
+  /** Content address: `sha256:…` image ID. */
+  id: string;
+  tags: string[];
+  /** Registry digests (`name@sha256:…`) when the image came from a registry. */
+  repoDigests: string[];
+  sizeBytes: number;
+}
+
+export interface LogEntry {
+  replica: string;
+  stream: 'stdout' | 'stderr';
+  at: string;
+  line: string;
+}
+
+export interface LogOptions {
+  tail?: number;
+  follow?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface Runtime {
+  /** Checks the engine answers; throws SLW_HOST_MISSING with a clear message if not. */
+  ping(): Promise<void>;
+  /** Creates the bridge network replicas join, if missing. */
+  ensureNetwork(): Promise<void>;
+  build(req: BuildRequest): Promise<ImageInfo>;
+  inspectImage(ref: string): Promise<ImageInfo | null>;
+  tagImage(ref: string, tag: string): Promise<void>;
+  /** Creates and starts a replica on the network; resolves once it is running (not ready). */
+  startReplica(spec: ReplicaSpec): Promise<Replica>;
+  inspectReplica(id: string): Promise<Replica | null>;
+  listReplicas(filter: ReplicaFilter): Promise<Replica[]>;
+  /** SIGTERM, SIGKILL after stopTimeoutMs, then remove the container. Missing container is not an error. */
+  stopReplica(id: string, stopTimeoutMs: number): Promise<void>;
+  logs(filter: ReplicaFilter, opts: LogOptions): AsyncIterable<LogEntry>;
+}

@@ -1,0 +1,112 @@
+/**
+ * Store port: persistent state of the control plane. Implemented by src/store
+ * (Kysely over better-sqlite3; Postgres later). Every method is atomic on its own.
+ */
+import type { ServiceConfig } from '../config';
+import type {
+  Deployment,
+  DeploymentKind,
+  DeploymentLogLine,
+  DeploymentState,
+  DeploymentStep,
+  Environment,
+  LogLevel,
+  Project,
+  Release,
+  Service,
+  StepStatus,
+} from '../domain';
+
+export interface NewRelease {
+  serviceId: number;
+  environmentId: number;
+  imageRef: string;
+  imageDigest: string;
+  config: ServiceConfig;
+  sourceRef: string | null;
+}
+
+export interface NewDeployment {
+  id: string;
+  serviceId: number;
+  environmentId: number;
+  kind: DeploymentKind;
+  previousReleaseId: number | null;
+  /** Set at creation for rollbacks (the release already exists). */
+  releaseId: number | null;
+}
+
+export interface DeploymentPatch {
+  state?: DeploymentState;
+  releaseId?: number;
+  errorCode?: string | null;
+  error?: string | null;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface DeploymentQuery {
+  serviceId?: number;
+  environmentId?: number;
+  states?: DeploymentState[];
+  limit?: number;
+}
+
+export interface Store {
+  /** Applies pending schema migrations (versioned, forward-only). */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  upsertProject(name: string): Promise<Project>;
+  getProject(name: string): Promise<Project | null>;
+  listProjects(): Promise<Project[]>;
+
+  /** Creates the environment if missing (`production` is created with each project). */
+  ensureEnvironment(projectId: number, name: string): Promise<Environment>;
+  getEnvironment(projectId: number, name: string): Promise<Environment | null>;
+  listEnvironments(projectId: number): Promise<Environment[]>;
+
+  upsertService(projectId: number, name: string, type: 'web'): Promise<Service>;
+  getService(projectId: number, name: string): Promise<Service | null>;
+  getServiceById(id: number): Promise<Service | null>;
+  listServices(projectId: number): Promise<Service[]>;
+
+  /** Assigns the next number for the service+environment atomically (v1, v2…). */
+  createRelease(release: NewRelease): Promise<Release>;
+  getRelease(id: number): Promise<Release | null>;
+  getReleaseByNumber(serviceId: number, environmentId: number, number: number): Promise<Release | null>;
+  /** Newest first. */
+  listReleases(serviceId: number, environmentId: number, limit?: number): Promise<Release[]>;
+
+  /** The release live for the service in the environment (set when a deployment succeeds). */
+  getCurrentReleaseId(serviceId: number, environmentId: number): Promise<number | null>;
+  setCurrentReleaseId(serviceId: number, environmentId: number, releaseId: number | null): Promise<void>;
+
+  /** Creates a deployment in state `queued`. */
+  createDeployment(d: NewDeployment): Promise<Deployment>;
+  getDeployment(id: string): Promise<Deployment | null>;
+  updateDeployment(id: string, patch: DeploymentPatch): Promise<Deployment>;
+  /** Newest first. */
+  listDeployments(q: DeploymentQuery): Promise<Deployment[]>;
+
+  /** Records a step starting (returns its seq) and later its outcome. */
+  startStep(deploymentId: string, name: string, detail?: string): Promise<number>;
+  finishStep(deploymentId: string, seq: number, status: Exclude<StepStatus, 'running'>, detail?: string): Promise<void>;
+  listSteps(deploymentId: string): Promise<DeploymentStep[]>;
+
+  appendLog(deploymentId: string, level: LogLevel, message: string): Promise<DeploymentLogLine>;
+  /** Log lines with seq > afterSeq, oldest first. */
+  listLogs(deploymentId: string, afterSeq?: number): Promise<DeploymentLogLine[]>;
+
+  /**
+   * Leases: one holder per key until it expires. Acquire succeeds if the key is free,
+   * expired, or already held by the same holder (which renews it).
+   */
+  acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean>;
+  releaseLease(key: string, holder: string): Promise<void>;
+  getLease(key: string): Promise<{ holder: string; expiresAt: string } | null>;
+
+  /** Small key/value settings (e.g. admin token hash). */
+  getSetting(key: string): Promise<string | null>;
+  setSetting(key: string, value: string): Promise<void>;
+}

@@ -1,0 +1,56 @@
+/** Read models the API serves and the client receives. */
+import type { Deployment, DeploymentStep } from './domain';
+import type { EdgeServerState } from './ports/edge';
+
+export interface ReplicaView {
+  name: string;
+  release: number;
+  state: string;
+  address: string | null;
+  edge: EdgeServerState | 'absent';
+  activeRequests: number;
+  startedAt: string | null;
+}
+
+export interface ReleaseView {
+  number: number;
+  imageRef: string;
+  imageDigest: string;
+  sourceRef: string | null;
+  createdAt: string;
+  current: boolean;
+}
+
+export interface ServiceStatusView {
+  service: string;
+  env: string;
+  currentRelease: ReleaseView | null;
+  desiredReplicas: number;
+  readyReplicas: number;
+  urls: string[];
+  replicas: ReplicaView[];
+  activeDeployment: { id: string; state: string; kind: string } | null;
+  lastDeployment: { id: string; state: string; error: string | null; finishedAt: string | null } | null;
+}
+
+export interface ProjectStatusView {
+  project: string;
+  env: string;
+  edge: { running: boolean; httpPort: number; version: string | null };
+  services: ServiceStatusView[];
+}
+
+export interface DeploymentView extends Deployment {
+  project: string;
+  service: string;
+  env: string;
+  releaseNumber: number | null;
+  steps: DeploymentStep[];
+}
+
+
+export interface HealthReport {
+  ok: boolean;
+  version: string;
+  checks: Record<string, { ok: boolean; detail: string }>;
+}

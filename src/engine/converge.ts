@@ -1,0 +1,173 @@
+/**
+ * Moves one service in one environment to `replicas` ready replicas of a target
+ * release, batch by batch (see core/plan-rollout). Works from observed state (the
+ * containers the runtime reports and the servers the edge has), so the same code
+ * serves a fresh deploy, a rollback, the undo of a failed deploy and recovery after
+ * a crash. Old replicas keep serving until their replacements passed readiness.
+ */
+import type { ServiceRef, Release } from '../core/domain';
+import { SlipwayError, errorMessage } from '../core/errors';
+import { planRollout } from '../core/plan-rollout';
+import type { Replica } from '../core/ports/runtime';
+import type { EngineContext } from './engine-context';
+import type { DeploymentRecorder } from './deployment-recorder';
+import { waitForReadiness } from './readiness';
+import { replicaName } from './replica-naming';
+import { retireReplica } from './retire-replica';
+
+export interface ConvergeTarget {
+  ref: ServiceRef;
+  backend: string;
+  release: Release;
+  replicas: number;
+  deploymentId: string;
+}
+
+export interface ObservedService {
+  targetServing: Replica[];
+  oldServing: Replica[];
+  /** Target-release replicas running but not registered at the edge (e.g. after a crash). */
+  targetUnregistered: Replica[];
+  /** Stopped containers, half-retired replicas, unregistered old replicas. */
+  leftovers: Replica[];
+  /** Edge servers with no container behind them. */
+  staleServers: string[];
+}
+
+export async function observeService(ctx: EngineContext, ref: ServiceRef, backend: string, releaseNumber: number): Promise<ObservedService> {
+  const replicas = await ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env });
+  const servers = new Map((await ctx.edge.listServers(backend)).map((s) => [s.name, s]));
+  const observed: ObservedService = { targetServing: [], oldServing: [], targetUnregistered: [], leftovers: [], staleServers: [] };
+  for (const r of replicas) {
+    const server = servers.get(r.name);
+    servers.delete(r.name);
+    const isTarget = r.labels.release === releaseNumber;
+    if (r.state !== 'running') observed.leftovers.push(r);
+    else if (server?.state === 'ready') (isTarget ? observed.targetServing : observed.oldServing).push(r);
+    else if (isTarget && !server) observed.targetUnregistered.push(r);
+    else observed.leftovers.push(r);
+  }
+  observed.staleServers = [...servers.keys()];
+  // Retire the oldest releases first.
+  observed.oldServing.sort((a, b) => a.labels.release - b.labels.release);
+  return observed;
+}
+
+export async function converge(ctx: EngineContext, target: ConvergeTarget, rec: DeploymentRecorder): Promise<void> {
+  const { ref, backend, release } = target;
+  const cfg = release.config;
+  const retireOpts = {
+    backend,
+    drainTimeoutMs: cfg.deploy.drainTimeoutMs,
+    stopTimeoutMs: cfg.deploy.stopTimeoutMs,
+    log: (m: string, level: 'info' | 'warn' = 'info') => rec.log(m, level),
+  };
+  const observed = await observeService(ctx, ref, backend, release.number);
+
+  for (const name of observed.staleServers) {
+    await rec.log(`removing edge server ${name}: no container behind it`, 'warn');
+    await ctx.edge.removeServer(backend, name);
+  }
+  for (const r of observed.leftovers) await retireReplica(ctx, r, retireOpts);
+
+  // Replicas of the target that run but are not routed: admit them only if they pass readiness now.
+  for (const r of observed.targetUnregistered) {
+    try {
+      await waitForReadiness(r, { ...cfg.health, deadlineMs: Math.min(cfg.health.deadlineMs, 10_000) }, ctx);
+      await ctx.edge.addServer(backend, { name: r.name, address: r.address!, port: r.port });
+      observed.targetServing.push(r);
+      await rec.log(`adopted running replica ${r.name} after it passed readiness`);
+    } catch (err) {
+      await rec.log(`replica ${r.name} is not ready (${errorMessage(err)}); removing it`, 'warn');
+      await retireReplica(ctx, r, retireOpts);
+    }
+  }
+
+  // Scale down surplus target replicas (keep the newest).
+  while (observed.targetServing.length > target.replicas) {
+    await retireReplica(ctx, observed.targetServing.shift()!, retireOpts);
+  }
+
+  const plan = planRollout({
+    desired: target.replicas,
+    targetServing: observed.targetServing.length,
+    oldServing: observed.oldServing.length,
+    maxSurge: cfg.deploy.maxSurge,
+    maxUnavailable: cfg.deploy.maxUnavailable,
+  });
+  await rec.log(
+    `plan: ${plan.length} batch(es) to reach ${target.replicas} replica(s) of v${release.number} (serving now: ${observed.targetServing.length} new, ${observed.oldServing.length} old)`,
+  );
+
+  for (const [i, batch] of plan.entries()) {
+    const label = `batch ${i + 1}/${plan.length}`;
+    await Promise.all(observed.oldServing.splice(0, batch.retireBefore).map((r) => retireReplica(ctx, r, retireOpts)));
+    if (batch.start > 0) {
+      await rec.step(`${label}: start ${batch.start} replica(s) of v${release.number}`, async () => {
+        const started = await startBatch(ctx, target, batch.start, rec);
+        observed.targetServing.push(...started);
+      });
+    }
+    const retiring = observed.oldServing.splice(0, batch.retireAfter);
+    if (retiring.length > 0) {
+      await rec.step(`${label}: drain and stop ${retiring.length} old replica(s)`, async () => {
+        await Promise.all(retiring.map((r) => retireReplica(ctx, r, retireOpts)));
+      });
+    }
+  }
+}
+
+/** Starts `count` replicas, waits for each to be ready, then adds it to the edge. */
+async function startBatch(ctx: EngineContext, target: ConvergeTarget, count: number, rec: DeploymentRecorder): Promise<Replica[]> {
+  const { ref, release, backend } = target;
+  const cfg = release.config;
+  const results = await Promise.allSettled(
+    Array.from({ length: count }, async () => {
+      const replica = await ctx.runtime.startReplica({
+        name: replicaName(ref, release.number),
+        image: release.imageDigest,
+        port: cfg.port,
+        env: {
+          ...cfg.env,
+          PORT: String(cfg.port),
+          SLIPWAY_PROJECT: ref.project,
+          SLIPWAY_SERVICE: ref.service,
+          SLIPWAY_ENV: ref.env,
+          SLIPWAY_RELEASE: `v${release.number}`,
+        },
+        labels: { ...ref, release: release.number, deployment: target.deploymentId },
+      });
+      await rec.log(`started ${replica.name} at ${replica.address}:${replica.port}; probing ${cfg.health.path}`);
+      try {
+        const ready = await waitForReadiness(replica, cfg.health, ctx);
+        await rec.log(`${replica.name} is ready (${ready.probes} probe(s), ${ready.waitedMs} ms)`);
+      } catch (err) {
+        await rec.log(`${replica.name} failed readiness: ${errorMessage(err)}`, 'error');
+        await logTail(ctx, replica, rec);
+        await ctx.runtime.stopReplica(replica.id, 1000);
+        throw err;
+      }
+      await ctx.edge.addServer(backend, { name: replica.name, address: replica.address!, port: replica.port });
+      await rec.log(`${replica.name} receives traffic`);
+      return replica;
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    throw failed.reason instanceof SlipwayError ? failed.reason : new SlipwayError('SLW_DEPLOY_FAILED', errorMessage(failed.reason));
+  }
+  return results.map((r) => (r as PromiseFulfilledResult<Replica>).value);
+}
+
+/** Copies the last lines a failed replica printed into the deployment log: the usual reason it failed. */
+async function logTail(ctx: EngineContext, replica: Replica, rec: DeploymentRecorder): Promise<void> {
+  try {
+    const lines: string[] = [];
+    for await (const entry of ctx.runtime.logs({ deployment: replica.labels.deployment }, { tail: 10 })) {
+      if (entry.replica === replica.name) lines.push(entry.line);
+    }
+    for (const line of lines.slice(-10)) await rec.log(`  ${replica.name} | ${line}`, 'warn');
+  } catch {
+    // Logs are a diagnosis aid; their absence must not mask the real failure.
+  }
+}

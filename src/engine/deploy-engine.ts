@@ -1,0 +1,211 @@
+/**
+ * The deployment state machine: queued → building → releasing → rolling →
+ * succeeded | failed. Each transition and step is persisted before and after it
+ * runs; a failure retires every replica the deployment started and converges the
+ * service back to the release that was live, so old replicas keep serving.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ProjectConfig } from '../core/config';
+import type { Deployment, Release, ServiceRef } from '../core/domain';
+import { SlipwayError, errorMessage, isSlipwayError } from '../core/errors';
+import { backendName } from '../core/ports/edge';
+import type { EngineContext } from './engine-context';
+import { DeploymentEvents } from './deployment-events';
+import { DeploymentRecorder } from './deployment-recorder';
+import { converge } from './converge';
+import { prepareImage, imageRepository } from './prepare-image';
+import { retireReplica } from './retire-replica';
+import { LEASE_TTL_MS, serviceLeaseKey, startHeartbeat } from './service-lease';
+
+export interface DeployRequest {
+  config: ProjectConfig;
+  service: string;
+  env: string;
+  /** Directory of slipway.yml on the server host; build contexts are relative to it. */
+  baseDir: string;
+}
+
+export interface RollbackRequest {
+  project: string;
+  service: string;
+  env: string;
+  /** Release number to return to; default: the one before the current release. */
+  release?: number;
+}
+
+type Plan =
+  | { kind: 'deploy'; request: DeployRequest }
+  | { kind: 'rollback'; release: Release };
+
+export class DeployEngine {
+  readonly events = new DeploymentEvents();
+  private readonly running = new Map<string, Promise<void>>();
+
+  constructor(private readonly ctx: EngineContext) {}
+
+  async deploy(req: DeployRequest): Promise<Deployment> {
+    const serviceConfig = req.config.services[req.service];
+    if (!serviceConfig) {
+      throw new SlipwayError('SLW_NOT_FOUND', `service "${req.service}" is not defined in slipway.yml (services: ${Object.keys(req.config.services).join(', ')})`);
+    }
+    const { store } = this.ctx;
+    const project = await store.upsertProject(req.config.project);
+    const env = await store.ensureEnvironment(project.id, req.env);
+    const service = await store.upsertService(project.id, req.service, serviceConfig.type);
+    return this.begin({ project: project.name, service: service.name, env: env.name }, service.id, env.id, { kind: 'deploy', request: req });
+  }
+
+  async rollback(req: RollbackRequest): Promise<Deployment> {
+    const { store } = this.ctx;
+    const { serviceId, environmentId } = await this.resolve(req);
+    const currentId = await store.getCurrentReleaseId(serviceId, environmentId);
+    const current = currentId ? await store.getRelease(currentId) : null;
+    let release: Release | null;
+    if (req.release !== undefined) {
+      release = await store.getReleaseByNumber(serviceId, environmentId, req.release);
+      if (!release) throw new SlipwayError('SLW_NOT_FOUND', `release v${req.release} of ${req.service} does not exist in ${req.env}`);
+    } else {
+      if (!current) throw new SlipwayError('SLW_NOT_FOUND', `${req.service} has no live release in ${req.env} to roll back from`);
+      const earlier = (await store.listReleases(serviceId, environmentId)).filter((r) => r.number < current.number);
+      release = earlier[0] ?? null;
+      if (!release) throw new SlipwayError('SLW_NOT_FOUND', `${req.service} has no release before v${current.number} in ${req.env}`);
+    }
+    if (!(await this.ctx.runtime.inspectImage(release.imageDigest))) {
+      throw new SlipwayError('SLW_NOT_FOUND', `the image of v${release.number} (${release.imageDigest}) is no longer on this host`);
+    }
+    return this.begin({ project: req.project, service: req.service, env: req.env }, serviceId, environmentId, { kind: 'rollback', release });
+  }
+
+  /** Resolves when no deployment started by this instance is running (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+  }
+
+  isRunning(deploymentId: string): boolean {
+    return this.running.has(deploymentId);
+  }
+
+  private async resolve(ref: ServiceRef): Promise<{ serviceId: number; environmentId: number }> {
+    const { store } = this.ctx;
+    const project = await store.getProject(ref.project);
+    if (!project) throw new SlipwayError('SLW_NOT_FOUND', `project "${ref.project}" does not exist`);
+    const service = await store.getService(project.id, ref.service);
+    if (!service) throw new SlipwayError('SLW_NOT_FOUND', `service "${ref.service}" does not exist in project "${ref.project}"`);
+    const env = await store.getEnvironment(project.id, ref.env);
+    if (!env) throw new SlipwayError('SLW_NOT_FOUND', `environment "${ref.env}" does not exist in project "${ref.project}"`);
+    return { serviceId: service.id, environmentId: env.id };
+  }
+
+  private async begin(ref: ServiceRef, serviceId: number, environmentId: number, plan: Plan): Promise<Deployment> {
+    const { store } = this.ctx;
+    const id = randomUUID();
+    const key = serviceLeaseKey(serviceId, environmentId);
+    if (!(await store.acquireLease(key, id, LEASE_TTL_MS))) {
+      const holder = await store.getLease(key);
+      throw new SlipwayError(
+        'SLW_DEPLOY_LOCKED',
+        `${ref.service} in ${ref.env} is already being deployed by deployment ${holder?.holder ?? '(unknown)'}; wait for it to finish (slipway deployment ${holder?.holder ?? ''}) and try again`,
+      );
+    }
+    const previousReleaseId = await store.getCurrentReleaseId(serviceId, environmentId);
+    const deployment = await store.createDeployment({
+      id,
+      serviceId,
+      environmentId,
+      kind: plan.kind,
+      previousReleaseId,
+      releaseId: plan.kind === 'rollback' ? plan.release.id : null,
+    });
+    const task = this.run(deployment, ref, plan, key).finally(() => this.running.delete(id));
+    this.running.set(id, task);
+    return deployment;
+  }
+
+  private async run(deployment: Deployment, ref: ServiceRef, plan: Plan, leaseKey: string): Promise<void> {
+    const { store } = this.ctx;
+    const rec = new DeploymentRecorder(store, this.events, this.ctx.logger, deployment.id);
+    let leaseLost = false;
+    const stopHeartbeat = startHeartbeat(store, leaseKey, deployment.id, () => {
+      leaseLost = true;
+    });
+    const backend = backendName(ref.project, ref.service, ref.env);
+    try {
+      await rec.state('building', { startedAt: new Date().toISOString() });
+      let release: Release;
+      if (plan.kind === 'deploy') {
+        const config = plan.request.config.services[ref.service]!;
+        await rec.log(`deploying ${ref.project}/${ref.service} to ${ref.env}`);
+        const image = await rec.step('build', () => prepareImage(this.ctx, ref, config, plan.request.baseDir, rec), (i) =>
+          `${i.ref} (${i.digest.slice(0, 19)})${i.reused ? ', reused' : ''}`,
+        );
+        await rec.state('releasing');
+        release = await rec.step('release', async () => {
+          const r = await store.createRelease({
+            serviceId: deployment.serviceId,
+            environmentId: deployment.environmentId,
+            imageRef: image.ref,
+            imageDigest: image.digest,
+            config,
+            sourceRef: image.sourceRef,
+          });
+          await this.ctx.runtime.tagImage(image.digest, `${imageRepository(ref)}:${ref.env}-v${r.number}`);
+          await store.updateDeployment(deployment.id, { releaseId: r.id });
+          return r;
+        }, (r) => `v${r.number}`);
+      } else {
+        release = plan.release;
+        await rec.log(`rolling back ${ref.project}/${ref.service} in ${ref.env} to v${release.number} (image ${release.imageDigest.slice(0, 19)}, no build)`);
+        await rec.state('releasing');
+      }
+
+      await rec.state('rolling');
+      await rec.step('edge route', () => this.ctx.edge.ensureBackend({ name: backend, hosts: release.config.domains }), () =>
+        release.config.domains.length > 0 ? release.config.domains.join(', ') : 'no domains',
+      );
+      await converge(this.ctx, { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id }, rec);
+      if (leaseLost) throw new SlipwayError('SLW_INTERRUPTED', 'lost the deployment lease (store unavailable?)');
+      await store.setCurrentReleaseId(deployment.serviceId, deployment.environmentId, release.id);
+      await rec.log(`v${release.number} is live with ${release.config.replicas} replica(s)`);
+      await rec.state('succeeded', { finishedAt: new Date().toISOString() });
+    } catch (err) {
+      await this.fail(deployment, ref, backend, rec, err);
+    } finally {
+      stopHeartbeat();
+      await store.releaseLease(leaseKey, deployment.id).catch(() => undefined);
+    }
+  }
+
+  /** Undo: retire what this deployment started, restore the previous release's capacity, mark failed. */
+  private async fail(deployment: Deployment, ref: ServiceRef, backend: string, rec: DeploymentRecorder, err: unknown): Promise<void> {
+    const code = isSlipwayError(err) ? err.code : 'SLW_DEPLOY_FAILED';
+    const message = errorMessage(err);
+    await rec.log(`deployment failed: ${message}`, 'error').catch(() => undefined);
+    try {
+      await undoDeployment(this.ctx, deployment, ref, backend, rec);
+    } catch (undoErr) {
+      await rec.log(`could not fully restore the previous release: ${errorMessage(undoErr)}`, 'error').catch(() => undefined);
+    }
+    await rec.state('failed', { errorCode: code, error: message, finishedAt: new Date().toISOString() }).catch((e) =>
+      this.ctx.logger.error({ err: e, deployment: deployment.id }, 'could not record deployment failure'),
+    );
+  }
+}
+
+/** Retires every replica a deployment started, then converges back to the release that was live before it. */
+export async function undoDeployment(ctx: EngineContext, deployment: Deployment, ref: ServiceRef, backend: string, rec: DeploymentRecorder): Promise<void> {
+  const previous = deployment.previousReleaseId ? await ctx.store.getRelease(deployment.previousReleaseId) : null;
+  if (previous && previous.id !== deployment.releaseId) {
+    // Restore first (a no-op when the old replicas all still serve), so capacity never drops to zero.
+    await converge(ctx, { ref, backend, release: previous, replicas: previous.config.replicas, deploymentId: deployment.id }, rec);
+    await rec.log(`v${previous.number} keeps serving`);
+  }
+  const mine = await ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env, deployment: deployment.id });
+  const keep = previous && previous.id === deployment.releaseId;
+  const leftovers = keep ? [] : mine.filter((r) => !previous || r.labels.release !== previous.number);
+  const release = deployment.releaseId ? await ctx.store.getRelease(deployment.releaseId) : null;
+  const timeouts = (release ?? previous)?.config.deploy ?? { drainTimeoutMs: 10_000, stopTimeoutMs: 10_000 };
+  for (const r of leftovers) {
+    await retireReplica(ctx, r, { backend, drainTimeoutMs: timeouts.drainTimeoutMs, stopTimeoutMs: timeouts.stopTimeoutMs, log: (m, l) => rec.log(m, l) });
+  }
+  if (leftovers.length > 0) await rec.log(`removed ${leftovers.length} replica(s) started by this deployment`);
+}

@@ -1,0 +1,14 @@
+/** What the engine is given by the composition root: the ports and a logger. */
+import type { Logger } from 'pino';
+import type { Edge } from '../core/ports/edge';
+import type { HttpProbe } from '../core/ports/probe';
+import type { Runtime } from '../core/ports/runtime';
+import type { Store } from '../core/ports/store';
+
+export interface EngineContext {
+  store: Store;
+  runtime: Runtime;
+  edge: Edge;
+  probe: HttpProbe;
+  logger: Logger;
+}

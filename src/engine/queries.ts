@@ -1,0 +1,126 @@
+/** Read models for the API: status of a project, releases, deployments. Composes store, runtime and edge. */
+import type { Deployment, DeploymentLogLine, Release } from '../core/domain';
+import type { DeploymentView, ProjectStatusView, ReleaseView, ReplicaView, ServiceStatusView } from '../core/views';
+import { SlipwayError } from '../core/errors';
+import { backendName } from '../core/ports/edge';
+import type { EngineContext } from './engine-context';
+
+export class Queries {
+  constructor(private readonly ctx: EngineContext) {}
+
+  async projectStatus(projectName: string, envName: string): Promise<ProjectStatusView> {
+    const { store, runtime, edge } = this.ctx;
+    const project = await store.getProject(projectName);
+    if (!project) throw new SlipwayError('SLW_NOT_FOUND', `project "${projectName}" does not exist; deploy it first with "slipway deploy"`);
+    const env = await store.getEnvironment(project.id, envName);
+    if (!env) throw new SlipwayError('SLW_NOT_FOUND', `environment "${envName}" does not exist in project "${projectName}"`);
+    const edgeStatus = await edge.status();
+    const services: ServiceStatusView[] = [];
+    for (const service of await store.listServices(project.id)) {
+      const currentId = await store.getCurrentReleaseId(service.id, env.id);
+      const current = currentId ? await store.getRelease(currentId) : null;
+      const backend = backendName(project.name, service.name, env.name);
+      const servers = new Map((await edge.listServers(backend)).map((s) => [s.name, s]));
+      const replicas = (await runtime.listReplicas({ project: project.name, service: service.name, env: env.name })).map(
+        (r): ReplicaView => ({
+          name: r.name,
+          release: r.labels.release,
+          state: r.state,
+          address: r.address,
+          edge: servers.get(r.name)?.state ?? 'absent',
+          activeRequests: servers.get(r.name)?.activeSessions ?? 0,
+          startedAt: r.startedAt,
+        }),
+      );
+      const deployments = await store.listDeployments({ serviceId: service.id, environmentId: env.id, limit: 5 });
+      const active = deployments.find((d) => ['queued', 'building', 'releasing', 'rolling'].includes(d.state));
+      const last = deployments.find((d) => d !== active);
+      const port = edgeStatus.httpPort === 80 ? '' : `:${edgeStatus.httpPort}`;
+      services.push({
+        service: service.name,
+        env: env.name,
+        currentRelease: current ? releaseView(current, current.id) : null,
+        desiredReplicas: current?.config.replicas ?? 0,
+        readyReplicas: replicas.filter((r) => r.edge === 'ready' && r.state === 'running').length,
+        urls: (current?.config.domains ?? []).map((d) => `http://${d}${port}/`),
+        replicas,
+        activeDeployment: active ? { id: active.id, state: active.state, kind: active.kind } : null,
+        lastDeployment: last ? { id: last.id, state: last.state, error: last.error, finishedAt: last.finishedAt } : null,
+      });
+    }
+    return {
+      project: project.name,
+      env: env.name,
+      edge: { running: edgeStatus.running, httpPort: edgeStatus.httpPort, version: edgeStatus.version },
+      services,
+    };
+  }
+
+  async releases(projectName: string, serviceName: string, envName: string): Promise<ReleaseView[]> {
+    const { serviceId, environmentId } = await this.ids(projectName, serviceName, envName);
+    const currentId = await this.ctx.store.getCurrentReleaseId(serviceId, environmentId);
+    return (await this.ctx.store.listReleases(serviceId, environmentId)).map((r) => releaseView(r, currentId));
+  }
+
+  async deployment(id: string): Promise<DeploymentView> {
+    const d = await this.ctx.store.getDeployment(id);
+    if (!d) throw new SlipwayError('SLW_NOT_FOUND', `deployment ${id} does not exist`);
+    return this.view(d);
+  }
+
+  async deployments(projectName: string, serviceName: string | undefined, envName: string, limit = 20): Promise<DeploymentView[]> {
+    const { store } = this.ctx;
+    const project = await store.getProject(projectName);
+    if (!project) throw new SlipwayError('SLW_NOT_FOUND', `project "${projectName}" does not exist`);
+    const env = await store.getEnvironment(project.id, envName);
+    if (!env) throw new SlipwayError('SLW_NOT_FOUND', `environment "${envName}" does not exist in project "${projectName}"`);
+    const services = serviceName ? [await this.ids(projectName, serviceName, envName)] : (await store.listServices(project.id)).map((s) => ({ serviceId: s.id, environmentId: env.id }));
+    const all: Deployment[] = [];
+    for (const s of services) all.push(...(await store.listDeployments({ serviceId: s.serviceId, environmentId: s.environmentId, limit })));
+    all.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return Promise.all(all.slice(0, limit).map((d) => this.view(d)));
+  }
+
+  async logs(id: string, afterSeq = 0): Promise<DeploymentLogLine[]> {
+    await this.deployment(id);
+    return this.ctx.store.listLogs(id, afterSeq);
+  }
+
+  private async view(d: Deployment): Promise<DeploymentView> {
+    const { store } = this.ctx;
+    const service = await store.getServiceById(d.serviceId);
+    const project = service ? (await store.listProjects()).find((p) => p.id === service.projectId) : undefined;
+    const env = project ? (await store.listEnvironments(project.id)).find((e) => e.id === d.environmentId) : undefined;
+    const release = d.releaseId ? await store.getRelease(d.releaseId) : null;
+    return {
+      ...d,
+      project: project?.name ?? '?',
+      service: service?.name ?? '?',
+      env: env?.name ?? '?',
+      releaseNumber: release?.number ?? null,
+      steps: await store.listSteps(d.id),
+    };
+  }
+
+  private async ids(projectName: string, serviceName: string, envName: string) {
+    const { store } = this.ctx;
+    const project = await store.getProject(projectName);
+    if (!project) throw new SlipwayError('SLW_NOT_FOUND', `project "${projectName}" does not exist`);
+    const service = await store.getService(project.id, serviceName);
+    if (!service) throw new SlipwayError('SLW_NOT_FOUND', `service "${serviceName}" does not exist in project "${projectName}"`);
+    const env = await store.getEnvironment(project.id, envName);
+    if (!env) throw new SlipwayError('SLW_NOT_FOUND', `environment "${envName}" does not exist in project "${projectName}"`);
+    return { serviceId: service.id, environmentId: env.id };
+  }
+}
+
+function releaseView(r: Release, currentId: number | null): ReleaseView {
+  return {
+    number: r.number,
+    imageRef: r.imageRef,
+    imageDigest: r.imageDigest,
+    sourceRef: r.sourceRef,
+    createdAt: r.createdAt,
+    current: r.id === currentId,
+  };
+}

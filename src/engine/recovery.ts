@@ -1,0 +1,112 @@
+/**
+ * Runs when the control plane starts. A deployment left active by a crash is
+ * resolved to a consistent state: if the edge already serves exactly the new
+ * release it is marked succeeded; otherwise the service is converged back to the
+ * release that was live before it and the deployment is marked failed
+ * (SLW_INTERRUPTED). Then every service is cleaned of orphans: containers of
+ * releases that are not live and belong to no active deployment.
+ */
+import { ACTIVE_STATES, type Deployment, type ServiceRef } from '../core/domain';
+import { errorMessage } from '../core/errors';
+import { backendName } from '../core/ports/edge';
+import type { EngineContext } from './engine-context';
+import type { DeploymentEvents } from './deployment-events';
+import { DeploymentRecorder } from './deployment-recorder';
+import { observeService } from './converge';
+import { undoDeployment } from './deploy-engine';
+import { retireReplica } from './retire-replica';
+import { LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
+
+export interface RecoveryReport {
+  resolved: Array<{ deployment: string; outcome: 'succeeded' | 'failed' }>;
+  orphansRemoved: number;
+}
+
+export async function recoverAfterRestart(ctx: EngineContext, events: DeploymentEvents): Promise<RecoveryReport> {
+  const report: RecoveryReport = { resolved: [], orphansRemoved: 0 };
+  const interrupted = await ctx.store.listDeployments({ states: [...ACTIVE_STATES] });
+  for (const d of interrupted.reverse()) {
+    const ref = await serviceRefOf(ctx, d);
+    if (!ref) continue;
+    const rec = new DeploymentRecorder(ctx.store, events, ctx.logger, d.id);
+    const key = serviceLeaseKey(d.serviceId, d.environmentId);
+    await ctx.store.acquireLease(key, d.id, LEASE_TTL_MS);
+    try {
+      report.resolved.push({ deployment: d.id, outcome: await resolveInterrupted(ctx, d, ref, rec) });
+    } finally {
+      await ctx.store.releaseLease(key, d.id);
+    }
+  }
+  report.orphansRemoved = await removeOrphans(ctx);
+  return report;
+}
+
+async function resolveInterrupted(ctx: EngineContext, d: Deployment, ref: ServiceRef, rec: DeploymentRecorder): Promise<'succeeded' | 'failed'> {
+  const backend = backendName(ref.project, ref.service, ref.env);
+  await rec.log(`control plane restarted while this deployment was ${d.state}; resolving it`, 'warn');
+  const release = d.releaseId ? await ctx.store.getRelease(d.releaseId) : null;
+  if (release) {
+    const observed = await observeService(ctx, ref, backend, release.number);
+    const complete =
+      observed.targetServing.length === release.config.replicas &&
+      observed.oldServing.length === 0 &&
+      observed.targetUnregistered.length === 0;
+    if (complete) {
+      await ctx.store.setCurrentReleaseId(d.serviceId, d.environmentId, release.id);
+      await rec.log(`v${release.number} was already fully live; marking the deployment succeeded`);
+      await rec.state('succeeded', { finishedAt: new Date().toISOString() });
+      return 'succeeded';
+    }
+  }
+  try {
+    await undoDeployment(ctx, d, ref, backend, rec);
+  } catch (err) {
+    await rec.log(`could not fully restore the previous release: ${errorMessage(err)}`, 'error');
+  }
+  await rec.state('failed', {
+    errorCode: 'SLW_INTERRUPTED',
+    error: 'the control plane stopped during this deployment; the previous release was restored',
+    finishedAt: new Date().toISOString(),
+  });
+  return 'failed';
+}
+
+async function serviceRefOf(ctx: EngineContext, d: Deployment): Promise<ServiceRef | null> {
+  const service = await ctx.store.getServiceById(d.serviceId);
+  if (!service) return null;
+  const projects = await ctx.store.listProjects();
+  const project = projects.find((p) => p.id === service.projectId);
+  if (!project) return null;
+  const env = (await ctx.store.listEnvironments(project.id)).find((e) => e.id === d.environmentId);
+  if (!env) return null;
+  return { project: project.name, service: service.name, env: env.name };
+}
+
+/** Containers of non-live releases with no active deployment behind them are drained and removed. */
+async function removeOrphans(ctx: EngineContext): Promise<number> {
+  let removed = 0;
+  for (const project of await ctx.store.listProjects()) {
+    for (const env of await ctx.store.listEnvironments(project.id)) {
+      for (const service of await ctx.store.listServices(project.id)) {
+        const currentId = await ctx.store.getCurrentReleaseId(service.id, env.id);
+        const current = currentId ? await ctx.store.getRelease(currentId) : null;
+        const replicas = await ctx.runtime.listReplicas({ project: project.name, service: service.name, env: env.name });
+        const backend = backendName(project.name, service.name, env.name);
+        for (const r of replicas) {
+          if (current && r.labels.release === current.number && r.state === 'running') continue;
+          const owner = await ctx.store.getDeployment(r.labels.deployment);
+          if (owner && ACTIVE_STATES.includes(owner.state)) continue;
+          const timeouts = (current ?? { config: { deploy: { drainTimeoutMs: 10_000, stopTimeoutMs: 10_000 } } }).config.deploy;
+          await retireReplica(ctx, r, {
+            backend,
+            drainTimeoutMs: timeouts.drainTimeoutMs,
+            stopTimeoutMs: timeouts.stopTimeoutMs,
+            log: async (m, level) => void ctx.logger[level ?? 'info']({ project: project.name, service: service.name }, m),
+          });
+          removed++;
+        }
+      }
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,203 @@
+/**
+ * The composition root: the only module that imports drivers, the store, the
+ * engine and the API together. It reads configuration from flags and env,
+ * builds everything, recovers interrupted deployments, then serves the API.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import pino, { type Logger } from 'pino';
+import { buildApi } from './api/server';
+import { hashToken } from './api/auth';
+import type { BaseImageFactory } from './core/ports/base-images';
+import type { HealthReport } from './core/views';
+import { errorMessage } from './core/errors';
+import { DeployEngine } from './engine/deploy-engine';
+import { Queries } from './engine/queries';
+import { recoverAfterRestart } from './engine/recovery';
+import { ServiceLogs } from './engine/service-logs';
+import type { EngineContext } from './engine/engine-context';
+import { DockerRuntime } from './drivers/docker/docker-runtime';
+import { createNodeBaseImage, createStaticBaseImage } from './drivers/docker/base-images';
+import { HaproxyEdge } from './drivers/haproxy/haproxy-edge';
+import { httpProbe } from './drivers/probe/http-probe';
+import { openSqliteStore } from './store/sqlite-store';
+import { adminTokenFile, defaultDataDir, DEFAULT_API_PORT, serverInfoFile, type ServerInfo } from './cli/locations';
+
+export const VERSION = '0.1.0';
+
+export interface ControlPlaneOptions {
+  dataDir: string;
+  apiHost: string;
+  apiPort: number;
+  httpPort: number;
+  edgeBind: string;
+  network: string;
+  dockerSocket?: string;
+  logLevel: string;
+  /** Admin token to use instead of a generated one (written to <dataDir>/admin-token). */
+  adminToken?: string;
+}
+
+export interface ControlPlane {
+  url: string;
+  engine: DeployEngine;
+  close(): Promise<void>;
+}
+
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneOptions {
+  return {
+    dataDir: defaultDataDir(env),
+    apiHost: env.SLIPWAY_API_HOST ?? '127.0.0.1',
+    apiPort: intFrom(env.SLIPWAY_API_PORT, DEFAULT_API_PORT, 'SLIPWAY_API_PORT'),
+    httpPort: intFrom(env.SLIPWAY_HTTP_PORT, 80, 'SLIPWAY_HTTP_PORT'),
+    edgeBind: env.SLIPWAY_EDGE_BIND ?? '0.0.0.0',
+    network: env.SLIPWAY_DOCKER_NETWORK ?? 'slipway',
+    dockerSocket: env.DOCKER_SOCKET,
+    logLevel: env.SLIPWAY_LOG_LEVEL ?? 'info',
+    adminToken: env.SLIPWAY_ADMIN_TOKEN,
+  };
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions, logger: Logger = pino({ level: opts.logLevel })): Promise<ControlPlane> {
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openSqliteStore({ file: path.join(opts.dataDir, 'slipway.db'), logger });
+  await store.migrate();
+  const runtime = new DockerRuntime({ socketPath: opts.dockerSocket, network: opts.network, logger: logger.child({ component: 'docker' }) });
+  await runtime.ping();
+  await runtime.ensureNetwork();
+  const edge = new HaproxyEdge({
+    dataDir: path.join(opts.dataDir, 'edge'),
+    httpPort: opts.httpPort,
+    bindAddress: opts.edgeBind,
+    logger: logger.child({ component: 'edge' }),
+  });
+  const edgeStatus = await edge.ensureRunning();
+  logger.info({ pid: edgeStatus.pid, httpPort: edgeStatus.httpPort }, 'edge running');
+
+  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, logger: logger.child({ component: 'engine' }) };
+  const engine = new DeployEngine(ctx);
+  const recovery = await recoverAfterRestart(ctx, engine.events);
+  if (recovery.resolved.length || recovery.orphansRemoved) logger.warn(recovery, 'recovered from an interrupted run');
+
+  const token = ensureAdminToken(opts);
+  const baseImages: BaseImageFactory = {
+    create: (kind, o) => (kind === 'node' ? createNodeBaseImage(runtime, o) : createStaticBaseImage(runtime, o)),
+  };
+  const health = async (): Promise<HealthReport> => {
+    const checks: HealthReport['checks'] = {};
+    await check(checks, 'store', async () => void (await store.listProjects()));
+    await check(checks, 'docker', () => runtime.ping());
+    await check(checks, 'edge', async () => {
+      const s = await edge.status();
+      if (!s.running) throw new Error('HAProxy is not running');
+    });
+    return { ok: Object.values(checks).every((c) => c.ok), version: VERSION, checks };
+  };
+  const app = buildApi({
+    engine,
+    queries: new Queries(ctx),
+    serviceLogs: new ServiceLogs(runtime),
+    baseImages,
+    health,
+    adminTokenHash: hashToken(token),
+    logger,
+  });
+  await app.listen({ host: opts.apiHost, port: opts.apiPort });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.apiPort;
+  const url = `http://${opts.apiHost.includes(':') ? `[${opts.apiHost}]` : opts.apiHost}:${port}`;
+  writeJsonAtomic(serverInfoFile(opts.dataDir), { url, pid: process.pid, httpPort: opts.httpPort } satisfies ServerInfo);
+  logger.info({ url, dataDir: opts.dataDir }, 'control plane listening');
+
+  return {
+    url,
+    engine,
+    close: async () => {
+      // The edge is never stopped: it keeps serving while the control plane is away.
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+/** `slipway server`: runs until SIGTERM/SIGINT, waiting briefly for running deployments. */
+export async function runServerCommand(argv: string[]): Promise<void> {
+  const defaults = optionsFromEnv();
+  const program = new Command('slipway server')
+    .allowUnknownOption(false)
+    .option('--data-dir <dir>', 'data directory', defaults.dataDir)
+    .option('--api-host <host>', 'API listen address', defaults.apiHost)
+    .option('--api-port <port>', 'API port', String(defaults.apiPort))
+    .option('--http-port <port>', 'edge HTTP port', String(defaults.httpPort))
+    .option('--edge-bind <address>', 'edge listen address', defaults.edgeBind)
+    .option('--network <name>', 'Docker bridge network for replicas', defaults.network)
+    .option('--log-level <level>', 'pino log level', defaults.logLevel);
+  program.parse(['node', 'slipway', ...argv.filter((a) => a !== 'server')]);
+  const o = program.opts();
+  const opts: ControlPlaneOptions = {
+    ...defaults,
+    dataDir: path.resolve(o.dataDir),
+    apiHost: o.apiHost,
+    apiPort: intFrom(o.apiPort, DEFAULT_API_PORT, '--api-port'),
+    httpPort: intFrom(o.httpPort, 80, '--http-port'),
+    edgeBind: o.edgeBind,
+    network: o.network,
+    logLevel: o.logLevel,
+  };
+  const logger = pino({ level: opts.logLevel });
+  let cp: ControlPlane;
+  try {
+    cp = await startControlPlane(opts, logger);
+  } catch (err) {
+    logger.fatal({ code: (err as { code?: string }).code }, errorMessage(err));
+    process.stderr.write(`slipway server: ${errorMessage(err)}\n`);
+    process.exit(1);
+  }
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'stopping the control plane (the edge keeps serving)');
+    await Promise.race([cp.engine.idle(), new Promise((r) => setTimeout(r, 30_000))]);
+    await cp.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function ensureAdminToken(opts: ControlPlaneOptions): string {
+  const file = adminTokenFile(opts.dataDir);
+  if (opts.adminToken) {
+    writeFileSync(file, `${opts.adminToken}\n`, { mode: 0o600 });
+    return opts.adminToken;
+  }
+  if (existsSync(file)) {
+    chmodSync(file, 0o600);
+    return readFileSync(file, 'utf8').trim();
+  }
+  const token = `slw_${randomBytes(24).toString('base64url')}`;
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(tmp, file);
+}
+
+async function check(checks: HealthReport['checks'], name: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+    checks[name] = { ok: true, detail: 'ok' };
+  } catch (err) {
+    checks[name] = { ok: false, detail: errorMessage(err) };
+  }
+}
+
+function intFrom(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name}: expected a port number (0-65535), got "${value}"`);
+  return n;
+}
