@@ -1,0 +1,357 @@
+/**
+ * The Store port over Kysely. Written against Kysely's query builder so a Postgres
+ * dialect can reuse it; numbering (release numbers, step and log seq) happens in
+ * transactions so concurrent writers never collide.
+ */
+import { Kysely, Migrator, sql, type Selectable } from 'kysely';
+import type { ServiceConfig } from '../core/config';
+import type {
+  Deployment,
+  DeploymentKind,
+  DeploymentLogLine,
+  DeploymentState,
+  DeploymentStep,
+  Environment,
+  LogLevel,
+  Project,
+  Release,
+  Service,
+  StepStatus,
+} from '../core/domain';
+import { SlipwayError } from '../core/errors';
+import type { DeploymentPatch, DeploymentQuery, NewDeployment, NewRelease, Store } from '../core/ports/store';
+import { migrationProvider } from './migrations';
+import type { Database } from './schema';
+
+const now = () => new Date().toISOString();
+
+export class KyselyStore implements Store {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async migrate(): Promise<void> {
+    const { error, results } = await new Migrator({ db: this.db, provider: migrationProvider }).migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (error || failed) {
+      throw new SlipwayError('SLW_INTERNAL', `store migration ${failed?.migrationName ?? ''} failed: ${(error as Error | undefined)?.message ?? 'unknown error'}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  // projects -----------------------------------------------------------------
+  async upsertProject(name: string): Promise<Project> {
+    return this.db.transaction().execute(async (trx) => {
+      let row = await trx.selectFrom('projects').selectAll().where('name', '=', name).executeTakeFirst();
+      if (!row) {
+        row = await trx.insertInto('projects').values({ name, created_at: now() }).returningAll().executeTakeFirstOrThrow();
+      }
+      const env = await trx.selectFrom('environments').select('id').where('project_id', '=', row.id).where('name', '=', 'production').executeTakeFirst();
+      if (!env) await trx.insertInto('environments').values({ project_id: row.id, name: 'production', created_at: now() }).execute();
+      return toProject(row);
+    });
+  }
+
+  async getProject(name: string): Promise<Project | null> {
+    const row = await this.db.selectFrom('projects').selectAll().where('name', '=', name).executeTakeFirst();
+    return row ? toProject(row) : null;
+  }
+
+  async listProjects(): Promise<Project[]> {
+    return (await this.db.selectFrom('projects').selectAll().orderBy('name').execute()).map(toProject);
+  }
+
+  // environments -------------------------------------------------------------
+  async ensureEnvironment(projectId: number, name: string): Promise<Environment> {
+    await this.db
+      .insertInto('environments')
+      .values({ project_id: projectId, name, created_at: now() })
+      .onConflict((oc) => oc.columns(['project_id', 'name']).doNothing())
+      .execute();
+    return (await this.getEnvironment(projectId, name))!;
+  }
+
+  async getEnvironment(projectId: number, name: string): Promise<Environment | null> {
+    const row = await this.db.selectFrom('environments').selectAll().where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
+    return row ? toEnvironment(row) : null;
+  }
+
+  async listEnvironments(projectId: number): Promise<Environment[]> {
+    return (await this.db.selectFrom('environments').selectAll().where('project_id', '=', projectId).orderBy('name').execute()).map(toEnvironment);
+  }
+
+  // services -----------------------------------------------------------------
+  async upsertService(projectId: number, name: string, type: 'web'): Promise<Service> {
+    await this.db
+      .insertInto('services')
+      .values({ project_id: projectId, name, type, created_at: now() })
+      .onConflict((oc) => oc.columns(['project_id', 'name']).doUpdateSet({ type }))
+      .execute();
+    return (await this.getService(projectId, name))!;
+  }
+
+  async getService(projectId: number, name: string): Promise<Service | null> {
+    const row = await this.db.selectFrom('services').selectAll().where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
+    return row ? toService(row) : null;
+  }
+
+  async getServiceById(id: number): Promise<Service | null> {
+    const row = await this.db.selectFrom('services').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toService(row) : null;
+  }
+
+  async listServices(projectId: number): Promise<Service[]> {
+    return (await this.db.selectFrom('services').selectAll().where('project_id', '=', projectId).orderBy('name').execute()).map(toService);
+  }
+
+  // releases -----------------------------------------------------------------
+  async createRelease(r: NewRelease): Promise<Release> {
+    return this.db.transaction().execute(async (trx) => {
+      const max = await trx
+        .selectFrom('releases')
+        .select((eb) => eb.fn.max('number').as('max'))
+        .where('service_id', '=', r.serviceId)
+        .where('environment_id', '=', r.environmentId)
+        .executeTakeFirst();
+      const row = await trx
+        .insertInto('releases')
+        .values({
+          service_id: r.serviceId,
+          environment_id: r.environmentId,
+          number: Number(max?.max ?? 0) + 1,
+          image_ref: r.imageRef,
+          image_digest: r.imageDigest,
+          config: JSON.stringify(r.config),
+          source_ref: r.sourceRef,
+          created_at: now(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toRelease(row);
+    });
+  }
+
+  async getRelease(id: number): Promise<Release | null> {
+    const row = await this.db.selectFrom('releases').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRelease(row) : null;
+  }
+
+  async getReleaseByNumber(serviceId: number, environmentId: number, number: number): Promise<Release | null> {
+    const row = await this.db
+      .selectFrom('releases')
+      .selectAll()
+      .where('service_id', '=', serviceId)
+      .where('environment_id', '=', environmentId)
+      .where('number', '=', number)
+      .executeTakeFirst();
+    return row ? toRelease(row) : null;
+  }
+
+  async listReleases(serviceId: number, environmentId: number, limit = 100): Promise<Release[]> {
+    const rows = await this.db
+      .selectFrom('releases')
+      .selectAll()
+      .where('service_id', '=', serviceId)
+      .where('environment_id', '=', environmentId)
+      .orderBy('number', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toRelease);
+  }
+
+  async getCurrentReleaseId(serviceId: number, environmentId: number): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('current_releases')
+      .select('release_id')
+      .where('service_id', '=', serviceId)
+      .where('environment_id', '=', environmentId)
+      .executeTakeFirst();
+    return row?.release_id ?? null;
+  }
+
+  async setCurrentReleaseId(serviceId: number, environmentId: number, releaseId: number | null): Promise<void> {
+    await this.db
+      .insertInto('current_releases')
+      .values({ service_id: serviceId, environment_id: environmentId, release_id: releaseId })
+      .onConflict((oc) => oc.columns(['service_id', 'environment_id']).doUpdateSet({ release_id: releaseId }))
+      .execute();
+  }
+
+  // deployments ----------------------------------------------------------------
+  async createDeployment(d: NewDeployment): Promise<Deployment> {
+    const row = await this.db
+      .insertInto('deployments')
+      .values({
+        id: d.id,
+        service_id: d.serviceId,
+        environment_id: d.environmentId,
+        kind: d.kind,
+        state: 'queued',
+        release_id: d.releaseId,
+        previous_release_id: d.previousReleaseId,
+        error_code: null,
+        error: null,
+        created_at: now(),
+        started_at: null,
+        finished_at: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toDeployment(row);
+  }
+
+  async getDeployment(id: string): Promise<Deployment | null> {
+    const row = await this.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toDeployment(row) : null;
+  }
+
+  async updateDeployment(id: string, patch: DeploymentPatch): Promise<Deployment> {
+    const set: Partial<Database['deployments']> = {};
+    if (patch.state !== undefined) set.state = patch.state;
+    if (patch.releaseId !== undefined) set.release_id = patch.releaseId;
+    if (patch.errorCode !== undefined) set.error_code = patch.errorCode;
+    if (patch.error !== undefined) set.error = patch.error;
+    if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
+    if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
+    const row =
+      Object.keys(set).length > 0
+        ? await this.db.updateTable('deployments').set(set).where('id', '=', id).returningAll().executeTakeFirst()
+        : await this.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new SlipwayError('SLW_NOT_FOUND', `deployment ${id} does not exist`);
+    return toDeployment(row);
+  }
+
+  async listDeployments(q: DeploymentQuery): Promise<Deployment[]> {
+    let query = this.db.selectFrom('deployments').selectAll();
+    if (q.serviceId !== undefined) query = query.where('service_id', '=', q.serviceId);
+    if (q.environmentId !== undefined) query = query.where('environment_id', '=', q.environmentId);
+    if (q.states && q.states.length > 0) query = query.where('state', 'in', q.states);
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy(sql`rowid`, 'desc')
+      .limit(q.limit ?? 1000)
+      .execute();
+    return rows.map(toDeployment);
+  }
+
+  // steps and logs ------------------------------------------------------------
+  async startStep(deploymentId: string, name: string, detail?: string): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const max = await trx.selectFrom('deployment_steps').select((eb) => eb.fn.max('seq').as('max')).where('deployment_id', '=', deploymentId).executeTakeFirst();
+      const seq = Number(max?.max ?? 0) + 1;
+      await trx
+        .insertInto('deployment_steps')
+        .values({ deployment_id: deploymentId, seq, name, status: 'running', detail: detail ?? null, started_at: now(), finished_at: null })
+        .execute();
+      return seq;
+    });
+  }
+
+  async finishStep(deploymentId: string, seq: number, status: Exclude<StepStatus, 'running'>, detail?: string): Promise<void> {
+    await this.db
+      .updateTable('deployment_steps')
+      .set({ status, finished_at: now(), ...(detail !== undefined ? { detail } : {}) })
+      .where('deployment_id', '=', deploymentId)
+      .where('seq', '=', seq)
+      .execute();
+  }
+
+  async listSteps(deploymentId: string): Promise<DeploymentStep[]> {
+    const rows = await this.db.selectFrom('deployment_steps').selectAll().where('deployment_id', '=', deploymentId).orderBy('seq').execute();
+    return rows.map((r) => ({
+      deploymentId: r.deployment_id,
+      seq: r.seq,
+      name: r.name,
+      status: r.status as StepStatus,
+      detail: r.detail,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+    }));
+  }
+
+  async appendLog(deploymentId: string, level: LogLevel, message: string): Promise<DeploymentLogLine> {
+    return this.db.transaction().execute(async (trx) => {
+      const max = await trx.selectFrom('deployment_logs').select((eb) => eb.fn.max('seq').as('max')).where('deployment_id', '=', deploymentId).executeTakeFirst();
+      const line = { deployment_id: deploymentId, seq: Number(max?.max ?? 0) + 1, level, message, at: now() };
+      await trx.insertInto('deployment_logs').values(line).execute();
+      return { deploymentId, seq: line.seq, level, message, at: line.at };
+    });
+  }
+
+  async listLogs(deploymentId: string, afterSeq = 0): Promise<DeploymentLogLine[]> {
+    const rows = await this.db
+      .selectFrom('deployment_logs')
+      .selectAll()
+      .where('deployment_id', '=', deploymentId)
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => ({ deploymentId: r.deployment_id, seq: r.seq, level: r.level as LogLevel, message: r.message, at: r.at }));
+  }
+
+  // leases and settings ---------------------------------------------------------
+  async acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const current = await trx.selectFrom('leases').selectAll().where('key', '=', key).executeTakeFirst();
+      const t = Date.now();
+      if (current && current.holder !== holder && Date.parse(current.expires_at) > t) return false;
+      const expires_at = new Date(t + ttlMs).toISOString();
+      await trx
+        .insertInto('leases')
+        .values({ key, holder, expires_at })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ holder, expires_at }))
+        .execute();
+      return true;
+    });
+  }
+
+  async releaseLease(key: string, holder: string): Promise<void> {
+    await this.db.deleteFrom('leases').where('key', '=', key).where('holder', '=', holder).execute();
+  }
+
+  async getLease(key: string): Promise<{ holder: string; expiresAt: string } | null> {
+    const row = await this.db.selectFrom('leases').selectAll().where('key', '=', key).executeTakeFirst();
+    if (!row || Date.parse(row.expires_at) <= Date.now()) return null;
+    return { holder: row.holder, expiresAt: row.expires_at };
+  }
+
+  async getSetting(key: string): Promise<string | null> {
+    return (await this.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())?.value ?? null;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    await this.db.insertInto('settings').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+  }
+}
+
+type Row<T extends keyof Database> = Selectable<Database[T]>;
+
+const toProject = (r: Row<'projects'>): Project => ({ id: r.id, name: r.name, createdAt: r.created_at });
+const toEnvironment = (r: Row<'environments'>): Environment => ({ id: r.id, projectId: r.project_id, name: r.name, createdAt: r.created_at });
+const toService = (r: Row<'services'>): Service => ({ id: r.id, projectId: r.project_id, name: r.name, type: r.type as 'web', createdAt: r.created_at });
+const toRelease = (r: Row<'releases'>): Release => ({
+  id: r.id,
+  serviceId: r.service_id,
+  environmentId: r.environment_id,
+  number: r.number,
+  imageRef: r.image_ref,
+  imageDigest: r.image_digest,
+  config: JSON.parse(r.config) as ServiceConfig,
+  sourceRef: r.source_ref,
+  createdAt: r.created_at,
+});
+const toDeployment = (r: Row<'deployments'>): Deployment => ({
+  id: r.id,
+  serviceId: r.service_id,
+  environmentId: r.environment_id,
+  kind: r.kind as DeploymentKind,
+  state: r.state as DeploymentState,
+  releaseId: r.release_id,
+  previousReleaseId: r.previous_release_id,
+  errorCode: r.error_code,
+  error: r.error,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+});
