@@ -30,7 +30,7 @@ export function validateProjectConfig(raw: unknown): ParseResult {
   if (raw === null || raw === undefined) {
     return { ok: false, errors: [{ path: '(root)', message: 'the file is empty; expected "project" and "services"' }] };
   }
-  const result = projectConfigSchema.safeParse(raw);
+  const result = projectConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) return { ok: false, errors: issuesToDetails(result.error.issues) };
   return { ok: true, config: normalize(result.data) };
 }
