@@ -3,6 +3,7 @@
  * bridge network and publish no ports: the edge reaches them by IP. Containers are
  * created from API objects (argv and env arrays), never from shell strings.
  */
+import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { SlipwayError, errorMessage } from '../../core/errors';
@@ -192,25 +193,27 @@ export class DockerRuntime implements Runtime {
   }
 
   logs(filter: ReplicaFilter, opts: LogOptions): AsyncIterable<LogEntry> {
-    const self = this;
-    return (async function* () {
-      const replicas = await self.listReplicas(filter);
-      if (!opts.follow) {
-        for (const r of replicas) {
-          const buf = (await self.docker.getContainer(r.id).logs({ stdout: true, stderr: true, timestamps: true, tail: opts.tail ?? 100, follow: false })) as unknown as Buffer;
-          yield* demuxBuffer(buf, r.name);
-        }
-        return;
+    return this.streamLogs(filter, opts);
+  }
+
+  private async *streamLogs(filter: ReplicaFilter, opts: LogOptions): AsyncGenerator<LogEntry> {
+    const replicas = await this.listReplicas(filter);
+    const tail = opts.tail ?? 100;
+    if (!opts.follow) {
+      for (const r of replicas) {
+        const buf = (await this.docker.getContainer(r.id).logs({ stdout: true, stderr: true, timestamps: true, tail, follow: false })) as unknown as Buffer;
+        yield* demuxBuffer(buf, r.name);
       }
-      const streams = await Promise.all(
-        replicas.map(async (r) => {
-          const stream = (await self.docker.getContainer(r.id).logs({ stdout: true, stderr: true, timestamps: true, tail: opts.tail ?? 100, follow: true })) as unknown as NodeJS.ReadableStream & { destroy(): void };
-          opts.signal?.addEventListener('abort', () => stream.destroy(), { once: true });
-          return demuxStream(stream as never, r.name);
-        }),
-      );
-      yield* mergeIterables(streams);
-    })();
+      return;
+    }
+    const streams = await Promise.all(
+      replicas.map(async (r) => {
+        const stream = (await this.docker.getContainer(r.id).logs({ stdout: true, stderr: true, timestamps: true, tail, follow: true })) as unknown as Readable;
+        opts.signal?.addEventListener('abort', () => stream.destroy(), { once: true });
+        return demuxStream(stream, r.name);
+      }),
+    );
+    yield* mergeIterables(streams);
   }
 }
 
