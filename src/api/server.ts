@@ -17,13 +17,19 @@ declare module 'fastify' {
   }
 }
 
-export function buildApi(deps: ApiDeps): FastifyInstance {
+export interface BuildApiOptions {
+  /** Sees every route as it is registered (the auth test walks the whole table). */
+  onRoute?: (route: { method: string | string[]; url: string }) => void;
+}
+
+export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     disableRequestLogging: false,
   });
   const authenticate = makeAuthenticator(deps.adminTokenHash);
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
     errorHandler(new SlipwayError('SLW_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply);
