@@ -28,6 +28,13 @@ const domain = z
     error: 'must be a lowercase host name such as "app.example.com" (no scheme, port or path)',
   });
 
+/** A whole number within bounds, with messages that say so. */
+const wholeNumber = (min: number, max?: number) => {
+  let n = z.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' });
+  n = n.min(min, { error: max === undefined ? `must be ${min} or more` : `must be between ${min} and ${max}` });
+  return max === undefined ? n : n.max(max, { error: `must be between ${min} and ${max}` });
+};
+
 export const healthSchema = z
   .strictObject({
     path: z
@@ -38,11 +45,7 @@ export const healthSchema = z
     interval: duration('1s', 'time between probes'),
     timeout: duration('2s', 'time one probe may take'),
     grace: duration('0s', 'wait after the container starts before the first probe'),
-    successes: z
-      .number({ error: 'must be a whole number' })
-      .int({ error: 'must be a whole number' })
-      .min(1, { error: 'must be at least 1' })
-      .max(20, { error: 'must be at most 20' })
+    successes: wholeNumber(1, 20)
       .default(2)
       .describe('consecutive successful probes needed before the replica gets traffic'),
     deadline: duration('60s', 'how long a new replica may take to become ready before the deployment fails'),
@@ -55,16 +58,10 @@ export const deploySchema = z
       .literal('rolling', { error: 'must be "rolling" (the only strategy in this version)' })
       .default('rolling')
       .describe('how replicas are replaced'),
-    max_surge: z
-      .number({ error: 'must be a whole number' })
-      .int({ error: 'must be a whole number' })
-      .min(0, { error: 'must be 0 or more' })
+    max_surge: wholeNumber(0)
       .default(1)
       .describe('replicas started above the desired count during a deploy'),
-    max_unavailable: z
-      .number({ error: 'must be a whole number' })
-      .int({ error: 'must be a whole number' })
-      .min(0, { error: 'must be 0 or more' })
+    max_unavailable: wholeNumber(0)
       .default(0)
       .describe('replicas that may be missing below the desired count during a deploy'),
     drain_timeout: duration('30s', 'how long to wait for in-flight requests of a drained replica'),
@@ -91,20 +88,11 @@ export const webServiceSchema = z
     type: z.literal('web', { error: 'must be "web" (the only service type in this version)' }).default('web'),
     build: z.union([z.string().transform((context) => ({ context, dockerfile: 'Dockerfile', args: {} })), buildSchema]).optional(),
     image: z.string({ error: 'must be an image reference such as "slipway/node:20"' }).min(1).optional(),
-    port: z
-      .number({ error: 'must be a port number' })
-      .int({ error: 'must be a whole number' })
-      .min(1, { error: 'must be between 1 and 65535' })
-      .max(65535, { error: 'must be between 1 and 65535' })
+    port: wholeNumber(1, 65535)
       .describe('port the app listens on inside the container'),
     domains: z.array(domain, { error: 'must be a list of host names' }).default([]).describe('host names the edge routes to this service'),
     health: healthSchema.default(healthSchema.parse({})),
-    replicas: z
-      .number({ error: 'must be a whole number' })
-      .int({ error: 'must be a whole number' })
-      .min(1, { error: 'must be at least 1' })
-      .max(100, { error: 'must be at most 100' })
-      .default(1),
+    replicas: wholeNumber(1, 100).default(1).describe('replicas to run'),
     deploy: deploySchema.default(deploySchema.parse({})),
     env: z
       .record(envKey, z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' }))
