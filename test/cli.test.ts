@@ -1,0 +1,74 @@
+/**
+ * The CLI as users run it (bin/slipway.mjs in a child process) against a real control
+ * plane: deploy with streamed progress, status/releases as tables and --json,
+ * rollback, and exit codes on failure.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ControlPlaneProcess } from './support/control-plane-process';
+import { TestProject } from './support/test-project';
+
+const execFileP = promisify(execFile);
+const BIN = path.resolve(import.meta.dirname, '../bin/slipway.mjs');
+const cp = await ControlPlaneProcess.create('cli');
+const app = new TestProject('cli');
+
+async function slipway(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await execFileP(process.execPath, [BIN, ...args], { cwd: app.dir, env: { ...process.env, SLIPWAY_URL: `http://127.0.0.1:${cp.apiPort}`, SLIPWAY_TOKEN: cp.token } });
+    return { code: 0, ...r };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+before(async () => {
+  await cp.start();
+  await cp.client.createBaseImage('node');
+});
+after(() => cp.destroy());
+
+test('deploy, status, releases, rollback from the command line', async () => {
+  app.write({ version: '1', replicas: 1 });
+  const d1 = await slipway('deploy');
+  assert.equal(d1.code, 0, d1.stderr + d1.stdout);
+  assert.match(d1.stdout, /▶ build/);
+  assert.match(d1.stdout, /v1 is live with 1 replica/);
+  assert.match(d1.stdout, new RegExp(`web is served at http://${app.domain.replace(/\./g, '\\.')}:${cp.httpPort}/`));
+
+  app.write({ version: '2', replicas: 1 });
+  const d2 = await slipway('deploy', 'web', '--json');
+  assert.equal(d2.code, 0, d2.stderr);
+  const deployed = JSON.parse(d2.stdout) as Array<{ state: string; releaseNumber: number }>;
+  assert.equal(deployed[0]!.state, 'succeeded');
+  assert.equal(deployed[0]!.releaseNumber, 2);
+
+  const status = JSON.parse((await slipway('status', '--json')).stdout) as { services: Array<{ currentRelease: { number: number }; readyReplicas: number }> };
+  assert.equal(status.services[0]!.currentRelease.number, 2);
+  assert.equal(status.services[0]!.readyReplicas, 1);
+  const table = await slipway('releases', 'web');
+  assert.match(table.stdout, /v2 \(live\)/);
+
+  const rb = await slipway('rollback', 'web', 'v1');
+  assert.equal(rb.code, 0, rb.stderr + rb.stdout);
+  assert.match(rb.stdout, /web is back on v1/);
+
+  const bad = await slipway('rollback', 'web', 'version-one');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /release: expected a release such as "v3"/);
+  const missing = await slipway('rollback', 'web', 'v99');
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /release v99 of web does not exist in production \[SLW_NOT_FOUND\]/);
+});
+
+test('a failing deploy exits non-zero and says why', async () => {
+  app.write({ version: '3', replicas: 1, env: { HEALTH_FAIL: '1' }, health: { deadline: '2s' } });
+  const r = await slipway('deploy');
+  assert.equal(r.code, 2);
+  assert.match(r.stdout + r.stderr, /did not pass readiness on \/health within 2s/);
+  assert.match(r.stdout, /✘ web: failed/);
+});
