@@ -38,7 +38,11 @@ fi
 # Docker engine: start it in the background if nothing answers on the socket.
 if ! docker info >/dev/null 2>&1; then
   if [ "$(id -u)" != 0 ]; then
-    log "the Docker engine is not running and this user cannot start it: start dockerd (as root) and retry"
+    if [ -S /var/run/docker.sock ]; then
+      log "cannot use the Docker socket /var/run/docker.sock as $(id -un): run as root or add the user to the docker group"
+    else
+      log "the Docker engine is not running and this user cannot start it: start dockerd (as root) and retry"
+    fi
     exit 1
   fi
   log "starting dockerd in the background (log: /var/log/slipway-dockerd.log)…"
