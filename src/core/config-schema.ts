@@ -94,6 +94,14 @@ export const webServiceSchema = z
     health: healthSchema.default(healthSchema.parse({})),
     replicas: wholeNumber(1, 100).default(1).describe('replicas to run'),
     deploy: deploySchema.default(deploySchema.parse({})),
+    release_command: z
+      .array(z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }), {
+        error: 'must be a command as a list of arguments, e.g. ["node", "migrate.js"]',
+      })
+      .min(1, { error: 'must have at least the program to run' })
+      .optional()
+      .describe('runs once per deployment in a one-off container of the new image, before traffic moves (migrations)'),
+    release_timeout: duration('5m', 'how long the release command may run before the deployment fails'),
     env: z
       .record(envKey, z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' }))
       .default({})

@@ -30,6 +30,9 @@ export interface ServiceConfig {
   replicas: number;
   deploy: DeployConfig;
   env: Record<string, string>;
+  /** argv run once per deployment before traffic moves; null when not configured. */
+  releaseCommand: string[] | null;
+  releaseTimeoutMs: number;
 }
 
 export interface ProjectConfig {

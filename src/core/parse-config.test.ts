@@ -70,3 +70,14 @@ test('the JSON Schema describes the file for editors', () => {
   assert.ok(schema.properties.services);
   assert.deepEqual([...schema.required].sort(), ['project', 'services']);
 });
+
+test('release_command must be an argv list; release_timeout a duration', () => {
+  const withCmd = valid.replace('replicas: 2', 'replicas: 2\n    release_command: ["node", "migrate.js"]\n    release_timeout: 90s');
+  const r = parseProjectConfig(withCmd);
+  assert.ok(r.ok, r.ok ? '' : formatErrors(r.errors));
+  assert.deepEqual(r.config.services.web!.releaseCommand, ['node', 'migrate.js']);
+  assert.equal(r.config.services.web!.releaseTimeoutMs, 90_000);
+  assert.equal((parseProjectConfig(valid) as { ok: true; config: { services: Record<string, { releaseCommand: unknown }> } }).config.services.web!.releaseCommand, null);
+  assert.match(errorsOf(valid.replace('replicas: 2', 'replicas: 2\n    release_command: node migrate.js')), /services\.web\.release_command: must be a command as a list of arguments/);
+  assert.match(errorsOf(valid.replace('replicas: 2', 'replicas: 2\n    release_command: []')), /services\.web\.release_command: must have at least the program to run/);
+});

@@ -78,6 +78,8 @@ function normalize(written: ProjectConfigWritten): ProjectConfig {
         stopTimeoutMs: ms(s.deploy.stop_timeout),
       },
       env: Object.fromEntries(Object.entries(s.env).map(([k, v]) => [k, String(v)])),
+      releaseCommand: s.release_command ?? null,
+      releaseTimeoutMs: ms(s.release_timeout),
     };
   }
   return { project: written.project, services };

@@ -12,6 +12,7 @@ import type { Replica } from '../core/ports/runtime';
 import type { EngineContext } from './engine-context';
 import type { DeploymentRecorder } from './deployment-recorder';
 import { waitForReadiness } from './readiness';
+import { releaseEnv } from './replica-env';
 import { replicaName } from './replica-naming';
 import { retireReplica } from './retire-replica';
 
@@ -127,14 +128,7 @@ async function startBatch(ctx: EngineContext, target: ConvergeTarget, count: num
         name: replicaName(ref, release.number),
         image: release.imageDigest,
         port: cfg.port,
-        env: {
-          ...cfg.env,
-          PORT: String(cfg.port),
-          SLIPWAY_PROJECT: ref.project,
-          SLIPWAY_SERVICE: ref.service,
-          SLIPWAY_ENV: ref.env,
-          SLIPWAY_RELEASE: `v${release.number}`,
-        },
+        env: releaseEnv(ref, release),
         labels: { ...ref, release: release.number, deployment: target.deploymentId },
       });
       await rec.log(`started ${replica.name} at ${replica.address}:${replica.port}; probing ${cfg.health.path}`);

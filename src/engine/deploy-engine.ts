@@ -14,6 +14,7 @@ import { DeploymentEvents } from './deployment-events';
 import { DeploymentRecorder } from './deployment-recorder';
 import { converge } from './converge';
 import { prepareImage, imageRepository } from './prepare-image';
+import { runReleaseCommand } from './release-command';
 import { retireReplica } from './retire-replica';
 import { LEASE_TTL_MS, serviceLeaseKey, startHeartbeat } from './service-lease';
 
@@ -152,9 +153,12 @@ export class DeployEngine {
           await store.updateDeployment(deployment.id, { releaseId: r.id });
           return r;
         }, (r) => `v${r.number}`);
+        if (release.config.releaseCommand) {
+          await rec.step('release command', () => runReleaseCommand(this.ctx, ref, release, deployment.id, rec), (r) => `exit 0 after ${r.durationMs} ms`);
+        }
       } else {
         release = plan.release;
-        await rec.log(`rolling back ${ref.project}/${ref.service} in ${ref.env} to v${release.number} (image ${release.imageDigest.slice(0, 19)}, no build)`);
+        await rec.log(`rolling back ${ref.project}/${ref.service} in ${ref.env} to v${release.number} (image ${release.imageDigest.slice(0, 19)}, no build${release.config.releaseCommand ? ', release command not re-run' : ''})`);
         await rec.state('releasing');
       }
 

@@ -18,6 +18,8 @@ const config: ServiceConfig = {
   replicas: 2,
   deploy: { strategy: 'rolling', maxSurge: 1, maxUnavailable: 0, drainTimeoutMs: 10_000, stopTimeoutMs: 5000 },
   env: { A: '1' },
+  releaseCommand: ['node', 'migrate.js'],
+  releaseTimeoutMs: 60_000,
 };
 
 export function runStoreContract(name: string, open: () => Promise<Store>): void {

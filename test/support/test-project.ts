@@ -15,6 +15,8 @@ export interface Variant {
   replicas?: number;
   health?: Record<string, unknown>;
   deploy?: Record<string, unknown>;
+  /** Extra service fields (release_command, …). */
+  service?: Record<string, unknown>;
 }
 
 export class TestProject {
@@ -41,6 +43,7 @@ export class TestProject {
           health: { path: '/health', interval: '200ms', timeout: '1s', successes: 2, deadline: '30s', ...v.health },
           deploy: { max_surge: 1, max_unavailable: 0, drain_timeout: '10s', stop_timeout: '5s', ...v.deploy },
           env: { APP_VERSION: v.version, ...v.env },
+          ...v.service,
         },
       },
     });

@@ -80,6 +80,24 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
+export interface OneOffSpec {
+  name: string;
+  image: string;
+  env: Record<string, string>;
+  labels: ReplicaLabels;
+  /** What the container runs (replaces the image's CMD); an argv array, never a shell string. */
+  argv: string[];
+  /** The container is killed and the run fails after this long. */
+  timeoutMs: number;
+  onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface OneOffResult {
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+}
+
 export interface Runtime {
   /** Checks the engine answers; throws SLW_HOST_MISSING with a clear message if not. */
   ping(): Promise<void>;
@@ -95,4 +113,6 @@ export interface Runtime {
   /** SIGTERM, SIGKILL after stopTimeoutMs, then remove the container. Missing container is not an error. */
   stopReplica(id: string, stopTimeoutMs: number): Promise<void>;
   logs(filter: ReplicaFilter, opts: LogOptions): AsyncIterable<LogEntry>;
+  /** Runs a one-off container to completion (release commands, jobs), streaming its output; removes it afterwards. */
+  runOnce(spec: OneOffSpec): Promise<OneOffResult>;
 }

@@ -7,10 +7,10 @@ import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { SlipwayError, errorMessage } from '../../core/errors';
-import type { BuildRequest, ImageInfo, LogEntry, LogOptions, Replica, ReplicaFilter, ReplicaSpec, ReplicaState, Runtime } from '../../core/ports/runtime';
+import type { BuildRequest, ImageInfo, LogEntry, LogOptions, OneOffResult, OneOffSpec, Replica, ReplicaFilter, ReplicaSpec, ReplicaState, Runtime } from '../../core/ports/runtime';
 import { packContext } from './build-context';
 import { demuxBuffer, demuxStream, mergeIterables } from './docker-logs';
-import { LABEL, fromDockerLabels, labelFilters, toDockerLabels } from './labels';
+import { LABEL, fromDockerLabels, labelFilters, oneOffLabels, toDockerLabels } from './labels';
 
 export interface DockerRuntimeOptions {
   socketPath?: string;
@@ -194,6 +194,42 @@ export class DockerRuntime implements Runtime {
 
   logs(filter: ReplicaFilter, opts: LogOptions): AsyncIterable<LogEntry> {
     return this.streamLogs(filter, opts);
+  }
+
+  async runOnce(spec: OneOffSpec): Promise<OneOffResult> {
+    const started = Date.now();
+    const container = await wrap(`create ${spec.name}`, () =>
+      this.docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        Cmd: spec.argv,
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        Labels: oneOffLabels(spec.labels, 'release'),
+        HostConfig: { NetworkMode: this.network, RestartPolicy: { Name: 'no' }, Init: true },
+      }),
+    );
+    try {
+      await wrap(`start ${spec.name}`, () => container.start());
+      const logs = (await container.logs({ stdout: true, stderr: true, follow: true, timestamps: false })) as unknown as Readable;
+      const pump = (async () => {
+        for await (const entry of demuxStream(logs, spec.name)) spec.onOutput?.(entry.line, entry.stream);
+      })().catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), spec.timeoutMs);
+      });
+      const outcome = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, timeout]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        await container.kill().catch(() => undefined);
+        logs.destroy();
+        return { exitCode: null, timedOut: true, durationMs: Date.now() - started };
+      }
+      await pump;
+      return { exitCode: outcome.StatusCode, timedOut: false, durationMs: Date.now() - started };
+    } finally {
+      await container.remove({ force: true }).catch(() => undefined);
+    }
   }
 
   private async *streamLogs(filter: ReplicaFilter, opts: LogOptions): AsyncGenerator<LogEntry> {

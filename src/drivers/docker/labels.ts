@@ -40,3 +40,15 @@ export function labelFilters(filter: ReplicaFilter): string[] {
   if (filter.deployment) out.push(`${LABEL.deployment}=${filter.deployment}`);
   return out;
 }
+
+/** One-off containers (release commands, jobs) use their own label namespace so they never count as replicas. */
+export function oneOffLabels(labels: ReplicaLabels, kind: string): Record<string, string> {
+  return {
+    'slipway.run.kind': kind,
+    'slipway.run.project': labels.project,
+    'slipway.run.service': labels.service,
+    'slipway.run.env': labels.env,
+    'slipway.run.release': String(labels.release),
+    'slipway.run.deployment': labels.deployment,
+  };
+}
