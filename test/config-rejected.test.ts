@@ -57,7 +57,7 @@ test('slipway config check prints each error with its path and exits non-zero', 
   if (ok.code) {
     app.write({ version: '1' });
     const again = await run(process.execPath, [BIN, 'config', 'check', path.join(app.dir, 'slipway.yml')]);
-    assert.match(again.stdout, /is valid: project config/);
+    assert.match(again.stdout, /is valid for production: project config/);
   }
 });
 

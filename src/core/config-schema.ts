@@ -52,8 +52,7 @@ export const healthSchema = z
   })
   .describe('readiness probing done by the engine itself: a running container is not ready until it answers');
 
-export const deploySchema = z
-  .strictObject({
+const deployBaseShape = {
     strategy: z
       .literal('rolling', { error: 'must be "rolling" (the only strategy in this version)' })
       .default('rolling')
@@ -66,7 +65,10 @@ export const deploySchema = z
       .describe('replicas that may be missing below the desired count during a deploy'),
     drain_timeout: duration('30s', 'how long to wait for in-flight requests of a drained replica'),
     stop_timeout: duration('10s', 'time between SIGTERM and SIGKILL'),
-  })
+};
+
+export const deploySchema = z
+  .strictObject(deployBaseShape)
   .refine((d) => d.max_surge + d.max_unavailable >= 1, {
     error: 'max_surge and max_unavailable cannot both be 0 (the deploy could never progress)',
     path: ['max_surge'],
@@ -112,12 +114,45 @@ export const webServiceSchema = z
     path: ['build'],
   });
 
+/**
+ * What an environment may change about a service. Values are merged over the service's
+ * own (maps like env, health and deploy key by key; lists replace).
+ */
+export const serviceOverrideSchema = z
+  .strictObject({
+    image: z.string({ error: 'must be an image reference' }).min(1).optional(),
+    replicas: wholeNumber(1, 100).optional(),
+    domains: z.array(domain, { error: 'must be a list of host names' }).optional(),
+    env: z.record(envKey, z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' })).optional(),
+    health: z.strictObject(healthSchema.shape).partial().optional(),
+    deploy: z.strictObject(deployBaseShape).partial().optional(),
+    release_command: z.array(z.string().min(1)).min(1, { error: 'must have at least the program to run' }).optional(),
+    release_timeout: z.union([z.string(), z.number()]).refine((v) => parseDuration(v) !== null, { error: 'must be a duration such as "500ms", "2s" or "1m"' }).optional(),
+  })
+  .describe('per-environment changes to a service');
+
+export const ENV_NAME_RE = /^[a-z][a-z0-9-]{0,39}$/;
+
+export const environmentOverrideSchema = z
+  .strictObject({
+    services: z.record(name('service'), serviceOverrideSchema, { error: 'must be a map of service name to overrides' }).default({}),
+  })
+  .describe('overrides for one environment');
+
 export const projectConfigSchema = z
   .strictObject({
     project: name('project').describe('project name; also the prefix of container names'),
     services: z
       .record(name('service'), webServiceSchema, { error: 'must be a map of service name to service' })
       .refine((s) => Object.keys(s).length > 0, { error: 'must define at least one service' }),
+    environments: z
+      .record(
+        z.string().regex(ENV_NAME_RE, { error: 'environment names are lowercase letters, digits and "-" (production, staging, preview-<name>)' }),
+        environmentOverrideSchema,
+        { error: 'must be a map of environment name to overrides' },
+      )
+      .optional()
+      .describe('per-environment overrides: environments: { staging: { services: { web: { replicas: 1 } } } }'),
   })
   .describe('slipway.yml: a project and its services');
 

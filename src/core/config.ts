@@ -37,5 +37,9 @@ export interface ServiceConfig {
 
 export interface ProjectConfig {
   project: string;
+  /** The environment this config was resolved for (its overrides applied). */
+  env: string;
+  /** Environments that have overrides in the file. */
+  environments: string[];
   services: Record<string, ServiceConfig>;
 }

@@ -81,3 +81,46 @@ test('release_command must be an argv list; release_timeout a duration', () => {
   assert.match(errorsOf(valid.replace('replicas: 2', 'replicas: 2\n    release_command: node migrate.js')), /services\.web\.release_command: must be a command as a list of arguments/);
   assert.match(errorsOf(valid.replace('replicas: 2', 'replicas: 2\n    release_command: []')), /services\.web\.release_command: must have at least the program to run/);
 });
+
+const withEnvs = `${valid}
+environments:
+  staging:
+    services:
+      web:
+        replicas: 1
+        domains: [staging.shop.localhost]
+        env: { GREETING: hello-staging }
+        deploy: { drain_timeout: 2s }
+  preview-feature-x:
+    services:
+      web:
+        image: shop:preview
+`;
+
+test('environment overrides merge maps key by key and replace the rest', () => {
+  const prod = parseProjectConfig(withEnvs);
+  assert.ok(prod.ok, prod.ok ? '' : formatErrors(prod.errors));
+  assert.equal(prod.config.env, 'production');
+  assert.deepEqual(prod.config.environments, ['staging', 'preview-feature-x']);
+  assert.equal(prod.config.services.web!.replicas, 2);
+  const staging = parseProjectConfig(withEnvs, { env: 'staging' });
+  assert.ok(staging.ok, staging.ok ? '' : formatErrors(staging.errors));
+  const web = staging.config.services.web!;
+  assert.equal(web.replicas, 1);
+  assert.deepEqual(web.domains, ['staging.shop.localhost']);
+  assert.deepEqual(web.env, { GREETING: 'hello-staging', WORKERS: '4' });
+  assert.equal(web.deploy.drainTimeoutMs, 2000);
+  assert.equal(web.deploy.maxSurge, 1, 'unset deploy fields keep the base value');
+  const preview = parseProjectConfig(withEnvs, { env: 'preview-feature-x' });
+  assert.ok(preview.ok, preview.ok ? '' : formatErrors(preview.errors));
+  assert.deepEqual(preview.config.services.web!.source, { kind: 'image', ref: 'shop:preview' }, 'an image override replaces the build');
+  const other = parseProjectConfig(withEnvs, { env: 'qa' });
+  assert.ok(other.ok && other.config.services.web!.replicas === 2, 'an environment without overrides gets the base');
+});
+
+test('override errors name the path where the value was written', () => {
+  assert.match(errorsOf(withEnvs.replace('replicas: 1', 'replicas: 0')), /^environments\.staging\.services\.web\.replicas: must be between 1 and 100$/m);
+  assert.match(errorsOf(withEnvs.replace('        replicas: 1', '        replica: 1')), /environments\.staging\.services\.web: unknown field "replica"/);
+  assert.match(errorsOf(withEnvs.replace('  staging:\n    services:\n      web:', '  staging:\n    services:\n      api:')), /environments\.staging\.services\.api: no service "api" is defined under services/);
+  assert.match(errorsOf(withEnvs.replace('  staging:', '  Staging:')), /environments\.Staging: environment names are lowercase/);
+});

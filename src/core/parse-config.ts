@@ -12,7 +12,12 @@ import type { ErrorDetail } from './errors';
 
 export type ParseResult = { ok: true; config: ProjectConfig } | { ok: false; errors: ErrorDetail[] };
 
-export function parseProjectConfig(text: string): ParseResult {
+export interface ParseOptions {
+  /** The environment whose overrides apply (default `production`). */
+  env?: string;
+}
+
+export function parseProjectConfig(text: string, opts: ParseOptions = {}): ParseResult {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
@@ -23,16 +28,58 @@ export function parseProjectConfig(text: string): ParseResult {
       }),
     };
   }
-  return validateProjectConfig(doc.toJS());
+  return validateProjectConfig(doc.toJS(), opts);
 }
 
-export function validateProjectConfig(raw: unknown): ParseResult {
+export function validateProjectConfig(raw: unknown, opts: ParseOptions = {}): ParseResult {
   if (raw === null || raw === undefined) {
     return { ok: false, errors: [{ path: '(root)', message: 'the file is empty; expected "project" and "services"' }] };
   }
-  const result = projectConfigSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) return { ok: false, errors: issuesToDetails(result.error.issues) };
-  return { ok: true, config: normalize(result.data) };
+  // 1. The file as written, overrides included: errors name where the value was written.
+  const written = projectConfigSchema.safeParse(raw, { reportInput: true });
+  if (!written.success) return { ok: false, errors: issuesToDetails(written.error.issues) };
+  const file = raw as RawProject;
+  const unknownServices: ErrorDetail[] = [];
+  for (const [env, override] of Object.entries(file.environments ?? {})) {
+    for (const svc of Object.keys(override?.services ?? {})) {
+      if (!(svc in file.services)) {
+        unknownServices.push({ path: `environments.${env}.services.${svc}`, message: `no service "${svc}" is defined under services` });
+      }
+    }
+  }
+  if (unknownServices.length) return { ok: false, errors: unknownServices };
+  // 2. The services as they are in the chosen environment.
+  const env = opts.env ?? 'production';
+  const merged = projectConfigSchema.safeParse(applyOverrides(file, env), { reportInput: true });
+  if (!merged.success) {
+    return { ok: false, errors: issuesToDetails(merged.error.issues).map((e) => ({ ...e, message: `${e.message} (in environment ${env})` })) };
+  }
+  return { ok: true, config: normalize(merged.data, env, Object.keys(file.environments ?? {})) };
+}
+
+type RawService = Record<string, unknown>;
+interface RawProject {
+  project: string;
+  services: Record<string, RawService>;
+  environments?: Record<string, { services?: Record<string, RawService> } | null>;
+}
+
+const MERGED_MAPS = ['env', 'health', 'deploy'];
+
+/** Service fields of the environment's overrides laid over the base: maps merge key by key, the rest replaces. */
+function applyOverrides(file: RawProject, env: string): RawProject {
+  const overrides = file.environments?.[env]?.services ?? {};
+  const services: Record<string, RawService> = {};
+  for (const [name, base] of Object.entries(file.services)) {
+    const o = overrides[name] ?? {};
+    const merged: RawService = { ...base };
+    for (const [k, v] of Object.entries(o)) {
+      merged[k] = MERGED_MAPS.includes(k) ? { ...(base[k] as object | undefined), ...(v as object) } : v;
+    }
+    if ('image' in o) delete merged.build;
+    services[name] = merged;
+  }
+  return { project: file.project, services };
 }
 
 export function formatErrors(errors: ErrorDetail[]): string {
@@ -45,6 +92,9 @@ export function issuesToDetails(issues: z.core.$ZodIssue[]): ErrorDetail[] {
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') {
       message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    } else if (issue.code === 'invalid_key' && issue.issues[0]) {
+      // A map key failed its own rule (e.g. an environment name): say what the key must be.
+      message = issue.issues[0].message;
     } else if (issue.code === 'invalid_type' && issue.input === undefined) {
       message = 'is required';
     }
@@ -52,7 +102,7 @@ export function issuesToDetails(issues: z.core.$ZodIssue[]): ErrorDetail[] {
   });
 }
 
-function normalize(written: ProjectConfigWritten): ProjectConfig {
+function normalize(written: ProjectConfigWritten, env: string, environments: string[]): ProjectConfig {
   const services: Record<string, ServiceConfig> = {};
   for (const [name, s] of Object.entries(written.services)) {
     services[name] = {
@@ -82,7 +132,7 @@ function normalize(written: ProjectConfigWritten): ProjectConfig {
       releaseTimeoutMs: ms(s.release_timeout),
     };
   }
-  return { project: written.project, services };
+  return { project: written.project, env, environments, services };
 }
 
 function ms(v: string | number): number {

@@ -9,7 +9,7 @@ import { streamDeploymentEvents } from '../deployment-sse';
 export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post('/api/v1/deployments', async (req, reply) => {
     const body = parseInput(deployBody, req.body, 'deploy request');
-    const parsed = parseProjectConfig(body.config);
+    const parsed = parseProjectConfig(body.config, { env: body.env });
     if (!parsed.ok) throw new SlipwayError('SLW_CONFIG_INVALID', `slipway.yml is invalid:\n${formatErrors(parsed.errors)}`, parsed.errors);
     const names = body.services ?? Object.keys(parsed.config.services);
     const unknown = names.filter((n) => !parsed.config.services[n]);

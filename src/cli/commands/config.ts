@@ -16,15 +16,23 @@ export function registerConfig(program: Command): void {
     .action((file: string, _opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const f = readProjectFile(file);
-      const r = parseProjectConfig(f.text);
+      // Validate production and every environment the file has overrides for.
+      const first = parseProjectConfig(f.text);
+      const envs = first.ok ? ['production', ...first.config.environments.filter((e) => e !== 'production')] : ['production'];
+      const results = envs.map((env) => ({ env, result: env === 'production' ? first : parseProjectConfig(f.text, { env }) }));
+      const errors = results.flatMap(({ result }) => (result.ok ? [] : result.errors));
+      const unique = [...new Map(errors.map((e) => [`${e.path}: ${e.message}`, e])).values()];
       if (g.json) {
-        printJson(r.ok ? { ok: true, config: r.config } : { ok: false, errors: r.errors });
-        if (!r.ok) throw new CliError('', 1);
+        printJson(unique.length ? { ok: false, errors: unique } : { ok: true, environments: Object.fromEntries(results.map(({ env, result }) => [env, result.ok ? result.config : null])) });
+        if (unique.length) throw new CliError('', 1);
         return;
       }
-      if (!r.ok) throw new CliError(`${f.path}: ${r.errors.length} error(s)\n${r.errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}`);
-      const services = Object.values(r.config.services);
-      console.log(`${f.path} is valid: project ${r.config.project}, ${services.length} service(s): ${services.map((s) => `${s.name} (${s.replicas}×, ${s.source.kind === 'build' ? `build ${s.source.context}` : s.source.ref})`).join(', ')}`);
+      if (unique.length) throw new CliError(`${f.path}: ${unique.length} error(s)\n${unique.map((e) => `  ${e.path}: ${e.message}`).join('\n')}`);
+      for (const { env, result } of results) {
+        if (!result.ok) continue;
+        const services = Object.values(result.config.services);
+        console.log(`${f.path} is valid for ${env}: project ${result.config.project}, ${services.length} service(s): ${services.map((s) => `${s.name} (${s.replicas}×, ${s.source.kind === 'build' ? `build ${s.source.context}` : s.source.ref})`).join(', ')}`);
+      }
     });
 
   program
