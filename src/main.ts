@@ -14,6 +14,7 @@ import type { BaseImageFactory } from './core/ports/base-images';
 import type { HealthReport } from './core/views';
 import { errorMessage } from './core/errors';
 import { DeployEngine } from './engine/deploy-engine';
+import { Environments } from './engine/environments';
 import { Queries } from './engine/queries';
 import { recoverAfterRestart } from './engine/recovery';
 import { ServiceLogs } from './engine/service-logs';
@@ -98,6 +99,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const app = buildApi({
     engine,
     queries: new Queries(ctx),
+    environments: new Environments(ctx),
     serviceLogs: new ServiceLogs(runtime),
     baseImages,
     health,

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { BaseImageFactory } from '../core/ports/base-images';
 import type { HealthReport } from '../core/views';
 import type { DeployEngine } from '../engine/deploy-engine';
+import type { Environments } from '../engine/environments';
 import type { Queries } from '../engine/queries';
 import type { ServiceLogs } from '../engine/service-logs';
 
@@ -10,6 +11,7 @@ import type { ServiceLogs } from '../engine/service-logs';
 export interface ApiDeps {
   engine: DeployEngine;
   queries: Queries;
+  environments: Environments;
   serviceLogs: ServiceLogs;
   baseImages: BaseImageFactory;
   health: () => Promise<HealthReport>;

@@ -1,8 +1,9 @@
 /** Request shapes of the HTTP API, declared once with zod. */
 import { z } from 'zod';
 import { BASE_IMAGE_KINDS } from '../core/ports/base-images';
+import { ENV_NAME_RE } from '../core/config-schema';
 
-const name = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'must be a lowercase name' });
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, { error: 'must be a lowercase name' });
 
 export const envQuery = z.strictObject({ env: name.default('production') });
 
@@ -42,4 +43,11 @@ export const afterQuery = z.strictObject({ after: z.coerce.number().int().min(0)
 export const baseImageBody = z.strictObject({
   kind: z.enum(BASE_IMAGE_KINDS, { error: `must be one of: ${BASE_IMAGE_KINDS.join(', ')}` }),
   force: z.boolean().default(false),
+});
+
+const envName = z.string().regex(ENV_NAME_RE, { error: 'must be an environment name: lowercase letters, digits and "-" (production, staging, preview-<name>)' });
+export const environmentBody = z.strictObject({ name: envName });
+export const environmentParams = z.strictObject({ project: name, env: envName });
+export const destroyQuery = z.strictObject({
+  confirm: z.string({ error: 'must repeat the environment name to confirm the destruction' }),
 });

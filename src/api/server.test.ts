@@ -18,6 +18,7 @@ function api() {
   const deps = {
     engine: unreachable,
     queries: unreachable,
+    environments: unreachable,
     serviceLogs: unreachable,
     baseImages: unreachable,
     health: async () => ({ ok: true, version: 'test', checks: {} }),
@@ -37,7 +38,7 @@ test('every route but health rejects a missing or wrong token with SLW_UNAUTHORI
   await app.ready();
   assert.ok(routes.length >= 10, `routes found: ${routes.length}`);
   for (const r of routes) {
-    const url = r.url.replace(':project', 'p').replace(':service', 's').replace(':id', '00000000-0000-4000-8000-000000000000');
+    const url = r.url.replace(':project', 'p').replace(':env', 'staging').replace(':service', 's').replace(':id', '00000000-0000-4000-8000-000000000000');
     if (url === '/api/v1/health') continue;
     for (const authorization of [undefined, 'Bearer wrong', 'Basic abc']) {
       const res = await app.inject({ method: r.method as 'GET', url, headers: authorization ? { authorization } : {} });

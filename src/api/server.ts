@@ -8,6 +8,7 @@ import type { ApiDeps } from './api-deps';
 import { makeAuthenticator } from './auth';
 import { errorHandler } from './error-response';
 import { deploymentRoutes } from './routes/deployments';
+import { environmentRoutes } from './routes/environments';
 import { serviceRoutes } from './routes/services';
 import { systemRoutes } from './routes/system';
 
@@ -41,5 +42,6 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   systemRoutes(app, deps);
   deploymentRoutes(app, deps);
   serviceRoutes(app, deps);
+  environmentRoutes(app, deps);
   return app;
 }

@@ -5,6 +5,7 @@ import { CliError } from './cli-error';
 import { registerBaseImage } from './commands/base-image';
 import { registerConfig } from './commands/config';
 import { registerDeploy } from './commands/deploy';
+import { registerEnv } from './commands/env';
 import { registerInspect } from './commands/inspect';
 import { registerRollback } from './commands/rollback';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerDeploy(program);
   registerRollback(program);
   registerInspect(program);
+  registerEnv(program);
   registerConfig(program);
   registerBaseImage(program);
   return program;

@@ -6,7 +6,7 @@ import type { DeploymentLogLine } from '../core/domain';
 import type { ErrorDetail } from '../core/errors';
 import type { BaseImageKind, BaseImageResult } from '../core/ports/base-images';
 import type { LogEntry } from '../core/ports/runtime';
-import type { DeploymentView, HealthReport, ProjectStatusView, ReleaseView } from '../core/views';
+import type { DeploymentView, EnvironmentView, HealthReport, ProjectStatusView, ReleaseView } from '../core/views';
 
 export class ApiError extends Error {
   constructor(
@@ -67,6 +67,18 @@ export class SlipwayClient {
 
   releases(project: string, service: string, env?: string): Promise<{ releases: ReleaseView[] }> {
     return this.request('GET', `/api/v1/projects/${enc(project)}/services/${enc(service)}/releases${query({ env })}`);
+  }
+
+  environments(project: string): Promise<{ environments: EnvironmentView[] }> {
+    return this.request('GET', `/api/v1/projects/${enc(project)}/environments`);
+  }
+
+  createEnvironment(project: string, name: string): Promise<{ environment: EnvironmentView }> {
+    return this.request('POST', `/api/v1/projects/${enc(project)}/environments`, { name });
+  }
+
+  destroyEnvironment(project: string, env: string): Promise<{ destroyed: { environment: string; replicasRemoved: number; routesRemoved: number } }> {
+    return this.request('DELETE', `/api/v1/projects/${enc(project)}/environments/${enc(env)}${query({ confirm: env })}`);
   }
 
   createBaseImage(kind: BaseImageKind, force = false): Promise<{ image: BaseImageResult }> {

@@ -54,3 +54,9 @@ export interface HealthReport {
   version: string;
   checks: Record<string, { ok: boolean; detail: string }>;
 }
+
+export interface EnvironmentView {
+  name: string;
+  createdAt: string;
+  services: Array<{ service: string; release: number | null; replicas: number; domains: string[] }>;
+}

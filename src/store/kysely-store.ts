@@ -81,6 +81,18 @@ export class KyselyStore implements Store {
     return (await this.db.selectFrom('environments').selectAll().where('project_id', '=', projectId).orderBy('name').execute()).map(toEnvironment);
   }
 
+  async deleteEnvironment(environmentId: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const deployments = trx.selectFrom('deployments').select('id').where('environment_id', '=', environmentId);
+      await trx.deleteFrom('deployment_logs').where('deployment_id', 'in', deployments).execute();
+      await trx.deleteFrom('deployment_steps').where('deployment_id', 'in', deployments).execute();
+      await trx.deleteFrom('deployments').where('environment_id', '=', environmentId).execute();
+      await trx.deleteFrom('current_releases').where('environment_id', '=', environmentId).execute();
+      await trx.deleteFrom('releases').where('environment_id', '=', environmentId).execute();
+      await trx.deleteFrom('environments').where('id', '=', environmentId).execute();
+    });
+  }
+
   // services -----------------------------------------------------------------
   async upsertService(projectId: number, name: string, type: 'web'): Promise<Service> {
     await this.db

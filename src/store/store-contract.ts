@@ -118,6 +118,26 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       await store.close();
     });
 
+    test('deleting an environment removes its releases and deployments, nothing else', async () => {
+      const { store, project, env, service } = await fresh();
+      const staging = await store.ensureEnvironment(project.id, 'staging');
+      for (const e of [env, staging]) {
+        const r = await store.createRelease({ serviceId: service.id, environmentId: e.id, imageRef: 'i', imageDigest: 'sha256:x', config, sourceRef: null });
+        await store.setCurrentReleaseId(service.id, e.id, r.id);
+        const id = randomUUID();
+        await store.createDeployment({ id, serviceId: service.id, environmentId: e.id, kind: 'deploy', previousReleaseId: null, releaseId: r.id });
+        await store.appendLog(id, 'info', 'x');
+        await store.startStep(id, 'build');
+      }
+      await store.deleteEnvironment(staging.id);
+      assert.equal(await store.getEnvironment(project.id, 'staging'), null);
+      assert.equal((await store.listReleases(service.id, staging.id)).length, 0);
+      assert.equal((await store.listDeployments({ environmentId: staging.id })).length, 0);
+      assert.equal((await store.listReleases(service.id, env.id)).length, 1, 'production untouched');
+      assert.equal((await store.listDeployments({ environmentId: env.id })).length, 1);
+      await store.close();
+    });
+
     test('settings', async () => {
       const { store } = await fresh();
       assert.equal(await store.getSetting('x'), null);

@@ -17,6 +17,8 @@ export interface Variant {
   deploy?: Record<string, unknown>;
   /** Extra service fields (release_command, …). */
   service?: Record<string, unknown>;
+  /** Top-level per-environment overrides. */
+  environments?: Record<string, unknown>;
 }
 
 export class TestProject {
@@ -46,13 +48,14 @@ export class TestProject {
           ...v.service,
         },
       },
+      ...(v.environments ? { environments: v.environments } : {}),
     });
   }
 
   /** Writes slipway.yml for a variant and returns the deploy request body. */
-  write(v: Variant): { config: string; baseDir: string } {
+  write(v: Variant, env?: string): { config: string; baseDir: string; env?: string } {
     const config = this.configText(v);
     writeFileSync(path.join(this.dir, 'slipway.yml'), config);
-    return { config, baseDir: this.dir };
+    return { config, baseDir: this.dir, ...(env ? { env } : {}) };
   }
 }

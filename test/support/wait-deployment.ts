@@ -7,7 +7,7 @@ export async function waitDeployment(client: SlipwayClient, id: string): Promise
   return (await client.deployment(id)).deployment;
 }
 
-export async function deployAndWait(client: SlipwayClient, body: { config: string; baseDir: string }): Promise<DeploymentView> {
+export async function deployAndWait(client: SlipwayClient, body: { config: string; baseDir: string; env?: string }): Promise<DeploymentView> {
   const { deployments } = await client.deploy(body);
   return waitDeployment(client, deployments[0]!.id);
 }

@@ -45,6 +45,8 @@ export interface Edge {
   /** Declares a backend and its hosts. New backends are a structural change (seamless reload); host changes are applied at runtime. */
   ensureBackend(spec: EdgeBackendSpec): Promise<void>;
   listBackends(): Promise<EdgeBackendSpec[]>;
+  /** Removes a backend and its host routes (structural: seamless reload). Missing backend is not an error. */
+  removeBackend(name: string): Promise<void>;
   listServers(backend: string): Promise<EdgeServer[]>;
   /** Adds a server in `ready` state; the caller guarantees the replica passed readiness. Idempotent by name. */
   addServer(backend: string, server: { name: string; address: string; port: number }): Promise<void>;

@@ -65,6 +65,8 @@ export interface Store {
   ensureEnvironment(projectId: number, name: string): Promise<Environment>;
   getEnvironment(projectId: number, name: string): Promise<Environment | null>;
   listEnvironments(projectId: number): Promise<Environment[]>;
+  /** Deletes the environment and everything recorded for it (releases, deployments, logs). */
+  deleteEnvironment(environmentId: number): Promise<void>;
 
   upsertService(projectId: number, name: string, type: 'web'): Promise<Service>;
   getService(projectId: number, name: string): Promise<Service | null>;

@@ -81,6 +81,20 @@ export class HaproxyEdge implements Edge {
     });
   }
 
+  removeBackend(name: string): Promise<void> {
+    return this.serialized(async () => {
+      if (!this.backends.some((b) => b.name === name)) return;
+      const servers = await this.currentServers();
+      this.backends = this.backends.filter((b) => b.name !== name);
+      await this.writeConfig(servers);
+      await checkConfig(this.bin, this.files.config);
+      await reload(this.files);
+      this.reloads++;
+      writeAtomic(this.files.backends, JSON.stringify(this.backends, null, 2));
+      this.opts.logger.info({ backend: name }, 'removed backend (seamless reload)');
+    });
+  }
+
   async listBackends(): Promise<EdgeBackendSpec[]> {
     return this.backends.map((b) => ({ name: b.name, hosts: [...b.hosts] }));
   }

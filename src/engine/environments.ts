@@ -1,0 +1,98 @@
+/**
+ * Environments of a project: list, create, destroy. Destroy takes every service's
+ * deployment lease (refusing while one deploys), drains and removes its replicas,
+ * removes its edge routes, then deletes its records. Other environments are untouched.
+ */
+import { randomUUID } from 'node:crypto';
+import { SlipwayError } from '../core/errors';
+import { backendName } from '../core/ports/edge';
+import type { EnvironmentView } from '../core/views';
+import type { EngineContext } from './engine-context';
+import { retireReplica } from './retire-replica';
+import { LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
+
+export interface DestroyReport {
+  environment: string;
+  replicasRemoved: number;
+  routesRemoved: number;
+}
+
+export class Environments {
+  constructor(private readonly ctx: EngineContext) {}
+
+  async list(projectName: string): Promise<EnvironmentView[]> {
+    const { store } = this.ctx;
+    const project = await this.project(projectName);
+    const services = await store.listServices(project.id);
+    const out: EnvironmentView[] = [];
+    for (const env of await store.listEnvironments(project.id)) {
+      const view: EnvironmentView = { name: env.name, createdAt: env.createdAt, services: [] };
+      for (const s of services) {
+        const currentId = await store.getCurrentReleaseId(s.id, env.id);
+        const current = currentId ? await store.getRelease(currentId) : null;
+        view.services.push({ service: s.name, release: current?.number ?? null, replicas: current?.config.replicas ?? 0, domains: current?.config.domains ?? [] });
+      }
+      out.push(view);
+    }
+    return out;
+  }
+
+  async create(projectName: string, name: string): Promise<EnvironmentView> {
+    const project = await this.project(projectName);
+    if (await this.ctx.store.getEnvironment(project.id, name)) {
+      throw new SlipwayError('SLW_BAD_REQUEST', `environment "${name}" already exists in project "${projectName}"`);
+    }
+    const env = await this.ctx.store.ensureEnvironment(project.id, name);
+    return { name: env.name, createdAt: env.createdAt, services: [] };
+  }
+
+  async destroy(projectName: string, name: string): Promise<DestroyReport> {
+    const { store, runtime, edge } = this.ctx;
+    const project = await this.project(projectName);
+    const env = await store.getEnvironment(project.id, name);
+    if (!env) throw new SlipwayError('SLW_NOT_FOUND', `environment "${name}" does not exist in project "${projectName}"`);
+    const services = await store.listServices(project.id);
+    const holder = `destroy-${randomUUID()}`;
+    const taken: string[] = [];
+    try {
+      for (const s of services) {
+        const key = serviceLeaseKey(s.id, env.id);
+        if (!(await store.acquireLease(key, holder, LEASE_TTL_MS))) {
+          const lease = await store.getLease(key);
+          throw new SlipwayError('SLW_DEPLOY_LOCKED', `${s.name} in ${name} is being deployed by ${lease?.holder ?? 'another deployment'}; wait for it, then destroy`);
+        }
+        taken.push(key);
+      }
+      const report: DestroyReport = { environment: name, replicasRemoved: 0, routesRemoved: 0 };
+      for (const s of services) {
+        const backend = backendName(project.name, s.name, env.name);
+        const currentId = await store.getCurrentReleaseId(s.id, env.id);
+        const deploy = currentId ? (await store.getRelease(currentId))?.config.deploy : undefined;
+        for (const r of await runtime.listReplicas({ project: project.name, service: s.name, env: env.name })) {
+          await retireReplica(this.ctx, r, {
+            backend,
+            drainTimeoutMs: deploy?.drainTimeoutMs ?? 10_000,
+            stopTimeoutMs: deploy?.stopTimeoutMs ?? 10_000,
+            log: async (m, level) => void this.ctx.logger[level ?? 'info']({ project: project.name, env: name }, m),
+          });
+          report.replicasRemoved++;
+        }
+        if ((await edge.listBackends()).some((b) => b.name === backend)) {
+          await edge.removeBackend(backend);
+          report.routesRemoved++;
+        }
+      }
+      await store.deleteEnvironment(env.id);
+      this.ctx.logger.info(report, 'environment destroyed');
+      return report;
+    } finally {
+      for (const key of taken) await store.releaseLease(key, holder);
+    }
+  }
+
+  private async project(name: string) {
+    const project = await this.ctx.store.getProject(name);
+    if (!project) throw new SlipwayError('SLW_NOT_FOUND', `project "${name}" does not exist; deploy it first with "slipway deploy"`);
+    return project;
+  }
+}
