@@ -15,6 +15,7 @@ import type { HealthReport } from './core/views';
 import { errorMessage } from './core/errors';
 import { DeployEngine } from './engine/deploy-engine';
 import { Environments } from './engine/environments';
+import { OneOffRuns } from './engine/one-off-run';
 import { Queries } from './engine/queries';
 import { recoverAfterRestart } from './engine/recovery';
 import { ServiceLogs } from './engine/service-logs';
@@ -100,6 +101,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     engine,
     queries: new Queries(ctx),
     environments: new Environments(ctx),
+    oneOffRuns: new OneOffRuns(ctx),
     serviceLogs: new ServiceLogs(runtime),
     baseImages,
     health,

@@ -72,3 +72,21 @@ test('a failing deploy exits non-zero and says why', async () => {
   assert.match(r.stdout + r.stderr, /did not pass readiness on \/health within 2s/);
   assert.match(r.stdout, /✘ web: failed/);
 });
+
+test('slipway run executes in the live release with its env and returns the exit code', async () => {
+  const ok = await slipway('run', 'web', '--', 'node', '-e', 'console.log("version", process.env.APP_VERSION, process.env.SLIPWAY_RELEASE)');
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^version 1 v1$/m, 'the live release (v1 after the rollback) and its env');
+  const failing = await slipway('run', 'web', '--', 'node', '-e', 'console.error("boom"); process.exit(7)');
+  assert.equal(failing.code, 7);
+  assert.match(failing.stderr, /boom/);
+  const killed = await slipway('run', 'web', '--timeout', '1s', '--', 'node', '-e', 'setTimeout(() => {}, 30000)');
+  assert.equal(killed.code, 124);
+  assert.match(killed.stderr, /killed after --timeout 1s/);
+  const bad = await slipway('run', 'web', '--timeout', 'soon', '--', 'true');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /timeout: must be a duration/);
+  const nothing = await slipway('run', 'web', '--env', 'qa', '--', 'true');
+  assert.equal(nothing.code, 1);
+  assert.match(nothing.stderr, /has never been deployed to qa/);
+});

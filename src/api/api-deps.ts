@@ -3,6 +3,7 @@ import type { BaseImageFactory } from '../core/ports/base-images';
 import type { HealthReport } from '../core/views';
 import type { DeployEngine } from '../engine/deploy-engine';
 import type { Environments } from '../engine/environments';
+import type { OneOffRuns } from '../engine/one-off-run';
 import type { Queries } from '../engine/queries';
 import type { ServiceLogs } from '../engine/service-logs';
 
@@ -12,6 +13,7 @@ export interface ApiDeps {
   engine: DeployEngine;
   queries: Queries;
   environments: Environments;
+  oneOffRuns: OneOffRuns;
   serviceLogs: ServiceLogs;
   baseImages: BaseImageFactory;
   health: () => Promise<HealthReport>;

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { BASE_IMAGE_KINDS } from '../core/ports/base-images';
 import { ENV_NAME_RE } from '../core/config-schema';
+import { parseDuration } from '../core/duration';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, { error: 'must be a lowercase name' });
 
@@ -50,4 +51,14 @@ export const environmentBody = z.strictObject({ name: envName });
 export const environmentParams = z.strictObject({ project: name, env: envName });
 export const destroyQuery = z.strictObject({
   confirm: z.string({ error: 'must repeat the environment name to confirm the destruction' }),
+});
+
+export const runBody = z.strictObject({
+  env: name.default('production'),
+  argv: z.array(z.string().min(1, { error: 'must not be empty' }), { error: 'must be the command as a list of arguments' }).min(1, { error: 'must have at least the program to run' }),
+  timeout: z
+    .string()
+    .refine((v) => parseDuration(v) !== null, { error: 'must be a duration such as "30s" or "10m"' })
+    .default('1h')
+    .transform((v) => parseDuration(v)!),
 });

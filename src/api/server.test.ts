@@ -19,6 +19,7 @@ function api() {
     engine: unreachable,
     queries: unreachable,
     environments: unreachable,
+    oneOffRuns: unreachable,
     serviceLogs: unreachable,
     baseImages: unreachable,
     health: async () => ({ ok: true, version: 'test', checks: {} }),

@@ -8,6 +8,7 @@ import { registerDeploy } from './commands/deploy';
 import { registerEnv } from './commands/env';
 import { registerInspect } from './commands/inspect';
 import { registerRollback } from './commands/rollback';
+import { registerRun } from './commands/run';
 
 export function buildProgram(): Command {
   const program = new Command('slipway')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerRollback(program);
   registerInspect(program);
   registerEnv(program);
+  registerRun(program);
   registerConfig(program);
   registerBaseImage(program);
   return program;

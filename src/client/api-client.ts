@@ -25,6 +25,11 @@ export type DeploymentStreamEvent =
   | { type: 'state'; state: string; error: string | null }
   | { type: 'end'; state: string; error: string | null; errorCode: string | null };
 
+export type RunEvent =
+  | { type: 'output'; stream: 'stdout' | 'stderr'; line: string }
+  | { type: 'exit'; exitCode: number | null; timedOut: boolean; durationMs: number; release: number }
+  | { type: 'error'; message: string };
+
 export interface ClientOptions {
   url: string;
   token?: string;
@@ -115,6 +120,19 @@ export class SlipwayClient {
     }
   }
 
+  /** Runs a one-off command in the live release; yields its output and finally its exit. */
+  async *run(project: string, service: string, body: { env?: string; argv: string[]; timeout?: string }): AsyncGenerator<RunEvent> {
+    const res = await fetch(`${this.base}/api/v1/projects/${enc(project)}/services/${enc(service)}/run`, {
+      method: 'POST',
+      headers: { ...this.authHeaders(), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).catch((err: Error) => {
+      throw new ApiError(0, 'SLW_UNREACHABLE', `cannot reach the Slipway server at ${this.base} (${err.message})`);
+    });
+    if (!res.ok) throw await toApiError(res);
+    yield* ndjson<RunEvent>(res.body!);
+  }
+
   /** Container logs as they arrive (NDJSON stream). */
   async *logs(project: string, service: string, q: { env?: string; tail?: number; follow?: boolean }, signal?: AbortSignal): AsyncGenerator<LogEntry> {
     const res = await fetch(`${this.base}/api/v1/projects/${enc(project)}/services/${enc(service)}/logs${query(q)}`, {
@@ -122,17 +140,7 @@ export class SlipwayClient {
       signal,
     });
     if (!res.ok) throw await toApiError(res);
-    let buf = '';
-    const decoder = new TextDecoder();
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.trim()) yield JSON.parse(line) as LogEntry;
-      }
-    }
+    yield* ndjson<LogEntry>(res.body!);
   }
 
   private authHeaders(): Record<string, string> {
@@ -165,6 +173,20 @@ async function toApiError(res: Response): Promise<ApiError> {
     // not JSON
   }
   return new ApiError(res.status, 'SLW_HTTP', `HTTP ${res.status}: ${text.slice(0, 200)}`);
+}
+
+async function* ndjson<T>(body: ReadableStream<Uint8Array>): AsyncGenerator<T> {
+  let buf = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buf += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.trim()) yield JSON.parse(line) as T;
+    }
+  }
 }
 
 async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<{ id?: string; event: string; data: string }> {

@@ -17,6 +17,7 @@ export async function runReleaseCommand(ctx: EngineContext, ref: ServiceRef, rel
   const shown = JSON.stringify(argv);
   await rec.log(`running release command ${shown} in a one-off container of v${release.number}`);
   const result = await ctx.runtime.runOnce({
+    kind: 'release',
     name: `${ref.project}-${ref.service}-${ref.env}-v${release.number}-release-${randomBytes(3).toString('hex')}`,
     image: release.imageDigest,
     env: releaseEnv(ref, release),

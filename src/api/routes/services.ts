@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { envQuery, logsQuery, projectParams, serviceParams } from '../schemas';
+import { envQuery, logsQuery, projectParams, runBody, serviceParams } from '../schemas';
 
 export function serviceRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/api/v1/projects/:project/status', async (req) => {
@@ -31,6 +31,23 @@ export function serviceRoutes(app: FastifyInstance, deps: ApiDeps): void {
       }
     } catch (err) {
       if (!abort.signal.aborted) reply.raw.write(`${JSON.stringify({ error: (err as Error).message })}\n`);
+    }
+    reply.raw.end();
+  });
+
+  /** One-off command in the live release's image and env; NDJSON: {type:'output',…} lines, then {type:'exit',…}. */
+  app.post('/api/v1/projects/:project/services/:service/run', async (req, reply) => {
+    const p = parseInput(serviceParams, req.params, 'path');
+    const body = parseInput(runBody, req.body, 'run request');
+    const run = await deps.oneOffRuns.prepare({ ...p, env: body.env });
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
+    const send = (o: unknown) => reply.raw.write(`${JSON.stringify(o)}\n`);
+    try {
+      const result = await run({ ...p, env: body.env, argv: body.argv, timeoutMs: body.timeout, onOutput: (line, stream) => send({ type: 'output', stream, line }) });
+      send({ type: 'exit', ...result });
+    } catch (err) {
+      send({ type: 'error', message: (err as Error).message });
     }
     reply.raw.end();
   });

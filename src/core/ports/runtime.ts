@@ -81,6 +81,8 @@ export interface LogOptions {
 }
 
 export interface OneOffSpec {
+  /** What the one-off is for: the release phase or `slipway run`. */
+  kind: 'release' | 'run';
   name: string;
   image: string;
   env: Record<string, string>;

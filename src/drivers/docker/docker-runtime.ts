@@ -204,7 +204,7 @@ export class DockerRuntime implements Runtime {
         Image: spec.image,
         Cmd: spec.argv,
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-        Labels: oneOffLabels(spec.labels, 'release'),
+        Labels: oneOffLabels(spec.labels, spec.kind),
         HostConfig: { NetworkMode: this.network, RestartPolicy: { Name: 'no' }, Init: true },
       }),
     );
