@@ -1,88 +1,111 @@
 /**
- * The Store port over Kysely. Written against Kysely's query builder so a Postgres
- * dialect can reuse it; numbering (release numbers, step and log seq) happens in
- * transactions so concurrent writers never collide.
+ * The Store port over Kysely. Written against Kysely's query builder (no dialect-specific
+ * SQL except the optional insertion-order tie-break passed in by the opener) so a Postgres
+ * dialect can reuse it.
+ *
+ * Numbering (release numbers, step and log seq) is `max + 1` inside a transaction that first
+ * reads the parent row. On SQLite every transaction begins IMMEDIATE (see sqlite-dialect.ts), so
+ * writers are serialized and the max is always the committed one; a Postgres opener must give
+ * the same guarantee (see docs/store.md). Leases are one conditional upsert, atomic on both.
  */
-import { Kysely, Migrator, sql, type Selectable } from 'kysely';
+import { Migrator, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import type { Deployment, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, Release, Service, StepStatus } from '../core/domain';
 import type { ServiceConfig } from '../core/config';
-import type {
-  Deployment,
-  DeploymentKind,
-  DeploymentLogLine,
-  DeploymentState,
-  DeploymentStep,
-  Environment,
-  LogLevel,
-  Project,
-  Release,
-  Service,
-  StepStatus,
-} from '../core/domain';
 import { SlipwayError } from '../core/errors';
 import type { DeploymentPatch, DeploymentQuery, NewDeployment, NewRelease, Store } from '../core/ports/store';
 import { migrationProvider } from './migrations';
 import type { Database } from './schema';
 
-const now = () => new Date().toISOString();
+export interface KyselyStoreOptions {
+  logger?: Logger;
+  /**
+   * An expression ordering `deployments` rows by insertion, used to break ties between
+   * deployments created in the same millisecond (`rowid` on SQLite). Without it ties are
+   * broken by id, which is stable but not chronological.
+   */
+  insertionOrder?: RawBuilder<unknown>;
+}
+
+const now = (): string => new Date().toISOString();
 
 export class KyselyStore implements Store {
-  constructor(private readonly db: Kysely<Database>) {}
+  readonly #db: Kysely<Database>;
+  readonly #logger: Logger | undefined;
+  readonly #insertionOrder: RawBuilder<unknown> | undefined;
+
+  constructor(db: Kysely<Database>, opts: KyselyStoreOptions = {}) {
+    this.#db = db;
+    this.#logger = opts.logger;
+    this.#insertionOrder = opts.insertionOrder;
+  }
 
   async migrate(): Promise<void> {
-    const { error, results } = await new Migrator({ db: this.db, provider: migrationProvider }).migrateToLatest();
-    const failed = results?.find((r) => r.status === 'Error');
-    if (error || failed) {
-      throw new SlipwayError('SLW_INTERNAL', `store migration ${failed?.migrationName ?? ''} failed: ${(error as Error | undefined)?.message ?? 'unknown error'}`);
+    const { error, results } = await new Migrator({ db: this.#db, provider: migrationProvider }).migrateToLatest();
+    for (const r of results ?? []) {
+      if (r.status === 'Success') this.#logger?.info({ migration: r.migrationName }, 'store migration applied');
+    }
+    if (error !== undefined) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new SlipwayError('SLW_INTERNAL', `store migration${failed ? ` ${failed}` : 's'} failed: ${reason}`);
     }
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
+    await this.#db.destroy();
   }
 
   // projects -----------------------------------------------------------------
   async upsertProject(name: string): Promise<Project> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.#db.transaction().execute(async (trx) => {
       let row = await trx.selectFrom('projects').selectAll().where('name', '=', name).executeTakeFirst();
-      if (!row) {
-        row = await trx.insertInto('projects').values({ name, created_at: now() }).returningAll().executeTakeFirstOrThrow();
-      }
-      const env = await trx.selectFrom('environments').select('id').where('project_id', '=', row.id).where('name', '=', 'production').executeTakeFirst();
-      if (!env) await trx.insertInto('environments').values({ project_id: row.id, name: 'production', created_at: now() }).execute();
+      if (!row) row = await trx.insertInto('projects').values({ name, created_at: now() }).returningAll().executeTakeFirstOrThrow();
+      await trx
+        .insertInto('environments')
+        .values({ project_id: row.id, name: 'production', created_at: now() })
+        .onConflict((oc) => oc.columns(['project_id', 'name']).doNothing())
+        .execute();
       return toProject(row);
     });
   }
 
   async getProject(name: string): Promise<Project | null> {
-    const row = await this.db.selectFrom('projects').selectAll().where('name', '=', name).executeTakeFirst();
+    const row = await this.#db.selectFrom('projects').selectAll().where('name', '=', name).executeTakeFirst();
     return row ? toProject(row) : null;
   }
 
   async listProjects(): Promise<Project[]> {
-    return (await this.db.selectFrom('projects').selectAll().orderBy('name').execute()).map(toProject);
+    return (await this.#db.selectFrom('projects').selectAll().orderBy('name').execute()).map(toProject);
   }
 
   // environments -------------------------------------------------------------
   async ensureEnvironment(projectId: number, name: string): Promise<Environment> {
-    await this.db
-      .insertInto('environments')
-      .values({ project_id: projectId, name, created_at: now() })
-      .onConflict((oc) => oc.columns(['project_id', 'name']).doNothing())
-      .execute();
-    return (await this.getEnvironment(projectId, name))!;
+    return this.#db.transaction().execute(async (trx) => {
+      await requireRow(trx, 'projects', projectId, 'project');
+      await trx
+        .insertInto('environments')
+        .values({ project_id: projectId, name, created_at: now() })
+        .onConflict((oc) => oc.columns(['project_id', 'name']).doNothing())
+        .execute();
+      const row = await trx.selectFrom('environments').selectAll().where('project_id', '=', projectId).where('name', '=', name).executeTakeFirstOrThrow();
+      return toEnvironment(row);
+    });
   }
 
   async getEnvironment(projectId: number, name: string): Promise<Environment | null> {
-    const row = await this.db.selectFrom('environments').selectAll().where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
+    const row = await this.#db.selectFrom('environments').selectAll().where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
     return row ? toEnvironment(row) : null;
   }
 
   async listEnvironments(projectId: number): Promise<Environment[]> {
-    return (await this.db.selectFrom('environments').selectAll().where('project_id', '=', projectId).orderBy('name').execute()).map(toEnvironment);
+    return (await this.#db.selectFrom('environments').selectAll().where('project_id', '=', projectId).orderBy('name').execute()).map(toEnvironment);
   }
 
   async deleteEnvironment(environmentId: number): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    // Explicit, child-first deletes rather than relying on ON DELETE CASCADE: deployments
+    // reference releases without cascading, and the order must not depend on the dialect.
+    await this.#db.transaction().execute(async (trx) => {
       const deployments = trx.selectFrom('deployments').select('id').where('environment_id', '=', environmentId);
       await trx.deleteFrom('deployment_logs').where('deployment_id', 'in', deployments).execute();
       await trx.deleteFrom('deployment_steps').where('deployment_id', 'in', deployments).execute();
@@ -95,43 +118,49 @@ export class KyselyStore implements Store {
 
   // services -----------------------------------------------------------------
   async upsertService(projectId: number, name: string, type: 'web'): Promise<Service> {
-    await this.db
-      .insertInto('services')
-      .values({ project_id: projectId, name, type, created_at: now() })
-      .onConflict((oc) => oc.columns(['project_id', 'name']).doUpdateSet({ type }))
-      .execute();
-    return (await this.getService(projectId, name))!;
+    return this.#db.transaction().execute(async (trx) => {
+      await requireRow(trx, 'projects', projectId, 'project');
+      await trx
+        .insertInto('services')
+        .values({ project_id: projectId, name, type, created_at: now() })
+        .onConflict((oc) => oc.columns(['project_id', 'name']).doUpdateSet({ type }))
+        .execute();
+      const row = await trx.selectFrom('services').selectAll().where('project_id', '=', projectId).where('name', '=', name).executeTakeFirstOrThrow();
+      return toService(row);
+    });
   }
 
   async getService(projectId: number, name: string): Promise<Service | null> {
-    const row = await this.db.selectFrom('services').selectAll().where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
+    const row = await this.#db.selectFrom('services').selectAll().where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
     return row ? toService(row) : null;
   }
 
   async getServiceById(id: number): Promise<Service | null> {
-    const row = await this.db.selectFrom('services').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.#db.selectFrom('services').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toService(row) : null;
   }
 
   async listServices(projectId: number): Promise<Service[]> {
-    return (await this.db.selectFrom('services').selectAll().where('project_id', '=', projectId).orderBy('name').execute()).map(toService);
+    return (await this.#db.selectFrom('services').selectAll().where('project_id', '=', projectId).orderBy('name').execute()).map(toService);
   }
 
   // releases -----------------------------------------------------------------
   async createRelease(r: NewRelease): Promise<Release> {
-    return this.db.transaction().execute(async (trx) => {
-      const max = await trx
+    return this.#db.transaction().execute(async (trx) => {
+      await requireRow(trx, 'services', r.serviceId, 'service');
+      await requireRow(trx, 'environments', r.environmentId, 'environment');
+      const { max } = await trx
         .selectFrom('releases')
         .select((eb) => eb.fn.max('number').as('max'))
         .where('service_id', '=', r.serviceId)
         .where('environment_id', '=', r.environmentId)
-        .executeTakeFirst();
+        .executeTakeFirstOrThrow();
       const row = await trx
         .insertInto('releases')
         .values({
           service_id: r.serviceId,
           environment_id: r.environmentId,
-          number: Number(max?.max ?? 0) + 1,
+          number: Number(max ?? 0) + 1,
           image_ref: r.imageRef,
           image_digest: r.imageDigest,
           config: JSON.stringify(r.config),
@@ -145,12 +174,12 @@ export class KyselyStore implements Store {
   }
 
   async getRelease(id: number): Promise<Release | null> {
-    const row = await this.db.selectFrom('releases').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.#db.selectFrom('releases').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toRelease(row) : null;
   }
 
   async getReleaseByNumber(serviceId: number, environmentId: number, number: number): Promise<Release | null> {
-    const row = await this.db
+    const row = await this.#db
       .selectFrom('releases')
       .selectAll()
       .where('service_id', '=', serviceId)
@@ -160,20 +189,21 @@ export class KyselyStore implements Store {
     return row ? toRelease(row) : null;
   }
 
-  async listReleases(serviceId: number, environmentId: number, limit = 100): Promise<Release[]> {
-    const rows = await this.db
+  async listReleases(serviceId: number, environmentId: number, limit?: number): Promise<Release[]> {
+    checkLimit(limit);
+    const rows = await this.#db
       .selectFrom('releases')
       .selectAll()
       .where('service_id', '=', serviceId)
       .where('environment_id', '=', environmentId)
       .orderBy('number', 'desc')
-      .limit(limit)
+      .$if(limit !== undefined, (q) => q.limit(limit!))
       .execute();
     return rows.map(toRelease);
   }
 
   async getCurrentReleaseId(serviceId: number, environmentId: number): Promise<number | null> {
-    const row = await this.db
+    const row = await this.#db
       .selectFrom('current_releases')
       .select('release_id')
       .where('service_id', '=', serviceId)
@@ -183,7 +213,7 @@ export class KyselyStore implements Store {
   }
 
   async setCurrentReleaseId(serviceId: number, environmentId: number, releaseId: number | null): Promise<void> {
-    await this.db
+    await this.#db
       .insertInto('current_releases')
       .values({ service_id: serviceId, environment_id: environmentId, release_id: releaseId })
       .onConflict((oc) => oc.columns(['service_id', 'environment_id']).doUpdateSet({ release_id: releaseId }))
@@ -192,29 +222,33 @@ export class KyselyStore implements Store {
 
   // deployments ----------------------------------------------------------------
   async createDeployment(d: NewDeployment): Promise<Deployment> {
-    const row = await this.db
-      .insertInto('deployments')
-      .values({
-        id: d.id,
-        service_id: d.serviceId,
-        environment_id: d.environmentId,
-        kind: d.kind,
-        state: 'queued',
-        release_id: d.releaseId,
-        previous_release_id: d.previousReleaseId,
-        error_code: null,
-        error: null,
-        created_at: now(),
-        started_at: null,
-        finished_at: null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toDeployment(row);
+    return this.#db.transaction().execute(async (trx) => {
+      await requireRow(trx, 'services', d.serviceId, 'service');
+      await requireRow(trx, 'environments', d.environmentId, 'environment');
+      const row = await trx
+        .insertInto('deployments')
+        .values({
+          id: d.id,
+          service_id: d.serviceId,
+          environment_id: d.environmentId,
+          kind: d.kind,
+          state: 'queued',
+          release_id: d.releaseId,
+          previous_release_id: d.previousReleaseId,
+          error_code: null,
+          error: null,
+          created_at: now(),
+          started_at: null,
+          finished_at: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toDeployment(row);
+    });
   }
 
   async getDeployment(id: string): Promise<Deployment | null> {
-    const row = await this.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.#db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toDeployment(row) : null;
   }
 
@@ -228,30 +262,39 @@ export class KyselyStore implements Store {
     if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
     const row =
       Object.keys(set).length > 0
-        ? await this.db.updateTable('deployments').set(set).where('id', '=', id).returningAll().executeTakeFirst()
-        : await this.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw new SlipwayError('SLW_NOT_FOUND', `deployment ${id} does not exist`);
+        ? await this.#db.updateTable('deployments').set(set).where('id', '=', id).returningAll().executeTakeFirst()
+        : await this.#db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('deployment', id);
     return toDeployment(row);
   }
 
   async listDeployments(q: DeploymentQuery): Promise<Deployment[]> {
-    let query = this.db.selectFrom('deployments').selectAll();
-    if (q.serviceId !== undefined) query = query.where('service_id', '=', q.serviceId);
-    if (q.environmentId !== undefined) query = query.where('environment_id', '=', q.environmentId);
-    if (q.states && q.states.length > 0) query = query.where('state', 'in', q.states);
-    const rows = await query
+    checkLimit(q.limit);
+    const tieBreak = this.#insertionOrder;
+    const rows = await this.#db
+      .selectFrom('deployments')
+      .selectAll()
+      .$if(q.serviceId !== undefined, (qb) => qb.where('service_id', '=', q.serviceId!))
+      .$if(q.environmentId !== undefined, (qb) => qb.where('environment_id', '=', q.environmentId!))
+      .$if(q.states !== undefined && q.states.length > 0, (qb) => qb.where('state', 'in', q.states!))
       .orderBy('created_at', 'desc')
-      .orderBy(sql`rowid`, 'desc')
-      .limit(q.limit ?? 1000)
+      .$if(tieBreak !== undefined, (qb) => qb.orderBy(tieBreak!, 'desc'))
+      .$if(tieBreak === undefined, (qb) => qb.orderBy('id', 'desc'))
+      .$if(q.limit !== undefined, (qb) => qb.limit(q.limit!))
       .execute();
     return rows.map(toDeployment);
   }
 
   // steps and logs ------------------------------------------------------------
   async startStep(deploymentId: string, name: string, detail?: string): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
-      const max = await trx.selectFrom('deployment_steps').select((eb) => eb.fn.max('seq').as('max')).where('deployment_id', '=', deploymentId).executeTakeFirst();
-      const seq = Number(max?.max ?? 0) + 1;
+    return this.#db.transaction().execute(async (trx) => {
+      await requireRow(trx, 'deployments', deploymentId, 'deployment');
+      const { max } = await trx
+        .selectFrom('deployment_steps')
+        .select((eb) => eb.fn.max('seq').as('max'))
+        .where('deployment_id', '=', deploymentId)
+        .executeTakeFirstOrThrow();
+      const seq = Number(max ?? 0) + 1;
       await trx
         .insertInto('deployment_steps')
         .values({ deployment_id: deploymentId, seq, name, status: 'running', detail: detail ?? null, started_at: now(), finished_at: null })
@@ -261,21 +304,22 @@ export class KyselyStore implements Store {
   }
 
   async finishStep(deploymentId: string, seq: number, status: Exclude<StepStatus, 'running'>, detail?: string): Promise<void> {
-    await this.db
+    const res = await this.#db
       .updateTable('deployment_steps')
       .set({ status, finished_at: now(), ...(detail !== undefined ? { detail } : {}) })
       .where('deployment_id', '=', deploymentId)
       .where('seq', '=', seq)
-      .execute();
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) throw notFound('step', `${seq} of deployment ${deploymentId}`);
   }
 
   async listSteps(deploymentId: string): Promise<DeploymentStep[]> {
-    const rows = await this.db.selectFrom('deployment_steps').selectAll().where('deployment_id', '=', deploymentId).orderBy('seq').execute();
+    const rows = await this.#db.selectFrom('deployment_steps').selectAll().where('deployment_id', '=', deploymentId).orderBy('seq').execute();
     return rows.map((r) => ({
       deploymentId: r.deployment_id,
       seq: r.seq,
       name: r.name,
-      status: r.status as StepStatus,
+      status: r.status,
       detail: r.detail,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
@@ -283,57 +327,92 @@ export class KyselyStore implements Store {
   }
 
   async appendLog(deploymentId: string, level: LogLevel, message: string): Promise<DeploymentLogLine> {
-    return this.db.transaction().execute(async (trx) => {
-      const max = await trx.selectFrom('deployment_logs').select((eb) => eb.fn.max('seq').as('max')).where('deployment_id', '=', deploymentId).executeTakeFirst();
-      const line = { deployment_id: deploymentId, seq: Number(max?.max ?? 0) + 1, level, message, at: now() };
+    return this.#db.transaction().execute(async (trx) => {
+      await requireRow(trx, 'deployments', deploymentId, 'deployment');
+      const { max } = await trx
+        .selectFrom('deployment_logs')
+        .select((eb) => eb.fn.max('seq').as('max'))
+        .where('deployment_id', '=', deploymentId)
+        .executeTakeFirstOrThrow();
+      const line = { deployment_id: deploymentId, seq: Number(max ?? 0) + 1, level, message, at: now() };
       await trx.insertInto('deployment_logs').values(line).execute();
       return { deploymentId, seq: line.seq, level, message, at: line.at };
     });
   }
 
   async listLogs(deploymentId: string, afterSeq = 0): Promise<DeploymentLogLine[]> {
-    const rows = await this.db
+    const rows = await this.#db
       .selectFrom('deployment_logs')
       .selectAll()
       .where('deployment_id', '=', deploymentId)
       .where('seq', '>', afterSeq)
       .orderBy('seq')
       .execute();
-    return rows.map((r) => ({ deploymentId: r.deployment_id, seq: r.seq, level: r.level as LogLevel, message: r.message, at: r.at }));
+    return rows.map((r) => ({ deploymentId: r.deployment_id, seq: r.seq, level: r.level, message: r.message, at: r.at }));
   }
 
   // leases and settings ---------------------------------------------------------
   async acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const current = await trx.selectFrom('leases').selectAll().where('key', '=', key).executeTakeFirst();
-      const t = Date.now();
-      if (current && current.holder !== holder && Date.parse(current.expires_at) > t) return false;
-      const expires_at = new Date(t + ttlMs).toISOString();
-      await trx
-        .insertInto('leases')
-        .values({ key, holder, expires_at })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ holder, expires_at }))
-        .execute();
-      return true;
-    });
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new SlipwayError('SLW_INTERNAL', `lease ttl must be a positive number of ms (got ${ttlMs})`);
+    const t = Date.now();
+    const at = new Date(t).toISOString();
+    const expiresAt = new Date(t + ttlMs).toISOString();
+    // One statement: insert when free; take over when expired or renew when ours; otherwise
+    // the conflict's WHERE fails and nothing changes. ISO-8601 UTC strings compare in time order.
+    const res = await this.#db
+      .insertInto('leases')
+      .values({ key, holder, expires_at: expiresAt })
+      .onConflict((oc) =>
+        oc
+          .column('key')
+          .doUpdateSet({ holder, expires_at: expiresAt })
+          .where((eb) => eb.or([eb('leases.holder', '=', holder), eb('leases.expires_at', '<=', at)])),
+      )
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
   async releaseLease(key: string, holder: string): Promise<void> {
-    await this.db.deleteFrom('leases').where('key', '=', key).where('holder', '=', holder).execute();
+    await this.#db.deleteFrom('leases').where('key', '=', key).where('holder', '=', holder).execute();
   }
 
   async getLease(key: string): Promise<{ holder: string; expiresAt: string } | null> {
-    const row = await this.db.selectFrom('leases').selectAll().where('key', '=', key).executeTakeFirst();
-    if (!row || Date.parse(row.expires_at) <= Date.now()) return null;
-    return { holder: row.holder, expiresAt: row.expires_at };
+    const row = await this.#db.selectFrom('leases').selectAll().where('key', '=', key).where('expires_at', '>', now()).executeTakeFirst();
+    return row ? { holder: row.holder, expiresAt: row.expires_at } : null;
   }
 
   async getSetting(key: string): Promise<string | null> {
-    return (await this.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())?.value ?? null;
+    return (await this.#db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())?.value ?? null;
   }
 
   async setSetting(key: string, value: string): Promise<void> {
-    await this.db.insertInto('settings').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+    await this.#db.insertInto('settings').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+  }
+}
+
+// helpers ------------------------------------------------------------------------
+
+function notFound(what: string, id: string | number): SlipwayError {
+  return new SlipwayError('SLW_NOT_FOUND', `${what} ${id} does not exist`);
+}
+
+/** Reads the parent row inside the transaction; a missing parent is SLW_NOT_FOUND rather than a foreign-key error. */
+async function requireRow(
+  trx: Transaction<Database>,
+  table: 'projects' | 'services' | 'environments' | 'deployments',
+  id: number | string,
+  what: string,
+): Promise<void> {
+  const row =
+    table === 'deployments'
+      ? await trx.selectFrom('deployments').select('id').where('id', '=', String(id)).executeTakeFirst()
+      : await trx.selectFrom(table).select('id').where('id', '=', Number(id)).executeTakeFirst();
+  if (!row) throw notFound(what, id);
+}
+
+function checkLimit(limit: number | undefined): void {
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+    throw new SlipwayError('SLW_BAD_REQUEST', `limit must be a whole number >= 0 (got ${limit})`);
   }
 }
 
@@ -341,7 +420,7 @@ type Row<T extends keyof Database> = Selectable<Database[T]>;
 
 const toProject = (r: Row<'projects'>): Project => ({ id: r.id, name: r.name, createdAt: r.created_at });
 const toEnvironment = (r: Row<'environments'>): Environment => ({ id: r.id, projectId: r.project_id, name: r.name, createdAt: r.created_at });
-const toService = (r: Row<'services'>): Service => ({ id: r.id, projectId: r.project_id, name: r.name, type: r.type as 'web', createdAt: r.created_at });
+const toService = (r: Row<'services'>): Service => ({ id: r.id, projectId: r.project_id, name: r.name, type: r.type, createdAt: r.created_at });
 const toRelease = (r: Row<'releases'>): Release => ({
   id: r.id,
   serviceId: r.service_id,
@@ -357,8 +436,8 @@ const toDeployment = (r: Row<'deployments'>): Deployment => ({
   id: r.id,
   serviceId: r.service_id,
   environmentId: r.environment_id,
-  kind: r.kind as DeploymentKind,
-  state: r.state as DeploymentState,
+  kind: r.kind,
+  state: r.state,
   releaseId: r.release_id,
   previousReleaseId: r.previous_release_id,
   errorCode: r.error_code,

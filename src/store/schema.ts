@@ -1,10 +1,11 @@
-/** Kysely table types (snake_case, as stored). */
+/** Kysely table types: the columns as stored (snake_case, ISO-8601 UTC timestamps as text, JSON as text). */
 import type { Generated } from 'kysely';
+import type { DeploymentKind, DeploymentState, LogLevel, StepStatus } from '../core/domain';
 
 export interface Database {
   projects: { id: Generated<number>; name: string; created_at: string };
   environments: { id: Generated<number>; project_id: number; name: string; created_at: string };
-  services: { id: Generated<number>; project_id: number; name: string; type: string; created_at: string };
+  services: { id: Generated<number>; project_id: number; name: string; type: 'web'; created_at: string };
   releases: {
     id: Generated<number>;
     service_id: number;
@@ -12,6 +13,7 @@ export interface Database {
     number: number;
     image_ref: string;
     image_digest: string;
+    /** The resolved ServiceConfig, JSON. */
     config: string;
     source_ref: string | null;
     created_at: string;
@@ -21,8 +23,8 @@ export interface Database {
     id: string;
     service_id: number;
     environment_id: number;
-    kind: string;
-    state: string;
+    kind: DeploymentKind;
+    state: DeploymentState;
     release_id: number | null;
     previous_release_id: number | null;
     error_code: string | null;
@@ -31,8 +33,16 @@ export interface Database {
     started_at: string | null;
     finished_at: string | null;
   };
-  deployment_steps: { deployment_id: string; seq: number; name: string; status: string; detail: string | null; started_at: string; finished_at: string | null };
-  deployment_logs: { deployment_id: string; seq: number; level: string; message: string; at: string };
+  deployment_steps: {
+    deployment_id: string;
+    seq: number;
+    name: string;
+    status: StepStatus;
+    detail: string | null;
+    started_at: string;
+    finished_at: string | null;
+  };
+  deployment_logs: { deployment_id: string; seq: number; level: LogLevel; message: string; at: string };
   leases: { key: string; holder: string; expires_at: string };
   settings: { key: string; value: string };
 }

@@ -1,150 +1,511 @@
 /**
- * The Store contract: every implementation (SQLite now, Postgres later) must pass it.
- * Register with runStoreContract(name, open) from a *.test.ts file.
+ * The Store contract: the behaviour every Store implementation (SQLite now, Postgres later)
+ * must have. Register it from a *.test.ts file:
+ *
+ *   runStoreContract('sqlite file', () => openSqliteStore({ file: tmpFile() }), { openPersistent });
+ *
+ * `open` must return a new, empty, not yet migrated store on every call. `openPersistent`
+ * (optional) must open the same durable store on every call; it enables the reopen test.
  */
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { ServiceConfig } from '../core/config';
-import type { Store } from '../core/ports/store';
+import type { DeploymentState } from '../core/domain';
+import { isSlipwayError } from '../core/errors';
+import type { NewDeployment, Store } from '../core/ports/store';
+
+export interface StoreContractOptions {
+  /** Opens the same durable store (one file, one database) on every call. */
+  openPersistent?: () => Promise<Store>;
+}
 
 const config: ServiceConfig = {
   name: 'web',
   type: 'web',
-  source: { kind: 'build', context: '.', dockerfile: 'Dockerfile', args: {} },
+  source: { kind: 'build', context: '.', dockerfile: 'Dockerfile', args: { NODE_ENV: 'production' } },
   port: 3000,
-  domains: ['a.localhost'],
+  domains: ['a.localhost', 'b.localhost'],
   health: { path: '/health', intervalMs: 500, timeoutMs: 1000, graceMs: 0, successes: 2, deadlineMs: 30_000 },
   replicas: 2,
   deploy: { strategy: 'rolling', maxSurge: 1, maxUnavailable: 0, drainTimeoutMs: 10_000, stopTimeoutMs: 5000 },
-  env: { A: '1' },
-  releaseCommand: ['node', 'migrate.js'],
+  env: { A: '1', QUOTES: 'it\'s "quoted" \u00e9\u2603\n' },
+  releaseCommand: ['node', 'migrate.js', '--yes'],
   releaseTimeoutMs: 60_000,
 };
 
-export function runStoreContract(name: string, open: () => Promise<Store>): void {
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Asserts a promise rejects with a SlipwayError of the given code. */
+async function rejectsWithCode(p: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(isSlipwayError(err), `expected a SlipwayError, got ${String(err)}`);
+    assert.equal(err.code, code);
+    return true;
+  });
+}
+
+export function runStoreContract(name: string, open: () => Promise<Store>, opts: StoreContractOptions = {}): void {
   describe(`Store contract: ${name}`, () => {
-    async function fresh() {
+    /** A migrated store with project `shop`, its `production` environment and service `web`; closed after the test. */
+    async function fresh(t: TestContext) {
       const store = await open();
+      t.after(() => store.close());
       await store.migrate();
       const project = await store.upsertProject('shop');
-      const env = (await store.getEnvironment(project.id, 'production'))!;
+      const env = await store.getEnvironment(project.id, 'production');
+      assert.ok(env, 'upsertProject creates the production environment');
       const service = await store.upsertService(project.id, 'web', 'web');
-      return { store, project, env, service };
+      const newDeployment = (over: Partial<NewDeployment> = {}): NewDeployment => ({
+        id: randomUUID(),
+        serviceId: service.id,
+        environmentId: env.id,
+        kind: 'deploy',
+        previousReleaseId: null,
+        releaseId: null,
+        ...over,
+      });
+      const release = (serviceId = service.id, environmentId = env.id) =>
+        store.createRelease({ serviceId, environmentId, imageRef: 'shop/web:latest', imageDigest: 'sha256:abc', config, sourceRef: null });
+      return { store, project, env, service, newDeployment, release };
     }
 
-    test('migrations are idempotent and a project gets a production environment', async () => {
-      const { store, project, env } = await fresh();
-      await store.migrate();
-      assert.equal(env.name, 'production');
-      assert.equal((await store.upsertProject('shop')).id, project.id);
-      assert.deepEqual((await store.listEnvironments(project.id)).map((e) => e.name), ['production']);
-      const staging = await store.ensureEnvironment(project.id, 'staging');
-      assert.equal((await store.ensureEnvironment(project.id, 'staging')).id, staging.id);
-      assert.equal(await store.getProject('nope'), null);
-      await store.close();
+    describe('migrations', () => {
+      test('running migrate twice is a no-op and keeps data', async (t) => {
+        const { store, project } = await fresh(t);
+        await store.migrate();
+        await store.migrate();
+        assert.equal((await store.getProject('shop'))?.id, project.id);
+      });
     });
 
-    test('release numbers count per service and environment, config round-trips', async () => {
-      const { store, project, env, service } = await fresh();
-      const staging = await store.ensureEnvironment(project.id, 'staging');
-      const worker = await store.upsertService(project.id, 'worker', 'web');
-      const mk = (serviceId: number, environmentId: number) =>
-        store.createRelease({ serviceId, environmentId, imageRef: 'img:1', imageDigest: 'sha256:abc', config, sourceRef: null });
-      assert.equal((await mk(service.id, env.id)).number, 1);
-      assert.equal((await mk(service.id, env.id)).number, 2);
-      assert.equal((await mk(service.id, staging.id)).number, 1);
-      assert.equal((await mk(worker.id, env.id)).number, 1);
-      const list = await store.listReleases(service.id, env.id);
-      assert.deepEqual(list.map((r) => r.number), [2, 1]);
-      assert.deepEqual(list[0]!.config, config);
-      assert.equal((await store.getReleaseByNumber(service.id, env.id, 1))!.imageDigest, 'sha256:abc');
-      assert.equal(await store.getReleaseByNumber(service.id, env.id, 9), null);
-      assert.equal((await store.listReleases(service.id, env.id, 1)).length, 1);
-      assert.equal(await store.getCurrentReleaseId(service.id, env.id), null);
-      await store.setCurrentReleaseId(service.id, env.id, list[0]!.id);
-      assert.equal(await store.getCurrentReleaseId(service.id, env.id), list[0]!.id);
-      await store.setCurrentReleaseId(service.id, env.id, list[1]!.id);
-      assert.equal(await store.getCurrentReleaseId(service.id, env.id), list[1]!.id);
-      await store.close();
+    describe('projects', () => {
+      test('upsert creates once, returns the same record after, and ensures production', async (t) => {
+        const { store, project } = await fresh(t);
+        assert.equal(project.name, 'shop');
+        assert.match(project.createdAt, ISO_UTC);
+        const again = await store.upsertProject('shop');
+        assert.deepEqual(again, project);
+        assert.deepEqual((await store.listEnvironments(project.id)).map((e) => e.name), ['production']);
+        assert.deepEqual(await store.getProject('shop'), project);
+        assert.equal(await store.getProject('nope'), null);
+      });
+
+      test('list is ordered by name', async (t) => {
+        const { store } = await fresh(t);
+        await store.upsertProject('zoo');
+        await store.upsertProject('acme');
+        assert.deepEqual((await store.listProjects()).map((p) => p.name), ['acme', 'shop', 'zoo']);
+      });
     });
 
-    test('deployments: create, patch, query by state, newest first', async () => {
-      const { store, env, service } = await fresh();
-      const ids = [randomUUID(), randomUUID(), randomUUID()];
-      for (const id of ids) await store.createDeployment({ id, serviceId: service.id, environmentId: env.id, kind: 'deploy', previousReleaseId: null, releaseId: null });
-      const d = await store.updateDeployment(ids[0]!, { state: 'failed', errorCode: 'SLW_HEALTH_FAILED', error: 'boom', finishedAt: new Date().toISOString() });
-      assert.equal(d.state, 'failed');
-      assert.equal(d.errorCode, 'SLW_HEALTH_FAILED');
-      assert.deepEqual((await store.listDeployments({ serviceId: service.id })).map((x) => x.id), [...ids].reverse());
-      assert.deepEqual((await store.listDeployments({ states: ['queued'] })).map((x) => x.id).sort(), [ids[1], ids[2]].sort());
-      assert.equal((await store.listDeployments({ limit: 1 })).length, 1);
-      await assert.rejects(store.updateDeployment(randomUUID(), { state: 'failed' }), /does not exist/);
-      assert.equal(await store.getDeployment(randomUUID()), null);
-      await store.close();
+    describe('environments', () => {
+      test('ensure is idempotent; get and list', async (t) => {
+        const { store, project, env } = await fresh(t);
+        assert.equal(env.projectId, project.id);
+        assert.match(env.createdAt, ISO_UTC);
+        const staging = await store.ensureEnvironment(project.id, 'staging');
+        assert.equal(staging.name, 'staging');
+        assert.deepEqual(await store.ensureEnvironment(project.id, 'staging'), staging);
+        assert.deepEqual(await store.getEnvironment(project.id, 'staging'), staging);
+        assert.equal(await store.getEnvironment(project.id, 'nope'), null);
+        await store.ensureEnvironment(project.id, 'preview-x');
+        assert.deepEqual((await store.listEnvironments(project.id)).map((e) => e.name), ['preview-x', 'production', 'staging']);
+      });
+
+      test('names are per project', async (t) => {
+        const { store, env } = await fresh(t);
+        const other = await store.upsertProject('other');
+        const otherProd = await store.getEnvironment(other.id, 'production');
+        assert.ok(otherProd);
+        assert.notEqual(otherProd.id, env.id);
+        assert.deepEqual((await store.listEnvironments(other.id)).map((e) => e.id), [otherProd.id]);
+      });
+
+      test('ensure for a missing project is SLW_NOT_FOUND', async (t) => {
+        const { store } = await fresh(t);
+        await rejectsWithCode(store.ensureEnvironment(999_999, 'staging'), 'SLW_NOT_FOUND');
+      });
+
+      test('delete removes its releases, deployments, steps and logs, nothing else', async (t) => {
+        const { store, project, env, service, newDeployment, release } = await fresh(t);
+        const staging = await store.ensureEnvironment(project.id, 'staging');
+        const ids: string[] = [];
+        for (const e of [env, staging]) {
+          const r = await release(service.id, e.id);
+          await store.setCurrentReleaseId(service.id, e.id, r.id);
+          const d = await store.createDeployment(newDeployment({ environmentId: e.id, releaseId: r.id }));
+          await store.appendLog(d.id, 'info', 'x');
+          await store.startStep(d.id, 'build');
+          ids.push(d.id);
+        }
+        await store.deleteEnvironment(staging.id);
+        assert.equal(await store.getEnvironment(project.id, 'staging'), null);
+        assert.deepEqual(await store.listReleases(service.id, staging.id), []);
+        assert.equal(await store.getCurrentReleaseId(service.id, staging.id), null);
+        assert.deepEqual(await store.listDeployments({ environmentId: staging.id }), []);
+        assert.equal(await store.getDeployment(ids[1]!), null);
+        assert.deepEqual(await store.listLogs(ids[1]!), []);
+        assert.deepEqual(await store.listSteps(ids[1]!), []);
+        // production untouched
+        assert.equal((await store.listReleases(service.id, env.id)).length, 1);
+        assert.notEqual(await store.getCurrentReleaseId(service.id, env.id), null);
+        assert.equal((await store.listDeployments({ environmentId: env.id })).length, 1);
+        assert.equal((await store.listLogs(ids[0]!)).length, 1);
+        assert.equal((await store.listSteps(ids[0]!)).length, 1);
+        assert.ok(await store.getServiceById(service.id), 'services belong to the project, not the environment');
+      });
     });
 
-    test('steps and log lines are numbered in order, even when written concurrently', async () => {
-      const { store, env, service } = await fresh();
-      const id = randomUUID();
-      await store.createDeployment({ id, serviceId: service.id, environmentId: env.id, kind: 'deploy', previousReleaseId: null, releaseId: null });
-      const s1 = await store.startStep(id, 'build');
-      await store.finishStep(id, s1, 'done', 'ok');
-      const s2 = await store.startStep(id, 'release');
-      assert.deepEqual((await store.listSteps(id)).map((s) => [s.seq, s.name, s.status]), [[1, 'build', 'done'], [2, 'release', 'running']]);
-      assert.equal(s2, 2);
-      const lines = await Promise.all(Array.from({ length: 50 }, (_, i) => store.appendLog(id, 'info', `line ${i}`)));
-      assert.deepEqual(lines.map((l) => l.seq).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
-      assert.equal((await store.listLogs(id)).length, 50);
-      assert.deepEqual((await store.listLogs(id, 48)).map((l) => l.seq), [49, 50]);
-      await store.close();
+    describe('services', () => {
+      test('upsert, get by name and id, list by name', async (t) => {
+        const { store, project, service } = await fresh(t);
+        assert.equal(service.name, 'web');
+        assert.equal(service.type, 'web');
+        assert.equal(service.projectId, project.id);
+        assert.match(service.createdAt, ISO_UTC);
+        assert.deepEqual(await store.upsertService(project.id, 'web', 'web'), service);
+        assert.deepEqual(await store.getService(project.id, 'web'), service);
+        assert.deepEqual(await store.getServiceById(service.id), service);
+        assert.equal(await store.getService(project.id, 'nope'), null);
+        assert.equal(await store.getServiceById(999_999), null);
+        await store.upsertService(project.id, 'api', 'web');
+        assert.deepEqual((await store.listServices(project.id)).map((s) => s.name), ['api', 'web']);
+        const other = await store.upsertProject('other');
+        assert.deepEqual(await store.listServices(other.id), []);
+        await rejectsWithCode(store.upsertService(999_999, 'web', 'web'), 'SLW_NOT_FOUND');
+      });
     });
 
-    test('leases are exclusive until they expire; the holder renews', async () => {
-      const { store } = await fresh();
-      assert.equal(await store.acquireLease('k', 'a', 10_000), true);
-      assert.equal(await store.acquireLease('k', 'b', 10_000), false);
-      assert.equal(await store.acquireLease('k', 'a', 10_000), true);
-      assert.equal((await store.getLease('k'))!.holder, 'a');
-      await store.releaseLease('k', 'b'); // not the holder: no effect
-      assert.equal((await store.getLease('k'))!.holder, 'a');
-      await store.releaseLease('k', 'a');
-      assert.equal(await store.getLease('k'), null);
-      assert.equal(await store.acquireLease('k', 'b', 1), true);
-      await new Promise((r) => setTimeout(r, 10));
-      assert.equal(await store.acquireLease('k', 'c', 10_000), true, 'an expired lease can be taken');
-      const results = await Promise.all(['x', 'y', 'z'].map((h) => store.acquireLease('race', h, 10_000)));
-      assert.equal(results.filter(Boolean).length, 1, 'exactly one concurrent acquirer wins');
-      await store.close();
+    describe('releases', () => {
+      test('numbers count per service and environment, independently', async (t) => {
+        const { store, project, env, service, release } = await fresh(t);
+        const staging = await store.ensureEnvironment(project.id, 'staging');
+        const worker = await store.upsertService(project.id, 'worker', 'web');
+        assert.equal((await release(service.id, env.id)).number, 1);
+        assert.equal((await release(service.id, env.id)).number, 2);
+        assert.equal((await release(service.id, staging.id)).number, 1);
+        assert.equal((await release(worker.id, env.id)).number, 1);
+        assert.equal((await release(service.id, env.id)).number, 3);
+        assert.equal((await release(worker.id, staging.id)).number, 1);
+        assert.equal((await release(service.id, staging.id)).number, 2);
+      });
+
+      test('concurrent creation yields distinct consecutive numbers', async (t) => {
+        const { release } = await fresh(t);
+        const made = await Promise.all(range(1, 20).map(() => release()));
+        assert.deepEqual(made.map((r) => r.number).sort((a, b) => a - b), range(1, 20));
+      });
+
+      test('fields and JSON config round-trip; get by id and number', async (t) => {
+        const { store, env, service } = await fresh(t);
+        const r = await store.createRelease({
+          serviceId: service.id,
+          environmentId: env.id,
+          imageRef: 'shop/web:abc',
+          imageDigest: 'sha256:0123',
+          config,
+          sourceRef: 'git:deadbeef',
+        });
+        assert.equal(r.serviceId, service.id);
+        assert.equal(r.environmentId, env.id);
+        assert.equal(r.imageRef, 'shop/web:abc');
+        assert.equal(r.imageDigest, 'sha256:0123');
+        assert.equal(r.sourceRef, 'git:deadbeef');
+        assert.deepEqual(r.config, config);
+        assert.match(r.createdAt, ISO_UTC);
+        assert.deepEqual(await store.getRelease(r.id), r);
+        assert.deepEqual(await store.getReleaseByNumber(service.id, env.id, 1), r);
+        assert.equal(await store.getReleaseByNumber(service.id, env.id, 2), null);
+        assert.equal(await store.getRelease(999_999), null);
+      });
+
+      test('list is newest first; limit', async (t) => {
+        const { store, project, env, service, release } = await fresh(t);
+        for (let i = 0; i < 5; i++) await release();
+        await release(service.id, (await store.ensureEnvironment(project.id, 'staging')).id);
+        assert.deepEqual((await store.listReleases(service.id, env.id)).map((r) => r.number), [5, 4, 3, 2, 1]);
+        assert.deepEqual((await store.listReleases(service.id, env.id, 2)).map((r) => r.number), [5, 4]);
+        assert.deepEqual(await store.listReleases(service.id, env.id, 0), []);
+        await rejectsWithCode(store.listReleases(service.id, env.id, -1), 'SLW_BAD_REQUEST');
+      });
+
+      test('creating for a missing service or environment is SLW_NOT_FOUND', async (t) => {
+        const { env, service, release } = await fresh(t);
+        await rejectsWithCode(release(999_999, env.id), 'SLW_NOT_FOUND');
+        await rejectsWithCode(release(service.id, 999_999), 'SLW_NOT_FOUND');
+      });
+
+      test('current release per service+environment: unset, set, replace, clear', async (t) => {
+        const { store, project, env, service, release } = await fresh(t);
+        const staging = await store.ensureEnvironment(project.id, 'staging');
+        const [r1, r2] = [await release(), await release()];
+        const s1 = await release(service.id, staging.id);
+        assert.equal(await store.getCurrentReleaseId(service.id, env.id), null);
+        await store.setCurrentReleaseId(service.id, env.id, r1.id);
+        await store.setCurrentReleaseId(service.id, staging.id, s1.id);
+        assert.equal(await store.getCurrentReleaseId(service.id, env.id), r1.id);
+        await store.setCurrentReleaseId(service.id, env.id, r2.id);
+        assert.equal(await store.getCurrentReleaseId(service.id, env.id), r2.id);
+        assert.equal(await store.getCurrentReleaseId(service.id, staging.id), s1.id);
+        await store.setCurrentReleaseId(service.id, env.id, null);
+        assert.equal(await store.getCurrentReleaseId(service.id, env.id), null);
+      });
     });
 
-    test('deleting an environment removes its releases and deployments, nothing else', async () => {
-      const { store, project, env, service } = await fresh();
-      const staging = await store.ensureEnvironment(project.id, 'staging');
-      for (const e of [env, staging]) {
-        const r = await store.createRelease({ serviceId: service.id, environmentId: e.id, imageRef: 'i', imageDigest: 'sha256:x', config, sourceRef: null });
-        await store.setCurrentReleaseId(service.id, e.id, r.id);
-        const id = randomUUID();
-        await store.createDeployment({ id, serviceId: service.id, environmentId: e.id, kind: 'deploy', previousReleaseId: null, releaseId: r.id });
-        await store.appendLog(id, 'info', 'x');
-        await store.startStep(id, 'build');
-      }
-      await store.deleteEnvironment(staging.id);
-      assert.equal(await store.getEnvironment(project.id, 'staging'), null);
-      assert.equal((await store.listReleases(service.id, staging.id)).length, 0);
-      assert.equal((await store.listDeployments({ environmentId: staging.id })).length, 0);
-      assert.equal((await store.listReleases(service.id, env.id)).length, 1, 'production untouched');
-      assert.equal((await store.listDeployments({ environmentId: env.id })).length, 1);
-      await store.close();
+    describe('deployments', () => {
+      test('created queued with the given fields', async (t) => {
+        const { store, env, service, newDeployment, release } = await fresh(t);
+        const r = await release();
+        const input = newDeployment({ kind: 'rollback', releaseId: r.id, previousReleaseId: r.id });
+        const d = await store.createDeployment(input);
+        assert.equal(d.id, input.id);
+        assert.equal(d.serviceId, service.id);
+        assert.equal(d.environmentId, env.id);
+        assert.equal(d.kind, 'rollback');
+        assert.equal(d.state, 'queued');
+        assert.equal(d.releaseId, r.id);
+        assert.equal(d.previousReleaseId, r.id);
+        assert.equal(d.errorCode, null);
+        assert.equal(d.error, null);
+        assert.match(d.createdAt, ISO_UTC);
+        assert.equal(d.startedAt, null);
+        assert.equal(d.finishedAt, null);
+        assert.deepEqual(await store.getDeployment(d.id), d);
+        assert.equal(await store.getDeployment(randomUUID()), null);
+        await rejectsWithCode(store.createDeployment(newDeployment({ serviceId: 999_999 })), 'SLW_NOT_FOUND');
+        await rejectsWithCode(store.createDeployment(newDeployment({ environmentId: 999_999 })), 'SLW_NOT_FOUND');
+      });
+
+      test('update applies only the given fields; null clears; unknown id is SLW_NOT_FOUND', async (t) => {
+        const { store, newDeployment, release } = await fresh(t);
+        const d = await store.createDeployment(newDeployment());
+        const r = await release();
+        const startedAt = new Date().toISOString();
+        const a = await store.updateDeployment(d.id, { state: 'building', startedAt });
+        assert.deepEqual(a, { ...d, state: 'building', startedAt });
+        const b = await store.updateDeployment(d.id, { releaseId: r.id, state: 'rolling' });
+        assert.deepEqual(b, { ...a, releaseId: r.id, state: 'rolling' });
+        const finishedAt = new Date().toISOString();
+        const c = await store.updateDeployment(d.id, { state: 'failed', errorCode: 'SLW_HEALTH_FAILED', error: 'boom', finishedAt });
+        assert.deepEqual(c, { ...b, state: 'failed', errorCode: 'SLW_HEALTH_FAILED', error: 'boom', finishedAt });
+        assert.deepEqual(await store.updateDeployment(d.id, {}), c, 'an empty patch changes nothing');
+        const cleared = await store.updateDeployment(d.id, { errorCode: null, error: null });
+        assert.equal(cleared.errorCode, null);
+        assert.equal(cleared.error, null);
+        assert.deepEqual(await store.getDeployment(d.id), cleared);
+        await rejectsWithCode(store.updateDeployment(randomUUID(), { state: 'failed' }), 'SLW_NOT_FOUND');
+        await rejectsWithCode(store.updateDeployment(randomUUID(), {}), 'SLW_NOT_FOUND');
+      });
+
+      test('list: newest first (even within one millisecond), filters, limit', async (t) => {
+        const { store, project, env, service, newDeployment } = await fresh(t);
+        const staging = await store.ensureEnvironment(project.id, 'staging');
+        const worker = await store.upsertService(project.id, 'worker', 'web');
+        const ids: string[] = [];
+        for (let i = 0; i < 6; i++) ids.push((await store.createDeployment(newDeployment())).id);
+        const stagingId = (await store.createDeployment(newDeployment({ environmentId: staging.id }))).id;
+        const workerId = (await store.createDeployment(newDeployment({ serviceId: worker.id }))).id;
+        await store.updateDeployment(ids[0]!, { state: 'succeeded' });
+        await store.updateDeployment(ids[1]!, { state: 'failed' });
+        await store.updateDeployment(ids[2]!, { state: 'rolling' });
+
+        const all = await store.listDeployments({});
+        assert.deepEqual(all.map((d) => d.id), [workerId, stagingId, ...[...ids].reverse()]);
+        assert.deepEqual((await store.listDeployments({ serviceId: service.id })).map((d) => d.id), [stagingId, ...[...ids].reverse()]);
+        assert.deepEqual((await store.listDeployments({ environmentId: staging.id })).map((d) => d.id), [stagingId]);
+        assert.deepEqual((await store.listDeployments({ serviceId: worker.id, environmentId: staging.id })).map((d) => d.id), []);
+        const active: DeploymentState[] = ['queued', 'building', 'releasing', 'rolling'];
+        assert.deepEqual(
+          (await store.listDeployments({ serviceId: service.id, environmentId: env.id, states: active })).map((d) => d.id),
+          [ids[5], ids[4], ids[3], ids[2]],
+        );
+        assert.deepEqual((await store.listDeployments({ states: ['succeeded', 'failed'] })).map((d) => d.id), [ids[1], ids[0]]);
+        assert.deepEqual((await store.listDeployments({ states: ['cancelled'] })).map((d) => d.id), []);
+        assert.deepEqual((await store.listDeployments({ limit: 3 })).map((d) => d.id), all.slice(0, 3).map((d) => d.id));
+        assert.deepEqual(await store.listDeployments({ limit: 0 }), []);
+        await rejectsWithCode(store.listDeployments({ limit: 1.5 }), 'SLW_BAD_REQUEST');
+      });
+
+      test('newest first also when created in different milliseconds', async (t) => {
+        const { store, newDeployment } = await fresh(t);
+        const a = await store.createDeployment(newDeployment());
+        await sleep(5);
+        const b = await store.createDeployment(newDeployment());
+        assert.ok(b.createdAt > a.createdAt);
+        assert.deepEqual((await store.listDeployments({})).map((d) => d.id), [b.id, a.id]);
+      });
     });
 
-    test('settings', async () => {
-      const { store } = await fresh();
-      assert.equal(await store.getSetting('x'), null);
-      await store.setSetting('x', '1');
-      await store.setSetting('x', '2');
-      assert.equal(await store.getSetting('x'), '2');
-      await store.close();
+    describe('steps', () => {
+      test('numbered per deployment; finish records status, time and detail', async (t) => {
+        const { store, newDeployment } = await fresh(t);
+        const d = await store.createDeployment(newDeployment());
+        const other = await store.createDeployment(newDeployment());
+        const s1 = await store.startStep(d.id, 'build', 'context 3 MB');
+        const s2 = await store.startStep(d.id, 'release');
+        const s3 = await store.startStep(d.id, 'rollout');
+        assert.deepEqual([s1, s2, s3], [1, 2, 3]);
+        assert.equal(await store.startStep(other.id, 'build'), 1, 'seq is per deployment');
+        await store.finishStep(d.id, s1, 'done');
+        await store.finishStep(d.id, s2, 'failed', 'exit 1');
+        const steps = await store.listSteps(d.id);
+        assert.deepEqual(
+          steps.map((s) => [s.deploymentId, s.seq, s.name, s.status, s.detail]),
+          [
+            [d.id, 1, 'build', 'done', 'context 3 MB'],
+            [d.id, 2, 'release', 'failed', 'exit 1'],
+            [d.id, 3, 'rollout', 'running', null],
+          ],
+        );
+        for (const s of steps) assert.match(s.startedAt, ISO_UTC);
+        assert.match(steps[0]!.finishedAt ?? '', ISO_UTC);
+        assert.match(steps[1]!.finishedAt ?? '', ISO_UTC);
+        assert.equal(steps[2]!.finishedAt, null);
+        assert.deepEqual(await store.listSteps(randomUUID()), []);
+      });
+
+      test('concurrent starts get distinct seqs; unknown deployment or step is SLW_NOT_FOUND', async (t) => {
+        const { store, newDeployment } = await fresh(t);
+        const d = await store.createDeployment(newDeployment());
+        const seqs = await Promise.all(range(1, 20).map((i) => store.startStep(d.id, `step ${i}`)));
+        assert.deepEqual([...seqs].sort((a, b) => a - b), range(1, 20));
+        await rejectsWithCode(store.startStep(randomUUID(), 'build'), 'SLW_NOT_FOUND');
+        await rejectsWithCode(store.finishStep(d.id, 99, 'done'), 'SLW_NOT_FOUND');
+      });
+    });
+
+    describe('logs', () => {
+      test('50 concurrent appends get seq 1..50 without duplicates', async (t) => {
+        const { store, newDeployment } = await fresh(t);
+        const d = await store.createDeployment(newDeployment());
+        const lines = await Promise.all(range(1, 50).map((i) => store.appendLog(d.id, 'info', `line ${i}`)));
+        assert.deepEqual(lines.map((l) => l.seq).sort((a, b) => a - b), range(1, 50));
+        const listed = await store.listLogs(d.id);
+        assert.deepEqual(listed.map((l) => l.seq), range(1, 50), 'listed oldest first');
+        assert.equal(new Set(listed.map((l) => l.message)).size, 50, 'every line stored once');
+        for (const l of lines) assert.deepEqual(listed[l.seq - 1], l, 'returned line equals the stored one');
+      });
+
+      test('fields round-trip; afterSeq; per deployment', async (t) => {
+        const { store, newDeployment } = await fresh(t);
+        const d = await store.createDeployment(newDeployment());
+        const other = await store.createDeployment(newDeployment());
+        const a = await store.appendLog(d.id, 'info', 'building');
+        const b = await store.appendLog(d.id, 'warn', 'slow health check: "200" after 3 s \u2603');
+        const c = await store.appendLog(d.id, 'error', 'failed');
+        assert.equal((await store.appendLog(other.id, 'info', 'x')).seq, 1, 'seq is per deployment');
+        assert.deepEqual(a, { deploymentId: d.id, seq: 1, level: 'info', message: 'building', at: a.at });
+        assert.match(a.at, ISO_UTC);
+        assert.deepEqual(await store.listLogs(d.id), [a, b, c]);
+        assert.deepEqual(await store.listLogs(d.id, 0), [a, b, c]);
+        assert.deepEqual(await store.listLogs(d.id, 1), [b, c]);
+        assert.deepEqual(await store.listLogs(d.id, 3), []);
+        assert.deepEqual(await store.listLogs(randomUUID()), []);
+        await rejectsWithCode(store.appendLog(randomUUID(), 'info', 'x'), 'SLW_NOT_FOUND');
+      });
+    });
+
+    describe('leases', () => {
+      test('exclusive while held; the holder renews; release frees', async (t) => {
+        const { store } = await fresh(t);
+        assert.equal(await store.getLease('k'), null);
+        assert.equal(await store.acquireLease('k', 'a', 10_000), true);
+        const first = await store.getLease('k');
+        assert.equal(first?.holder, 'a');
+        assert.match(first?.expiresAt ?? '', ISO_UTC);
+        assert.equal(await store.acquireLease('k', 'b', 10_000), false);
+        assert.equal((await store.getLease('k'))?.holder, 'a', 'a refused acquire changes nothing');
+        await sleep(5);
+        assert.equal(await store.acquireLease('k', 'a', 20_000), true, 'the holder renews');
+        assert.ok((await store.getLease('k'))!.expiresAt > first!.expiresAt, 'renewal extends the expiry');
+        await store.releaseLease('k', 'b'); // not the holder: no effect
+        assert.equal((await store.getLease('k'))?.holder, 'a');
+        assert.equal(await store.acquireLease('other', 'b', 10_000), true, 'keys are independent');
+        await store.releaseLease('k', 'a');
+        assert.equal(await store.getLease('k'), null);
+        assert.equal(await store.acquireLease('k', 'b', 10_000), true, 'a released lease can be taken');
+      });
+
+      test('an expired lease reads as free and can be taken by another holder', async (t) => {
+        const { store } = await fresh(t);
+        assert.equal(await store.acquireLease('k', 'a', 20), true);
+        await sleep(40);
+        assert.equal(await store.getLease('k'), null);
+        assert.equal(await store.acquireLease('k', 'b', 10_000), true);
+        assert.equal((await store.getLease('k'))?.holder, 'b');
+        assert.equal(await store.acquireLease('k', 'a', 10_000), false);
+      });
+
+      test('exactly one of many concurrent acquirers wins', async (t) => {
+        const { store } = await fresh(t);
+        const holders = range(1, 10).map((i) => `h${i}`);
+        const results = await Promise.all(holders.map((h) => store.acquireLease('race', h, 10_000)));
+        assert.equal(results.filter(Boolean).length, 1);
+        assert.equal((await store.getLease('race'))?.holder, holders[results.indexOf(true)]);
+      });
+
+      test('a non-positive ttl is refused', async (t) => {
+        const { store } = await fresh(t);
+        await assert.rejects(store.acquireLease('k', 'a', 0));
+        await assert.rejects(store.acquireLease('k', 'a', Number.NaN));
+      });
+    });
+
+    describe('settings', () => {
+      test('missing is null; set inserts then overwrites', async (t) => {
+        const { store } = await fresh(t);
+        assert.equal(await store.getSetting('x'), null);
+        await store.setSetting('x', '1');
+        assert.equal(await store.getSetting('x'), '1');
+        await store.setSetting('x', '2');
+        await store.setSetting('y', '');
+        assert.equal(await store.getSetting('x'), '2');
+        assert.equal(await store.getSetting('y'), '');
+      });
+    });
+
+    const openPersistent = opts.openPersistent;
+    describe('persistence', { skip: openPersistent ? false : 'no openPersistent given' }, () => {
+      test('reopening keeps every kind of record', async () => {
+        const name = `kept-${randomUUID()}`;
+        const a = await openPersistent!();
+        let ids: { projectId: number; envId: number; serviceId: number; releaseId: number; deploymentId: string };
+        try {
+          await a.migrate();
+          const project = await a.upsertProject(name);
+          const env = (await a.getEnvironment(project.id, 'production'))!;
+          const service = await a.upsertService(project.id, 'web', 'web');
+          const release = await a.createRelease({ serviceId: service.id, environmentId: env.id, imageRef: 'i', imageDigest: 'sha256:x', config, sourceRef: null });
+          await a.setCurrentReleaseId(service.id, env.id, release.id);
+          const d = await a.createDeployment({ id: randomUUID(), serviceId: service.id, environmentId: env.id, kind: 'deploy', previousReleaseId: null, releaseId: release.id });
+          await a.startStep(d.id, 'build');
+          await a.appendLog(d.id, 'info', 'hello');
+          await a.acquireLease(`lease-${name}`, 'me', 60_000);
+          await a.setSetting(`setting-${name}`, 'v');
+          ids = { projectId: project.id, envId: env.id, serviceId: service.id, releaseId: release.id, deploymentId: d.id };
+        } finally {
+          await a.close();
+        }
+        const b = await openPersistent!();
+        try {
+          await b.migrate();
+          assert.equal((await b.getProject(name))?.id, ids.projectId);
+          assert.equal((await b.getServiceById(ids.serviceId))?.name, 'web');
+          assert.deepEqual((await b.getRelease(ids.releaseId))?.config, config);
+          assert.equal(await b.getCurrentReleaseId(ids.serviceId, ids.envId), ids.releaseId);
+          assert.equal((await b.getDeployment(ids.deploymentId))?.state, 'queued');
+          assert.equal((await b.listSteps(ids.deploymentId)).length, 1);
+          assert.deepEqual((await b.listLogs(ids.deploymentId)).map((l) => l.message), ['hello']);
+          assert.equal((await b.getLease(`lease-${name}`))?.holder, 'me');
+          assert.equal(await b.getSetting(`setting-${name}`), 'v');
+          assert.equal((await b.createRelease({ serviceId: ids.serviceId, environmentId: ids.envId, imageRef: 'i', imageDigest: 'sha256:y', config, sourceRef: null })).number, 2, 'numbering continues');
+        } finally {
+          await b.close();
+        }
+      });
     });
   });
 }

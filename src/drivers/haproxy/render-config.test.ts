@@ -26,6 +26,7 @@ test('the config keeps servers with their state, retries on vanished replicas, r
   assert.match(cfg, /stats socket \/d\/admin\.sock mode 600 level admin expose-fd listeners/);
   assert.match(cfg, /retry-on conn-failure empty-response/);
   assert.match(cfg, /option redispatch 1/);
+  assert.match(cfg, /option idle-close-on-response/);
   assert.match(cfg, /use_backend %\[req\.hdr\(host\),lower,word\(1,:\),map\(\/d\/hosts\.map\)\]/);
   assert.match(cfg, /X-Request-ID/);
   assert.match(cfg, /server s1 10\.0\.0\.2:3000\n/);

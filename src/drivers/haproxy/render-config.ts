@@ -33,6 +33,9 @@ export function renderConfig(input: RenderInput): string {
     'defaults',
     '  mode http',
     '  option http-keep-alive',
+    // On reload the old worker answers the next request of each idle keep-alive connection with
+    // "Connection: close" instead of closing it under the client (which races: "socket hang up").
+    '  option idle-close-on-response',
     '  timeout connect 2s',
     '  timeout client 60s',
     '  timeout server 60s',
