@@ -1,6 +1,9 @@
-// examples/hello: a dependency-free HTTP app for Slipway. Knobs (env):
-//   PORT (3000), APP_VERSION, HEALTH_FAIL=1 (health answers 503), ERROR_RATE (0..1 of / answer 500),
-//   DELAY_MS (latency added to /). GET /slow?ms=N answers after N ms (a long request).
+// examples/hello: a dependency-free HTTP app for Slipway (plain node:http, ESM).
+//   GET /          → 200 JSON {app, release, version, replica, requestId} + header X-Slipway-Release
+//   GET /health    → 200 "ok" (503 when HEALTH_FAIL=1)
+//   GET /slow?ms=N → answers after N ms (a long request, for drain tests)
+// Knobs (env): PORT (3000), APP_VERSION, HEALTH_FAIL=1, ERROR_RATE (0..1 of / answering 500),
+// DELAY_MS (latency added to /).
 // On SIGTERM it stops accepting, finishes in-flight requests, closes idle keep-alive
 // connections and exits 0: what every app behind a zero-downtime deploy should do.
 import http from 'node:http';
@@ -11,23 +14,35 @@ const release = process.env.SLIPWAY_RELEASE ?? null;
 const version = process.env.APP_VERSION ?? null;
 const errorRate = Number(process.env.ERROR_RATE ?? 0);
 const delayMs = Number(process.env.DELAY_MS ?? 0);
+const FORCE_EXIT_MS = 25_000;
+
 let inFlight = 0;
+let shuttingDown = false;
 
 const server = http.createServer((req, res) => {
   inFlight++;
-  res.on('close', () => inFlight--);
+  res.on('close', () => {
+    inFlight--;
+    // While shutting down, a keep-alive connection that just went idle is closed at once.
+    if (shuttingDown) server.closeIdleConnections();
+  });
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const send = (status, body, type = 'application/json') => {
-    res.writeHead(status, { 'content-type': type, 'x-slipway-release': release ?? 'none' });
-    res.end(type === 'application/json' ? `${JSON.stringify(body)}\n` : body);
+  const send = (status, body) => {
+    const json = typeof body !== 'string';
+    const headers = { 'content-type': json ? 'application/json' : 'text/plain', 'x-slipway-release': release ?? 'none' };
+    if (shuttingDown) headers.connection = 'close';
+    res.writeHead(status, headers);
+    res.end(json ? `${JSON.stringify(body)}\n` : body);
   };
+
   if (url.pathname === '/health') {
-    return process.env.HEALTH_FAIL === '1' ? send(503, 'unhealthy\n', 'text/plain') : send(200, 'ok\n', 'text/plain');
+    return process.env.HEALTH_FAIL === '1' ? send(503, 'unhealthy') : send(200, 'ok');
   }
   if (url.pathname === '/slow') {
-    const ms = Math.min(Number(url.searchParams.get('ms') ?? 2000), 60_000);
+    const ms = Math.max(0, Math.min(Number(url.searchParams.get('ms') ?? 2000) || 0, 60_000));
     return setTimeout(() => send(200, { slow: ms, release }), ms);
   }
+  if (url.pathname !== '/') return send(404, 'not found\n');
   const answer = () => {
     if (errorRate > 0 && Math.random() < errorRate) return send(500, { error: 'injected failure', release });
     send(200, { app: 'hello', release, version, replica: os.hostname(), requestId: req.headers['x-request-id'] ?? null });
@@ -36,15 +51,23 @@ const server = http.createServer((req, res) => {
   else answer();
 });
 
-server.keepAliveTimeout = 65_000; // longer than the edge's keep-alive, so the edge closes first
-server.listen(port, () => console.log(`hello ${version ?? ''} (${release ?? 'no release'}) listening on :${port}`));
+// Longer than the edge's keep-alive, so the edge closes idle connections first.
+server.keepAliveTimeout = 65_000;
+server.listen(port, () => console.log(`hello ${version ?? '-'} (release ${release ?? 'none'}) listening on :${port}`));
 
-process.on('SIGTERM', () => {
-  console.log(`SIGTERM: finishing ${inFlight} in-flight request(s)`);
+function shutdown(signal) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  console.log(`${signal}: finishing ${inFlight} in-flight request(s)`);
   server.close(() => {
     console.log('stopped cleanly');
     process.exit(0);
   });
   server.closeIdleConnections();
-  setTimeout(() => process.exit(0), 25_000).unref();
-});
+  setTimeout(() => {
+    console.error(`still ${inFlight} request(s) after ${FORCE_EXIT_MS / 1000}s: exiting anyway`);
+    process.exit(1);
+  }, FORCE_EXIT_MS).unref();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

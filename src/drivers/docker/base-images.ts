@@ -1,145 +1,139 @@
 /**
- * Offline base images, built FROM scratch out of what the host already has, so
- * hosts without registry access (ours, CI, air-gapped users) can build apps:
- *  - slipway/node:<version>: the host's node binary plus the shared libraries ldd lists;
- *  - slipway/static:latest: busybox-static, serving /www with `busybox httpd`.
+ * Offline base images, built FROM scratch out of what the host already has, so hosts
+ * without registry access (ours, CI, air-gapped servers) can build and run apps:
+ *  - `slipway/node:<host node version>` (+ `slipway/node:<major>`): the host's node
+ *    binary and every shared library `ldd` lists for it, at the same absolute paths;
+ *  - `slipway/static:<busybox version>` (+ `slipway/static:latest`): busybox-static and
+ *    its applets, serving /www with `busybox httpd` on port 8080.
+ * Both are idempotent (same inputs → the existing image is reused) unless `force`.
+ * See docs/base-images.md.
  */
 import { execFile } from 'node:child_process';
-import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Readable } from 'node:stream';
-import tarStream from 'tar-stream';
+import Docker from 'dockerode';
 import { SlipwayError, errorMessage } from '../../core/errors';
 import type { BaseImageResult } from '../../core/ports/base-images';
-import type { DockerRuntime } from './docker-runtime';
+import { DockerRuntime } from './docker-runtime';
+import { readElf } from './elf';
+import { buildRootfsImage, type RootfsImageOptions } from './rootfs-image';
+import { sharedLibraries } from './shared-libraries';
+import type { TarEntry } from './tar-pack';
 
 const run = promisify(execFile);
 
-interface RootfsFile {
-  /** Path inside the image. */
-  target: string;
-  /** File on the host whose content is copied (symlinks resolved). */
-  source: string;
-  mode: number;
-}
+export type BaseImageOptions = RootfsImageOptions;
 
-export async function createNodeBaseImage(runtime: DockerRuntime, opts: { force?: boolean } = {}): Promise<BaseImageResult> {
+export const NODE_IMAGE_REPO = 'slipway/node';
+export const STATIC_IMAGE_REPO = 'slipway/static';
+const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+/** Loaded with dlopen by glibc before 2.34 for name resolution (built into libc since). */
+const NSS_LIBRARIES = ['libnss_files.so.2', 'libnss_dns.so.2', 'libresolv.so.2'];
+
+const PASSWD_NODE = 'root:x:0:0:root:/root:/sbin/nologin\nnode:x:1000:1000:node:/home/node:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n';
+const GROUP_NODE = 'root:x:0:\nnode:x:1000:\nnogroup:x:65534:\n';
+const NSSWITCH = 'passwd: files\ngroup: files\nhosts: files dns\n';
+
+/** `slipway/node:<version of this host's node>` and `slipway/node:<major>`. */
+export async function createNodeBaseImage(target: DockerRuntime | Docker, opts: BaseImageOptions = {}): Promise<BaseImageResult> {
   const version = process.versions.node;
-  const tag = `slipway/node:${version}`;
-  const aliases = [`slipway/node:${version.split('.')[0]}`];
-  if (!opts.force) {
-    const existing = await runtime.inspectImage(tag);
-    if (existing) return ensureAliases(runtime, tag, aliases, existing, true);
+  const binary = await realpath(process.execPath);
+  const libraries = await sharedLibraries(binary);
+  const libc = libraries.find((l) => path.basename(l) === 'libc.so.6');
+  if (libc) {
+    for (const name of NSS_LIBRARIES) {
+      const candidate = path.join(path.dirname(libc), name);
+      if (existsSync(candidate) && !libraries.includes(candidate)) libraries.push(candidate);
+    }
   }
-  const nodeBin = realpathSync(process.execPath);
-  const files: RootfsFile[] = [{ target: '/usr/local/bin/node', source: nodeBin, mode: 0o755 }];
-  for (const lib of await sharedLibraries(nodeBin)) files.push({ target: lib, source: realpathSync(lib), mode: 0o755 });
-  if (existsSync('/etc/ssl/certs/ca-certificates.crt')) {
-    files.push({ target: '/etc/ssl/certs/ca-certificates.crt', source: '/etc/ssl/certs/ca-certificates.crt', mode: 0o644 });
-  }
-  const dockerfile = [
-    'FROM scratch',
-    'COPY rootfs/ /',
-    `ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_VERSION=${version}`,
-    `LABEL slipway.base=node slipway.base.version=${version}`,
-    'WORKDIR /app',
-    'CMD ["node"]',
-  ].join('\n');
-  const info = await buildFromRootfs(runtime, tag, dockerfile, files, {
-    'rootfs/etc/passwd': 'root:x:0:0:root:/root:/sbin/nologin\nnode:x:1000:1000:node:/home/node:/sbin/nologin\n',
-    'rootfs/etc/group': 'root:x:0:\nnode:x:1000:\n',
-  });
-  return ensureAliases(runtime, tag, aliases, info, false);
+  const rootfs: TarEntry[] = [await hostFile('/usr/local/bin/node', binary)];
+  for (const lib of libraries) rootfs.push(await hostFile(lib, lib));
+  if (existsSync(CA_BUNDLE)) rootfs.push(await hostFile(CA_BUNDLE, CA_BUNDLE, 0o644));
+  rootfs.push(
+    { type: 'content', name: '/etc/passwd', content: PASSWD_NODE, mode: 0o644 },
+    { type: 'content', name: '/etc/group', content: GROUP_NODE, mode: 0o644 },
+    { type: 'content', name: '/etc/nsswitch.conf', content: NSSWITCH, mode: 0o644 },
+    { type: 'directory', name: '/tmp', mode: 0o1777 },
+    { type: 'directory', name: '/app', mode: 0o755 },
+    { type: 'directory', name: '/home', mode: 0o755 },
+  );
+  return buildRootfsImage(
+    dockerOf(target),
+    {
+      tag: `${NODE_IMAGE_REPO}:${version}`,
+      aliases: [`${NODE_IMAGE_REPO}:${version.split('.')[0]}`],
+      rootfs,
+      userOwned: [{ type: 'directory', name: '/home/node', mode: 0o755 }],
+      instructions: [`ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_VERSION=${version}`, 'WORKDIR /app', 'CMD ["node"]'],
+      labels: { 'slipway.base': 'node', 'slipway.base.version': version },
+    },
+    opts,
+  );
 }
 
-export async function createStaticBaseImage(runtime: DockerRuntime, opts: { force?: boolean } = {}): Promise<BaseImageResult> {
-  const busybox = '/bin/busybox';
-  if (!existsSync(busybox)) {
-    throw new SlipwayError('SLW_HOST_MISSING', 'busybox is not installed: apt-get install busybox-static (or run scripts/bootstrap-host.sh)');
-  }
-  const { stdout } = await run('file', ['-L', busybox]).catch(() => ({ stdout: '' }));
-  const libs = await sharedLibraries(busybox).catch(() => []);
-  if (libs.length > 0 || /dynamically linked/.test(stdout)) {
-    throw new SlipwayError('SLW_HOST_MISSING', `${busybox} is dynamically linked; the static base image needs busybox-static (apt-get install busybox-static)`);
-  }
-  const version = (await run(busybox, []).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }))).stdout.match(/BusyBox v([\d.]+)/)?.[1] ?? 'latest';
-  const tag = `slipway/static:${version}`;
-  const aliases = ['slipway/static:latest'];
-  if (!opts.force) {
-    const existing = await runtime.inspectImage(tag);
-    if (existing) return ensureAliases(runtime, tag, aliases, existing, true);
-  }
-  const dockerfile = [
-    'FROM scratch',
-    'COPY rootfs/ /',
-    'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
-    `LABEL slipway.base=static slipway.base.version=${version}`,
-    'EXPOSE 8080',
-    'CMD ["/bin/busybox", "httpd", "-f", "-v", "-p", "8080", "-h", "/www"]',
-  ].join('\n');
-  const info = await buildFromRootfs(runtime, tag, dockerfile, [{ target: '/bin/busybox', source: realpathSync(busybox), mode: 0o755 }], {
-    'rootfs/www/index.html': '<!doctype html><title>slipway/static</title><p>Put your site in /www.</p>\n',
-    'rootfs/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nwww:x:1000:1000:www:/www:/bin/sh\n',
-    'rootfs/etc/group': 'root:x:0:\nwww:x:1000:\n',
-  });
-  return ensureAliases(runtime, tag, aliases, info, false);
+/** `slipway/static:<busybox version>` and `slipway/static:latest`, from the host's busybox-static. */
+export async function createStaticBaseImage(target: DockerRuntime | Docker, opts: BaseImageOptions = {}): Promise<BaseImageResult> {
+  const busybox = await staticBusybox();
+  const version = await busyboxVersion(busybox);
+  return buildRootfsImage(
+    dockerOf(target),
+    {
+      tag: `${STATIC_IMAGE_REPO}:${version}`,
+      aliases: version === 'latest' ? [] : [`${STATIC_IMAGE_REPO}:latest`],
+      rootfs: [
+        await hostFile('/bin/busybox', busybox),
+        { type: 'content', name: '/etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\nwww:x:1000:1000:www:/www:/bin/sh\n', mode: 0o644 },
+        { type: 'content', name: '/etc/group', content: 'root:x:0:\nwww:x:1000:\n', mode: 0o644 },
+        { type: 'directory', name: '/tmp', mode: 0o1777 },
+        { type: 'content', name: '/www/index.html', content: '<!doctype html><title>slipway/static</title><p>Put your site in /www.</p>\n', mode: 0o644 },
+      ],
+      instructions: [
+        'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+        'ENV PATH=/bin',
+        'WORKDIR /www',
+        'EXPOSE 8080',
+        'CMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]',
+      ],
+      labels: { 'slipway.base': 'static', 'slipway.base.version': version },
+    },
+    opts,
+  );
 }
 
-/** Absolute paths of the shared libraries (and loader) a binary needs, from `ldd`. */
-export async function sharedLibraries(binary: string): Promise<string[]> {
-  let stdout: string;
+function dockerOf(target: DockerRuntime | Docker): Docker {
+  return target instanceof DockerRuntime ? target.docker : target;
+}
+
+/** A host file at `target` inside the image (content from the resolved `source`, keeping its mode). */
+async function hostFile(target: string, source: string, mode?: number): Promise<TarEntry> {
+  const real = await realpath(source);
+  const st = await stat(real);
+  return { type: 'file', name: target, source: real, size: st.size, mode: mode ?? st.mode & 0o7777, mtime: st.mtime };
+}
+
+/** The host's busybox, refused unless it is statically linked (a scratch image has no libc). */
+async function staticBusybox(): Promise<string> {
+  const install = 'apt-get install busybox-static';
+  const file = '/bin/busybox';
+  if (!existsSync(file)) throw new SlipwayError('SLW_HOST_MISSING', `busybox is not installed on this host: ${install}`);
+  const elf = await readElf(file).catch((err: unknown) => {
+    throw new SlipwayError('SLW_HOST_MISSING', `cannot read ${file}: ${errorMessage(err)}`);
+  });
+  if (!elf) throw new SlipwayError('SLW_HOST_MISSING', `${file} is not a binary: ${install}`);
+  if (elf.interpreter) {
+    throw new SlipwayError('SLW_HOST_MISSING', `${file} is dynamically linked (loader ${elf.interpreter}); the static base image needs busybox-static: ${install}`);
+  }
+  return realpath(file);
+}
+
+async function busyboxVersion(busybox: string): Promise<string> {
   try {
-    ({ stdout } = await run('ldd', [binary]));
+    const { stdout, stderr } = await run(busybox, ['--help']);
+    return /BusyBox v(\d+(?:\.\d+)+)/.exec(stdout + stderr)?.[1] ?? 'latest';
   } catch (err) {
     const out = `${(err as { stdout?: string }).stdout ?? ''}${(err as { stderr?: string }).stderr ?? ''}`;
-    if (/not a dynamic executable|statically linked/.test(out)) return [];
-    throw new SlipwayError('SLW_HOST_MISSING', `ldd ${binary} failed: ${errorMessage(err)}`);
+    return /BusyBox v(\d+(?:\.\d+)+)/.exec(out)?.[1] ?? 'latest';
   }
-  const libs = new Set<string>();
-  for (const line of stdout.split('\n')) {
-    const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
-    if (m) libs.add(m[1]!);
-  }
-  return [...libs].sort();
-}
-
-async function buildFromRootfs(runtime: DockerRuntime, tag: string, dockerfile: string, files: RootfsFile[], extra: Record<string, string>): Promise<{ id: string; tags: string[]; repoDigests: string[]; sizeBytes: number }> {
-  const pack = tarStream.pack();
-  const add = (name: string, content: string, mode = 0o644) => pack.entry({ name, mode }, content);
-  add('Dockerfile', `${dockerfile}\n`);
-  for (const [name, content] of Object.entries(extra)) add(name, content);
-  pack.entry({ name: 'rootfs/tmp', type: 'directory', mode: 0o1777 });
-  pack.entry({ name: 'rootfs/home/node', type: 'directory', mode: 0o755, uid: 1000, gid: 1000 });
-  const feed = (async () => {
-    for (const f of files) {
-      const size = statSync(f.source).size;
-      await new Promise<void>((resolve, reject) => {
-        const entry = pack.entry({ name: `rootfs${f.target}`, size, mode: f.mode }, (err) => (err ? reject(err) : resolve()));
-        createReadStream(f.source).on('error', reject).pipe(entry);
-      });
-    }
-    pack.finalize();
-  })();
-  let stream: NodeJS.ReadableStream;
-  try {
-    stream = await runtime.docker.buildImage(pack as unknown as Readable, { t: tag, rm: true, forcerm: true });
-  } catch (err) {
-    throw new SlipwayError('SLW_BUILD_FAILED', `building ${tag}: ${errorMessage(err)}`);
-  }
-  await new Promise<void>((resolve, reject) =>
-    runtime.docker.modem.followProgress(
-      stream,
-      (err: Error | null) => (err ? reject(new SlipwayError('SLW_BUILD_FAILED', `building ${tag}: ${err.message}`)) : resolve()),
-      (e: { error?: string }) => e.error && reject(new SlipwayError('SLW_BUILD_FAILED', `building ${tag}: ${e.error}`)),
-    ),
-  );
-  await feed;
-  const info = await runtime.inspectImage(tag);
-  if (!info) throw new SlipwayError('SLW_BUILD_FAILED', `building ${tag}: the image is missing after the build`);
-  return info;
-}
-
-async function ensureAliases(runtime: DockerRuntime, tag: string, aliases: string[], info: { id: string; tags: string[]; repoDigests: string[]; sizeBytes: number }, reused: boolean): Promise<BaseImageResult> {
-  for (const alias of aliases) if (!info.tags.includes(alias)) await runtime.tagImage(tag, alias);
-  return { ...info, tags: [tag, ...aliases], tag, reused };
 }

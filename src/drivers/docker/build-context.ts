@@ -1,25 +1,104 @@
-/** A tar stream of a build context directory, honouring `.dockerignore` (the Dockerfile is always sent). */
-import { readFileSync } from 'node:fs';
+/**
+ * The build context: every file of a directory except what `.dockerignore` excludes,
+ * as a tar stream. Mirrors the Docker CLI: patterns are cleaned the same way, an
+ * excluded directory is skipped unless an exception (`!pattern`) names a path under it,
+ * and the Dockerfile and `.dockerignore` are always sent (the daemon drops them again
+ * if they are excluded, after reading them).
+ */
+import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import ignore from '@balena/dockerignore';
-import tar from 'tar-fs';
+import { SlipwayError, errorMessage } from '../../core/errors';
+import { packEntries, type TarEntry } from './tar-pack';
 
-export function packContext(contextDir: string, dockerfile: string): Readable {
-  let rules: string[] = [];
-  try {
-    rules = readFileSync(path.join(contextDir, '.dockerignore'), 'utf8').split('\n');
-  } catch {
-    // no .dockerignore
+/** `.dockerignore` text → patterns as Docker reads them (comments dropped, paths cleaned, leading "/" removed). */
+export function parseDockerignore(text: string): string[] {
+  const patterns: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const negated = line.startsWith('!');
+    let p = negated ? line.slice(1).trim() : line;
+    if (p === '') continue;
+    p = path.posix.normalize(p);
+    if (p.length > 1 && p.startsWith('/')) p = p.slice(1);
+    if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
+    patterns.push(negated ? `!${p}` : p);
   }
-  const ig = ignore().add(rules);
-  const pack = tar.pack(contextDir, {
-    ignore: (name) => {
-      const rel = path.relative(contextDir, name).split(path.sep).join('/');
-      if (rel === '' || rel === dockerfile || rel === '.dockerignore') return false;
-      return ig.ignores(rel);
+  return patterns;
+}
+
+/** The Dockerfile path inside the context, normalized (`./Dockerfile` → `Dockerfile`); refuses paths outside it. */
+export function normalizeDockerfilePath(dockerfile: string): string {
+  const p = path.posix.normalize(dockerfile.split(path.sep).join('/'));
+  if (p === '.' || p.startsWith('../') || p === '..' || path.posix.isAbsolute(p)) {
+    throw new SlipwayError('SLW_BUILD_FAILED', `the Dockerfile must be a path inside the build context, got ${JSON.stringify(dockerfile)}`);
+  }
+  return p;
+}
+
+export interface ContextFilter {
+  /** Whether a file (or symlink) at this context-relative path is sent. */
+  includesFile(rel: string): boolean;
+  /** Whether the walk enters this directory. */
+  entersDirectory(rel: string): boolean;
+}
+
+export function contextFilter(patterns: string[], dockerfile: string): ContextFilter {
+  const base = ignore().add(patterns);
+  const all = [...patterns];
+  // The CLI re-includes these two so the daemon can read them.
+  if (base.ignores('.dockerignore')) all.push('!.dockerignore');
+  if (base.ignores(dockerfile)) all.push(`!${dockerfile}`);
+  const ig = ignore().add(all);
+  const exceptions = all.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+  return {
+    includesFile: (rel) => !ig.ignores(rel),
+    entersDirectory: (rel) => {
+      if (!ig.ignores(rel)) return true;
+      const dirSlash = `${rel}/`;
+      return exceptions.some((p) => `${p}/`.startsWith(dirSlash));
     },
-  });
-  // tar-fs returns a tar-stream Pack, a streamx stream that Docker's client reads like a Readable.
-  return pack as unknown as Readable;
+  };
+}
+
+/** Walks the context (sorted, deterministic) yielding tar entries for what the filter lets through. */
+export async function* contextEntries(contextDir: string, filter: ContextFilter, rel = ''): AsyncGenerator<TarEntry> {
+  const names = (await readdir(path.join(contextDir, rel))).sort();
+  for (const name of names) {
+    const child = rel ? `${rel}/${name}` : name;
+    const abs = path.join(contextDir, child);
+    const st = await lstat(abs);
+    if (st.isDirectory()) {
+      if (!filter.entersDirectory(child)) continue;
+      if (filter.includesFile(child)) yield { type: 'directory', name: child, mode: st.mode & 0o7777 };
+      yield* contextEntries(contextDir, filter, child);
+    } else if (!filter.includesFile(child)) {
+      continue;
+    } else if (st.isFile()) {
+      yield { type: 'file', name: child, source: abs, size: st.size, mode: st.mode & 0o7777, mtime: st.mtime };
+    } else if (st.isSymbolicLink()) {
+      yield { type: 'symlink', name: child, target: await readlink(abs) };
+    }
+    // sockets, fifos and devices are never part of a build context
+  }
+}
+
+/** Checks the context and Dockerfile exist, then returns the context as a tar stream. */
+export async function packContext(contextDir: string, dockerfile: string): Promise<Readable> {
+  const df = normalizeDockerfilePath(dockerfile);
+  const ctxStat = await lstat(contextDir).catch(() => null);
+  if (!ctxStat?.isDirectory()) throw new SlipwayError('SLW_BUILD_FAILED', `the build context ${contextDir} is not a directory`);
+  const dfStat = await lstat(path.join(contextDir, df)).catch(() => null);
+  if (!dfStat) throw new SlipwayError('SLW_BUILD_FAILED', `no Dockerfile at ${path.join(contextDir, df)}`);
+  let text = '';
+  try {
+    text = await readFile(path.join(contextDir, '.dockerignore'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new SlipwayError('SLW_BUILD_FAILED', `cannot read ${path.join(contextDir, '.dockerignore')}: ${errorMessage(err)}`);
+    }
+  }
+  return packEntries(contextEntries(contextDir, contextFilter(parseDockerignore(text), df)));
 }

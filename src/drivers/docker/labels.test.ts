@@ -1,13 +1,38 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromDockerLabels, labelFilters, toDockerLabels } from './labels';
+import { fromDockerLabels, labelFilters, oneOffLabels, portFromDockerLabels, toDockerLabels } from './labels';
 
-test('labels round-trip and filters always restrict to Slipway replicas', () => {
-  const labels = { project: 'shop', service: 'web', env: 'production', release: 7, deployment: 'd1' };
+const labels = { project: 'shop', service: 'web', env: 'production', release: 7, deployment: 'd1' };
+
+test('replica labels round-trip through Docker labels', () => {
   const docker = toDockerLabels(labels, 3000);
-  assert.equal(docker['slipway.release'], '7');
+  assert.deepEqual(docker, {
+    'slipway.project': 'shop',
+    'slipway.service': 'web',
+    'slipway.env': 'production',
+    'slipway.release': '7',
+    'slipway.deployment': 'd1',
+    'slipway.port': '3000',
+  });
   assert.deepEqual(fromDockerLabels(docker), labels);
+  assert.equal(portFromDockerLabels(docker), 3000);
+});
+
+test('incomplete or malformed labels are not a replica', () => {
   assert.equal(fromDockerLabels({ 'slipway.project': 'x' }), null);
+  assert.equal(fromDockerLabels({ ...toDockerLabels(labels, 3000), 'slipway.release': 'v7' }), null);
+  assert.equal(fromDockerLabels({ ...toDockerLabels(labels, 3000), 'slipway.release': '' }), null);
+  assert.equal(portFromDockerLabels({}), 0);
+});
+
+test('filters always restrict to Slipway replicas and combine with AND', () => {
   assert.deepEqual(labelFilters({}), ['slipway.project']);
   assert.deepEqual(labelFilters({ project: 'shop', service: 'web', release: 2 }), ['slipway.project=shop', 'slipway.service=web', 'slipway.release=2']);
+  assert.deepEqual(labelFilters({ deployment: 'd9', env: 'staging', release: 0 }), ['slipway.project', 'slipway.env=staging', 'slipway.release=0', 'slipway.deployment=d9']);
+});
+
+test('one-off containers never carry replica labels', () => {
+  const l = oneOffLabels(labels, 'release');
+  assert.equal(fromDockerLabels(l), null);
+  assert.equal(l['slipway.run.kind'], 'release');
 });

@@ -1,4 +1,4 @@
-/** The labels that mark a container as a Slipway replica, and their conversions. */
+/** The labels that mark a container as a Slipway replica (or one-off), and their conversions. */
 import type { ReplicaFilter, ReplicaLabels } from '../../core/ports/runtime';
 
 export const LABEL = {
@@ -7,8 +7,12 @@ export const LABEL = {
   env: 'slipway.env',
   release: 'slipway.release',
   deployment: 'slipway.deployment',
+  /** Port the app listens on inside the container (needed to rebuild a Replica from a listing). */
   port: 'slipway.port',
 } as const;
+
+/** Put on everything Slipway creates that is not a replica (the network). */
+export const MANAGED_LABELS = { 'slipway.managed': 'true' } as const;
 
 export function toDockerLabels(labels: ReplicaLabels, port: number): Record<string, string> {
   return {
@@ -21,14 +25,22 @@ export function toDockerLabels(labels: ReplicaLabels, port: number): Record<stri
   };
 }
 
+/** The replica labels of a container, or null when it is not a (complete) Slipway replica. */
 export function fromDockerLabels(labels: Record<string, string>): ReplicaLabels | null {
   const project = labels[LABEL.project];
   const service = labels[LABEL.service];
   const env = labels[LABEL.env];
-  const release = Number(labels[LABEL.release]);
+  const releaseText = labels[LABEL.release] ?? '';
+  const release = Number(releaseText);
   const deployment = labels[LABEL.deployment];
-  if (!project || !service || !env || !Number.isInteger(release) || !deployment) return null;
+  if (!project || !service || !env || !deployment || !/^\d+$/.test(releaseText) || !Number.isSafeInteger(release)) return null;
   return { project, service, env, release, deployment };
+}
+
+/** The port label as a number (0 when absent or invalid). */
+export function portFromDockerLabels(labels: Record<string, string>): number {
+  const port = Number(labels[LABEL.port]);
+  return Number.isInteger(port) && port > 0 && port < 65536 ? port : 0;
 }
 
 /** Docker `label=` filters for a ReplicaFilter (always restricted to Slipway replicas). */

@@ -1,6 +1,7 @@
 /** Paths of the edge's files in its data directory, and the persisted backend list. */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { SlipwayError } from '../../core/errors';
 import type { EdgeBackendSpec } from '../../core/ports/edge';
 
 export interface EdgeFiles {
@@ -14,7 +15,11 @@ export interface EdgeFiles {
   log: string;
 }
 
-export function edgeFiles(dir: string): EdgeFiles {
+/** A unix socket path must fit in sockaddr_un.sun_path (108 bytes with the NUL). */
+const MAX_SOCKET_PATH = 107;
+
+export function edgeFiles(dataDir: string): EdgeFiles {
+  const dir = path.resolve(dataDir);
   return {
     dir,
     config: path.join(dir, 'haproxy.cfg'),
@@ -27,14 +32,46 @@ export function edgeFiles(dir: string): EdgeFiles {
   };
 }
 
+/** The paths end up unquoted in haproxy.cfg, on the HAProxy command line and in CLI commands. */
+export function assertUsableDir(files: EdgeFiles): void {
+  if (!/^[A-Za-z0-9._/+@=-]+$/.test(files.dir)) {
+    throw new SlipwayError('SLW_EDGE', `edge data directory "${files.dir}" must contain only letters, digits and . _ / + @ = - (it is written unquoted into haproxy.cfg)`);
+  }
+  if (Buffer.byteLength(files.masterSocket) > MAX_SOCKET_PATH) {
+    throw new SlipwayError('SLW_EDGE', `edge data directory "${files.dir}" is too long for a unix socket path (${MAX_SOCKET_PATH} bytes at most for ${files.masterSocket})`);
+  }
+}
+
 export function readBackends(files: EdgeFiles): EdgeBackendSpec[] {
   if (!existsSync(files.backends)) return [];
-  return JSON.parse(readFileSync(files.backends, 'utf8')) as EdgeBackendSpec[];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(files.backends, 'utf8'));
+  } catch (err) {
+    throw new SlipwayError('SLW_EDGE', `${files.backends} is not valid JSON (${(err as Error).message}); fix or delete it`);
+  }
+  const valid =
+    Array.isArray(parsed) &&
+    parsed.every((b: unknown) => {
+      const r = b as Partial<EdgeBackendSpec> | null;
+      return typeof r?.name === 'string' && Array.isArray(r.hosts) && r.hosts.every((h) => typeof h === 'string');
+    });
+  if (!valid) throw new SlipwayError('SLW_EDGE', `${files.backends} is not a list of {name, hosts}; fix or delete it`);
+  return (parsed as EdgeBackendSpec[]).map((b) => ({ name: b.name, hosts: [...b.hosts] }));
+}
+
+export function writeBackends(files: EdgeFiles, backends: EdgeBackendSpec[]): void {
+  writeAtomic(files.backends, `${JSON.stringify(backends, null, 2)}\n`);
+}
+
+/** The text of a file, or null when it does not exist. */
+export function readIfExists(file: string): string | null {
+  return existsSync(file) ? readFileSync(file, 'utf8') : null;
 }
 
 /** Write-then-rename so a crash never leaves a half-written file. */
 export function writeAtomic(file: string, content: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
+  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  writeFileSync(tmp, content, { mode: 0o600 });
   renameSync(tmp, file);
 }

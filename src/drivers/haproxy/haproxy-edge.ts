@@ -1,58 +1,73 @@
 /**
  * Edge port over HAProxy. Server changes (add, drain, remove) go through the
  * runtime API with no reload; host changes of an existing backend update the map
- * at runtime; only a new backend (structural) regenerates haproxy.cfg and does a
- * seamless reload. The backend list is persisted; servers are read back from the
- * running HAProxy, which is their source of truth.
+ * at runtime; only a new or removed backend (structural) regenerates haproxy.cfg
+ * and does a seamless reload. The backend list is persisted in backends.json;
+ * servers are read back from the running HAProxy, which is their source of truth.
  */
 import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { SlipwayError } from '../../core/errors';
+import { SlipwayError, errorMessage } from '../../core/errors';
 import type { DrainResult, Edge, EdgeBackendSpec, EdgeServer, EdgeStatus } from '../../core/ports/edge';
-import { edgeFiles, readBackends, writeAtomic, type EdgeFiles } from './edge-files';
-import { checkConfig, haproxyVersion, isAlive, readPid, reload, showProc, startDetached } from './edge-process';
-import { renderConfig, renderMap } from './render-config';
-import { parseStatCsv, runCommand, sendCommand } from './runtime-api';
+import { assertUsableDir, edgeFiles, readBackends, readIfExists, writeAtomic, writeBackends, type EdgeFiles } from './edge-files';
+import { assertBackendName, assertServerName, normalizeHosts, serverAddress } from './edge-names';
+import { checkConfig, haproxyVersion, isOurHaproxy, readPid, reload, showProc, startDetached } from './edge-process';
+import { renderConfig, renderMap, structuralPart } from './render-config';
+import { runCommand, sendCommand, sendToWorker } from './runtime-api';
+import { parseBackendNames, parseMapEntries, parseServers, serverSessions } from './runtime-replies';
+import { createMutex, type Mutex } from './mutex';
+
+export { stopEdge } from './edge-process';
 
 export interface HaproxyEdgeOptions {
+  /** Directory for haproxy.cfg, hosts.map, backends.json, sockets, pid and log; created if missing. */
   dataDir: string;
   httpPort: number;
+  /** Default 0.0.0.0. */
   bindAddress?: string;
+  /** Default `haproxy` (looked up in PATH). */
   haproxyBin?: string;
   logger: Logger;
 }
 
-const SERVER_NAME_RE = /^[A-Za-z0-9._-]+$/;
+const DRAIN_POLL_MS = 100;
+/** How long removeServer retries `del server` while HAProxy still has streams on the server. */
+const DELETE_RETRY_MS = 5000;
 
 export class HaproxyEdge implements Edge {
   private readonly files: EdgeFiles;
   private readonly bin: string;
   private readonly bind: string;
+  private readonly log: Logger;
+  private readonly serialized: Mutex = createMutex();
   private backends: EdgeBackendSpec[];
   private reloads = 0;
-  private version: string | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  private binaryVersion: string | null = null;
 
   constructor(private readonly opts: HaproxyEdgeOptions) {
     this.files = edgeFiles(opts.dataDir);
+    assertUsableDir(this.files);
     this.bin = opts.haproxyBin ?? 'haproxy';
     this.bind = opts.bindAddress ?? '0.0.0.0';
+    this.log = opts.logger;
     mkdirSync(this.files.dir, { recursive: true, mode: 0o700 });
     this.backends = readBackends(this.files);
   }
 
   ensureRunning(): Promise<EdgeStatus> {
     return this.serialized(async () => {
-      this.version ??= await haproxyVersion(this.bin);
-      if (await this.answers()) {
-        this.opts.logger.info({ pid: readPid(this.files) }, 'adopting the running edge');
+      this.binaryVersion ??= await haproxyVersion(this.bin);
+      this.backends = readBackends(this.files);
+      if (await this.isRunning()) {
+        this.log.info({ haproxyPid: readPid(this.files) }, 'adopting the running edge');
+        await this.reconcile();
       } else {
-        // Not running (first start or after a host reboot): start from the persisted structure.
-        await this.writeConfig([]);
-        await startDetached(this.bin, this.files);
-        await this.waitAnswering();
-        this.opts.logger.info({ pid: readPid(this.files), port: this.opts.httpPort }, 'started the edge');
+        const pid = readPid(this.files);
+        if (isOurHaproxy(pid, this.files) && !(await this.answersWithin(3000))) {
+          throw new SlipwayError('SLW_EDGE', `HAProxy (pid ${pid}) runs on ${this.files.dir} but its sockets do not answer; stop it (kill ${pid}) and retry`);
+        }
+        if (!(await this.isRunning())) await this.start();
       }
       return this.statusNow();
     });
@@ -64,158 +79,269 @@ export class HaproxyEdge implements Edge {
 
   ensureBackend(spec: EdgeBackendSpec): Promise<void> {
     return this.serialized(async () => {
+      assertBackendName(spec.name);
+      const hosts = normalizeHosts(spec.hosts);
+      await this.requireRunning();
+      this.backends = readBackends(this.files);
+      this.assertHostsFree(spec.name, hosts);
       const existing = this.backends.find((b) => b.name === spec.name);
-      if (existing) {
-        await this.updateHosts(existing, spec.hosts);
+      const wanted = { name: spec.name, hosts };
+      const next = existing ? this.backends.map((b) => (b === existing ? wanted : b)) : [...this.backends, wanted];
+      if (!existing || !(await this.runtimeBackends()).includes(spec.name)) {
+        await this.restructure(next);
+        this.log.info({ backend: spec.name, hosts }, 'added backend (seamless reload)');
         return;
       }
-      this.assertHostsFree(spec);
-      const servers = await this.currentServers();
-      this.backends = [...this.backends, { name: spec.name, hosts: [...spec.hosts] }];
-      await this.writeConfig(servers);
-      await checkConfig(this.bin, this.files.config);
-      await reload(this.files);
-      this.reloads++;
-      writeAtomic(this.files.backends, JSON.stringify(this.backends, null, 2));
-      this.opts.logger.info({ backend: spec.name, hosts: spec.hosts }, 'added backend (seamless reload)');
+      // Host changes of an existing backend: files first (a crash in between is repaired by the next sync), then the runtime map.
+      if (renderMap(next) !== renderMap(this.backends)) {
+        this.backends = next;
+        writeBackends(this.files, next);
+        writeAtomic(this.files.map, renderMap(next));
+      }
+      const changed = await this.syncMap();
+      if (changed) this.log.info({ backend: spec.name, hosts }, 'updated host routes at runtime (no reload)');
     });
   }
 
   removeBackend(name: string): Promise<void> {
     return this.serialized(async () => {
-      if (!this.backends.some((b) => b.name === name)) return;
-      const servers = await this.currentServers();
-      this.backends = this.backends.filter((b) => b.name !== name);
-      await this.writeConfig(servers);
-      await checkConfig(this.bin, this.files.config);
-      await reload(this.files);
-      this.reloads++;
-      writeAtomic(this.files.backends, JSON.stringify(this.backends, null, 2));
-      this.opts.logger.info({ backend: name }, 'removed backend (seamless reload)');
+      assertBackendName(name);
+      await this.requireRunning();
+      this.backends = readBackends(this.files);
+      const known = this.backends.some((b) => b.name === name);
+      if (!known && !(await this.runtimeBackends()).includes(name)) return;
+      await this.restructure(this.backends.filter((b) => b.name !== name));
+      this.log.info({ backend: name }, 'removed backend (seamless reload)');
     });
   }
 
   async listBackends(): Promise<EdgeBackendSpec[]> {
-    return this.backends.map((b) => ({ name: b.name, hosts: [...b.hosts] }));
+    return readBackends(this.files);
   }
 
   async listServers(backend: string): Promise<EdgeServer[]> {
-    if (!this.backends.some((b) => b.name === backend)) return [];
-    const text = await sendCommand(this.files.adminSocket, `show stat ${backend} 4 -1`);
-    return parseStatCsv(text)
-      .filter((r) => r.pxname === backend && r.svname !== 'BACKEND')
-      .map((r) => {
-        const [address, port] = splitAddr(r.addr ?? '');
-        const status = (r.status ?? '').toUpperCase();
-        return {
-          name: r.svname!,
-          address,
-          port,
-          state: status.startsWith('MAINT') ? 'maint' : status.startsWith('DRAIN') || r.weight === '0' ? 'drain' : 'ready',
-          activeSessions: Number(r.scur || 0) + Number(r.qcur || 0),
-        } satisfies EdgeServer;
-      });
+    assertBackendName(backend);
+    // "No such proxy." for an unknown backend parses as no servers.
+    return parseServers(await sendCommand(this.files.adminSocket, `show stat ${backend} 4 -1`), backend);
   }
 
   addServer(backend: string, server: { name: string; address: string; port: number }): Promise<void> {
     return this.serialized(async () => {
-      this.assertBackend(backend);
-      if (!SERVER_NAME_RE.test(server.name)) throw new SlipwayError('SLW_EDGE', `invalid edge server name "${server.name}"`);
+      assertBackendName(backend);
+      assertServerName(server.name);
+      const addr = serverAddress(server.address, server.port);
+      const id = `${backend}/${server.name}`;
       const existing = (await this.listServers(backend)).find((s) => s.name === server.name);
       if (!existing) {
-        await runCommand(this.files.adminSocket, `add server ${backend}/${server.name} ${server.address}:${server.port}`, /New server registered/);
+        await runCommand(this.files.adminSocket, `add server ${id} ${addr}`, /^New server registered/);
+      } else if (existing.address !== server.address || existing.port !== server.port) {
+        await runCommand(this.files.adminSocket, `set server ${id} addr ${server.address} port ${server.port}`, /changed|no need/i);
       }
-      // Dynamic servers start in maintenance; the caller vouches for readiness.
-      await runCommand(this.files.adminSocket, `set server ${backend}/${server.name} state ready`);
-      await runCommand(this.files.adminSocket, `set server ${backend}/${server.name} weight 1`);
+      // Dynamic servers start in maintenance; a server rendered as drained has weight 0. The caller vouches for readiness.
+      await runCommand(this.files.adminSocket, `set server ${id} state ready`);
+      await runCommand(this.files.adminSocket, `set server ${id} weight 1`);
+      this.log.info({ backend, server: server.name, addr, existed: Boolean(existing) }, 'server ready at the edge');
     });
   }
 
-  drainServer(backend: string, name: string, timeoutMs: number): Promise<DrainResult> {
-    // Not serialized: waiting for in-flight requests must not block other edge changes.
-    return (async () => {
-      await this.serialized(() => runCommand(this.files.adminSocket, `set server ${backend}/${name} state drain`));
-      const started = Date.now();
-      let remaining = 0;
-      do {
-        const server = (await this.listServers(backend)).find((s) => s.name === name);
-        remaining = server?.activeSessions ?? 0;
-        if (remaining === 0) return { drained: true, remaining: 0, waitedMs: Date.now() - started };
-        await sleep(100);
-      } while (Date.now() - started < timeoutMs);
-      return { drained: false, remaining, waitedMs: Date.now() - started };
-    })();
+  async drainServer(backend: string, name: string, timeoutMs: number): Promise<DrainResult> {
+    assertBackendName(backend);
+    assertServerName(name);
+    const id = `${backend}/${name}`;
+    const found = await this.serialized(async () => {
+      const reply = (await sendCommand(this.files.adminSocket, `set server ${id} state drain`)).trim();
+      if (/^No such (server|backend)/i.test(reply)) return false;
+      if (reply) throw new SlipwayError('SLW_EDGE', `HAProxy refused "set server ${id} state drain": ${reply}`);
+      await this.onOldWorkers(`set server ${id} state drain`);
+      return true;
+    });
+    if (!found) {
+      this.log.warn({ backend, server: name }, 'drain of a server the edge does not have: nothing to wait for');
+      return { drained: true, remaining: 0, waitedMs: 0 };
+    }
+    // The wait is not serialized: it must not hold up other edge changes.
+    const started = Date.now();
+    for (;;) {
+      const remaining = await this.sessionsEverywhere(backend, name);
+      const waitedMs = Date.now() - started;
+      if (remaining === 0 || waitedMs >= timeoutMs) {
+        const result = { drained: remaining === 0, remaining, waitedMs };
+        this.log.info({ backend, server: name, ...result }, remaining === 0 ? 'server drained' : 'drain timed out with requests in flight');
+        return result;
+      }
+      await sleep(Math.min(DRAIN_POLL_MS, Math.max(1, timeoutMs - waitedMs)));
+    }
   }
 
   removeServer(backend: string, name: string): Promise<void> {
     return this.serialized(async () => {
+      assertBackendName(backend);
+      assertServerName(name);
+      const id = `${backend}/${name}`;
       if (!(await this.listServers(backend)).some((s) => s.name === name)) return;
-      await runCommand(this.files.adminSocket, `set server ${backend}/${name} state maint`);
-      // HAProxy refuses to delete a server that still holds (idle) connections; they close within a few seconds.
-      let lastError = '';
-      for (let attempt = 0; attempt < 30; attempt++) {
-        const reply = (await sendCommand(this.files.adminSocket, `del server ${backend}/${name}`)).trim();
-        if (/Server deleted|No such server/i.test(reply)) return;
-        lastError = reply;
-        if (attempt === 0) await sendCommand(this.files.adminSocket, `shutdown sessions server ${backend}/${name}`);
+      await runCommand(this.files.adminSocket, `set server ${id} state maint`);
+      await this.onOldWorkers(`set server ${id} state maint`);
+      // HAProxy refuses to delete a server while streams still use it (a drain that timed out).
+      // Those are not cut: the server stays in maintenance (harmless, gone at the next reload).
+      const started = Date.now();
+      let reply = '';
+      do {
+        reply = (await sendCommand(this.files.adminSocket, `del server ${id}`)).trim();
+        if (/^(Server deleted|No such server)/i.test(reply)) {
+          this.log.info({ backend, server: name }, 'server removed from the edge');
+          return;
+        }
         await sleep(200);
-      }
-      this.opts.logger.warn({ backend, server: name, reply: lastError }, 'server left in maintenance (HAProxy would not delete it yet); it goes away at the next reload');
+      } while (Date.now() - started < DELETE_RETRY_MS);
+      this.log.warn({ backend, server: name, reply }, 'server left in maintenance (HAProxy would not delete it yet); it goes away at the next reload');
     });
   }
 
   // ---------------------------------------------------------------------------
 
-  private async updateHosts(existing: EdgeBackendSpec, hosts: string[]): Promise<void> {
-    const removed = existing.hosts.filter((h) => !hosts.includes(h));
-    const added = hosts.filter((h) => !existing.hosts.includes(h));
-    if (removed.length === 0 && added.length === 0) return;
-    this.assertHostsFree({ name: existing.name, hosts: added });
-    for (const h of removed) await runCommand(this.files.adminSocket, `del map ${this.files.map} ${h}`);
-    for (const h of added) await runCommand(this.files.adminSocket, `add map ${this.files.map} ${h} ${existing.name}`);
-    existing.hosts = [...hosts];
-    writeAtomic(this.files.map, renderMap(this.backends));
-    writeAtomic(this.files.backends, JSON.stringify(this.backends, null, 2));
-    this.opts.logger.info({ backend: existing.name, added, removed }, 'updated host routes at runtime (no reload)');
+  /** Starts HAProxy from the persisted structure; no servers (after a host reboot none exist yet). */
+  private async start(): Promise<void> {
+    this.writeFiles(this.backends, new Map());
+    await checkConfig(this.bin, this.files.config);
+    await startDetached(this.bin, this.files, () => this.isRunning());
+    this.log.info({ haproxyPid: readPid(this.files), bind: `${this.bind}:${this.opts.httpPort}` }, 'started the edge');
   }
 
-  private assertHostsFree(spec: EdgeBackendSpec): void {
+  /**
+   * Adoption: brings the running HAProxy in line with the persisted structure and
+   * this instance's options (port, bind address, config template of this version).
+   * A structural difference is fixed by a seamless reload; a host map difference
+   * (crash between file and runtime update) at runtime.
+   */
+  private async reconcile(): Promise<void> {
+    const running = await this.runtimeBackends();
+    const wanted = this.backends.map((b) => b.name);
+    const desired = this.renderText(await this.currentServers());
+    const onDisk = readIfExists(this.files.config);
+    const sameBackends = running.length === wanted.length && wanted.every((n) => running.includes(n));
+    if (!sameBackends || onDisk === null || structuralPart(onDisk) !== structuralPart(desired)) {
+      this.log.info({ running, wanted }, 'the running edge config differs from the desired one: reloading');
+      await this.restructure(this.backends);
+      return;
+    }
+    await this.syncMap();
+  }
+
+  /**
+   * A structural change: renders haproxy.cfg (with every current server and its
+   * state) and the map, checks them with `haproxy -c`, reloads seamlessly and waits
+   * for the new worker to serve exactly the new backend list. Any failure restores
+   * the previous files (the previous workers keep serving).
+   */
+  private async restructure(next: EdgeBackendSpec[]): Promise<void> {
+    const previous = { config: readIfExists(this.files.config), map: readIfExists(this.files.map), backends: readIfExists(this.files.backends) };
+    const names = next.map((b) => b.name);
+    const gone = (await this.runtimeBackends()).filter((n) => !names.includes(n));
+    try {
+      this.writeFiles(next, await this.currentServers());
+      await checkConfig(this.bin, this.files.config);
+      // Persisted before the reload: a crash in between is repaired by the next adoption.
+      writeBackends(this.files, next);
+      await reload(this.files, async () => {
+        const now = await this.runtimeBackends().catch(() => null);
+        return now !== null && names.every((n) => now.includes(n)) && !gone.some((n) => now.includes(n));
+      });
+    } catch (err) {
+      if (previous.config !== null) writeAtomic(this.files.config, previous.config);
+      if (previous.map !== null) writeAtomic(this.files.map, previous.map);
+      if (previous.backends !== null) writeAtomic(this.files.backends, previous.backends);
+      this.log.error({ err: errorMessage(err) }, 'edge reload failed; previous configuration kept');
+      throw err;
+    }
+    this.backends = next;
+    this.reloads++;
+  }
+
+  private writeFiles(backends: EdgeBackendSpec[], servers: Map<string, EdgeServer[]>): void {
+    writeAtomic(this.files.map, renderMap(backends));
+    writeAtomic(this.files.config, this.renderText(servers, backends));
+  }
+
+  private renderText(servers: Map<string, EdgeServer[]>, backends: EdgeBackendSpec[] = this.backends): string {
+    return renderConfig({
+      httpPort: this.opts.httpPort,
+      bindAddress: this.bind,
+      adminSocket: this.files.adminSocket,
+      mapFile: this.files.map,
+      backends: backends.map((b) => ({ name: b.name, servers: servers.get(b.name) ?? [] })),
+    });
+  }
+
+  /** Makes the runtime host map equal to the desired one; returns the number of changed keys. */
+  private async syncMap(): Promise<number> {
+    const desired = new Map(this.backends.flatMap((b) => b.hosts.map((h) => [h, b.name] as const)));
+    const entries = parseMapEntries(await sendCommand(this.files.adminSocket, `show map ${this.files.map}`));
+    const actual = new Map<string, string[]>();
+    for (const e of entries) actual.set(e.key, [...(actual.get(e.key) ?? []), e.value]);
+    let changed = 0;
+    for (const [host, values] of actual) {
+      const want = desired.get(host);
+      if (want !== undefined && values.length === 1 && values[0] === want) continue;
+      await runCommand(this.files.adminSocket, `del map ${this.files.map} ${host}`);
+      actual.delete(host);
+      changed++;
+    }
+    for (const [host, backend] of desired) {
+      if (actual.has(host)) continue;
+      await runCommand(this.files.adminSocket, `add map ${this.files.map} ${host} ${backend}`);
+      changed++;
+    }
+    return changed;
+  }
+
+  private assertHostsFree(name: string, hosts: string[]): void {
     for (const b of this.backends) {
-      if (b.name === spec.name) continue;
-      const clash = spec.hosts.find((h) => b.hosts.includes(h));
-      if (clash) throw new SlipwayError('SLW_EDGE', `domain ${clash} is already routed to ${b.name}; a host can route to one service only`);
+      if (b.name === name) continue;
+      const clash = hosts.find((h) => b.hosts.includes(h));
+      if (clash) throw new SlipwayError('SLW_EDGE', `host ${clash} is already routed to ${b.name}; a host can route to one backend only`);
     }
   }
 
-  private assertBackend(backend: string): void {
-    if (!this.backends.some((b) => b.name === backend)) throw new SlipwayError('SLW_EDGE', `backend ${backend} does not exist at the edge`);
+  private async runtimeBackends(): Promise<string[]> {
+    return parseBackendNames(await sendCommand(this.files.adminSocket, 'show backend'));
   }
 
+  /** The servers of every backend the running worker has (the runtime is their truth). */
   private async currentServers(): Promise<Map<string, EdgeServer[]>> {
     const all = new Map<string, EdgeServer[]>();
-    if (!(await this.answers())) return all;
-    for (const b of this.backends) all.set(b.name, await this.listServers(b.name));
+    if (!(await this.isRunning())) return all;
+    for (const name of await this.runtimeBackends()) all.set(name, await this.listServers(name));
     return all;
   }
 
-  private async writeConfig(servers: Map<string, EdgeServer[]> | []): Promise<void> {
-    const byBackend = servers instanceof Map ? servers : new Map<string, EdgeServer[]>();
-    writeAtomic(this.files.map, renderMap(this.backends));
-    writeAtomic(
-      this.files.config,
-      renderConfig({
-        httpPort: this.opts.httpPort,
-        bindAddress: this.bind,
-        adminSocket: this.files.adminSocket,
-        mapFile: this.files.map,
-        backends: this.backends.map((b) => ({ name: b.name, servers: byBackend.get(b.name) ?? [] })),
-      }),
-    );
+  /** Streams on a server in the current worker plus in old workers still finishing their requests after a reload. */
+  private async sessionsEverywhere(backend: string, name: string): Promise<number> {
+    const command = `show stat ${backend} 4 -1`;
+    let total = serverSessions(await sendCommand(this.files.adminSocket, command), backend, name);
+    for (const pid of await this.oldWorkers()) {
+      total += serverSessions(await sendToWorker(this.files.masterSocket, pid, command).catch(() => ''), backend, name);
+    }
+    return total;
   }
 
-  private async answers(): Promise<boolean> {
-    if (!isAlive(readPid(this.files))) return false;
+  /** Best effort: an old worker exits as soon as its last connection ends. */
+  private async onOldWorkers(command: string): Promise<void> {
+    for (const pid of await this.oldWorkers()) await sendToWorker(this.files.masterSocket, pid, command).catch(() => '');
+  }
+
+  private async oldWorkers(): Promise<number[]> {
     try {
+      return (await showProc(this.files)).oldWorkerPids;
+    } catch {
+      return [];
+    }
+  }
+
+  /** Our HAProxy: pid file → live haproxy process on our config, master socket and admin socket answer. */
+  private async isRunning(): Promise<boolean> {
+    if (!isOurHaproxy(readPid(this.files), this.files)) return false;
+    try {
+      await showProc(this.files, 1000);
       await sendCommand(this.files.adminSocket, 'show info', 1000);
       return true;
     } catch {
@@ -223,45 +349,29 @@ export class HaproxyEdge implements Edge {
     }
   }
 
-  private async waitAnswering(): Promise<void> {
-    for (let i = 0; i < 100; i++) {
-      if (await this.answers()) return;
-      await sleep(50);
+  private async requireRunning(): Promise<void> {
+    if (!(await this.isRunning())) {
+      throw new SlipwayError('SLW_EDGE', `the edge (HAProxy on ${this.files.dir}) is not running or does not answer; the control plane starts it when it starts (see ${this.files.log})`);
     }
-    throw new SlipwayError('SLW_EDGE', `HAProxy started but its admin socket ${this.files.adminSocket} does not answer`);
+  }
+
+  private async answersWithin(ms: number): Promise<boolean> {
+    const started = Date.now();
+    while (Date.now() - started < ms) {
+      if (await this.isRunning()) return true;
+      await sleep(100);
+    }
+    return false;
   }
 
   private async statusNow(): Promise<EdgeStatus> {
-    const running = await this.answers();
-    let pid: number | null = readPid(this.files);
-    if (running) {
-      try {
-        pid = (await showProc(this.files)).masterPid || pid;
-      } catch {
-        // master socket busy: the pid file is good enough
-      }
+    const base = { httpPort: this.opts.httpPort, reloads: this.reloads };
+    if (!(await this.isRunning())) return { ...base, running: false, pid: null, version: this.binaryVersion };
+    try {
+      const proc = await showProc(this.files, 1000);
+      return { ...base, running: true, pid: proc.masterPid, version: proc.version ?? this.binaryVersion };
+    } catch {
+      return { ...base, running: true, pid: readPid(this.files), version: this.binaryVersion };
     }
-    return { running, pid: running ? pid : null, version: this.version, httpPort: this.opts.httpPort, reloads: this.reloads };
   }
-
-  private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-}
-
-/** Stops the edge of a data directory. Only for tests and `scripts/stop-all.sh`-style teardown. */
-export async function stopEdge(dataDir: string): Promise<void> {
-  const files = edgeFiles(dataDir);
-  const pid = readPid(files);
-  if (!isAlive(pid)) return;
-  process.kill(pid!, 'SIGTERM');
-  for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(50);
-  if (isAlive(pid)) process.kill(pid!, 'SIGKILL');
-}
-
-function splitAddr(addr: string): [string, number] {
-  const i = addr.lastIndexOf(':');
-  return i < 0 ? [addr, 0] : [addr.slice(0, i), Number(addr.slice(i + 1))];
 }

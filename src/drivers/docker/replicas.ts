@@ -1,0 +1,91 @@
+/**
+ * Replicas as containers: created from API objects (env array, labels), joined to the
+ * Slipway bridge network with no published ports, never restarted by Docker (the engine
+ * decides), and with Docker's init (tini, bind-mounted from the host, so it works in
+ * FROM-scratch images) as PID 1: it forwards SIGTERM to the app and reaps zombies.
+ */
+import type Docker from 'dockerode';
+import { SlipwayError } from '../../core/errors';
+import type { Replica, ReplicaFilter, ReplicaSpec, ReplicaState } from '../../core/ports/runtime';
+import { envArray } from './container-env';
+import { dockerCall, dockerCallTolerating, dockerMessage } from './docker-errors';
+import { fromDockerLabels, labelFilters, portFromDockerLabels, toDockerLabels } from './labels';
+
+const STATES: readonly ReplicaState[] = ['created', 'running', 'restarting', 'paused', 'exited', 'dead', 'removing'];
+
+/** The create-container request for a replica. */
+export function replicaContainerOptions(spec: ReplicaSpec, network: string): Docker.ContainerCreateOptions {
+  return {
+    name: spec.name,
+    Image: spec.image,
+    Env: envArray(spec.env),
+    Labels: toDockerLabels(spec.labels, spec.port),
+    HostConfig: {
+      NetworkMode: network,
+      RestartPolicy: { Name: 'no' },
+      Init: true,
+      // Bounded logs: a chatty replica must not fill the host's disk.
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+    },
+    NetworkingConfig: { EndpointsConfig: { [network]: {} } },
+  };
+}
+
+/** A Replica from `docker inspect`, or null for a container that is not a Slipway replica. */
+export function toReplica(c: Docker.ContainerInspectInfo, network: string): Replica | null {
+  const rawLabels = c.Config.Labels ?? {};
+  const labels = fromDockerLabels(rawLabels);
+  if (!labels) return null;
+  const ip = c.NetworkSettings.Networks?.[network]?.IPAddress;
+  const started = c.State.StartedAt && !c.State.StartedAt.startsWith('0001-') ? c.State.StartedAt : null;
+  const status = c.State.Status as ReplicaState;
+  return {
+    id: c.Id,
+    name: c.Name.replace(/^\//, ''),
+    labels,
+    state: STATES.includes(status) ? status : 'dead',
+    address: c.State.Running && ip ? ip : null,
+    port: portFromDockerLabels(rawLabels),
+    image: c.Image,
+    startedAt: started,
+    exitCode: c.State.Running || !started ? null : c.State.ExitCode,
+  };
+}
+
+export async function startReplica(docker: Docker, network: string, spec: ReplicaSpec): Promise<Replica> {
+  const container = await dockerCall(`create container ${spec.name}`, () => docker.createContainer(replicaContainerOptions(spec, network)));
+  try {
+    await container.start();
+  } catch (err) {
+    await container.remove({ force: true }).catch(() => undefined);
+    throw new SlipwayError('SLW_RUNTIME', `docker: start container ${spec.name}: ${dockerMessage(err)}`);
+  }
+  const replica = await inspectReplica(docker, network, container.id);
+  if (!replica) throw new SlipwayError('SLW_RUNTIME', `docker: container ${spec.name} vanished right after starting`);
+  return replica;
+}
+
+export async function inspectReplica(docker: Docker, network: string, id: string): Promise<Replica | null> {
+  const info = await dockerCallTolerating(`inspect container ${id.slice(0, 12)}`, [404], () => docker.getContainer(id).inspect());
+  return info ? toReplica(info, network) : null;
+}
+
+/** Replicas matching every field of the filter, sorted by name. */
+export async function listReplicas(docker: Docker, network: string, filter: ReplicaFilter): Promise<Replica[]> {
+  const list = await dockerCall('list containers', () => docker.listContainers({ all: true, filters: { label: labelFilters(filter) } }));
+  // Inspect each: the listing lacks start time, exit code and per-network addresses are not always filled in.
+  const replicas = await Promise.all(list.map((c) => inspectReplica(docker, network, c.Id)));
+  return replicas.filter((r): r is Replica => r !== null).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * `docker stop` (the image's stop signal, SIGTERM by default; SIGKILL after the timeout),
+ * then remove. A container that is already stopped or gone is not an error.
+ */
+export async function stopReplica(docker: Docker, id: string, stopTimeoutMs: number): Promise<void> {
+  const container = docker.getContainer(id);
+  const seconds = Math.max(0, Math.ceil(stopTimeoutMs / 1000));
+  await dockerCallTolerating(`stop container ${id.slice(0, 12)}`, [304, 404], () => container.stop({ t: seconds }));
+  // 409: a removal is already in progress.
+  await dockerCallTolerating(`remove container ${id.slice(0, 12)}`, [404, 409], () => container.remove({ force: true }));
+}

@@ -1,0 +1,97 @@
+/** Parsers for the runtime API replies the driver reads. Pure functions. */
+import type { EdgeServer } from '../../core/ports/edge';
+import { splitAddress } from './edge-names';
+
+/** `show stat` CSV (header line starts with "# ") as records keyed by column name. */
+export function parseStatCsv(text: string): Array<Record<string, string>> {
+  const lines = text.split('\n').filter((l) => l.trim().length > 0);
+  const header = lines.find((l) => l.startsWith('# '));
+  if (!header) return [];
+  const cols = header.slice(2).split(',');
+  return lines
+    .filter((l) => !l.startsWith('#'))
+    .map((l) => {
+      const cells = l.split(',');
+      return Object.fromEntries(cols.map((c, i) => [c, cells[i] ?? '']));
+    });
+}
+
+/**
+ * The servers of one backend from `show stat <backend> 4 -1`. `status` is MAINT…,
+ * DRAIN…, UP/DOWN or "no check"; a server rendered into haproxy.cfg as drained has
+ * weight 0 (HAProxy has no "start drained" keyword).
+ */
+export function parseServers(text: string, backend: string): EdgeServer[] {
+  return parseStatCsv(text)
+    .filter((r) => r.pxname === backend && r.svname !== 'BACKEND' && r.svname !== 'FRONTEND')
+    .map((r) => {
+      const status = (r.status ?? '').toUpperCase();
+      const state = status.startsWith('MAINT') ? 'maint' : status.startsWith('DRAIN') || r.weight === '0' ? 'drain' : 'ready';
+      return { name: r.svname ?? '', ...splitAddress(r.addr ?? ''), state, activeSessions: sessions(r) } satisfies EdgeServer;
+    });
+}
+
+/** Active plus queued streams of one server in a `show stat` reply (0 when absent). */
+export function serverSessions(text: string, backend: string, server: string): number {
+  const row = parseStatCsv(text).find((r) => r.pxname === backend && r.svname === server);
+  return row ? sessions(row) : 0;
+}
+
+function sessions(r: Record<string, string>): number {
+  return (Number(r.scur) || 0) + (Number(r.qcur) || 0);
+}
+
+/** `show backend`: one backend name per line after a "# name" header. */
+export function parseBackendNames(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !l.startsWith('#'));
+}
+
+/** `show map <file>`: "<ref> <key> <value>" lines. */
+export function parseMapEntries(text: string): Array<{ key: string; value: string }> {
+  const out: Array<{ key: string; value: string }> = [];
+  for (const line of text.split('\n')) {
+    const m = /^0x[0-9a-f]+\s+(\S+)\s+(\S+)\s*$/i.exec(line.trim());
+    if (m) out.push({ key: m[1]!, value: m[2]! });
+  }
+  return out;
+}
+
+export interface ProcInfo {
+  masterPid: number;
+  /** Master reload counter (successful and failed). */
+  reloads: number;
+  /** Failed reloads since the last successful one (HAProxy ≥ 2.5 prints "[failed: N]"). */
+  failedReloads: number;
+  /** Version of the running master. */
+  version: string | null;
+  workerPids: number[];
+  /** Workers of previous generations still finishing their connections after a reload. */
+  oldWorkerPids: number[];
+}
+
+/** `show proc` on the master socket. */
+export function parseShowProc(text: string): ProcInfo {
+  const info: ProcInfo = { masterPid: 0, reloads: 0, failedReloads: 0, version: null, workerPids: [], oldWorkerPids: [] };
+  let section: 'master' | 'workers' | 'old' | 'other' = 'master';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('# workers')) section = 'workers';
+    else if (line.startsWith('# old workers')) section = 'old';
+    else if (line.startsWith('#')) section = line.startsWith('#<PID>') ? 'master' : 'other';
+    const m = /^(\d+)\s+(\w+)\s+(\d+)(?:\s+\[failed:\s*(\d+)\])?\s+\S+\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (m[2] === 'master') {
+      info.masterPid = pid;
+      info.reloads = Number(m[3]);
+      info.failedReloads = Number(m[4] ?? 0);
+      info.version = m[5] ?? null;
+    } else if (m[2] === 'worker') {
+      if (section === 'workers') info.workerPids.push(pid);
+      else if (section === 'old') info.oldWorkerPids.push(pid);
+    }
+  }
+  return info;
+}
