@@ -16,6 +16,8 @@ import { errorMessage } from './core/errors';
 import { DeployEngine } from './engine/deploy-engine';
 import { Environments } from './engine/environments';
 import { OneOffRuns } from './engine/one-off-run';
+import { Secrets } from './engine/secrets';
+import { MasterKeyring } from './drivers/keyring/master-keyring';
 import { Queries } from './engine/queries';
 import { recoverAfterRestart } from './engine/recovery';
 import { ServiceLogs } from './engine/service-logs';
@@ -40,6 +42,8 @@ export interface ControlPlaneOptions {
   logLevel: string;
   /** Admin token to use instead of a generated one (written to <dataDir>/admin-token). */
   adminToken?: string;
+  /** Where SLIPWAY_MASTER_KEY(_PREVIOUS) are read from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ControlPlane {
@@ -78,7 +82,11 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const edgeStatus = await edge.ensureRunning();
   logger.info({ pid: edgeStatus.pid, httpPort: edgeStatus.httpPort }, 'edge running');
 
-  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, logger: logger.child({ component: 'engine' }) };
+  const cipher = new MasterKeyring({ dataDir: opts.dataDir, env: opts.env });
+  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, logger: logger.child({ component: 'engine' }) };
+  const secrets = new Secrets(ctx, (ref) => engine.redeployWithSecrets(ref));
+  const unreadable = await secrets.unreadableVersions();
+  if (unreadable > 0) logger.error({ unreadable }, 'some stored secrets cannot be opened with the master key(s) this server holds; deployments that need them will fail');
   const engine = new DeployEngine(ctx);
   const recovery = await recoverAfterRestart(ctx, engine.events);
   if (recovery.resolved.length || recovery.orphansRemoved) logger.warn(recovery, 'recovered from an interrupted run');
@@ -91,6 +99,10 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     const checks: HealthReport['checks'] = {};
     await check(checks, 'store', async () => void (await store.listProjects()));
     await check(checks, 'docker', () => runtime.ping());
+    await check(checks, 'secrets', async () => {
+      const n = await secrets.unreadableVersions();
+      if (n > 0) throw new Error(`${n} stored secrets version(s) cannot be opened with this server's master key(s)`);
+    });
     await check(checks, 'edge', async () => {
       const s = await edge.status();
       if (!s.running) throw new Error('HAProxy is not running');
@@ -102,7 +114,8 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     queries: new Queries(ctx),
     environments: new Environments(ctx),
     oneOffRuns: new OneOffRuns(ctx),
-    serviceLogs: new ServiceLogs(runtime),
+    secrets,
+    serviceLogs: new ServiceLogs(ctx),
     baseImages,
     health,
     adminTokenHash: hashToken(token),

@@ -5,26 +5,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { cliFor } from './support/cli';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import { TestProject } from './support/test-project';
 
-const execFileP = promisify(execFile);
-const BIN = path.resolve(import.meta.dirname, '../bin/slipway.mjs');
 const cp = await ControlPlaneProcess.create('cli');
 const app = new TestProject('cli');
-
-async function slipway(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await execFileP(process.execPath, [BIN, ...args], { cwd: app.dir, env: { ...process.env, SLIPWAY_URL: `http://127.0.0.1:${cp.apiPort}`, SLIPWAY_TOKEN: cp.token } });
-    return { code: 0, ...r };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const slipway = cliFor(cp, app.dir);
 
 before(async () => {
   await cp.start();

@@ -3,7 +3,8 @@
 //   GET /health    → 200 "ok" (503 when HEALTH_FAIL=1)
 //   GET /slow?ms=N → answers after N ms (a long request, for drain tests)
 // Knobs (env): PORT (3000), APP_VERSION, HEALTH_FAIL=1, ERROR_RATE (0..1 of / answering 500),
-// DELAY_MS (latency added to /).
+// DELAY_MS (latency added to /), ECHO_ENV (comma-separated names printed at startup: a careless
+// app that logs its configuration, to show Slipway masking secret values in logs).
 // On SIGTERM it stops accepting, finishes in-flight requests, closes idle keep-alive
 // connections and exits 0: what every app behind a zero-downtime deploy should do.
 import http from 'node:http';
@@ -53,7 +54,10 @@ const server = http.createServer((req, res) => {
 
 // Longer than the edge's keep-alive, so the edge closes idle connections first.
 server.keepAliveTimeout = 65_000;
-server.listen(port, () => console.log(`hello ${version ?? '-'} (release ${release ?? 'none'}) listening on :${port}`));
+server.listen(port, () => {
+  console.log(`hello ${version ?? '-'} (release ${release ?? 'none'}) listening on :${port}`);
+  for (const name of (process.env.ECHO_ENV ?? '').split(',').filter(Boolean)) console.log(`${name}=${process.env[name] ?? ''}`);
+});
 
 function shutdown(signal) {
   if (shuttingDown) return;

@@ -5,6 +5,7 @@ import type { DeployEngine } from '../engine/deploy-engine';
 import type { Environments } from '../engine/environments';
 import type { OneOffRuns } from '../engine/one-off-run';
 import type { Queries } from '../engine/queries';
+import type { Secrets } from '../engine/secrets';
 import type { ServiceLogs } from '../engine/service-logs';
 
 
@@ -14,6 +15,7 @@ export interface ApiDeps {
   queries: Queries;
   environments: Environments;
   oneOffRuns: OneOffRuns;
+  secrets: Secrets;
   serviceLogs: ServiceLogs;
   baseImages: BaseImageFactory;
   health: () => Promise<HealthReport>;

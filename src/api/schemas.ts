@@ -62,3 +62,10 @@ export const runBody = z.strictObject({
     .default('1h')
     .transform((v) => parseDuration(v)!),
 });
+
+/** Secret values are only ever checked for type: an error must never quote one. */
+export const secretsChangeBody = z.strictObject({
+  set: z.record(z.string(), z.string({ error: 'must be a string value' }), { error: 'must be an object of NAME: value' }).default({}),
+  unset: z.array(z.string(), { error: 'must be a list of names' }).default([]),
+  deploy: z.boolean({ error: 'must be true or false' }).default(true),
+});

@@ -9,6 +9,7 @@ import { makeAuthenticator } from './auth';
 import { errorHandler } from './error-response';
 import { deploymentRoutes } from './routes/deployments';
 import { environmentRoutes } from './routes/environments';
+import { secretRoutes } from './routes/secrets';
 import { serviceRoutes } from './routes/services';
 import { systemRoutes } from './routes/system';
 
@@ -43,5 +44,6 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   deploymentRoutes(app, deps);
   serviceRoutes(app, deps);
   environmentRoutes(app, deps);
+  secretRoutes(app, deps);
   return app;
 }

@@ -9,6 +9,7 @@ import { registerEnv } from './commands/env';
 import { registerInspect } from './commands/inspect';
 import { registerRollback } from './commands/rollback';
 import { registerRun } from './commands/run';
+import { registerSecrets } from './commands/secrets';
 
 export function buildProgram(): Command {
   const program = new Command('slipway')
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerEnv(program);
   registerRun(program);
+  registerSecrets(program);
   registerConfig(program);
   registerBaseImage(program);
   return program;

@@ -6,7 +6,7 @@ import type { DeploymentLogLine } from '../core/domain';
 import type { ErrorDetail } from '../core/errors';
 import type { BaseImageKind, BaseImageResult } from '../core/ports/base-images';
 import type { LogEntry } from '../core/ports/runtime';
-import type { DeploymentView, EnvironmentView, HealthReport, ProjectStatusView, ReleaseView } from '../core/views';
+import type { DeploymentView, EnvironmentView, HealthReport, ProjectStatusView, ReleaseView, SecretListView } from '../core/views';
 
 export class ApiError extends Error {
   constructor(
@@ -29,6 +29,13 @@ export type RunEvent =
   | { type: 'output'; stream: 'stdout' | 'stderr'; line: string }
   | { type: 'exit'; exitCode: number | null; timedOut: boolean; durationMs: number; release: number }
   | { type: 'error'; message: string };
+
+export interface SecretsChangeResult {
+  version: number | null;
+  changed: string[];
+  unchanged: string[];
+  rollouts: Array<{ service: string; deploymentId: string | null; note: string | null }>;
+}
 
 export interface ClientOptions {
   url: string;
@@ -84,6 +91,18 @@ export class SlipwayClient {
 
   destroyEnvironment(project: string, env: string): Promise<{ destroyed: { environment: string; replicasRemoved: number; routesRemoved: number } }> {
     return this.request('DELETE', `/api/v1/projects/${enc(project)}/environments/${enc(env)}${query({ confirm: env })}`);
+  }
+
+  secrets(project: string, env: string): Promise<SecretListView> {
+    return this.request('GET', `/api/v1/projects/${enc(project)}/environments/${enc(env)}/secrets`);
+  }
+
+  changeSecrets(project: string, env: string, body: { set?: Record<string, string>; unset?: string[]; deploy?: boolean }): Promise<SecretsChangeResult> {
+    return this.request('PATCH', `/api/v1/projects/${enc(project)}/environments/${enc(env)}/secrets`, body);
+  }
+
+  rotateSecretsKey(): Promise<{ keyId: string; newKeyGenerated: boolean; resealed: number }> {
+    return this.request('POST', '/api/v1/secrets/rotate-key', {});
   }
 
   createBaseImage(kind: BaseImageKind, force = false): Promise<{ image: BaseImageResult }> {

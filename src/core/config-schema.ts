@@ -83,7 +83,9 @@ export const buildSchema = z
   })
   .describe('build the image from a directory');
 
-const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a valid environment variable name' });
+/** Names of environment variables (and so of secrets). */
+export const VAR_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envKey = z.string().regex(VAR_NAME_RE, { error: 'must be a valid environment variable name' });
 
 export const webServiceSchema = z
   .strictObject({

@@ -40,10 +40,37 @@ export interface Release {
   config: ServiceConfig;
   /** Git commit or source content hash the image was built from, if known. */
   sourceRef: string | null;
+  /** The environment's secrets version this release runs with (null: no secrets were set). */
+  secretsVersion: number | null;
   createdAt: string;
 }
 
-export type DeploymentKind = 'deploy' | 'rollback';
+/** Plaintext facts about a secret: never its value. */
+export interface SecretMeta {
+  /** The secrets version that last changed this secret. */
+  version: number;
+  updatedAt: string;
+}
+
+/**
+ * One immutable version of an environment's secrets: every value, sealed together
+ * (AES-256-GCM) so a release can pin it, plus the plaintext names and history.
+ */
+export interface SealedSecrets {
+  environmentId: number;
+  version: number;
+  /** Id of the master key that sealed `sealed`. */
+  keyId: string;
+  sealed: string;
+  names: Record<string, SecretMeta>;
+  createdAt: string;
+}
+
+/**
+ * deploy: build (or reuse) from slipway.yml; rollback: an earlier release as it was;
+ * secrets: the live release again with the environment's newest secrets.
+ */
+export type DeploymentKind = 'deploy' | 'rollback' | 'secrets';
 
 export interface Deployment {
   id: string;

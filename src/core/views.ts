@@ -17,6 +17,8 @@ export interface ReleaseView {
   imageRef: string;
   imageDigest: string;
   sourceRef: string | null;
+  /** The environment's secrets version the release runs with (names and versions only). */
+  secretsVersion: number | null;
   createdAt: string;
   current: boolean;
 }
@@ -59,4 +61,12 @@ export interface EnvironmentView {
   name: string;
   createdAt: string;
   services: Array<{ service: string; release: number | null; replicas: number; domains: string[] }>;
+}
+
+export interface SecretListView {
+  project: string;
+  env: string;
+  /** The environment's newest secrets version (null: none set yet). */
+  version: number | null;
+  secrets: Array<{ name: string; version: number; updatedAt: string }>;
 }

@@ -128,7 +128,7 @@ async function startBatch(ctx: EngineContext, target: ConvergeTarget, count: num
         name: replicaName(ref, release.number),
         image: release.imageDigest,
         port: cfg.port,
-        env: releaseEnv(ref, release),
+        env: await releaseEnv(ctx, ref, release),
         labels: { ...ref, release: release.number, deployment: target.deploymentId },
       });
       await rec.log(`started ${replica.name} at ${replica.address}:${replica.port}; probing ${cfg.health.path}`);

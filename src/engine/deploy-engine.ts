@@ -5,7 +5,7 @@
  * service back to the release that was live, so old replicas keep serving.
  */
 import { randomUUID } from 'node:crypto';
-import type { ProjectConfig } from '../core/config';
+import type { ProjectConfig, ServiceConfig } from '../core/config';
 import type { Deployment, Release, ServiceRef } from '../core/domain';
 import { SlipwayError, errorMessage, isSlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
@@ -13,7 +13,7 @@ import type { EngineContext } from './engine-context';
 import { DeploymentEvents } from './deployment-events';
 import { DeploymentRecorder } from './deployment-recorder';
 import { converge } from './converge';
-import { prepareImage, imageRepository } from './prepare-image';
+import { prepareImage, imageRepository, type PreparedImage } from './prepare-image';
 import { runReleaseCommand } from './release-command';
 import { retireReplica } from './retire-replica';
 import { LEASE_TTL_MS, serviceLeaseKey, startHeartbeat } from './service-lease';
@@ -36,7 +36,9 @@ export interface RollbackRequest {
 
 type Plan =
   | { kind: 'deploy'; request: DeployRequest }
-  | { kind: 'rollback'; release: Release };
+  | { kind: 'rollback'; release: Release }
+  /** The live release again (same image and config) with the environment's newest secrets. */
+  | { kind: 'secrets'; base: Release };
 
 export class DeployEngine {
   readonly events = new DeploymentEvents();
@@ -51,7 +53,7 @@ export class DeployEngine {
     }
     const { store } = this.ctx;
     const project = await store.upsertProject(req.config.project);
-    const env = await store.ensureEnvironment(project.id, req.env);
+    const env = await this.deployableEnvironment(project.id, req);
     const service = await store.upsertService(project.id, req.service, serviceConfig.type);
     return this.begin({ project: project.name, service: service.name, env: env.name }, service.id, env.id, { kind: 'deploy', request: req });
   }
@@ -75,6 +77,35 @@ export class DeployEngine {
       throw new SlipwayError('SLW_NOT_FOUND', `the image of v${release.number} (${release.imageDigest}) is no longer on this host`);
     }
     return this.begin({ project: req.project, service: req.service, env: req.env }, serviceId, environmentId, { kind: 'rollback', release });
+  }
+
+  /** Rolls the live release out again with the newest secrets (after `slipway secrets set`). */
+  async redeployWithSecrets(ref: ServiceRef): Promise<Deployment> {
+    const { store } = this.ctx;
+    const { serviceId, environmentId } = await this.resolve(ref);
+    const currentId = await store.getCurrentReleaseId(serviceId, environmentId);
+    const base = currentId ? await store.getRelease(currentId) : null;
+    if (!base) throw new SlipwayError('SLW_NOT_FOUND', `${ref.service} has no live release in ${ref.env}; the new secrets apply at its first deploy`);
+    return this.begin(ref, serviceId, environmentId, { kind: 'secrets', base });
+  }
+
+  /**
+   * Production always exists; another environment must have been created (`slipway env
+   * create`) or be declared under `environments:` in slipway.yml, so a typo in --env
+   * never silently starts a new environment.
+   */
+  private async deployableEnvironment(projectId: number, req: DeployRequest) {
+    const { store } = this.ctx;
+    const existing = await store.getEnvironment(projectId, req.env);
+    if (existing) return existing;
+    if (req.env === 'production' || req.config.environments.includes(req.env)) return store.ensureEnvironment(projectId, req.env);
+    const known = (await store.listEnvironments(projectId)).map((e) => e.name);
+    const declared = req.config.environments.filter((e) => !known.includes(e));
+    throw new SlipwayError(
+      'SLW_NOT_FOUND',
+      `environment "${req.env}" does not exist in project "${req.config.project}" (known: ${[...known, ...declared].join(', ')}); ` +
+        `create it with "slipway env create ${req.env}" or declare it under environments: in slipway.yml`,
+    );
   }
 
   /** Resolves when no deployment started by this instance is running (tests, shutdown). */
@@ -133,14 +164,23 @@ export class DeployEngine {
     try {
       await rec.state('building', { startedAt: new Date().toISOString() });
       let release: Release;
-      if (plan.kind === 'deploy') {
-        const config = plan.request.config.services[ref.service]!;
-        await rec.log(`deploying ${ref.project}/${ref.service} to ${ref.env}`);
-        const image = await rec.step('build', () => prepareImage(this.ctx, ref, config, plan.request.baseDir, rec), (i) =>
-          `${i.ref} (${i.digest.slice(0, 19)})${i.reused ? ', reused' : ''}`,
-        );
+      if (plan.kind !== 'rollback') {
+        let config: ServiceConfig;
+        let image: Omit<PreparedImage, 'reused'>;
+        if (plan.kind === 'deploy') {
+          config = plan.request.config.services[ref.service]!;
+          await rec.log(`deploying ${ref.project}/${ref.service} to ${ref.env}`);
+          image = await rec.step('build', () => prepareImage(this.ctx, ref, config, plan.request.baseDir, rec), (i) =>
+            `${i.ref} (${i.digest.slice(0, 19)})${i.reused ? ', reused' : ''}`,
+          );
+        } else {
+          ({ config } = plan.base);
+          image = { ref: plan.base.imageRef, digest: plan.base.imageDigest, sourceRef: plan.base.sourceRef };
+          await rec.log(`rolling out v${plan.base.number} of ${ref.project}/${ref.service} in ${ref.env} again with the newest secrets (same image, no build)`);
+        }
         await rec.state('releasing');
         release = await rec.step('release', async () => {
+          const secrets = await store.getSecrets(deployment.environmentId);
           const r = await store.createRelease({
             serviceId: deployment.serviceId,
             environmentId: deployment.environmentId,
@@ -148,17 +188,18 @@ export class DeployEngine {
             imageDigest: image.digest,
             config,
             sourceRef: image.sourceRef,
+            secretsVersion: secrets?.version ?? null,
           });
           await this.ctx.runtime.tagImage(image.digest, `${imageRepository(ref)}:${ref.env}-v${r.number}`);
           await store.updateDeployment(deployment.id, { releaseId: r.id });
           return r;
-        }, (r) => `v${r.number}`);
+        }, (r) => `v${r.number}${r.secretsVersion ? ` with secrets version ${r.secretsVersion}` : ''}`);
         if (release.config.releaseCommand) {
           await rec.step('release command', () => runReleaseCommand(this.ctx, ref, release, deployment.id, rec), (r) => `exit 0 after ${r.durationMs} ms`);
         }
       } else {
         release = plan.release;
-        await rec.log(`rolling back ${ref.project}/${ref.service} in ${ref.env} to v${release.number} (image ${release.imageDigest.slice(0, 19)}, no build${release.config.releaseCommand ? ', release command not re-run' : ''})`);
+        await rec.log(`rolling back ${ref.project}/${ref.service} in ${ref.env} to v${release.number} (image ${release.imageDigest.slice(0, 19)}, ${release.secretsVersion ? `secrets version ${release.secretsVersion}` : 'no secrets'}, no build${release.config.releaseCommand ? ', release command not re-run' : ''})`);
         await rec.state('releasing');
       }
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Edge } from '../core/ports/edge';
 import type { HttpProbe } from '../core/ports/probe';
 import type { Runtime } from '../core/ports/runtime';
+import type { SecretCipher } from '../core/ports/secret-cipher';
 import type { Store } from '../core/ports/store';
 
 export interface EngineContext {
@@ -10,5 +11,6 @@ export interface EngineContext {
   runtime: Runtime;
   edge: Edge;
   probe: HttpProbe;
+  cipher: SecretCipher;
   logger: Logger;
 }

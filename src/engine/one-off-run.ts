@@ -9,6 +9,7 @@ import { SlipwayError } from '../core/errors';
 import type { OneOffResult } from '../core/ports/runtime';
 import type { EngineContext } from './engine-context';
 import { releaseEnv } from './replica-env';
+import { openSecrets, secretMasker } from './secret-values';
 
 export interface OneOffRequest extends ServiceRef {
   argv: string[];
@@ -29,16 +30,18 @@ export class OneOffRuns {
     const currentId = await store.getCurrentReleaseId(service.id, env.id);
     const release = currentId ? await store.getRelease(currentId) : null;
     if (!release) throw new SlipwayError('SLW_NOT_FOUND', `${ref.service} has no live release in ${ref.env}: deploy it first`);
+    const containerEnv = await releaseEnv(this.ctx, ref, release);
+    const mask = secretMasker(Object.values(await openSecrets(this.ctx, release.environmentId, release.secretsVersion)));
     return async (req) => {
       const result = await this.ctx.runtime.runOnce({
         kind: 'run',
         name: `${ref.project}-${ref.service}-${ref.env}-v${release.number}-run-${randomBytes(3).toString('hex')}`,
         image: release.imageDigest,
-        env: releaseEnv(ref, release),
+        env: containerEnv,
         labels: { ...ref, release: release.number, deployment: `run-${randomUUID()}` },
         argv: req.argv,
         timeoutMs: req.timeoutMs,
-        onOutput: req.onOutput,
+        onOutput: (line, stream) => req.onOutput(mask(line), stream),
       });
       this.ctx.logger.info({ ...ref, argv0: req.argv[0], exitCode: result.exitCode, timedOut: result.timedOut }, 'one-off run finished');
       return { ...result, release: release.number };

@@ -120,6 +120,7 @@ function releaseView(r: Release, currentId: number | null): ReleaseView {
     imageRef: r.imageRef,
     imageDigest: r.imageDigest,
     sourceRef: r.sourceRef,
+    secretsVersion: r.secretsVersion,
     createdAt: r.createdAt,
     current: r.id === currentId,
   };

@@ -11,20 +11,23 @@ import type { OneOffResult } from '../core/ports/runtime';
 import type { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
 import { releaseEnv } from './replica-env';
+import { openSecrets, secretMasker } from './secret-values';
 
 export async function runReleaseCommand(ctx: EngineContext, ref: ServiceRef, release: Release, deploymentId: string, rec: DeploymentRecorder): Promise<OneOffResult> {
   const argv = release.config.releaseCommand!;
   const shown = JSON.stringify(argv);
   await rec.log(`running release command ${shown} in a one-off container of v${release.number}`);
+  const env = await releaseEnv(ctx, ref, release);
+  const mask = secretMasker(Object.values(await openSecrets(ctx, release.environmentId, release.secretsVersion)));
   const result = await ctx.runtime.runOnce({
     kind: 'release',
     name: `${ref.project}-${ref.service}-${ref.env}-v${release.number}-release-${randomBytes(3).toString('hex')}`,
     image: release.imageDigest,
-    env: releaseEnv(ref, release),
+    env,
     labels: { ...ref, release: release.number, deployment: deploymentId },
     argv,
     timeoutMs: release.config.releaseTimeoutMs,
-    onOutput: (line, stream) => void rec.log(`  release | ${line}`, stream === 'stderr' ? 'warn' : 'info'),
+    onOutput: (line, stream) => void rec.log(`  release | ${mask(line)}`, stream === 'stderr' ? 'warn' : 'info'),
   });
   if (result.timedOut) {
     throw new SlipwayError('SLW_RELEASE_COMMAND_FAILED', `release command ${shown} did not finish within release_timeout (${Math.round(release.config.releaseTimeoutMs / 1000)}s); it was killed and no traffic moved`);

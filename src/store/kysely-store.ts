@@ -10,7 +10,7 @@
  */
 import { Migrator, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { Deployment, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, Release, Service, StepStatus } from '../core/domain';
+import type { Deployment, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
 import type { ServiceConfig } from '../core/config';
 import { SlipwayError } from '../core/errors';
 import type { DeploymentPatch, DeploymentQuery, NewDeployment, NewRelease, Store } from '../core/ports/store';
@@ -112,6 +112,7 @@ export class KyselyStore implements Store {
       await trx.deleteFrom('deployments').where('environment_id', '=', environmentId).execute();
       await trx.deleteFrom('current_releases').where('environment_id', '=', environmentId).execute();
       await trx.deleteFrom('releases').where('environment_id', '=', environmentId).execute();
+      await trx.deleteFrom('secrets').where('environment_id', '=', environmentId).execute();
       await trx.deleteFrom('environments').where('id', '=', environmentId).execute();
     });
   }
@@ -165,6 +166,7 @@ export class KyselyStore implements Store {
           image_digest: r.imageDigest,
           config: JSON.stringify(r.config),
           source_ref: r.sourceRef,
+          secrets_version: r.secretsVersion,
           created_at: now(),
         })
         .returningAll()
@@ -381,6 +383,47 @@ export class KyselyStore implements Store {
     return row ? { holder: row.holder, expiresAt: row.expires_at } : null;
   }
 
+  // secrets -------------------------------------------------------------------
+  async getSecrets(environmentId: number, version?: number): Promise<SealedSecrets | null> {
+    let q = this.#db.selectFrom('secrets').selectAll().where('environment_id', '=', environmentId);
+    q = version === undefined ? q.orderBy('version', 'desc').limit(1) : q.where('version', '=', version);
+    const row = await q.executeTakeFirst();
+    return row ? toSecrets(row) : null;
+  }
+
+  async addSecrets(s: Omit<SealedSecrets, 'createdAt'>): Promise<SealedSecrets> {
+    return this.#db.transaction().execute(async (trx) => {
+      await requireRow(trx, 'environments', s.environmentId, 'environment');
+      const clash = await trx.selectFrom('secrets').select('version').where('environment_id', '=', s.environmentId).where('version', '=', s.version).executeTakeFirst();
+      if (clash) throw new SlipwayError('SLW_CONFLICT', `secrets version ${s.version} already exists (changed concurrently); retry`);
+      const row = await trx
+        .insertInto('secrets')
+        .values({ environment_id: s.environmentId, version: s.version, key_id: s.keyId, sealed: s.sealed, names: JSON.stringify(s.names), created_at: now() })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toSecrets(row);
+    });
+  }
+
+  async listAllSecrets(): Promise<SealedSecrets[]> {
+    return (await this.#db.selectFrom('secrets').selectAll().orderBy('environment_id').orderBy('version').execute()).map(toSecrets);
+  }
+
+  async resealSecrets(updates: Array<{ environmentId: number; version: number; keyId: string; sealed: string }>): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      for (const u of updates) {
+        const r = await trx
+          .updateTable('secrets')
+          .set({ key_id: u.keyId, sealed: u.sealed })
+          .where('environment_id', '=', u.environmentId)
+          .where('version', '=', u.version)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) throw notFound(`secrets version ${u.version} of environment`, u.environmentId);
+      }
+    });
+  }
+
+  // settings --------------------------------------------------------------------
   async getSetting(key: string): Promise<string | null> {
     return (await this.#db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())?.value ?? null;
   }
@@ -430,6 +473,15 @@ const toRelease = (r: Row<'releases'>): Release => ({
   imageDigest: r.image_digest,
   config: JSON.parse(r.config) as ServiceConfig,
   sourceRef: r.source_ref,
+  secretsVersion: r.secrets_version,
+  createdAt: r.created_at,
+});
+const toSecrets = (r: Row<'secrets'>): SealedSecrets => ({
+  environmentId: r.environment_id,
+  version: r.version,
+  keyId: r.key_id,
+  sealed: r.sealed,
+  names: JSON.parse(r.names) as SealedSecrets['names'],
   createdAt: r.created_at,
 });
 const toDeployment = (r: Row<'deployments'>): Deployment => ({

@@ -16,6 +16,7 @@ export interface Database {
     /** The resolved ServiceConfig, JSON. */
     config: string;
     source_ref: string | null;
+    secrets_version: number | null;
     created_at: string;
   };
   current_releases: { service_id: number; environment_id: number; release_id: number | null };
@@ -44,5 +45,7 @@ export interface Database {
   };
   deployment_logs: { deployment_id: string; seq: number; level: LogLevel; message: string; at: string };
   leases: { key: string; holder: string; expires_at: string };
+  /** `names` is JSON: Record<name, SecretMeta>. */
+  secrets: { environment_id: number; version: number; key_id: string; sealed: string; names: string; created_at: string };
   settings: { key: string; value: string };
 }

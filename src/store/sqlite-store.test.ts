@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from './sqlite-store';
 import { runStoreContract } from './store-contract';
+import { MIGRATIONS } from './migrations';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,9 +32,9 @@ describe('SQLite specifics', () => {
     try {
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
       const applied = raw.prepare('select name from kysely_migration order by name').all() as { name: string }[];
-      assert.deepEqual(applied.map((r) => r.name), ['0001-initial']);
+      assert.deepEqual(applied.map((r) => r.name), Object.keys(MIGRATIONS).sort());
       const tables = (raw.prepare("select name from sqlite_master where type = 'table' and name not like 'kysely%' and name not like 'sqlite%' order by name").all() as { name: string }[]).map((r) => r.name);
-      assert.deepEqual(tables, ['current_releases', 'deployment_logs', 'deployment_steps', 'deployments', 'environments', 'leases', 'projects', 'releases', 'services', 'settings']);
+      assert.deepEqual(tables, ['current_releases', 'deployment_logs', 'deployment_steps', 'deployments', 'environments', 'leases', 'projects', 'releases', 'secrets', 'services', 'settings']);
     } finally {
       raw.close();
     }

@@ -68,7 +68,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
         ...over,
       });
       const release = (serviceId = service.id, environmentId = env.id) =>
-        store.createRelease({ serviceId, environmentId, imageRef: 'shop/web:latest', imageDigest: 'sha256:abc', config, sourceRef: null });
+        store.createRelease({ serviceId, environmentId, imageRef: 'shop/web:latest', imageDigest: 'sha256:abc', config, sourceRef: null, secretsVersion: null });
       return { store, project, env, service, newDeployment, release };
     }
 
@@ -208,12 +208,14 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
           imageDigest: 'sha256:0123',
           config,
           sourceRef: 'git:deadbeef',
+          secretsVersion: 3,
         });
         assert.equal(r.serviceId, service.id);
         assert.equal(r.environmentId, env.id);
         assert.equal(r.imageRef, 'shop/web:abc');
         assert.equal(r.imageDigest, 'sha256:0123');
         assert.equal(r.sourceRef, 'git:deadbeef');
+        assert.equal(r.secretsVersion, 3);
         assert.deepEqual(r.config, config);
         assert.match(r.createdAt, ISO_UTC);
         assert.deepEqual(await store.getRelease(r.id), r);
@@ -454,6 +456,59 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
       });
     });
 
+    describe('secrets', () => {
+      const names = { API_KEY: { version: 1, updatedAt: '2026-01-01T00:00:00.000Z' } };
+      test('none until added; newest or a given version; versions are per environment', async (t) => {
+        const { store, project, env } = await fresh(t);
+        assert.equal(await store.getSecrets(env.id), null);
+        const v1 = await store.addSecrets({ environmentId: env.id, version: 1, keyId: 'k1', sealed: 'blob-1', names });
+        assert.match(v1.createdAt, ISO_UTC);
+        assert.deepEqual(v1.names, names);
+        await store.addSecrets({ environmentId: env.id, version: 2, keyId: 'k1', sealed: 'blob-2', names: {} });
+        assert.equal((await store.getSecrets(env.id))?.sealed, 'blob-2');
+        assert.equal((await store.getSecrets(env.id, 1))?.sealed, 'blob-1');
+        assert.equal(await store.getSecrets(env.id, 7), null);
+        const staging = await store.ensureEnvironment(project.id, 'staging');
+        assert.equal(await store.getSecrets(staging.id), null);
+        await store.addSecrets({ environmentId: staging.id, version: 1, keyId: 'k1', sealed: 'blob-s', names });
+        assert.equal((await store.listAllSecrets()).length, 3);
+      });
+
+      test('adding an existing version is a conflict and changes nothing', async (t) => {
+        const { store, env } = await fresh(t);
+        await store.addSecrets({ environmentId: env.id, version: 1, keyId: 'k1', sealed: 'first', names });
+        await rejectsWithCode(store.addSecrets({ environmentId: env.id, version: 1, keyId: 'k1', sealed: 'second', names }), 'SLW_CONFLICT');
+        assert.equal((await store.getSecrets(env.id))?.sealed, 'first');
+        await rejectsWithCode(store.addSecrets({ environmentId: 9999, version: 1, keyId: 'k1', sealed: 'x', names }), 'SLW_NOT_FOUND');
+      });
+
+      test('reseal replaces seals atomically; a missing version rolls the whole batch back', async (t) => {
+        const { store, env } = await fresh(t);
+        await store.addSecrets({ environmentId: env.id, version: 1, keyId: 'old', sealed: 'a', names });
+        await store.addSecrets({ environmentId: env.id, version: 2, keyId: 'old', sealed: 'b', names });
+        await rejectsWithCode(
+          store.resealSecrets([
+            { environmentId: env.id, version: 1, keyId: 'new', sealed: 'A' },
+            { environmentId: env.id, version: 5, keyId: 'new', sealed: 'X' },
+          ]),
+          'SLW_NOT_FOUND',
+        );
+        assert.equal((await store.getSecrets(env.id, 1))?.keyId, 'old');
+        await store.resealSecrets([
+          { environmentId: env.id, version: 1, keyId: 'new', sealed: 'A' },
+          { environmentId: env.id, version: 2, keyId: 'new', sealed: 'B' },
+        ]);
+        assert.deepEqual((await store.listAllSecrets()).map((s) => [s.version, s.keyId, s.sealed]), [[1, 'new', 'A'], [2, 'new', 'B']]);
+      });
+
+      test('destroying an environment deletes its secrets', async (t) => {
+        const { store, env } = await fresh(t);
+        await store.addSecrets({ environmentId: env.id, version: 1, keyId: 'k', sealed: 's', names });
+        await store.deleteEnvironment(env.id);
+        assert.deepEqual(await store.listAllSecrets(), []);
+      });
+    });
+
     describe('settings', () => {
       test('missing is null; set inserts then overwrites', async (t) => {
         const { store } = await fresh(t);
@@ -478,7 +533,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
           const project = await a.upsertProject(name);
           const env = (await a.getEnvironment(project.id, 'production'))!;
           const service = await a.upsertService(project.id, 'web', 'web');
-          const release = await a.createRelease({ serviceId: service.id, environmentId: env.id, imageRef: 'i', imageDigest: 'sha256:x', config, sourceRef: null });
+          const release = await a.createRelease({ serviceId: service.id, environmentId: env.id, imageRef: 'i', imageDigest: 'sha256:x', config, sourceRef: null, secretsVersion: null });
           await a.setCurrentReleaseId(service.id, env.id, release.id);
           const d = await a.createDeployment({ id: randomUUID(), serviceId: service.id, environmentId: env.id, kind: 'deploy', previousReleaseId: null, releaseId: release.id });
           await a.startStep(d.id, 'build');
@@ -501,7 +556,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
           assert.deepEqual((await b.listLogs(ids.deploymentId)).map((l) => l.message), ['hello']);
           assert.equal((await b.getLease(`lease-${name}`))?.holder, 'me');
           assert.equal(await b.getSetting(`setting-${name}`), 'v');
-          assert.equal((await b.createRelease({ serviceId: ids.serviceId, environmentId: ids.envId, imageRef: 'i', imageDigest: 'sha256:y', config, sourceRef: null })).number, 2, 'numbering continues');
+          assert.equal((await b.createRelease({ serviceId: ids.serviceId, environmentId: ids.envId, imageRef: 'i', imageDigest: 'sha256:y', config, sourceRef: null, secretsVersion: null })).number, 2, 'numbering continues');
         } finally {
           await b.close();
         }

@@ -52,10 +52,13 @@ export class ControlPlaneProcess {
     };
   }
 
-  async start(): Promise<void> {
+  /** `extraEnv` adds to (or, with undefined values, removes from) the server's environment. */
+  async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
     const out = openSync(this.logFile, 'a');
+    const env = { ...this.env(), ...extraEnv };
+    for (const [k, v] of Object.entries(extraEnv)) if (v === undefined) delete env[k];
     this.child = spawn(process.execPath, [path.join(ROOT, 'bin/slipway.mjs'), 'server'], {
-      env: this.env(),
+      env,
       stdio: ['ignore', out, out],
     });
     const started = Date.now();

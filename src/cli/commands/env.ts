@@ -4,8 +4,9 @@ import { CliError } from '../cli-error';
 import { connect, type GlobalOptions } from '../connection';
 import { ago, printJson, printTable } from '../output';
 import { projectName } from '../project-file';
+import { projectOptions } from '../project-options';
 
-const projectOpts = (c: Command) => c.option('-p, --project <name>', 'project (default: from slipway.yml)').option('-f, --file <path>', 'project file', 'slipway.yml');
+const projectOpts = (c: Command) => projectOptions(c, { env: false });
 
 export function registerEnv(program: Command): void {
   const env = program.command('env').description('environments of a project (production, staging, preview-<name>…)');

@@ -3,12 +3,9 @@ import type { Command } from 'commander';
 import { connect, type GlobalOptions } from '../connection';
 import { ago, duration, printJson, printTable } from '../output';
 import { projectName } from '../project-file';
+import { projectOptions } from '../project-options';
 
-const projectOpts = (c: Command) =>
-  c
-    .option('-p, --project <name>', 'project (default: from slipway.yml)')
-    .option('-f, --file <path>', 'project file', 'slipway.yml')
-    .option('-e, --env <name>', 'environment', 'production');
+const projectOpts = (c: Command) => projectOptions(c);
 
 export function registerInspect(program: Command): void {
   projectOpts(program.command('status').description('services, their live release, replicas and edge state')).action(async (opts, cmd: Command) => {
@@ -34,8 +31,8 @@ export function registerInspect(program: Command): void {
     if (g.json) return printJson(releases);
     if (releases.length === 0) return console.log(`no releases of ${service} in ${opts.env} yet: run "slipway deploy ${service}"`);
     printTable(
-      releases.map((r) => ({ release: `v${r.number}${r.current ? ' (live)' : ''}`, image: r.imageRef, digest: r.imageDigest.slice(0, 19), source: r.sourceRef, created: ago(r.createdAt) })),
-      ['release', 'image', 'digest', 'source', 'created'],
+      releases.map((r) => ({ release: `v${r.number}${r.current ? ' (live)' : ''}`, image: r.imageRef, digest: r.imageDigest.slice(0, 19), source: r.sourceRef, secrets: r.secretsVersion ? `v${r.secretsVersion}` : '-', created: ago(r.createdAt) })),
+      ['release', 'image', 'digest', 'source', 'secrets', 'created'],
     );
   });
 

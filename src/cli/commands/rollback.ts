@@ -4,17 +4,16 @@ import { CliError } from '../cli-error';
 import { followDeployment } from '../follow-deployment';
 import { printJson } from '../output';
 import { projectName } from '../project-file';
+import { projectOptions } from '../project-options';
 
 export function registerRollback(program: Command): void {
-  program
-    .command('rollback')
+  projectOptions(
+    program
+      .command('rollback')
     .description('return a service to an earlier release (same image, same config; never rebuilds)')
     .argument('<service>', 'service name')
     .argument('[release]', 'release to return to, e.g. v3 (default: the one before the live release)')
-    .option('-p, --project <name>', 'project (default: from slipway.yml)')
-    .option('-f, --file <path>', 'project file', 'slipway.yml')
-    .option('-e, --env <name>', 'environment', 'production')
-    .action(async (service: string, release: string | undefined, opts, cmd: Command) => {
+  ).action(async (service: string, release: string | undefined, opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       let number: number | undefined;
       if (release !== undefined) {

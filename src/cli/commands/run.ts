@@ -2,18 +2,17 @@ import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import { connect, type GlobalOptions } from '../connection';
 import { projectName } from '../project-file';
+import { projectOptions } from '../project-options';
 
 export function registerRun(program: Command): void {
-  program
-    .command('run')
+  projectOptions(
+    program
+      .command('run')
     .description("run a one-off command in a container of the service's live release (its image and env); exits with its code")
     .argument('<service>', 'service whose live release to use')
     .argument('<command...>', 'the command and its arguments, after --  (e.g. slipway run web -- node scripts/seed.js)')
-    .option('-p, --project <name>', 'project (default: from slipway.yml)')
-    .option('-f, --file <path>', 'project file', 'slipway.yml')
-    .option('-e, --env <name>', 'environment', 'production')
     .option('--timeout <duration>', 'kill the command after this long', '1h')
-    .action(async (service: string, argv: string[], opts, cmd: Command) => {
+  ).action(async (service: string, argv: string[], opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       for await (const ev of connect(g).run(projectName(opts), service, { env: opts.env, argv, timeout: opts.timeout })) {
         if (ev.type === 'output') (ev.stream === 'stderr' ? process.stderr : process.stdout).write(`${ev.line}\n`);

@@ -13,6 +13,7 @@ import type {
   LogLevel,
   Project,
   Release,
+  SealedSecrets,
   Service,
   StepStatus,
 } from '../domain';
@@ -24,6 +25,7 @@ export interface NewRelease {
   imageDigest: string;
   config: ServiceConfig;
   sourceRef: string | null;
+  secretsVersion: number | null;
 }
 
 export interface NewDeployment {
@@ -107,6 +109,15 @@ export interface Store {
   acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseLease(key: string, holder: string): Promise<void>;
   getLease(key: string): Promise<{ holder: string; expiresAt: string } | null>;
+
+  /** The newest version of an environment's secrets, or the given one; null if there is none. */
+  getSecrets(environmentId: number, version?: number): Promise<SealedSecrets | null>;
+  /** Adds a version; fails with SLW_CONFLICT if that version already exists (a concurrent change won). */
+  addSecrets(s: Omit<SealedSecrets, 'createdAt'>): Promise<SealedSecrets>;
+  /** Every sealed version of every environment (for key rotation). */
+  listAllSecrets(): Promise<SealedSecrets[]>;
+  /** Replaces the seal of existing versions, all in one transaction. */
+  resealSecrets(updates: Array<{ environmentId: number; version: number; keyId: string; sealed: string }>): Promise<void>;
 
   /** Small key/value settings (e.g. admin token hash). */
   getSetting(key: string): Promise<string | null>;

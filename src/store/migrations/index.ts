@@ -1,9 +1,11 @@
 /** Versioned, forward-only migrations, applied in name order. Add a new file; never edit a shipped one. */
 import type { Migration, MigrationProvider } from 'kysely';
 import { m0001Initial } from './0001-initial';
+import { m0002Secrets } from './0002-secrets';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001Initial,
+  '0002-secrets': m0002Secrets,
 };
 
 export const migrationProvider: MigrationProvider = {
