@@ -69,3 +69,10 @@ export const secretsChangeBody = z.strictObject({
   unset: z.array(z.string(), { error: 'must be a list of names' }).default([]),
   deploy: z.boolean({ error: 'must be true or false' }).default(true),
 });
+
+export const promoteBody = z.strictObject({
+  config: z.string({ error: 'must be the text of slipway.yml' }).min(1, { error: 'must not be empty' }),
+  from: name,
+  to: name.default('production'),
+  services: z.array(name, { error: 'must be a list of service names' }).optional(),
+});

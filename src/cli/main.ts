@@ -8,6 +8,7 @@ import { registerDeploy } from './commands/deploy';
 import { registerEnv } from './commands/env';
 import { registerInspect } from './commands/inspect';
 import { registerRollback } from './commands/rollback';
+import { registerPromote } from './commands/promote';
 import { registerRun } from './commands/run';
 import { registerSecrets } from './commands/secrets';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   program.command('server').description('run the control plane (HTTP API, engine; starts the edge if needed) in the foreground');
   registerDeploy(program);
   registerRollback(program);
+  registerPromote(program);
   registerInspect(program);
   registerEnv(program);
   registerRun(program);

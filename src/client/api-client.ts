@@ -57,6 +57,18 @@ export class SlipwayClient {
     return this.request('POST', '/api/v1/deployments', body);
   }
 
+  promote(body: { config: string; from: string; to?: string; services?: string[] }): Promise<{ deployments: DeploymentView[] }> {
+    return this.request('POST', '/api/v1/promotions', body);
+  }
+
+  approve(id: string): Promise<{ deployment: DeploymentView }> {
+    return this.request('POST', `/api/v1/deployments/${enc(id)}/approve`, {});
+  }
+
+  cancel(id: string): Promise<{ deployment: DeploymentView }> {
+    return this.request('POST', `/api/v1/deployments/${enc(id)}/cancel`, {});
+  }
+
   rollback(project: string, service: string, body: { env?: string; release?: number }): Promise<{ deployment: DeploymentView }> {
     return this.request('POST', `/api/v1/projects/${enc(project)}/services/${enc(service)}/rollback`, body);
   }

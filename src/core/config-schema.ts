@@ -137,6 +137,10 @@ export const ENV_NAME_RE = /^[a-z][a-z0-9-]{0,39}$/;
 
 export const environmentOverrideSchema = z
   .strictObject({
+    approval: z
+      .enum(['required', 'none'], { error: 'must be "required" or "none"' })
+      .default('none')
+      .describe('"required": deploys and promotions to this environment wait for `slipway approve`'),
     services: z.record(name('service'), serviceOverrideSchema, { error: 'must be a map of service name to overrides' }).default({}),
   })
   .describe('overrides for one environment');

@@ -41,5 +41,7 @@ export interface ProjectConfig {
   env: string;
   /** Environments that have overrides in the file. */
   environments: string[];
+  /** `required`: deploys and promotions to this environment wait in awaiting_approval. */
+  approval: 'required' | 'none';
   services: Record<string, ServiceConfig>;
 }

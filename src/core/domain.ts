@@ -1,10 +1,13 @@
 /** Domain records as the store returns them and the API serves them. */
 import type { ServiceConfig } from './config';
 
-export const DEPLOYMENT_STATES = ['queued', 'building', 'releasing', 'rolling', 'succeeded', 'failed', 'cancelled', 'rolled_back'] as const;
+export const DEPLOYMENT_STATES = ['awaiting_approval', 'queued', 'building', 'releasing', 'rolling', 'succeeded', 'failed', 'cancelled', 'rolled_back'] as const;
 export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
+/** States of a deployment the engine is working on (it holds the service's lease). */
 export const ACTIVE_STATES: readonly DeploymentState[] = ['queued', 'building', 'releasing', 'rolling'];
-export const isTerminal = (s: DeploymentState): boolean => !ACTIVE_STATES.includes(s);
+/** Waiting for `slipway approve` (or cancel); holds no lease and survives restarts. */
+export const PENDING_STATES: readonly DeploymentState[] = ['awaiting_approval'];
+export const isTerminal = (s: DeploymentState): boolean => !ACTIVE_STATES.includes(s) && !PENDING_STATES.includes(s);
 
 export interface Project {
   id: number;
@@ -68,9 +71,17 @@ export interface SealedSecrets {
 
 /**
  * deploy: build (or reuse) from slipway.yml; rollback: an earlier release as it was;
- * secrets: the live release again with the environment's newest secrets.
+ * secrets: the live release again with the environment's newest secrets; promote: the
+ * image another environment runs, with this environment's config and secrets.
  */
-export type DeploymentKind = 'deploy' | 'rollback' | 'secrets';
+export type DeploymentKind = 'deploy' | 'rollback' | 'secrets' | 'promote';
+
+/** Where a promoted release's image came from. */
+export interface PromotionSource {
+  env: string;
+  release: number;
+  imageDigest: string;
+}
 
 export interface Deployment {
   id: string;
@@ -82,6 +93,8 @@ export interface Deployment {
   releaseId: number | null;
   /** The release that was live when this deployment started (what a failure returns to). */
   previousReleaseId: number | null;
+  /** Set for promotions. */
+  source: PromotionSource | null;
   errorCode: string | null;
   error: string | null;
   createdAt: string;

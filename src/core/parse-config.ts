@@ -54,7 +54,8 @@ export function validateProjectConfig(raw: unknown, opts: ParseOptions = {}): Pa
   if (!merged.success) {
     return { ok: false, errors: issuesToDetails(merged.error.issues).map((e) => ({ ...e, message: `${e.message} (in environment ${env})` })) };
   }
-  return { ok: true, config: normalize(merged.data, env, Object.keys(file.environments ?? {})) };
+  const approval = written.data.environments?.[env]?.approval ?? 'none';
+  return { ok: true, config: normalize(merged.data, env, Object.keys(file.environments ?? {}), approval) };
 }
 
 type RawService = Record<string, unknown>;
@@ -102,7 +103,7 @@ export function issuesToDetails(issues: z.core.$ZodIssue[]): ErrorDetail[] {
   });
 }
 
-function normalize(written: ProjectConfigWritten, env: string, environments: string[]): ProjectConfig {
+function normalize(written: ProjectConfigWritten, env: string, environments: string[], approval: ProjectConfig['approval']): ProjectConfig {
   const services: Record<string, ServiceConfig> = {};
   for (const [name, s] of Object.entries(written.services)) {
     services[name] = {
@@ -132,7 +133,7 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
       releaseTimeoutMs: ms(s.release_timeout),
     };
   }
-  return { project: written.project, env, environments, services };
+  return { project: written.project, env, environments, approval, services };
 }
 
 function ms(v: string | number): number {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ProjectConfig, ServiceConfig } from '../core/config';
-import type { Deployment, Release, ServiceRef } from '../core/domain';
+import { isTerminal, type Deployment, type PromotionSource, type Release, type ServiceRef } from '../core/domain';
 import { SlipwayError, errorMessage, isSlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import type { EngineContext } from './engine-context';
@@ -38,7 +38,16 @@ type Plan =
   | { kind: 'deploy'; request: DeployRequest }
   | { kind: 'rollback'; release: Release }
   /** The live release again (same image and config) with the environment's newest secrets. */
-  | { kind: 'secrets'; base: Release };
+  | { kind: 'secrets'; base: Release }
+  /** Another environment's image, with this environment's config (and, at release, secrets). */
+  | { kind: 'promote'; config: ServiceConfig; image: Omit<PreparedImage, 'reused'>; source: PromotionSource };
+
+export interface PromoteRequest {
+  /** slipway.yml resolved for the target environment. */
+  config: ProjectConfig;
+  service: string;
+  from: string;
+}
 
 export class DeployEngine {
   readonly events = new DeploymentEvents();
@@ -55,7 +64,95 @@ export class DeployEngine {
     const project = await store.upsertProject(req.config.project);
     const env = await this.deployableEnvironment(project.id, req);
     const service = await store.upsertService(project.id, req.service, serviceConfig.type);
-    return this.begin({ project: project.name, service: service.name, env: env.name }, service.id, env.id, { kind: 'deploy', request: req });
+    const plan: Plan = { kind: 'deploy', request: req };
+    return this.begin({ project: project.name, service: service.name, env: env.name }, service.id, env.id, plan, req.config.approval === 'required');
+  }
+
+  /**
+   * Deploys to `config.env` the exact image (by digest) that `from` runs, never building;
+   * with `approval: required` on the target environment it waits in awaiting_approval.
+   */
+  async promote(req: PromoteRequest): Promise<Deployment> {
+    const to = req.config.env;
+    const config = req.config.services[req.service];
+    if (!config) throw new SlipwayError('SLW_NOT_FOUND', `service "${req.service}" is not defined in slipway.yml`);
+    if (req.from === to) throw new SlipwayError('SLW_BAD_REQUEST', `from and to are both "${to}": promote between two environments`, [{ path: 'to', message: 'must differ from from' }]);
+    const { store } = this.ctx;
+    const { serviceId, environmentId: fromEnvId } = await this.resolve({ project: req.config.project, service: req.service, env: req.from });
+    const currentId = await store.getCurrentReleaseId(serviceId, fromEnvId);
+    const source = currentId ? await store.getRelease(currentId) : null;
+    if (!source) throw new SlipwayError('SLW_NOT_FOUND', `${req.service} has no live release in ${req.from} to promote`);
+    if (!(await this.ctx.runtime.inspectImage(source.imageDigest))) {
+      throw new SlipwayError('SLW_NOT_FOUND', `the image ${req.from} runs (${source.imageDigest}) is no longer on this host`);
+    }
+    const project = (await store.getProject(req.config.project))!;
+    const env = await this.deployableEnvironment(project.id, { config: req.config, env: to });
+    const plan: Plan = {
+      kind: 'promote',
+      config,
+      image: { ref: source.imageRef, digest: source.imageDigest, sourceRef: source.sourceRef },
+      source: { env: req.from, release: source.number, imageDigest: source.imageDigest },
+    };
+    return this.begin({ project: project.name, service: req.service, env: to }, serviceId, env.id, plan, req.config.approval === 'required');
+  }
+
+  /** Starts a deployment that awaits approval (its plan was stored when it was created). */
+  async approve(id: string): Promise<Deployment> {
+    const { store } = this.ctx;
+    const d = await this.awaiting(id, 'approve');
+    const ref = await this.refOf(d);
+    const plan = (await store.getDeploymentPlan(id)) as Plan | null;
+    if (!plan) throw new SlipwayError('SLW_INTERNAL', `deployment ${id} has no stored plan`);
+    const key = serviceLeaseKey(d.serviceId, d.environmentId);
+    if (!(await store.acquireLease(key, id, LEASE_TTL_MS))) throw await this.locked(key, ref);
+    // The live release may have changed while it waited: a failure must return to today's.
+    const previousReleaseId = await store.getCurrentReleaseId(d.serviceId, d.environmentId);
+    const started = await store.updateDeploymentIf(id, 'awaiting_approval', { state: 'queued', previousReleaseId });
+    if (!started) {
+      await store.releaseLease(key, id);
+      throw new SlipwayError('SLW_CONFLICT', `deployment ${id} was approved or cancelled concurrently`);
+    }
+    await new DeploymentRecorder(store, this.events, this.ctx.logger, id).log('approved; starting');
+    this.start(started, ref, plan, key);
+    return started;
+  }
+
+  /** Cancels a deployment that has not started (awaiting approval). */
+  async cancel(id: string): Promise<Deployment> {
+    const { store } = this.ctx;
+    await this.awaiting(id, 'cancel');
+    const rec = new DeploymentRecorder(store, this.events, this.ctx.logger, id);
+    const cancelled = await store.updateDeploymentIf(id, 'awaiting_approval', { state: 'cancelled', finishedAt: new Date().toISOString() });
+    if (!cancelled) throw new SlipwayError('SLW_CONFLICT', `deployment ${id} was approved or cancelled concurrently`);
+    await rec.log('cancelled before it started; nothing changed');
+    this.events.publish(id, { type: 'state', deploymentId: id, state: 'cancelled', error: null });
+    return cancelled;
+  }
+
+  private async awaiting(id: string, verb: string): Promise<Deployment> {
+    const d = await this.ctx.store.getDeployment(id);
+    if (!d) throw new SlipwayError('SLW_NOT_FOUND', `deployment ${id} does not exist`);
+    if (d.state !== 'awaiting_approval') {
+      throw new SlipwayError('SLW_CONFLICT', `cannot ${verb} deployment ${id}: it is ${d.state}, not awaiting approval${verb === 'cancel' && !isTerminal(d.state) ? ' (a running deployment is undone by a rollback once it ends)' : ''}`);
+    }
+    return d;
+  }
+
+  private async refOf(d: Deployment): Promise<ServiceRef> {
+    const { store } = this.ctx;
+    const service = await store.getServiceById(d.serviceId);
+    const project = service ? (await store.listProjects()).find((p) => p.id === service.projectId) : undefined;
+    const env = project ? (await store.listEnvironments(project.id)).find((e) => e.id === d.environmentId) : undefined;
+    if (!service || !project || !env) throw new SlipwayError('SLW_NOT_FOUND', `the service or environment of deployment ${d.id} no longer exists`);
+    return { project: project.name, service: service.name, env: env.name };
+  }
+
+  private async locked(key: string, ref: ServiceRef): Promise<SlipwayError> {
+    const holder = await this.ctx.store.getLease(key);
+    return new SlipwayError(
+      'SLW_DEPLOY_LOCKED',
+      `${ref.service} in ${ref.env} is already being deployed by deployment ${holder?.holder ?? '(unknown)'}; wait for it to finish (slipway deployment ${holder?.holder ?? ''}) and try again`,
+    );
   }
 
   async rollback(req: RollbackRequest): Promise<Deployment> {
@@ -94,7 +191,7 @@ export class DeployEngine {
    * create`) or be declared under `environments:` in slipway.yml, so a typo in --env
    * never silently starts a new environment.
    */
-  private async deployableEnvironment(projectId: number, req: DeployRequest) {
+  private async deployableEnvironment(projectId: number, req: { config: ProjectConfig; env: string }) {
     const { store } = this.ctx;
     const existing = await store.getEnvironment(projectId, req.env);
     if (existing) return existing;
@@ -128,17 +225,33 @@ export class DeployEngine {
     return { serviceId: service.id, environmentId: env.id };
   }
 
-  private async begin(ref: ServiceRef, serviceId: number, environmentId: number, plan: Plan): Promise<Deployment> {
+  private async begin(ref: ServiceRef, serviceId: number, environmentId: number, plan: Plan, needsApproval = false): Promise<Deployment> {
     const { store } = this.ctx;
     const id = randomUUID();
-    const key = serviceLeaseKey(serviceId, environmentId);
-    if (!(await store.acquireLease(key, id, LEASE_TTL_MS))) {
-      const holder = await store.getLease(key);
-      throw new SlipwayError(
-        'SLW_DEPLOY_LOCKED',
-        `${ref.service} in ${ref.env} is already being deployed by deployment ${holder?.holder ?? '(unknown)'}; wait for it to finish (slipway deployment ${holder?.holder ?? ''}) and try again`,
-      );
+    const waiting = await store.listDeployments({ serviceId, environmentId, states: ['awaiting_approval'], limit: 1 });
+    if (waiting[0] && plan.kind !== 'rollback') {
+      throw new SlipwayError('SLW_DEPLOY_LOCKED', `deployment ${waiting[0].id} of ${ref.service} in ${ref.env} is awaiting approval: approve or cancel it first (slipway approve|cancel ${waiting[0].id})`);
     }
+    const source = plan.kind === 'promote' ? plan.source : null;
+    if (needsApproval) {
+      const d = await store.createDeployment({
+        id,
+        serviceId,
+        environmentId,
+        kind: plan.kind,
+        previousReleaseId: await store.getCurrentReleaseId(serviceId, environmentId),
+        releaseId: null,
+        source,
+        state: 'awaiting_approval',
+        plan,
+      });
+      await new DeploymentRecorder(store, this.events, this.ctx.logger, id).log(
+        `${ref.env} requires approval: waiting for "slipway approve ${id}" (or "slipway cancel ${id}")`,
+      );
+      return d;
+    }
+    const key = serviceLeaseKey(serviceId, environmentId);
+    if (!(await store.acquireLease(key, id, LEASE_TTL_MS))) throw await this.locked(key, ref);
     const previousReleaseId = await store.getCurrentReleaseId(serviceId, environmentId);
     const deployment = await store.createDeployment({
       id,
@@ -147,10 +260,15 @@ export class DeployEngine {
       kind: plan.kind,
       previousReleaseId,
       releaseId: plan.kind === 'rollback' ? plan.release.id : null,
+      source,
     });
-    const task = this.run(deployment, ref, plan, key).finally(() => this.running.delete(id));
-    this.running.set(id, task);
+    this.start(deployment, ref, plan, key);
     return deployment;
+  }
+
+  private start(deployment: Deployment, ref: ServiceRef, plan: Plan, key: string): void {
+    const task = this.run(deployment, ref, plan, key).finally(() => this.running.delete(deployment.id));
+    this.running.set(deployment.id, task);
   }
 
   private async run(deployment: Deployment, ref: ServiceRef, plan: Plan, leaseKey: string): Promise<void> {
@@ -173,6 +291,9 @@ export class DeployEngine {
           image = await rec.step('build', () => prepareImage(this.ctx, ref, config, plan.request.baseDir, rec), (i) =>
             `${i.ref} (${i.digest.slice(0, 19)})${i.reused ? ', reused' : ''}`,
           );
+        } else if (plan.kind === 'promote') {
+          ({ config, image } = plan);
+          await rec.log(`promoting ${ref.project}/${ref.service}: ${plan.source.env} v${plan.source.release} (${image.digest.slice(0, 19)}) to ${ref.env}, with ${ref.env}'s config and secrets; no build`);
         } else {
           ({ config } = plan.base);
           image = { ref: plan.base.imageRef, digest: plan.base.imageDigest, sourceRef: plan.base.sourceRef };

@@ -37,8 +37,9 @@ export class Environments {
     return out;
   }
 
+  /** Creates the project too if it was never deployed: environments may be prepared first. */
   async create(projectName: string, name: string): Promise<EnvironmentView> {
-    const project = await this.project(projectName);
+    const project = await this.ctx.store.upsertProject(projectName);
     if (await this.ctx.store.getEnvironment(project.id, name)) {
       throw new SlipwayError('SLW_BAD_REQUEST', `environment "${name}" already exists in project "${projectName}"`);
     }

@@ -10,7 +10,7 @@
  */
 import { Migrator, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { Deployment, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
+import type { Deployment, DeploymentState, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
 import type { ServiceConfig } from '../core/config';
 import { SlipwayError } from '../core/errors';
 import type { DeploymentPatch, DeploymentQuery, NewDeployment, NewRelease, Store } from '../core/ports/store';
@@ -234,9 +234,11 @@ export class KyselyStore implements Store {
           service_id: d.serviceId,
           environment_id: d.environmentId,
           kind: d.kind,
-          state: 'queued',
+          state: d.state ?? 'queued',
           release_id: d.releaseId,
           previous_release_id: d.previousReleaseId,
+          source: d.source ? JSON.stringify(d.source) : null,
+          plan: d.plan === undefined ? null : JSON.stringify(d.plan),
           error_code: null,
           error: null,
           created_at: now(),
@@ -254,14 +256,18 @@ export class KyselyStore implements Store {
     return row ? toDeployment(row) : null;
   }
 
+  async updateDeploymentIf(id: string, expected: DeploymentState, patch: DeploymentPatch): Promise<Deployment | null> {
+    const row = await this.#db.updateTable('deployments').set(deploymentSet(patch)).where('id', '=', id).where('state', '=', expected).returningAll().executeTakeFirst();
+    return row ? toDeployment(row) : null;
+  }
+
+  async getDeploymentPlan(id: string): Promise<unknown> {
+    const row = await this.#db.selectFrom('deployments').select('plan').where('id', '=', id).executeTakeFirst();
+    return row?.plan ? (JSON.parse(row.plan) as unknown) : null;
+  }
+
   async updateDeployment(id: string, patch: DeploymentPatch): Promise<Deployment> {
-    const set: Partial<Database['deployments']> = {};
-    if (patch.state !== undefined) set.state = patch.state;
-    if (patch.releaseId !== undefined) set.release_id = patch.releaseId;
-    if (patch.errorCode !== undefined) set.error_code = patch.errorCode;
-    if (patch.error !== undefined) set.error = patch.error;
-    if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
-    if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
+    const set = deploymentSet(patch);
     const row =
       Object.keys(set).length > 0
         ? await this.#db.updateTable('deployments').set(set).where('id', '=', id).returningAll().executeTakeFirst()
@@ -435,6 +441,20 @@ export class KyselyStore implements Store {
 
 // helpers ------------------------------------------------------------------------
 
+function deploymentSet(patch: DeploymentPatch): Partial<Database['deployments']> {
+  const set: Partial<Database['deployments']> = {};
+  if (patch.state !== undefined) set.state = patch.state;
+  if (patch.previousReleaseId !== undefined) set.previous_release_id = patch.previousReleaseId;
+  if (patch.releaseId !== undefined) set.release_id = patch.releaseId;
+  if (patch.errorCode !== undefined) set.error_code = patch.errorCode;
+  if (patch.error !== undefined) set.error = patch.error;
+  if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
+  if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
+  // The plan is only needed until the deployment leaves awaiting_approval.
+  if (patch.state !== undefined && patch.state !== 'awaiting_approval') set.plan = null;
+  return set;
+}
+
 function notFound(what: string, id: string | number): SlipwayError {
   return new SlipwayError('SLW_NOT_FOUND', `${what} ${id} does not exist`);
 }
@@ -492,6 +512,7 @@ const toDeployment = (r: Row<'deployments'>): Deployment => ({
   state: r.state,
   releaseId: r.release_id,
   previousReleaseId: r.previous_release_id,
+  source: r.source ? (JSON.parse(r.source) as PromotionSource) : null,
   errorCode: r.error_code,
   error: r.error,
   createdAt: r.created_at,

@@ -28,6 +28,10 @@ export interface Database {
     state: DeploymentState;
     release_id: number | null;
     previous_release_id: number | null;
+    /** PromotionSource JSON, for promotions. */
+    source: string | null;
+    /** The plan (JSON) of a deployment awaiting approval. */
+    plan: string | null;
     error_code: string | null;
     error: string | null;
     created_at: string;

@@ -1,27 +1,46 @@
 import type { FastifyInstance } from 'fastify';
 import { SlipwayError } from '../../core/errors';
+import type { ProjectConfig } from '../../core/config';
 import { parseProjectConfig, formatErrors } from '../../core/parse-config';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { afterQuery, deployBody, deploymentParams, deploymentsQuery, projectParams, rollbackBody, serviceParams } from '../schemas';
+import { afterQuery, deployBody, deploymentParams, deploymentsQuery, projectParams, promoteBody, rollbackBody, serviceParams } from '../schemas';
 import { streamDeploymentEvents } from '../deployment-sse';
 
 export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post('/api/v1/deployments', async (req, reply) => {
     const body = parseInput(deployBody, req.body, 'deploy request');
-    const parsed = parseProjectConfig(body.config, { env: body.env });
-    if (!parsed.ok) throw new SlipwayError('SLW_CONFIG_INVALID', `slipway.yml is invalid:\n${formatErrors(parsed.errors)}`, parsed.errors);
-    const names = body.services ?? Object.keys(parsed.config.services);
-    const unknown = names.filter((n) => !parsed.config.services[n]);
-    if (unknown.length > 0) {
-      throw new SlipwayError('SLW_NOT_FOUND', `service(s) ${unknown.join(', ')} not defined in slipway.yml (defined: ${Object.keys(parsed.config.services).join(', ')})`);
-    }
+    const { config, names } = resolveServices(body.config, body.env, body.services);
     const started = [];
     for (const service of names) {
-      const d = await deps.engine.deploy({ config: parsed.config, service, env: body.env, baseDir: body.baseDir });
+      const d = await deps.engine.deploy({ config, service, env: body.env, baseDir: body.baseDir });
       started.push(await deps.queries.deployment(d.id));
     }
     return reply.status(202).send({ deployments: started });
+  });
+
+  /** The image `from` runs, deployed to `to` with `to`'s config and secrets; never builds. */
+  app.post('/api/v1/promotions', async (req, reply) => {
+    const body = parseInput(promoteBody, req.body, 'promotion request');
+    const { config, names } = resolveServices(body.config, body.to, body.services);
+    const started = [];
+    for (const service of names) {
+      const d = await deps.engine.promote({ config, service, from: body.from });
+      started.push(await deps.queries.deployment(d.id));
+    }
+    return reply.status(202).send({ deployments: started });
+  });
+
+  app.post('/api/v1/deployments/:id/approve', async (req) => {
+    const { id } = parseInput(deploymentParams, req.params, 'path');
+    await deps.engine.approve(id);
+    return { deployment: await deps.queries.deployment(id) };
+  });
+
+  app.post('/api/v1/deployments/:id/cancel', async (req) => {
+    const { id } = parseInput(deploymentParams, req.params, 'path');
+    await deps.engine.cancel(id);
+    return { deployment: await deps.queries.deployment(id) };
   });
 
   app.post('/api/v1/projects/:project/services/:service/rollback', async (req, reply) => {
@@ -55,4 +74,16 @@ export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     reply.hijack();
     await streamDeploymentEvents(reply.raw, id, lastEventId, deps);
   });
+}
+
+/** slipway.yml resolved for one environment, and the services asked for (default: all). */
+function resolveServices(text: string, env: string, services: string[] | undefined): { config: ProjectConfig; names: string[] } {
+  const parsed = parseProjectConfig(text, { env });
+  if (!parsed.ok) throw new SlipwayError('SLW_CONFIG_INVALID', `slipway.yml is invalid:\n${formatErrors(parsed.errors)}`, parsed.errors);
+  const names = services ?? Object.keys(parsed.config.services);
+  const unknown = names.filter((n) => !parsed.config.services[n]);
+  if (unknown.length > 0) {
+    throw new SlipwayError('SLW_NOT_FOUND', `service(s) ${unknown.join(', ')} not defined in slipway.yml (defined: ${Object.keys(parsed.config.services).join(', ')})`);
+  }
+  return { config: parsed.config, names };
 }

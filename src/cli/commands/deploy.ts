@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { connect, type GlobalOptions } from '../connection';
-import { CliError } from '../cli-error';
-import { followDeployment } from '../follow-deployment';
+import { followDeployments } from '../follow-deployment';
 import { printJson } from '../output';
 import { readProjectFile } from '../project-file';
 
@@ -34,20 +33,6 @@ export function registerDeploy(program: Command): void {
         else for (const d of deployments) console.log(`queued deployment ${d.id} (${d.project}/${d.service} → ${d.env})`);
         return;
       }
-      const results = [];
-      for (const d of deployments) {
-        if (!g.json) console.log(`deployment ${d.id}: ${d.project}/${d.service} → ${d.env}`);
-        const end = await followDeployment(client, d.id, { quiet: g.json, prefix: deployments.length > 1 ? `[${d.service}] ` : '' });
-        results.push((await client.deployment(d.id)).deployment);
-        if (!g.json) console.log(end.state === 'succeeded' ? `✔ ${d.service}: deployed` : `✘ ${d.service}: ${end.state}${end.error ? ` — ${end.error}` : ''}`);
-      }
-      const project = deployments[0]?.project;
-      if (g.json) printJson(results);
-      else if (project) {
-        const status = await client.status(project, opts.env);
-        for (const s of status.services) for (const url of s.urls) console.log(`${s.service} is served at ${url}`);
-      }
-      const failed = results.filter((r) => r.state !== 'succeeded');
-      if (failed.length) throw new CliError(`${failed.length} deployment(s) did not succeed`, 2);
+      await followDeployments(client, deployments, { json: g.json, env: opts.env });
     });
 }

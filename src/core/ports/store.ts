@@ -12,6 +12,7 @@ import type {
   Environment,
   LogLevel,
   Project,
+  PromotionSource,
   Release,
   SealedSecrets,
   Service,
@@ -36,10 +37,16 @@ export interface NewDeployment {
   previousReleaseId: number | null;
   /** Set at creation for rollbacks (the release already exists). */
   releaseId: number | null;
+  source?: PromotionSource | null;
+  /** Default `queued`; `awaiting_approval` with the plan to run once approved. */
+  state?: 'queued' | 'awaiting_approval';
+  /** What an approved deployment runs (JSON-serializable); stored only while it awaits approval. */
+  plan?: unknown;
 }
 
 export interface DeploymentPatch {
   state?: DeploymentState;
+  previousReleaseId?: number | null;
   releaseId?: number;
   errorCode?: string | null;
   error?: string | null;
@@ -90,6 +97,10 @@ export interface Store {
   createDeployment(d: NewDeployment): Promise<Deployment>;
   getDeployment(id: string): Promise<Deployment | null>;
   updateDeployment(id: string, patch: DeploymentPatch): Promise<Deployment>;
+  /** Applies the patch only if the deployment is in state `expected` (else null): approve/cancel races. */
+  updateDeploymentIf(id: string, expected: DeploymentState, patch: DeploymentPatch): Promise<Deployment | null>;
+  /** The plan stored with a deployment awaiting approval, or null. */
+  getDeploymentPlan(id: string): Promise<unknown>;
   /** Newest first. */
   listDeployments(q: DeploymentQuery): Promise<Deployment[]>;
 
