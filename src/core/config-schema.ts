@@ -54,9 +54,9 @@ export const healthSchema = z
 
 const deployBaseShape = {
     strategy: z
-      .literal('rolling', { error: 'must be "rolling" (the only strategy in this version)' })
+      .enum(['rolling', 'recreate'], { error: 'must be "rolling" or "recreate"' })
       .default('rolling')
-      .describe('how replicas are replaced'),
+      .describe('rolling: new replicas ready before old ones stop; recreate: stop every old replica first (singletons that must never overlap; a web service has a gap)'),
     max_surge: wholeNumber(0)
       .default(1)
       .describe('replicas started above the desired count during a deploy'),
@@ -89,11 +89,18 @@ const envKey = z.string().regex(VAR_NAME_RE, { error: 'must be a valid environme
 
 export const webServiceSchema = z
   .strictObject({
-    type: z.literal('web', { error: 'must be "web" (the only service type in this version)' }).default('web'),
+    type: z.enum(['web', 'worker'], { error: 'must be "web" (has a port, gets traffic) or "worker" (no port)' }).optional().describe('default: web with a port, worker without'),
     build: z.union([z.string().transform((context) => ({ context, dockerfile: 'Dockerfile', args: {} })), buildSchema]).optional(),
     image: z.string({ error: 'must be an image reference such as "slipway/node:20"' }).min(1).optional(),
     port: wholeNumber(1, 65535)
-      .describe('port the app listens on inside the container'),
+      .optional()
+      .describe('port the app listens on inside the container; without it the service is a worker (no traffic, no health path)'),
+    command: z
+      .array(z.string({ error: 'must be a string' }), { error: 'must be a command as a list of arguments, e.g. ["node", "worker.js"]' })
+      .min(1, { error: 'must have at least the program to run' })
+      .optional()
+      .describe("replaces the image's CMD (e.g. a worker built from the web image)"),
+    min_ready: duration('5s', 'a worker without a HEALTHCHECK is ready once it has been running this long'),
     domains: z.array(domain, { error: 'must be a list of host names' }).default([]).describe('host names the edge routes to this service'),
     health: healthSchema.default(healthSchema.parse({})),
     replicas: wholeNumber(1, 100).default(1).describe('replicas to run'),
@@ -114,7 +121,10 @@ export const webServiceSchema = z
   .refine((s) => (s.build === undefined) !== (s.image === undefined), {
     error: 'set exactly one of "build" (a directory to build) or "image" (a prebuilt image)',
     path: ['build'],
-  });
+  })
+  .refine((s) => s.type !== 'web' || s.port !== undefined, { error: 'a web service needs the port it listens on', path: ['port'] })
+  .refine((s) => s.type !== 'worker' || s.port === undefined, { error: 'a worker has no port (remove it, or make the service type web)', path: ['port'] })
+  .refine((s) => s.port !== undefined || s.domains.length === 0, { error: 'a service without a port gets no traffic, so it cannot have domains (add the port it listens on, or remove domains)', path: ['domains'] });
 
 /**
  * What an environment may change about a service. Values are merged over the service's
@@ -130,6 +140,8 @@ export const serviceOverrideSchema = z
     deploy: z.strictObject(deployBaseShape).partial().optional(),
     release_command: z.array(z.string().min(1)).min(1, { error: 'must have at least the program to run' }).optional(),
     release_timeout: z.union([z.string(), z.number()]).refine((v) => parseDuration(v) !== null, { error: 'must be a duration such as "500ms", "2s" or "1m"' }).optional(),
+    command: z.array(z.string()).min(1, { error: 'must have at least the program to run' }).optional(),
+    min_ready: z.union([z.string(), z.number()]).refine((v) => parseDuration(v) !== null, { error: 'must be a duration such as "500ms", "2s" or "1m"' }).optional(),
   })
   .describe('per-environment changes to a service');
 

@@ -9,7 +9,7 @@ export interface HealthConfig {
 }
 
 export interface DeployConfig {
-  strategy: 'rolling';
+  strategy: 'rolling' | 'recreate';
   maxSurge: number;
   maxUnavailable: number;
   drainTimeoutMs: number;
@@ -20,11 +20,19 @@ export type ImageSource =
   | { kind: 'build'; context: string; dockerfile: string; args: Record<string, string> }
   | { kind: 'image'; ref: string };
 
+export type ServiceType = 'web' | 'worker';
+
 export interface ServiceConfig {
   name: string;
-  type: 'web';
+  /** web: has a port, gets traffic through the edge; worker: no port, no traffic. */
+  type: ServiceType;
   source: ImageSource;
-  port: number;
+  /** Null for workers. */
+  port: number | null;
+  /** Replaces the image's CMD; null keeps it. (Absent in releases recorded before workers existed.) */
+  command?: string[] | null;
+  /** Worker readiness without a Docker HEALTHCHECK: running this long without exiting. */
+  minReadyMs?: number;
   domains: string[];
   health: HealthConfig;
   replicas: number;

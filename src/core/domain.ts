@@ -1,5 +1,5 @@
 /** Domain records as the store returns them and the API serves them. */
-import type { ServiceConfig } from './config';
+import type { ServiceConfig, ServiceType } from './config';
 
 export const DEPLOYMENT_STATES = ['awaiting_approval', 'queued', 'building', 'releasing', 'rolling', 'succeeded', 'failed', 'cancelled', 'rolled_back'] as const;
 export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
@@ -26,7 +26,7 @@ export interface Service {
   id: number;
   projectId: number;
   name: string;
-  type: 'web';
+  type: ServiceType;
   createdAt: string;
 }
 

@@ -46,7 +46,7 @@ test('unknown fields, bad durations, bad ports and names are named precisely', (
   assert.match(errorsOf(valid.replace('interval: 500ms', 'interval: soon')), /services\.web\.health\.interval: must be a duration/);
   assert.match(errorsOf(valid.replace('port: 3000', 'port: 70000')), /services\.web\.port: must be between 1 and 65535/);
   assert.match(errorsOf(valid.replace('project: shop', 'project: Shop!')), /^project: must be a lowercase name/m);
-  assert.match(errorsOf(valid.replace('port: 3000', '')), /services\.web\.port: is required/);
+  assert.match(errorsOf(valid.replace('port: 3000', '')), /services\.web\.domains: a service without a port gets no traffic, so it cannot have domains \(add the port/);
   assert.match(errorsOf(valid.replace('domains: [shop.localhost]', 'domains: ["http://x"]')), /services\.web\.domains\.0: must be a lowercase host name/);
 });
 
@@ -123,4 +123,35 @@ test('override errors name the path where the value was written', () => {
   assert.match(errorsOf(withEnvs.replace('        replicas: 1', '        replica: 1')), /environments\.staging\.services\.web: unknown field "replica"/);
   assert.match(errorsOf(withEnvs.replace('  staging:\n    services:\n      web:', '  staging:\n    services:\n      api:')), /environments\.staging\.services\.api: no service "api" is defined under services/);
   assert.match(errorsOf(withEnvs.replace('  staging:', '  Staging:')), /environments\.Staging: environment names are lowercase/);
+});
+
+test('a service without a port is a worker; type, port and domains must agree', () => {
+  const r = parseProjectConfig(`
+project: shop
+services:
+  jobs:
+    build: .
+    command: [node, worker.js]
+    min_ready: 2s
+    deploy: { strategy: recreate }
+`);
+  assert.ok(r.ok, r.ok ? '' : formatErrors(r.errors));
+  const jobs = r.config.services.jobs!;
+  assert.deepEqual([jobs.type, jobs.port, jobs.command, jobs.minReadyMs, jobs.deploy.strategy], ['worker', null, ['node', 'worker.js'], 2000, 'recreate']);
+  assert.equal(parseProjectConfig(valid).ok && parseProjectConfig(valid).config.services.web!.type, 'web');
+  assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    type: web\n'), /services\.w\.port: a web service needs the port it listens on/);
+  assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    type: worker\n    port: 80\n'), /services\.w\.port: a worker has no port/);
+  assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    domains: [a.localhost]\n'), /services\.w\.domains: a service without a port gets no traffic/);
+  assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    port: 80\n    deploy: { strategy: blue-green }\n'), /services\.w\.deploy\.strategy: must be "rolling" or "recreate"/);
+  assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    min_ready: soon\n'), /services\.w\.min_ready: must be a duration/);
+});
+
+test('approval is per environment and defaults to none', () => {
+  const text = `${valid}environments:\n  production: { approval: required }\n  staging: {}\n`;
+  const prod = parseProjectConfig(text);
+  const staging = parseProjectConfig(text, { env: 'staging' });
+  assert.ok(prod.ok && staging.ok);
+  assert.equal(prod.config.approval, 'required');
+  assert.equal(staging.config.approval, 'none');
+  assert.match(errorsOf(`${valid}environments:\n  production: { approval: maybe }\n`), /environments\.production\.approval: must be "required" or "none"/);
 });

@@ -108,9 +108,11 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
   for (const [name, s] of Object.entries(written.services)) {
     services[name] = {
       name,
-      type: 'web',
+      type: s.port === undefined ? 'worker' : 'web',
       source: s.image !== undefined ? { kind: 'image', ref: s.image } : { kind: 'build', ...s.build! },
-      port: s.port,
+      port: s.port ?? null,
+      command: s.command ?? null,
+      minReadyMs: ms(s.min_ready),
       domains: s.domains,
       health: {
         path: s.health.path,

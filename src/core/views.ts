@@ -25,6 +25,7 @@ export interface ReleaseView {
 
 export interface ServiceStatusView {
   service: string;
+  type: 'web' | 'worker';
   env: string;
   currentRelease: ReleaseView | null;
   desiredReplicas: number;

@@ -12,9 +12,12 @@ import type { Replica } from '../core/ports/runtime';
 import type { EngineContext } from './engine-context';
 import type { DeploymentRecorder } from './deployment-recorder';
 import { waitForReadiness } from './readiness';
+import { waitForWorkerReadiness } from './worker-readiness';
 import { releaseEnv } from './replica-env';
 import { replicaName } from './replica-naming';
 import { retireReplica } from './retire-replica';
+
+const DEFAULT_MIN_READY_MS = 5000;
 
 export interface ConvergeTarget {
   ref: ServiceRef;
@@ -35,7 +38,8 @@ export interface ObservedService {
   staleServers: string[];
 }
 
-export async function observeService(ctx: EngineContext, ref: ServiceRef, backend: string, releaseNumber: number): Promise<ObservedService> {
+/** `worker`: a running container is serving (there is no edge server to consult). */
+export async function observeService(ctx: EngineContext, ref: ServiceRef, backend: string, releaseNumber: number, opts: { worker?: boolean } = {}): Promise<ObservedService> {
   const replicas = await ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env });
   const servers = new Map((await ctx.edge.listServers(backend)).map((s) => [s.name, s]));
   const observed: ObservedService = { targetServing: [], oldServing: [], targetUnregistered: [], leftovers: [], staleServers: [] };
@@ -44,6 +48,7 @@ export async function observeService(ctx: EngineContext, ref: ServiceRef, backen
     servers.delete(r.name);
     const isTarget = r.labels.release === releaseNumber;
     if (r.state !== 'running') observed.leftovers.push(r);
+    else if (opts.worker) (isTarget ? observed.targetServing : observed.oldServing).push(r);
     else if (server?.state === 'ready') (isTarget ? observed.targetServing : observed.oldServing).push(r);
     else if (isTarget && !server) observed.targetUnregistered.push(r);
     else observed.leftovers.push(r);
@@ -63,7 +68,7 @@ export async function converge(ctx: EngineContext, target: ConvergeTarget, rec: 
     stopTimeoutMs: cfg.deploy.stopTimeoutMs,
     log: (m: string, level: 'info' | 'warn' = 'info') => rec.log(m, level),
   };
-  const observed = await observeService(ctx, ref, backend, release.number);
+  const observed = await observeService(ctx, ref, backend, release.number, { worker: cfg.port === null });
 
   for (const name of observed.staleServers) {
     await rec.log(`removing edge server ${name}: no container behind it`, 'warn');
@@ -89,13 +94,17 @@ export async function converge(ctx: EngineContext, target: ConvergeTarget, rec: 
     await retireReplica(ctx, observed.targetServing.shift()!, retireOpts);
   }
 
-  const plan = planRollout({
-    desired: target.replicas,
-    targetServing: observed.targetServing.length,
-    oldServing: observed.oldServing.length,
-    maxSurge: cfg.deploy.maxSurge,
-    maxUnavailable: cfg.deploy.maxUnavailable,
-  });
+  const plan =
+    cfg.deploy.strategy === 'recreate'
+      ? // Every old replica stops before any new one starts: replicas never overlap.
+        [{ retireBefore: observed.oldServing.length, start: Math.max(0, target.replicas - observed.targetServing.length), retireAfter: 0 }].filter((b) => b.retireBefore + b.start > 0)
+      : planRollout({
+          desired: target.replicas,
+          targetServing: observed.targetServing.length,
+          oldServing: observed.oldServing.length,
+          maxSurge: cfg.deploy.maxSurge,
+          maxUnavailable: cfg.deploy.maxUnavailable,
+        });
   await rec.log(
     `plan: ${plan.length} batch(es) to reach ${target.replicas} replica(s) of v${release.number} (serving now: ${observed.targetServing.length} new, ${observed.oldServing.length} old)`,
   );
@@ -127,12 +136,19 @@ async function startBatch(ctx: EngineContext, target: ConvergeTarget, count: num
       const replica = await ctx.runtime.startReplica({
         name: replicaName(ref, release.number),
         image: release.imageDigest,
-        port: cfg.port,
+        port: cfg.port ?? 0,
+        ...(cfg.command ? { command: cfg.command } : {}),
         env: await releaseEnv(ctx, ref, release),
         labels: { ...ref, release: release.number, deployment: target.deploymentId },
       });
-      await rec.log(`started ${replica.name} at ${replica.address}:${replica.port}; probing ${cfg.health.path}`);
       try {
+        if (cfg.port === null) {
+          await rec.log(`started worker ${replica.name}; waiting for its HEALTHCHECK, or ${cfg.minReadyMs ?? DEFAULT_MIN_READY_MS} ms running`);
+          const ready = await waitForWorkerReadiness(replica, { minReadyMs: cfg.minReadyMs ?? DEFAULT_MIN_READY_MS, deadlineMs: cfg.health.deadlineMs }, ctx);
+          await rec.log(`${replica.name} is ready (${ready.by === 'healthcheck' ? 'HEALTHCHECK healthy' : 'running without restart'} after ${ready.waitedMs} ms)`);
+          return replica;
+        }
+        await rec.log(`started ${replica.name} at ${replica.address}:${replica.port}; probing ${cfg.health.path}`);
         const ready = await waitForReadiness(replica, cfg.health, ctx);
         await rec.log(`${replica.name} is ready (${ready.probes} probe(s), ${ready.waitedMs} ms)`);
       } catch (err) {

@@ -325,9 +325,11 @@ export class DeployEngine {
       }
 
       await rec.state('rolling');
-      await rec.step('edge route', () => this.ctx.edge.ensureBackend({ name: backend, hosts: release.config.domains }), () =>
-        release.config.domains.length > 0 ? release.config.domains.join(', ') : 'no domains',
-      );
+      if (release.config.port !== null) {
+        await rec.step('edge route', () => this.ctx.edge.ensureBackend({ name: backend, hosts: release.config.domains }), () =>
+          release.config.domains.length > 0 ? release.config.domains.join(', ') : 'no domains',
+        );
+      }
       await converge(this.ctx, { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id }, rec);
       if (leaseLost) throw new SlipwayError('SLW_INTERRUPTED', 'lost the deployment lease (store unavailable?)');
       await store.setCurrentReleaseId(deployment.serviceId, deployment.environmentId, release.id);

@@ -1,5 +1,5 @@
 /** Read models for the API: status of a project, releases, deployments. Composes store, runtime and edge. */
-import type { Deployment, DeploymentLogLine, Release } from '../core/domain';
+import { isTerminal, type Deployment, type DeploymentLogLine, type Release } from '../core/domain';
 import type { DeploymentView, ProjectStatusView, ReleaseView, ReplicaView, ServiceStatusView } from '../core/views';
 import { SlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
@@ -33,7 +33,7 @@ export class Queries {
         }),
       );
       const deployments = await store.listDeployments({ serviceId: service.id, environmentId: env.id, limit: 5 });
-      const active = deployments.find((d) => ['queued', 'building', 'releasing', 'rolling'].includes(d.state));
+      const active = deployments.find((d) => !isTerminal(d.state));
       const last = deployments.find((d) => d !== active);
       const port = edgeStatus.httpPort === 80 ? '' : `:${edgeStatus.httpPort}`;
       services.push({
@@ -41,7 +41,9 @@ export class Queries {
         env: env.name,
         currentRelease: current ? releaseView(current, current.id) : null,
         desiredReplicas: current?.config.replicas ?? 0,
-        readyReplicas: replicas.filter((r) => r.edge === 'ready' && r.state === 'running').length,
+        type: service.type,
+        // A worker has no edge server: running is serving.
+        readyReplicas: replicas.filter((r) => r.state === 'running' && (service.type === 'worker' || r.edge === 'ready')).length,
         urls: (current?.config.domains ?? []).map((d) => `http://${d}${port}/`),
         replicas,
         activeDeployment: active ? { id: active.id, state: active.state, kind: active.kind } : null,

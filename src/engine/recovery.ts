@@ -46,7 +46,7 @@ async function resolveInterrupted(ctx: EngineContext, d: Deployment, ref: Servic
   await rec.log(`control plane restarted while this deployment was ${d.state}; resolving it`, 'warn');
   const release = d.releaseId ? await ctx.store.getRelease(d.releaseId) : null;
   if (release) {
-    const observed = await observeService(ctx, ref, backend, release.number);
+    const observed = await observeService(ctx, ref, backend, release.number, { worker: release.config.port === null });
     const complete =
       observed.targetServing.length === release.config.replicas &&
       observed.oldServing.length === 0 &&

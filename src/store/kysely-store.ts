@@ -11,7 +11,7 @@
 import { Migrator, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Deployment, DeploymentState, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
-import type { ServiceConfig } from '../core/config';
+import type { ServiceConfig, ServiceType } from '../core/config';
 import { SlipwayError } from '../core/errors';
 import type { DeploymentPatch, DeploymentQuery, NewDeployment, NewRelease, Store } from '../core/ports/store';
 import { migrationProvider } from './migrations';
@@ -118,7 +118,7 @@ export class KyselyStore implements Store {
   }
 
   // services -----------------------------------------------------------------
-  async upsertService(projectId: number, name: string, type: 'web'): Promise<Service> {
+  async upsertService(projectId: number, name: string, type: ServiceType): Promise<Service> {
     return this.#db.transaction().execute(async (trx) => {
       await requireRow(trx, 'projects', projectId, 'project');
       await trx

@@ -1,11 +1,12 @@
 /** Kysely table types: the columns as stored (snake_case, ISO-8601 UTC timestamps as text, JSON as text). */
 import type { Generated } from 'kysely';
+import type { ServiceType } from '../core/config';
 import type { DeploymentKind, DeploymentState, LogLevel, StepStatus } from '../core/domain';
 
 export interface Database {
   projects: { id: Generated<number>; name: string; created_at: string };
   environments: { id: Generated<number>; project_id: number; name: string; created_at: string };
-  services: { id: Generated<number>; project_id: number; name: string; type: 'web'; created_at: string };
+  services: { id: Generated<number>; project_id: number; name: string; type: ServiceType; created_at: string };
   releases: {
     id: Generated<number>;
     service_id: number;

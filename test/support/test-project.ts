@@ -19,6 +19,8 @@ export interface Variant {
   service?: Record<string, unknown>;
   /** Top-level per-environment overrides. */
   environments?: Record<string, unknown>;
+  /** More services beside web (workers…), as written in slipway.yml. */
+  services?: Record<string, unknown>;
 }
 
 export class TestProject {
@@ -47,6 +49,7 @@ export class TestProject {
           env: { APP_VERSION: v.version, ...v.env },
           ...v.service,
         },
+        ...v.services,
       },
       ...(v.environments ? { environments: v.environments } : {}),
     });

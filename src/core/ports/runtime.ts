@@ -18,9 +18,14 @@ export interface ReplicaSpec {
   image: string;
   env: Record<string, string>;
   labels: ReplicaLabels;
-  /** Port the app listens on inside the container (not published; reached on the bridge network). */
+  /** Port the app listens on inside the container (not published; reached on the bridge network); 0 for workers. */
   port: number;
+  /** Replaces the image's CMD. */
+  command?: string[];
 }
+
+/** Docker HEALTHCHECK status; `none` when the image has no HEALTHCHECK. */
+export type ReplicaHealth = 'none' | 'starting' | 'healthy' | 'unhealthy';
 
 export type ReplicaState = 'created' | 'running' | 'restarting' | 'paused' | 'exited' | 'dead' | 'removing';
 
@@ -36,6 +41,7 @@ export interface Replica {
   /** ISO time the container started, null if never. */
   startedAt: string | null;
   exitCode: number | null;
+  health: ReplicaHealth;
 }
 
 export interface ReplicaFilter {

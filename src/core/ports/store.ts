@@ -2,7 +2,7 @@
  * Store port: persistent state of the control plane. Implemented by src/store
  * (Kysely over better-sqlite3; Postgres later). Every method is atomic on its own.
  */
-import type { ServiceConfig } from '../config';
+import type { ServiceConfig, ServiceType } from '../config';
 import type {
   Deployment,
   DeploymentKind,
@@ -77,7 +77,7 @@ export interface Store {
   /** Deletes the environment and everything recorded for it (releases, deployments, logs). */
   deleteEnvironment(environmentId: number): Promise<void>;
 
-  upsertService(projectId: number, name: string, type: 'web'): Promise<Service>;
+  upsertService(projectId: number, name: string, type: ServiceType): Promise<Service>;
   getService(projectId: number, name: string): Promise<Service | null>;
   getServiceById(id: number): Promise<Service | null>;
   listServices(projectId: number): Promise<Service[]>;

@@ -21,7 +21,8 @@ export function toDockerLabels(labels: ReplicaLabels, port: number): Record<stri
     [LABEL.env]: labels.env,
     [LABEL.release]: String(labels.release),
     [LABEL.deployment]: labels.deployment,
-    [LABEL.port]: String(port),
+    // Workers listen on no port: no label, read back as 0.
+    ...(port > 0 ? { [LABEL.port]: String(port) } : {}),
   };
 }
 

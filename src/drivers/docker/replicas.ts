@@ -6,7 +6,7 @@
  */
 import type Docker from 'dockerode';
 import { SlipwayError } from '../../core/errors';
-import type { Replica, ReplicaFilter, ReplicaSpec, ReplicaState } from '../../core/ports/runtime';
+import type { Replica, ReplicaFilter, ReplicaHealth, ReplicaSpec, ReplicaState } from '../../core/ports/runtime';
 import { envArray } from './container-env';
 import { dockerCall, dockerCallTolerating, dockerMessage } from './docker-errors';
 import { fromDockerLabels, labelFilters, portFromDockerLabels, toDockerLabels } from './labels';
@@ -19,6 +19,7 @@ export function replicaContainerOptions(spec: ReplicaSpec, network: string): Doc
     name: spec.name,
     Image: spec.image,
     Env: envArray(spec.env),
+    ...(spec.command ? { Cmd: spec.command } : {}),
     Labels: toDockerLabels(spec.labels, spec.port),
     HostConfig: {
       NetworkMode: network,
@@ -29,6 +30,11 @@ export function replicaContainerOptions(spec: ReplicaSpec, network: string): Doc
     },
     NetworkingConfig: { EndpointsConfig: { [network]: {} } },
   };
+}
+
+/** The image's HEALTHCHECK verdict; `none` when the image defines none. */
+function dockerHealth(status: string | undefined): ReplicaHealth {
+  return status === 'starting' || status === 'healthy' || status === 'unhealthy' ? status : 'none';
 }
 
 /** A Replica from `docker inspect`, or null for a container that is not a Slipway replica. */
@@ -49,6 +55,7 @@ export function toReplica(c: Docker.ContainerInspectInfo, network: string): Repl
     image: c.Image,
     startedAt: started,
     exitCode: c.State.Running || !started ? null : c.State.ExitCode,
+    health: dockerHealth(c.State.Health?.Status),
   };
 }
 

@@ -1,0 +1,119 @@
+/**
+ * Workers: services without a port. Readiness is the image's Docker HEALTHCHECK when it
+ * has one, else "running min_ready without exiting"; they roll by default and deploy and
+ * roll back like web services; `strategy: recreate` never lets two replicas of a
+ * singleton overlap; a worker that crashes fails the deployment and the old ones stay.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import Docker from 'dockerode';
+import { ControlPlaneProcess } from './support/control-plane-process';
+import { TestProject, type Variant } from './support/test-project';
+import { deploymentLog, waitDeployment } from './support/wait-deployment';
+
+const cp = await ControlPlaneProcess.create('workers');
+const app = new TestProject('workers');
+const docker = new Docker();
+
+const variant = (version: string, extra: { failJobs?: boolean } = {}): Variant => ({
+  version,
+  replicas: 1,
+  services: {
+    jobs: {
+      build: '.',
+      command: ['node', '/app/worker.js'],
+      replicas: 2,
+      min_ready: '1s',
+      deploy: { stop_timeout: '5s' },
+      env: { APP_VERSION: version, ...(extra.failJobs ? { FAIL_AFTER_MS: '300' } : {}) },
+    },
+    singleton: {
+      build: { context: '.', dockerfile: 'Dockerfile.worker' },
+      replicas: 1,
+      deploy: { strategy: 'recreate', stop_timeout: '5s' },
+      health: { deadline: '30s' },
+      env: { APP_VERSION: version },
+    },
+  },
+});
+
+async function deploy(v: Variant, services: string[]) {
+  const { deployments } = await cp.client.deploy({ ...app.write(v), services });
+  return Promise.all(deployments.map((d) => waitDeployment(cp.client, d.id)));
+}
+
+async function running(service: string) {
+  return docker.listContainers({ filters: { label: ['slipway.project=workers', `slipway.service=${service}`], status: ['running'] } });
+}
+
+/** Samples how many replicas of a service run, every 100 ms, while `during` runs. */
+async function sampleRunning<T>(service: string, during: () => Promise<T>): Promise<{ result: T; min: number; max: number }> {
+  let min = Infinity;
+  let max = 0;
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      const n = (await running(service)).length;
+      min = Math.min(min, n);
+      max = Math.max(max, n);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const result = await during();
+  done = true;
+  await sampler;
+  return { result, min, max };
+}
+
+before(async () => {
+  await cp.start();
+  await cp.client.createBaseImage('node');
+});
+after(() => cp.destroy());
+
+test('workers become ready by min_ready or by HEALTHCHECK, with no route', async () => {
+  const ds = await deploy(variant('1'), ['jobs', 'singleton']);
+  for (const d of ds) assert.equal(d.state, 'succeeded', await deploymentLog(cp.client, d.id));
+  const jobsLog = await deploymentLog(cp.client, ds.find((d) => d.service === 'jobs')!.id);
+  const singletonLog = await deploymentLog(cp.client, ds.find((d) => d.service === 'singleton')!.id);
+  assert.match(jobsLog, /is ready \(running without restart after \d+ ms\)/);
+  assert.match(singletonLog, /is ready \(HEALTHCHECK healthy after \d+ ms\)/);
+  assert.doesNotMatch(jobsLog, /edge route/);
+
+  const status = await cp.client.status('workers');
+  const jobs = status.services.find((s) => s.service === 'jobs')!;
+  const singleton = status.services.find((s) => s.service === 'singleton')!;
+  assert.equal(jobs.type, 'worker');
+  assert.deepEqual([jobs.readyReplicas, jobs.desiredReplicas, jobs.urls.length], [2, 2, 0]);
+  assert.deepEqual([singleton.readyReplicas, singleton.desiredReplicas], [1, 1]);
+});
+
+test('a rolling worker never drops below its replicas; a recreate singleton never overlaps', async () => {
+  const jobs = await sampleRunning('jobs', () => deploy(variant('2'), ['jobs']));
+  assert.equal(jobs.result[0]!.state, 'succeeded', await deploymentLog(cp.client, jobs.result[0]!.id));
+  assert.ok(jobs.min >= 2, `jobs dipped to ${jobs.min} running replicas`);
+  assert.ok(jobs.max >= 3, 'rolling surges one above');
+
+  const single = await sampleRunning('singleton', () => deploy(variant('2'), ['singleton']));
+  assert.equal(single.result[0]!.state, 'succeeded', await deploymentLog(cp.client, single.result[0]!.id));
+  assert.equal(single.max, 1, 'two singletons ran at the same time');
+  const [c] = await running('singleton');
+  assert.equal(c?.Labels['slipway.release'], '2');
+});
+
+test('workers roll back; a crashing worker fails its deployment and the old replicas keep running', async () => {
+  const back = await cp.client.rollback('workers', 'singleton', {});
+  assert.equal((await waitDeployment(cp.client, back.deployment.id)).state, 'succeeded');
+  assert.equal((await running('singleton'))[0]?.Labels['slipway.release'], '1');
+
+  const [failed] = await deploy(variant('3', { failJobs: true }), ['jobs']);
+  assert.equal(failed!.state, 'failed');
+  assert.match(failed!.error ?? '', /exited before becoming ready \(exit code 3\)/);
+  const left = await running('jobs');
+  assert.equal(left.length, 2);
+  assert.ok(left.every((c) => c.Labels['slipway.release'] === '2'), 'v2 keeps running');
+
+  const jobsBack = await cp.client.rollback('workers', 'jobs', { release: 1 });
+  assert.equal((await waitDeployment(cp.client, jobsBack.deployment.id)).state, 'succeeded');
+  assert.deepEqual((await running('jobs')).map((c) => c.Labels['slipway.release']), ['1', '1']);
+});
