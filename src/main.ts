@@ -17,6 +17,7 @@ import { DeployEngine } from './engine/deploy-engine';
 import { Environments } from './engine/environments';
 import { OneOffRuns } from './engine/one-off-run';
 import { Secrets } from './engine/secrets';
+import { JobScheduler } from './engine/job-scheduler';
 import { MasterKeyring } from './drivers/keyring/master-keyring';
 import { Queries } from './engine/queries';
 import { recoverAfterRestart } from './engine/recovery';
@@ -89,6 +90,8 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   if (unreadable > 0) logger.error({ unreadable }, 'some stored secrets cannot be opened with the master key(s) this server holds; deployments that need them will fail');
   const engine = new DeployEngine(ctx);
   const recovery = await recoverAfterRestart(ctx, engine.events);
+  const scheduler = new JobScheduler(ctx);
+  await scheduler.start();
   if (recovery.resolved.length || recovery.orphansRemoved) logger.warn(recovery, 'recovered from an interrupted run');
 
   const token = ensureAdminToken(opts);
@@ -133,6 +136,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     engine,
     close: async () => {
       // The edge is never stopped: it keeps serving while the control plane is away.
+      scheduler.stop();
       await app.close();
       await store.close();
     },

@@ -1,12 +1,15 @@
 /**
- * Workers: services without a port. Readiness is the image's Docker HEALTHCHECK when it
+ * Workers and jobs. Workers: services without a port. Readiness is the image's Docker HEALTHCHECK when it
  * has one, else "running min_ready without exiting"; they roll by default and deploy and
  * roll back like web services; `strategy: recreate` never lets two replicas of a
  * singleton overlap; a worker that crashes fails the deployment and the old ones stay.
+ * Jobs: a service with a schedule runs as a one-off of its live release at each tick;
+ * a tick that comes while the previous run goes on is skipped and recorded.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Docker from 'dockerode';
+import { cliFor } from './support/cli';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import { TestProject, type Variant } from './support/test-project';
 import { deploymentLog, waitDeployment } from './support/wait-deployment';
@@ -116,4 +119,41 @@ test('workers roll back; a crashing worker fails its deployment and the old repl
   const jobsBack = await cp.client.rollback('workers', 'jobs', { release: 1 });
   assert.equal((await waitDeployment(cp.client, jobsBack.deployment.id)).state, 'succeeded');
   assert.deepEqual((await running('jobs')).map((c) => c.Labels['slipway.release']), ['1', '1']);
+});
+
+test('a scheduled job runs on its schedule with its release env; overlapping ticks are skipped; history is listed', async () => {
+  const v = variant('1');
+  v.services!.tick = {
+    build: '.',
+    // Runs ~2.5 s on a 2 s schedule: every other tick finds it still running.
+    command: ['node', '-e', "console.log('job ran with ' + process.env.APP_VERSION); setTimeout(() => {}, 2500)"],
+    schedule: '*/2 * * * * *',
+    env: { APP_VERSION: 'job-v1' },
+  };
+  const [d] = await deploy(v, ['tick']);
+  assert.equal(d!.state, 'succeeded', await deploymentLog(cp.client, d!.id));
+  assert.match(await deploymentLog(cp.client, d!.id), /scheduled job "\*\/2 \* \* \* \* \*" \(UTC\): next run at/);
+  assert.equal((await running('tick')).length, 0, 'a job keeps no replicas');
+
+  const deadline = Date.now() + 30_000;
+  let runs = (await cp.client.jobRuns('workers', { service: 'tick', limit: 50 })).runs;
+  while (Date.now() < deadline && !(runs.some((r) => r.status === 'succeeded') && runs.some((r) => r.status === 'skipped'))) {
+    await new Promise((r) => setTimeout(r, 500));
+    runs = (await cp.client.jobRuns('workers', { service: 'tick', limit: 50 })).runs;
+  }
+  const ok = runs.find((r) => r.status === 'succeeded');
+  const skipped = runs.find((r) => r.status === 'skipped');
+  assert.ok(ok && skipped, JSON.stringify(runs, null, 1));
+  assert.equal(ok.exitCode, 0);
+  assert.equal(ok.release, 1);
+  assert.match(skipped.note ?? '', /the previous run \(#\d+\) was still running/);
+  assert.ok(runs.filter((r) => r.status === 'running').length <= 1, 'runs never overlap');
+
+  const slipway = cliFor(cp, app.dir);
+  const show = await slipway('jobs', 'show', String(ok.id));
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, /job ran with job-v1/);
+  const table = await slipway('jobs', 'tick');
+  assert.match(table.stdout, /RUN\s+JOB\s+RELEASE\s+SCHEDULED/);
+  assert.match(table.stdout, /skipped/);
 });

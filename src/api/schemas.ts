@@ -76,3 +76,10 @@ export const promoteBody = z.strictObject({
   to: name.default('production'),
   services: z.array(name, { error: 'must be a list of service names' }).optional(),
 });
+
+export const jobsQuery = z.strictObject({
+  env: name.default('production'),
+  service: name.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(20),
+});
+export const jobRunParams = z.strictObject({ id: z.coerce.number({ error: 'must be a job run number' }).int().min(1) });

@@ -9,6 +9,7 @@ import { makeAuthenticator } from './auth';
 import { errorHandler } from './error-response';
 import { deploymentRoutes } from './routes/deployments';
 import { environmentRoutes } from './routes/environments';
+import { jobRoutes } from './routes/jobs';
 import { secretRoutes } from './routes/secrets';
 import { serviceRoutes } from './routes/services';
 import { systemRoutes } from './routes/system';
@@ -45,5 +46,6 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   serviceRoutes(app, deps);
   environmentRoutes(app, deps);
   secretRoutes(app, deps);
+  jobRoutes(app, deps);
   return app;
 }

@@ -8,6 +8,7 @@ import { registerDeploy } from './commands/deploy';
 import { registerEnv } from './commands/env';
 import { registerInspect } from './commands/inspect';
 import { registerRollback } from './commands/rollback';
+import { registerJobs } from './commands/jobs';
 import { registerPromote } from './commands/promote';
 import { registerRun } from './commands/run';
 import { registerSecrets } from './commands/secrets';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerEnv(program);
   registerRun(program);
+  registerJobs(program);
   registerSecrets(program);
   registerConfig(program);
   registerBaseImage(program);

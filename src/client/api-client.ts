@@ -6,7 +6,7 @@ import type { DeploymentLogLine } from '../core/domain';
 import type { ErrorDetail } from '../core/errors';
 import type { BaseImageKind, BaseImageResult } from '../core/ports/base-images';
 import type { LogEntry } from '../core/ports/runtime';
-import type { DeploymentView, EnvironmentView, HealthReport, ProjectStatusView, ReleaseView, SecretListView } from '../core/views';
+import type { DeploymentView, EnvironmentView, HealthReport, JobRunView, ProjectStatusView, ReleaseView, SecretListView } from '../core/views';
 
 export class ApiError extends Error {
   constructor(
@@ -115,6 +115,14 @@ export class SlipwayClient {
 
   rotateSecretsKey(): Promise<{ keyId: string; newKeyGenerated: boolean; resealed: number }> {
     return this.request('POST', '/api/v1/secrets/rotate-key', {});
+  }
+
+  jobRuns(project: string, q: { env?: string; service?: string; limit?: number } = {}): Promise<{ runs: JobRunView[] }> {
+    return this.request('GET', `/api/v1/projects/${enc(project)}/jobs${query(q)}`);
+  }
+
+  jobRun(id: number): Promise<{ run: JobRunView }> {
+    return this.request('GET', `/api/v1/jobs/${id}`);
   }
 
   createBaseImage(kind: BaseImageKind, force = false): Promise<{ image: BaseImageResult }> {

@@ -4,6 +4,7 @@
  * Field descriptions double as the configuration reference and the JSON Schema.
  */
 import { z } from 'zod';
+import { parseCron } from './cron';
 import { parseDuration } from './duration';
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
@@ -89,7 +90,22 @@ const envKey = z.string().regex(VAR_NAME_RE, { error: 'must be a valid environme
 
 export const webServiceSchema = z
   .strictObject({
-    type: z.enum(['web', 'worker'], { error: 'must be "web" (has a port, gets traffic) or "worker" (no port)' }).optional().describe('default: web with a port, worker without'),
+    type: z
+      .enum(['web', 'worker', 'job'], { error: 'must be "web" (has a port, gets traffic), "worker" (no port) or "job" (runs on a schedule)' })
+      .optional()
+      .describe('default: job with a schedule, web with a port, worker without'),
+    schedule: z
+      .string({ error: 'must be a cron expression such as "0 */6 * * *"' })
+      .superRefine((v, ctx) => {
+        try {
+          parseCron(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      })
+      .optional()
+      .describe('cron (UTC; 5 fields, or 6 with leading seconds): the control plane runs the service as a one-off job at these times'),
+    job_timeout: duration('1h', 'a scheduled run is killed and recorded as timed out after this long'),
     build: z.union([z.string().transform((context) => ({ context, dockerfile: 'Dockerfile', args: {} })), buildSchema]).optional(),
     image: z.string({ error: 'must be an image reference such as "slipway/node:20"' }).min(1).optional(),
     port: wholeNumber(1, 65535)
@@ -123,6 +139,8 @@ export const webServiceSchema = z
     path: ['build'],
   })
   .refine((s) => s.type !== 'web' || s.port !== undefined, { error: 'a web service needs the port it listens on', path: ['port'] })
+  .refine((s) => s.schedule === undefined || s.port === undefined, { error: 'a scheduled job has no port (it runs to completion; it gets no traffic)', path: ['port'] })
+  .refine((s) => s.type !== 'job' || s.schedule !== undefined, { error: 'a job needs a schedule', path: ['schedule'] })
   .refine((s) => s.type !== 'worker' || s.port === undefined, { error: 'a worker has no port (remove it, or make the service type web)', path: ['port'] })
   .refine((s) => s.port !== undefined || s.domains.length === 0, { error: 'a service without a port gets no traffic, so it cannot have domains (add the port it listens on, or remove domains)', path: ['domains'] });
 

@@ -20,7 +20,8 @@ export type ImageSource =
   | { kind: 'build'; context: string; dockerfile: string; args: Record<string, string> }
   | { kind: 'image'; ref: string };
 
-export type ServiceType = 'web' | 'worker';
+/** web: port + traffic; worker: long-running, no port; job: runs to completion on a schedule. */
+export type ServiceType = 'web' | 'worker' | 'job';
 
 export interface ServiceConfig {
   name: string;
@@ -33,6 +34,9 @@ export interface ServiceConfig {
   command?: string[] | null;
   /** Worker readiness without a Docker HEALTHCHECK: running this long without exiting. */
   minReadyMs?: number;
+  /** Cron expression of a job (UTC); jobs keep no replicas running. */
+  schedule?: string | null;
+  jobTimeoutMs?: number;
   domains: string[];
   health: HealthConfig;
   replicas: number;

@@ -130,3 +130,24 @@ export interface ServiceRef {
   service: string;
   env: string;
 }
+
+export const JOB_RUN_STATUSES = ['running', 'succeeded', 'failed', 'timed_out', 'skipped', 'interrupted'] as const;
+export type JobRunStatus = (typeof JOB_RUN_STATUSES)[number];
+
+/** One scheduled run of a job service (or a skipped one: the previous run was still going). */
+export interface JobRun {
+  id: number;
+  serviceId: number;
+  environmentId: number;
+  releaseId: number;
+  /** The schedule tick this run is for. */
+  scheduledAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  status: JobRunStatus;
+  exitCode: number | null;
+  /** Why it was skipped, failed or interrupted. */
+  note: string | null;
+  /** The last lines of its output (secret values masked). */
+  output: string;
+}

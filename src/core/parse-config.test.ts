@@ -138,7 +138,8 @@ services:
   assert.ok(r.ok, r.ok ? '' : formatErrors(r.errors));
   const jobs = r.config.services.jobs!;
   assert.deepEqual([jobs.type, jobs.port, jobs.command, jobs.minReadyMs, jobs.deploy.strategy], ['worker', null, ['node', 'worker.js'], 2000, 'recreate']);
-  assert.equal(parseProjectConfig(valid).ok && parseProjectConfig(valid).config.services.web!.type, 'web');
+  const web = parseProjectConfig(valid);
+  assert.equal(web.ok && web.config.services.web!.type, 'web');
   assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    type: web\n'), /services\.w\.port: a web service needs the port it listens on/);
   assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    type: worker\n    port: 80\n'), /services\.w\.port: a worker has no port/);
   assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    domains: [a.localhost]\n'), /services\.w\.domains: a service without a port gets no traffic/);
@@ -154,4 +155,14 @@ test('approval is per environment and defaults to none', () => {
   assert.equal(prod.config.approval, 'required');
   assert.equal(staging.config.approval, 'none');
   assert.match(errorsOf(`${valid}environments:\n  production: { approval: maybe }\n`), /environments\.production\.approval: must be "required" or "none"/);
+});
+
+test('a service with a schedule is a job; an invalid cron is named precisely', () => {
+  const r = parseProjectConfig('project: p\nservices:\n  nightly:\n    build: .\n    command: [node, cleanup.js]\n    schedule: "0 3 * * *"\n    job_timeout: 10m\n');
+  assert.ok(r.ok, r.ok ? '' : formatErrors(r.errors));
+  assert.deepEqual([r.config.services.nightly!.type, r.config.services.nightly!.schedule, r.config.services.nightly!.jobTimeoutMs], ['job', '0 3 * * *', 600_000]);
+  assert.match(errorsOf('project: p\nservices:\n  n:\n    build: .\n    schedule: "61 * * * *"\n'), /services\.n\.schedule: minute field "61": expected 0-59/);
+  assert.match(errorsOf('project: p\nservices:\n  n:\n    build: .\n    schedule: "every day"\n'), /services\.n\.schedule: .*expected 5 fields/);
+  assert.match(errorsOf('project: p\nservices:\n  n:\n    build: .\n    port: 80\n    schedule: "@daily"\n'), /services\.n\.port: a scheduled job has no port/);
+  assert.match(errorsOf('project: p\nservices:\n  n:\n    build: .\n    type: job\n'), /services\.n\.schedule: a job needs a schedule/);
 });

@@ -108,11 +108,13 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
   for (const [name, s] of Object.entries(written.services)) {
     services[name] = {
       name,
-      type: s.port === undefined ? 'worker' : 'web',
+      type: s.schedule !== undefined ? 'job' : s.port === undefined ? 'worker' : 'web',
       source: s.image !== undefined ? { kind: 'image', ref: s.image } : { kind: 'build', ...s.build! },
       port: s.port ?? null,
       command: s.command ?? null,
       minReadyMs: ms(s.min_ready),
+      schedule: s.schedule ?? null,
+      jobTimeoutMs: ms(s.job_timeout),
       domains: s.domains,
       health: {
         path: s.health.path,

@@ -25,7 +25,7 @@ export interface ReleaseView {
 
 export interface ServiceStatusView {
   service: string;
-  type: 'web' | 'worker';
+  type: 'web' | 'worker' | 'job';
   env: string;
   currentRelease: ReleaseView | null;
   desiredReplicas: number;
@@ -70,4 +70,19 @@ export interface SecretListView {
   /** The environment's newest secrets version (null: none set yet). */
   version: number | null;
   secrets: Array<{ name: string; version: number; updatedAt: string }>;
+}
+
+export interface JobRunView {
+  id: number;
+  service: string;
+  env: string;
+  release: number | null;
+  scheduledAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  status: string;
+  exitCode: number | null;
+  note: string | null;
+  /** The tail of its output (secret values masked); only in single-run answers. */
+  output?: string;
 }

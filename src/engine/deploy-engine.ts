@@ -9,6 +9,7 @@ import type { ProjectConfig, ServiceConfig } from '../core/config';
 import { isTerminal, type Deployment, type PromotionSource, type Release, type ServiceRef } from '../core/domain';
 import { SlipwayError, errorMessage, isSlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
+import { parseCron } from '../core/cron';
 import type { EngineContext } from './engine-context';
 import { DeploymentEvents } from './deployment-events';
 import { DeploymentRecorder } from './deployment-recorder';
@@ -325,15 +326,19 @@ export class DeployEngine {
       }
 
       await rec.state('rolling');
-      if (release.config.port !== null) {
+      if (release.config.schedule) {
+        await this.releaseJob(ref, backend, release, rec);
+      } else if (release.config.port !== null) {
         await rec.step('edge route', () => this.ctx.edge.ensureBackend({ name: backend, hosts: release.config.domains }), () =>
           release.config.domains.length > 0 ? release.config.domains.join(', ') : 'no domains',
         );
       }
-      await converge(this.ctx, { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id }, rec);
+      if (!release.config.schedule) {
+        await converge(this.ctx, { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id }, rec);
+      }
       if (leaseLost) throw new SlipwayError('SLW_INTERRUPTED', 'lost the deployment lease (store unavailable?)');
       await store.setCurrentReleaseId(deployment.serviceId, deployment.environmentId, release.id);
-      await rec.log(`v${release.number} is live with ${release.config.replicas} replica(s)`);
+      await rec.log(release.config.schedule ? `v${release.number} is the live release of the job` : `v${release.number} is live with ${release.config.replicas} replica(s)`);
       await rec.state('succeeded', { finishedAt: new Date().toISOString() });
     } catch (err) {
       await this.fail(deployment, ref, backend, rec, err);
@@ -341,6 +346,18 @@ export class DeployEngine {
       stopHeartbeat();
       await store.releaseLease(leaseKey, deployment.id).catch(() => undefined);
     }
+  }
+
+  /**
+   * A job keeps no replicas: its release only becomes the one the scheduler runs. Replicas
+   * left from when the service was not a job are retired.
+   */
+  private async releaseJob(ref: ServiceRef, backend: string, release: Release, rec: DeploymentRecorder): Promise<void> {
+    const schedule = parseCron(release.config.schedule!);
+    for (const r of await this.ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env })) {
+      await retireReplica(this.ctx, r, { backend, drainTimeoutMs: release.config.deploy.drainTimeoutMs, stopTimeoutMs: release.config.deploy.stopTimeoutMs, log: (m, l) => rec.log(m, l) });
+    }
+    await rec.log(`scheduled job "${schedule.expression}" (UTC): next run at ${schedule.next(new Date()).toISOString()}; history: slipway jobs ${ref.service}`);
   }
 
   /** Undo: retire what this deployment started, restore the previous release's capacity, mark failed. */

@@ -1,6 +1,6 @@
 /** Read models for the API: status of a project, releases, deployments. Composes store, runtime and edge. */
-import { isTerminal, type Deployment, type DeploymentLogLine, type Release } from '../core/domain';
-import type { DeploymentView, ProjectStatusView, ReleaseView, ReplicaView, ServiceStatusView } from '../core/views';
+import { isTerminal, type Deployment, type DeploymentLogLine, type JobRun, type Release } from '../core/domain';
+import type { DeploymentView, JobRunView, ProjectStatusView, ReleaseView, ReplicaView, ServiceStatusView } from '../core/views';
 import { SlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import type { EngineContext } from './engine-context';
@@ -81,6 +81,45 @@ export class Queries {
     for (const s of services) all.push(...(await store.listDeployments({ serviceId: s.serviceId, environmentId: s.environmentId, limit })));
     all.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     return Promise.all(all.slice(0, limit).map((d) => this.view(d)));
+  }
+
+  /** Scheduled runs (and skipped ticks) of the project's jobs in an environment, newest first. */
+  async jobRuns(projectName: string, envName: string, serviceName: string | undefined, limit: number): Promise<JobRunView[]> {
+    const { store } = this.ctx;
+    const project = await store.getProject(projectName);
+    if (!project) throw new SlipwayError('SLW_NOT_FOUND', `project "${projectName}" does not exist`);
+    const env = await store.getEnvironment(project.id, envName);
+    if (!env) throw new SlipwayError('SLW_NOT_FOUND', `environment "${envName}" does not exist in project "${projectName}"`);
+    const serviceId = serviceName ? (await this.ids(projectName, serviceName, envName)).serviceId : undefined;
+    const runs = await store.listJobRuns({ environmentId: env.id, serviceId, limit });
+    return Promise.all(runs.map((r) => this.jobRunView(r, false)));
+  }
+
+  async jobRun(id: number): Promise<JobRunView> {
+    const run = await this.ctx.store.getJobRun(id);
+    if (!run) throw new SlipwayError('SLW_NOT_FOUND', `job run ${id} does not exist`);
+    return this.jobRunView(run, true);
+  }
+
+  private async jobRunView(r: JobRun, withOutput: boolean): Promise<JobRunView> {
+    const { store } = this.ctx;
+    const service = await store.getServiceById(r.serviceId);
+    const project = service ? (await store.listProjects()).find((p) => p.id === service.projectId) : undefined;
+    const env = project ? (await store.listEnvironments(project.id)).find((e) => e.id === r.environmentId) : undefined;
+    const release = await store.getRelease(r.releaseId);
+    return {
+      id: r.id,
+      service: service?.name ?? '?',
+      env: env?.name ?? '?',
+      release: release?.number ?? null,
+      scheduledAt: r.scheduledAt,
+      startedAt: r.startedAt,
+      finishedAt: r.finishedAt,
+      status: r.status,
+      exitCode: r.exitCode,
+      note: r.note,
+      ...(withOutput ? { output: r.output } : {}),
+    };
   }
 
   async logs(id: string, afterSeq = 0): Promise<DeploymentLogLine[]> {

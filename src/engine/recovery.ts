@@ -48,9 +48,10 @@ async function resolveInterrupted(ctx: EngineContext, d: Deployment, ref: Servic
   if (release) {
     const observed = await observeService(ctx, ref, backend, release.number, { worker: release.config.port === null });
     const complete =
-      observed.targetServing.length === release.config.replicas &&
+      Boolean(release.config.schedule) ||
+      (observed.targetServing.length === release.config.replicas &&
       observed.oldServing.length === 0 &&
-      observed.targetUnregistered.length === 0;
+      observed.targetUnregistered.length === 0);
     if (complete) {
       await ctx.store.setCurrentReleaseId(d.serviceId, d.environmentId, release.id);
       await rec.log(`v${release.number} was already fully live; marking the deployment succeeded`);

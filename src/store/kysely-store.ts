@@ -10,7 +10,7 @@
  */
 import { Migrator, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { Deployment, DeploymentState, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
+import type { Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
 import type { ServiceConfig, ServiceType } from '../core/config';
 import { SlipwayError } from '../core/errors';
 import type { DeploymentPatch, DeploymentQuery, NewDeployment, NewRelease, Store } from '../core/ports/store';
@@ -113,6 +113,7 @@ export class KyselyStore implements Store {
       await trx.deleteFrom('current_releases').where('environment_id', '=', environmentId).execute();
       await trx.deleteFrom('releases').where('environment_id', '=', environmentId).execute();
       await trx.deleteFrom('secrets').where('environment_id', '=', environmentId).execute();
+      await trx.deleteFrom('job_runs').where('environment_id', '=', environmentId).execute();
       await trx.deleteFrom('environments').where('id', '=', environmentId).execute();
     });
   }
@@ -429,6 +430,57 @@ export class KyselyStore implements Store {
     });
   }
 
+  // job runs --------------------------------------------------------------------
+  async createJobRun(r: Omit<JobRun, 'id' | 'finishedAt' | 'exitCode' | 'output'> & { output?: string }): Promise<JobRun> {
+    const row = await this.#db
+      .insertInto('job_runs')
+      .values({
+        service_id: r.serviceId,
+        environment_id: r.environmentId,
+        release_id: r.releaseId,
+        scheduled_at: r.scheduledAt,
+        started_at: r.startedAt,
+        finished_at: r.status === 'running' ? null : now(),
+        status: r.status,
+        exit_code: null,
+        note: r.note,
+        output: r.output ?? '',
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toJobRun(row);
+  }
+
+  async finishJobRun(id: number, patch: { status: JobRunStatus; exitCode: number | null; note?: string | null; output: string }): Promise<JobRun> {
+    const row = await this.#db
+      .updateTable('job_runs')
+      .set({ status: patch.status, exit_code: patch.exitCode, note: patch.note ?? null, output: patch.output, finished_at: now() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw notFound('job run', id);
+    return toJobRun(row);
+  }
+
+  async getJobRun(id: number): Promise<JobRun | null> {
+    const row = await this.#db.selectFrom('job_runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toJobRun(row) : null;
+  }
+
+  async listJobRuns(q: { environmentId: number; serviceId?: number; status?: JobRunStatus; limit?: number }): Promise<JobRun[]> {
+    checkLimit(q.limit);
+    const rows = await this.#db
+      .selectFrom('job_runs')
+      .selectAll()
+      .where('environment_id', '=', q.environmentId)
+      .$if(q.serviceId !== undefined, (qb) => qb.where('service_id', '=', q.serviceId!))
+      .$if(q.status !== undefined, (qb) => qb.where('status', '=', q.status!))
+      .orderBy('id', 'desc')
+      .$if(q.limit !== undefined, (qb) => qb.limit(q.limit!))
+      .execute();
+    return rows.map(toJobRun);
+  }
+
   // settings --------------------------------------------------------------------
   async getSetting(key: string): Promise<string | null> {
     return (await this.#db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())?.value ?? null;
@@ -495,6 +547,19 @@ const toRelease = (r: Row<'releases'>): Release => ({
   sourceRef: r.source_ref,
   secretsVersion: r.secrets_version,
   createdAt: r.created_at,
+});
+const toJobRun = (r: Row<'job_runs'>): JobRun => ({
+  id: r.id,
+  serviceId: r.service_id,
+  environmentId: r.environment_id,
+  releaseId: r.release_id,
+  scheduledAt: r.scheduled_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+  status: r.status,
+  exitCode: r.exit_code,
+  note: r.note,
+  output: r.output,
 });
 const toSecrets = (r: Row<'secrets'>): SealedSecrets => ({
   environmentId: r.environment_id,

@@ -1,7 +1,7 @@
 /** Kysely table types: the columns as stored (snake_case, ISO-8601 UTC timestamps as text, JSON as text). */
 import type { Generated } from 'kysely';
 import type { ServiceType } from '../core/config';
-import type { DeploymentKind, DeploymentState, LogLevel, StepStatus } from '../core/domain';
+import type { JobRunStatus, DeploymentKind, DeploymentState, LogLevel, StepStatus } from '../core/domain';
 
 export interface Database {
   projects: { id: Generated<number>; name: string; created_at: string };
@@ -52,5 +52,18 @@ export interface Database {
   leases: { key: string; holder: string; expires_at: string };
   /** `names` is JSON: Record<name, SecretMeta>. */
   secrets: { environment_id: number; version: number; key_id: string; sealed: string; names: string; created_at: string };
+  job_runs: {
+    id: Generated<number>;
+    service_id: number;
+    environment_id: number;
+    release_id: number;
+    scheduled_at: string;
+    started_at: string | null;
+    finished_at: string | null;
+    status: JobRunStatus;
+    exit_code: number | null;
+    note: string | null;
+    output: string;
+  };
   settings: { key: string; value: string };
 }

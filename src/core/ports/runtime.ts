@@ -87,13 +87,13 @@ export interface LogOptions {
 }
 
 export interface OneOffSpec {
-  /** What the one-off is for: the release phase or `slipway run`. */
-  kind: 'release' | 'run';
+  /** What the one-off is for: the release phase, `slipway run`, or a scheduled job. */
+  kind: 'release' | 'run' | 'job';
   name: string;
   image: string;
   env: Record<string, string>;
   labels: ReplicaLabels;
-  /** What the container runs (replaces the image's CMD); an argv array, never a shell string. */
+  /** What the container runs (replaces the image's CMD; empty keeps it); an argv array, never a shell string. */
   argv: string[];
   /** The container is killed and the run fails after this long. */
   timeoutMs: number;

@@ -11,6 +11,8 @@ import type {
   DeploymentStep,
   Environment,
   LogLevel,
+  JobRun,
+  JobRunStatus,
   Project,
   PromotionSource,
   Release,
@@ -129,6 +131,13 @@ export interface Store {
   listAllSecrets(): Promise<SealedSecrets[]>;
   /** Replaces the seal of existing versions, all in one transaction. */
   resealSecrets(updates: Array<{ environmentId: number; version: number; keyId: string; sealed: string }>): Promise<void>;
+
+  /** Records a scheduled run (status running) or a skipped one. */
+  createJobRun(r: Omit<JobRun, 'id' | 'finishedAt' | 'exitCode' | 'output'> & { output?: string }): Promise<JobRun>;
+  finishJobRun(id: number, patch: { status: JobRunStatus; exitCode: number | null; note?: string | null; output: string }): Promise<JobRun>;
+  getJobRun(id: number): Promise<JobRun | null>;
+  /** Newest first. */
+  listJobRuns(q: { environmentId: number; serviceId?: number; status?: JobRunStatus; limit?: number }): Promise<JobRun[]>;
 
   /** Small key/value settings (e.g. admin token hash). */
   getSetting(key: string): Promise<string | null>;

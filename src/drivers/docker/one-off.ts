@@ -6,20 +6,19 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { OneOffResult, OneOffSpec } from '../../core/ports/runtime';
-import { SlipwayError } from '../../core/errors';
 import { envArray } from './container-env';
 import { dockerCall } from './docker-errors';
 import { oneOffLabels } from './labels';
 import { LogDemuxer } from './log-demux';
 
 export async function runOneOff(docker: Docker, network: string, spec: OneOffSpec): Promise<OneOffResult> {
-  if (spec.argv.length === 0) throw new SlipwayError('SLW_RUNTIME', `one-off ${spec.name}: the command is empty`);
   const started = Date.now();
   const container = await dockerCall(`create container ${spec.name}`, () =>
     docker.createContainer({
       name: spec.name,
       Image: spec.image,
-      Cmd: spec.argv,
+      // An empty argv keeps the image's CMD (a scheduled job without `command`).
+      ...(spec.argv.length > 0 ? { Cmd: spec.argv } : {}),
       Env: envArray(spec.env),
       Labels: oneOffLabels(spec.labels, spec.kind),
       HostConfig: { NetworkMode: network, RestartPolicy: { Name: 'no' }, Init: true },
