@@ -109,7 +109,7 @@ test('builds send only what .dockerignore lets through and stream their output',
   const r = await runNode(image.id, 'console.log(require("fs").readdirSync("/ctx", { recursive: true }).sort().join(","))');
   assert.equal(r.exitCode, 0);
   // .dockerignore and Dockerfile are sent (the daemon needs them) but dropped again because they are listed.
-  assert.equal(r.out, 'Dockerfile.inspect,package.json,server.js');
+  assert.equal(r.out, 'Dockerfile.inspect,Dockerfile.worker,package.json,server.js,worker.js');
 
   const output: string[] = [];
   const hello = await buildTagged(EXAMPLE, 'Dockerfile', 'web', (l) => output.push(l));
