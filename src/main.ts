@@ -103,8 +103,8 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     await check(checks, 'store', async () => void (await store.listProjects()));
     await check(checks, 'docker', () => runtime.ping());
     await check(checks, 'secrets', async () => {
-      const n = await secrets.unreadableVersions();
-      if (n > 0) throw new Error(`${n} stored secrets version(s) cannot be opened with this server's master key(s)`);
+      const n = await secrets.versionsWithoutKey();
+      if (n > 0) throw new Error(`${n} stored secrets version(s) are sealed under a master key this server does not hold`);
     });
     await check(checks, 'edge', async () => {
       const s = await edge.status();

@@ -17,6 +17,7 @@ import { converge } from './converge';
 import { prepareImage, imageRepository, type PreparedImage } from './prepare-image';
 import { runReleaseCommand } from './release-command';
 import { retireReplica } from './retire-replica';
+import { serviceRefOf } from './service-names';
 import { LEASE_TTL_MS, serviceLeaseKey, startHeartbeat } from './service-lease';
 
 export interface DeployRequest {
@@ -101,7 +102,8 @@ export class DeployEngine {
   async approve(id: string): Promise<Deployment> {
     const { store } = this.ctx;
     const d = await this.awaiting(id, 'approve');
-    const ref = await this.refOf(d);
+    const ref = await serviceRefOf(store, d.serviceId, d.environmentId);
+    if (!ref) throw new SlipwayError('SLW_NOT_FOUND', `the service or environment of deployment ${id} no longer exists`);
     const plan = (await store.getDeploymentPlan(id)) as Plan | null;
     if (!plan) throw new SlipwayError('SLW_INTERNAL', `deployment ${id} has no stored plan`);
     const key = serviceLeaseKey(d.serviceId, d.environmentId);
@@ -137,15 +139,6 @@ export class DeployEngine {
       throw new SlipwayError('SLW_CONFLICT', `cannot ${verb} deployment ${id}: it is ${d.state}, not awaiting approval${verb === 'cancel' && !isTerminal(d.state) ? ' (a running deployment is undone by a rollback once it ends)' : ''}`);
     }
     return d;
-  }
-
-  private async refOf(d: Deployment): Promise<ServiceRef> {
-    const { store } = this.ctx;
-    const service = await store.getServiceById(d.serviceId);
-    const project = service ? (await store.listProjects()).find((p) => p.id === service.projectId) : undefined;
-    const env = project ? (await store.listEnvironments(project.id)).find((e) => e.id === d.environmentId) : undefined;
-    if (!service || !project || !env) throw new SlipwayError('SLW_NOT_FOUND', `the service or environment of deployment ${d.id} no longer exists`);
-    return { project: project.name, service: service.name, env: env.name };
   }
 
   private async locked(key: string, ref: ServiceRef): Promise<SlipwayError> {

@@ -10,8 +10,7 @@ import { parseCron, type CronSchedule } from '../core/cron';
 import type { Release, ServiceRef } from '../core/domain';
 import { errorMessage } from '../core/errors';
 import type { EngineContext } from './engine-context';
-import { releaseEnv } from './replica-env';
-import { openSecrets, secretMasker } from './secret-values';
+import { releaseEnvAndMask } from './replica-env';
 
 /** Output lines kept per run (the tail: where the reason for a failure usually is). */
 const KEPT_LINES = 200;
@@ -98,12 +97,12 @@ export class JobScheduler {
     const { store, runtime, logger } = this.ctx;
     const lines: string[] = [];
     try {
-      const mask = secretMasker(Object.values(await openSecrets(this.ctx, release.environmentId, release.secretsVersion)));
+      const { env, mask } = await releaseEnvAndMask(this.ctx, ref, release);
       const result = await runtime.runOnce({
         kind: 'job',
         name: `${ref.project}-${ref.service}-${ref.env}-v${release.number}-job-${runId}`,
         image: release.imageDigest,
-        env: await releaseEnv(this.ctx, ref, release),
+        env,
         labels: { ...ref, release: release.number, deployment: `job-${runId}` },
         argv: release.config.command ?? [],
         timeoutMs: release.config.jobTimeoutMs ?? 3_600_000,

@@ -8,8 +8,7 @@ import type { ServiceRef } from '../core/domain';
 import { SlipwayError } from '../core/errors';
 import type { OneOffResult } from '../core/ports/runtime';
 import type { EngineContext } from './engine-context';
-import { releaseEnv } from './replica-env';
-import { openSecrets, secretMasker } from './secret-values';
+import { releaseEnvAndMask } from './replica-env';
 
 export interface OneOffRequest extends ServiceRef {
   argv: string[];
@@ -30,8 +29,7 @@ export class OneOffRuns {
     const currentId = await store.getCurrentReleaseId(service.id, env.id);
     const release = currentId ? await store.getRelease(currentId) : null;
     if (!release) throw new SlipwayError('SLW_NOT_FOUND', `${ref.service} has no live release in ${ref.env}: deploy it first`);
-    const containerEnv = await releaseEnv(this.ctx, ref, release);
-    const mask = secretMasker(Object.values(await openSecrets(this.ctx, release.environmentId, release.secretsVersion)));
+    const { env: containerEnv, mask } = await releaseEnvAndMask(this.ctx, ref, release);
     return async (req) => {
       const result = await this.ctx.runtime.runOnce({
         kind: 'run',

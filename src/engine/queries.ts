@@ -4,6 +4,7 @@ import type { DeploymentView, JobRunView, ProjectStatusView, ReleaseView, Replic
 import { SlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import type { EngineContext } from './engine-context';
+import { serviceNames } from './service-names';
 
 export class Queries {
   constructor(private readonly ctx: EngineContext) {}
@@ -103,14 +104,12 @@ export class Queries {
 
   private async jobRunView(r: JobRun, withOutput: boolean): Promise<JobRunView> {
     const { store } = this.ctx;
-    const service = await store.getServiceById(r.serviceId);
-    const project = service ? (await store.listProjects()).find((p) => p.id === service.projectId) : undefined;
-    const env = project ? (await store.listEnvironments(project.id)).find((e) => e.id === r.environmentId) : undefined;
+    const names = await serviceNames(store, r.serviceId, r.environmentId);
     const release = await store.getRelease(r.releaseId);
     return {
       id: r.id,
-      service: service?.name ?? '?',
-      env: env?.name ?? '?',
+      service: names.service ?? '?',
+      env: names.env ?? '?',
       release: release?.number ?? null,
       scheduledAt: r.scheduledAt,
       startedAt: r.startedAt,
@@ -129,15 +128,13 @@ export class Queries {
 
   private async view(d: Deployment): Promise<DeploymentView> {
     const { store } = this.ctx;
-    const service = await store.getServiceById(d.serviceId);
-    const project = service ? (await store.listProjects()).find((p) => p.id === service.projectId) : undefined;
-    const env = project ? (await store.listEnvironments(project.id)).find((e) => e.id === d.environmentId) : undefined;
+    const names = await serviceNames(store, d.serviceId, d.environmentId);
     const release = d.releaseId ? await store.getRelease(d.releaseId) : null;
     return {
       ...d,
-      project: project?.name ?? '?',
-      service: service?.name ?? '?',
-      env: env?.name ?? '?',
+      project: names.project ?? '?',
+      service: names.service ?? '?',
+      env: names.env ?? '?',
       releaseNumber: release?.number ?? null,
       steps: await store.listSteps(d.id),
     };

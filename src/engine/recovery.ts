@@ -15,6 +15,7 @@ import { DeploymentRecorder } from './deployment-recorder';
 import { observeService } from './converge';
 import { undoDeployment } from './deploy-engine';
 import { retireReplica } from './retire-replica';
+import { serviceRefOf } from './service-names';
 import { LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
 
 export interface RecoveryReport {
@@ -26,7 +27,7 @@ export async function recoverAfterRestart(ctx: EngineContext, events: Deployment
   const report: RecoveryReport = { resolved: [], orphansRemoved: 0 };
   const interrupted = await ctx.store.listDeployments({ states: [...ACTIVE_STATES] });
   for (const d of interrupted.reverse()) {
-    const ref = await serviceRefOf(ctx, d);
+    const ref = await serviceRefOf(ctx.store, d.serviceId, d.environmentId);
     if (!ref) continue;
     const rec = new DeploymentRecorder(ctx.store, events, ctx.logger, d.id);
     const key = serviceLeaseKey(d.serviceId, d.environmentId);
@@ -70,17 +71,6 @@ async function resolveInterrupted(ctx: EngineContext, d: Deployment, ref: Servic
     finishedAt: new Date().toISOString(),
   });
   return 'failed';
-}
-
-async function serviceRefOf(ctx: EngineContext, d: Deployment): Promise<ServiceRef | null> {
-  const service = await ctx.store.getServiceById(d.serviceId);
-  if (!service) return null;
-  const projects = await ctx.store.listProjects();
-  const project = projects.find((p) => p.id === service.projectId);
-  if (!project) return null;
-  const env = (await ctx.store.listEnvironments(project.id)).find((e) => e.id === d.environmentId);
-  if (!env) return null;
-  return { project: project.name, service: service.name, env: env.name };
 }
 
 /** Containers of non-live releases with no active deployment behind them are drained and removed. */

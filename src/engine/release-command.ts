@@ -10,15 +10,13 @@ import { SlipwayError } from '../core/errors';
 import type { OneOffResult } from '../core/ports/runtime';
 import type { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
-import { releaseEnv } from './replica-env';
-import { openSecrets, secretMasker } from './secret-values';
+import { releaseEnvAndMask } from './replica-env';
 
 export async function runReleaseCommand(ctx: EngineContext, ref: ServiceRef, release: Release, deploymentId: string, rec: DeploymentRecorder): Promise<OneOffResult> {
   const argv = release.config.releaseCommand!;
   const shown = JSON.stringify(argv);
   await rec.log(`running release command ${shown} in a one-off container of v${release.number}`);
-  const env = await releaseEnv(ctx, ref, release);
-  const mask = secretMasker(Object.values(await openSecrets(ctx, release.environmentId, release.secretsVersion)));
+  const { env, mask } = await releaseEnvAndMask(ctx, ref, release);
   const result = await ctx.runtime.runOnce({
     kind: 'release',
     name: `${ref.project}-${ref.service}-${ref.env}-v${release.number}-release-${randomBytes(3).toString('hex')}`,

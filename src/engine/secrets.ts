@@ -148,7 +148,12 @@ export class Secrets {
     return { keyId, newKeyGenerated: generated, resealed };
   }
 
-  /** Key ids that stored seals need but the cipher does not hold (reported at startup). */
+  /** Stored versions sealed under a key the cipher does not hold (the health check: decrypts nothing). */
+  async versionsWithoutKey(): Promise<number> {
+    return (await this.ctx.store.listAllSecrets()).filter((s) => !this.ctx.cipher.holdsKey(s.keyId)).length;
+  }
+
+  /** Stored versions that fail to open, missing key or failed authentication (checked once at startup). */
   async unreadableVersions(): Promise<number> {
     let bad = 0;
     for (const s of await this.ctx.store.listAllSecrets()) {

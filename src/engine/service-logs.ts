@@ -26,9 +26,8 @@ export class ServiceLogs {
     const latest = env ? await store.getSecrets(env.id) : null;
     if (!env || !latest) return [];
     const values: string[] = [];
-    for (let v = 1; v <= latest.version; v++) {
-      if (await store.getSecrets(env.id, v)) values.push(...Object.values(await openSecrets(this.ctx, env.id, v)));
-    }
+    // Versions are numbered 1…latest without gaps (each change adds latest + 1).
+    for (let v = 1; v <= latest.version; v++) values.push(...Object.values(await openSecrets(this.ctx, env.id, v)));
     return values;
   }
 }

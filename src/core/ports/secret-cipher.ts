@@ -9,6 +9,8 @@ export interface SecretCipher {
   primaryKeyId(): string;
   /** Seals `plaintext`; `context` is authenticated (not stored): opening needs the same one. */
   seal(plaintext: string, context: string): { keyId: string; sealed: string };
+  /** Whether the key with this id is held (a cheap check: nothing is decrypted). */
+  holdsKey(keyId: string): boolean;
   /** Throws SLW_SECRETS_KEY if the key is not held, or the seal or its context was altered. */
   open(sealed: string, context: string): string;
   /** Makes a fresh key primary, keeping the others for opening; returns the new key id. */

@@ -42,12 +42,14 @@ test('rotation: a new primary key, old seals still open until the old key is ret
   const { keyId, generated } = await k.addPrimaryKey();
   assert.ok(generated);
   assert.notEqual(keyId, before);
+  assert.ok(k.holdsKey(before) && k.holdsKey(keyId));
   assert.equal(k.open(old.sealed, 'c'), 'v', 'old seal opens mid-rotation');
   assert.equal(new MasterKeyring({ dataDir: dir, env: {} }).open(old.sealed, 'c'), 'v', 'and after a crash mid-rotation');
   const fresh = k.seal('v', 'c');
   assert.equal(fresh.keyId, keyId);
   await k.retireOtherKeys();
   assert.equal(readFileSync(path.join(dir, 'master.key'), 'utf8').trim().split('\n').length, 1);
+  assert.ok(!k.holdsKey(before));
   assert.throws(() => k.open(old.sealed, 'c'), (err: unknown) => isKeyError(err) && /does not hold/.test((err as Error).message));
   assert.equal(k.open(fresh.sealed, 'c'), 'v');
 });

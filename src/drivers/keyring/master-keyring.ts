@@ -55,6 +55,10 @@ export class MasterKeyring implements SecretCipher {
     return this.keys[0]!.id;
   }
 
+  holdsKey(keyId: string): boolean {
+    return this.keys.some((k) => k.id === keyId);
+  }
+
   keyIds(): string[] {
     return this.keys.map((k) => k.id);
   }
