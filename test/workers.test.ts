@@ -89,6 +89,9 @@ test('workers become ready by min_ready or by HEALTHCHECK, with no route', async
   assert.equal(jobs.type, 'worker');
   assert.deepEqual([jobs.readyReplicas, jobs.desiredReplicas, jobs.urls.length], [2, 2, 0]);
   assert.deepEqual([singleton.readyReplicas, singleton.desiredReplicas], [1, 1]);
+  const [worker] = await running('jobs');
+  const env = (await docker.getContainer(worker!.Id).inspect()).Config.Env;
+  assert.ok(!env.some((e) => e.startsWith('PORT=')), `a worker gets no PORT: ${env.filter((e) => e.startsWith('PORT')).join(', ')}`);
 });
 
 test('a rolling worker never drops below its replicas; a recreate singleton never overlaps', async () => {

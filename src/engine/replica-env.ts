@@ -17,7 +17,8 @@ export async function releaseEnvAndMask(ctx: EngineContext, ref: ServiceRef, rel
     ...release.config.env,
     // A secret wins over a plain env value of the same name (docs/secrets.md).
     ...secrets,
-    PORT: String(release.config.port),
+    // Workers and jobs listen on nothing: no PORT rather than PORT=null.
+    ...(release.config.port !== null ? { PORT: String(release.config.port) } : {}),
     SLIPWAY_PROJECT: ref.project,
     SLIPWAY_SERVICE: ref.service,
     SLIPWAY_ENV: ref.env,
