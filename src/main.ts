@@ -27,6 +27,8 @@ import { DockerRuntime } from './drivers/docker/docker-runtime';
 import { createNodeBaseImage, createStaticBaseImage } from './drivers/docker/base-images';
 import { HaproxyEdge } from './drivers/haproxy/haproxy-edge';
 import { httpProbe } from './drivers/probe/http-probe';
+import { DiskSourceArchives } from './drivers/sources/disk-source-archives';
+import { GitCli } from './drivers/git/git-cli';
 import { openSqliteStore } from './store/sqlite-store';
 import { adminTokenFile, defaultDataDir, DEFAULT_API_PORT, serverInfoFile, type ServerInfo } from './cli/locations';
 
@@ -43,6 +45,8 @@ export interface ControlPlaneOptions {
   logLevel: string;
   /** Admin token to use instead of a generated one (written to <dataDir>/admin-token). */
   adminToken?: string;
+  /** Largest build context an upload may carry (SLIPWAY_MAX_SOURCE_BYTES, default 2 GiB). */
+  maxSourceBytes: number;
   /** Where SLIPWAY_MASTER_KEY(_PREVIOUS) are read from (default: process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -64,6 +68,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPla
     dockerSocket: env.DOCKER_SOCKET,
     logLevel: env.SLIPWAY_LOG_LEVEL ?? 'info',
     adminToken: env.SLIPWAY_ADMIN_TOKEN,
+    maxSourceBytes: bytesFrom(env.SLIPWAY_MAX_SOURCE_BYTES, 2 * 1024 ** 3, 'SLIPWAY_MAX_SOURCE_BYTES'),
   };
 }
 
@@ -84,7 +89,9 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   logger.info({ pid: edgeStatus.pid, httpPort: edgeStatus.httpPort }, 'edge running');
 
   const cipher = new MasterKeyring({ dataDir: opts.dataDir, env: opts.env });
-  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, logger: logger.child({ component: 'engine' }) };
+  const sources = new DiskSourceArchives({ dir: path.join(opts.dataDir, 'sources'), logger: logger.child({ component: 'sources' }) });
+  await sources.init();
+  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, sources, git: new GitCli(), logger: logger.child({ component: 'engine' }) };
   const secrets = new Secrets(ctx, (ref) => engine.redeployWithSecrets(ref));
   const unreadable = await secrets.unreadableVersions();
   if (unreadable > 0) logger.error({ unreadable }, 'some stored secrets cannot be opened with the master key(s) this server holds; deployments that need them will fail');
@@ -120,6 +127,8 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     secrets,
     serviceLogs: new ServiceLogs(ctx),
     baseImages,
+    sources,
+    maxSourceBytes: opts.maxSourceBytes,
     health,
     adminTokenHash: hashToken(token),
     logger,
@@ -214,6 +223,13 @@ async function check(checks: HealthReport['checks'], name: string, fn: () => Pro
   } catch (err) {
     checks[name] = { ok: false, detail: errorMessage(err) };
   }
+}
+
+function bytesFrom(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name}: expected a size in bytes (a whole number ≥ 1), got "${value}"`);
+  return n;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {

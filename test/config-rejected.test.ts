@@ -23,7 +23,7 @@ after(() => cp.destroy());
 test('the API rejects an invalid config with path-naming errors and stores nothing', async () => {
   const good = app.configText({ version: '1' });
   const bad = good.replace('path: /health', 'path: health').replace('port: 3000', 'port: 0');
-  await assert.rejects(cp.client.deploy({ config: bad, baseDir: app.dir }), (err: ApiError) => {
+  await assert.rejects(cp.client.deploy({ config: bad }), (err: ApiError) => {
     assert.equal(err.status, 400);
     assert.equal(err.code, 'SLW_CONFIG_INVALID');
     const paths = err.details.map((d) => `${d.path}: ${d.message}`);
@@ -35,9 +35,10 @@ test('the API rejects an invalid config with path-naming errors and stores nothi
 });
 
 test('the API rejects a malformed body naming the field', async () => {
-  await assert.rejects(cp.client.deploy({ config: 'x', baseDir: 'relative/dir' }), (err: ApiError) => {
+  await assert.rejects(cp.client.deploy({ config: 'x', sources: { web: { sha256: 'abc' } }, baseDir: '/srv' } as never), (err: ApiError) => {
     assert.equal(err.status, 400);
-    assert.match(err.message, /baseDir: must be an absolute path/);
+    assert.match(err.message, /sources\.web\.sha256: must be a sha256/);
+    assert.match(err.message, /unknown field "baseDir"/);
     return true;
   });
 });

@@ -10,6 +10,7 @@ import { startLoad } from '../bench/lib/load-generator';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import { TestProject } from './support/test-project';
 import { deployAndWait, deploymentLog, waitDeployment } from './support/wait-deployment';
+import { deployDirectory } from '../src/client/upload-contexts';
 
 const cp = await ControlPlaneProcess.create('crash');
 const app = new TestProject('crash');
@@ -27,7 +28,7 @@ test('SIGKILL mid-deploy: the edge keeps serving and restart resolves the deploy
   const load = startLoad({ url: cp.edgeUrl, hostHeader: app.domain, concurrency: 8 });
   try {
     // Slow readiness (grace) keeps the deploy in its rolling phase long enough to kill it there.
-    const { deployments } = await cp.client.deploy(app.write({ version: 'two', health: { grace: '1500ms' } }));
+    const { deployments } = await deployDirectory(cp.client, app.write({ version: 'two', health: { grace: '1500ms' } }));
     const id = deployments[0]!.id;
     for (let i = 0; i < 150; i++) {
       const log = await deploymentLog(cp.client, id);

@@ -16,6 +16,7 @@ import pino from 'pino';
 import type { LogEntry, ReplicaLabels } from '../src/core/ports/runtime';
 import { DockerRuntime } from '../src/drivers/docker/docker-runtime';
 import { createNodeBaseImage, createStaticBaseImage } from '../src/drivers/docker/base-images';
+import { writeSourceArchive } from '../src/source/source-archive';
 
 const EXAMPLE = path.resolve(import.meta.dirname, '../examples/hello');
 const suffix = randomBytes(4).toString('hex');
@@ -48,7 +49,8 @@ async function runNode(image: string, script: string, env: Record<string, string
 async function buildTagged(contextDir: string, dockerfile: string, name: string, onOutput?: (l: string) => void) {
   const tags = [`slipway/${project}-${name}:t1`, `slipway/${project}-${name}:t1-alias`];
   builtTags.push(...tags);
-  return runtime.build({ contextDir, dockerfile, tags, onOutput });
+  const archive = await writeSourceArchive(contextDir, dockerfile, path.join(tmp, `${name}-${randomBytes(3).toString('hex')}.tar`));
+  return runtime.build({ contextArchive: archive.file, dockerfile, tags, onOutput });
 }
 
 before(async () => {

@@ -10,6 +10,7 @@ import { ApiError } from '../src/client/api-client';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import { TestProject } from './support/test-project';
 import { deployAndWait, deploymentLog, waitDeployment } from './support/wait-deployment';
+import { deployDirectory } from '../src/client/upload-contexts';
 
 const cp = await ControlPlaneProcess.create('health');
 const app = new TestProject('health');
@@ -32,11 +33,11 @@ test('an unhealthy release is rejected and the old one keeps serving', async (t)
     inspect: (res) => releases.add(String(res.headers['x-slipway-release'])),
   });
   try {
-    const { deployments } = await cp.client.deploy(app.write({ version: 'bad', env: { HEALTH_FAIL: '1' }, health: { deadline: '4s' } }));
+    const { deployments } = await deployDirectory(cp.client, app.write({ version: 'bad', env: { HEALTH_FAIL: '1' }, health: { deadline: '4s' } }));
     const bad = deployments[0]!;
 
     // One active deployment per service+environment.
-    await assert.rejects(cp.client.deploy(app.write({ version: 'other' })), (err: ApiError) => {
+    await assert.rejects(deployDirectory(cp.client, app.write({ version: 'other' })), (err: ApiError) => {
       assert.equal(err.status, 409);
       assert.equal(err.code, 'SLW_DEPLOY_LOCKED');
       assert.match(err.message, new RegExp(`already being deployed by deployment ${bad.id}`));

@@ -13,6 +13,7 @@ import { cliFor } from './support/cli';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import { TestProject, type Variant } from './support/test-project';
 import { deploymentLog, waitDeployment } from './support/wait-deployment';
+import { deployDirectory } from '../src/client/upload-contexts';
 
 const cp = await ControlPlaneProcess.create('workers');
 const app = new TestProject('workers');
@@ -41,7 +42,7 @@ const variant = (version: string, extra: { failJobs?: boolean } = {}): Variant =
 });
 
 async function deploy(v: Variant, services: string[]) {
-  const { deployments } = await cp.client.deploy({ ...app.write(v), services });
+  const { deployments } = await deployDirectory(cp.client, { ...app.write(v), services });
   return Promise.all(deployments.map((d) => waitDeployment(cp.client, d.id)));
 }
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { BaseImageFactory } from '../core/ports/base-images';
+import type { SourceArchives } from '../core/ports/source-archives';
 import type { HealthReport } from '../core/views';
 import type { DeployEngine } from '../engine/deploy-engine';
 import type { Environments } from '../engine/environments';
@@ -7,7 +8,6 @@ import type { OneOffRuns } from '../engine/one-off-run';
 import type { Queries } from '../engine/queries';
 import type { Secrets } from '../engine/secrets';
 import type { ServiceLogs } from '../engine/service-logs';
-
 
 /** Everything the HTTP layer may call; built by src/main.ts. */
 export interface ApiDeps {
@@ -18,6 +18,10 @@ export interface ApiDeps {
   secrets: Secrets;
   serviceLogs: ServiceLogs;
   baseImages: BaseImageFactory;
+  /** Uploaded build contexts. */
+  sources: SourceArchives;
+  /** Largest build context an upload may carry. */
+  maxSourceBytes: number;
   health: () => Promise<HealthReport>;
   adminTokenHash: string;
   logger: Logger;

@@ -5,6 +5,7 @@ import { type ErrorCode, isSlipwayError } from '../core/errors';
 const STATUS: Record<ErrorCode, number> = {
   SLW_CONFIG_INVALID: 400,
   SLW_BAD_REQUEST: 400,
+  SLW_TOO_LARGE: 413,
   SLW_UNAUTHORIZED: 401,
   SLW_NOT_FOUND: 404,
   SLW_DEPLOY_LOCKED: 409,

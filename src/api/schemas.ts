@@ -3,19 +3,46 @@ import { z } from 'zod';
 import { BASE_IMAGE_KINDS } from '../core/ports/base-images';
 import { ENV_NAME_RE } from '../core/config-schema';
 import { parseDuration } from '../core/duration';
+import { gitRefProblem, gitUrlProblem, repoPathProblem } from '../core/git-source';
+import { SHA256_RE } from '../source/source-archive';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, { error: 'must be a lowercase name' });
 
 export const envQuery = z.strictObject({ env: name.default('production') });
 
-export const deployBody = z.strictObject({
-  config: z.string({ error: 'must be the text of slipway.yml' }).min(1, { error: 'must not be empty' }),
-  baseDir: z
-    .string({ error: 'must be the absolute directory of slipway.yml on the server host' })
-    .startsWith('/', { error: 'must be an absolute path' }),
-  services: z.array(name, { error: 'must be a list of service names' }).optional(),
-  env: name.default('production'),
+const sha256 = z.string({ error: 'must be a sha256 (64 lowercase hex digits)' }).regex(SHA256_RE, { error: 'must be a sha256 (64 lowercase hex digits)' });
+const fromRule = (problem: (v: string) => string | null, what: string) =>
+  z.string({ error: `must be a string (${what})` }).superRefine((v, ctx) => {
+    const p = problem(v);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  });
+
+/** A build context already uploaded with PUT /api/v1/sources/:sha256. */
+const archiveSource = z.strictObject({
+  sha256,
+  commit: z.string().regex(/^[0-9a-f]{40}$/, { error: 'must be a full commit SHA (40 hex digits)' }).nullable().default(null)
+    .describe('the commit of a clean git checkout the archive was packed from'),
 });
+
+export const gitSource = z.strictObject({
+  url: fromRule(gitUrlProblem, 'the repository URL'),
+  ref: fromRule(gitRefProblem, 'a branch, tag or commit').default('HEAD'),
+  path: fromRule(repoPathProblem, 'the directory of slipway.yml in the repository').default(''),
+});
+
+export const deployBody = z
+  .strictObject({
+    config: z.string({ error: 'must be the text of slipway.yml' }).min(1, { error: 'must not be empty' }),
+    services: z.array(name, { error: 'must be a list of service names' }).optional(),
+    env: name.default('production'),
+    sources: z.record(name, archiveSource, { error: 'must map service names to uploaded build contexts' }).default({})
+      .describe('per built service: the uploaded context it builds from'),
+    git: gitSource.optional().describe('build every built service from this repository and ref instead'),
+    image: z.string({ error: 'must be an image reference' }).min(1).max(500).optional()
+      .describe('deploy this prebuilt image to the selected services instead of their build/image'),
+  })
+  .refine((b) => !(b.git && Object.keys(b.sources).length > 0), { error: 'give either sources (uploaded contexts) or git, not both', path: ['git'] })
+  .refine((b) => !(b.image && (b.git || Object.keys(b.sources).length > 0)), { error: 'a prebuilt image needs no sources or git', path: ['image'] });
 
 export const rollbackBody = z.strictObject({
   env: name.default('production'),
@@ -83,3 +110,5 @@ export const jobsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(20),
 });
 export const jobRunParams = z.strictObject({ id: z.coerce.number({ error: 'must be a job run number' }).int().min(1) });
+
+export const sourceParams = z.strictObject({ sha256 });

@@ -39,7 +39,7 @@ test('every route but health rejects a missing or wrong token with SLW_UNAUTHORI
   await app.ready();
   assert.ok(routes.length >= 10, `routes found: ${routes.length}`);
   for (const r of routes) {
-    const url = r.url.replace(':project', 'p').replace(':env', 'staging').replace(':service', 's').replace(':id', '00000000-0000-4000-8000-000000000000');
+    const url = r.url.replace(':project', 'p').replace(':env', 'staging').replace(':service', 's').replace(':id', '00000000-0000-4000-8000-000000000000').replace(':sha256', 'a'.repeat(64));
     if (url === '/api/v1/health') continue;
     for (const authorization of [undefined, 'Bearer wrong', 'Basic abc']) {
       const res = await app.inject({ method: r.method as 'GET', url, headers: authorization ? { authorization } : {} });
@@ -62,13 +62,14 @@ test('bad input and unknown routes get the one error shape naming the field', as
   assert.equal(malformed.statusCode, 400);
   assert.equal(malformed.json().error.code, 'SLW_BAD_REQUEST');
 
-  const invalid = await app.inject({ method: 'POST', url: '/api/v1/deployments', headers: auth, payload: { config: 'x', baseDir: 'rel', extra: 1 } });
+  const invalid = await app.inject({ method: 'POST', url: '/api/v1/deployments', headers: auth, payload: { config: 'x', git: { url: 'https://u:pw@host/r.git', ref: '--upload-pack=x' }, extra: 1 } });
   assert.equal(invalid.statusCode, 400);
   const details = invalid.json().error.details as Array<{ path: string; message: string }>;
-  assert.ok(details.some((d) => d.path === 'baseDir' && /absolute path/.test(d.message)), JSON.stringify(details));
+  assert.ok(details.some((d) => d.path === 'git.url' && /credentials/.test(d.message)), JSON.stringify(details));
+  assert.ok(details.some((d) => d.path === 'git.ref' && /branch, tag or commit/.test(d.message)), JSON.stringify(details));
   assert.ok(details.some((d) => d.path === '(root)' && /unknown field "extra"/.test(d.message)), JSON.stringify(details));
 
-  const badConfig = await app.inject({ method: 'POST', url: '/api/v1/deployments', headers: auth, payload: { config: 'project: x\nservices: {}\n', baseDir: '/tmp' } });
+  const badConfig = await app.inject({ method: 'POST', url: '/api/v1/deployments', headers: auth, payload: { config: 'project: x\nservices: {}\n' } });
   assert.equal(badConfig.statusCode, 400);
   assert.equal(badConfig.json().error.code, 'SLW_CONFIG_INVALID');
   assert.match(badConfig.json().error.message, /services: must define at least one service/);

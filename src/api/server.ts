@@ -12,6 +12,7 @@ import { environmentRoutes } from './routes/environments';
 import { jobRoutes } from './routes/jobs';
 import { secretRoutes } from './routes/secrets';
 import { serviceRoutes } from './routes/services';
+import { sourceRoutes } from './routes/sources';
 import { systemRoutes } from './routes/system';
 
 declare module 'fastify' {
@@ -47,5 +48,6 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   environmentRoutes(app, deps);
   secretRoutes(app, deps);
   jobRoutes(app, deps);
+  sourceRoutes(app, deps);
   return app;
 }

@@ -37,6 +37,25 @@ export interface SecretsChangeResult {
   rollouts: Array<{ service: string; deploymentId: string | null; note: string | null }>;
 }
 
+export interface SourceView {
+  sha256: string;
+  bytes: number;
+  files: number;
+}
+
+/** POST /api/v1/deployments: slipway.yml's text and where built services take their source. */
+export interface DeployBody {
+  config: string;
+  services?: string[];
+  env?: string;
+  /** Per built service, the uploaded context it builds from (see uploadSource). */
+  sources?: Record<string, { sha256: string; commit?: string | null }>;
+  /** Build from this repository instead; `path` is slipway.yml's directory in it. */
+  git?: { url: string; ref?: string; path?: string };
+  /** Deploy this prebuilt image instead of building. */
+  image?: string;
+}
+
 export interface ClientOptions {
   url: string;
   token?: string;
@@ -53,8 +72,36 @@ export class SlipwayClient {
     return this.request('GET', '/api/v1/health', undefined, [200, 503]);
   }
 
-  deploy(body: { config: string; baseDir: string; services?: string[]; env?: string }): Promise<{ deployments: DeploymentView[] }> {
+  deploy(body: DeployBody): Promise<{ deployments: DeploymentView[] }> {
     return this.request('POST', '/api/v1/deployments', body);
+  }
+
+  /** The stored build context with this sha256; null when the server does not have it. */
+  async source(sha256: string): Promise<SourceView | null> {
+    try {
+      return (await this.request<{ source: SourceView }>('GET', `/api/v1/sources/${enc(sha256)}`)).source;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** Uploads a build context (a tar archive whose bytes hash to `sha256`), streamed. */
+  async uploadSource(sha256: string, body: ReadableStream<Uint8Array>, bytes: number): Promise<{ source: SourceView; existed: boolean }> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}/api/v1/sources/${enc(sha256)}`, {
+        method: 'PUT',
+        headers: { ...this.authHeaders(), 'content-type': 'application/x-tar', 'content-length': String(bytes) },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new ApiError(0, 'SLW_UNREACHABLE', `uploading the build context to ${this.base} failed (${cause})`);
+    }
+    if (!res.ok) throw await toApiError(res);
+    return (await res.json()) as { source: SourceView; existed: boolean };
   }
 
   promote(body: { config: string; from: string; to?: string; services?: string[] }): Promise<{ deployments: DeploymentView[] }> {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { parseCron } from './cron';
 import { parseDuration } from './duration';
+import { gitUrlProblem } from './git-source';
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
 
@@ -178,6 +179,14 @@ export const environmentOverrideSchema = z
 export const projectConfigSchema = z
   .strictObject({
     project: name('project').describe('project name; also the prefix of container names'),
+    repository: z
+      .string({ error: 'must be a git repository URL' })
+      .superRefine((v, ctx) => {
+        const problem = gitUrlProblem(v);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional()
+      .describe('git repository of the project: `slipway deploy --ref <branch|tag|sha>` has the server build from it'),
     services: z
       .record(name('service'), webServiceSchema, { error: 'must be a map of service name to service' })
       .refine((s) => Object.keys(s).length > 0, { error: 'must define at least one service' }),

@@ -55,5 +55,7 @@ export interface ProjectConfig {
   environments: string[];
   /** `required`: deploys and promotions to this environment wait in awaiting_approval. */
   approval: 'required' | 'none';
+  /** Git repository URL the server builds from for `slipway deploy --ref`; null when not set. */
+  repository: string | null;
   services: Record<string, ServiceConfig>;
 }

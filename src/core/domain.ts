@@ -76,6 +76,16 @@ export interface SealedSecrets {
  */
 export type DeploymentKind = 'deploy' | 'rollback' | 'secrets' | 'promote';
 
+/**
+ * Where a built service's context comes from: an archive the client uploaded (its
+ * sha256; `commit` when the client's directory was a clean git checkout), or a git
+ * repository the server fetches (`path`: the directory of slipway.yml in the repository,
+ * which build contexts are relative to).
+ */
+export type BuildSource =
+  | { kind: 'archive'; sha256: string; commit: string | null }
+  | { kind: 'git'; url: string; ref: string; path: string };
+
 /** Where a promoted release's image came from. */
 export interface PromotionSource {
   env: string;

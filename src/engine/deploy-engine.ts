@@ -6,10 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ProjectConfig, ServiceConfig } from '../core/config';
-import { isTerminal, type Deployment, type PromotionSource, type Release, type ServiceRef } from '../core/domain';
+import { isTerminal, type BuildSource, type Deployment, type PromotionSource, type Release, type ServiceRef } from '../core/domain';
 import { SlipwayError, errorMessage, isSlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import { parseCron } from '../core/cron';
+import { redactGitUrl, sourceTag } from '../core/git-source';
 import type { EngineContext } from './engine-context';
 import { DeploymentEvents } from './deployment-events';
 import { DeploymentRecorder } from './deployment-recorder';
@@ -24,8 +25,8 @@ export interface DeployRequest {
   config: ProjectConfig;
   service: string;
   env: string;
-  /** Directory of slipway.yml on the server host; build contexts are relative to it. */
-  baseDir: string;
+  /** Where a built service's context comes from; null for prebuilt images. */
+  source: BuildSource | null;
 }
 
 export interface RollbackRequest {
@@ -62,12 +63,46 @@ export class DeployEngine {
     if (!serviceConfig) {
       throw new SlipwayError('SLW_NOT_FOUND', `service "${req.service}" is not defined in slipway.yml (services: ${Object.keys(req.config.services).join(', ')})`);
     }
+    await this.checkSource(req);
     const { store } = this.ctx;
     const project = await store.upsertProject(req.config.project);
     const env = await this.deployableEnvironment(project.id, req);
     const service = await store.upsertService(project.id, req.service, serviceConfig.type);
     const plan: Plan = { kind: 'deploy', request: req };
     return this.begin({ project: project.name, service: service.name, env: env.name }, service.id, env.id, plan, req.config.approval === 'required');
+  }
+
+  /**
+   * Refuses a deploy whose image or build context cannot be had, before anything is
+   * recorded: a prebuilt image must be on this host, a built service needs a source and
+   * an uploaded context must have arrived.
+   */
+  async checkSource(req: DeployRequest): Promise<void> {
+    const svc = req.config.services[req.service];
+    if (!svc) throw new SlipwayError('SLW_NOT_FOUND', `service "${req.service}" is not defined in slipway.yml`);
+    if (svc.source.kind === 'image') {
+      if (!(await this.ctx.runtime.inspectImage(svc.source.ref))) {
+        throw new SlipwayError('SLW_NOT_FOUND', `image "${svc.source.ref}" of ${req.service} is not on this host; no registry is used: build it here or load it with "docker load"`, [
+          { path: `services.${req.service}.image`, message: 'must be an image present on the server host' },
+        ]);
+      }
+      return;
+    }
+    if (!req.source) {
+      throw new SlipwayError('SLW_BAD_REQUEST', `${req.service} builds from a directory, but the deploy carried no source for it: upload its context (slipway deploy does) or deploy from git (--ref)`, [
+        { path: `sources.${req.service}`, message: 'required for a service with build' },
+      ]);
+    }
+    if (req.source.kind === 'git' && !(await this.ctx.git.resolveRef(req.source.url, req.source.ref))) {
+      throw new SlipwayError('SLW_NOT_FOUND', `${redactGitUrl(req.source.url)} has no branch or tag "${req.source.ref}"`, [
+        { path: 'git.ref', message: 'must name a branch, tag or commit of the repository' },
+      ]);
+    }
+    if (req.source.kind === 'archive' && !(await this.ctx.sources.find(req.source.sha256))) {
+      throw new SlipwayError('SLW_NOT_FOUND', `the build context ${req.source.sha256.slice(0, 12)} of ${req.service} was not uploaded (PUT /api/v1/sources/${req.source.sha256})`, [
+        { path: `sources.${req.service}.sha256`, message: 'must name an uploaded build context' },
+      ]);
+    }
   }
 
   /**
@@ -282,7 +317,7 @@ export class DeployEngine {
         if (plan.kind === 'deploy') {
           config = plan.request.config.services[ref.service]!;
           await rec.log(`deploying ${ref.project}/${ref.service} to ${ref.env}`);
-          image = await rec.step('build', () => prepareImage(this.ctx, ref, config, plan.request.baseDir, rec), (i) =>
+          image = await rec.step('build', () => prepareImage(this.ctx, ref, config, plan.request.source, rec), (i) =>
             `${i.ref} (${i.digest.slice(0, 19)})${i.reused ? ', reused' : ''}`,
           );
         } else if (plan.kind === 'promote') {
@@ -305,7 +340,10 @@ export class DeployEngine {
             sourceRef: image.sourceRef,
             secretsVersion: secrets?.version ?? null,
           });
+          // The tags people look for: per release, and by commit (or content) per environment.
           await this.ctx.runtime.tagImage(image.digest, `${imageRepository(ref)}:${ref.env}-v${r.number}`);
+          const bysource = sourceTag(image.sourceRef);
+          if (bysource) await this.ctx.runtime.tagImage(image.digest, `${imageRepository(ref)}:${ref.env}-${bysource}`);
           await store.updateDeployment(deployment.id, { releaseId: r.id });
           return r;
         }, (r) => `v${r.number}${r.secretsVersion ? ` with secrets version ${r.secretsVersion}` : ''}`);

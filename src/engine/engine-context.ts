@@ -1,9 +1,11 @@
 /** What the engine is given by the composition root: the ports and a logger. */
 import type { Logger } from 'pino';
 import type { Edge } from '../core/ports/edge';
+import type { GitFetcher } from '../core/ports/git';
 import type { HttpProbe } from '../core/ports/probe';
 import type { Runtime } from '../core/ports/runtime';
 import type { SecretCipher } from '../core/ports/secret-cipher';
+import type { SourceArchives } from '../core/ports/source-archives';
 import type { Store } from '../core/ports/store';
 
 export interface EngineContext {
@@ -12,5 +14,7 @@ export interface EngineContext {
   edge: Edge;
   probe: HttpProbe;
   cipher: SecretCipher;
+  sources: SourceArchives;
+  git: GitFetcher;
   logger: Logger;
 }

@@ -55,10 +55,10 @@ export class TestProject {
     });
   }
 
-  /** Writes slipway.yml for a variant and returns the deploy request body. */
-  write(v: Variant, env?: string): { config: string; baseDir: string; env?: string } {
+  /** Writes slipway.yml for a variant and returns what deployDirectory needs to deploy it. */
+  write(v: Variant, env?: string): { config: string; dir: string; env?: string } {
     const config = this.configText(v);
     writeFileSync(path.join(this.dir, 'slipway.yml'), config);
-    return { config, baseDir: this.dir, ...(env ? { env } : {}) };
+    return { config, dir: this.dir, ...(env ? { env } : {}) };
   }
 }

@@ -1,5 +1,6 @@
 import type { SlipwayClient } from '../../src/client/api-client';
 import type { DeploymentView } from '../../src/core/views';
+import { deployDirectory, type UploadOptions } from '../../src/client/upload-contexts';
 
 /** Follows a deployment over SSE until it ends and returns its final record. */
 export async function waitDeployment(client: SlipwayClient, id: string): Promise<DeploymentView> {
@@ -7,8 +8,9 @@ export async function waitDeployment(client: SlipwayClient, id: string): Promise
   return (await client.deployment(id)).deployment;
 }
 
-export async function deployAndWait(client: SlipwayClient, body: { config: string; baseDir: string; env?: string }): Promise<DeploymentView> {
-  const { deployments } = await client.deploy(body);
+/** Uploads the variant's build context (as the CLI does), deploys it and waits for the outcome. */
+export async function deployAndWait(client: SlipwayClient, body: UploadOptions): Promise<DeploymentView> {
+  const { deployments } = await deployDirectory(client, body);
   return waitDeployment(client, deployments[0]!.id);
 }
 

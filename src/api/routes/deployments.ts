@@ -1,19 +1,31 @@
 import type { FastifyInstance } from 'fastify';
 import { SlipwayError } from '../../core/errors';
 import type { ProjectConfig } from '../../core/config';
+import type { BuildSource } from '../../core/domain';
+import type { z } from 'zod';
 import { parseProjectConfig, formatErrors } from '../../core/parse-config';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
 import { afterQuery, deployBody, deploymentParams, deploymentsQuery, projectParams, promoteBody, rollbackBody, serviceParams } from '../schemas';
 import { streamDeploymentEvents } from '../deployment-sse';
 
+type DeployBody = z.output<typeof deployBody>;
+
 export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post('/api/v1/deployments', async (req, reply) => {
     const body = parseInput(deployBody, req.body, 'deploy request');
     const { config, names } = resolveServices(body.config, body.env, body.services);
+    const undefinedSources = Object.keys(body.sources).filter((n) => !config.services[n]);
+    if (undefinedSources.length > 0) {
+      throw new SlipwayError('SLW_BAD_REQUEST', `sources name services not in slipway.yml: ${undefinedSources.join(', ')}`, undefinedSources.map((n) => ({ path: `sources.${n}`, message: 'no such service' })));
+    }
+    if (body.image) for (const n of names) config.services[n]!.source = { kind: 'image', ref: body.image };
+    const requests = names.map((service) => ({ config, service, env: body.env, source: buildSourceOf(body, service, config) }));
+    // Every service's source is checked before any deployment starts: bad input changes nothing.
+    for (const r of requests) await deps.engine.checkSource(r);
     const started = [];
-    for (const service of names) {
-      const d = await deps.engine.deploy({ config, service, env: body.env, baseDir: body.baseDir });
+    for (const r of requests) {
+      const d = await deps.engine.deploy(r);
       started.push(await deps.queries.deployment(d.id));
     }
     return reply.status(202).send({ deployments: started });
@@ -77,6 +89,14 @@ export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
 }
 
 /** slipway.yml resolved for one environment, and the services asked for (default: all). */
+/** The source a service builds from: the deploy's git repository, or its uploaded context. */
+function buildSourceOf(body: DeployBody, service: string, config: ProjectConfig): BuildSource | null {
+  if (config.services[service]!.source.kind === 'image') return null;
+  if (body.git) return { kind: 'git', ...body.git };
+  const archive = body.sources[service];
+  return archive ? { kind: 'archive', sha256: archive.sha256, commit: archive.commit } : null;
+}
+
 function resolveServices(text: string, env: string, services: string[] | undefined): { config: ProjectConfig; names: string[] } {
   const parsed = parseProjectConfig(text, { env });
   if (!parsed.ok) throw new SlipwayError('SLW_CONFIG_INVALID', `slipway.yml is invalid:\n${formatErrors(parsed.errors)}`, parsed.errors);

@@ -53,8 +53,8 @@ export interface ReplicaFilter {
 }
 
 export interface BuildRequest {
-  /** Absolute path of the build context directory (`.dockerignore` is honoured). */
-  contextDir: string;
+  /** Path of the build context as a tar archive (already filtered by `.dockerignore`). */
+  contextArchive: string;
   /** Dockerfile path relative to the context. */
   dockerfile: string;
   /** Tags to apply, e.g. `slipway/hello-web:src-1a2b3c4d`. */

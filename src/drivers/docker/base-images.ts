@@ -20,7 +20,7 @@ import { DockerRuntime } from './docker-runtime';
 import { readElf } from './elf';
 import { buildRootfsImage, type RootfsImageOptions } from './rootfs-image';
 import { sharedLibraries } from './shared-libraries';
-import type { TarEntry } from './tar-pack';
+import type { TarEntry } from '../../source/tar-pack';
 
 const run = promisify(execFile);
 

@@ -4,12 +4,13 @@
  * through API objects (argv and env arrays), never shell strings. Each concern lives in
  * its own file; this class only wires them to one engine connection and network.
  */
+import { createReadStream } from 'node:fs';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { SlipwayError } from '../../core/errors';
 import type { BuildRequest, ImageInfo, LogEntry, LogOptions, OneOffResult, OneOffSpec, Replica, ReplicaFilter, ReplicaSpec, Runtime } from '../../core/ports/runtime';
 import { runBuild } from './build';
-import { normalizeDockerfilePath, packContext } from './build-context';
+import { normalizeDockerfilePath } from '../../source/build-context';
 import { inspectImage, tagImage } from './images';
 import { replicaLogs } from './logs';
 import { ensureBridgeNetwork } from './network';
@@ -55,7 +56,7 @@ export class DockerRuntime implements Runtime {
     if (!tag) throw new SlipwayError('SLW_BUILD_FAILED', 'a build needs at least one tag');
     const dockerfile = normalizeDockerfilePath(req.dockerfile);
     const started = Date.now();
-    const context = await packContext(req.contextDir, dockerfile);
+    const context = createReadStream(req.contextArchive);
     await runBuild(this.docker, context, { tag, dockerfile, buildArgs: req.buildArgs, onOutput: req.onOutput });
     for (const t of moreTags) await tagImage(this.docker, tag, t);
     const info = await inspectImage(this.docker, tag);

@@ -10,7 +10,7 @@ import { SlipwayError } from '../../core/errors';
 import type { BaseImageResult } from '../../core/ports/base-images';
 import { runBuild } from './build';
 import { inspectImage, inspectImageRaw, tagImage } from './images';
-import { packEntries, type TarEntry } from './tar-pack';
+import { packEntries, type TarEntry } from '../../source/tar-pack';
 
 export const FINGERPRINT_LABEL = 'slipway.base.fingerprint';
 

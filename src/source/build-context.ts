@@ -3,13 +3,14 @@
  * as a tar stream. Mirrors the Docker CLI: patterns are cleaned the same way, an
  * excluded directory is skipped unless an exception (`!pattern`) names a path under it,
  * and the Dockerfile and `.dockerignore` are always sent (the daemon drops them again
- * if they are excluded, after reading them).
+ * if they are excluded, after reading them). Used by the CLI (uploading a directory) and
+ * by the server (packing a git checkout): both produce the same bytes for the same tree.
  */
 import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import ignore from '@balena/dockerignore';
-import { SlipwayError, errorMessage } from '../../core/errors';
+import { SlipwayError, errorMessage } from '../core/errors';
 import { packEntries, type TarEntry } from './tar-pack';
 
 /** `.dockerignore` text → patterns as Docker reads them (comments dropped, paths cleaned, leading "/" removed). */
@@ -77,7 +78,8 @@ export async function* contextEntries(contextDir: string, filter: ContextFilter,
     } else if (!filter.includesFile(child)) {
       continue;
     } else if (st.isFile()) {
-      yield { type: 'file', name: child, source: abs, size: st.size, mode: st.mode & 0o7777, mtime: st.mtime };
+      // No mtime: every file gets the same fixed one, so an unchanged tree packs to identical bytes.
+      yield { type: 'file', name: child, source: abs, size: st.size, mode: st.mode & 0o7777 };
     } else if (st.isSymbolicLink()) {
       yield { type: 'symlink', name: child, target: await readlink(abs) };
     }
@@ -85,8 +87,12 @@ export async function* contextEntries(contextDir: string, filter: ContextFilter,
   }
 }
 
-/** Checks the context and Dockerfile exist, then returns the context as a tar stream. */
-export async function packContext(contextDir: string, dockerfile: string): Promise<Readable> {
+/**
+ * Checks the context and Dockerfile exist, then returns the context as a tar stream.
+ * The archive is deterministic (sorted entries, root owner, fixed mtime): its sha256 is
+ * the content address of the source.
+ */
+export async function packContext(contextDir: string, dockerfile: string, onEntry?: (e: TarEntry) => void): Promise<Readable> {
   const df = normalizeDockerfilePath(dockerfile);
   const ctxStat = await lstat(contextDir).catch(() => null);
   if (!ctxStat?.isDirectory()) throw new SlipwayError('SLW_BUILD_FAILED', `the build context ${contextDir} is not a directory`);
@@ -100,5 +106,13 @@ export async function packContext(contextDir: string, dockerfile: string): Promi
       throw new SlipwayError('SLW_BUILD_FAILED', `cannot read ${path.join(contextDir, '.dockerignore')}: ${errorMessage(err)}`);
     }
   }
-  return packEntries(contextEntries(contextDir, contextFilter(parseDockerignore(text), df)));
+  const entries = contextEntries(contextDir, contextFilter(parseDockerignore(text), df));
+  return packEntries(onEntry ? observed(entries, onEntry) : entries);
+}
+
+async function* observed(entries: AsyncIterable<TarEntry>, onEntry: (e: TarEntry) => void): AsyncGenerator<TarEntry> {
+  for await (const e of entries) {
+    onEntry(e);
+    yield e;
+  }
 }
