@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes this host ready for Slipway, idempotently: Docker engine running, HAProxy,
-# busybox-static (for the static base image) and docker-compose (benchmark baseline).
+# busybox-static (for the static base image), git (deploys from a repository) and
+# docker-compose (benchmark baseline).
 # On Debian/Ubuntu as root it installs what is missing and starts dockerd in the
 # background; elsewhere it prints exactly what to install and exits non-zero.
 set -euo pipefail
@@ -11,6 +12,7 @@ need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v haproxy >/dev/null 2>&1 || need_pkgs+=(haproxy)
 dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
+command -v git >/dev/null 2>&1 || need_pkgs+=(git)
 if [ "${SLIPWAY_BOOTSTRAP_BENCH:-1}" = 1 ]; then
   command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 fi
@@ -20,9 +22,9 @@ for p in ${SLIPWAY_EXTRA_PKGS:-}; do dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     log "missing: ${need_pkgs[*]}"
-    log "Slipway needs a Docker engine (dockerd), HAProxy >= 2.4 and busybox-static on the host."
+    log "Slipway needs a Docker engine (dockerd), HAProxy >= 2.4, busybox-static and git on the host."
     log "On Debian/Ubuntu run this script as root, or: sudo apt-get install -y ${need_pkgs[*]}"
-    log "Elsewhere install Docker Engine (https://docs.docker.com/engine/install/), HAProxy 2.4+ and a static busybox."
+    log "Elsewhere install Docker Engine (https://docs.docker.com/engine/install/), HAProxy 2.4+, a static busybox and git."
     exit 1
   fi
   log "installing ${need_pkgs[*]} (apt-get)…"

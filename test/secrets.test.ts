@@ -112,11 +112,13 @@ test('a change is a new version, rolled out as a new release; --no-deploy stages
 
 test('bad input gets a clear error and changes nothing', async () => {
   const before = await cp.client.secrets('secrets', 'production');
-  writeFileSync(path.join(app.dir, 'bad.env'), `GOOD=1\nnot a pair ${SECRET}\n2X=y\n`);
-  const bad = await slipway('secrets', 'set', '--from-file', 'bad.env');
+  // Named like the .env files users keep beside their code, which .dockerignore keeps out of
+  // the uploaded build context (a secret in a file the context includes would be uploaded).
+  writeFileSync(path.join(app.dir, '.env.broken'), `GOOD=1\nnot a pair ${SECRET}\n2X=y\n`);
+  const bad = await slipway('secrets', 'set', '--from-file', '.env.broken');
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /bad\.env:2: expected KEY=VALUE/);
-  assert.match(bad.stderr, /bad\.env:3: "2X" is not a valid variable name/);
+  assert.match(bad.stderr, /\.env\.broken:2: expected KEY=VALUE/);
+  assert.match(bad.stderr, /\.env\.broken:3: "2X" is not a valid variable name/);
 
   const unknownEnv = await slipway('secrets', 'set', '--env', 'qa', `API_KEY=${SECRET}`);
   assert.equal(unknownEnv.code, 1);

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ApiError } from '../client/api-client';
 import { CliError } from './cli-error';
+import { SlipwayError } from '../core/errors';
 import { registerBaseImage } from './commands/base-image';
 import { registerConfig } from './commands/config';
 import { registerDeploy } from './commands/deploy';
@@ -50,6 +51,11 @@ export async function runCli(argv: string[]): Promise<number> {
     if (err instanceof ApiError) {
       console.error(`error: ${err.message}${err.code.startsWith('SLW_') ? ` [${err.code}]` : ''}`);
       for (const d of err.details) if (d.path && !err.message.includes(d.path)) console.error(`  ${d.path}: ${d.message}`);
+      return 1;
+    }
+    // Client-side failures with a code (packing a build context…) keep it visible.
+    if (err instanceof SlipwayError) {
+      console.error(`error: ${err.message} [${err.code}]`);
       return 1;
     }
     console.error(`error: ${(err as Error).message}`);
