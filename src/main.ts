@@ -9,11 +9,14 @@ import path from 'node:path';
 import { Command } from 'commander';
 import pino, { type Logger } from 'pino';
 import { buildApi } from './api/server';
-import { hashToken } from './api/auth';
+import { FailureLimiter } from './api/rate-limit';
 import type { BaseImageFactory } from './core/ports/base-images';
 import type { HealthReport } from './core/views';
 import { errorMessage } from './core/errors';
 import { DeployEngine } from './engine/deploy-engine';
+import { Access, hashToken } from './engine/access';
+import { AuditLog } from './engine/audit-log';
+import { argon2Hasher } from './drivers/argon2/argon2-hasher';
 import { Environments } from './engine/environments';
 import { OneOffRuns } from './engine/one-off-run';
 import { Secrets } from './engine/secrets';
@@ -45,6 +48,8 @@ export interface ControlPlaneOptions {
   logLevel: string;
   /** Admin token to use instead of a generated one (written to <dataDir>/admin-token). */
   adminToken?: string;
+  /** Password of the `admin` user created on first start (else one is generated and printed once). */
+  adminPassword?: string;
   /** Largest build context an upload may carry (SLIPWAY_MAX_SOURCE_BYTES, default 2 GiB). */
   maxSourceBytes: number;
   /** Where SLIPWAY_MASTER_KEY(_PREVIOUS) are read from (default: process.env). */
@@ -68,6 +73,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPla
     dockerSocket: env.DOCKER_SOCKET,
     logLevel: env.SLIPWAY_LOG_LEVEL ?? 'info',
     adminToken: env.SLIPWAY_ADMIN_TOKEN,
+    adminPassword: env.SLIPWAY_ADMIN_PASSWORD,
     maxSourceBytes: bytesFrom(env.SLIPWAY_MAX_SOURCE_BYTES, 2 * 1024 ** 3, 'SLIPWAY_MAX_SOURCE_BYTES'),
   };
 }
@@ -92,7 +98,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const sources = new DiskSourceArchives({ dir: path.join(opts.dataDir, 'sources'), logger: logger.child({ component: 'sources' }) });
   await sources.init();
   const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, sources, git: new GitCli(), logger: logger.child({ component: 'engine' }) };
-  const secrets = new Secrets(ctx, (ref) => engine.redeployWithSecrets(ref));
+  const secrets = new Secrets(ctx, (ref, triggeredBy) => engine.redeployWithSecrets(ref, triggeredBy));
   const unreadable = await secrets.unreadableVersions();
   if (unreadable > 0) logger.error({ unreadable }, 'some stored secrets cannot be opened with the master key(s) this server holds; deployments that need them will fail');
   const engine = new DeployEngine(ctx);
@@ -102,6 +108,13 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   if (recovery.resolved.length || recovery.orphansRemoved) logger.warn(recovery, 'recovered from an interrupted run');
 
   const token = ensureAdminToken(opts);
+  const access = new Access(store, argon2Hasher);
+  const { generatedPassword } = await access.bootstrap({ adminTokenHash: hashToken(token), adminPassword: opts.adminPassword });
+  if (generatedPassword) {
+    // Shown once, on the terminal only (never in the JSON log): it is not stored anywhere.
+    process.stderr.write(`\nslipway: created user "admin" with password ${generatedPassword}\n  (shown once; sign in with: slipway login --user admin)\n\n`);
+    logger.warn('created the admin user; its password was printed on stderr once');
+  }
   const baseImages: BaseImageFactory = {
     create: (kind, o) => (kind === 'node' ? createNodeBaseImage(runtime, o) : createStaticBaseImage(runtime, o)),
   };
@@ -130,7 +143,9 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     sources,
     maxSourceBytes: opts.maxSourceBytes,
     health,
-    adminTokenHash: hashToken(token),
+    access,
+    audit: new AuditLog(store, logger.child({ component: 'audit' })),
+    authLimiter: new FailureLimiter(),
     logger,
   });
   await app.listen({ host: opts.apiHost, port: opts.apiPort });

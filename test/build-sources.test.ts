@@ -180,6 +180,12 @@ test('a prebuilt image deploys as is; a missing one is refused and changes nothi
   assert.equal((await cp.client.deployments('sources', { service: 'web', limit: 200 })).deployments.length, before);
   assert.equal((await liveRelease()).number, live.number, 'the refused deploy shifted nothing');
 
+  writeFileSync(path.join(app.dir, 'slipway.yml'), app.configText({ version: 'x', service: { build: { context: '.', dockerfile: 'Missing.Dockerfile' } } }));
+  const noDockerfile = await run('deploy');
+  assert.equal(noDockerfile.code, 1);
+  assert.match(noDockerfile.stderr, /no Dockerfile at .*Missing\.Dockerfile \[SLW_BUILD_FAILED\]/);
+  assert.equal((await cp.client.deployments('sources', { service: 'web', limit: 200 })).deployments.length, before);
+
   await assert.rejects(cp.client.deploy({ config: app.configText({ version: 'x' }) }), (e: ApiError) => e.status === 400 && /web builds from a directory, but the deploy carried no source/.test(e.message) && e.details[0]?.path === 'sources.web');
   await assert.rejects(cp.client.deploy({ config: app.configText({ version: 'x' }), sources: { web: { sha256: 'f'.repeat(64) } } }), (e: ApiError) => e.status === 404 && /was not uploaded/.test(e.message));
   await assert.rejects(cp.client.deploy({ config: app.configText({ version: 'x' }), sources: { api: { sha256: 'f'.repeat(64) } } }), (e: ApiError) => e.status === 400 && e.details[0]?.path === 'sources.api');

@@ -3,6 +3,9 @@ import type { BaseImageFactory } from '../core/ports/base-images';
 import type { SourceArchives } from '../core/ports/source-archives';
 import type { HealthReport } from '../core/views';
 import type { DeployEngine } from '../engine/deploy-engine';
+import type { Access } from '../engine/access';
+import type { AuditLog } from '../engine/audit-log';
+import type { FailureLimiter } from './rate-limit';
 import type { Environments } from '../engine/environments';
 import type { OneOffRuns } from '../engine/one-off-run';
 import type { Queries } from '../engine/queries';
@@ -23,6 +26,9 @@ export interface ApiDeps {
   /** Largest build context an upload may carry. */
   maxSourceBytes: number;
   health: () => Promise<HealthReport>;
-  adminTokenHash: string;
+  access: Access;
+  audit: AuditLog;
+  /** Failed sign-ins and bad tokens per client IP. */
+  authLimiter: FailureLimiter;
   logger: Logger;
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { BASE_IMAGE_KINDS } from '../core/ports/base-images';
 import { ENV_NAME_RE } from '../core/config-schema';
+import { SCOPES } from '../core/domain';
 import { parseDuration } from '../core/duration';
 import { gitRefProblem, gitUrlProblem, repoPathProblem } from '../core/git-source';
 import { SHA256_RE } from '../source/source-archive';
@@ -112,3 +113,39 @@ export const jobsQuery = z.strictObject({
 export const jobRunParams = z.strictObject({ id: z.coerce.number({ error: 'must be a job run number' }).int().min(1) });
 
 export const sourceParams = z.strictObject({ sha256 });
+
+const scope = z.enum(SCOPES, { error: `must be one of: ${SCOPES.join(', ')}` });
+const durationText = (what: string) =>
+  z.string({ error: `must be a duration such as "30d", "12h" or "90m" (${what})` }).refine((v) => parseDuration(v) !== null, {
+    error: `must be a duration such as "30d", "12h" or "90m" (${what})`,
+  });
+
+export const loginBody = z.strictObject({
+  user: z.string({ error: 'must be the user name' }).min(1, { error: 'must not be empty' }).max(100),
+  password: z.string({ error: 'must be the password' }).min(1, { error: 'must not be empty' }).max(1000),
+  tokenName: z.string().min(1).max(100).optional(),
+  expiresIn: durationText('how long the token stays valid; default 30d').optional(),
+});
+
+export const tokenBody = z.strictObject({
+  name: z.string({ error: 'must be a name for the token (what uses it)' }).min(1, { error: 'must not be empty' }).max(100),
+  scope,
+  project: name.optional(),
+  expiresIn: durationText('how long the token stays valid; default: never expires').optional(),
+});
+
+export const tokenParams = z.strictObject({ id: z.string().regex(/^tok_[a-z0-9_]+$/, { error: 'must be a token id (tok_…)' }) });
+
+export const userBody = z.strictObject({
+  name: z.string({ error: 'must be the user name' }),
+  password: z.string({ error: 'must be the password (at least 12 characters)' }),
+  scope: scope.default('deploy'),
+});
+
+export const userParams = z.strictObject({ name: z.string().min(1).max(100) });
+
+export const auditQuery = z.strictObject({
+  project: name.optional(),
+  since: durationText('how far back, e.g. 1h').optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});

@@ -1,11 +1,15 @@
 /**
- * The HTTP API. Routes are thin: parse → call engine/queries → respond. Every
- * route needs the bearer token except those marked `config: { public: true }`.
+ * The HTTP API. Routes are thin: parse → call engine/queries → respond. Every route
+ * declares the scope a bearer token needs (`config: { scope }`) or `public: true`;
+ * every mutating or refused call leaves an audit record.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { SlipwayError } from '../core/errors';
 import type { ApiDeps } from './api-deps';
 import { makeAuthenticator } from './auth';
+import { auditHook } from './audit-hook';
+import { accessRoutes } from './routes/access';
+import { auditRoutes } from './routes/audit';
 import { errorHandler } from './error-response';
 import { deploymentRoutes } from './routes/deployments';
 import { environmentRoutes } from './routes/environments';
@@ -15,15 +19,9 @@ import { serviceRoutes } from './routes/services';
 import { sourceRoutes } from './routes/sources';
 import { systemRoutes } from './routes/system';
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    public?: boolean;
-  }
-}
-
 export interface BuildApiOptions {
   /** Sees every route as it is registered (the auth test walks the whole table). */
-  onRoute?: (route: { method: string | string[]; url: string }) => void;
+  onRoute?: (route: { method: string | string[]; url: string; config?: unknown }) => void;
 }
 
 export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInstance {
@@ -32,16 +30,19 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
     bodyLimit: 1024 * 1024,
     disableRequestLogging: false,
   });
-  const authenticate = makeAuthenticator(deps.adminTokenHash);
+  const authenticate = makeAuthenticator(deps.access, deps.authLimiter);
+  // Every route states who may call it: a scope, or public. Forgetting is a startup error.
+  app.addHook('onRoute', (route) => {
+    const config = route.config as { public?: boolean; scope?: string } | undefined;
+    if (!config?.public && !config?.scope) throw new Error(`route ${String(route.method)} ${route.url} declares neither a scope nor public`);
+  });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
     errorHandler(new SlipwayError('SLW_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply);
   });
-  app.addHook('onRequest', async (req) => {
-    if (req.routeOptions.config?.public) return;
-    await authenticate(req);
-  });
+  app.addHook('onRequest', authenticate);
+  app.addHook('onResponse', auditHook(deps.audit));
   systemRoutes(app, deps);
   deploymentRoutes(app, deps);
   serviceRoutes(app, deps);
@@ -49,5 +50,7 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   secretRoutes(app, deps);
   jobRoutes(app, deps);
   sourceRoutes(app, deps);
+  accessRoutes(app, deps);
+  auditRoutes(app, deps);
   return app;
 }

@@ -13,12 +13,15 @@ import { registerJobs } from './commands/jobs';
 import { registerPromote } from './commands/promote';
 import { registerRun } from './commands/run';
 import { registerSecrets } from './commands/secrets';
+import { registerLogin } from './commands/login';
+import { registerAccess } from './commands/access';
 
 export function buildProgram(): Command {
   const program = new Command('slipway')
     .description('Deploy to Docker hosts behind an always-on HAProxy edge, with zero dropped requests')
     .option('--url <url>', 'control-plane API URL (env SLIPWAY_URL; default from the data dir)')
     .option('--token <token>', 'API token (env SLIPWAY_TOKEN; default: <data-dir>/admin-token)')
+    .option('--context <name>', 'a control plane saved by `slipway login` (env SLIPWAY_CONTEXT; default: the current one)')
     .option('--data-dir <dir>', 'data directory (env SLIPWAY_DATA_DIR)')
     .option('--json', 'machine-readable output')
     .showHelpAfterError()
@@ -32,6 +35,8 @@ export function buildProgram(): Command {
   registerRun(program);
   registerJobs(program);
   registerSecrets(program);
+  registerLogin(program);
+  registerAccess(program);
   registerConfig(program);
   registerBaseImage(program);
   return program;

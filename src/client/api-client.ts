@@ -2,11 +2,11 @@
  * Typed client of the Slipway HTTP API, used by the CLI (and later the dashboard).
  * Non-2xx answers become ApiError carrying the server's code, message and details.
  */
-import type { DeploymentLogLine } from '../core/domain';
+import type { ApiToken, AuditEntry, DeploymentLogLine, Scope, User } from '../core/domain';
 import type { ErrorDetail } from '../core/errors';
 import type { BaseImageKind, BaseImageResult } from '../core/ports/base-images';
 import type { LogEntry } from '../core/ports/runtime';
-import type { DeploymentView, EnvironmentView, HealthReport, JobRunView, ProjectStatusView, ReleaseView, SecretListView } from '../core/views';
+import type { DeploymentView, EnvironmentView, HealthReport, JobRunView, ProjectStatusView, ProjectSummaryView, ReleaseView, SecretListView } from '../core/views';
 
 export class ApiError extends Error {
   constructor(
@@ -170,6 +170,46 @@ export class SlipwayClient {
 
   jobRun(id: number): Promise<{ run: JobRunView }> {
     return this.request('GET', `/api/v1/jobs/${id}`);
+  }
+
+  login(body: { user: string; password: string; tokenName?: string; expiresIn?: string }): Promise<{ token: string; tokenInfo: ApiToken; user: User }> {
+    return this.request('POST', '/api/v1/login', body);
+  }
+
+  whoami(): Promise<{ actor: string; scope: Scope; project: string | null; tokenId: string }> {
+    return this.request('GET', '/api/v1/whoami');
+  }
+
+  projects(): Promise<{ projects: ProjectSummaryView[] }> {
+    return this.request('GET', '/api/v1/projects');
+  }
+
+  tokens(): Promise<{ tokens: ApiToken[] }> {
+    return this.request('GET', '/api/v1/tokens');
+  }
+
+  createToken(body: { name: string; scope: Scope; project?: string; expiresIn?: string }): Promise<{ token: string; tokenInfo: ApiToken }> {
+    return this.request('POST', '/api/v1/tokens', body);
+  }
+
+  revokeToken(id: string): Promise<{ revoked: string }> {
+    return this.request('DELETE', `/api/v1/tokens/${enc(id)}`);
+  }
+
+  users(): Promise<{ users: User[] }> {
+    return this.request('GET', '/api/v1/users');
+  }
+
+  createUser(body: { name: string; password: string; scope: Scope }): Promise<{ user: User }> {
+    return this.request('POST', '/api/v1/users', body);
+  }
+
+  deleteUser(name: string): Promise<{ deleted: string }> {
+    return this.request('DELETE', `/api/v1/users/${enc(name)}`);
+  }
+
+  audit(q: { project?: string; since?: string; limit?: number } = {}): Promise<{ entries: AuditEntry[] }> {
+    return this.request('GET', `/api/v1/audit${query(q)}`);
   }
 
   createBaseImage(kind: BaseImageKind, force = false): Promise<{ image: BaseImageResult }> {

@@ -105,6 +105,8 @@ export interface Deployment {
   previousReleaseId: number | null;
   /** Set for promotions. */
   source: PromotionSource | null;
+  /** Who asked for it (`user:alice`, `token:ci (tok_…)`, `webhook:shop`, `system`); null when unknown. */
+  triggeredBy: string | null;
   errorCode: string | null;
   error: string | null;
   createdAt: string;
@@ -160,4 +162,52 @@ export interface JobRun {
   note: string | null;
   /** The last lines of its output (secret values masked). */
   output: string;
+}
+
+/** What a token or user may do; each includes the ones before it: read < deploy < admin. */
+export const SCOPES = ['read', 'deploy', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export function scopeAllows(held: Scope, needed: Scope): boolean {
+  return SCOPES.indexOf(held) >= SCOPES.indexOf(needed);
+}
+
+export interface User {
+  id: number;
+  name: string;
+  scope: Scope;
+  createdAt: string;
+}
+
+export interface ApiToken {
+  /** Public identifier (`tok_…`), shown in lists and the audit log; not a secret. */
+  id: string;
+  name: string;
+  scope: Scope;
+  /** Only this project's resources are visible, when set. */
+  project: string | null;
+  /** The user it was issued to by `slipway login`, if any. */
+  userId: number | null;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export type AuditOutcome = 'ok' | 'denied' | 'error';
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  /** `user:<name>`, `token:<name> (<id>)`, `webhook:<project>`, `anonymous`. */
+  actor: string;
+  /** e.g. `POST /api/v1/deployments`, `login`, `webhook.push`. */
+  action: string;
+  project: string | null;
+  target: string | null;
+  clientIp: string;
+  outcome: AuditOutcome;
+  status: number;
+  detail: string | null;
 }

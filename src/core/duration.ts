@@ -1,6 +1,6 @@
-/** Durations in slipway.yml: `500ms`, `2s`, `1m`, `1h`, or a bare number of seconds. */
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+/** Durations in slipway.yml: `500ms`, `2s`, `1m`, `1h`, `30d`, or a bare number of seconds. */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
 /** Returns milliseconds, or null when the value is not a duration. */
 export function parseDuration(value: string | number): number | null {

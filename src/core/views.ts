@@ -74,6 +74,7 @@ export interface SecretListView {
 
 export interface JobRunView {
   id: number;
+  project: string;
   service: string;
   env: string;
   release: number | null;
@@ -85,4 +86,10 @@ export interface JobRunView {
   note: string | null;
   /** The tail of its output (secret values masked); only in single-run answers. */
   output?: string;
+}
+
+export interface ProjectSummaryView {
+  name: string;
+  environments: string[];
+  services: Array<{ name: string; type: string }>;
 }

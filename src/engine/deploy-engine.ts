@@ -27,6 +27,8 @@ export interface DeployRequest {
   env: string;
   /** Where a built service's context comes from; null for prebuilt images. */
   source: BuildSource | null;
+  /** Who asked (audit actor), recorded on the deployment. */
+  triggeredBy?: string | null;
 }
 
 export interface RollbackRequest {
@@ -35,6 +37,7 @@ export interface RollbackRequest {
   env: string;
   /** Release number to return to; default: the one before the current release. */
   release?: number;
+  triggeredBy?: string | null;
 }
 
 type Plan =
@@ -50,6 +53,7 @@ export interface PromoteRequest {
   config: ProjectConfig;
   service: string;
   from: string;
+  triggeredBy?: string | null;
 }
 
 export class DeployEngine {
@@ -69,7 +73,7 @@ export class DeployEngine {
     const env = await this.deployableEnvironment(project.id, req);
     const service = await store.upsertService(project.id, req.service, serviceConfig.type);
     const plan: Plan = { kind: 'deploy', request: req };
-    return this.begin({ project: project.name, service: service.name, env: env.name }, service.id, env.id, plan, req.config.approval === 'required');
+    return this.begin({ project: project.name, service: service.name, env: env.name }, service.id, env.id, plan, req.config.approval === 'required', req.triggeredBy ?? null);
   }
 
   /**
@@ -130,7 +134,7 @@ export class DeployEngine {
       image: { ref: source.imageRef, digest: source.imageDigest, sourceRef: source.sourceRef },
       source: { env: req.from, release: source.number, imageDigest: source.imageDigest },
     };
-    return this.begin({ project: project.name, service: req.service, env: to }, serviceId, env.id, plan, req.config.approval === 'required');
+    return this.begin({ project: project.name, service: req.service, env: to }, serviceId, env.id, plan, req.config.approval === 'required', req.triggeredBy ?? null);
   }
 
   /** Starts a deployment that awaits approval (its plan was stored when it was created). */
@@ -202,17 +206,17 @@ export class DeployEngine {
     if (!(await this.ctx.runtime.inspectImage(release.imageDigest))) {
       throw new SlipwayError('SLW_NOT_FOUND', `the image of v${release.number} (${release.imageDigest}) is no longer on this host`);
     }
-    return this.begin({ project: req.project, service: req.service, env: req.env }, serviceId, environmentId, { kind: 'rollback', release });
+    return this.begin({ project: req.project, service: req.service, env: req.env }, serviceId, environmentId, { kind: 'rollback', release }, false, req.triggeredBy ?? null);
   }
 
   /** Rolls the live release out again with the newest secrets (after `slipway secrets set`). */
-  async redeployWithSecrets(ref: ServiceRef): Promise<Deployment> {
+  async redeployWithSecrets(ref: ServiceRef, triggeredBy: string | null = null): Promise<Deployment> {
     const { store } = this.ctx;
     const { serviceId, environmentId } = await this.resolve(ref);
     const currentId = await store.getCurrentReleaseId(serviceId, environmentId);
     const base = currentId ? await store.getRelease(currentId) : null;
     if (!base) throw new SlipwayError('SLW_NOT_FOUND', `${ref.service} has no live release in ${ref.env}; the new secrets apply at its first deploy`);
-    return this.begin(ref, serviceId, environmentId, { kind: 'secrets', base });
+    return this.begin(ref, serviceId, environmentId, { kind: 'secrets', base }, false, triggeredBy);
   }
 
   /**
@@ -254,7 +258,7 @@ export class DeployEngine {
     return { serviceId: service.id, environmentId: env.id };
   }
 
-  private async begin(ref: ServiceRef, serviceId: number, environmentId: number, plan: Plan, needsApproval = false): Promise<Deployment> {
+  private async begin(ref: ServiceRef, serviceId: number, environmentId: number, plan: Plan, needsApproval = false, triggeredBy: string | null = null): Promise<Deployment> {
     const { store } = this.ctx;
     const id = randomUUID();
     const waiting = await store.listDeployments({ serviceId, environmentId, states: ['awaiting_approval'], limit: 1 });
@@ -273,6 +277,7 @@ export class DeployEngine {
         source,
         state: 'awaiting_approval',
         plan,
+        triggeredBy,
       });
       await new DeploymentRecorder(store, this.events, this.ctx.logger, id).log(
         `${ref.env} requires approval: waiting for "slipway approve ${id}" (or "slipway cancel ${id}")`,
@@ -290,6 +295,7 @@ export class DeployEngine {
       previousReleaseId,
       releaseId: plan.kind === 'rollback' ? plan.release.id : null,
       source,
+      triggeredBy,
     });
     this.start(deployment, ref, plan, key);
     return deployment;

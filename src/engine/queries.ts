@@ -1,6 +1,6 @@
 /** Read models for the API: status of a project, releases, deployments. Composes store, runtime and edge. */
 import { isTerminal, type Deployment, type DeploymentLogLine, type JobRun, type Release } from '../core/domain';
-import type { DeploymentView, JobRunView, ProjectStatusView, ReleaseView, ReplicaView, ServiceStatusView } from '../core/views';
+import type { DeploymentView, JobRunView, ProjectStatusView, ProjectSummaryView, ReleaseView, ReplicaView, ServiceStatusView } from '../core/views';
 import { SlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import type { EngineContext } from './engine-context';
@@ -8,6 +8,20 @@ import { serviceNames } from './service-names';
 
 export class Queries {
   constructor(private readonly ctx: EngineContext) {}
+
+  /** Projects with their environments and services (names). */
+  async projects(): Promise<ProjectSummaryView[]> {
+    const { store } = this.ctx;
+    const out: ProjectSummaryView[] = [];
+    for (const p of await store.listProjects()) {
+      out.push({
+        name: p.name,
+        environments: (await store.listEnvironments(p.id)).map((e) => e.name),
+        services: (await store.listServices(p.id)).map((s) => ({ name: s.name, type: s.type })),
+      });
+    }
+    return out;
+  }
 
   async projectStatus(projectName: string, envName: string): Promise<ProjectStatusView> {
     const { store, runtime, edge } = this.ctx;
@@ -108,6 +122,7 @@ export class Queries {
     const release = await store.getRelease(r.releaseId);
     return {
       id: r.id,
+      project: names.project ?? '?',
       service: names.service ?? '?',
       env: names.env ?? '?',
       release: release?.number ?? null,

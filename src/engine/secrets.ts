@@ -26,7 +26,7 @@ export interface SecretsChangeResult {
 }
 
 /** Starts a deployment of the live release with the newest secrets (DeployEngine.redeployWithSecrets). */
-export type SecretsRedeploy = (ref: ServiceRef) => Promise<{ id: string }>;
+export type SecretsRedeploy = (ref: ServiceRef, triggeredBy: string | null) => Promise<{ id: string }>;
 
 export interface RotationReport {
   keyId: string;
@@ -58,7 +58,7 @@ export class Secrets {
   }
 
   /** Applies a change as one new version (or none if every value is already as asked). */
-  async change(projectName: string, envName: string, change: SecretsChange, opts: { deploy: boolean }): Promise<SecretsChangeResult> {
+  async change(projectName: string, envName: string, change: SecretsChange, opts: { deploy: boolean; triggeredBy?: string }): Promise<SecretsChangeResult> {
     validateChange(change);
     const env = (await this.environment(projectName, envName, true))!;
     let result: Omit<SecretsChangeResult, 'rollouts'>;
@@ -81,7 +81,7 @@ export class Secrets {
           continue;
         }
         try {
-          const d = await this.redeploy({ project: projectName, service: s.name, env: envName });
+          const d = await this.redeploy({ project: projectName, service: s.name, env: envName }, opts.triggeredBy ?? null);
           rollouts.push({ service: s.name, deploymentId: d.id, note: null });
         } catch (err) {
           // Most often another deployment holds the lease; the new version still applies at its next deploy.

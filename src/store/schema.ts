@@ -1,7 +1,7 @@
 /** Kysely table types: the columns as stored (snake_case, ISO-8601 UTC timestamps as text, JSON as text). */
 import type { Generated } from 'kysely';
 import type { ServiceType } from '../core/config';
-import type { JobRunStatus, DeploymentKind, DeploymentState, LogLevel, StepStatus } from '../core/domain';
+import type { AuditOutcome, JobRunStatus, DeploymentKind, DeploymentState, LogLevel, Scope, StepStatus } from '../core/domain';
 
 export interface Database {
   projects: { id: Generated<number>; name: string; created_at: string };
@@ -38,6 +38,8 @@ export interface Database {
     created_at: string;
     started_at: string | null;
     finished_at: string | null;
+    /** Who asked for it (an audit actor such as `user:alice`), null before 0005. */
+    triggered_by: string | null;
   };
   deployment_steps: {
     deployment_id: string;
@@ -66,4 +68,30 @@ export interface Database {
     output: string;
   };
   settings: { key: string; value: string };
+  users: { id: Generated<number>; name: string; password_hash: string; scope: Scope; created_at: string };
+  api_tokens: {
+    id: string;
+    name: string;
+    token_hash: string;
+    scope: Scope;
+    project: string | null;
+    user_id: number | null;
+    created_by: string;
+    created_at: string;
+    expires_at: string | null;
+    last_used_at: string | null;
+    revoked_at: string | null;
+  };
+  audit_log: {
+    seq: Generated<number>;
+    at: string;
+    actor: string;
+    action: string;
+    project: string | null;
+    target: string | null;
+    client_ip: string;
+    outcome: AuditOutcome;
+    status: number;
+    detail: string | null;
+  };
 }

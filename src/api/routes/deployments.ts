@@ -1,4 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { DeploymentView } from '../../core/views';
+import { assertProjectAccess } from '../auth';
 import { SlipwayError } from '../../core/errors';
 import type { ProjectConfig } from '../../core/config';
 import type { BuildSource } from '../../core/domain';
@@ -12,15 +14,18 @@ import { streamDeploymentEvents } from '../deployment-sse';
 type DeployBody = z.output<typeof deployBody>;
 
 export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.post('/api/v1/deployments', async (req, reply) => {
+  app.post('/api/v1/deployments', { config: { scope: 'deploy' } }, async (req, reply) => {
     const body = parseInput(deployBody, req.body, 'deploy request');
     const { config, names } = resolveServices(body.config, body.env, body.services);
+    assertProjectAccess(req, config.project);
+    req.audit = { project: config.project, target: `${names.join(', ')} env ${body.env}` };
     const undefinedSources = Object.keys(body.sources).filter((n) => !config.services[n]);
     if (undefinedSources.length > 0) {
       throw new SlipwayError('SLW_BAD_REQUEST', `sources name services not in slipway.yml: ${undefinedSources.join(', ')}`, undefinedSources.map((n) => ({ path: `sources.${n}`, message: 'no such service' })));
     }
     if (body.image) for (const n of names) config.services[n]!.source = { kind: 'image', ref: body.image };
-    const requests = names.map((service) => ({ config, service, env: body.env, source: buildSourceOf(body, service, config) }));
+    const triggeredBy = req.principal!.actor;
+    const requests = names.map((service) => ({ config, service, env: body.env, source: buildSourceOf(body, service, config), triggeredBy }));
     // Every service's source is checked before any deployment starts: bad input changes nothing.
     for (const r of requests) await deps.engine.checkSource(r);
     const started = [];
@@ -28,67 +33,82 @@ export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const d = await deps.engine.deploy(r);
       started.push(await deps.queries.deployment(d.id));
     }
+    req.audit.detail = `deployments ${started.map((d) => d.id).join(', ')}`;
     return reply.status(202).send({ deployments: started });
   });
 
   /** The image `from` runs, deployed to `to` with `to`'s config and secrets; never builds. */
-  app.post('/api/v1/promotions', async (req, reply) => {
+  app.post('/api/v1/promotions', { config: { scope: 'deploy' } }, async (req, reply) => {
     const body = parseInput(promoteBody, req.body, 'promotion request');
     const { config, names } = resolveServices(body.config, body.to, body.services);
+    assertProjectAccess(req, config.project);
+    req.audit = { project: config.project, target: `${names.join(', ')} env ${body.to} from ${body.from}` };
     const started = [];
     for (const service of names) {
-      const d = await deps.engine.promote({ config, service, from: body.from });
+      const d = await deps.engine.promote({ config, service, from: body.from, triggeredBy: req.principal!.actor });
       started.push(await deps.queries.deployment(d.id));
     }
+    req.audit.detail = `deployments ${started.map((d) => d.id).join(', ')}`;
     return reply.status(202).send({ deployments: started });
   });
 
-  app.post('/api/v1/deployments/:id/approve', async (req) => {
+  app.post('/api/v1/deployments/:id/approve', { config: { scope: 'deploy' } }, async (req) => {
     const { id } = parseInput(deploymentParams, req.params, 'path');
+    await visibleDeployment(req, deps, id);
     await deps.engine.approve(id);
     return { deployment: await deps.queries.deployment(id) };
   });
 
-  app.post('/api/v1/deployments/:id/cancel', async (req) => {
+  app.post('/api/v1/deployments/:id/cancel', { config: { scope: 'deploy' } }, async (req) => {
     const { id } = parseInput(deploymentParams, req.params, 'path');
+    await visibleDeployment(req, deps, id);
     await deps.engine.cancel(id);
     return { deployment: await deps.queries.deployment(id) };
   });
 
-  app.post('/api/v1/projects/:project/services/:service/rollback', async (req, reply) => {
+  app.post('/api/v1/projects/:project/services/:service/rollback', { config: { scope: 'deploy' } }, async (req, reply) => {
     const params = parseInput(serviceParams, req.params, 'path');
     const body = parseInput(rollbackBody, req.body, 'rollback request');
-    const d = await deps.engine.rollback({ ...params, env: body.env, release: body.release });
+    const d = await deps.engine.rollback({ ...params, env: body.env, release: body.release, triggeredBy: req.principal!.actor });
+    req.audit = { detail: `deployment ${d.id}` };
     return reply.status(202).send({ deployment: await deps.queries.deployment(d.id) });
   });
 
-  app.get('/api/v1/projects/:project/deployments', async (req) => {
+  app.get('/api/v1/projects/:project/deployments', { config: { scope: 'read' } }, async (req) => {
     const { project } = parseInput(projectParams, req.params, 'path');
     const q = parseInput(deploymentsQuery, req.query, 'query');
     return { deployments: await deps.queries.deployments(project, q.service, q.env, q.limit) };
   });
 
-  app.get('/api/v1/deployments/:id', async (req) => {
+  app.get('/api/v1/deployments/:id', { config: { scope: 'read' } }, async (req) => {
     const { id } = parseInput(deploymentParams, req.params, 'path');
-    return { deployment: await deps.queries.deployment(id) };
+    return { deployment: await visibleDeployment(req, deps, id) };
   });
 
-  app.get('/api/v1/deployments/:id/logs', async (req) => {
+  app.get('/api/v1/deployments/:id/logs', { config: { scope: 'read' } }, async (req) => {
     const { id } = parseInput(deploymentParams, req.params, 'path');
     const { after } = parseInput(afterQuery, req.query, 'query');
+    await visibleDeployment(req, deps, id);
     return { lines: await deps.queries.logs(id, after) };
   });
 
-  app.get('/api/v1/deployments/:id/events', async (req, reply) => {
+  app.get('/api/v1/deployments/:id/events', { config: { scope: 'read' } }, async (req, reply) => {
     const { id } = parseInput(deploymentParams, req.params, 'path');
     const lastEventId = Number(req.headers['last-event-id'] ?? parseInput(afterQuery, req.query, 'query').after) || 0;
-    await deps.queries.deployment(id); // 404 before the stream starts
+    await visibleDeployment(req, deps, id); // 404/403 before the stream starts
     reply.hijack();
     await streamDeploymentEvents(reply.raw, id, lastEventId, deps);
   });
 }
 
-/** slipway.yml resolved for one environment, and the services asked for (default: all). */
+/** The deployment, if the principal may see its project. */
+async function visibleDeployment(req: FastifyRequest, deps: ApiDeps, id: string): Promise<DeploymentView> {
+  const view = await deps.queries.deployment(id);
+  assertProjectAccess(req, view.project);
+  req.audit = { ...req.audit, project: view.project, target: `${view.service} env ${view.env} deployment ${id}` };
+  return view;
+}
+
 /** The source a service builds from: the deploy's git repository, or its uploaded context. */
 function buildSourceOf(body: DeployBody, service: string, config: ProjectConfig): BuildSource | null {
   if (config.services[service]!.source.kind === 'image') return null;
@@ -97,6 +117,7 @@ function buildSourceOf(body: DeployBody, service: string, config: ProjectConfig)
   return archive ? { kind: 'archive', sha256: archive.sha256, commit: archive.commit } : null;
 }
 
+/** slipway.yml resolved for one environment, and the services asked for (default: all). */
 function resolveServices(text: string, env: string, services: string[] | undefined): { config: ProjectConfig; names: string[] } {
   const parsed = parseProjectConfig(text, { env });
   if (!parsed.ok) throw new SlipwayError('SLW_CONFIG_INVALID', `slipway.yml is invalid:\n${formatErrors(parsed.errors)}`, parsed.errors);

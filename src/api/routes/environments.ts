@@ -5,19 +5,19 @@ import { parseInput } from '../parse-body';
 import { destroyQuery, environmentBody, environmentParams, projectParams } from '../schemas';
 
 export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get('/api/v1/projects/:project/environments', async (req) => {
+  app.get('/api/v1/projects/:project/environments', { config: { scope: 'read' } }, async (req) => {
     const { project } = parseInput(projectParams, req.params, 'path');
     return { environments: await deps.environments.list(project) };
   });
 
-  app.post('/api/v1/projects/:project/environments', async (req, reply) => {
+  app.post('/api/v1/projects/:project/environments', { config: { scope: 'deploy' } }, async (req, reply) => {
     const { project } = parseInput(projectParams, req.params, 'path');
     const body = parseInput(environmentBody, req.body, 'environment');
     return reply.status(201).send({ environment: await deps.environments.create(project, body.name) });
   });
 
   /** Destroys replicas, routes and records of one environment; `?confirm=<env>` must repeat its name. */
-  app.delete('/api/v1/projects/:project/environments/:env', async (req) => {
+  app.delete('/api/v1/projects/:project/environments/:env', { config: { scope: 'admin' } }, async (req) => {
     const p = parseInput(environmentParams, req.params, 'path');
     const q = parseInput(destroyQuery, req.query, 'query');
     if (q.confirm !== p.env) throw new SlipwayError('SLW_BAD_REQUEST', `confirm: must repeat the environment name "${p.env}" to destroy it`, [{ path: 'confirm', message: `must be "${p.env}"` }]);

@@ -1,18 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../api-deps';
+import { assertProjectAccess } from '../auth';
 import { parseInput } from '../parse-body';
 import { jobRunParams, jobsQuery, projectParams } from '../schemas';
 
 /** History of scheduled jobs: runs and skipped ticks, with each run's output tail. */
 export function jobRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get('/api/v1/projects/:project/jobs', async (req) => {
+  app.get('/api/v1/projects/:project/jobs', { config: { scope: 'read' } }, async (req) => {
     const { project } = parseInput(projectParams, req.params, 'path');
     const q = parseInput(jobsQuery, req.query, 'query');
     return { runs: await deps.queries.jobRuns(project, q.env, q.service, q.limit) };
   });
 
-  app.get('/api/v1/jobs/:id', async (req) => {
+  app.get('/api/v1/jobs/:id', { config: { scope: 'read' } }, async (req) => {
     const { id } = parseInput(jobRunParams, req.params, 'path');
-    return { run: await deps.queries.jobRun(id) };
+    const run = await deps.queries.jobRun(id);
+    assertProjectAccess(req, run.project);
+    return { run };
   });
 }

@@ -1,23 +1,29 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../api-deps';
+import { canSeeProject } from '../auth';
 import { parseInput } from '../parse-body';
 import { envQuery, logsQuery, projectParams, runBody, serviceParams } from '../schemas';
 
 export function serviceRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get('/api/v1/projects/:project/status', async (req) => {
+  /** Every project the token may see (a project-restricted token sees its own only). */
+  app.get('/api/v1/projects', { config: { scope: 'read' } }, async (req) => ({
+    projects: (await deps.queries.projects()).filter((p) => canSeeProject(req, p.name)),
+  }));
+
+  app.get('/api/v1/projects/:project/status', { config: { scope: 'read' } }, async (req) => {
     const { project } = parseInput(projectParams, req.params, 'path');
     const { env } = parseInput(envQuery, req.query, 'query');
     return deps.queries.projectStatus(project, env);
   });
 
-  app.get('/api/v1/projects/:project/services/:service/releases', async (req) => {
+  app.get('/api/v1/projects/:project/services/:service/releases', { config: { scope: 'read' } }, async (req) => {
     const p = parseInput(serviceParams, req.params, 'path');
     const { env } = parseInput(envQuery, req.query, 'query');
     return { releases: await deps.queries.releases(p.project, p.service, env) };
   });
 
   /** Container logs as NDJSON, one LogEntry a line; `follow=true` keeps the stream open. */
-  app.get('/api/v1/projects/:project/services/:service/logs', async (req, reply) => {
+  app.get('/api/v1/projects/:project/services/:service/logs', { config: { scope: 'read' } }, async (req, reply) => {
     const p = parseInput(serviceParams, req.params, 'path');
     const q = parseInput(logsQuery, req.query, 'query');
     await deps.queries.releases(p.project, p.service, q.env); // 404 before streaming
@@ -36,7 +42,7 @@ export function serviceRoutes(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   /** One-off command in the live release's image and env; NDJSON: {type:'output',…} lines, then {type:'exit',…}. */
-  app.post('/api/v1/projects/:project/services/:service/run', async (req, reply) => {
+  app.post('/api/v1/projects/:project/services/:service/run', { config: { scope: 'deploy' } }, async (req, reply) => {
     const p = parseInput(serviceParams, req.params, 'path');
     const body = parseInput(runBody, req.body, 'run request');
     const run = await deps.oneOffRuns.prepare({ ...p, env: body.env });

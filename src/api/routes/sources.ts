@@ -14,7 +14,7 @@ import { sourceParams } from '../schemas';
 export const SOURCE_CONTENT_TYPES = ['application/x-tar', 'application/octet-stream'];
 
 export function sourceRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get('/api/v1/sources/:sha256', async (req) => {
+  app.get('/api/v1/sources/:sha256', { config: { scope: 'deploy' } }, async (req) => {
     const { sha256 } = parseInput(sourceParams, req.params, 'path');
     const stored = (await deps.sources.find(sha256)) ? await deps.sources.describe(sha256) : null;
     if (!stored) throw new SlipwayError('SLW_NOT_FOUND', `no build context ${sha256} on the server`);
@@ -24,7 +24,7 @@ export function sourceRoutes(app: FastifyInstance, deps: ApiDeps): void {
   // Its own scope, so only this route takes a raw (unparsed) body.
   void app.register(async (scope) => {
     scope.addContentTypeParser(SOURCE_CONTENT_TYPES, (_req, payload, done) => done(null, payload));
-    scope.put('/api/v1/sources/:sha256', async (req, reply) => {
+    scope.put('/api/v1/sources/:sha256', { config: { scope: 'deploy' } }, async (req, reply) => {
       const { sha256 } = parseInput(sourceParams, req.params, 'path');
       const declared = Number(req.headers['content-length'] ?? NaN);
       if (declared > deps.maxSourceBytes) {

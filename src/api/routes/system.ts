@@ -9,7 +9,7 @@ export function systemRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return reply.status(report.ok ? 200 : 503).send(report);
   });
 
-  app.post('/api/v1/base-images', async (req) => {
+  app.post('/api/v1/base-images', { config: { scope: 'admin' } }, async (req) => {
     const body = parseInput(baseImageBody, req.body, 'base image request');
     return { image: await deps.baseImages.create(body.kind, { force: body.force }) };
   });

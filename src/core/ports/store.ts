@@ -4,6 +4,8 @@
  */
 import type { ServiceConfig, ServiceType } from '../config';
 import type {
+  ApiToken,
+  AuditEntry,
   Deployment,
   DeploymentKind,
   DeploymentLogLine,
@@ -17,8 +19,10 @@ import type {
   PromotionSource,
   Release,
   SealedSecrets,
+  Scope,
   Service,
   StepStatus,
+  User,
 } from '../domain';
 
 export interface NewRelease {
@@ -44,6 +48,26 @@ export interface NewDeployment {
   state?: 'queued' | 'awaiting_approval';
   /** What an approved deployment runs (JSON-serializable); stored only while it awaits approval. */
   plan?: unknown;
+  triggeredBy?: string | null;
+}
+
+export interface NewToken {
+  id: string;
+  name: string;
+  /** sha256 hex of the token's secret. */
+  tokenHash: string;
+  scope: Scope;
+  project: string | null;
+  userId: number | null;
+  createdBy: string;
+  expiresAt: string | null;
+}
+
+export interface AuditQuery {
+  project?: string;
+  /** ISO time: entries at or after it. */
+  since?: string;
+  limit?: number;
 }
 
 export interface DeploymentPatch {
@@ -138,6 +162,25 @@ export interface Store {
   getJobRun(id: number): Promise<JobRun | null>;
   /** Newest first. */
   listJobRuns(q: { environmentId: number; serviceId?: number; status?: JobRunStatus; limit?: number }): Promise<JobRun[]>;
+
+  /** Fails with SLW_CONFLICT when the name is taken. */
+  createUser(u: { name: string; passwordHash: string; scope: Scope }): Promise<User>;
+  getUserByName(name: string): Promise<(User & { passwordHash: string }) | null>;
+  listUsers(): Promise<User[]>;
+  /** Removes the user and the tokens issued to them; false if there was none. */
+  deleteUser(name: string): Promise<boolean>;
+
+  createToken(t: NewToken): Promise<ApiToken>;
+  getTokenByHash(tokenHash: string): Promise<ApiToken | null>;
+  listTokens(): Promise<ApiToken[]>;
+  /** Marks it revoked (kept for the audit trail); false if unknown or already revoked. */
+  revokeToken(id: string): Promise<boolean>;
+  touchToken(id: string, at: string): Promise<void>;
+
+  /** Append-only: there is no update or delete. */
+  appendAudit(e: Omit<AuditEntry, 'seq' | 'at'>): Promise<AuditEntry>;
+  /** Newest first. */
+  listAudit(q: AuditQuery): Promise<AuditEntry[]>;
 
   /** Small key/value settings (e.g. admin token hash). */
   getSetting(key: string): Promise<string | null>;

@@ -4,12 +4,14 @@ import { m0001Initial } from './0001-initial';
 import { m0002Secrets } from './0002-secrets';
 import { m0003Promotions } from './0003-promotions';
 import { m0004JobRuns } from './0004-job-runs';
+import { m0005Access } from './0005-access';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001Initial,
   '0002-secrets': m0002Secrets,
   '0003-promotions': m0003Promotions,
   '0004-job-runs': m0004JobRuns,
+  '0005-access': m0005Access,
 };
 
 export const migrationProvider: MigrationProvider = {

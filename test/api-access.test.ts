@@ -1,0 +1,220 @@
+/**
+ * The HTTP layer in-process (fastify.inject) over a real SQLite store and real argon2:
+ * the whole route table is walked and every route refuses no token, an expired token, a
+ * revoked token, a token with too small a scope and a token restricted to another project;
+ * sign-in brute force is cut off per IP; refusals and changes land in the append-only audit
+ * log; every error has the one shape `{ error: { code, message, details } }`. Handlers
+ * behind the engine are never reached by these requests.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../src/api/server';
+import type { ApiDeps } from '../src/api/api-deps';
+import { FailureLimiter } from '../src/api/rate-limit';
+import { Access, hashToken } from '../src/engine/access';
+import { AuditLog } from '../src/engine/audit-log';
+import { argon2Hasher } from '../src/drivers/argon2/argon2-hasher';
+import { openSqliteStore } from '../src/store/sqlite-store';
+import type { Store } from '../src/core/ports/store';
+import type { Scope } from '../src/core/domain';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-access-'));
+const adminToken = 'slw_test_admin_token';
+const unreachable = new Proxy({}, { get: () => () => assert.fail('the handler must not run') });
+let store: Store;
+let access: Access;
+let app: FastifyInstance;
+const routes: Array<{ method: string; url: string; scope: Scope | 'public' }> = [];
+const tokens: Record<string, string> = {};
+
+before(async () => {
+  store = await openSqliteStore({ file: path.join(dir, 'slipway.db'), logger: pino({ level: 'silent' }) });
+  await store.migrate();
+  access = new Access(store, argon2Hasher);
+  await access.bootstrap({ adminTokenHash: hashToken(adminToken), adminPassword: 'correct horse battery staple' });
+  const deps = {
+    engine: unreachable,
+    queries: unreachable,
+    environments: unreachable,
+    oneOffRuns: unreachable,
+    serviceLogs: unreachable,
+    baseImages: unreachable,
+    sources: unreachable,
+    secrets: unreachable,
+    maxSourceBytes: 1024,
+    access,
+    audit: new AuditLog(store, pino({ level: 'silent' })),
+    authLimiter: new FailureLimiter(10, 60_000),
+    health: async () => ({ ok: true, version: 'test', checks: {} }),
+    logger: pino({ level: 'silent' }),
+  } as unknown as ApiDeps;
+  app = buildApi(deps, {
+    onRoute: (r) => {
+      const config = r.config as { public?: boolean; scope?: Scope } | undefined;
+      for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push({ method: m, url: r.url, scope: config?.public ? 'public' : config!.scope! });
+    },
+  });
+  await app.ready();
+  const admin = (await access.authenticate(adminToken));
+  for (const scope of ['read', 'deploy', 'admin'] as const) tokens[scope] = (await access.createToken(admin, { name: `t-${scope}`, scope })).token;
+  tokens.otherProject = (await access.createToken(admin, { name: 'other', scope: 'deploy', project: 'other' })).token;
+  tokens.expired = (await access.createToken(admin, { name: 'expired', scope: 'admin', expiresInMs: -1000 })).token;
+  const revoked = await access.createToken(admin, { name: 'revoked', scope: 'admin' });
+  await access.revokeToken(revoked.record.id);
+  tokens.revoked = revoked.token;
+});
+
+after(async () => {
+  await app.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const concrete = (url: string) =>
+  url
+    .replace(':project', 'p')
+    .replace(':env', 'staging')
+    .replace(':service', 's')
+    .replace(':id', url.includes('/tokens/') ? 'tok_nothere' : url.includes('/jobs/') ? '1' : '00000000-0000-4000-8000-000000000000')
+    .replace(':sha256', 'a'.repeat(64))
+    .replace(':name', 'nobody');
+
+let ipCounter = 1;
+/** Each call from a fresh IP, so the walk itself never trips the failure limit. */
+const call = (method: string, url: string, token?: string) =>
+  app.inject({ method: method as 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {}, remoteAddress: `10.0.${Math.floor(ipCounter / 250)}.${(ipCounter++ % 250) + 1}` });
+
+test('every route declares its scope, and refuses missing, expired, revoked, too-small-scope and other-project tokens', async () => {
+  assert.ok(routes.length >= 30, `routes found: ${routes.length}`);
+  const checked: string[] = [];
+  for (const r of routes) {
+    if (r.scope === 'public') continue;
+    const url = concrete(r.url);
+    for (const [who, token] of [['no token', undefined], ['expired', tokens.expired], ['revoked', tokens.revoked], ['garbage', 'slw_garbage']] as const) {
+      const res = await call(r.method, url, token);
+      assert.equal(res.statusCode, 401, `${r.method} ${r.url} with ${who}: ${res.body}`);
+      assert.equal(res.json().error.code, 'SLW_UNAUTHORIZED');
+    }
+    const smaller = r.scope === 'admin' ? ['read', 'deploy'] : r.scope === 'deploy' ? ['read'] : [];
+    for (const s of smaller) {
+      const res = await call(r.method, url, tokens[s]);
+      assert.equal(res.statusCode, 403, `${r.method} ${r.url} (${r.scope}) with a ${s} token: ${res.body}`);
+      assert.equal(res.json().error.code, 'SLW_FORBIDDEN');
+    }
+    if (r.url.includes(':project') || r.scope === 'admin') {
+      const res = await call(r.method, url, tokens.otherProject);
+      assert.equal(res.statusCode, 403, `${r.method} ${r.url} with a token of project "other": ${res.body}`);
+      if (r.url.includes(':project') && r.scope !== 'admin') assert.match(res.json().error.message, /restricted to project "other"/);
+    }
+    checked.push(`${r.method} ${r.url}`);
+  }
+  assert.ok(checked.includes('POST /api/v1/deployments') && checked.includes('GET /api/v1/audit') && checked.includes('PUT /api/v1/sources/:sha256'), checked.join('\n'));
+  const publicRoutes = routes.filter((r) => r.scope === 'public').map((r) => `${r.method} ${r.url}`).sort();
+  assert.deepEqual(publicRoutes, ['GET /api/v1/health', 'POST /api/v1/login']);
+});
+
+test('sign-in: the 11th bad attempt in a minute from one IP gets 429; other IPs still sign in', async () => {
+  const login = (password: string, ip: string) => app.inject({ method: 'POST', url: '/api/v1/login', payload: { user: 'admin', password }, remoteAddress: ip });
+  for (let i = 1; i <= 10; i++) {
+    const res = await login(`wrong-${i}`, '192.0.2.7');
+    assert.equal(res.statusCode, 401, `attempt ${i}: ${res.body}`);
+    assert.equal(res.json().error.message, 'wrong user name or password');
+  }
+  const eleventh = await login('correct horse battery staple', '192.0.2.7');
+  assert.equal(eleventh.statusCode, 429, eleventh.body);
+  assert.equal(eleventh.json().error.code, 'SLW_RATE_LIMITED');
+  assert.match(eleventh.json().error.message, /too many failed sign-ins or bad tokens from 192\.0\.2\.7; retry in \d+ s/);
+
+  const good = await login('correct horse battery staple', '192.0.2.8');
+  assert.equal(good.statusCode, 201, good.body);
+  const issued = good.json() as { token: string; tokenInfo: { id: string; scope: string; expiresAt: string } };
+  assert.match(issued.token, /^slw_/);
+  assert.equal(issued.tokenInfo.scope, 'admin');
+  assert.ok(Date.parse(issued.tokenInfo.expiresAt) > Date.now() + 29 * 86_400_000, 'login tokens expire (30 days by default)');
+  const me = await call('GET', '/api/v1/whoami', issued.token);
+  assert.deepEqual(me.json(), { actor: 'user:admin', scope: 'admin', project: null, tokenId: issued.tokenInfo.id });
+
+  // Bad tokens count too.
+  for (let i = 0; i < 10; i++) assert.equal((await app.inject({ method: 'GET', url: '/api/v1/whoami', headers: { authorization: 'Bearer slw_nope' }, remoteAddress: '192.0.2.9' })).statusCode, 401);
+  const blocked = await app.inject({ method: 'GET', url: '/api/v1/whoami', headers: { authorization: `Bearer ${tokens.read}` }, remoteAddress: '192.0.2.9' });
+  assert.equal(blocked.statusCode, 429);
+});
+
+test('tokens are shown once; lists carry no secret or hash; a read token cannot deploy', async () => {
+  const created = await call('POST', '/api/v1/tokens', adminToken);
+  assert.equal(created.statusCode, 400, 'a body is required');
+  const res = await app.inject({ method: 'POST', url: '/api/v1/tokens', headers: { authorization: `Bearer ${adminToken}` }, payload: { name: 'ci', scope: 'read', project: 'shop', expiresIn: '7d' } });
+  assert.equal(res.statusCode, 201, res.body);
+  const { token, tokenInfo } = res.json() as { token: string; tokenInfo: { id: string; project: string; expiresAt: string } };
+  assert.equal(tokenInfo.project, 'shop');
+  const list = await call('GET', '/api/v1/tokens', adminToken);
+  assert.ok(!list.body.includes(token), 'the secret is never listed');
+  assert.ok(!list.body.includes(hashToken(token)), 'nor its hash');
+  assert.ok(!/token_?hash/i.test(list.body));
+  const deploy = await app.inject({ method: 'POST', url: '/api/v1/deployments', headers: { authorization: `Bearer ${token}` }, payload: { config: 'x' } });
+  assert.equal(deploy.statusCode, 403);
+  const escalate = await app.inject({ method: 'POST', url: '/api/v1/tokens', headers: { authorization: `Bearer ${tokens.deploy}` }, payload: { name: 'x', scope: 'admin' } });
+  assert.equal(escalate.statusCode, 403);
+  const revoke = await call('DELETE', `/api/v1/tokens/${tokenInfo.id}`, adminToken);
+  assert.equal(revoke.statusCode, 200);
+  assert.equal((await call('GET', '/api/v1/whoami', token)).statusCode, 401);
+});
+
+test('refusals and changes are audited with actor, IP and outcome; the log is append-only', async () => {
+  const res = await app.inject({ method: 'GET', url: '/api/v1/audit?limit=1000', headers: { authorization: `Bearer ${adminToken}` } });
+  assert.equal(res.statusCode, 200, res.body);
+  const entries = res.json().entries as Array<{ actor: string; action: string; clientIp: string; outcome: string; status: number; target: string | null }>;
+  assert.ok(entries.some((e) => e.action === 'POST /api/v1/login' && e.outcome === 'denied' && e.clientIp === '192.0.2.7' && e.status === 401), 'failed sign-ins');
+  assert.ok(entries.some((e) => e.action === 'POST /api/v1/login' && e.outcome === 'ok' && e.actor === 'user:admin' && e.clientIp === '192.0.2.8'), 'the good sign-in');
+  assert.ok(entries.some((e) => e.action === 'POST /api/v1/deployments' && e.outcome === 'denied' && /^token:ci/.test(e.actor)), 'the read token trying to deploy');
+  assert.ok(entries.some((e) => e.action === 'DELETE /api/v1/tokens/:id' && e.outcome === 'ok' && e.actor.startsWith('token:local admin')), 'the revocation');
+  assert.ok(!JSON.stringify(entries).includes('correct horse'), 'no password in the audit log');
+  const since = await app.inject({ method: 'GET', url: '/api/v1/audit?since=bad', headers: { authorization: `Bearer ${adminToken}` } });
+  assert.equal(since.statusCode, 400);
+  assert.match(since.json().error.message, /since: must be a duration/);
+
+  const raw = new Database(path.join(dir, 'slipway.db'));
+  try {
+    assert.throws(() => raw.prepare("UPDATE audit_log SET actor = 'someone else'").run(), /append-only/);
+    assert.throws(() => raw.prepare('DELETE FROM audit_log').run(), /append-only/);
+  } finally {
+    raw.close();
+  }
+});
+
+test('bad input and unknown routes get the one error shape naming the field', async () => {
+  const auth = { authorization: `Bearer ${adminToken}` };
+  const missing = await app.inject({ method: 'GET', url: '/api/v1/nope', headers: auth });
+  assert.equal(missing.statusCode, 404);
+  assert.deepEqual(Object.keys(missing.json().error).sort(), ['code', 'details', 'message']);
+
+  const malformed = await app.inject({ method: 'POST', url: '/api/v1/deployments', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"config":' });
+  assert.equal(malformed.statusCode, 400);
+  assert.equal(malformed.json().error.code, 'SLW_BAD_REQUEST');
+
+  const invalid = await app.inject({ method: 'POST', url: '/api/v1/deployments', headers: auth, payload: { config: 'x', git: { url: 'https://u:pw@host/r.git', ref: '--upload-pack=x' }, extra: 1 } });
+  assert.equal(invalid.statusCode, 400);
+  const details = invalid.json().error.details as Array<{ path: string; message: string }>;
+  assert.ok(details.some((d) => d.path === 'git.url' && /credentials/.test(d.message)), JSON.stringify(details));
+  assert.ok(details.some((d) => d.path === 'git.ref' && /branch, tag or commit/.test(d.message)), JSON.stringify(details));
+  assert.ok(details.some((d) => d.path === '(root)' && /unknown field "extra"/.test(d.message)), JSON.stringify(details));
+
+  const badConfig = await app.inject({ method: 'POST', url: '/api/v1/deployments', headers: auth, payload: { config: 'project: x\nservices: {}\n' } });
+  assert.equal(badConfig.statusCode, 400);
+  assert.equal(badConfig.json().error.code, 'SLW_CONFIG_INVALID');
+  assert.match(badConfig.json().error.message, /services: must define at least one service/);
+
+  const badId = await app.inject({ method: 'GET', url: '/api/v1/deployments/not-a-uuid', headers: auth });
+  assert.equal(badId.statusCode, 400);
+  assert.match(badId.json().error.message, /id: must be a deployment id/);
+
+  const weakUser = await app.inject({ method: 'POST', url: '/api/v1/users', headers: auth, payload: { name: 'bob', password: 'short', scope: 'deploy' } });
+  assert.equal(weakUser.statusCode, 400);
+  assert.match(weakUser.json().error.details[0].path, /password/);
+});
