@@ -24,7 +24,7 @@ const PASSWORD = 'access-test-password-9f2c';
 
 /** The CLI with only a config dir: no SLIPWAY_URL/TOKEN, so contexts decide. */
 async function slipway(args: string[], env: NodeJS.ProcessEnv = {}, cwd = app.dir) {
-  const base = { ...process.env, SLIPWAY_CONFIG_DIR: configDir, SLIPWAY_DATA_DIR: path.join(configDir, 'no-local-server') };
+  const base: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_CONFIG_DIR: configDir, SLIPWAY_DATA_DIR: path.join(configDir, 'no-local-server') };
   delete base.SLIPWAY_URL;
   delete base.SLIPWAY_TOKEN;
   try {
