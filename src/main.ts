@@ -16,6 +16,7 @@ import { errorMessage } from './core/errors';
 import { DeployEngine } from './engine/deploy-engine';
 import { Access, hashToken } from './engine/access';
 import { AuditLog } from './engine/audit-log';
+import { Webhooks } from './engine/webhooks';
 import { argon2Hasher } from './drivers/argon2/argon2-hasher';
 import { Environments } from './engine/environments';
 import { OneOffRuns } from './engine/one-off-run';
@@ -98,10 +99,11 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const sources = new DiskSourceArchives({ dir: path.join(opts.dataDir, 'sources'), logger: logger.child({ component: 'sources' }) });
   await sources.init();
   const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, sources, git: new GitCli(), logger: logger.child({ component: 'engine' }) };
-  const secrets = new Secrets(ctx, (ref, triggeredBy) => engine.redeployWithSecrets(ref, triggeredBy));
+  const secrets = new Secrets(ctx, (ref, triggeredBy) => engine.redeployWithSecrets(ref, triggeredBy), () => webhooks.reseal());
   const unreadable = await secrets.unreadableVersions();
   if (unreadable > 0) logger.error({ unreadable }, 'some stored secrets cannot be opened with the master key(s) this server holds; deployments that need them will fail');
   const engine = new DeployEngine(ctx);
+  const webhooks = new Webhooks(ctx, engine);
   const recovery = await recoverAfterRestart(ctx, engine.events);
   const scheduler = new JobScheduler(ctx);
   await scheduler.start();
@@ -146,6 +148,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     access,
     audit: new AuditLog(store, logger.child({ component: 'audit' })),
     authLimiter: new FailureLimiter(),
+    webhooks,
     logger,
   });
   await app.listen({ host: opts.apiHost, port: opts.apiPort });

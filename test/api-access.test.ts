@@ -47,6 +47,7 @@ before(async () => {
     baseImages: unreachable,
     sources: unreachable,
     secrets: unreachable,
+    webhooks: unreachable,
     maxSourceBytes: 1024,
     access,
     audit: new AuditLog(store, pino({ level: 'silent' })),
@@ -116,7 +117,7 @@ test('every route declares its scope, and refuses missing, expired, revoked, too
   }
   assert.ok(checked.includes('POST /api/v1/deployments') && checked.includes('GET /api/v1/audit') && checked.includes('PUT /api/v1/sources/:sha256'), checked.join('\n'));
   const publicRoutes = routes.filter((r) => r.scope === 'public').map((r) => `${r.method} ${r.url}`).sort();
-  assert.deepEqual(publicRoutes, ['GET /api/v1/health', 'POST /api/v1/login']);
+  assert.deepEqual(publicRoutes, ['GET /api/v1/health', 'POST /api/v1/login', 'POST /api/v1/webhooks/:project']);
 });
 
 test('sign-in: the 11th bad attempt in a minute from one IP gets 429; other IPs still sign in', async () => {

@@ -5,6 +5,7 @@ import type { HealthReport } from '../core/views';
 import type { DeployEngine } from '../engine/deploy-engine';
 import type { Access } from '../engine/access';
 import type { AuditLog } from '../engine/audit-log';
+import type { Webhooks } from '../engine/webhooks';
 import type { FailureLimiter } from './rate-limit';
 import type { Environments } from '../engine/environments';
 import type { OneOffRuns } from '../engine/one-off-run';
@@ -30,5 +31,6 @@ export interface ApiDeps {
   audit: AuditLog;
   /** Failed sign-ins and bad tokens per client IP. */
   authLimiter: FailureLimiter;
+  webhooks: Webhooks;
   logger: Logger;
 }

@@ -149,3 +149,8 @@ export const auditQuery = z.strictObject({
   since: durationText('how far back, e.g. 1h').optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
+
+export const webhookBody = z.strictObject({
+  repository: z.string({ error: 'must be the git URL the server fetches pushed commits from' }),
+  path: z.string({ error: 'must be the directory of slipway.yml in the repository' }).default(''),
+});

@@ -10,6 +10,7 @@ import { makeAuthenticator } from './auth';
 import { auditHook } from './audit-hook';
 import { accessRoutes } from './routes/access';
 import { auditRoutes } from './routes/audit';
+import { webhookRoutes } from './routes/webhooks';
 import { errorHandler } from './error-response';
 import { deploymentRoutes } from './routes/deployments';
 import { environmentRoutes } from './routes/environments';
@@ -52,5 +53,6 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   sourceRoutes(app, deps);
   accessRoutes(app, deps);
   auditRoutes(app, deps);
+  webhookRoutes(app, deps);
   return app;
 }

@@ -15,6 +15,7 @@ import { registerRun } from './commands/run';
 import { registerSecrets } from './commands/secrets';
 import { registerLogin } from './commands/login';
 import { registerAccess } from './commands/access';
+import { registerWebhook } from './commands/webhook';
 
 export function buildProgram(): Command {
   const program = new Command('slipway')
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerSecrets(program);
   registerLogin(program);
   registerAccess(program);
+  registerWebhook(program);
   registerConfig(program);
   registerBaseImage(program);
   return program;

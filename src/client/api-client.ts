@@ -2,7 +2,9 @@
  * Typed client of the Slipway HTTP API, used by the CLI (and later the dashboard).
  * Non-2xx answers become ApiError carrying the server's code, message and details.
  */
-import type { ApiToken, AuditEntry, DeploymentLogLine, Scope, User } from '../core/domain';
+import type { ApiToken, AuditEntry, DeploymentLogLine, Scope, User, Webhook } from '../core/domain';
+
+export type WebhookView = Omit<Webhook, 'keyId' | 'sealed'>;
 import type { ErrorDetail } from '../core/errors';
 import type { BaseImageKind, BaseImageResult } from '../core/ports/base-images';
 import type { LogEntry } from '../core/ports/runtime';
@@ -210,6 +212,23 @@ export class SlipwayClient {
 
   audit(q: { project?: string; since?: string; limit?: number } = {}): Promise<{ entries: AuditEntry[] }> {
     return this.request('GET', `/api/v1/audit${query(q)}`);
+  }
+
+  createWebhook(project: string, body: { repository: string; path?: string }): Promise<{ webhook: WebhookView; secret: string; url: string }> {
+    return this.request('PUT', `/api/v1/projects/${enc(project)}/webhook`, body);
+  }
+
+  webhook(project: string): Promise<{ webhook: WebhookView; url: string }> {
+    return this.request('GET', `/api/v1/projects/${enc(project)}/webhook`);
+  }
+
+  removeWebhook(project: string): Promise<{ removed: string }> {
+    return this.request('DELETE', `/api/v1/projects/${enc(project)}/webhook`);
+  }
+
+  /** The base URL this client talks to (for printing webhook URLs). */
+  get url(): string {
+    return this.base;
   }
 
   createBaseImage(kind: BaseImageKind, force = false): Promise<{ image: BaseImageResult }> {

@@ -9,6 +9,8 @@ import { parseDuration } from './duration';
 import { gitUrlProblem } from './git-source';
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
+/** Environment names (declared early: the top-level schema uses it before ENV_NAME_RE is exported). */
+const ENV_NAME_RE_INLINE = /^[a-z][a-z0-9-]{0,39}$/;
 
 const name = (what: string) =>
   z
@@ -164,7 +166,7 @@ export const serviceOverrideSchema = z
   })
   .describe('per-environment changes to a service');
 
-export const ENV_NAME_RE = /^[a-z][a-z0-9-]{0,39}$/;
+export const ENV_NAME_RE = ENV_NAME_RE_INLINE;
 
 export const environmentOverrideSchema = z
   .strictObject({
@@ -187,6 +189,14 @@ export const projectConfigSchema = z
       })
       .optional()
       .describe('git repository of the project: `slipway deploy --ref <branch|tag|sha>` has the server build from it'),
+    branches: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9._/-]+$/, { error: 'branch names are letters, digits, ".", "_", "/" and "-"' }),
+        z.string({ error: 'must be an environment name' }).regex(ENV_NAME_RE_INLINE, { error: 'must be an environment name (production, staging, preview-<name>)' }),
+        { error: 'must map branch names to environments, e.g. { main: staging, prod: production }' },
+      )
+      .optional()
+      .describe('push webhooks: a push to a listed branch builds that commit and deploys it to the environment'),
     services: z
       .record(name('service'), webServiceSchema, { error: 'must be a map of service name to service' })
       .refine((s) => Object.keys(s).length > 0, { error: 'must define at least one service' }),

@@ -57,5 +57,7 @@ export interface ProjectConfig {
   approval: 'required' | 'none';
   /** Git repository URL the server builds from for `slipway deploy --ref`; null when not set. */
   repository: string | null;
+  /** Push webhooks: branch → environment. */
+  branches: Record<string, string>;
   services: Record<string, ServiceConfig>;
 }

@@ -211,3 +211,15 @@ export interface AuditEntry {
   status: number;
   detail: string | null;
 }
+
+/** A project's push webhook; `sealed` is its HMAC secret under the master key. */
+export interface Webhook {
+  project: string;
+  repository: string;
+  /** Directory of slipway.yml in the repository ("" = root). */
+  path: string;
+  keyId: string;
+  sealed: string;
+  createdBy: string;
+  createdAt: string;
+}

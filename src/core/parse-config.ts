@@ -55,7 +55,7 @@ export function validateProjectConfig(raw: unknown, opts: ParseOptions = {}): Pa
     return { ok: false, errors: issuesToDetails(merged.error.issues).map((e) => ({ ...e, message: `${e.message} (in environment ${env})` })) };
   }
   const approval = written.data.environments?.[env]?.approval ?? 'none';
-  return { ok: true, config: { ...normalize(merged.data, env, Object.keys(file.environments ?? {}), approval), repository: written.data.repository ?? null } };
+  return { ok: true, config: { ...normalize(merged.data, env, Object.keys(file.environments ?? {}), approval), repository: written.data.repository ?? null, branches: written.data.branches ?? {} } };
 }
 
 type RawService = Record<string, unknown>;
@@ -103,7 +103,7 @@ export function issuesToDetails(issues: z.core.$ZodIssue[]): ErrorDetail[] {
   });
 }
 
-function normalize(written: ProjectConfigWritten, env: string, environments: string[], approval: ProjectConfig['approval']): Omit<ProjectConfig, 'repository'> {
+function normalize(written: ProjectConfigWritten, env: string, environments: string[], approval: ProjectConfig['approval']): Omit<ProjectConfig, 'repository' | 'branches'> {
   const services: Record<string, ServiceConfig> = {};
   for (const [name, s] of Object.entries(written.services)) {
     services[name] = {

@@ -42,6 +42,8 @@ export class Secrets {
   constructor(
     private readonly ctx: EngineContext,
     private readonly redeploy: SecretsRedeploy,
+    /** Re-seals other values sealed under the master key (webhook secrets) during a rotation. */
+    private readonly resealOthers: () => Promise<unknown> = async () => undefined,
   ) {}
 
   async list(projectName: string, envName: string): Promise<SecretListView> {
@@ -143,6 +145,7 @@ export class Secrets {
       resealed += updates.length;
       batch = (await store.listAllSecrets()).filter((s) => s.keyId !== keyId);
     }
+    await this.resealOthers();
     await cipher.retireOtherKeys();
     this.ctx.logger.info({ keyId, resealed }, 'master key rotated; every secret re-sealed');
     return { keyId, newKeyGenerated: generated, resealed };

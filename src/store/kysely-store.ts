@@ -10,7 +10,7 @@
  */
 import { Migrator, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { ApiToken, AuditEntry, Scope, User, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
+import type { ApiToken, AuditEntry, Scope, User, Webhook, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
 import type { ServiceConfig, ServiceType } from '../core/config';
 import { SlipwayError } from '../core/errors';
 import type { AuditQuery, DeploymentPatch, DeploymentQuery, NewDeployment, NewRelease, NewToken, Store } from '../core/ports/store';
@@ -574,6 +574,47 @@ export class KyselyStore implements Store {
     return rows.map(toAudit);
   }
 
+  // webhooks ----------------------------------------------------------------------
+  async putWebhook(w: Omit<Webhook, 'createdAt'>): Promise<Webhook> {
+    const values = { project: w.project, repository: w.repository, path: w.path, key_id: w.keyId, sealed: w.sealed, created_by: w.createdBy, created_at: now() };
+    const row = await this.#db
+      .insertInto('webhooks')
+      .values(values)
+      .onConflict((oc) => oc.column('project').doUpdateSet({ repository: values.repository, path: values.path, key_id: values.key_id, sealed: values.sealed, created_by: values.created_by, created_at: values.created_at }))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toWebhook(row);
+  }
+
+  async getWebhook(project: string): Promise<Webhook | null> {
+    const row = await this.#db.selectFrom('webhooks').selectAll().where('project', '=', project).executeTakeFirst();
+    return row ? toWebhook(row) : null;
+  }
+
+  async listWebhooks(): Promise<Webhook[]> {
+    return (await this.#db.selectFrom('webhooks').selectAll().orderBy('project').execute()).map(toWebhook);
+  }
+
+  async deleteWebhook(project: string): Promise<boolean> {
+    const r = await this.#db.deleteFrom('webhooks').where('project', '=', project).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async resealWebhooks(updates: Array<{ project: string; keyId: string; sealed: string }>): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      for (const u of updates) await trx.updateTable('webhooks').set({ key_id: u.keyId, sealed: u.sealed }).where('project', '=', u.project).execute();
+    });
+  }
+
+  async recordDelivery(project: string, deliveryId: string): Promise<boolean> {
+    const r = await this.#db
+      .insertInto('webhook_deliveries')
+      .values({ project, delivery_id: deliveryId, received_at: now() })
+      .onConflict((oc) => oc.columns(['project', 'delivery_id']).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
   // settings --------------------------------------------------------------------
   async getSetting(key: string): Promise<string | null> {
     return (await this.#db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())?.value ?? null;
@@ -702,4 +743,13 @@ const toAudit = (r: Row<'audit_log'>): AuditEntry => ({
   outcome: r.outcome,
   status: r.status,
   detail: r.detail,
+});
+const toWebhook = (r: Row<'webhooks'>): Webhook => ({
+  project: r.project,
+  repository: r.repository,
+  path: r.path,
+  keyId: r.key_id,
+  sealed: r.sealed,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
 });

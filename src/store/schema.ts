@@ -68,6 +68,8 @@ export interface Database {
     output: string;
   };
   settings: { key: string; value: string };
+  webhooks: { project: string; repository: string; path: string; key_id: string; sealed: string; created_by: string; created_at: string };
+  webhook_deliveries: { project: string; delivery_id: string; received_at: string };
   users: { id: Generated<number>; name: string; password_hash: string; scope: Scope; created_at: string };
   api_tokens: {
     id: string;

@@ -23,6 +23,7 @@ import type {
   Service,
   StepStatus,
   User,
+  Webhook,
 } from '../domain';
 
 export interface NewRelease {
@@ -181,6 +182,16 @@ export interface Store {
   appendAudit(e: Omit<AuditEntry, 'seq' | 'at'>): Promise<AuditEntry>;
   /** Newest first. */
   listAudit(q: AuditQuery): Promise<AuditEntry[]>;
+
+  /** Creates or replaces the project's webhook. */
+  putWebhook(w: Omit<Webhook, 'createdAt'>): Promise<Webhook>;
+  getWebhook(project: string): Promise<Webhook | null>;
+  listWebhooks(): Promise<Webhook[]>;
+  deleteWebhook(project: string): Promise<boolean>;
+  /** Re-seals webhook secrets after a key rotation, in one transaction. */
+  resealWebhooks(updates: Array<{ project: string; keyId: string; sealed: string }>): Promise<void>;
+  /** Records a delivery id; false when it was seen before (a replay). */
+  recordDelivery(project: string, deliveryId: string): Promise<boolean>;
 
   /** Small key/value settings (e.g. admin token hash). */
   getSetting(key: string): Promise<string | null>;

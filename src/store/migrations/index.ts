@@ -5,6 +5,7 @@ import { m0002Secrets } from './0002-secrets';
 import { m0003Promotions } from './0003-promotions';
 import { m0004JobRuns } from './0004-job-runs';
 import { m0005Access } from './0005-access';
+import { m0006Webhooks } from './0006-webhooks';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001Initial,
@@ -12,6 +13,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003-promotions': m0003Promotions,
   '0004-job-runs': m0004JobRuns,
   '0005-access': m0005Access,
+  '0006-webhooks': m0006Webhooks,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,45 @@
+/** slipway webhook: the project's push webhook (GitHub or any signer), its URL and secret. */
+import type { Command } from 'commander';
+import { connect, type GlobalOptions } from '../connection';
+import { printJson } from '../output';
+import { projectName } from '../project-file';
+import { projectOptions } from '../project-options';
+
+const projectOpts = (c: Command) => projectOptions(c, { env: false });
+
+export function registerWebhook(program: Command): void {
+  const webhook = program.command('webhook').description('push webhook: a push to a branch listed under branches: in slipway.yml deploys that commit');
+
+  projectOpts(
+    webhook
+      .command('create')
+      .description('register (or re-key) the webhook; prints its URL and secret once')
+      .requiredOption('--repo <url>', 'git URL the server fetches pushed commits from')
+      .option('--path <dir>', 'directory of slipway.yml in the repository (default: the root)', '')
+      .addHelpText('after', '\nThen in GitHub: Settings → Webhooks → Payload URL = the URL printed, Content type = application/json,\nSecret = the secret printed, events = push. slipway.yml needs e.g.:\n  branches: { main: staging, prod: production }'),
+  ).action(async (opts: { repo: string; path: string; project?: string; file?: string }, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const client = connect(g);
+    const res = await client.createWebhook(projectName(opts), { repository: opts.repo, path: opts.path });
+    const url = `${client.url}${res.url}`;
+    if (g.json) return printJson({ ...res, url });
+    console.log(`webhook of ${res.webhook.project}: ${url}`);
+    console.log(`secret: ${res.secret}`);
+    console.error('copy the secret now: it is not shown again (create again to re-key)');
+  });
+
+  projectOpts(webhook.command('show').description('the webhook URL and repository (never the secret)')).action(async (opts, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const client = connect(g);
+    const res = await client.webhook(projectName(opts));
+    if (g.json) return printJson({ ...res, url: `${client.url}${res.url}` });
+    console.log(`${client.url}${res.url}  ← ${res.webhook.repository}${res.webhook.path ? ` (slipway.yml in ${res.webhook.path})` : ''}, created by ${res.webhook.createdBy}`);
+  });
+
+  projectOpts(webhook.command('remove').description('remove the webhook: deliveries are refused from now on')).action(async (opts, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const res = await connect(g).removeWebhook(projectName(opts));
+    if (g.json) return printJson(res);
+    console.log(`removed the webhook of ${res.removed}`);
+  });
+}
