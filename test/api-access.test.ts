@@ -117,7 +117,7 @@ test('every route declares its scope, and refuses missing, expired, revoked, too
   }
   assert.ok(checked.includes('POST /api/v1/deployments') && checked.includes('GET /api/v1/audit') && checked.includes('PUT /api/v1/sources/:sha256'), checked.join('\n'));
   const publicRoutes = routes.filter((r) => r.scope === 'public').map((r) => `${r.method} ${r.url}`).sort();
-  assert.deepEqual(publicRoutes, ['GET /api/v1/health', 'POST /api/v1/login', 'POST /api/v1/webhooks/:project']);
+  assert.deepEqual(publicRoutes, ['GET /api/v1/health', 'GET /api/v1/openapi.json', 'POST /api/v1/login', 'POST /api/v1/webhooks/:project']);
 });
 
 test('sign-in: the 11th bad attempt in a minute from one IP gets 429; other IPs still sign in', async () => {
@@ -218,4 +218,22 @@ test('bad input and unknown routes get the one error shape naming the field', as
   const weakUser = await app.inject({ method: 'POST', url: '/api/v1/users', headers: auth, payload: { name: 'bob', password: 'short', scope: 'deploy' } });
   assert.equal(weakUser.statusCode, 400);
   assert.match(weakUser.json().error.details[0].path, /password/);
+});
+
+test('the OpenAPI 3.1 document validates and covers every route with its scope', async () => {
+  const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
+  assert.equal(res.statusCode, 200);
+  const doc = res.json() as { openapi: string; paths: Record<string, Record<string, { 'x-slipway-scope': string; requestBody?: unknown; parameters?: Array<{ name: string; in: string }> }>> };
+  const { Validator } = await import('@seriousme/openapi-schema-validator');
+  const result = await new Validator().validate(doc);
+  assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
+  assert.equal(doc.openapi, '3.1.0');
+  for (const r of routes) {
+    const op = doc.paths[r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[r.method.toLowerCase()];
+    assert.ok(op, `${r.method} ${r.url} is in the document`);
+    assert.equal(op['x-slipway-scope'], r.scope, `${r.method} ${r.url} scope`);
+  }
+  const deploy = doc.paths['/api/v1/deployments']!.post!;
+  assert.match(JSON.stringify(deploy.requestBody), /"sources"/);
+  assert.deepEqual(doc.paths['/api/v1/projects/{project}/status']!.get!.parameters!.map((p) => `${p.in}:${p.name}`), ['path:project', 'query:env']);
 });

@@ -8,6 +8,7 @@ import { SlipwayError } from '../core/errors';
 import type { ApiDeps } from './api-deps';
 import { makeAuthenticator } from './auth';
 import { auditHook } from './audit-hook';
+import { openApiDocument, ROUTE_DOCS, type DocumentedRoute } from './openapi';
 import { accessRoutes } from './routes/access';
 import { auditRoutes } from './routes/audit';
 import { webhookRoutes } from './routes/webhooks';
@@ -32,10 +33,17 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
     disableRequestLogging: false,
   });
   const authenticate = makeAuthenticator(deps.access, deps.authLimiter);
-  // Every route states who may call it: a scope, or public. Forgetting is a startup error.
+  // Every route states who may call it (a scope, or public) and is in the OpenAPI
+  // document. Forgetting either is a startup error.
+  const documented: DocumentedRoute[] = [];
   app.addHook('onRoute', (route) => {
     const config = route.config as { public?: boolean; scope?: string } | undefined;
     if (!config?.public && !config?.scope) throw new Error(`route ${String(route.method)} ${route.url} declares neither a scope nor public`);
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      if (!ROUTE_DOCS[`${method} ${route.url}`]) throw new Error(`route ${method} ${route.url} has no entry in ROUTE_DOCS (src/api/openapi.ts)`);
+      documented.push({ method, url: route.url, scope: config?.public ? null : config!.scope! });
+    }
   });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   app.setErrorHandler(errorHandler);
@@ -44,6 +52,8 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   });
   app.addHook('onRequest', authenticate);
   app.addHook('onResponse', auditHook(deps.audit));
+  let openapi: Record<string, unknown> | null = null;
+  app.get('/api/v1/openapi.json', { config: { public: true } }, async () => (openapi ??= openApiDocument(documented, '1')));
   systemRoutes(app, deps);
   deploymentRoutes(app, deps);
   serviceRoutes(app, deps);
