@@ -16,6 +16,7 @@ import { registerSecrets } from './commands/secrets';
 import { registerLogin } from './commands/login';
 import { registerAccess } from './commands/access';
 import { registerWebhook } from './commands/webhook';
+import { registerCompletion } from './commands/completion';
 
 export function buildProgram(): Command {
   const program = new Command('slipway')
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerLogin(program);
   registerAccess(program);
   registerWebhook(program);
+  registerCompletion(program);
   registerConfig(program);
   registerBaseImage(program);
   return program;
