@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { buildProgram } from '../main';
-import { bashCompletion } from './completion';
+import { buildProgram } from '../src/cli/main';
+import { bashCompletion } from '../src/cli/commands/completion';
 
 test('the bash completion script is valid bash and completes every command and its options', () => {
   const program = buildProgram();
