@@ -113,9 +113,16 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const access = new Access(store, argon2Hasher);
   const { generatedPassword } = await access.bootstrap({ adminTokenHash: hashToken(token), adminPassword: opts.adminPassword });
   if (generatedPassword) {
-    // Shown once, on the terminal only (never in the JSON log): it is not stored anywhere.
-    process.stderr.write(`\nslipway: created user "admin" with password ${generatedPassword}\n  (shown once; sign in with: slipway login --user admin)\n\n`);
-    logger.warn('created the admin user; its password was printed on stderr once');
+    // Shown once on a terminal; never written to a log. Without a terminal (a service, the
+    // demo) it goes to a 0600 file beside admin-token instead of stderr, which is a log.
+    if (process.stderr.isTTY) {
+      process.stderr.write(`\nslipway: created user "admin" with password ${generatedPassword}\n  (shown once; sign in with: slipway login --user admin)\n\n`);
+      logger.warn('created the admin user; its password was printed on the terminal once');
+    } else {
+      const file = path.join(opts.dataDir, 'admin-password');
+      writeFileSync(file, `${generatedPassword}\n`, { mode: 0o600 });
+      logger.warn({ file }, 'created the admin user; its password is in this file (read it, sign in, then delete the file)');
+    }
   }
   const baseImages: BaseImageFactory = {
     create: (kind, o) => (kind === 'node' ? createNodeBaseImage(runtime, o) : createStaticBaseImage(runtime, o)),
