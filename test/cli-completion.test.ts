@@ -1,3 +1,4 @@
+/** The CLI's own help surface: shell completion and examples on every command. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,4 +15,24 @@ test('the bash completion script is valid bash and completes every command and i
   assert.deepEqual(complete(['slipway', 'tokens', 'cr']), ['create']);
   assert.ok(complete(['slipway', 'deploy', '--']).includes('--ref'));
   assert.ok(complete(['slipway', 'secrets', 'set', '--']).includes('--from-file'));
+});
+
+test('every command ends its --help with examples', () => {
+  const program = buildProgram();
+  const missing: string[] = [];
+  const visit = (cmd: typeof program, path: string[]) => {
+    for (const sub of cmd.commands) {
+      const p = [...path, sub.name()];
+      if (sub.commands.length > 0) {
+        visit(sub, p);
+        continue;
+      }
+      let out = '';
+      sub.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
+      sub.outputHelp();
+      if (!/Examples?:/.test(out)) missing.push(p.join(' '));
+    }
+  };
+  visit(program, []);
+  assert.deepEqual(missing, []);
 });

@@ -17,6 +17,7 @@ import { registerLogin } from './commands/login';
 import { registerAccess } from './commands/access';
 import { registerWebhook } from './commands/webhook';
 import { registerCompletion } from './commands/completion';
+import { addExamples } from './help-examples';
 
 export function buildProgram(): Command {
   const program = new Command('slipway')
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerCompletion(program);
   registerConfig(program);
   registerBaseImage(program);
+  addExamples(program);
   return program;
 }
 

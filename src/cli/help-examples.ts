@@ -1,0 +1,54 @@
+/**
+ * Examples shown at the end of `--help` for commands that do not carry their own
+ * (test/cli-completion.test.ts checks that every command has some).
+ */
+import type { Command } from 'commander';
+
+const EXAMPLES: Record<string, string[]> = {
+  deploy: ['slipway deploy', 'slipway deploy web --env staging', 'slipway deploy --ref v1.4.2', 'slipway deploy web --image shop-web:1.4 --detach'],
+  'webhook create': ['slipway webhook create --repo git@github.com:acme/shop.git', 'slipway webhook create --repo https://git.example.com/shop.git --path deploy'],
+  server: ['slipway server', 'SLIPWAY_HTTP_PORT=8080 slipway server --data-dir /srv/slipway'],
+  rollback: ['slipway rollback web            # to the release before the live one', 'slipway rollback web v3 --env staging'],
+  promote: ['slipway promote --from staging --to production', 'slipway promote --from staging --to production web'],
+  approve: ['slipway approve 3f2a9c1d-…'],
+  cancel: ['slipway cancel 3f2a9c1d-…'],
+  status: ['slipway status', 'slipway status --env staging --json'],
+  releases: ['slipway releases web', 'slipway releases web --env staging'],
+  deployments: ['slipway deployments', 'slipway deployments web --env staging --json'],
+  deployment: ['slipway deployment 3f2a9c1d-…'],
+  logs: ['slipway logs web --follow', 'slipway logs web --tail 500 --env staging'],
+  'env list': ['slipway env list'],
+  'env create': ['slipway env create preview-checkout'],
+  'env destroy': ['slipway env destroy preview-checkout --yes'],
+  run: ['slipway run web -- node scripts/seed.js', 'slipway run web --env staging --timeout 10m -- node migrate.js'],
+  jobs: ['slipway jobs', 'slipway jobs report --env staging'],
+  'jobs show': ['slipway jobs show 42'],
+  'secrets list': ['slipway secrets list --env staging'],
+  'secrets set': ['slipway secrets set API_KEY=abc DB_URL=postgres://…', 'slipway secrets set --from-file .env.production --no-deploy', 'printf %s "$TOKEN" | slipway secrets set STRIPE_KEY'],
+  'secrets unset': ['slipway secrets unset OLD_KEY'],
+  'secrets rotate-key': ['slipway secrets rotate-key'],
+  whoami: ['slipway whoami', 'slipway whoami --context ci'],
+  'context list': ['slipway context list'],
+  'context use': ['slipway context use prod'],
+  'context remove': ['slipway context remove old'],
+  'tokens list': ['slipway tokens list --json'],
+  'tokens revoke': ['slipway tokens revoke tok_3f2a9c1d4e5f'],
+  'users add': ['slipway users add bob --scope read', 'printf %s "$PW" | slipway users add ci-admin --scope admin --password-stdin'],
+  'users list': ['slipway users list'],
+  'users remove': ['slipway users remove bob'],
+  'webhook show': ['slipway webhook show'],
+  'webhook remove': ['slipway webhook remove'],
+  'config check': ['slipway config check', 'slipway config check deploy/slipway.yml'],
+  schema: ['slipway schema > slipway.schema.json'],
+  'base-image create': ['slipway base-image create node', 'slipway base-image create static --force'],
+};
+
+/** Adds the examples above to the commands they name. */
+export function addExamples(program: Command, prefix: string[] = []): void {
+  for (const cmd of program.commands) {
+    const path = [...prefix, cmd.name()];
+    const lines = EXAMPLES[path.join(' ')];
+    if (lines) cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+    addExamples(cmd, path);
+  }
+}
