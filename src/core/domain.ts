@@ -223,3 +223,41 @@ export interface Webhook {
   createdBy: string;
   createdAt: string;
 }
+
+/** Domain events the notifier delivers. */
+export const EVENT_TYPES = ['deployment.started', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled_back', 'approval.needed', 'job.failed'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface OutboxEvent {
+  seq: number;
+  /** Idempotency key: receivers dedupe on it (deliveries are at least once). */
+  eventId: string;
+  type: EventType;
+  project: string | null;
+  payload: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface NotificationTarget {
+  id: string;
+  kind: 'webhook' | 'slack';
+  url: string;
+  /** Sealed HMAC secret of a generic webhook target. */
+  keyId: string | null;
+  sealed: string | null;
+  project: string | null;
+  /** Event types it receives; empty = all. */
+  events: EventType[];
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface NotificationDelivery {
+  eventId: string;
+  targetId: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  deliveredAt: string | null;
+}

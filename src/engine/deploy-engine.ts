@@ -15,6 +15,7 @@ import type { EngineContext } from './engine-context';
 import { DeploymentEvents } from './deployment-events';
 import { DeploymentRecorder } from './deployment-recorder';
 import { converge } from './converge';
+import { deploymentEvent } from './domain-events';
 import { prepareImage, imageRepository, type PreparedImage } from './prepare-image';
 import { runReleaseCommand } from './release-command';
 import { retireReplica } from './retire-replica';
@@ -278,6 +279,7 @@ export class DeployEngine {
         state: 'awaiting_approval',
         plan,
         triggeredBy,
+        event: deploymentEvent('approval.needed', ref, { id, kind: plan.kind, triggeredBy }),
       });
       await new DeploymentRecorder(store, this.events, this.ctx.logger, id).log(
         `${ref.env} requires approval: waiting for "slipway approve ${id}" (or "slipway cancel ${id}")`,
@@ -315,7 +317,7 @@ export class DeployEngine {
     });
     const backend = backendName(ref.project, ref.service, ref.env);
     try {
-      await rec.state('building', { startedAt: new Date().toISOString() });
+      await rec.state('building', { startedAt: new Date().toISOString(), event: deploymentEvent('deployment.started', ref, deployment) });
       let release: Release;
       if (plan.kind !== 'rollback') {
         let config: ServiceConfig;
@@ -376,7 +378,10 @@ export class DeployEngine {
       if (leaseLost) throw new SlipwayError('SLW_INTERRUPTED', 'lost the deployment lease (store unavailable?)');
       await store.setCurrentReleaseId(deployment.serviceId, deployment.environmentId, release.id);
       await rec.log(release.config.schedule ? `v${release.number} is the live release of the job` : `v${release.number} is live with ${release.config.replicas} replica(s)`);
-      await rec.state('succeeded', { finishedAt: new Date().toISOString() });
+      await rec.state('succeeded', {
+        finishedAt: new Date().toISOString(),
+        event: deploymentEvent(deployment.kind === 'rollback' ? 'deployment.rolled_back' : 'deployment.succeeded', ref, deployment, { release: release.number, imageDigest: release.imageDigest }),
+      });
     } catch (err) {
       await this.fail(deployment, ref, backend, rec, err);
     } finally {
@@ -407,7 +412,7 @@ export class DeployEngine {
     } catch (undoErr) {
       await rec.log(`could not fully restore the previous release: ${errorMessage(undoErr)}`, 'error').catch(() => undefined);
     }
-    await rec.state('failed', { errorCode: code, error: message, finishedAt: new Date().toISOString() }).catch((e) =>
+    await rec.state('failed', { errorCode: code, error: message, finishedAt: new Date().toISOString(), event: deploymentEvent('deployment.failed', ref, deployment, { errorCode: code, error: message }) }).catch((e) =>
       this.ctx.logger.error({ err: e, deployment: deployment.id }, 'could not record deployment failure'),
     );
   }

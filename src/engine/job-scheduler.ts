@@ -11,6 +11,7 @@ import type { Release, ServiceRef } from '../core/domain';
 import { errorMessage } from '../core/errors';
 import type { EngineContext } from './engine-context';
 import { releaseEnvAndMask } from './replica-env';
+import { jobFailedEvent } from './domain-events';
 
 /** Output lines kept per run (the tail: where the reason for a failure usually is). */
 const KEPT_LINES = 200;
@@ -112,15 +113,19 @@ export class JobScheduler {
         },
       });
       const status = result.timedOut ? 'timed_out' : result.exitCode === 0 ? 'succeeded' : 'failed';
+      const note = result.timedOut ? `killed after job_timeout (${Math.round((release.config.jobTimeoutMs ?? 0) / 1000)}s)` : null;
       await store.finishJobRun(runId, {
         status,
         exitCode: result.exitCode,
-        note: result.timedOut ? `killed after job_timeout (${Math.round((release.config.jobTimeoutMs ?? 0) / 1000)}s)` : null,
+        note,
         output: lines.join('\n'),
+        event: status === 'succeeded' ? undefined : jobFailedEvent(ref, { id: runId, status, exitCode: result.exitCode, note, release: release.number }),
       });
       logger.info({ ...ref, run: runId, status, exitCode: result.exitCode, durationMs: result.durationMs }, 'scheduled job finished');
     } catch (err) {
-      await store.finishJobRun(runId, { status: 'failed', exitCode: null, note: errorMessage(err), output: lines.join('\n') }).catch(() => undefined);
+      await store
+        .finishJobRun(runId, { status: 'failed', exitCode: null, note: errorMessage(err), output: lines.join('\n'), event: jobFailedEvent(ref, { id: runId, status: 'failed', exitCode: null, note: errorMessage(err), release: release.number }) })
+        .catch(() => undefined);
       logger.error({ ...ref, run: runId, err: errorMessage(err) }, 'scheduled job could not run');
     }
   }

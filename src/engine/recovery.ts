@@ -9,6 +9,7 @@
 import { ACTIVE_STATES, type Deployment, type ServiceRef } from '../core/domain';
 import { errorMessage } from '../core/errors';
 import { backendName } from '../core/ports/edge';
+import { deploymentEvent } from './domain-events';
 import type { EngineContext } from './engine-context';
 import type { DeploymentEvents } from './deployment-events';
 import { DeploymentRecorder } from './deployment-recorder';
@@ -56,7 +57,7 @@ async function resolveInterrupted(ctx: EngineContext, d: Deployment, ref: Servic
     if (complete) {
       await ctx.store.setCurrentReleaseId(d.serviceId, d.environmentId, release.id);
       await rec.log(`v${release.number} was already fully live; marking the deployment succeeded`);
-      await rec.state('succeeded', { finishedAt: new Date().toISOString() });
+      await rec.state('succeeded', { finishedAt: new Date().toISOString(), event: deploymentEvent(d.kind === 'rollback' ? 'deployment.rolled_back' : 'deployment.succeeded', ref, d, { release: release.number }) });
       return 'succeeded';
     }
   }
@@ -65,10 +66,12 @@ async function resolveInterrupted(ctx: EngineContext, d: Deployment, ref: Servic
   } catch (err) {
     await rec.log(`could not fully restore the previous release: ${errorMessage(err)}`, 'error');
   }
+  const error = 'the control plane stopped during this deployment; the previous release was restored';
   await rec.state('failed', {
     errorCode: 'SLW_INTERRUPTED',
-    error: 'the control plane stopped during this deployment; the previous release was restored',
+    error,
     finishedAt: new Date().toISOString(),
+    event: deploymentEvent('deployment.failed', ref, d, { errorCode: 'SLW_INTERRUPTED', error }),
   });
   return 'failed';
 }

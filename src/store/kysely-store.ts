@@ -8,12 +8,13 @@
  * writers are serialized and the max is always the committed one; a Postgres opener must give
  * the same guarantee (see docs/store.md). Leases are one conditional upsert, atomic on both.
  */
+import { randomUUID } from 'node:crypto';
 import { Migrator, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { ApiToken, AuditEntry, Scope, User, Webhook, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
+import type { ApiToken, AuditEntry, EventType, NotificationDelivery, NotificationTarget, OutboxEvent, Scope, User, Webhook, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
 import type { ServiceConfig, ServiceType } from '../core/config';
 import { SlipwayError } from '../core/errors';
-import type { AuditQuery, DeploymentPatch, DeploymentQuery, NewDeployment, NewRelease, NewToken, Store } from '../core/ports/store';
+import type { AuditQuery, DeploymentPatch, DeploymentQuery, NewDeployment, NewOutboxEvent, NewRelease, NewToken, Store } from '../core/ports/store';
 import { migrationProvider } from './migrations';
 import type { Database } from './schema';
 
@@ -249,6 +250,7 @@ export class KyselyStore implements Store {
         })
         .returningAll()
         .executeTakeFirstOrThrow();
+      if (d.event) await insertOutbox(trx, d.event);
       return toDeployment(row);
     });
   }
@@ -269,13 +271,17 @@ export class KyselyStore implements Store {
   }
 
   async updateDeployment(id: string, patch: DeploymentPatch): Promise<Deployment> {
-    const set = deploymentSet(patch);
-    const row =
-      Object.keys(set).length > 0
-        ? await this.#db.updateTable('deployments').set(set).where('id', '=', id).returningAll().executeTakeFirst()
-        : await this.#db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw notFound('deployment', id);
-    return toDeployment(row);
+    const { event, ...rest } = patch;
+    const set = deploymentSet(rest);
+    return this.#db.transaction().execute(async (trx) => {
+      const row =
+        Object.keys(set).length > 0
+          ? await trx.updateTable('deployments').set(set).where('id', '=', id).returningAll().executeTakeFirst()
+          : await trx.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw notFound('deployment', id);
+      if (event) await insertOutbox(trx, event);
+      return toDeployment(row);
+    });
   }
 
   async listDeployments(q: DeploymentQuery): Promise<Deployment[]> {
@@ -452,15 +458,18 @@ export class KyselyStore implements Store {
     return toJobRun(row);
   }
 
-  async finishJobRun(id: number, patch: { status: JobRunStatus; exitCode: number | null; note?: string | null; output: string }): Promise<JobRun> {
-    const row = await this.#db
-      .updateTable('job_runs')
-      .set({ status: patch.status, exit_code: patch.exitCode, note: patch.note ?? null, output: patch.output, finished_at: now() })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) throw notFound('job run', id);
-    return toJobRun(row);
+  async finishJobRun(id: number, patch: { status: JobRunStatus; exitCode: number | null; note?: string | null; output: string; event?: NewOutboxEvent }): Promise<JobRun> {
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('job_runs')
+        .set({ status: patch.status, exit_code: patch.exitCode, note: patch.note ?? null, output: patch.output, finished_at: now() })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) throw notFound('job run', id);
+      if (patch.event) await insertOutbox(trx, patch.event);
+      return toJobRun(row);
+    });
   }
 
   async getJobRun(id: number): Promise<JobRun | null> {
@@ -615,6 +624,77 @@ export class KyselyStore implements Store {
     return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
 
+  // outbox and notifications ---------------------------------------------------------
+  async listOutbox(afterSeq: number, limit: number): Promise<OutboxEvent[]> {
+    const rows = await this.#db.selectFrom('outbox').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
+    return rows.map(toOutbox);
+  }
+
+  async getOutboxEvent(eventId: string): Promise<OutboxEvent | null> {
+    const row = await this.#db.selectFrom('outbox').selectAll().where('event_id', '=', eventId).executeTakeFirst();
+    return row ? toOutbox(row) : null;
+  }
+
+  async createNotificationTarget(t: Omit<NotificationTarget, 'createdAt'>): Promise<NotificationTarget> {
+    const row = await this.#db
+      .insertInto('notification_targets')
+      .values({ id: t.id, kind: t.kind, url: t.url, key_id: t.keyId, sealed: t.sealed, project: t.project, events: JSON.stringify(t.events), created_by: t.createdBy, created_at: now() })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toTarget(row);
+  }
+
+  async listNotificationTargets(): Promise<NotificationTarget[]> {
+    return (await this.#db.selectFrom('notification_targets').selectAll().orderBy('created_at').execute()).map(toTarget);
+  }
+
+  async deleteNotificationTarget(id: string): Promise<boolean> {
+    const r = await this.#db.deleteFrom('notification_targets').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async addDeliveries(eventId: string, targetIds: string[], at: string): Promise<void> {
+    if (targetIds.length === 0) return;
+    await this.#db
+      .insertInto('notification_deliveries')
+      .values(targetIds.map((targetId) => ({ event_id: eventId, target_id: targetId, status: 'pending' as const, attempts: 0, next_attempt_at: at, last_error: null, delivered_at: null })))
+      .onConflict((oc) => oc.columns(['event_id', 'target_id']).doNothing())
+      .execute();
+  }
+
+  async dueDeliveries(at: string, limit: number): Promise<NotificationDelivery[]> {
+    const rows = await this.#db
+      .selectFrom('notification_deliveries')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', at)
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .execute();
+    return rows.map(toDelivery);
+  }
+
+  async updateDelivery(eventId: string, targetId: string, patch: Partial<Omit<NotificationDelivery, 'eventId' | 'targetId'>>): Promise<void> {
+    const set: Record<string, unknown> = {};
+    if (patch.status !== undefined) set.status = patch.status;
+    if (patch.attempts !== undefined) set.attempts = patch.attempts;
+    if (patch.nextAttemptAt !== undefined) set.next_attempt_at = patch.nextAttemptAt;
+    if (patch.lastError !== undefined) set.last_error = patch.lastError;
+    if (patch.deliveredAt !== undefined) set.delivered_at = patch.deliveredAt;
+    await this.#db.updateTable('notification_deliveries').set(set).where('event_id', '=', eventId).where('target_id', '=', targetId).execute();
+  }
+
+  async listDeliveries(limit: number): Promise<NotificationDelivery[]> {
+    const rows = await this.#db
+      .selectFrom('notification_deliveries')
+      .innerJoin('outbox', 'outbox.event_id', 'notification_deliveries.event_id')
+      .selectAll('notification_deliveries')
+      .orderBy('outbox.seq', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toDelivery);
+  }
+
   // settings --------------------------------------------------------------------
   async getSetting(key: string): Promise<string | null> {
     return (await this.#db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())?.value ?? null;
@@ -752,4 +832,35 @@ const toWebhook = (r: Row<'webhooks'>): Webhook => ({
   sealed: r.sealed,
   createdBy: r.created_by,
   createdAt: r.created_at,
+});
+async function insertOutbox(trx: Transaction<Database>, e: NewOutboxEvent): Promise<void> {
+  await trx.insertInto('outbox').values({ event_id: randomUUID(), type: e.type, project: e.project, payload: JSON.stringify(e.payload), created_at: now() }).execute();
+}
+const toOutbox = (r: Row<'outbox'>): OutboxEvent => ({
+  seq: r.seq,
+  eventId: r.event_id,
+  type: r.type as EventType,
+  project: r.project,
+  payload: JSON.parse(r.payload) as Record<string, unknown>,
+  createdAt: r.created_at,
+});
+const toTarget = (r: Row<'notification_targets'>): NotificationTarget => ({
+  id: r.id,
+  kind: r.kind,
+  url: r.url,
+  keyId: r.key_id,
+  sealed: r.sealed,
+  project: r.project,
+  events: JSON.parse(r.events) as EventType[],
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+});
+const toDelivery = (r: Row<'notification_deliveries'>): NotificationDelivery => ({
+  eventId: r.event_id,
+  targetId: r.target_id,
+  status: r.status,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  lastError: r.last_error,
+  deliveredAt: r.delivered_at,
 });

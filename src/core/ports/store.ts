@@ -24,6 +24,10 @@ import type {
   StepStatus,
   User,
   Webhook,
+  EventType,
+  NotificationDelivery,
+  NotificationTarget,
+  OutboxEvent,
 } from '../domain';
 
 export interface NewRelease {
@@ -50,6 +54,8 @@ export interface NewDeployment {
   /** What an approved deployment runs (JSON-serializable); stored only while it awaits approval. */
   plan?: unknown;
   triggeredBy?: string | null;
+  /** Written atomically with the deployment (e.g. approval.needed). */
+  event?: NewOutboxEvent;
 }
 
 export interface NewToken {
@@ -71,7 +77,16 @@ export interface AuditQuery {
   limit?: number;
 }
 
+/** A domain event to append to the outbox in the same transaction as the change it describes. */
+export interface NewOutboxEvent {
+  type: EventType;
+  project: string | null;
+  payload: Record<string, unknown>;
+}
+
 export interface DeploymentPatch {
+  /** Written atomically with the patch. */
+  event?: NewOutboxEvent;
   state?: DeploymentState;
   previousReleaseId?: number | null;
   releaseId?: number;
@@ -159,7 +174,7 @@ export interface Store {
 
   /** Records a scheduled run (status running) or a skipped one. */
   createJobRun(r: Omit<JobRun, 'id' | 'finishedAt' | 'exitCode' | 'output'> & { output?: string }): Promise<JobRun>;
-  finishJobRun(id: number, patch: { status: JobRunStatus; exitCode: number | null; note?: string | null; output: string }): Promise<JobRun>;
+  finishJobRun(id: number, patch: { status: JobRunStatus; exitCode: number | null; note?: string | null; output: string; event?: NewOutboxEvent }): Promise<JobRun>;
   getJobRun(id: number): Promise<JobRun | null>;
   /** Newest first. */
   listJobRuns(q: { environmentId: number; serviceId?: number; status?: JobRunStatus; limit?: number }): Promise<JobRun[]>;
@@ -192,6 +207,20 @@ export interface Store {
   resealWebhooks(updates: Array<{ project: string; keyId: string; sealed: string }>): Promise<void>;
   /** Records a delivery id; false when it was seen before (a replay). */
   recordDelivery(project: string, deliveryId: string): Promise<boolean>;
+
+  /** Outbox events after `seq`, oldest first. */
+  listOutbox(afterSeq: number, limit: number): Promise<OutboxEvent[]>;
+  getOutboxEvent(eventId: string): Promise<OutboxEvent | null>;
+  createNotificationTarget(t: Omit<NotificationTarget, 'createdAt'>): Promise<NotificationTarget>;
+  listNotificationTargets(): Promise<NotificationTarget[]>;
+  deleteNotificationTarget(id: string): Promise<boolean>;
+  /** Creates pending deliveries of the event to these targets (existing ones are kept). */
+  addDeliveries(eventId: string, targetIds: string[], at: string): Promise<void>;
+  /** Pending deliveries due at `now`, oldest first. */
+  dueDeliveries(now: string, limit: number): Promise<NotificationDelivery[]>;
+  updateDelivery(eventId: string, targetId: string, patch: Partial<Omit<NotificationDelivery, 'eventId' | 'targetId'>>): Promise<void>;
+  /** Newest first. */
+  listDeliveries(limit: number): Promise<NotificationDelivery[]>;
 
   /** Small key/value settings (e.g. admin token hash). */
   getSetting(key: string): Promise<string | null>;

@@ -6,6 +6,7 @@ import { m0003Promotions } from './0003-promotions';
 import { m0004JobRuns } from './0004-job-runs';
 import { m0005Access } from './0005-access';
 import { m0006Webhooks } from './0006-webhooks';
+import { m0007Outbox } from './0007-outbox';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001Initial,
@@ -14,6 +15,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-job-runs': m0004JobRuns,
   '0005-access': m0005Access,
   '0006-webhooks': m0006Webhooks,
+  '0007-outbox': m0007Outbox,
 };
 
 export const migrationProvider: MigrationProvider = {
