@@ -17,6 +17,8 @@ import { DeployEngine } from './engine/deploy-engine';
 import { Access, hashToken } from './engine/access';
 import { AuditLog } from './engine/audit-log';
 import { Webhooks } from './engine/webhooks';
+import { Notifier } from './engine/notifier';
+import { httpNotificationSender } from './drivers/notify/http-notification-sender';
 import { argon2Hasher } from './drivers/argon2/argon2-hasher';
 import { Environments } from './engine/environments';
 import { OneOffRuns } from './engine/one-off-run';
@@ -99,11 +101,16 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const sources = new DiskSourceArchives({ dir: path.join(opts.dataDir, 'sources'), logger: logger.child({ component: 'sources' }) });
   await sources.init();
   const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, sources, git: new GitCli(), logger: logger.child({ component: 'engine' }) };
-  const secrets = new Secrets(ctx, (ref, triggeredBy) => engine.redeployWithSecrets(ref, triggeredBy), () => webhooks.reseal());
+  const secrets = new Secrets(ctx, (ref, triggeredBy) => engine.redeployWithSecrets(ref, triggeredBy), async () => {
+    await webhooks.reseal();
+    await notifier.reseal();
+  });
   const unreadable = await secrets.unreadableVersions();
   if (unreadable > 0) logger.error({ unreadable }, 'some stored secrets cannot be opened with the master key(s) this server holds; deployments that need them will fail');
   const engine = new DeployEngine(ctx);
   const webhooks = new Webhooks(ctx, engine);
+  const notifier = new Notifier(ctx, httpNotificationSender);
+  notifier.start();
   const recovery = await recoverAfterRestart(ctx, engine.events);
   const scheduler = new JobScheduler(ctx);
   await scheduler.start();
@@ -156,6 +163,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     audit: new AuditLog(store, logger.child({ component: 'audit' })),
     authLimiter: new FailureLimiter(),
     webhooks,
+    notifier,
     logger,
   });
   await app.listen({ host: opts.apiHost, port: opts.apiPort });
@@ -171,6 +179,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     close: async () => {
       // The edge is never stopped: it keeps serving while the control plane is away.
       scheduler.stop();
+      await notifier.stop();
       await app.close();
       await store.close();
     },

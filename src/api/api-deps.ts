@@ -6,6 +6,7 @@ import type { DeployEngine } from '../engine/deploy-engine';
 import type { Access } from '../engine/access';
 import type { AuditLog } from '../engine/audit-log';
 import type { Webhooks } from '../engine/webhooks';
+import type { Notifier } from '../engine/notifier';
 import type { FailureLimiter } from './rate-limit';
 import type { Environments } from '../engine/environments';
 import type { OneOffRuns } from '../engine/one-off-run';
@@ -32,5 +33,6 @@ export interface ApiDeps {
   /** Failed sign-ins and bad tokens per client IP. */
   authLimiter: FailureLimiter;
   webhooks: Webhooks;
+  notifier: Notifier;
   logger: Logger;
 }

@@ -61,6 +61,10 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/v1/projects/:project/webhook': { summary: 'The push webhook (never its secret)', params: s.projectParams },
   'DELETE /api/v1/projects/:project/webhook': { summary: 'Remove the push webhook', params: s.projectParams },
   'POST /api/v1/webhooks/:project': { summary: 'A push delivery, signed (X-Hub-Signature-256, or X-Slipway-Signature + timestamp + delivery id)', params: s.projectParams, rawBody: 'application/json', ok: json(202, 'deploying (200 for ping or ignored pushes)') },
+  'GET /api/v1/notifications/targets': { summary: 'Notification targets (never their secrets)' },
+  'POST /api/v1/notifications/targets': { summary: 'Add a notification target; a webhook target gets an HMAC secret, shown once', body: s.notificationTargetBody, ok: json(201, 'the target and its secret') },
+  'DELETE /api/v1/notifications/targets/:id': { summary: 'Remove a notification target', params: s.notificationTargetParams },
+  'GET /api/v1/notifications/deliveries': { summary: 'Deliveries of outbox events to targets, newest first', query: s.deliveriesQuery },
 };
 
 export interface DocumentedRoute {

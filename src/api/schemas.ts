@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { BASE_IMAGE_KINDS } from '../core/ports/base-images';
 import { ENV_NAME_RE } from '../core/config-schema';
-import { SCOPES } from '../core/domain';
+import { EVENT_TYPES, SCOPES } from '../core/domain';
 import { parseDuration } from '../core/duration';
 import { gitRefProblem, gitUrlProblem, repoPathProblem } from '../core/git-source';
 import { SHA256_RE } from '../source/source-archive';
@@ -154,3 +154,14 @@ export const webhookBody = z.strictObject({
   repository: z.string({ error: 'must be the git URL the server fetches pushed commits from' }),
   path: z.string({ error: 'must be the directory of slipway.yml in the repository' }).default(''),
 });
+
+export const notificationTargetBody = z.strictObject({
+  kind: z.enum(['webhook', 'slack'], { error: 'must be "webhook" (JSON, HMAC-signed) or "slack" (incoming webhook)' }).default('webhook'),
+  url: z.string({ error: 'must be the http(s) URL to POST events to' }).url({ error: 'must be an http(s) URL' }),
+  project: name.optional(),
+  events: z.array(z.enum(EVENT_TYPES, { error: `must be among ${EVENT_TYPES.join(', ')}` })).default([]),
+});
+
+export const notificationTargetParams = z.strictObject({ id: z.string().regex(/^ntf_[0-9a-f]+$/, { error: 'must be a target id (ntf_…)' }) });
+
+export const deliveriesQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) });

@@ -12,6 +12,7 @@ import { openApiDocument, ROUTE_DOCS, type DocumentedRoute } from './openapi';
 import { accessRoutes } from './routes/access';
 import { auditRoutes } from './routes/audit';
 import { webhookRoutes } from './routes/webhooks';
+import { notificationRoutes } from './routes/notifications';
 import { errorHandler } from './error-response';
 import { deploymentRoutes } from './routes/deployments';
 import { environmentRoutes } from './routes/environments';
@@ -64,5 +65,6 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   accessRoutes(app, deps);
   auditRoutes(app, deps);
   webhookRoutes(app, deps);
+  notificationRoutes(app, deps);
   return app;
 }

@@ -17,6 +17,7 @@ import { registerLogin } from './commands/login';
 import { registerAccess } from './commands/access';
 import { registerWebhook } from './commands/webhook';
 import { registerCompletion } from './commands/completion';
+import { registerNotifications } from './commands/notifications';
 import { addExamples } from './help-examples';
 
 export function buildProgram(): Command {
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerLogin(program);
   registerAccess(program);
   registerWebhook(program);
+  registerNotifications(program);
   registerCompletion(program);
   registerConfig(program);
   registerBaseImage(program);

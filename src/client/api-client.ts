@@ -2,7 +2,9 @@
  * Typed client of the Slipway HTTP API, used by the CLI (and later the dashboard).
  * Non-2xx answers become ApiError carrying the server's code, message and details.
  */
-import type { ApiToken, AuditEntry, DeploymentLogLine, Scope, User, Webhook } from '../core/domain';
+import type { ApiToken, AuditEntry, DeploymentLogLine, EventType, NotificationDelivery, NotificationTarget, Scope, User, Webhook } from '../core/domain';
+
+export type NotificationTargetView = Omit<NotificationTarget, 'keyId' | 'sealed'>;
 
 export type WebhookView = Omit<Webhook, 'keyId' | 'sealed'>;
 import type { ErrorDetail } from '../core/errors';
@@ -224,6 +226,22 @@ export class SlipwayClient {
 
   removeWebhook(project: string): Promise<{ removed: string }> {
     return this.request('DELETE', `/api/v1/projects/${enc(project)}/webhook`);
+  }
+
+  notificationTargets(): Promise<{ targets: NotificationTargetView[] }> {
+    return this.request('GET', '/api/v1/notifications/targets');
+  }
+
+  addNotificationTarget(body: { kind: 'webhook' | 'slack'; url: string; project?: string; events?: EventType[] }): Promise<{ target: NotificationTargetView; secret: string | null }> {
+    return this.request('POST', '/api/v1/notifications/targets', body);
+  }
+
+  removeNotificationTarget(id: string): Promise<{ removed: string }> {
+    return this.request('DELETE', `/api/v1/notifications/targets/${enc(id)}`);
+  }
+
+  notificationDeliveries(limit = 50): Promise<{ deliveries: Array<NotificationDelivery & { type: string | null; project: string | null }> }> {
+    return this.request('GET', `/api/v1/notifications/deliveries${query({ limit })}`);
   }
 
   /** The base URL this client talks to (for printing webhook URLs). */

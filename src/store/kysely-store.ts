@@ -653,6 +653,10 @@ export class KyselyStore implements Store {
     return Number(r.numDeletedRows) > 0;
   }
 
+  async resealNotificationTarget(id: string, keyId: string, sealed: string): Promise<void> {
+    await this.#db.updateTable('notification_targets').set({ key_id: keyId, sealed }).where('id', '=', id).execute();
+  }
+
   async addDeliveries(eventId: string, targetIds: string[], at: string): Promise<void> {
     if (targetIds.length === 0) return;
     await this.#db

@@ -214,6 +214,7 @@ export interface Store {
   createNotificationTarget(t: Omit<NotificationTarget, 'createdAt'>): Promise<NotificationTarget>;
   listNotificationTargets(): Promise<NotificationTarget[]>;
   deleteNotificationTarget(id: string): Promise<boolean>;
+  resealNotificationTarget(id: string, keyId: string, sealed: string): Promise<void>;
   /** Creates pending deliveries of the event to these targets (existing ones are kept). */
   addDeliveries(eventId: string, targetIds: string[], at: string): Promise<void>;
   /** Pending deliveries due at `now`, oldest first. */

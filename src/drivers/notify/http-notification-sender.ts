@@ -1,0 +1,52 @@
+/**
+ * NotificationSender over HTTP. Generic webhooks get the event as JSON with
+ * `X-Slipway-Event-Id` (the idempotency key receivers dedupe on), `X-Slipway-Event`,
+ * `X-Slipway-Timestamp` and `X-Slipway-Signature: sha256=HMAC(secret, "<timestamp>.<body>")`.
+ * Slack-compatible incoming webhooks get `{ text }`. Any non-2xx, timeout or network error
+ * is a failure the notifier retries.
+ */
+import { createHmac } from 'node:crypto';
+import type { OutboxEvent } from '../../core/domain';
+import type { NotificationSender } from '../../core/ports/notification-sender';
+
+const TIMEOUT_MS = 10_000;
+
+export const httpNotificationSender: NotificationSender = {
+  async send(target, event, secret) {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const body = target.kind === 'slack' ? JSON.stringify({ text: slackText(event) }) : JSON.stringify({ id: event.eventId, type: event.type, at: event.createdAt, project: event.project, data: event.payload });
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'slipway-notifier', 'x-slipway-event-id': event.eventId, 'x-slipway-event': event.type };
+    if (target.kind === 'webhook' && secret) {
+      headers['x-slipway-timestamp'] = timestamp;
+      headers['x-slipway-signature'] = `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+    }
+    let res: Response;
+    try {
+      res = await fetch(target.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new Error(`could not reach ${new URL(target.url).host}: ${cause}`);
+    }
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.status < 200 || res.status >= 300) throw new Error(`${new URL(target.url).host} answered HTTP ${res.status}`);
+  },
+};
+
+function slackText(e: OutboxEvent): string {
+  const p = e.payload as Record<string, string | number | null>;
+  const where = [p.project, p.service, p.env].filter(Boolean).join('/');
+  switch (e.type) {
+    case 'deployment.started':
+      return `:rocket: ${where}: deployment started (${p.kind}${p.triggeredBy ? `, by ${p.triggeredBy}` : ''})`;
+    case 'deployment.succeeded':
+      return `:white_check_mark: ${where}: v${p.release} is live`;
+    case 'deployment.rolled_back':
+      return `:leftwards_arrow_with_hook: ${where}: rolled back to v${p.release}`;
+    case 'deployment.failed':
+      return `:x: ${where}: deployment failed: ${p.error}`;
+    case 'approval.needed':
+      return `:raised_hand: ${where}: deployment ${p.deploymentId} awaits approval (slipway approve ${p.deploymentId})`;
+    case 'job.failed':
+      return `:warning: ${where}: scheduled job run ${p.jobRun} ${p.status}${p.exitCode !== null ? ` (exit ${p.exitCode})` : ''}`;
+  }
+}
