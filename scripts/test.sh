@@ -4,7 +4,8 @@
 # in one node:test run so its summary is the last thing printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap-host.sh
+# nats-server: the NATS notification test publishes to a real one.
+SLIPWAY_EXTRA_PKGS="${SLIPWAY_EXTRA_PKGS:-} nats-server" bash scripts/bootstrap-host.sh
 bash scripts/ensure-node-modules.sh
 echo "[test] lint + typecheck" >&2
 npx --no-install eslint . 

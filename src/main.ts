@@ -19,6 +19,7 @@ import { AuditLog } from './engine/audit-log';
 import { Webhooks } from './engine/webhooks';
 import { Notifier } from './engine/notifier';
 import { httpNotificationSender } from './drivers/notify/http-notification-sender';
+import { NatsPublisher } from './drivers/notify/nats-publisher';
 import { argon2Hasher } from './drivers/argon2/argon2-hasher';
 import { Environments } from './engine/environments';
 import { OneOffRuns } from './engine/one-off-run';
@@ -109,7 +110,9 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   if (unreadable > 0) logger.error({ unreadable }, 'some stored secrets cannot be opened with the master key(s) this server holds; deployments that need them will fail');
   const engine = new DeployEngine(ctx);
   const webhooks = new Webhooks(ctx, engine);
-  const notifier = new Notifier(ctx, httpNotificationSender);
+  const nats = new NatsPublisher();
+  const notifier = new Notifier(ctx, { send: (t, e, secret) => (t.kind === 'nats' ? nats.send(t, e) : httpNotificationSender.send(t, e, secret)) });
+  await notifier.ensureNatsTarget(opts.env?.NATS_URL ?? process.env.NATS_URL ?? null);
   notifier.start();
   const recovery = await recoverAfterRestart(ctx, engine.events);
   const scheduler = new JobScheduler(ctx);
@@ -180,6 +183,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
       // The edge is never stopped: it keeps serving while the control plane is away.
       scheduler.stop();
       await notifier.stop();
+      await nats.close();
       await app.close();
       await store.close();
     },

@@ -240,7 +240,8 @@ export interface OutboxEvent {
 
 export interface NotificationTarget {
   id: string;
-  kind: 'webhook' | 'slack';
+  /** `nats` is managed by the server from NATS_URL; the others are added by users. */
+  kind: 'webhook' | 'slack' | 'nats';
   url: string;
   /** Sealed HMAC secret of a generic webhook target. */
   keyId: string | null;

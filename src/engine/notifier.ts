@@ -14,6 +14,8 @@ import type { EngineContext } from './engine-context';
 const TICK_MS = 500;
 const MAX_ATTEMPTS = 10;
 const FANOUT_CURSOR = 'outbox.fanout_seq';
+/** The target NATS_URL configures (not matched by the API's ntf_<hex> ids: not removable by hand). */
+export const NATS_TARGET_ID = 'ntf_nats';
 
 export type TargetView = Omit<NotificationTarget, 'keyId' | 'sealed'>;
 
@@ -64,6 +66,18 @@ export class Notifier {
       createdBy: by,
     });
     return { target: view(target), secret };
+  }
+
+  /**
+   * The NATS target follows NATS_URL: present (with that URL) when it is set, absent when
+   * not. Its deliveries are recorded and retried like any other target's.
+   */
+  async ensureNatsTarget(url: string | null): Promise<void> {
+    const { store } = this.ctx;
+    const existing = (await store.listNotificationTargets()).find((t) => t.id === NATS_TARGET_ID);
+    if (existing && existing.url === url) return;
+    if (existing) await store.deleteNotificationTarget(NATS_TARGET_ID);
+    if (url) await store.createNotificationTarget({ id: NATS_TARGET_ID, kind: 'nats', url, keyId: null, sealed: null, project: null, events: [], createdBy: 'NATS_URL' });
   }
 
   async listTargets(): Promise<TargetView[]> {

@@ -69,7 +69,7 @@ export interface Database {
   };
   settings: { key: string; value: string };
   outbox: { seq: Generated<number>; event_id: string; type: string; project: string | null; payload: string; created_at: string };
-  notification_targets: { id: string; kind: 'webhook' | 'slack'; url: string; key_id: string | null; sealed: string | null; project: string | null; events: string; created_by: string; created_at: string };
+  notification_targets: { id: string; kind: 'webhook' | 'slack' | 'nats'; url: string; key_id: string | null; sealed: string | null; project: string | null; events: string; created_by: string; created_at: string };
   notification_deliveries: { event_id: string; target_id: string; status: 'pending' | 'delivered' | 'failed'; attempts: number; next_attempt_at: string; last_error: string | null; delivered_at: string | null };
   webhooks: { project: string; repository: string; path: string; key_id: string; sealed: string; created_by: string; created_at: string };
   webhook_deliveries: { project: string; delivery_id: string; received_at: string };
