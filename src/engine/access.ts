@@ -145,7 +145,7 @@ export class Access {
 
   private async actorOf(t: ApiToken): Promise<string> {
     if (t.userId !== null) {
-      const user = (await this.store.listUsers()).find((u) => u.id === t.userId);
+      const user = await this.store.getUserById(t.userId);
       if (user) return `user:${user.name}`;
     }
     return `token:${t.name} (${t.id})`;

@@ -64,11 +64,22 @@ export class DeployEngine {
   constructor(private readonly ctx: EngineContext) {}
 
   async deploy(req: DeployRequest): Promise<Deployment> {
-    const serviceConfig = req.config.services[req.service];
-    if (!serviceConfig) {
-      throw new SlipwayError('SLW_NOT_FOUND', `service "${req.service}" is not defined in slipway.yml (services: ${Object.keys(req.config.services).join(', ')})`);
-    }
-    await this.checkSource(req);
+    return (await this.deployAll([req]))[0]!;
+  }
+
+  /**
+   * Deploys several services of one request: every source is checked first, so bad input
+   * (a missing image, an unknown ref, an archive never uploaded) starts nothing.
+   */
+  async deployAll(reqs: DeployRequest[]): Promise<Deployment[]> {
+    for (const r of reqs) await this.checkSource(r);
+    const started: Deployment[] = [];
+    for (const r of reqs) started.push(await this.startDeploy(r));
+    return started;
+  }
+
+  private async startDeploy(req: DeployRequest): Promise<Deployment> {
+    const serviceConfig = req.config.services[req.service]!;
     const { store } = this.ctx;
     const project = await store.upsertProject(req.config.project);
     const env = await this.deployableEnvironment(project.id, req);
@@ -82,9 +93,9 @@ export class DeployEngine {
    * recorded: a prebuilt image must be on this host, a built service needs a source and
    * an uploaded context must have arrived.
    */
-  async checkSource(req: DeployRequest): Promise<void> {
+  private async checkSource(req: DeployRequest): Promise<void> {
     const svc = req.config.services[req.service];
-    if (!svc) throw new SlipwayError('SLW_NOT_FOUND', `service "${req.service}" is not defined in slipway.yml`);
+    if (!svc) throw new SlipwayError('SLW_NOT_FOUND', `service "${req.service}" is not defined in slipway.yml (services: ${Object.keys(req.config.services).join(', ')})`);
     if (svc.source.kind === 'image') {
       if (!(await this.ctx.runtime.inspectImage(svc.source.ref))) {
         throw new SlipwayError('SLW_NOT_FOUND', `image "${svc.source.ref}" of ${req.service} is not on this host; no registry is used: build it here or load it with "docker load"`, [

@@ -88,13 +88,8 @@ export class Notifier {
     if (!(await this.ctx.store.deleteNotificationTarget(id))) throw new SlipwayError('SLW_NOT_FOUND', `no notification target ${id}`);
   }
 
-  async deliveries(limit = 50): Promise<Array<NotificationDelivery & { type: string | null; project: string | null }>> {
-    const out = [];
-    for (const d of await this.ctx.store.listDeliveries(limit)) {
-      const e = await this.ctx.store.getOutboxEvent(d.eventId);
-      out.push({ ...d, type: e?.type ?? null, project: e?.project ?? null });
-    }
-    return out;
+  deliveries(limit = 50): Promise<Array<NotificationDelivery & { type: EventType; project: string | null }>> {
+    return this.ctx.store.listDeliveries(limit);
   }
 
   /** Re-seals target secrets under the primary key (part of a master key rotation). */
@@ -112,19 +107,21 @@ export class Notifier {
     try {
       const cursor = Number((await store.getSetting(FANOUT_CURSOR)) ?? 0);
       const events = await store.listOutbox(cursor, 100);
+      // Targets are read at most once a round, and only when there is something to do.
+      let targets: NotificationTarget[] | null = null;
+      const targetList = async () => (targets ??= await store.listNotificationTargets());
       if (events.length > 0) {
-        const targets = await store.listNotificationTargets();
         const now = new Date().toISOString();
         for (const e of events) {
-          const matching = targets.filter((t) => (!t.project || t.project === e.project) && (t.events.length === 0 || t.events.includes(e.type)));
+          const matching = (await targetList()).filter((t) => (!t.project || t.project === e.project) && (t.events.length === 0 || t.events.includes(e.type)));
           await store.addDeliveries(e.eventId, matching.map((t) => t.id), now);
         }
         await store.setSetting(FANOUT_CURSOR, String(events[events.length - 1]!.seq));
       }
       const due = await store.dueDeliveries(new Date().toISOString(), 20);
       if (due.length === 0) return;
-      const targets = new Map((await store.listNotificationTargets()).map((t) => [t.id, t]));
-      for (const d of due) await this.deliver(d, targets.get(d.targetId));
+      const byId = new Map((await targetList()).map((t) => [t.id, t]));
+      for (const d of due) await this.deliver(d, byId.get(d.targetId));
     } catch (err) {
       logger.error({ err: errorMessage(err) }, 'notifier round failed');
     }

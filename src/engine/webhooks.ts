@@ -109,9 +109,7 @@ export class Webhooks {
       source: resolved.config.services[service]!.source.kind === 'build' ? { kind: 'git' as const, url: hook.repository, ref: push.commit, path: hook.path } : null,
       triggeredBy,
     }));
-    for (const r of requests) await this.engine.checkSource(r);
-    const deployments: string[] = [];
-    for (const r of requests) deployments.push((await this.engine.deploy(r)).id);
+    const deployments = (await this.engine.deployAll(requests)).map((d) => d.id);
     return { status: 'deploying', branch: push.branch, commit: push.commit, env, deployments, message: `deploying ${push.commit.slice(0, 7)} of ${push.branch} to ${env}` };
   }
 

@@ -508,6 +508,11 @@ export class KyselyStore implements Store {
     return row ? { ...toUser(row), passwordHash: row.password_hash } : null;
   }
 
+  async getUserById(id: number): Promise<User | null> {
+    const row = await this.#db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toUser(row) : null;
+  }
+
   async listUsers(): Promise<User[]> {
     return (await this.#db.selectFrom('users').selectAll().orderBy('id').execute()).map(toUser);
   }
@@ -688,15 +693,16 @@ export class KyselyStore implements Store {
     await this.#db.updateTable('notification_deliveries').set(set).where('event_id', '=', eventId).where('target_id', '=', targetId).execute();
   }
 
-  async listDeliveries(limit: number): Promise<NotificationDelivery[]> {
+  async listDeliveries(limit: number): Promise<Array<NotificationDelivery & { type: EventType; project: string | null }>> {
     const rows = await this.#db
       .selectFrom('notification_deliveries')
       .innerJoin('outbox', 'outbox.event_id', 'notification_deliveries.event_id')
       .selectAll('notification_deliveries')
+      .select(['outbox.type', 'outbox.project'])
       .orderBy('outbox.seq', 'desc')
       .limit(limit)
       .execute();
-    return rows.map(toDelivery);
+    return rows.map((r) => ({ ...toDelivery(r), type: r.type as EventType, project: r.project }));
   }
 
   // settings --------------------------------------------------------------------

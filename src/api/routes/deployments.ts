@@ -26,13 +26,8 @@ export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (body.image) for (const n of names) config.services[n]!.source = { kind: 'image', ref: body.image };
     const triggeredBy = req.principal!.actor;
     const requests = names.map((service) => ({ config, service, env: body.env, source: buildSourceOf(body, service, config), triggeredBy }));
-    // Every service's source is checked before any deployment starts: bad input changes nothing.
-    for (const r of requests) await deps.engine.checkSource(r);
     const started = [];
-    for (const r of requests) {
-      const d = await deps.engine.deploy(r);
-      started.push(await deps.queries.deployment(d.id));
-    }
+    for (const d of await deps.engine.deployAll(requests)) started.push(await deps.queries.deployment(d.id));
     req.audit.detail = `deployments ${started.map((d) => d.id).join(', ')}`;
     return reply.status(202).send({ deployments: started });
   });

@@ -182,6 +182,7 @@ export interface Store {
   /** Fails with SLW_CONFLICT when the name is taken. */
   createUser(u: { name: string; passwordHash: string; scope: Scope }): Promise<User>;
   getUserByName(name: string): Promise<(User & { passwordHash: string }) | null>;
+  getUserById(id: number): Promise<User | null>;
   listUsers(): Promise<User[]>;
   /** Removes the user and the tokens issued to them; false if there was none. */
   deleteUser(name: string): Promise<boolean>;
@@ -220,8 +221,8 @@ export interface Store {
   /** Pending deliveries due at `now`, oldest first. */
   dueDeliveries(now: string, limit: number): Promise<NotificationDelivery[]>;
   updateDelivery(eventId: string, targetId: string, patch: Partial<Omit<NotificationDelivery, 'eventId' | 'targetId'>>): Promise<void>;
-  /** Newest first. */
-  listDeliveries(limit: number): Promise<NotificationDelivery[]>;
+  /** Newest first, with the event's type and project. */
+  listDeliveries(limit: number): Promise<Array<NotificationDelivery & { type: EventType; project: string | null }>>;
 
   /** Small key/value settings (e.g. admin token hash). */
   getSetting(key: string): Promise<string | null>;
