@@ -100,7 +100,10 @@ test('killed before delivery, the restarted control plane delivers the event exa
   assert.equal(list.code, 0, list.stderr);
   const row = (JSON.parse(list.stdout) as Array<{ eventId: string; status: string; attempts: number; type: string }>).find((x) => x.eventId === refused.eventId);
   assert.equal(row?.status, 'delivered');
-  assert.ok((row?.attempts ?? 0) >= 2, `attempts: ${row?.attempts}`);
+  // The refused attempt may or may not have been recorded before the SIGKILL (the kill can
+  // land between the send and its bookkeeping): the receiver saw it either way.
+  assert.ok((row?.attempts ?? 0) >= 1, `attempts: ${row?.attempts}`);
+  assert.ok(received.filter((r) => r.eventId === refused.eventId).length >= 2, 'refused once, then delivered');
   const bad = await cliFor(cp, app.dir)('notifications', 'add', '--url', 'ftp://x', '--events', 'nope');
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /url|events/);
