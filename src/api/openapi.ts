@@ -5,7 +5,7 @@
  * cannot silently miss a route. Served at GET /api/v1/openapi.json.
  */
 import { z } from 'zod';
-import * as s from './schemas';
+import * as s from '../core/contract/requests';
 
 export interface RouteDoc {
   summary: string;

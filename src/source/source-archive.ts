@@ -20,8 +20,7 @@ export interface SourceArchive {
   files: number;
 }
 
-/** Content addresses are lowercase sha256 hex. */
-export const SHA256_RE = /^[0-9a-f]{64}$/;
+export { SHA256_RE } from '../core/content-address';
 
 export async function writeSourceArchive(contextDir: string, dockerfile: string, file: string): Promise<SourceArchive> {
   let files = 0;

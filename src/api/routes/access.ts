@@ -4,7 +4,7 @@ import { parseDuration } from '../../core/duration';
 import { SlipwayError } from '../../core/errors';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { loginBody, tokenBody, tokenParams, userBody, userParams } from '../schemas';
+import { loginBody, tokenBody, tokenParams, userBody, userParams } from '../../core/contract/requests';
 
 export function accessRoutes(app: FastifyInstance, deps: ApiDeps): void {
   /** Password → a new token. Public, but failures count towards the per-IP limit. */

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseDuration } from '../../core/duration';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { auditQuery } from '../schemas';
+import { auditQuery } from '../../core/contract/requests';
 
 export function auditRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/api/v1/audit', { config: { scope: 'admin' } }, async (req) => {

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { parseProjectConfig, formatErrors } from '../../core/parse-config';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { afterQuery, deployBody, deploymentParams, deploymentsQuery, projectParams, promoteBody, rollbackBody, serviceParams } from '../schemas';
+import { afterQuery, deployBody, deploymentParams, deploymentsQuery, projectParams, promoteBody, rollbackBody, serviceParams } from '../../core/contract/requests';
 import { streamDeploymentEvents } from '../deployment-sse';
 
 type DeployBody = z.output<typeof deployBody>;

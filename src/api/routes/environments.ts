@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { SlipwayError } from '../../core/errors';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { destroyQuery, environmentBody, environmentParams, projectParams } from '../schemas';
+import { destroyQuery, environmentBody, environmentParams, projectParams } from '../../core/contract/requests';
 
 export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/api/v1/projects/:project/environments', { config: { scope: 'read' } }, async (req) => {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../api-deps';
 import { assertProjectAccess } from '../auth';
 import { parseInput } from '../parse-body';
-import { jobRunParams, jobsQuery, projectParams } from '../schemas';
+import { jobRunParams, jobsQuery, projectParams } from '../../core/contract/requests';
 
 /** History of scheduled jobs: runs and skipped ticks, with each run's output tail. */
 export function jobRoutes(app: FastifyInstance, deps: ApiDeps): void {

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { deliveriesQuery, notificationTargetBody, notificationTargetParams } from '../schemas';
+import { deliveriesQuery, notificationTargetBody, notificationTargetParams } from '../../core/contract/requests';
 
 export function notificationRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/api/v1/notifications/targets', { config: { scope: 'admin' } }, async () => ({ targets: await deps.notifier.listTargets() }));

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { environmentParams, secretsChangeBody } from '../schemas';
+import { environmentParams, secretsChangeBody } from '../../core/contract/requests';
 
 /** Secrets: names and versions out, values only in (never in any response). */
 export function secretRoutes(app: FastifyInstance, deps: ApiDeps): void {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../api-deps';
 import { canSeeProject } from '../auth';
 import { parseInput } from '../parse-body';
-import { envQuery, logsQuery, projectParams, runBody, serviceParams } from '../schemas';
+import { envQuery, logsQuery, projectParams, runBody, serviceParams } from '../../core/contract/requests';
 
 export function serviceRoutes(app: FastifyInstance, deps: ApiDeps): void {
   /** Every project the token may see (a project-restricted token sees its own only). */

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { SlipwayError } from '../../core/errors';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { sourceParams } from '../schemas';
+import { sourceParams } from '../../core/contract/requests';
 
 export const SOURCE_CONTENT_TYPES = ['application/x-tar', 'application/octet-stream'];
 

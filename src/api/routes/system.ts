@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { baseImageBody } from '../schemas';
+import { baseImageBody } from '../../core/contract/requests';
 
 export function systemRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/api/v1/health', { config: { public: true } }, async (_req, reply) => {

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { SlipwayError } from '../../core/errors';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { projectParams, webhookBody } from '../schemas';
+import { projectParams, webhookBody } from '../../core/contract/requests';
 
 export function webhookRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.put('/api/v1/projects/:project/webhook', { config: { scope: 'admin' } }, async (req, reply) => {

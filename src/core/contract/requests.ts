@@ -1,11 +1,15 @@
-/** Request shapes of the HTTP API, declared once with zod. */
+/**
+ * Request shapes of the HTTP API (bodies, path params, queries), declared once with zod:
+ * the server parses with them, the OpenAPI document is generated from them and the
+ * client's argument types are their inputs.
+ */
 import { z } from 'zod';
-import { BASE_IMAGE_KINDS } from '../core/ports/base-images';
-import { ENV_NAME_RE } from '../core/config-schema';
-import { EVENT_TYPES, SCOPES } from '../core/domain';
-import { parseDuration } from '../core/duration';
-import { gitRefProblem, gitUrlProblem, repoPathProblem } from '../core/git-source';
-import { SHA256_RE } from '../source/source-archive';
+import { BASE_IMAGE_KINDS } from '../ports/base-images';
+import { ENV_NAME_RE } from '../config-schema';
+import { EVENT_TYPES, SCOPES } from '../domain';
+import { parseDuration } from '../duration';
+import { gitRefProblem, gitUrlProblem, repoPathProblem } from '../git-source';
+import { SHA256_RE } from '../content-address';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, { error: 'must be a lowercase name' });
 
