@@ -19,7 +19,7 @@ import { ControlPlaneProcess } from '../test/support/control-plane-process';
 import { TestProject } from '../test/support/test-project';
 import { deployAndWait, waitDeployment } from '../test/support/wait-deployment';
 import { uploadBuildContexts } from '../src/client/upload-contexts';
-import type { DeploymentView } from '../src/core/views';
+import type { DeploymentView } from '../src/core/contract/views';
 
 const run = promisify(execFile);
 

@@ -12,4 +12,6 @@ npx --no-install eslint .
 npx --no-install tsc --noEmit
 mapfile -t files < <(find src test bench/lib -name '*.test.ts' | sort)
 echo "[test] ${#files[@]} test files" >&2
+# Every control plane the tests start checks its answers against the API contract.
+export SLIPWAY_STRICT_RESPONSES=1
 exec node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${files[@]}"

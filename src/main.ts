@@ -11,7 +11,7 @@ import pino, { type Logger } from 'pino';
 import { buildApi } from './api/server';
 import { FailureLimiter } from './api/rate-limit';
 import type { BaseImageFactory } from './core/ports/base-images';
-import type { HealthReport } from './core/views';
+import type { HealthReport } from './core/contract/views';
 import { errorMessage } from './core/errors';
 import { DeployEngine } from './engine/deploy-engine';
 import { Access, hashToken } from './engine/access';
@@ -58,6 +58,8 @@ export interface ControlPlaneOptions {
   maxSourceBytes: number;
   /** Where SLIPWAY_MASTER_KEY(_PREVIOUS) are read from (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Check every JSON answer against its declared schema (SLIPWAY_STRICT_RESPONSES=1; the tests set it). */
+  strictResponses?: boolean;
 }
 
 export interface ControlPlane {
@@ -79,6 +81,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPla
     adminToken: env.SLIPWAY_ADMIN_TOKEN,
     adminPassword: env.SLIPWAY_ADMIN_PASSWORD,
     maxSourceBytes: bytesFrom(env.SLIPWAY_MAX_SOURCE_BYTES, 2 * 1024 ** 3, 'SLIPWAY_MAX_SOURCE_BYTES'),
+    strictResponses: env.SLIPWAY_STRICT_RESPONSES === '1',
   };
 }
 
@@ -168,7 +171,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     webhooks,
     notifier,
     logger,
-  });
+  }, { strictResponses: opts.strictResponses });
   await app.listen({ host: opts.apiHost, port: opts.apiPort });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.apiPort;

@@ -32,13 +32,14 @@ let access: Access;
 let app: FastifyInstance;
 const routes: Array<{ method: string; url: string; scope: Scope | 'public' }> = [];
 const tokens: Record<string, string> = {};
+let deps: ApiDeps;
 
 before(async () => {
   store = await openSqliteStore({ file: path.join(dir, 'slipway.db'), logger: pino({ level: 'silent' }) });
   await store.migrate();
   access = new Access(store, argon2Hasher);
   await access.bootstrap({ adminTokenHash: hashToken(adminToken), adminPassword: 'correct horse battery staple' });
-  const deps = {
+  deps = {
     engine: unreachable,
     queries: unreachable,
     environments: unreachable,
@@ -56,6 +57,7 @@ before(async () => {
     logger: pino({ level: 'silent' }),
   } as unknown as ApiDeps;
   app = buildApi(deps, {
+    strictResponses: true,
     onRoute: (r) => {
       const config = r.config as { public?: boolean; scope?: Scope } | undefined;
       for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push({ method: m, url: r.url, scope: config?.public ? 'public' : config!.scope! });
@@ -223,7 +225,9 @@ test('bad input and unknown routes get the one error shape naming the field', as
 test('the OpenAPI 3.1 document validates and covers every route with its scope', async () => {
   const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
   assert.equal(res.statusCode, 200);
-  const doc = res.json() as { openapi: string; paths: Record<string, Record<string, { 'x-slipway-scope': string; requestBody?: unknown; parameters?: Array<{ name: string; in: string }> }>> };
+  type Content = Record<string, { schema: Record<string, unknown> }>;
+  type Op = { 'x-slipway-scope': string; requestBody?: unknown; parameters?: Array<{ name: string; in: string }>; responses: Record<string, { content?: Content }> };
+  const doc = res.json() as { openapi: string; paths: Record<string, Record<string, Op>> };
   const { Validator } = await import('@seriousme/openapi-schema-validator');
   const result = await new Validator().validate(doc);
   assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
@@ -232,8 +236,39 @@ test('the OpenAPI 3.1 document validates and covers every route with its scope',
     const op = doc.paths[r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[r.method.toLowerCase()];
     assert.ok(op, `${r.method} ${r.url} is in the document`);
     assert.equal(op['x-slipway-scope'], r.scope, `${r.method} ${r.url} scope`);
+    // Every success answer is described: a JSON schema with content, or a stream's item schema.
+    const success = Object.entries(op.responses).filter(([status]) => status.startsWith('2'));
+    assert.ok(success.length > 0, `${r.method} ${r.url} has a success response`);
+    for (const [status, answer] of success) {
+      const [type, media] = Object.entries(answer.content ?? {})[0] ?? [];
+      const described = type === 'application/json' ? Object.keys(media!.schema).length > 0 : Boolean(media?.schema['x-item-schema']);
+      assert.ok(described, `${r.method} ${r.url} ${status} (${type}) declares its schema`);
+    }
   }
+  const status = doc.paths['/api/v1/projects/{project}/status']!.get!.responses['200']!.content!['application/json']!.schema;
+  assert.match(JSON.stringify(status), /"replicas"/, 'the status answer is described field by field');
   const deploy = doc.paths['/api/v1/deployments']!.post!;
   assert.match(JSON.stringify(deploy.requestBody), /"sources"/);
   assert.deepEqual(doc.paths['/api/v1/projects/{project}/status']!.get!.parameters!.map((p) => `${p.in}:${p.name}`), ['path:project', 'query:env']);
+});
+
+test('answers are checked against the declared response schema: an undeclared field is a 500, not a leak', async () => {
+  // A read model that grew a field the contract does not declare (a sealed value, say).
+  const leaky = { ...deps, queries: { projects: async () => [{ name: 'shop', environments: ['production'], services: [], sealed: 'v1:abc' }] } } as unknown as ApiDeps;
+  const strict = buildApi(leaky, { strictResponses: true });
+  const lax = buildApi(leaky);
+  try {
+    const refused = await strict.inject({ method: 'GET', url: '/api/v1/projects', headers: { authorization: `Bearer ${adminToken}` } });
+    assert.equal(refused.statusCode, 500, refused.body);
+    assert.equal(refused.json().error.code, 'SLW_INTERNAL');
+    assert.match(refused.json().error.message, /GET \/api\/v1\/projects.*sealed/);
+    assert.ok(!refused.body.includes('v1:abc'), 'the value itself is not echoed');
+    const unchecked = await lax.inject({ method: 'GET', url: '/api/v1/projects', headers: { authorization: `Bearer ${adminToken}` } });
+    assert.equal(unchecked.statusCode, 200, 'without the check the same answer goes out: the check is what refused it');
+    const fine = await strict.inject({ method: 'GET', url: '/api/v1/tokens', headers: { authorization: `Bearer ${adminToken}` } });
+    assert.equal(fine.statusCode, 200, fine.body);
+  } finally {
+    await strict.close();
+    await lax.close();
+  }
 });

@@ -40,6 +40,15 @@ test('deploy, status, releases, rollback from the command line', async () => {
   const table = await slipway('releases', 'web');
   assert.match(table.stdout, /v2 \(live\)/);
 
+  // The host itself: its Docker engine and the edge serving this project.
+  const servers = JSON.parse((await slipway('servers', '--json')).stdout) as Array<{ name: string; docker: { ok: boolean; version: string; containersRunning: number }; edge: { running: boolean; httpPort: number } }>;
+  assert.equal(servers[0]!.name, 'local');
+  assert.equal(servers[0]!.docker.ok, true);
+  assert.match(servers[0]!.docker.version, /^\d+\.\d+/);
+  assert.ok(servers[0]!.docker.containersRunning >= 1);
+  assert.deepEqual([servers[0]!.edge.running, servers[0]!.edge.httpPort], [true, cp.httpPort]);
+  assert.match((await slipway('servers')).stdout, /SERVER\s+DOCKER[\s\S]*local\s+\d+\.\d+[\s\S]*HAProxy 2\.\d/);
+
   const rb = await slipway('rollback', 'web', 'v1');
   assert.equal(rb.code, 0, rb.stderr + rb.stdout);
   assert.match(rb.stdout, /web is back on v1/);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { BaseImageFactory } from '../core/ports/base-images';
 import type { SourceArchives } from '../core/ports/source-archives';
-import type { HealthReport } from '../core/views';
+import type { HealthReport } from '../core/contract/views';
 import type { DeployEngine } from '../engine/deploy-engine';
 import type { Access } from '../engine/access';
 import type { AuditLog } from '../engine/audit-log';

@@ -8,7 +8,9 @@ import { SlipwayError } from '../core/errors';
 import type { ApiDeps } from './api-deps';
 import { makeAuthenticator } from './auth';
 import { auditHook } from './audit-hook';
-import { openApiDocument, ROUTE_DOCS, type DocumentedRoute } from './openapi';
+import { routeContract } from '../core/contract/routes';
+import { openApiDocument, type DocumentedRoute } from './openapi';
+import { responseCheck } from './response-check';
 import { accessRoutes } from './routes/access';
 import { auditRoutes } from './routes/audit';
 import { webhookRoutes } from './routes/webhooks';
@@ -25,6 +27,8 @@ import { systemRoutes } from './routes/system';
 export interface BuildApiOptions {
   /** Sees every route as it is registered (the auth test walks the whole table). */
   onRoute?: (route: { method: string | string[]; url: string; config?: unknown }) => void;
+  /** Check every JSON answer against the route's declared response schema (tests). */
+  strictResponses?: boolean;
 }
 
 export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInstance {
@@ -42,7 +46,7 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
     if (!config?.public && !config?.scope) throw new Error(`route ${String(route.method)} ${route.url} declares neither a scope nor public`);
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue;
-      if (!ROUTE_DOCS[`${method} ${route.url}`]) throw new Error(`route ${method} ${route.url} has no entry in ROUTE_DOCS (src/api/openapi.ts)`);
+      if (!routeContract(`${method} ${route.url}`)) throw new Error(`route ${method} ${route.url} has no entry in ROUTES (src/core/contract/routes.ts)`);
       documented.push({ method, url: route.url, scope: config?.public ? null : config!.scope! });
     }
   });
@@ -53,6 +57,7 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   });
   app.addHook('onRequest', authenticate);
   app.addHook('onResponse', auditHook(deps.audit));
+  if (opts.strictResponses) app.addHook('preSerialization', responseCheck);
   let openapi: Record<string, unknown> | null = null;
   app.get('/api/v1/openapi.json', { config: { public: true } }, async () => (openapi ??= openApiDocument(documented, '1')));
   systemRoutes(app, deps);

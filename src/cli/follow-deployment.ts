@@ -1,6 +1,6 @@
 /** Prints deployments' logs live until they end, the way deploy, promote and approve show progress. */
 import type { SlipwayClient } from '../client/api-client';
-import type { DeploymentView } from '../core/views';
+import type { DeploymentView } from '../core/contract/views';
 import { CliError } from './cli-error';
 import { printJson } from './output';
 

@@ -12,6 +12,7 @@ const EXAMPLES: Record<string, string[]> = {
   promote: ['slipway promote --from staging --to production', 'slipway promote --from staging --to production web'],
   approve: ['slipway approve 3f2a9c1d-…'],
   cancel: ['slipway cancel 3f2a9c1d-…'],
+  servers: ['slipway servers', 'slipway servers --json'],
   status: ['slipway status', 'slipway status --env staging --json'],
   releases: ['slipway releases web', 'slipway releases web --env staging'],
   deployments: ['slipway deployments', 'slipway deployments web --env staging --json'],

@@ -18,6 +18,7 @@ import { registerAccess } from './commands/access';
 import { registerWebhook } from './commands/webhook';
 import { registerCompletion } from './commands/completion';
 import { registerNotifications } from './commands/notifications';
+import { registerServers } from './commands/servers';
 import { addExamples } from './help-examples';
 
 export function buildProgram(): Command {
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerAccess(program);
   registerWebhook(program);
   registerNotifications(program);
+  registerServers(program);
   registerCompletion(program);
   registerConfig(program);
   registerBaseImage(program);

@@ -1,16 +1,14 @@
 /**
- * Typed client of the Slipway HTTP API, used by the CLI (and later the dashboard).
- * Non-2xx answers become ApiError carrying the server's code, message and details.
+ * Typed client of the Slipway HTTP API, used by the CLI (and the dashboard). Its argument
+ * and result types are inferred from the route table (src/core/contract/routes.ts), the
+ * same zod schemas the server parses requests with and checks its answers against, so the
+ * client cannot drift from the server. Non-2xx answers become ApiError carrying the
+ * server's code, message and details.
  */
-import type { ApiToken, AuditEntry, DeploymentLogLine, EventType, NotificationDelivery, NotificationTarget, Scope, User, Webhook } from '../core/domain';
-
-export type NotificationTargetView = Omit<NotificationTarget, 'keyId' | 'sealed'>;
-
-export type WebhookView = Omit<Webhook, 'keyId' | 'sealed'>;
+import type { RouteBody, RouteKey, RouteQuery, RouteResponse, RouteStreamItem } from '../core/contract/routes';
 import type { ErrorDetail } from '../core/errors';
-import type { BaseImageKind, BaseImageResult } from '../core/ports/base-images';
-import type { LogEntry } from '../core/ports/runtime';
-import type { DeploymentView, EnvironmentView, HealthReport, JobRunView, ProjectStatusView, ProjectSummaryView, ReleaseView, SecretListView } from '../core/views';
+
+export type { DeliveryView, NotificationTargetView, SourceView, WebhookView } from '../core/contract/views';
 
 export class ApiError extends Error {
   constructor(
@@ -25,45 +23,24 @@ export class ApiError extends Error {
 }
 
 export type DeploymentStreamEvent =
-  | { type: 'log'; line: DeploymentLogLine }
+  | { type: 'log'; line: RouteResponse<'GET /api/v1/deployments/:id/logs'>['lines'][number] }
   | { type: 'state'; state: string; error: string | null }
   | { type: 'end'; state: string; error: string | null; errorCode: string | null };
 
-export type RunEvent =
-  | { type: 'output'; stream: 'stdout' | 'stderr'; line: string }
-  | { type: 'exit'; exitCode: number | null; timedOut: boolean; durationMs: number; release: number }
-  | { type: 'error'; message: string };
-
-export interface SecretsChangeResult {
-  version: number | null;
-  changed: string[];
-  unchanged: string[];
-  rollouts: Array<{ service: string; deploymentId: string | null; note: string | null }>;
-}
-
-export interface SourceView {
-  sha256: string;
-  bytes: number;
-  files: number;
-}
-
+export type RunEvent = RouteStreamItem<'POST /api/v1/projects/:project/services/:service/run'>;
+export type LogEntryView = RouteStreamItem<'GET /api/v1/projects/:project/services/:service/logs'>;
+export type SecretsChangeResult = RouteResponse<'PATCH /api/v1/projects/:project/environments/:env/secrets'>;
 /** POST /api/v1/deployments: slipway.yml's text and where built services take their source. */
-export interface DeployBody {
-  config: string;
-  services?: string[];
-  env?: string;
-  /** Per built service, the uploaded context it builds from (see uploadSource). */
-  sources?: Record<string, { sha256: string; commit?: string | null }>;
-  /** Build from this repository instead; `path` is slipway.yml's directory in it. */
-  git?: { url: string; ref?: string; path?: string };
-  /** Deploy this prebuilt image instead of building. */
-  image?: string;
-}
+export type DeployBody = RouteBody<'POST /api/v1/deployments'>;
 
 export interface ClientOptions {
   url: string;
   token?: string;
 }
+
+type Params = Record<string, string | number>;
+type Query = Record<string, string | number | boolean | undefined>;
+type Answer<K extends RouteKey> = Promise<RouteResponse<K>>;
 
 export class SlipwayClient {
   private readonly base: string;
@@ -72,18 +49,18 @@ export class SlipwayClient {
     this.base = opts.url.replace(/\/+$/, '');
   }
 
-  health(): Promise<HealthReport> {
-    return this.request('GET', '/api/v1/health', undefined, [200, 503]);
+  health(): Answer<'GET /api/v1/health'> {
+    return this.call('GET /api/v1/health', {}, [200, 503]);
   }
 
-  deploy(body: DeployBody): Promise<{ deployments: DeploymentView[] }> {
-    return this.request('POST', '/api/v1/deployments', body);
+  deploy(body: DeployBody): Answer<'POST /api/v1/deployments'> {
+    return this.call('POST /api/v1/deployments', { body });
   }
 
   /** The stored build context with this sha256; null when the server does not have it. */
-  async source(sha256: string): Promise<SourceView | null> {
+  async source(sha256: string): Promise<RouteResponse<'GET /api/v1/sources/:sha256'>['source'] | null> {
     try {
-      return (await this.request<{ source: SourceView }>('GET', `/api/v1/sources/${enc(sha256)}`)).source;
+      return (await this.call('GET /api/v1/sources/:sha256', { params: { sha256 } })).source;
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return null;
       throw err;
@@ -91,7 +68,7 @@ export class SlipwayClient {
   }
 
   /** Uploads a build context (a tar archive whose bytes hash to `sha256`), streamed. */
-  async uploadSource(sha256: string, body: ReadableStream<Uint8Array>, bytes: number): Promise<{ source: SourceView; existed: boolean }> {
+  async uploadSource(sha256: string, body: ReadableStream<Uint8Array>, bytes: number): Answer<'PUT /api/v1/sources/:sha256'> {
     let res: Response;
     try {
       res = await fetch(`${this.base}/api/v1/sources/${enc(sha256)}`, {
@@ -105,152 +82,173 @@ export class SlipwayClient {
       throw new ApiError(0, 'SLW_UNREACHABLE', `uploading the build context to ${this.base} failed (${cause})`);
     }
     if (!res.ok) throw await toApiError(res);
-    return (await res.json()) as { source: SourceView; existed: boolean };
+    return (await res.json()) as RouteResponse<'PUT /api/v1/sources/:sha256'>;
   }
 
-  promote(body: { config: string; from: string; to?: string; services?: string[] }): Promise<{ deployments: DeploymentView[] }> {
-    return this.request('POST', '/api/v1/promotions', body);
+  promote(body: RouteBody<'POST /api/v1/promotions'>): Answer<'POST /api/v1/promotions'> {
+    return this.call('POST /api/v1/promotions', { body });
   }
 
-  approve(id: string): Promise<{ deployment: DeploymentView }> {
-    return this.request('POST', `/api/v1/deployments/${enc(id)}/approve`, {});
+  approve(id: string): Answer<'POST /api/v1/deployments/:id/approve'> {
+    return this.call('POST /api/v1/deployments/:id/approve', { params: { id } });
   }
 
-  cancel(id: string): Promise<{ deployment: DeploymentView }> {
-    return this.request('POST', `/api/v1/deployments/${enc(id)}/cancel`, {});
+  cancel(id: string): Answer<'POST /api/v1/deployments/:id/cancel'> {
+    return this.call('POST /api/v1/deployments/:id/cancel', { params: { id } });
   }
 
-  rollback(project: string, service: string, body: { env?: string; release?: number }): Promise<{ deployment: DeploymentView }> {
-    return this.request('POST', `/api/v1/projects/${enc(project)}/services/${enc(service)}/rollback`, body);
+  rollback(project: string, service: string, body: RouteBody<'POST /api/v1/projects/:project/services/:service/rollback'>): Answer<'POST /api/v1/projects/:project/services/:service/rollback'> {
+    return this.call('POST /api/v1/projects/:project/services/:service/rollback', { params: { project, service }, body });
   }
 
-  deployment(id: string): Promise<{ deployment: DeploymentView }> {
-    return this.request('GET', `/api/v1/deployments/${enc(id)}`);
+  deployment(id: string): Answer<'GET /api/v1/deployments/:id'> {
+    return this.call('GET /api/v1/deployments/:id', { params: { id } });
   }
 
-  deploymentLogs(id: string, after = 0): Promise<{ lines: DeploymentLogLine[] }> {
-    return this.request('GET', `/api/v1/deployments/${enc(id)}/logs?after=${after}`);
+  deploymentLogs(id: string, after = 0): Answer<'GET /api/v1/deployments/:id/logs'> {
+    return this.call('GET /api/v1/deployments/:id/logs', { params: { id }, query: { after } });
   }
 
-  deployments(project: string, q: { env?: string; service?: string; limit?: number } = {}): Promise<{ deployments: DeploymentView[] }> {
-    return this.request('GET', `/api/v1/projects/${enc(project)}/deployments${query(q)}`);
+  deployments(project: string, q: RouteQuery<'GET /api/v1/projects/:project/deployments'> = {}): Answer<'GET /api/v1/projects/:project/deployments'> {
+    return this.call('GET /api/v1/projects/:project/deployments', { params: { project }, query: q as Query });
   }
 
-  status(project: string, env?: string): Promise<ProjectStatusView> {
-    return this.request('GET', `/api/v1/projects/${enc(project)}/status${query({ env })}`);
+  status(project: string, env?: string): Answer<'GET /api/v1/projects/:project/status'> {
+    return this.call('GET /api/v1/projects/:project/status', { params: { project }, query: { env } });
   }
 
-  releases(project: string, service: string, env?: string): Promise<{ releases: ReleaseView[] }> {
-    return this.request('GET', `/api/v1/projects/${enc(project)}/services/${enc(service)}/releases${query({ env })}`);
+  releases(project: string, service: string, env?: string): Answer<'GET /api/v1/projects/:project/services/:service/releases'> {
+    return this.call('GET /api/v1/projects/:project/services/:service/releases', { params: { project, service }, query: { env } });
   }
 
-  environments(project: string): Promise<{ environments: EnvironmentView[] }> {
-    return this.request('GET', `/api/v1/projects/${enc(project)}/environments`);
+  environments(project: string): Answer<'GET /api/v1/projects/:project/environments'> {
+    return this.call('GET /api/v1/projects/:project/environments', { params: { project } });
   }
 
-  createEnvironment(project: string, name: string): Promise<{ environment: EnvironmentView }> {
-    return this.request('POST', `/api/v1/projects/${enc(project)}/environments`, { name });
+  createEnvironment(project: string, name: string): Answer<'POST /api/v1/projects/:project/environments'> {
+    return this.call('POST /api/v1/projects/:project/environments', { params: { project }, body: { name } satisfies RouteBody<'POST /api/v1/projects/:project/environments'> });
   }
 
-  destroyEnvironment(project: string, env: string): Promise<{ destroyed: { environment: string; replicasRemoved: number; routesRemoved: number } }> {
-    return this.request('DELETE', `/api/v1/projects/${enc(project)}/environments/${enc(env)}${query({ confirm: env })}`);
+  destroyEnvironment(project: string, env: string): Answer<'DELETE /api/v1/projects/:project/environments/:env'> {
+    return this.call('DELETE /api/v1/projects/:project/environments/:env', { params: { project, env }, query: { confirm: env } });
   }
 
-  secrets(project: string, env: string): Promise<SecretListView> {
-    return this.request('GET', `/api/v1/projects/${enc(project)}/environments/${enc(env)}/secrets`);
+  secrets(project: string, env: string): Answer<'GET /api/v1/projects/:project/environments/:env/secrets'> {
+    return this.call('GET /api/v1/projects/:project/environments/:env/secrets', { params: { project, env } });
   }
 
-  changeSecrets(project: string, env: string, body: { set?: Record<string, string>; unset?: string[]; deploy?: boolean }): Promise<SecretsChangeResult> {
-    return this.request('PATCH', `/api/v1/projects/${enc(project)}/environments/${enc(env)}/secrets`, body);
+  changeSecrets(project: string, env: string, body: RouteBody<'PATCH /api/v1/projects/:project/environments/:env/secrets'>): Promise<SecretsChangeResult> {
+    return this.call('PATCH /api/v1/projects/:project/environments/:env/secrets', { params: { project, env }, body });
   }
 
-  rotateSecretsKey(): Promise<{ keyId: string; newKeyGenerated: boolean; resealed: number }> {
-    return this.request('POST', '/api/v1/secrets/rotate-key', {});
+  rotateSecretsKey(): Answer<'POST /api/v1/secrets/rotate-key'> {
+    return this.call('POST /api/v1/secrets/rotate-key');
   }
 
-  jobRuns(project: string, q: { env?: string; service?: string; limit?: number } = {}): Promise<{ runs: JobRunView[] }> {
-    return this.request('GET', `/api/v1/projects/${enc(project)}/jobs${query(q)}`);
+  jobRuns(project: string, q: RouteQuery<'GET /api/v1/projects/:project/jobs'> = {}): Answer<'GET /api/v1/projects/:project/jobs'> {
+    return this.call('GET /api/v1/projects/:project/jobs', { params: { project }, query: q as Query });
   }
 
-  jobRun(id: number): Promise<{ run: JobRunView }> {
-    return this.request('GET', `/api/v1/jobs/${id}`);
+  jobRun(id: number): Answer<'GET /api/v1/jobs/:id'> {
+    return this.call('GET /api/v1/jobs/:id', { params: { id } });
   }
 
-  login(body: { user: string; password: string; tokenName?: string; expiresIn?: string }): Promise<{ token: string; tokenInfo: ApiToken; user: User }> {
-    return this.request('POST', '/api/v1/login', body);
+  login(body: RouteBody<'POST /api/v1/login'>): Answer<'POST /api/v1/login'> {
+    return this.call('POST /api/v1/login', { body });
   }
 
-  whoami(): Promise<{ actor: string; scope: Scope; project: string | null; tokenId: string }> {
-    return this.request('GET', '/api/v1/whoami');
+  whoami(): Answer<'GET /api/v1/whoami'> {
+    return this.call('GET /api/v1/whoami');
   }
 
-  projects(): Promise<{ projects: ProjectSummaryView[] }> {
-    return this.request('GET', '/api/v1/projects');
+  projects(): Answer<'GET /api/v1/projects'> {
+    return this.call('GET /api/v1/projects');
   }
 
-  tokens(): Promise<{ tokens: ApiToken[] }> {
-    return this.request('GET', '/api/v1/tokens');
+  tokens(): Answer<'GET /api/v1/tokens'> {
+    return this.call('GET /api/v1/tokens');
   }
 
-  createToken(body: { name: string; scope: Scope; project?: string; expiresIn?: string }): Promise<{ token: string; tokenInfo: ApiToken }> {
-    return this.request('POST', '/api/v1/tokens', body);
+  createToken(body: RouteBody<'POST /api/v1/tokens'>): Answer<'POST /api/v1/tokens'> {
+    return this.call('POST /api/v1/tokens', { body });
   }
 
-  revokeToken(id: string): Promise<{ revoked: string }> {
-    return this.request('DELETE', `/api/v1/tokens/${enc(id)}`);
+  revokeToken(id: string): Answer<'DELETE /api/v1/tokens/:id'> {
+    return this.call('DELETE /api/v1/tokens/:id', { params: { id } });
   }
 
-  users(): Promise<{ users: User[] }> {
-    return this.request('GET', '/api/v1/users');
+  users(): Answer<'GET /api/v1/users'> {
+    return this.call('GET /api/v1/users');
   }
 
-  createUser(body: { name: string; password: string; scope: Scope }): Promise<{ user: User }> {
-    return this.request('POST', '/api/v1/users', body);
+  createUser(body: RouteBody<'POST /api/v1/users'>): Answer<'POST /api/v1/users'> {
+    return this.call('POST /api/v1/users', { body });
   }
 
-  deleteUser(name: string): Promise<{ deleted: string }> {
-    return this.request('DELETE', `/api/v1/users/${enc(name)}`);
+  deleteUser(name: string): Answer<'DELETE /api/v1/users/:name'> {
+    return this.call('DELETE /api/v1/users/:name', { params: { name } });
   }
 
-  audit(q: { project?: string; since?: string; limit?: number } = {}): Promise<{ entries: AuditEntry[] }> {
-    return this.request('GET', `/api/v1/audit${query(q)}`);
+  audit(q: RouteQuery<'GET /api/v1/audit'> = {}): Answer<'GET /api/v1/audit'> {
+    return this.call('GET /api/v1/audit', { query: q as Query });
   }
 
-  createWebhook(project: string, body: { repository: string; path?: string }): Promise<{ webhook: WebhookView; secret: string; url: string }> {
-    return this.request('PUT', `/api/v1/projects/${enc(project)}/webhook`, body);
+  createWebhook(project: string, body: RouteBody<'PUT /api/v1/projects/:project/webhook'>): Answer<'PUT /api/v1/projects/:project/webhook'> {
+    return this.call('PUT /api/v1/projects/:project/webhook', { params: { project }, body });
   }
 
-  webhook(project: string): Promise<{ webhook: WebhookView; url: string }> {
-    return this.request('GET', `/api/v1/projects/${enc(project)}/webhook`);
+  webhook(project: string): Answer<'GET /api/v1/projects/:project/webhook'> {
+    return this.call('GET /api/v1/projects/:project/webhook', { params: { project } });
   }
 
-  removeWebhook(project: string): Promise<{ removed: string }> {
-    return this.request('DELETE', `/api/v1/projects/${enc(project)}/webhook`);
+  removeWebhook(project: string): Answer<'DELETE /api/v1/projects/:project/webhook'> {
+    return this.call('DELETE /api/v1/projects/:project/webhook', { params: { project } });
   }
 
-  notificationTargets(): Promise<{ targets: NotificationTargetView[] }> {
-    return this.request('GET', '/api/v1/notifications/targets');
+  notificationTargets(): Answer<'GET /api/v1/notifications/targets'> {
+    return this.call('GET /api/v1/notifications/targets');
   }
 
-  addNotificationTarget(body: { kind: 'webhook' | 'slack'; url: string; project?: string; events?: EventType[] }): Promise<{ target: NotificationTargetView; secret: string | null }> {
-    return this.request('POST', '/api/v1/notifications/targets', body);
+  addNotificationTarget(body: RouteBody<'POST /api/v1/notifications/targets'>): Answer<'POST /api/v1/notifications/targets'> {
+    return this.call('POST /api/v1/notifications/targets', { body });
   }
 
-  removeNotificationTarget(id: string): Promise<{ removed: string }> {
-    return this.request('DELETE', `/api/v1/notifications/targets/${enc(id)}`);
+  removeNotificationTarget(id: string): Answer<'DELETE /api/v1/notifications/targets/:id'> {
+    return this.call('DELETE /api/v1/notifications/targets/:id', { params: { id } });
   }
 
-  notificationDeliveries(limit = 50): Promise<{ deliveries: Array<NotificationDelivery & { type: string | null; project: string | null }> }> {
-    return this.request('GET', `/api/v1/notifications/deliveries${query({ limit })}`);
+  notificationDeliveries(limit = 50): Answer<'GET /api/v1/notifications/deliveries'> {
+    return this.call('GET /api/v1/notifications/deliveries', { query: { limit } });
+  }
+
+  servers(): Answer<'GET /api/v1/servers'> {
+    return this.call('GET /api/v1/servers');
+  }
+
+  createBaseImage(kind: RouteBody<'POST /api/v1/base-images'>['kind'], force = false): Answer<'POST /api/v1/base-images'> {
+    return this.call('POST /api/v1/base-images', { body: { kind, force } });
+  }
+
+  /**
+   * One JSON call of the route table: the key gives the method and path (`:name` filled
+   * from params, URL-encoded); the result is typed by the route's response schema.
+   */
+  private call<K extends RouteKey>(key: K, req: { params?: Params; query?: Query; body?: unknown } = {}, okStatuses?: number[]): Answer<K> {
+    const space = key.indexOf(' ');
+    const method = key.slice(0, space);
+    const path = key.slice(space + 1).replace(/:([A-Za-z0-9_]+)/g, (_m, name: string) => {
+      const value = req.params?.[name];
+      if (value === undefined) throw new Error(`${key}: missing path parameter ${name}`);
+      return enc(String(value));
+    });
+    // Mutating calls always carry a JSON body (Fastify refuses an empty one with a JSON content type).
+    const body = req.body ?? (method === 'POST' || method === 'PUT' || method === 'PATCH' ? {} : undefined);
+    return this.request(method, `${path}${query(req.query ?? {})}`, body, okStatuses);
   }
 
   /** The base URL this client talks to (for printing webhook URLs). */
   get url(): string {
     return this.base;
-  }
-
-  createBaseImage(kind: BaseImageKind, force = false): Promise<{ image: BaseImageResult }> {
-    return this.request('POST', '/api/v1/base-images', { kind, force });
   }
 
   /** Follows a deployment's events (SSE) until it ends, resuming after disconnects. */
@@ -284,7 +282,7 @@ export class SlipwayClient {
   }
 
   /** Runs a one-off command in the live release; yields its output and finally its exit. */
-  async *run(project: string, service: string, body: { env?: string; argv: string[]; timeout?: string }): AsyncGenerator<RunEvent> {
+  async *run(project: string, service: string, body: RouteBody<'POST /api/v1/projects/:project/services/:service/run'>): AsyncGenerator<RunEvent> {
     const res = await fetch(`${this.base}/api/v1/projects/${enc(project)}/services/${enc(service)}/run`, {
       method: 'POST',
       headers: { ...this.authHeaders(), 'content-type': 'application/json' },
@@ -297,13 +295,13 @@ export class SlipwayClient {
   }
 
   /** Container logs as they arrive (NDJSON stream). */
-  async *logs(project: string, service: string, q: { env?: string; tail?: number; follow?: boolean }, signal?: AbortSignal): AsyncGenerator<LogEntry> {
+  async *logs(project: string, service: string, q: { env?: string; tail?: number; follow?: boolean; release?: number }, signal?: AbortSignal): AsyncGenerator<LogEntryView> {
     const res = await fetch(`${this.base}/api/v1/projects/${enc(project)}/services/${enc(service)}/logs${query(q)}`, {
       headers: this.authHeaders(),
       signal,
     });
     if (!res.ok) throw await toApiError(res);
-    yield* ndjson<LogEntry>(res.body!);
+    yield* ndjson<LogEntryView>(res.body!);
   }
 
   private authHeaders(): Record<string, string> {

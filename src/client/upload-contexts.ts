@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { parseProjectConfig } from '../core/parse-config';
 import { writeSourceArchive } from '../source/source-archive';
-import type { DeploymentView } from '../core/views';
+import type { DeploymentView } from '../core/contract/views';
 import type { SlipwayClient } from './api-client';
 
 export type UploadProgress =

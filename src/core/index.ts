@@ -8,4 +8,4 @@ export * from './ports/edge';
 export * from './ports/store';
 export * from './ports/probe';
 export * from './ports/base-images';
-export * from './views';
+export * from './contract/views';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { SlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
-import type { EnvironmentView } from '../core/views';
+import type { EnvironmentView } from '../core/contract/views';
 import type { EngineContext } from './engine-context';
 import { retireReplica } from './retire-replica';
 import { LEASE_TTL_MS, serviceLeaseKey } from './service-lease';

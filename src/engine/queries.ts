@@ -1,6 +1,6 @@
 /** Read models for the API: status of a project, releases, deployments. Composes store, runtime and edge. */
 import { isTerminal, type Deployment, type DeploymentLogLine, type JobRun, type Release } from '../core/domain';
-import type { DeploymentView, JobRunView, ProjectStatusView, ProjectSummaryView, ReleaseView, ReplicaView, ServiceStatusView } from '../core/views';
+import type { DeploymentView, JobRunView, ProjectStatusView, ProjectSummaryView, ReleaseView, ReplicaView, ServerView, ServiceStatusView } from '../core/contract/views';
 import { SlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import type { EngineContext } from './engine-context';
@@ -21,6 +21,16 @@ export class Queries {
       });
     }
     return out;
+  }
+
+  /** The hosts Slipway deploys to: the one it runs on, its Docker engine and its edge. */
+  async servers(): Promise<ServerView[]> {
+    const { runtime, edge } = this.ctx;
+    const [info, edgeStatus] = await Promise.all([runtime.engineInfo().then((i) => ({ ok: true as const, i }), (err: Error) => ({ ok: false as const, err })), edge.status()]);
+    const docker: ServerView['docker'] = info.ok
+      ? { ok: true, detail: `Docker ${info.i.version}, ${info.i.containersRunning} containers running`, version: info.i.version, os: info.i.os, kernel: info.i.kernel, cpus: info.i.cpus, memoryBytes: info.i.memoryBytes, containersRunning: info.i.containersRunning, images: info.i.images, liveRestore: info.i.liveRestore }
+      : { ok: false, detail: info.err.message, version: null, os: null, kernel: null, cpus: null, memoryBytes: null, containersRunning: null, images: null, liveRestore: null };
+    return [{ name: 'local', docker, edge: { running: edgeStatus.running, pid: edgeStatus.pid, version: edgeStatus.version, httpPort: edgeStatus.httpPort, reloads: edgeStatus.reloads } }];
   }
 
   async projectStatus(projectName: string, envName: string): Promise<ProjectStatusView> {

@@ -7,7 +7,7 @@
 import type { SecretMeta, ServiceRef } from '../core/domain';
 import { VAR_NAME_RE } from '../core/config-schema';
 import { SlipwayError, errorMessage, isSlipwayError } from '../core/errors';
-import type { SecretListView } from '../core/views';
+import type { SecretListView } from '../core/contract/views';
 import type { EngineContext } from './engine-context';
 import { openSecrets, secretsSealContext } from './secret-values';
 

@@ -1,5 +1,5 @@
 import type { SlipwayClient } from '../../src/client/api-client';
-import type { DeploymentView } from '../../src/core/views';
+import type { DeploymentView } from '../../src/core/contract/views';
 import { deployDirectory, type UploadOptions } from '../../src/client/upload-contexts';
 
 /** Follows a deployment over SSE until it ends and returns its final record. */

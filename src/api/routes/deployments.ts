@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { DeploymentView } from '../../core/views';
+import type { DeploymentView } from '../../core/contract/views';
 import { assertProjectAccess } from '../auth';
 import { SlipwayError } from '../../core/errors';
 import type { ProjectConfig } from '../../core/config';

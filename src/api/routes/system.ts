@@ -9,6 +9,8 @@ export function systemRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return reply.status(report.ok ? 200 : 503).send(report);
   });
 
+  app.get('/api/v1/servers', { config: { scope: 'read' } }, async () => ({ servers: await deps.queries.servers() }));
+
   app.post('/api/v1/base-images', { config: { scope: 'admin' } }, async (req) => {
     const body = parseInput(baseImageBody, req.body, 'base image request');
     return { image: await deps.baseImages.create(body.kind, { force: body.force }) };

@@ -106,9 +106,25 @@ export interface OneOffResult {
   durationMs: number;
 }
 
+/** The container engine and its host, as the engine reports them. */
+export interface EngineInfo {
+  version: string;
+  os: string;
+  kernel: string;
+  cpus: number;
+  memoryBytes: number;
+  containers: number;
+  containersRunning: number;
+  images: number;
+  /** Containers keep running while the engine restarts. */
+  liveRestore: boolean;
+}
+
 export interface Runtime {
   /** Checks the engine answers; throws SLW_HOST_MISSING with a clear message if not. */
   ping(): Promise<void>;
+  /** The engine's version and host facts; throws SLW_HOST_MISSING when it does not answer. */
+  engineInfo(): Promise<EngineInfo>;
   /** Creates the bridge network replicas join, if missing. */
   ensureNetwork(): Promise<void>;
   build(req: BuildRequest): Promise<ImageInfo>;

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { SlipwayError } from '../../core/errors';
-import type { BuildRequest, ImageInfo, LogEntry, LogOptions, OneOffResult, OneOffSpec, Replica, ReplicaFilter, ReplicaSpec, Runtime } from '../../core/ports/runtime';
+import type { BuildRequest, EngineInfo, ImageInfo, LogEntry, LogOptions, OneOffResult, OneOffSpec, Replica, ReplicaFilter, ReplicaSpec, Runtime } from '../../core/ports/runtime';
 import { runBuild } from './build';
 import { normalizeDockerfilePath } from '../../source/build-context';
 import { inspectImage, tagImage } from './images';
@@ -16,6 +16,7 @@ import { replicaLogs } from './logs';
 import { ensureBridgeNetwork } from './network';
 import { runOneOff } from './one-off';
 import { pingEngine } from './ping';
+import { engineInfo } from './engine-info';
 import { inspectReplica, listReplicas, startReplica, stopReplica } from './replicas';
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
@@ -45,6 +46,10 @@ export class DockerRuntime implements Runtime {
 
   ping(): Promise<void> {
     return pingEngine(this.docker, this.socketPath);
+  }
+
+  engineInfo(): Promise<EngineInfo> {
+    return engineInfo(this.docker, this.socketPath);
   }
 
   ensureNetwork(): Promise<void> {

@@ -1,0 +1,29 @@
+/** `slipway servers`: the hosts Slipway deploys to, their Docker engine and edge. */
+import type { Command } from 'commander';
+import { connect, type GlobalOptions } from '../connection';
+import { printJson, printTable } from '../output';
+
+const gib = (bytes: number | null) => (bytes === null ? null : `${(bytes / 1024 ** 3).toFixed(1)} GiB`);
+
+export function registerServers(program: Command): void {
+  program
+    .command('servers')
+    .description('hosts Slipway deploys to: Docker engine and edge state')
+    .action(async (_opts, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const { servers } = await connect(g).servers();
+      if (g.json) return printJson(servers);
+      printTable(
+        servers.map((s) => ({
+          server: s.name,
+          docker: s.docker.ok ? s.docker.version : `DOWN: ${s.docker.detail}`,
+          cpus: s.docker.cpus,
+          memory: gib(s.docker.memoryBytes),
+          running: s.docker.containersRunning,
+          edge: s.edge.running ? `HAProxy ${s.edge.version ?? '?'} on :${s.edge.httpPort} (pid ${s.edge.pid})` : 'NOT RUNNING',
+          reloads: s.edge.reloads,
+        })),
+        ['server', 'docker', 'cpus', 'memory', 'running', 'edge', 'reloads'],
+      );
+    });
+}

@@ -1,0 +1,255 @@
+/**
+ * The route table of the HTTP API: for every `METHOD /path`, what it takes (path params,
+ * query, body — schemas in requests.ts) and what it answers (schemas in views.ts). The
+ * server refuses to start with a route missing here, builds the OpenAPI document from it,
+ * and (SLIPWAY_STRICT_RESPONSES=1) checks each answer against `response`; the client's
+ * argument and result types are inferred from it (`RouteBody`, `RouteResponse`).
+ */
+import { z } from 'zod';
+import * as s from './requests';
+import * as v from './views';
+
+export interface RouteContract {
+  summary: string;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** A body that is not JSON (uploads, signed webhook deliveries). */
+  rawBody?: string;
+  /** The success status (default 200) and what it means. */
+  ok?: { status: number; description: string };
+  /** The JSON answer on success. */
+  response?: z.ZodType;
+  /** For streamed answers: the content type and the schema of each item (NDJSON line or SSE data). */
+  stream?: { contentType: 'application/x-ndjson' | 'text/event-stream'; item: z.ZodType };
+  /** Statuses besides `ok` that still carry `response` (health answers 503 with its report). */
+  alsoOk?: number[];
+}
+
+const ok = (status: number, description: string) => ({ status, description });
+const removed = (key: string) => z.strictObject({ [key]: z.string() });
+
+const tokenIssued = z.strictObject({ token: z.string().describe('the secret, shown once'), tokenInfo: v.tokenView });
+const deployments = z.strictObject({ deployments: z.array(v.deploymentView) });
+const deployment = z.strictObject({ deployment: v.deploymentView });
+const webhookUrl = z.string().describe('path of the delivery endpoint');
+
+export const runEvent = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('output'), stream: z.enum(['stdout', 'stderr']), line: z.string() }),
+  z.strictObject({ type: z.literal('exit'), exitCode: z.number().int().nullable(), timedOut: z.boolean(), durationMs: z.number(), release: z.number().int() }),
+  z.strictObject({ type: z.literal('error'), message: z.string() }),
+]);
+
+/** SSE of a deployment: `log` events carry a log line (id = its seq), `state` and `end` the state. */
+export const deploymentEvent = z.union([
+  v.deploymentLogLine,
+  z.strictObject({ state: z.string(), error: z.string().nullable() }),
+  z.strictObject({ state: z.string(), error: z.string().nullable(), errorCode: z.string().nullable() }),
+]);
+
+export const secretsChangeResult = z.strictObject({
+  version: z.number().int().nullable().describe('the new version, or the current one when nothing changed'),
+  changed: z.array(z.string()),
+  unchanged: z.array(z.string()),
+  rollouts: z.array(z.strictObject({ service: z.string(), deploymentId: z.string().nullable(), note: z.string().nullable() })),
+});
+
+export const webhookOutcome = z.strictObject({
+  status: z.enum(['pong', 'ignored', 'deploying']),
+  message: z.string(),
+  branch: z.string().optional(),
+  commit: z.string().optional(),
+  env: z.string().optional(),
+  deployments: z.array(z.string()).optional(),
+});
+
+export const ROUTES = {
+  'GET /api/v1/health': {
+    summary: 'Health of the control plane and its dependencies (store, Docker, edge, secrets); 503 when one fails',
+    response: v.healthReport,
+    alsoOk: [503],
+  },
+  'GET /api/v1/openapi.json': { summary: 'This document', response: z.record(z.string(), z.unknown()) },
+  'POST /api/v1/login': {
+    summary: 'Sign in with a password; returns a new token (shown once)',
+    body: s.loginBody,
+    ok: ok(201, 'the token and its record'),
+    response: tokenIssued.extend({ user: v.userView }),
+  },
+  'GET /api/v1/whoami': {
+    summary: 'The principal of the bearer token',
+    response: z.strictObject({ actor: z.string(), scope: z.enum(['read', 'deploy', 'admin']), project: z.string().nullable(), tokenId: z.string() }),
+  },
+  'GET /api/v1/tokens': { summary: 'API tokens (never their secrets)', response: z.strictObject({ tokens: z.array(v.tokenView) }) },
+  'POST /api/v1/tokens': { summary: 'Create a token (shown once)', body: s.tokenBody, ok: ok(201, 'the token and its record'), response: tokenIssued },
+  'DELETE /api/v1/tokens/:id': { summary: 'Revoke a token', params: s.tokenParams, response: removed('revoked') },
+  'GET /api/v1/users': { summary: 'Users', response: z.strictObject({ users: z.array(v.userView) }) },
+  'POST /api/v1/users': { summary: 'Add a user', body: s.userBody, ok: ok(201, 'the user'), response: z.strictObject({ user: v.userView }) },
+  'DELETE /api/v1/users/:name': { summary: 'Remove a user and the tokens issued to them', params: s.userParams, response: removed('deleted') },
+  'GET /api/v1/audit': { summary: 'Audit entries, newest first', query: s.auditQuery, response: z.strictObject({ entries: z.array(v.auditEntryView) }) },
+  'GET /api/v1/projects': {
+    summary: 'Projects the token may see, with environments and services',
+    response: z.strictObject({ projects: z.array(v.projectSummaryView) }),
+  },
+  'GET /api/v1/projects/:project/status': {
+    summary: 'Services, replicas, live releases and edge state of an environment',
+    params: s.projectParams,
+    query: s.envQuery,
+    response: v.projectStatusView,
+  },
+  'GET /api/v1/projects/:project/services/:service/releases': {
+    summary: 'Releases of a service, newest first',
+    params: s.serviceParams,
+    query: s.envQuery,
+    response: z.strictObject({ releases: z.array(v.releaseView) }),
+  },
+  'GET /api/v1/projects/:project/services/:service/logs': {
+    summary: 'Container logs as NDJSON, one entry a line (follow=true streams)',
+    params: s.serviceParams,
+    query: s.logsQuery,
+    stream: { contentType: 'application/x-ndjson', item: v.logEntryView },
+  },
+  'POST /api/v1/projects/:project/services/:service/run': {
+    summary: 'Run a one-off command in the live release; streams NDJSON output lines, then the exit',
+    params: s.serviceParams,
+    body: s.runBody,
+    stream: { contentType: 'application/x-ndjson', item: runEvent },
+  },
+  'POST /api/v1/projects/:project/services/:service/rollback': {
+    summary: 'Roll back to a release (default: the previous one)',
+    params: s.serviceParams,
+    body: s.rollbackBody,
+    ok: ok(202, 'the deployment'),
+    response: deployment,
+  },
+  'POST /api/v1/deployments': {
+    summary: 'Deploy services of slipway.yml from uploaded contexts, git or a prebuilt image',
+    body: s.deployBody,
+    ok: ok(202, 'the deployments started (or awaiting approval)'),
+    response: deployments,
+  },
+  'POST /api/v1/promotions': {
+    summary: "Deploy another environment's exact image with this environment's config and secrets",
+    body: s.promoteBody,
+    ok: ok(202, 'the deployments'),
+    response: deployments,
+  },
+  'POST /api/v1/deployments/:id/approve': { summary: 'Approve a deployment awaiting approval', params: s.deploymentParams, response: deployment },
+  'POST /api/v1/deployments/:id/cancel': { summary: 'Cancel a deployment awaiting approval', params: s.deploymentParams, response: deployment },
+  'GET /api/v1/projects/:project/deployments': { summary: 'Deployments, newest first', params: s.projectParams, query: s.deploymentsQuery, response: deployments },
+  'GET /api/v1/deployments/:id': { summary: 'A deployment with its steps', params: s.deploymentParams, response: deployment },
+  'GET /api/v1/deployments/:id/logs': {
+    summary: 'Deployment log lines after a sequence number',
+    params: s.deploymentParams,
+    query: s.afterQuery,
+    response: z.strictObject({ lines: z.array(v.deploymentLogLine) }),
+  },
+  'GET /api/v1/deployments/:id/events': {
+    summary: 'Deployment events as SSE: `log` (id = line seq), `state`, then `end`; resumable with Last-Event-ID',
+    params: s.deploymentParams,
+    query: s.afterQuery,
+    stream: { contentType: 'text/event-stream', item: deploymentEvent },
+  },
+  'GET /api/v1/projects/:project/environments': {
+    summary: 'Environments with their services and live releases',
+    params: s.projectParams,
+    response: z.strictObject({ environments: z.array(v.environmentView) }),
+  },
+  'POST /api/v1/projects/:project/environments': {
+    summary: 'Create an environment',
+    params: s.projectParams,
+    body: s.environmentBody,
+    ok: ok(201, 'the environment'),
+    response: z.strictObject({ environment: v.environmentView }),
+  },
+  'DELETE /api/v1/projects/:project/environments/:env': {
+    summary: 'Destroy an environment: replicas, routes, releases, history',
+    params: s.environmentParams,
+    query: s.destroyQuery,
+    response: z.strictObject({ destroyed: z.strictObject({ environment: z.string(), replicasRemoved: z.number().int(), routesRemoved: z.number().int() }) }),
+  },
+  'GET /api/v1/projects/:project/environments/:env/secrets': {
+    summary: 'Secret names, versions and update times (never values)',
+    params: s.environmentParams,
+    response: v.secretListView,
+  },
+  'PATCH /api/v1/projects/:project/environments/:env/secrets': {
+    summary: 'Set or unset secrets; rolls out a new release unless deploy=false',
+    params: s.environmentParams,
+    body: s.secretsChangeBody,
+    response: secretsChangeResult,
+  },
+  'POST /api/v1/secrets/rotate-key': {
+    summary: 'Rotate the master key and re-seal everything',
+    response: z.strictObject({ keyId: z.string(), newKeyGenerated: z.boolean(), resealed: z.number().int() }),
+  },
+  'GET /api/v1/projects/:project/jobs': {
+    summary: 'Scheduled job runs and skipped ticks, newest first',
+    params: s.projectParams,
+    query: s.jobsQuery,
+    response: z.strictObject({ runs: z.array(v.jobRunView) }),
+  },
+  'GET /api/v1/jobs/:id': { summary: 'A job run with its output tail', params: s.jobRunParams, response: z.strictObject({ run: v.jobRunView }) },
+  'GET /api/v1/sources/:sha256': { summary: 'Whether the server has this build context', params: s.sourceParams, response: z.strictObject({ source: v.sourceView }) },
+  'PUT /api/v1/sources/:sha256': {
+    summary: 'Upload a build context (tar, its sha256 in the path)',
+    params: s.sourceParams,
+    rawBody: 'application/x-tar',
+    ok: ok(201, 'stored (200 when it already was)'),
+    response: z.strictObject({ source: v.sourceView, existed: z.boolean() }),
+    alsoOk: [200],
+  },
+  'GET /api/v1/servers': { summary: 'Hosts Slipway deploys to, with their Docker engine and edge', response: z.strictObject({ servers: z.array(v.serverView) }) },
+  'POST /api/v1/base-images': { summary: 'Build an offline base image from this host', body: s.baseImageBody, response: z.strictObject({ image: v.baseImageView }) },
+  'PUT /api/v1/projects/:project/webhook': {
+    summary: 'Register (or re-key) the push webhook; returns its secret once',
+    params: s.projectParams,
+    body: s.webhookBody,
+    ok: ok(201, 'the webhook, its URL and secret'),
+    response: z.strictObject({ webhook: v.webhookView, secret: z.string().describe('shown once'), url: webhookUrl }),
+  },
+  'GET /api/v1/projects/:project/webhook': {
+    summary: 'The push webhook (never its secret)',
+    params: s.projectParams,
+    response: z.strictObject({ webhook: v.webhookView, url: webhookUrl }),
+  },
+  'DELETE /api/v1/projects/:project/webhook': { summary: 'Remove the push webhook', params: s.projectParams, response: removed('removed') },
+  'POST /api/v1/webhooks/:project': {
+    summary: 'A push delivery, signed (X-Hub-Signature-256, or X-Slipway-Signature + timestamp + delivery id)',
+    params: s.projectParams,
+    rawBody: 'application/json',
+    ok: ok(202, 'deploying (200 for ping or ignored pushes)'),
+    response: webhookOutcome,
+    alsoOk: [200],
+  },
+  'GET /api/v1/notifications/targets': {
+    summary: 'Notification targets (never their secrets)',
+    response: z.strictObject({ targets: z.array(v.notificationTargetView) }),
+  },
+  'POST /api/v1/notifications/targets': {
+    summary: 'Add a notification target; a webhook target gets an HMAC secret, shown once',
+    body: s.notificationTargetBody,
+    ok: ok(201, 'the target and its secret'),
+    response: z.strictObject({ target: v.notificationTargetView, secret: z.string().nullable() }),
+  },
+  'DELETE /api/v1/notifications/targets/:id': { summary: 'Remove a notification target', params: s.notificationTargetParams, response: removed('removed') },
+  'GET /api/v1/notifications/deliveries': {
+    summary: 'Deliveries of outbox events to targets, newest first',
+    query: s.deliveriesQuery,
+    response: z.strictObject({ deliveries: z.array(v.deliveryView) }),
+  },
+} satisfies Record<string, RouteContract>;
+
+export type RouteKey = keyof typeof ROUTES;
+type Route<K extends RouteKey> = (typeof ROUTES)[K];
+
+/** What a route answers on success, as the client receives it. */
+export type RouteResponse<K extends RouteKey> = Route<K> extends { response: infer R extends z.ZodType } ? z.output<R> : never;
+/** The JSON body a route accepts, as the client may send it (defaults optional). */
+export type RouteBody<K extends RouteKey> = Route<K> extends { body: infer B extends z.ZodType } ? z.input<B> : never;
+/** The query a route accepts, as the client may send it. */
+export type RouteQuery<K extends RouteKey> = Route<K> extends { query: infer Q extends z.ZodType } ? Partial<z.input<Q>> : never;
+/** One item of a streamed answer. */
+export type RouteStreamItem<K extends RouteKey> = Route<K> extends { stream: { item: infer I extends z.ZodType } } ? z.output<I> : never;
+
+export const routeContract = (key: string): RouteContract | undefined => (ROUTES as Record<string, RouteContract>)[key];

@@ -1,0 +1,251 @@
+/**
+ * Read models the API serves and the client receives, declared once with zod. The types
+ * the engine builds and the client reads are inferred from these schemas; the OpenAPI
+ * document is generated from them; and with SLIPWAY_STRICT_RESPONSES=1 (the test suite)
+ * the server checks every JSON answer against them. Objects are strict: a field the
+ * schema does not declare (a sealed secret, say) makes the answer fail that check.
+ */
+import { z } from 'zod';
+import type * as d from '../domain';
+import { DEPLOYMENT_STATES, EVENT_TYPES, JOB_RUN_STATUSES, SCOPES } from '../domain';
+
+const at = z.string().describe('ISO 8601 time');
+const nullableAt = at.nullable();
+const text = z.string();
+
+export const deploymentStep = z.strictObject({
+  deploymentId: text,
+  seq: z.number().int(),
+  name: text,
+  status: z.enum(['running', 'done', 'failed']),
+  detail: text.nullable(),
+  startedAt: at,
+  finishedAt: nullableAt,
+});
+
+export const deploymentLogLine = z.strictObject({
+  deploymentId: text,
+  seq: z.number().int(),
+  level: z.enum(['info', 'warn', 'error']),
+  message: text,
+  at,
+});
+
+export const deploymentView = z.strictObject({
+  id: text,
+  serviceId: z.number().int(),
+  environmentId: z.number().int(),
+  kind: z.enum(['deploy', 'rollback', 'secrets', 'promote']),
+  state: z.enum(DEPLOYMENT_STATES),
+  releaseId: z.number().int().nullable(),
+  previousReleaseId: z.number().int().nullable(),
+  source: z.strictObject({ env: text, release: z.number().int(), imageDigest: text }).nullable().describe('set for promotions'),
+  triggeredBy: text.nullable(),
+  errorCode: text.nullable(),
+  error: text.nullable(),
+  createdAt: at,
+  startedAt: nullableAt,
+  finishedAt: nullableAt,
+  project: text,
+  service: text,
+  env: text,
+  releaseNumber: z.number().int().nullable(),
+  steps: z.array(deploymentStep),
+});
+export type DeploymentView = z.infer<typeof deploymentView>;
+
+export const releaseView = z.strictObject({
+  number: z.number().int(),
+  imageRef: text,
+  imageDigest: text,
+  sourceRef: text.nullable(),
+  secretsVersion: z.number().int().nullable().describe("the environment's secrets version the release runs with"),
+  createdAt: at,
+  current: z.boolean(),
+});
+export type ReleaseView = z.infer<typeof releaseView>;
+
+export const replicaView = z.strictObject({
+  name: text,
+  release: z.number().int(),
+  state: text,
+  address: text.nullable(),
+  edge: z.enum(['ready', 'drain', 'maint', 'absent']),
+  activeRequests: z.number().int(),
+  startedAt: nullableAt,
+});
+export type ReplicaView = z.infer<typeof replicaView>;
+
+export const serviceStatusView = z.strictObject({
+  service: text,
+  type: z.enum(['web', 'worker', 'job']),
+  env: text,
+  currentRelease: releaseView.nullable(),
+  desiredReplicas: z.number().int(),
+  readyReplicas: z.number().int(),
+  urls: z.array(text),
+  replicas: z.array(replicaView),
+  activeDeployment: z.strictObject({ id: text, state: text, kind: text }).nullable(),
+  lastDeployment: z.strictObject({ id: text, state: text, error: text.nullable(), finishedAt: nullableAt }).nullable(),
+});
+export type ServiceStatusView = z.infer<typeof serviceStatusView>;
+
+export const projectStatusView = z.strictObject({
+  project: text,
+  env: text,
+  edge: z.strictObject({ running: z.boolean(), httpPort: z.number().int(), version: text.nullable() }),
+  services: z.array(serviceStatusView),
+});
+export type ProjectStatusView = z.infer<typeof projectStatusView>;
+
+export const healthReport = z.strictObject({
+  ok: z.boolean(),
+  version: text,
+  checks: z.record(text, z.strictObject({ ok: z.boolean(), detail: text })),
+});
+export type HealthReport = z.infer<typeof healthReport>;
+
+export const environmentView = z.strictObject({
+  name: text,
+  createdAt: at,
+  services: z.array(z.strictObject({ service: text, release: z.number().int().nullable(), replicas: z.number().int(), domains: z.array(text) })),
+});
+export type EnvironmentView = z.infer<typeof environmentView>;
+
+export const secretListView = z.strictObject({
+  project: text,
+  env: text,
+  version: z.number().int().nullable().describe("the environment's newest secrets version (null: none set yet)"),
+  secrets: z.array(z.strictObject({ name: text, version: z.number().int(), updatedAt: at })),
+});
+export type SecretListView = z.infer<typeof secretListView>;
+
+export const jobRunView = z.strictObject({
+  id: z.number().int(),
+  project: text,
+  service: text,
+  env: text,
+  release: z.number().int().nullable(),
+  scheduledAt: at,
+  startedAt: nullableAt,
+  finishedAt: nullableAt,
+  status: z.enum(JOB_RUN_STATUSES),
+  exitCode: z.number().int().nullable(),
+  note: text.nullable(),
+  output: text.optional().describe('the tail of its output (secret values masked); only in single-run answers'),
+});
+export type JobRunView = z.infer<typeof jobRunView>;
+
+export const projectSummaryView = z.strictObject({
+  name: text,
+  environments: z.array(text),
+  services: z.array(z.strictObject({ name: text, type: text })),
+});
+export type ProjectSummaryView = z.infer<typeof projectSummaryView>;
+
+const scope = z.enum(SCOPES);
+
+export const userView = z.strictObject({ id: z.number().int(), name: text, scope, createdAt: at });
+
+export const tokenView = z.strictObject({
+  id: text.describe('public identifier (tok_…), not a secret'),
+  name: text,
+  scope,
+  project: text.nullable(),
+  userId: z.number().int().nullable(),
+  createdBy: text,
+  createdAt: at,
+  expiresAt: nullableAt,
+  lastUsedAt: nullableAt,
+  revokedAt: nullableAt,
+});
+
+export const auditEntryView = z.strictObject({
+  seq: z.number().int(),
+  at,
+  actor: text,
+  action: text,
+  project: text.nullable(),
+  target: text.nullable(),
+  clientIp: text,
+  outcome: z.enum(['ok', 'denied', 'error']),
+  status: z.number().int(),
+  detail: text.nullable(),
+});
+
+export const webhookView = z.strictObject({ project: text, repository: text, path: text, createdBy: text, createdAt: at });
+export type WebhookView = z.infer<typeof webhookView>;
+
+export const notificationTargetView = z.strictObject({
+  id: text,
+  kind: z.enum(['webhook', 'slack', 'nats']),
+  url: text,
+  project: text.nullable(),
+  events: z.array(z.enum(EVENT_TYPES)),
+  createdBy: text,
+  createdAt: at,
+});
+export type NotificationTargetView = z.infer<typeof notificationTargetView>;
+
+export const deliveryView = z.strictObject({
+  eventId: text,
+  targetId: text,
+  status: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.number().int(),
+  nextAttemptAt: at,
+  lastError: text.nullable(),
+  deliveredAt: nullableAt,
+  type: z.enum(EVENT_TYPES),
+  project: text.nullable(),
+});
+export type DeliveryView = z.infer<typeof deliveryView>;
+
+/** A host Slipway deploys to (today: the one it runs on), its engine and its edge. */
+export const serverView = z.strictObject({
+  name: text,
+  docker: z.strictObject({
+    ok: z.boolean(),
+    detail: text.describe('why it is not ok, or a one-line summary'),
+    version: text.nullable(),
+    os: text.nullable(),
+    kernel: text.nullable(),
+    cpus: z.number().int().nullable(),
+    memoryBytes: z.number().nullable(),
+    containersRunning: z.number().int().nullable(),
+    images: z.number().int().nullable(),
+    liveRestore: z.boolean().nullable(),
+  }),
+  edge: z.strictObject({ running: z.boolean(), pid: z.number().int().nullable(), version: text.nullable(), httpPort: z.number().int(), reloads: z.number().int() }),
+});
+export type ServerView = z.infer<typeof serverView>;
+
+export const logEntryView = z.strictObject({ replica: text, stream: z.enum(['stdout', 'stderr']), at, line: text });
+
+export const sourceView = z.strictObject({ sha256: text, bytes: z.number().int(), files: z.number().int() });
+export type SourceView = z.infer<typeof sourceView>;
+
+export const baseImageView = z.strictObject({
+  id: text,
+  tags: z.array(text),
+  repoDigests: z.array(text),
+  sizeBytes: z.number(),
+  tag: text,
+  reused: z.boolean(),
+});
+
+/**
+ * Compile-time links between the engine's records and these schemas: each record must be
+ * assignable to what the schema declares, so the server cannot return a shape the contract
+ * does not describe without the type checker saying so.
+ */
+type Fits<T extends U, U> = T;
+export type ContractChecks = [
+  Fits<d.Deployment & { project: string; service: string; env: string; releaseNumber: number | null; steps: d.DeploymentStep[] }, DeploymentView>,
+  Fits<d.DeploymentLogLine, z.infer<typeof deploymentLogLine>>,
+  Fits<d.User, z.infer<typeof userView>>,
+  Fits<d.ApiToken, z.infer<typeof tokenView>>,
+  Fits<d.AuditEntry, z.infer<typeof auditEntryView>>,
+  Fits<Omit<d.Webhook, 'keyId' | 'sealed'>, WebhookView>,
+  Fits<Omit<d.NotificationTarget, 'keyId' | 'sealed'>, NotificationTargetView>,
+  Fits<d.NotificationDelivery & { type: d.EventType; project: string | null }, DeliveryView>,
+];
