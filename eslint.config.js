@@ -33,6 +33,7 @@ export default tseslint.config(
   layer(['src/drivers/**'], ['**/engine/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'drivers implement core ports; they never import the engine'),
   layer(['src/store/**'], ['**/engine/**', '**/drivers/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'the store implements a core port; it never imports the engine'),
   layer(['src/api/**'], ['**/drivers/**', '**/store/**', '**/client/**', '**/cli/**', '**/main'], 'api imports core/engine, never drivers or store'),
+  layer(['src/observe/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'observe/ (metrics, stats, readiness) imports core only; main.ts wires it to drivers and the store'),
   layer(['src/source/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'build-context packing is shared by the client and the server; it imports core only'),
   layer(['src/client/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/cli/**', '**/main'], 'the client talks HTTP; it imports core types (and source/ to pack contexts) only'),
   layer(['src/cli/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/main'], 'the CLI is a thin client of the API'),

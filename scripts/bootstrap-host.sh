@@ -37,6 +37,23 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
 fi
 
+# live-restore: containers keep running while dockerd stops, restarts or is upgraded, so the
+# edge keeps serving meanwhile (docs/operations.md, "Docker engine restarts"). Written only when
+# there is no daemon.json: an existing one is the operator's, and we only say what it lacks.
+# SLIPWAY_LIVE_RESTORE=0 skips this.
+DAEMON_JSON=/etc/docker/daemon.json
+if [ "$(id -u)" = 0 ] && [ "${SLIPWAY_LIVE_RESTORE:-1}" = 1 ]; then
+  if [ ! -e "$DAEMON_JSON" ]; then
+    mkdir -p /etc/docker
+    printf '{\n  "live-restore": true\n}\n' > "$DAEMON_JSON"
+    log "wrote $DAEMON_JSON: live-restore enabled"
+    # A running engine reloads live-restore on SIGHUP; no restart needed.
+    if [ -s /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then kill -HUP "$(cat /var/run/docker.pid)"; fi
+  elif ! grep -Eq '"live-restore"[[:space:]]*:[[:space:]]*true' "$DAEMON_JSON"; then
+    log "note: $DAEMON_JSON does not enable live-restore: replicas stop whenever dockerd stops (docs/operations.md)"
+  fi
+fi
+
 # Docker engine: start it in the background if nothing answers on the socket.
 if ! docker info >/dev/null 2>&1; then
   if [ "$(id -u)" != 0 ]; then

@@ -55,7 +55,7 @@ hello is served at $URL  (curl $URL, or with -H 'Host: hello.localhost' http://1
   redeploy:  ./bin/slipway.mjs deploy -f examples/hello/slipway.yml      (or run npm run demo again)
   releases:  ./bin/slipway.mjs releases web -f examples/hello/slipway.yml
   rollback:  ./bin/slipway.mjs rollback web -f examples/hello/slipway.yml
-  logs:      ./bin/slipway.mjs logs web -f examples/hello/slipway.yml
+  logs:      ./bin/slipway.mjs logs web -f --file examples/hello/slipway.yml   (-f follows here)
   stop:      kill \$(node -p "require('$DATA_DIR/server.json').pid")   (the edge keeps serving;
              scripts/stop-all.sh stops the edge and removes the replicas too)
 MSG

@@ -10,6 +10,8 @@ import { Command } from 'commander';
 import pino, { type Logger } from 'pino';
 import { buildApi } from './api/server';
 import { FailureLimiter } from './api/rate-limit';
+import { METRICS_ACCESS, type MetricsAccess } from './api/api-deps';
+import { SlipwayMetrics } from './observe/slipway-metrics';
 import type { BaseImageFactory } from './core/ports/base-images';
 import type { HealthReport } from './core/contract/views';
 import { errorMessage } from './core/errors';
@@ -36,6 +38,16 @@ import { HaproxyEdge } from './drivers/haproxy/haproxy-edge';
 import { httpProbe } from './drivers/probe/http-probe';
 import { DiskSourceArchives } from './drivers/sources/disk-source-archives';
 import { GitCli } from './drivers/git/git-cli';
+import { RequestLogListener } from './observe/request-log-listener';
+import { RequestMetrics, type IngestStats } from './observe/request-metrics';
+import type { Store } from './core/ports/store';
+import { parseListenAddress, requestMetricsConfig, type RequestMetricsConfig } from './observe/request-metrics-config';
+import { RequestMetricsQueries } from './observe/request-metrics-queries';
+import { ProcHostProbe } from './drivers/host/proc-host-probe';
+import { ResourceSampler } from './observe/resource-sampler';
+import { checkReadiness } from './observe/readiness';
+import { ResourceStats } from './engine/resource-stats';
+import { parseDuration } from './core/duration';
 import { openSqliteStore } from './store/sqlite-store';
 import { adminTokenFile, defaultDataDir, DEFAULT_API_PORT, serverInfoFile, type ServerInfo } from './cli/locations';
 
@@ -58,13 +70,32 @@ export interface ControlPlaneOptions {
   maxSourceBytes: number;
   /** Where SLIPWAY_MASTER_KEY(_PREVIOUS) are read from (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Request metrics from the edge's log (SLIPWAY_REQUEST_LOG_LISTEN…, docs/observability.md); default: from `env`. */
+  requestMetrics?: RequestMetricsConfig;
+  /** HAProxy's Prometheus exporter address (SLIPWAY_EDGE_PROMETHEUS); none when absent. */
+  edgePrometheus?: { host: string; port: number } | null;
+  /** Who may scrape GET /metrics (SLIPWAY_METRICS_ACCESS: loopback (default), token, public). */
+  metricsAccess?: MetricsAccess;
   /** Check every JSON answer against its declared schema (SLIPWAY_STRICT_RESPONSES=1; the tests set it). */
   strictResponses?: boolean;
+  /** Container and host stats sampling interval (SLIPWAY_STATS_INTERVAL, default 5 s); 0 turns sampling off. */
+  statsIntervalMs?: number;
+  /**
+   * Replicas whose stats are read at once (SLIPWAY_STATS_CONCURRENCY, default 32). Docker answers
+   * a stats call at its next 1 s collection tick, so a round takes ⌈replicas / this⌉ seconds.
+   */
+  statsConcurrency?: number;
+  /** Per-dependency timeout of GET /readyz (SLIPWAY_READY_TIMEOUT, default 1 s). */
+  readyTimeoutMs?: number;
 }
 
 export interface ControlPlane {
   url: string;
   engine: DeployEngine;
+  /** Request metrics and recent requests; null when SLIPWAY_REQUEST_LOG_LISTEN=off. */
+  requestMetrics: RequestMetricsQueries | null;
+  /** Lines received from the edge and what became of them (benchmarks, diagnostics); null when off. */
+  requestLogStats(): (IngestStats & { connections: number }) | null;
   close(): Promise<void>;
 }
 
@@ -82,29 +113,55 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPla
     adminPassword: env.SLIPWAY_ADMIN_PASSWORD,
     maxSourceBytes: bytesFrom(env.SLIPWAY_MAX_SOURCE_BYTES, 2 * 1024 ** 3, 'SLIPWAY_MAX_SOURCE_BYTES'),
     strictResponses: env.SLIPWAY_STRICT_RESPONSES === '1',
+    metricsAccess: enumFrom(env.SLIPWAY_METRICS_ACCESS, METRICS_ACCESS, 'loopback', 'SLIPWAY_METRICS_ACCESS'),
+    requestMetrics: requestMetricsConfig(env),
+    edgePrometheus: parseListenAddress(env.SLIPWAY_EDGE_PROMETHEUS ?? 'off', 'SLIPWAY_EDGE_PROMETHEUS'),
+    statsIntervalMs: durationFrom(env.SLIPWAY_STATS_INTERVAL, 5000, 'SLIPWAY_STATS_INTERVAL'),
+    statsConcurrency: countFrom(env.SLIPWAY_STATS_CONCURRENCY, 32, 'SLIPWAY_STATS_CONCURRENCY'),
+    readyTimeoutMs: durationFrom(env.SLIPWAY_READY_TIMEOUT, 1000, 'SLIPWAY_READY_TIMEOUT'),
   };
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions, logger: Logger = pino({ level: opts.logLevel })): Promise<ControlPlane> {
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openSqliteStore({ file: path.join(opts.dataDir, 'slipway.db'), logger });
-  await store.migrate();
+  const rawStore = await openSqliteStore({ file: path.join(opts.dataDir, 'slipway.db'), logger });
+  await rawStore.migrate();
+  // Prometheus metrics (GET /metrics). Its sources are read at scrape time, after everything below exists.
+  const metrics: SlipwayMetrics = new SlipwayMetrics({
+    outboxBacklog: () => notifier.backlog(),
+    ingestStats: (): IngestStats => ingest?.stats() ?? { lines: 0, malformed: 0, counted: 0, unrouted: 0, waiting: 0, flushes: 0, flushFailures: 0, lastFlushError: null },
+    deployment: (id) => rawStore.getDeployment(id),
+  });
+  const store: Store = metrics.timedStore(rawStore);
   const runtime = new DockerRuntime({ socketPath: opts.dockerSocket, network: opts.network, logger: logger.child({ component: 'docker' }) });
   await runtime.ping();
   await runtime.ensureNetwork();
+  // The request-log listener binds before the edge starts, so HAProxy's ring forwarder finds it at once.
+  const metricsConfig = opts.requestMetrics ?? requestMetricsConfig(opts.env ?? process.env);
+  const ingest: RequestMetrics | null = metricsConfig.listen
+    ? new RequestMetrics({ ...metricsConfig, store, logger: logger.child({ component: 'request-metrics' }), onRequest: (r) => metrics.recordRequest(r) })
+    : null;
+  const listener = ingest ? new RequestLogListener((line) => ingest.ingest(line)) : null;
+  const requestLog = metricsConfig.listen && listener
+    ? { address: metricsConfig.listen.host, port: await listenForRequestLog(listener, metricsConfig.listen), bufferBytes: metricsConfig.bufferBytes }
+    : undefined;
   const edge = new HaproxyEdge({
     dataDir: path.join(opts.dataDir, 'edge'),
     httpPort: opts.httpPort,
     bindAddress: opts.edgeBind,
+    requestLog,
+    prometheus: opts.edgePrometheus ? { address: opts.edgePrometheus.host, port: opts.edgePrometheus.port } : undefined,
     logger: logger.child({ component: 'edge' }),
   });
   const edgeStatus = await edge.ensureRunning();
   logger.info({ pid: edgeStatus.pid, httpPort: edgeStatus.httpPort }, 'edge running');
+  await ingest?.start();
+  if (requestLog) logger.info({ listen: `${requestLog.address}:${requestLog.port}` }, 'request metrics: listening for the edge request log');
 
   const cipher = new MasterKeyring({ dataDir: opts.dataDir, env: opts.env });
   const sources = new DiskSourceArchives({ dir: path.join(opts.dataDir, 'sources'), logger: logger.child({ component: 'sources' }) });
   await sources.init();
-  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, sources, git: new GitCli(), logger: logger.child({ component: 'engine' }) };
+  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, sources, git: new GitCli(), logger: logger.child({ component: 'engine' }), telemetry: metrics };
   const secrets = new Secrets(ctx, (ref, triggeredBy) => engine.redeployWithSecrets(ref, triggeredBy), async () => {
     await webhooks.reseal();
     await notifier.reseal();
@@ -112,6 +169,9 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const unreadable = await secrets.unreadableVersions();
   if (unreadable > 0) logger.error({ unreadable }, 'some stored secrets cannot be opened with the master key(s) this server holds; deployments that need them will fail');
   const engine = new DeployEngine(ctx);
+  engine.events.subscribeAll((id, e) => {
+    if (e.type === 'state') metrics.onDeploymentState(id, e.state);
+  });
   const webhooks = new Webhooks(ctx, engine);
   const nats = new NatsPublisher();
   const notifier = new Notifier(ctx, { send: (t, e, secret) => (t.kind === 'nats' ? nats.send(t, e) : httpNotificationSender.send(t, e, secret)) });
@@ -120,6 +180,15 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const recovery = await recoverAfterRestart(ctx, engine.events);
   const scheduler = new JobScheduler(ctx);
   await scheduler.start();
+  const sampler = new ResourceSampler({
+    runtime,
+    host: new ProcHostProbe({ diskPath: opts.dataDir }),
+    store,
+    logger: logger.child({ component: 'stats' }),
+    intervalMs: opts.statsIntervalMs || 5000,
+    concurrency: opts.statsConcurrency ?? 32,
+  });
+  if (opts.statsIntervalMs !== 0) sampler.start();
   if (recovery.resolved.length || recovery.orphansRemoved) logger.warn(recovery, 'recovered from an interrupted run');
 
   const token = ensureAdminToken(opts);
@@ -154,9 +223,28 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     });
     return { ok: Object.values(checks).every((c) => c.ok), version: VERSION, checks };
   };
+  const processStartedAt = Date.now();
+  // /readyz: each dependency within SLIPWAY_READY_TIMEOUT; without the store nothing works (unhealthy).
+  const readiness = () =>
+    checkReadiness(
+      {
+        store: () => store.getSetting('readiness-probe'),
+        docker: () => runtime.ping(),
+        edge: async () => {
+          const s = await edge.status();
+          if (!s.running) throw new Error('HAProxy is not running or its runtime socket does not answer');
+        },
+      },
+      { version: VERSION, timeoutMs: opts.readyTimeoutMs || 1000, critical: ['store'] },
+    );
+  const requestMetricsQueries = ingest ? new RequestMetricsQueries(store, ingest.recent) : null;
   const app = buildApi({
+    requestMetrics: requestMetricsQueries,
     engine,
     queries: new Queries(ctx),
+    resourceStats: new ResourceStats(ctx),
+    readiness,
+    liveness: () => ({ status: 'alive', version: VERSION, uptime_s: Math.floor((Date.now() - processStartedAt) / 1000) }),
     environments: new Environments(ctx),
     oneOffRuns: new OneOffRuns(ctx),
     secrets,
@@ -170,6 +258,8 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     authLimiter: new FailureLimiter(),
     webhooks,
     notifier,
+    prometheus: metrics,
+    metricsAccess: opts.metricsAccess,
     logger,
   }, { strictResponses: opts.strictResponses });
   await app.listen({ host: opts.apiHost, port: opts.apiPort });
@@ -182,12 +272,18 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   return {
     url,
     engine,
+    requestMetrics: requestMetricsQueries,
+    requestLogStats: () => (ingest && listener ? { ...ingest.stats(), connections: listener.stats.connections } : null),
     close: async () => {
       // The edge is never stopped: it keeps serving while the control plane is away.
       scheduler.stop();
+      await sampler.stop();
       await notifier.stop();
       await nats.close();
       await app.close();
+      // Lines sent while we are away wait in the edge's ring; what was counted is written now.
+      await listener?.close();
+      await ingest?.stop();
       await store.close();
     },
   };
@@ -236,6 +332,14 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
+async function listenForRequestLog(listener: RequestLogListener, at: { host: string; port: number }): Promise<number> {
+  try {
+    return await listener.listen(at.host, at.port);
+  } catch (err) {
+    throw new Error(`cannot listen for the edge's request log on ${at.host}:${at.port} (${errorMessage(err)}); set SLIPWAY_REQUEST_LOG_LISTEN to a free address or to off`);
+  }
+}
+
 function ensureAdminToken(opts: ControlPlaneOptions): string {
   const file = adminTokenFile(opts.dataDir);
   if (opts.adminToken) {
@@ -266,6 +370,22 @@ async function check(checks: HealthReport['checks'], name: string, fn: () => Pro
   }
 }
 
+/** A duration (`5s`, `500ms`, bare seconds); `0` or `off` is 0. */
+function durationFrom(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'off') return 0;
+  const ms = parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
+  if (ms === null) throw new Error(`${name}: expected a duration such as 5s or 500ms (0 or off to disable), got "${value}"`);
+  return ms;
+}
+
+function countFrom(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`${name}: expected a whole number from 1 to 1000, got "${value}"`);
+  return n;
+}
+
 function bytesFrom(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
@@ -278,4 +398,10 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name}: expected a port number (0-65535), got "${value}"`);
   return n;
+}
+
+function enumFrom<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T, name: string): T {
+  if (value === undefined || value === '') return fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`${name}: expected one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
 }

@@ -54,6 +54,9 @@ before(async () => {
     audit: new AuditLog(store, pino({ level: 'silent' })),
     authLimiter: new FailureLimiter(10, 60_000),
     health: async () => ({ ok: true, version: 'test', checks: {} }),
+    // The walk below checks that /metrics, like every route, wants a token; loopback access is tested on its own.
+    metricsAccess: 'token',
+    prometheus: { contentType: () => 'text/plain; version=0.0.4; charset=utf-8', render: async () => 'slipway_test 1\n' },
     logger: pino({ level: 'silent' }),
   } as unknown as ApiDeps;
   app = buildApi(deps, {
@@ -119,7 +122,7 @@ test('every route declares its scope, and refuses missing, expired, revoked, too
   }
   assert.ok(checked.includes('POST /api/v1/deployments') && checked.includes('GET /api/v1/audit') && checked.includes('PUT /api/v1/sources/:sha256'), checked.join('\n'));
   const publicRoutes = routes.filter((r) => r.scope === 'public').map((r) => `${r.method} ${r.url}`).sort();
-  assert.deepEqual(publicRoutes, ['GET /api/v1/health', 'GET /api/v1/openapi.json', 'POST /api/v1/login', 'POST /api/v1/webhooks/:project']);
+  assert.deepEqual(publicRoutes, ['GET /api/v1/health', 'GET /api/v1/openapi.json', 'GET /livez', 'GET /readyz', 'POST /api/v1/login', 'POST /api/v1/webhooks/:project']);
 });
 
 test('sign-in: the 11th bad attempt in a minute from one IP gets 429; other IPs still sign in', async () => {
@@ -241,7 +244,8 @@ test('the OpenAPI 3.1 document validates and covers every route with its scope',
     assert.ok(success.length > 0, `${r.method} ${r.url} has a success response`);
     for (const [status, answer] of success) {
       const [type, media] = Object.entries(answer.content ?? {})[0] ?? [];
-      const described = type === 'application/json' ? Object.keys(media!.schema).length > 0 : Boolean(media?.schema['x-item-schema']);
+      const described =
+        type === 'application/json' ? Object.keys(media!.schema).length > 0 : type?.startsWith('text/plain') ? media?.schema.type === 'string' : Boolean(media?.schema['x-item-schema']);
       assert.ok(described, `${r.method} ${r.url} ${status} (${type}) declares its schema`);
     }
   }
@@ -270,5 +274,55 @@ test('answers are checked against the declared response schema: an undeclared fi
   } finally {
     await strict.close();
     await lax.close();
+  }
+});
+
+test('/metrics: open to a scraper on the same host by default, a read token from elsewhere; configurable', async () => {
+  const from = (app: FastifyInstance, remoteAddress: string, token?: string, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'GET', url: '/metrics', remoteAddress, headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  const loopback = buildApi({ ...deps, metricsAccess: undefined });
+  const tokenOnly = buildApi({ ...deps, metricsAccess: 'token' });
+  const open = buildApi({ ...deps, metricsAccess: 'public' });
+  try {
+    const local = await from(loopback, '127.0.0.1');
+    assert.equal(local.statusCode, 200, local.body);
+    assert.match(local.headers['content-type'] as string, /^text\/plain; version=0\.0\.4/);
+    assert.equal(local.body, 'slipway_test 1\n');
+    assert.equal((await from(loopback, '::1')).statusCode, 200);
+    assert.equal((await from(loopback, '10.1.2.3')).statusCode, 401, 'another host needs a token');
+    assert.equal((await from(loopback, '10.1.2.3', undefined, { 'x-forwarded-for': '127.0.0.1' })).statusCode, 401, 'a forged X-Forwarded-For does not make a client local');
+    assert.equal((await from(loopback, '10.1.2.3', tokens.read)).statusCode, 200, 'a read token is enough');
+    assert.equal((await from(tokenOnly, '127.0.0.1')).statusCode, 401, 'token mode: even locally');
+    assert.equal((await from(tokenOnly, '127.0.0.1', tokens.read)).statusCode, 200);
+    assert.equal((await from(open, '10.1.2.3')).statusCode, 200, 'public mode');
+  } finally {
+    await Promise.all([loopback.close(), tokenOnly.close(), open.close()]);
+  }
+});
+
+test('logs: unmask needs the admin scope (refused and audited below it); bad since, grep and resume ids name the field', async () => {
+  const logs = (query: string, token: string, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'GET', url: `/api/v1/projects/p/services/s/logs?${query}`, headers: { ...headers, authorization: `Bearer ${token}` } });
+  for (const scope of ['read', 'deploy'] as const) {
+    const res = await logs('unmask=true', tokens[scope]!);
+    assert.equal(res.statusCode, 403, res.body);
+    assert.equal(res.json().error.code, 'SLW_FORBIDDEN');
+    assert.match(res.json().error.message, /unmask shows secret values: it needs a token with the admin scope/);
+  }
+  const audit = (await app.inject({ method: 'GET', url: '/api/v1/audit?limit=1000', headers: { authorization: `Bearer ${adminToken}` } })).json().entries as Array<{ action: string; outcome: string; actor: string }>;
+  assert.ok(audit.some((e) => e.action === 'GET /api/v1/projects/:project/services/:service/logs' && e.outcome === 'denied' && e.actor.startsWith('token:t-read')), 'the refused unmask is audited');
+
+  const bad: Array<[string, Record<string, string>, RegExp]> = [
+    ['since=yesterday', {}, /since: must be a duration back from now/],
+    ['grep=a(', {}, /grep: not a valid regular expression \(missing closing \)/],
+    [`grep=${'x'.repeat(501)}`, {}, /grep: must be at most 500 characters/],
+    ['', { 'last-event-id': 'nope' }, /^Last-Event-ID: not a log cursor/],
+    ['after=12', {}, /^after: not a log cursor/],
+  ];
+  for (const [query, headers, message] of bad) {
+    const res = await logs(query, tokens.read!, headers);
+    assert.equal(res.statusCode, 400, `${query} ${JSON.stringify(headers)}: ${res.body}`);
+    assert.equal(res.json().error.code, 'SLW_BAD_REQUEST');
+    assert.match(res.json().error.message, message);
   }
 });

@@ -34,10 +34,11 @@ export interface LoadOptions {
   /** Request path (with query); default: the path and query of `url`. */
   path?: string | (() => string);
   /**
-   * Called for every completed response (any status), `at` = Date.now() at completion.
+   * Called for every completed response (any status), `at` = Date.now() at completion,
+   * `sentAt` = Date.now() when the request was sent (what a test of a traffic switch compares).
    * If it throws, the request counts as the failure 'inspect_threw'.
    */
-  inspect?: (res: { status: number; headers: http.IncomingHttpHeaders; body: string; at: number }) => void;
+  inspect?: (res: { status: number; headers: http.IncomingHttpHeaders; body: string; at: number; sentAt: number }) => void;
 }
 
 export interface LoadReport {
@@ -127,6 +128,7 @@ export function startLoad(opts: LoadOptions): LoadRun {
   const fire = (): Promise<void> => {
     const p = new Promise<void>((resolve) => {
       const t0 = performance.now();
+      const sentAt = Date.now();
       const st = { settled: false, responded: false, sent: false, timer: undefined as NodeJS.Timeout | undefined };
       const settle = (failure?: { kind: string; detail: string }): void => {
         if (st.settled) return;
@@ -160,7 +162,7 @@ export function startLoad(opts: LoadOptions): LoadRun {
           const body = Buffer.concat(chunks).toString('utf8');
           if (opts.inspect) {
             try {
-              opts.inspect({ status, headers: res.headers, body, at: Date.now() });
+              opts.inspect({ status, headers: res.headers, body, at: Date.now(), sentAt });
             } catch (err) {
               return settle({ kind: 'inspect_threw', detail: `HTTP ${status}: ${String(err)}` });
             }

@@ -2,19 +2,24 @@
 //   GET /          → 200 JSON {app, release, version, replica, requestId} + header X-Slipway-Release
 //   GET /health    → 200 "ok" (503 when HEALTH_FAIL=1)
 //   GET /slow?ms=N → answers after N ms (a long request, for drain tests)
+//   GET /status/NNN → answers with that status (200–599; for request-metrics tests)
 // Knobs (env): PORT (3000), APP_VERSION, HEALTH_FAIL=1, ERROR_RATE (0..1 of / answering 500),
 // DELAY_MS (latency added to /), ECHO_ENV (comma-separated names printed at startup: a careless
-// app that logs its configuration, to show Slipway masking secret values in logs).
+// app that logs its configuration, to show Slipway masking secret values in logs), LOG_REQUESTS=1
+// (one JSON line per request except /health, with the edge's X-Request-ID: logs and request
+// metrics correlate; off by default, as it costs throughput in benchmarks).
 // On SIGTERM it stops accepting, finishes in-flight requests, closes idle keep-alive
 // connections and exits 0: what every app behind a zero-downtime deploy should do.
 import http from 'node:http';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 
 const port = Number(process.env.PORT ?? 3000);
 const release = process.env.SLIPWAY_RELEASE ?? null;
 const version = process.env.APP_VERSION ?? null;
 const errorRate = Number(process.env.ERROR_RATE ?? 0);
 const delayMs = Number(process.env.DELAY_MS ?? 0);
+const logRequests = process.env.LOG_REQUESTS === '1';
 const FORCE_EXIT_MS = 25_000;
 
 let inFlight = 0;
@@ -22,8 +27,14 @@ let shuttingDown = false;
 
 const server = http.createServer((req, res) => {
   inFlight++;
+  const started = performance.now();
   res.on('close', () => {
     inFlight--;
+    if (logRequests && req.url !== '/health') {
+      const requestId = req.headers['x-request-id'] ?? null;
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: `${req.method} ${req.url}`, requestId, status: res.statusCode, ms, release }));
+    }
     // While shutting down, a keep-alive connection that just went idle is closed at once.
     if (shuttingDown) server.closeIdleConnections();
   });
@@ -43,6 +54,8 @@ const server = http.createServer((req, res) => {
     const ms = Math.max(0, Math.min(Number(url.searchParams.get('ms') ?? 2000) || 0, 60_000));
     return setTimeout(() => send(200, { slow: ms, release }), ms);
   }
+  const status = /^\/status\/([1-5]\d\d)$/.exec(url.pathname);
+  if (status && Number(status[1]) >= 200) return send(Number(status[1]), { status: Number(status[1]), release });
   if (url.pathname !== '/') return send(404, 'not found\n');
   const answer = () => {
     if (errorRate > 0 && Math.random() < errorRate) return send(500, { error: 'injected failure', release });

@@ -11,8 +11,11 @@ import type { FailureLimiter } from './rate-limit';
 import type { Environments } from '../engine/environments';
 import type { OneOffRuns } from '../engine/one-off-run';
 import type { Queries } from '../engine/queries';
+import type { ResourceStats } from '../engine/resource-stats';
+import type { LivenessReport, ReadinessReport } from '../core/contract/readiness';
 import type { Secrets } from '../engine/secrets';
 import type { ServiceLogs } from '../engine/service-logs';
+import type { RequestMetricsReader } from '../core/contract/metrics';
 
 /** Everything the HTTP layer may call; built by src/main.ts. */
 export interface ApiDeps {
@@ -28,11 +31,26 @@ export interface ApiDeps {
   /** Largest build context an upload may carry. */
   maxSourceBytes: number;
   health: () => Promise<HealthReport>;
+  /** GET /livez: the process answers. */
+  liveness: () => LivenessReport;
+  /** GET /readyz: every dependency checked with a short timeout. */
+  readiness: () => Promise<ReadinessReport>;
+  /** Container and host stats history. */
+  resourceStats: ResourceStats;
+  /** Request metrics and recent requests from the edge's log; absent or null when off. */
+  requestMetrics?: RequestMetricsReader | null;
   access: Access;
   audit: AuditLog;
   /** Failed sign-ins and bad tokens per client IP. */
   authLimiter: FailureLimiter;
   webhooks: Webhooks;
   notifier: Notifier;
+  /** Prometheus exposition of Slipway's own and per-service metrics (GET /metrics). */
+  prometheus?: { contentType(): string; render(): Promise<string> };
+  /** Who may scrape /metrics: `loopback` (no token from 127.0.0.1/::1, a read token otherwise; the default), `token` (always a read token), `public`. */
+  metricsAccess?: MetricsAccess;
   logger: Logger;
 }
+
+export const METRICS_ACCESS = ['loopback', 'token', 'public'] as const;
+export type MetricsAccess = (typeof METRICS_ACCESS)[number];

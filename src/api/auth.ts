@@ -16,6 +16,8 @@ declare module 'fastify' {
     public?: boolean;
     /** The least scope a token needs for this route. */
     scope?: Scope;
+    /** No token needed from the loopback interface (Prometheus scraping on the same host). */
+    loopbackOpen?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -28,6 +30,7 @@ export function makeAuthenticator(access: Access, limiter: FailureLimiter) {
   return async (req: FastifyRequest): Promise<void> => {
     const config = req.routeOptions.config;
     if (config?.public) return;
+    if (config?.loopbackOpen && isLoopback(req.socket.remoteAddress)) return;
     const header = req.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     if (!token) throw new SlipwayError('SLW_UNAUTHORIZED', 'missing "Authorization: Bearer <token>" header (slipway login, or SLIPWAY_TOKEN)');
@@ -63,4 +66,9 @@ export function assertProjectAccess(req: FastifyRequest, project: string): void 
 /** Whether the principal may see the project (for filtering lists). */
 export function canSeeProject(req: FastifyRequest, project: string): boolean {
   return !req.principal?.project || req.principal.project === project;
+}
+
+/** The peer itself (not X-Forwarded-For, which a client can write) is on the loopback interface. */
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || /^127\./.test(address ?? '');
 }

@@ -25,7 +25,9 @@ export function openApiDocument(routes: DocumentedRoute[], version: string): Rec
     const openPath = r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     const parameters = [...paramsOf(doc.params, 'path'), ...paramsOf(doc.query, 'query')];
     const ok = doc.ok ?? { status: 200, description: 'success' };
-    const answer = doc.stream
+    const answer = doc.text
+      ? { [doc.text]: { schema: { type: 'string', description: 'Prometheus text exposition format' } } }
+      : doc.stream
       ? { [doc.stream.contentType]: { schema: { type: 'string', description: `each ${doc.stream.contentType === 'text/event-stream' ? 'event' : 'line'}'s data is JSON`, 'x-item-schema': toJson(doc.stream.item, 'output') } } }
       : { 'application/json': { schema: doc.response ? toJson(doc.response, 'output') : {} } };
     const responses: Record<string, unknown> = { [String(ok.status)]: { description: ok.description, content: answer } };

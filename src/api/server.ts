@@ -15,14 +15,19 @@ import { accessRoutes } from './routes/access';
 import { auditRoutes } from './routes/audit';
 import { webhookRoutes } from './routes/webhooks';
 import { notificationRoutes } from './routes/notifications';
+import { prometheusRoutes } from './routes/prometheus';
 import { errorHandler } from './error-response';
 import { deploymentRoutes } from './routes/deployments';
 import { environmentRoutes } from './routes/environments';
 import { jobRoutes } from './routes/jobs';
 import { secretRoutes } from './routes/secrets';
 import { serviceRoutes } from './routes/services';
+import { serviceLogRoutes } from './routes/service-logs';
 import { sourceRoutes } from './routes/sources';
 import { systemRoutes } from './routes/system';
+import { readinessRoutes } from './routes/readiness';
+import { statsRoutes } from './routes/stats';
+import { metricsRoutes } from './routes/metrics';
 
 export interface BuildApiOptions {
   /** Sees every route as it is registered (the auth test walks the whole table). */
@@ -61,8 +66,12 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   let openapi: Record<string, unknown> | null = null;
   app.get('/api/v1/openapi.json', { config: { public: true } }, async () => (openapi ??= openApiDocument(documented, '1')));
   systemRoutes(app, deps);
+  readinessRoutes(app, deps);
+  statsRoutes(app, deps);
+  metricsRoutes(app, deps);
   deploymentRoutes(app, deps);
   serviceRoutes(app, deps);
+  serviceLogRoutes(app, deps);
   environmentRoutes(app, deps);
   secretRoutes(app, deps);
   jobRoutes(app, deps);
@@ -71,5 +80,6 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   auditRoutes(app, deps);
   webhookRoutes(app, deps);
   notificationRoutes(app, deps);
+  prometheusRoutes(app, deps);
   return app;
 }

@@ -8,6 +8,7 @@ import { registerConfig } from './commands/config';
 import { registerDeploy } from './commands/deploy';
 import { registerEnv } from './commands/env';
 import { registerInspect } from './commands/inspect';
+import { registerLogs } from './commands/logs';
 import { registerRollback } from './commands/rollback';
 import { registerJobs } from './commands/jobs';
 import { registerPromote } from './commands/promote';
@@ -19,6 +20,7 @@ import { registerWebhook } from './commands/webhook';
 import { registerCompletion } from './commands/completion';
 import { registerNotifications } from './commands/notifications';
 import { registerServers } from './commands/servers';
+import { registerMetrics } from './commands/metrics';
 import { addExamples } from './help-examples';
 
 export function buildProgram(): Command {
@@ -36,6 +38,7 @@ export function buildProgram(): Command {
   registerRollback(program);
   registerPromote(program);
   registerInspect(program);
+  registerLogs(program);
   registerEnv(program);
   registerRun(program);
   registerJobs(program);
@@ -45,6 +48,7 @@ export function buildProgram(): Command {
   registerWebhook(program);
   registerNotifications(program);
   registerServers(program);
+  registerMetrics(program);
   registerCompletion(program);
   registerConfig(program);
   registerBaseImage(program);

@@ -7,6 +7,7 @@
  */
 import type { RouteBody, RouteKey, RouteQuery, RouteResponse, RouteStreamItem } from '../core/contract/routes';
 import type { ErrorDetail } from '../core/errors';
+import type { LogEntryView } from '../core/contract/logs';
 
 export type { DeliveryView, NotificationTargetView, SourceView, WebhookView } from '../core/contract/views';
 
@@ -28,7 +29,20 @@ export type DeploymentStreamEvent =
   | { type: 'end'; state: string; error: string | null; errorCode: string | null };
 
 export type RunEvent = RouteStreamItem<'POST /api/v1/projects/:project/services/:service/run'>;
-export type LogEntryView = RouteStreamItem<'GET /api/v1/projects/:project/services/:service/logs'>;
+export type { LogEntryView } from '../core/contract/logs';
+/** GET …/logs: `follow` and `unmask` as booleans; `since` a duration (10m) or ISO time; `grep` a regular expression. */
+export interface LogsQuery {
+  env?: string;
+  tail?: number;
+  follow?: boolean;
+  release?: number;
+  since?: string;
+  grep?: string;
+  unmask?: boolean;
+}
+/** Compile-time: every LogsQuery field is a query field of the route. */
+const _logsQueryFields: Exclude<keyof LogsQuery, keyof RouteQuery<'GET /api/v1/projects/:project/services/:service/logs'>> extends never ? true : false = true;
+void _logsQueryFields;
 export type SecretsChangeResult = RouteResponse<'PATCH /api/v1/projects/:project/environments/:env/secrets'>;
 /** POST /api/v1/deployments: slipway.yml's text and where built services take their source. */
 export type DeployBody = RouteBody<'POST /api/v1/deployments'>;
@@ -115,6 +129,32 @@ export class SlipwayClient {
 
   status(project: string, env?: string): Answer<'GET /api/v1/projects/:project/status'> {
     return this.call('GET /api/v1/projects/:project/status', { params: { project }, query: { env } });
+  }
+
+  /** CPU, memory and restarts of the service's replicas; `since` is a duration back (1h) or an ISO time. */
+  serviceStats(project: string, service: string, q: RouteQuery<'GET /api/v1/projects/:project/services/:service/stats'> = {}): Answer<'GET /api/v1/projects/:project/services/:service/stats'> {
+    return this.call('GET /api/v1/projects/:project/services/:service/stats', { params: { project, service }, query: q as Query });
+  }
+
+  serverStats(server = 'local', q: RouteQuery<'GET /api/v1/servers/:server/stats'> = {}): Answer<'GET /api/v1/servers/:server/stats'> {
+    return this.call('GET /api/v1/servers/:server/stats', { params: { server }, query: q as Query });
+  }
+
+  metrics(project: string, service: string, q: RouteQuery<'GET /api/v1/projects/:project/services/:service/metrics'> = {}): Answer<'GET /api/v1/projects/:project/services/:service/metrics'> {
+    return this.call('GET /api/v1/projects/:project/services/:service/metrics', { params: { project, service }, query: q as Query });
+  }
+
+  metricsOverview(project: string, q: RouteQuery<'GET /api/v1/projects/:project/metrics'> = {}): Answer<'GET /api/v1/projects/:project/metrics'> {
+    return this.call('GET /api/v1/projects/:project/metrics', { params: { project }, query: q as Query });
+  }
+
+  recentRequests(project: string, service: string, q: RouteQuery<'GET /api/v1/projects/:project/services/:service/requests'> = {}): Answer<'GET /api/v1/projects/:project/services/:service/requests'> {
+    return this.call('GET /api/v1/projects/:project/services/:service/requests', { params: { project, service }, query: q as Query });
+  }
+
+  /** GET /readyz (no token needed): answers 503 with the same report when not healthy. */
+  readiness(): Answer<'GET /readyz'> {
+    return this.call('GET /readyz', {}, [200, 503]);
   }
 
   releases(project: string, service: string, env?: string): Answer<'GET /api/v1/projects/:project/services/:service/releases'> {
@@ -294,14 +334,49 @@ export class SlipwayClient {
     yield* ndjson<RunEvent>(res.body!);
   }
 
-  /** Container logs as they arrive (NDJSON stream). */
-  async *logs(project: string, service: string, q: { env?: string; tail?: number; follow?: boolean; release?: number }, signal?: AbortSignal): AsyncGenerator<LogEntryView> {
-    const res = await fetch(`${this.base}/api/v1/projects/${enc(project)}/services/${enc(service)}/logs${query(q)}`, {
-      headers: this.authHeaders(),
-      signal,
-    });
-    if (!res.ok) throw await toApiError(res);
-    yield* ndjson<LogEntryView>(res.body!);
+  /**
+   * A service's container logs (SSE), every replica's merged in time order; with `follow`,
+   * until the signal fires. A dropped connection is reopened with Last-Event-ID = the last
+   * entry received, so nothing is repeated; it gives up after 30 failed attempts in a row.
+   */
+  async *logs(project: string, service: string, q: LogsQuery, signal?: AbortSignal): AsyncGenerator<LogEntryView> {
+    const url = `${this.base}/api/v1/projects/${enc(project)}/services/${enc(service)}/logs${query(q as Query)}`;
+    let lastId: string | null = null;
+    let connected = false;
+    for (let failures = 0; ; ) {
+      let problem: string;
+      try {
+        const headers: Record<string, string> = { ...this.authHeaders(), accept: 'text/event-stream', ...(lastId ? { 'last-event-id': lastId } : {}) };
+        const res: Response = await fetch(url, { headers, signal }).catch((err: Error) => {
+          // Never connected: a server that is not there is an error now, not after 30 retries.
+          if (connected || signal?.aborted) throw err;
+          const cause = (err as { cause?: { code?: string } }).cause?.code ?? err.message;
+          throw new ApiError(0, 'SLW_UNREACHABLE', `cannot reach the Slipway server at ${this.base} (${cause}); is "slipway server" running?`);
+        });
+        if (!res.ok) throw await toApiError(res);
+        connected = true;
+        problem = 'the stream closed early';
+        for await (const ev of parseSse(res.body!)) {
+          if (ev.event === 'log') {
+            failures = 0;
+            if (ev.id) lastId = ev.id;
+            yield JSON.parse(ev.data) as LogEntryView;
+          } else if (ev.event === 'end') {
+            return;
+          } else if (ev.event === 'error') {
+            problem = (JSON.parse(ev.data) as { error: string }).error;
+            if (!q.follow) throw new ApiError(502, 'SLW_RUNTIME', `reading logs failed: ${problem}`);
+          }
+        }
+      } catch (err) {
+        if (signal?.aborted) return;
+        if (err instanceof ApiError) throw err;
+        problem = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      }
+      if (signal?.aborted) return;
+      if (++failures >= 30) throw new ApiError(0, 'SLW_UNREACHABLE', `following logs from ${this.base} failed 30 times in a row (${problem})`);
+      await abortableSleep(1000, signal);
+    }
   }
 
   private authHeaders(): Record<string, string> {
@@ -375,6 +450,16 @@ async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<{ id?
 }
 
 const enc = encodeURIComponent;
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
 
 function query(q: Record<string, string | number | boolean | undefined>): string {
   const entries = Object.entries(q).filter(([, v]) => v !== undefined) as [string, string | number | boolean][];

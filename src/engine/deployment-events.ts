@@ -10,6 +10,9 @@ export type DeploymentEvent =
   | { type: 'log'; line: DeploymentLogLine }
   | { type: 'state'; deploymentId: string; state: DeploymentState; error: string | null };
 
+/** Deployment ids are uuids, so this key never collides with one. */
+const ALL = Symbol('all deployments');
+
 export class DeploymentEvents {
   private readonly emitter = new EventEmitter();
 
@@ -19,6 +22,13 @@ export class DeploymentEvents {
 
   publish(deploymentId: string, event: DeploymentEvent): void {
     this.emitter.emit(deploymentId, event);
+    this.emitter.emit(ALL, deploymentId, event);
+  }
+
+  /** Every deployment's events (metrics); returns the unsubscribe function. */
+  subscribeAll(listener: (deploymentId: string, e: DeploymentEvent) => void): () => void {
+    this.emitter.on(ALL, listener);
+    return () => this.emitter.off(ALL, listener);
   }
 
   subscribe(deploymentId: string, listener: (e: DeploymentEvent) => void): () => void {

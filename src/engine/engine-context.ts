@@ -7,6 +7,7 @@ import type { Runtime } from '../core/ports/runtime';
 import type { SecretCipher } from '../core/ports/secret-cipher';
 import type { SourceArchives } from '../core/ports/source-archives';
 import type { Store } from '../core/ports/store';
+import type { Telemetry } from '../core/ports/telemetry';
 
 export interface EngineContext {
   store: Store;
@@ -17,4 +18,6 @@ export interface EngineContext {
   sources: SourceArchives;
   git: GitFetcher;
   logger: Logger;
+  /** Loop timings for /metrics; absent in tests that do not measure. */
+  telemetry?: Telemetry;
 }

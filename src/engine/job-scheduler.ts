@@ -54,6 +54,7 @@ export class JobScheduler {
   private async tick(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
+    const started = performance.now();
     try {
       const now = new Date();
       const seen = new Set<string>();
@@ -76,6 +77,7 @@ export class JobScheduler {
     } catch (err) {
       this.ctx.logger.error({ err: errorMessage(err) }, 'job scheduler tick failed');
     } finally {
+      this.ctx.telemetry?.loopDone('job-scheduler', (performance.now() - started) / 1000);
       this.ticking = false;
     }
   }

@@ -32,7 +32,12 @@ export class Notifier {
 
   start(): void {
     this.timer = setInterval(() => {
-      if (!this.running) this.running = this.tick().finally(() => (this.running = null));
+      if (this.running) return;
+      const started = performance.now();
+      this.running = this.tick().finally(() => {
+        this.running = null;
+        this.ctx.telemetry?.loopDone('notifier', (performance.now() - started) / 1000);
+      });
     }, TICK_MS);
   }
 
@@ -99,6 +104,12 @@ export class Notifier {
       const again = this.ctx.cipher.seal(this.ctx.cipher.open(t.sealed, sealContext(t.id)), sealContext(t.id));
       await this.ctx.store.resealNotificationTarget(t.id, again.keyId, again.sealed);
     }
+  }
+
+  /** Events not fanned out yet and deliveries still pending (the /metrics outbox backlog). */
+  async backlog(): Promise<{ events: number; pendingDeliveries: number }> {
+    const cursor = Number((await this.ctx.store.getSetting(FANOUT_CURSOR)) ?? 0);
+    return this.ctx.store.outboxBacklog(cursor);
   }
 
   /** One round: fan out new events, then send what is due. */

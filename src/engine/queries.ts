@@ -5,9 +5,14 @@ import { SlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import type { EngineContext } from './engine-context';
 import { serviceNames } from './service-names';
+import { ResourceStats } from './resource-stats';
 
 export class Queries {
-  constructor(private readonly ctx: EngineContext) {}
+  private readonly stats: ResourceStats;
+
+  constructor(private readonly ctx: EngineContext) {
+    this.stats = new ResourceStats(ctx);
+  }
 
   /** Projects with their environments and services (names). */
   async projects(): Promise<ProjectSummaryView[]> {
@@ -46,7 +51,9 @@ export class Queries {
       const current = currentId ? await store.getRelease(currentId) : null;
       const backend = backendName(project.name, service.name, env.name);
       const servers = new Map((await edge.listServers(backend)).map((s) => [s.name, s]));
-      const replicas = (await runtime.listReplicas({ project: project.name, service: service.name, env: env.name })).map(
+      const containers = await runtime.listReplicas({ project: project.name, service: service.name, env: env.name });
+      const stats = await this.stats.latestByReplica(containers.filter((r) => r.state === 'running').map((r) => r.name));
+      const replicas = containers.map(
         (r): ReplicaView => ({
           name: r.name,
           release: r.labels.release,
@@ -55,6 +62,8 @@ export class Queries {
           edge: servers.get(r.name)?.state ?? 'absent',
           activeRequests: servers.get(r.name)?.activeSessions ?? 0,
           startedAt: r.startedAt,
+          restarts: r.restartCount,
+          stats: stats.get(r.name) ?? null,
         }),
       );
       const deployments = await store.listDeployments({ serviceId: service.id, environmentId: env.id, limit: 5 });
@@ -80,6 +89,7 @@ export class Queries {
       env: env.name,
       edge: { running: edgeStatus.running, httpPort: edgeStatus.httpPort, version: edgeStatus.version },
       services,
+      host: await this.stats.latestHost(),
     };
   }
 

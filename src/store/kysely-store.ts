@@ -16,7 +16,11 @@ import type { ServiceConfig, ServiceType } from '../core/config';
 import { SlipwayError } from '../core/errors';
 import type { AuditQuery, DeploymentPatch, DeploymentQuery, NewDeployment, NewOutboxEvent, NewRelease, NewToken, Store } from '../core/ports/store';
 import { migrationProvider } from './migrations';
+import type { HostSample, ReplicaSample } from '../core/resource-stats';
+import * as stats from './resource-stats-queries';
 import type { Database } from './schema';
+import type { RequestBucket, RequestBucketQuery } from '../core/request-metrics';
+import * as requestMetrics from './request-metrics-queries';
 
 export interface KyselyStoreOptions {
   logger?: Logger;
@@ -683,6 +687,12 @@ export class KyselyStore implements Store {
     return rows.map(toDelivery);
   }
 
+  async outboxBacklog(afterSeq: number): Promise<{ events: number; pendingDeliveries: number }> {
+    const events = await this.#db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('seq', '>', afterSeq).executeTakeFirstOrThrow();
+    const pending = await this.#db.selectFrom('notification_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
+    return { events: Number(events.n), pendingDeliveries: Number(pending.n) };
+  }
+
   async updateDelivery(eventId: string, targetId: string, patch: Partial<Omit<NotificationDelivery, 'eventId' | 'targetId'>>): Promise<void> {
     const set: Record<string, unknown> = {};
     if (patch.status !== undefined) set.status = patch.status;
@@ -706,6 +716,44 @@ export class KyselyStore implements Store {
   }
 
   // settings --------------------------------------------------------------------
+  // resource stats (0009) --------------------------------------------------------
+  addResourceSamples(replicas: ReplicaSample[], hosts: HostSample[]): Promise<void> {
+    return stats.addResourceSamples(this.#db, replicas, hosts);
+  }
+
+  latestReplicaSamples(replicas: string[]): Promise<ReplicaSample[]> {
+    return stats.latestReplicaSamples(this.#db, replicas);
+  }
+
+  latestHostSample(server: string): Promise<HostSample | null> {
+    return stats.latestHostSample(this.#db, server);
+  }
+
+  listReplicaSamples(q: { project: string; service: string; env: string; since: number }): Promise<ReplicaSample[]> {
+    return stats.listReplicaSamples(this.#db, q);
+  }
+
+  listHostSamples(server: string, since: number): Promise<HostSample[]> {
+    return stats.listHostSamples(this.#db, server, since);
+  }
+
+  compactResourceSamples(c: { rollupBefore: number; deleteBefore: number }): Promise<{ averaged: number; deleted: number }> {
+    return stats.compactResourceSamples(this.#db, c);
+  }
+
+  // request metrics (0008) -------------------------------------------------------
+  mergeRequestBuckets(buckets: RequestBucket[]): Promise<void> {
+    return requestMetrics.mergeRequestBuckets(this.#db, buckets);
+  }
+
+  listRequestBuckets(q: RequestBucketQuery): Promise<RequestBucket[]> {
+    return requestMetrics.listRequestBuckets(this.#db, q);
+  }
+
+  pruneRequestBuckets(before: number): Promise<number> {
+    return requestMetrics.pruneRequestBuckets(this.#db, before);
+  }
+
   async getSetting(key: string): Promise<string | null> {
     return (await this.#db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())?.value ?? null;
   }

@@ -87,6 +87,40 @@ export interface Database {
     last_used_at: string | null;
     revoked_at: string | null;
   };
+  /** Resource samples (0009): times are epoch ms; a series per replica. */
+  replica_series: { id: Generated<number>; replica: string; project: string; service: string; env: string; release: number; last_at: number };
+  replica_stats: { series_id: number; at: number; span_ms: number; cpu_percent: number | null; memory_used: number; memory_limit: number; restarts: number };
+  host_stats: {
+    server: string;
+    at: number;
+    span_ms: number;
+    cpu_percent: number | null;
+    cpus: number;
+    memory_used: number;
+    memory_total: number;
+    disk_used: number;
+    disk_total: number;
+    disk_available: number;
+  };
+  /** Request metrics (0008): `start` epoch seconds, `release` 0 = none, `histogram` little-endian uint32 counts. */
+  request_metrics: {
+    project: string;
+    env: string;
+    service: string;
+    span: number;
+    start: number;
+    release: number;
+    route: string;
+    requests: number;
+    s1xx: number;
+    s2xx: number;
+    s3xx: number;
+    s4xx: number;
+    s5xx: number;
+    bytes: number;
+    duration_ms: number;
+    histogram: Uint8Array;
+  };
   audit_log: {
     seq: Generated<number>;
     at: string;

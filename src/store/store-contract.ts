@@ -14,6 +14,8 @@ import type { ServiceConfig } from '../core/config';
 import type { DeploymentState } from '../core/domain';
 import { isSlipwayError } from '../core/errors';
 import type { NewDeployment, Store } from '../core/ports/store';
+import { runRequestMetricsContract } from './request-metrics-contract';
+import { runResourceStatsContract } from './resource-stats-contract';
 
 export interface StoreContractOptions {
   /** Opens the same durable store (one file, one database) on every call. */
@@ -565,6 +567,8 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
         await store.addDeliveries(e!.eventId, ['ntf_1'], '2026-01-01T00:00:00.000Z');
         assert.equal((await store.dueDeliveries('2026-01-01T00:00:01.000Z', 10)).length, 1);
         assert.equal((await store.dueDeliveries('2025-12-31T00:00:00.000Z', 10)).length, 0);
+        assert.deepEqual(await store.outboxBacklog(0), { events: 1, pendingDeliveries: 1 });
+        assert.deepEqual(await store.outboxBacklog(e!.seq), { events: 0, pendingDeliveries: 1 });
         await store.updateDelivery(e!.eventId, 'ntf_1', { status: 'delivered', attempts: 2, deliveredAt: '2026-01-01T00:00:02.000Z' });
         assert.deepEqual((await store.listDeliveries(10)).map((d) => [d.status, d.attempts]), [['delivered', 2]]);
         assert.equal((await store.dueDeliveries('2027-01-01T00:00:00.000Z', 10)).length, 0);
@@ -648,5 +652,8 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
         }
       });
     });
+
+    runResourceStatsContract(open);
+    runRequestMetricsContract(open);
   });
 }

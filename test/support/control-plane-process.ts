@@ -22,13 +22,15 @@ export class ControlPlaneProcess {
     readonly apiPort: number,
     readonly httpPort: number,
     readonly network: string,
+    /** Where the control plane listens for the edge's request log (kept across restarts, like the other ports). */
+    readonly requestLogPort: number,
   ) {
     this.client = new SlipwayClient({ url: `http://127.0.0.1:${apiPort}`, token: this.token });
   }
 
   static async create(name: string): Promise<ControlPlaneProcess> {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), `slipway-${name}-`));
-    return new ControlPlaneProcess(dataDir, await freePort(), await freePort(), `slipway-test-${name}`);
+    return new ControlPlaneProcess(dataDir, await freePort(), await freePort(), `slipway-test-${name}`, await freePort());
   }
 
   get logFile(): string {
@@ -49,6 +51,7 @@ export class ControlPlaneProcess {
       SLIPWAY_DOCKER_NETWORK: this.network,
       SLIPWAY_ADMIN_TOKEN: this.token,
       SLIPWAY_LOG_LEVEL: 'debug',
+      SLIPWAY_REQUEST_LOG_LISTEN: `127.0.0.1:${this.requestLogPort}`,
     };
   }
 

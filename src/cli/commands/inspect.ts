@@ -1,9 +1,10 @@
-/** Read-only commands: status, releases, deployments, deployment, logs. */
+/** Read-only commands: status, releases, deployments, deployment (logs: commands/logs.ts). */
 import type { Command } from 'commander';
 import { connect, type GlobalOptions } from '../connection';
 import { ago, duration, printJson, printTable } from '../output';
 import { projectName } from '../project-file';
 import { projectOptions } from '../project-options';
+import { formatCpu, formatMemory, hostLine } from '../stats-format';
 
 const projectOpts = (c: Command) => projectOptions(c);
 
@@ -13,14 +14,26 @@ export function registerInspect(program: Command): void {
     const status = await connect(g).status(projectName(opts), opts.env);
     if (g.json) return printJson(status);
     console.log(`project ${status.project} (${status.env}) — edge ${status.edge.running ? `running on :${status.edge.httpPort}` : 'NOT RUNNING'}`);
+    console.log(hostLine(status.host));
     for (const s of status.services) {
       const rel = s.currentRelease ? `v${s.currentRelease.number}` : 'no release';
       console.log(`\n${s.service}: ${rel}, ${s.readyReplicas}/${s.desiredReplicas} ready${s.activeDeployment ? `, deploying (${s.activeDeployment.state}, ${s.activeDeployment.id})` : ''}`);
       for (const url of s.urls) console.log(`  ${url}`);
       if (s.lastDeployment && s.lastDeployment.state !== 'succeeded') console.log(`  last deployment ${s.lastDeployment.state}: ${s.lastDeployment.error ?? ''}`);
       printTable(
-        s.replicas.map((r) => ({ replica: r.name, release: `v${r.release}`, container: r.state, edge: r.edge, 'in-flight': r.activeRequests, address: r.address, started: ago(r.startedAt) })),
-        ['replica', 'release', 'container', 'edge', 'in-flight', 'address', 'started'],
+        s.replicas.map((r) => ({
+          replica: r.name,
+          release: `v${r.release}`,
+          container: r.state,
+          edge: r.edge,
+          'in-flight': r.activeRequests,
+          cpu: formatCpu(r.stats?.cpuPercent ?? null),
+          memory: formatMemory(r.stats),
+          restarts: r.restarts,
+          address: r.address,
+          started: ago(r.startedAt),
+        })),
+        ['replica', 'release', 'container', 'edge', 'in-flight', 'cpu', 'memory', 'restarts', 'address', 'started'],
       );
     }
   });
@@ -59,21 +72,4 @@ export function registerInspect(program: Command): void {
       console.log(`${deployment.id}  ${deployment.project}/${deployment.service} → ${deployment.env}  ${deployment.kind}  ${deployment.state}${deployment.error ? `: ${deployment.error}` : ''}`);
       for (const l of lines) console.log(`${new Date(l.at).toLocaleTimeString()}  ${l.message}`);
     });
-
-  projectOpts(
-    program
-      .command('logs')
-      .description("a service's container logs")
-      .argument('<service>')
-      .option('-n, --tail <lines>', 'lines per replica', '100')
-      .option('--follow', 'keep streaming'),
-  ).action(async (service: string, opts, cmd: Command) => {
-    const g = cmd.optsWithGlobals<GlobalOptions>();
-    const tail = Number(opts.tail);
-    if (!Number.isInteger(tail) || tail < 0) throw new Error(`--tail: expected a whole number, got "${opts.tail}"`);
-    for await (const e of connect(g).logs(projectName(opts), service, { env: opts.env, tail, follow: Boolean(opts.follow) })) {
-      if (g.json) console.log(JSON.stringify(e));
-      else console.log(`${e.replica} | ${e.line}`);
-    }
-  });
 }

@@ -64,13 +64,6 @@ export const deploymentsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(20),
 });
 
-export const logsQuery = z.strictObject({
-  env: name.default('production'),
-  tail: z.coerce.number().int().min(0).max(10_000).default(100),
-  follow: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
-  release: z.coerce.number().int().min(1).optional(),
-});
-
 export const afterQuery = z.strictObject({ after: z.coerce.number().int().min(0).default(0) });
 
 export const baseImageBody = z.strictObject({

@@ -8,6 +8,10 @@
 import { z } from 'zod';
 import * as s from './requests';
 import * as v from './views';
+import { READINESS_ROUTES } from './readiness';
+import { STATS_ROUTES } from './stats';
+import { LOGS_ROUTES } from './logs';
+import { METRICS_ROUTES } from './metrics';
 
 export interface RouteContract {
   summary: string;
@@ -22,6 +26,8 @@ export interface RouteContract {
   response?: z.ZodType;
   /** For streamed answers: the content type and the schema of each item (NDJSON line or SSE data). */
   stream?: { contentType: 'application/x-ndjson' | 'text/event-stream'; item: z.ZodType };
+  /** For a plain-text answer (Prometheus exposition): its content type. */
+  text?: string;
   /** Statuses besides `ok` that still carry `response` (health answers 503 with its report). */
   alsoOk?: number[];
 }
@@ -103,12 +109,8 @@ export const ROUTES = {
     query: s.envQuery,
     response: z.strictObject({ releases: z.array(v.releaseView) }),
   },
-  'GET /api/v1/projects/:project/services/:service/logs': {
-    summary: 'Container logs as NDJSON, one entry a line (follow=true streams)',
-    params: s.serviceParams,
-    query: s.logsQuery,
-    stream: { contentType: 'application/x-ndjson', item: v.logEntryView },
-  },
+  ...LOGS_ROUTES,
+  ...METRICS_ROUTES,
   'POST /api/v1/projects/:project/services/:service/run': {
     summary: 'Run a one-off command in the live release; streams NDJSON output lines, then the exit',
     params: s.serviceParams,
@@ -199,6 +201,10 @@ export const ROUTES = {
     response: z.strictObject({ source: v.sourceView, existed: z.boolean() }),
     alsoOk: [200],
   },
+  'GET /metrics': {
+    summary: "Prometheus metrics: Slipway's own (deployments, loops, store latency, outbox backlog) and per-service requests from the edge",
+    text: 'text/plain; version=0.0.4',
+  },
   'GET /api/v1/servers': { summary: 'Hosts Slipway deploys to, with their Docker engine and edge', response: z.strictObject({ servers: z.array(v.serverView) }) },
   'POST /api/v1/base-images': { summary: 'Build an offline base image from this host', body: s.baseImageBody, response: z.strictObject({ image: v.baseImageView }) },
   'PUT /api/v1/projects/:project/webhook': {
@@ -238,6 +244,8 @@ export const ROUTES = {
     query: s.deliveriesQuery,
     response: z.strictObject({ deliveries: z.array(v.deliveryView) }),
   },
+  ...READINESS_ROUTES,
+  ...STATS_ROUTES,
 } satisfies Record<string, RouteContract>;
 
 export type RouteKey = keyof typeof ROUTES;

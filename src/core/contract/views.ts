@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type * as d from '../domain';
 import { DEPLOYMENT_STATES, EVENT_TYPES, JOB_RUN_STATUSES, SCOPES } from '../domain';
+import { hostStatsView, replicaStatsView } from './stats';
 
 const at = z.string().describe('ISO 8601 time');
 const nullableAt = at.nullable();
@@ -70,9 +71,11 @@ export const replicaView = z.strictObject({
   release: z.number().int(),
   state: text,
   address: text.nullable(),
-  edge: z.enum(['ready', 'drain', 'maint', 'absent']),
+  edge: z.enum(['ready', 'standby', 'drain', 'maint', 'absent']).describe('standby: at the edge with weight 0 (a blue-green set before the flip, or the warm set after it)'),
   activeRequests: z.number().int(),
   startedAt: nullableAt,
+  restarts: z.number().int().describe("Docker's restart count of the container"),
+  stats: replicaStatsView.nullable().describe('the newest CPU/memory sample (null until the sampler has read it)'),
 });
 export type ReplicaView = z.infer<typeof replicaView>;
 
@@ -95,6 +98,7 @@ export const projectStatusView = z.strictObject({
   env: text,
   edge: z.strictObject({ running: z.boolean(), httpPort: z.number().int(), version: text.nullable() }),
   services: z.array(serviceStatusView),
+  host: hostStatsView.nullable().describe('the newest sample of the host the control plane runs on'),
 });
 export type ProjectStatusView = z.infer<typeof projectStatusView>;
 
@@ -219,7 +223,6 @@ export const serverView = z.strictObject({
 });
 export type ServerView = z.infer<typeof serverView>;
 
-export const logEntryView = z.strictObject({ replica: text, stream: z.enum(['stdout', 'stderr']), at, line: text });
 
 export const sourceView = z.strictObject({ sha256: text, bytes: z.number().int(), files: z.number().int() });
 export type SourceView = z.infer<typeof sourceView>;

@@ -4,13 +4,21 @@
  * server changes). The edge must outlive the control plane: nothing here stops it.
  */
 
-export type EdgeServerState = 'ready' | 'drain' | 'maint';
+/**
+ * ready: takes new requests (weight > 0). standby: up but weight 0, so it takes no new
+ * request and keeps the ones in flight; a weight change puts it back in rotation at once
+ * (a blue-green set waiting for the flip, or the warm set after it). drain: being taken
+ * out (no new requests, waiting for in-flight ones before removal). maint: out.
+ */
+export type EdgeServerState = 'ready' | 'standby' | 'drain' | 'maint';
 
 export interface EdgeServer {
   name: string;
   address: string;
   port: number;
   state: EdgeServerState;
+  /** Load-balancing weight (0–256): a server's share of new requests is its weight over the backend's total. */
+  weight: number;
   /** Requests/streams currently being served through this server. */
   activeSessions: number;
 }
@@ -48,15 +56,30 @@ export interface Edge {
   /** Removes a backend and its host routes (structural: seamless reload). Missing backend is not an error. */
   removeBackend(name: string): Promise<void>;
   listServers(backend: string): Promise<EdgeServer[]>;
-  /** Adds a server in `ready` state; the caller guarantees the replica passed readiness. Idempotent by name. */
-  addServer(backend: string, server: { name: string; address: string; port: number }): Promise<void>;
+  /**
+   * Adds a server in `ready` state (weight 1), or `standby` with `weight: 0`; the caller guarantees
+   * the replica passed readiness. Idempotent by name (an existing server takes the given weight).
+   */
+  addServer(backend: string, server: { name: string; address: string; port: number }, opts?: { weight?: number }): Promise<void>;
+  /**
+   * Sets the weights of several servers of one backend in ONE runtime change, applied in the order
+   * given: list the servers that go up before those that go down, and the backend never has zero
+   * weight in between. Every named server must exist in state ready or standby (a drained or
+   * maintenance server is refused: its weight would not bring it back). Blue-green flips with it;
+   * canary steps can split traffic with it. Requests in flight are never cut.
+   */
+  setWeights(backend: string, weights: Array<{ name: string; weight: number }>): Promise<void>;
   /** Stops new requests to the server, then waits up to timeoutMs for in-flight ones to finish. */
   drainServer(backend: string, name: string, timeoutMs: number): Promise<DrainResult>;
   /** Takes the server out of the backend (maintenance, then deletion). Missing server is not an error. */
   removeServer(backend: string, name: string): Promise<void>;
 }
 
-/** The backend name for a service in an environment. */
+/**
+ * The backend name for a service in an environment. Names are [a-z0-9-] and never hold
+ * `_`, so `_` separates the parts unambiguously (`-` used to become `_` too, which made
+ * project `my-app` service `web` and project `my` service `app-web` share one backend).
+ */
 export function backendName(project: string, service: string, env: string): string {
-  return `be_${project}_${service}_${env}`.replace(/[^a-zA-Z0-9_]/g, '_');
+  return `be_${project}_${service}_${env}`.replace(/[^a-zA-Z0-9_-]/g, '_');
 }

@@ -2,6 +2,7 @@
  * Runtime port: what the engine needs from a container runtime.
  * Implemented by src/drivers/docker over the Docker Engine API.
  */
+import type { ContainerCpuCounters } from '../resource-stats';
 
 /** Labels every replica carries (`slipway.project`, `slipway.service`, …). */
 export interface ReplicaLabels {
@@ -42,6 +43,19 @@ export interface Replica {
   startedAt: string | null;
   exitCode: number | null;
   health: ReplicaHealth;
+  /** Times the runtime restarted the container (Docker's RestartCount; 0 under Slipway's `no` restart policy unless changed by hand). */
+  restartCount: number;
+}
+
+/** One reading of a running replica's resources (the CPU counters are cumulative: compare two readings). */
+export interface ReplicaStats {
+  /** Epoch ms of the reading. */
+  at: number;
+  cpu: ContainerCpuCounters;
+  /** Memory in use without the reclaimable page cache, as `docker stats` shows it. */
+  memoryUsedBytes: number;
+  /** The container's memory limit, or the host's memory when it has none. */
+  memoryLimitBytes: number;
 }
 
 export interface ReplicaFilter {
@@ -81,8 +95,11 @@ export interface LogEntry {
 }
 
 export interface LogOptions {
-  tail?: number;
+  /** Last lines per replica (default 100); `all` for every line (within `since`). */
+  tail?: number | 'all';
   follow?: boolean;
+  /** Only lines written at or after this ISO time (nanoseconds kept: a resume point). */
+  since?: string;
   signal?: AbortSignal;
 }
 
@@ -137,6 +154,10 @@ export interface Runtime {
   /** SIGTERM, SIGKILL after stopTimeoutMs, then remove the container. Missing container is not an error. */
   stopReplica(id: string, stopTimeoutMs: number): Promise<void>;
   logs(filter: ReplicaFilter, opts: LogOptions): AsyncIterable<LogEntry>;
+  /** Log lines of one replica (with `follow`, until it stops or the signal fires): the engine merges replicas that come and go. */
+  replicaLogs(replica: Pick<Replica, 'id' | 'name'>, opts: LogOptions): AsyncIterable<LogEntry>;
+  /** One reading of a replica's CPU and memory; null when it is gone or not running. Fails after timeoutMs. */
+  replicaStats(id: string, timeoutMs: number): Promise<ReplicaStats | null>;
   /** Runs a one-off container to completion (release commands, jobs), streaming its output; removes it afterwards. */
   runOnce(spec: OneOffSpec): Promise<OneOffResult>;
 }

@@ -3,6 +3,7 @@
  * (Kysely over better-sqlite3; Postgres later). Every method is atomic on its own.
  */
 import type { ServiceConfig, ServiceType } from '../config';
+import type { HostSample, ReplicaSample } from '../resource-stats';
 import type {
   ApiToken,
   AuditEntry,
@@ -29,6 +30,7 @@ import type {
   NotificationTarget,
   OutboxEvent,
 } from '../domain';
+import type { RequestBucket, RequestBucketQuery } from '../request-metrics';
 
 export interface NewRelease {
   serviceId: number;
@@ -221,8 +223,35 @@ export interface Store {
   /** Pending deliveries due at `now`, oldest first. */
   dueDeliveries(now: string, limit: number): Promise<NotificationDelivery[]>;
   updateDelivery(eventId: string, targetId: string, patch: Partial<Omit<NotificationDelivery, 'eventId' | 'targetId'>>): Promise<void>;
+  /** What the notifier still has to do: events after `afterSeq` (not fanned out yet) and pending deliveries. */
+  outboxBacklog(afterSeq: number): Promise<{ events: number; pendingDeliveries: number }>;
   /** Newest first, with the event's type and project. */
   listDeliveries(limit: number): Promise<Array<NotificationDelivery & { type: EventType; project: string | null }>>;
+
+  /** One sampling round of the stats sampler, in one transaction (a replica's series is created on first sight). */
+  addResourceSamples(replicas: ReplicaSample[], hosts: HostSample[]): Promise<void>;
+  /** The newest sample of each named replica; replicas never sampled are absent. */
+  latestReplicaSamples(replicas: string[]): Promise<ReplicaSample[]>;
+  latestHostSample(server: string): Promise<HostSample | null>;
+  /** Samples of a service's replicas in an environment taken at or after `since` (epoch ms), by replica then time. */
+  listReplicaSamples(q: { project: string; service: string; env: string; since: number }): Promise<ReplicaSample[]>;
+  /** Oldest first. */
+  listHostSamples(server: string, since: number): Promise<HostSample[]>;
+  /**
+   * Raw samples taken before `rollupBefore` (a minute boundary) are replaced by one average
+   * per replica (or server) and minute; everything before `deleteBefore` is deleted.
+   */
+  compactResourceSamples(c: { rollupBefore: number; deleteBefore: number }): Promise<{ averaged: number; deleted: number }>;
+
+  /**
+   * Adds each bucket's counts, bytes, durations and histogram to the stored bucket with the same
+   * project+env+service+release+route+span+start (created if missing), all in one transaction.
+   */
+  mergeRequestBuckets(buckets: RequestBucket[]): Promise<void>;
+  /** Buckets of one span whose start is in [from, to), in no particular order. */
+  listRequestBuckets(q: RequestBucketQuery): Promise<RequestBucket[]>;
+  /** Deletes buckets that start before `before` (epoch seconds); returns how many. */
+  pruneRequestBuckets(before: number): Promise<number>;
 
   /** Small key/value settings (e.g. admin token hash). */
   getSetting(key: string): Promise<string | null>;

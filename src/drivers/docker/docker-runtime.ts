@@ -8,7 +8,8 @@ import { createReadStream } from 'node:fs';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { SlipwayError } from '../../core/errors';
-import type { BuildRequest, EngineInfo, ImageInfo, LogEntry, LogOptions, OneOffResult, OneOffSpec, Replica, ReplicaFilter, ReplicaSpec, Runtime } from '../../core/ports/runtime';
+import type { BuildRequest, EngineInfo, ImageInfo, LogEntry, LogOptions, OneOffResult, OneOffSpec, Replica, ReplicaFilter, ReplicaSpec, ReplicaStats, Runtime } from '../../core/ports/runtime';
+import { readContainerStats } from './container-stats';
 import { runBuild } from './build';
 import { normalizeDockerfilePath } from '../../source/build-context';
 import { inspectImage, tagImage } from './images';
@@ -101,6 +102,14 @@ export class DockerRuntime implements Runtime {
   async *logs(filter: ReplicaFilter, opts: LogOptions): AsyncGenerator<LogEntry> {
     const replicas = await this.listReplicas(filter);
     yield* replicaLogs(this.docker, replicas, opts);
+  }
+
+  replicaLogs(replica: Pick<Replica, 'id' | 'name'>, opts: LogOptions): AsyncGenerator<LogEntry> {
+    return replicaLogs(this.docker, [replica], opts);
+  }
+
+  replicaStats(id: string, timeoutMs: number): Promise<ReplicaStats | null> {
+    return readContainerStats(this.docker, id, timeoutMs);
   }
 
   runOnce(spec: OneOffSpec): Promise<OneOffResult> {

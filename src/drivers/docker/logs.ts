@@ -1,8 +1,8 @@
 /**
- * Log lines of several replicas: the last `tail` lines of each (interleaved by time),
- * then, with `follow`, new lines as they are written until every container stops, the
- * consumer stops iterating, or the AbortSignal fires. Replicas started after the call
- * are not picked up.
+ * Log lines of several replicas: the last `tail` lines of each written since `since`
+ * (interleaved by time), then, with `follow`, new lines as they are written until every
+ * container stops, the consumer stops iterating, or the AbortSignal fires. Replicas
+ * started after the call are not picked up (the engine's ServiceLogs adds those).
  */
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
@@ -15,16 +15,39 @@ const DEFAULT_TAIL = 100;
 /** Streams pause while this many lines wait for the consumer. */
 const HIGH_WATER = 1000;
 
-export function replicaLogs(docker: Docker, replicas: Replica[], opts: LogOptions): AsyncGenerator<LogEntry> {
+/** Which lines to ask the engine for. dockerode's types say number; the API takes `all` and `<seconds>.<nanoseconds>`. */
+function window(opts: LogOptions): { stdout: true; stderr: true; timestamps: true; tail: number; since?: number } {
+  return {
+    stdout: true,
+    stderr: true,
+    timestamps: true,
+    tail: (opts.tail ?? DEFAULT_TAIL) as number,
+    ...(opts.since ? { since: dockerSince(opts.since) as unknown as number } : {}),
+  };
+}
+
+/**
+ * An ISO time as Docker's `since` (`<unix seconds>.<nanoseconds>`), keeping every digit
+ * of the fraction: a resumed stream starts at the exact line it left off (Docker keeps
+ * lines at or after `since`).
+ */
+export function dockerSince(iso: string): string {
+  const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(iso);
+  const seconds = m ? Date.parse(`${m[1]}${m[3]}`) / 1000 : NaN;
+  if (!m || Number.isNaN(seconds)) throw new SlipwayError('SLW_BAD_REQUEST', `not an ISO time: "${iso}"`);
+  return `${seconds}.${(m[2] ?? '').padEnd(9, '0')}`;
+}
+
+export function replicaLogs(docker: Docker, replicas: Array<Pick<Replica, 'id' | 'name'>>, opts: LogOptions): AsyncGenerator<LogEntry> {
   return opts.follow ? followLogs(docker, replicas, opts) : pastLogs(docker, replicas, opts);
 }
 
-async function* pastLogs(docker: Docker, replicas: Replica[], opts: LogOptions): AsyncGenerator<LogEntry> {
+async function* pastLogs(docker: Docker, replicas: Array<Pick<Replica, 'id' | 'name'>>, opts: LogOptions): AsyncGenerator<LogEntry> {
   const entries: LogEntry[] = [];
   for (const r of replicas) {
     if (opts.signal?.aborted) return;
     const payload = await dockerCallTolerating(`logs of ${r.name}`, [404], () =>
-      docker.getContainer(r.id).logs({ stdout: true, stderr: true, timestamps: true, tail: opts.tail ?? DEFAULT_TAIL, follow: false }),
+      docker.getContainer(r.id).logs({ ...window(opts), follow: false }),
     );
     if (payload === undefined) continue; // removed meanwhile
     entries.push(...demuxAll(Buffer.isBuffer(payload) ? payload : Buffer.from(payload as unknown as string, 'binary'), r.name));
@@ -37,7 +60,7 @@ async function* pastLogs(docker: Docker, replicas: Replica[], opts: LogOptions):
   }
 }
 
-async function* followLogs(docker: Docker, replicas: Replica[], opts: LogOptions): AsyncGenerator<LogEntry> {
+async function* followLogs(docker: Docker, replicas: Array<Pick<Replica, 'id' | 'name'>>, opts: LogOptions): AsyncGenerator<LogEntry> {
   if (opts.signal?.aborted) return;
   const stop = new AbortController();
   const onAbort = () => stop.abort();
@@ -58,7 +81,7 @@ async function* followLogs(docker: Docker, replicas: Replica[], opts: LogOptions
   try {
     for (const r of replicas) {
       const stream = (await dockerCallTolerating(`logs of ${r.name}`, [404], () =>
-        docker.getContainer(r.id).logs({ stdout: true, stderr: true, timestamps: true, tail: opts.tail ?? DEFAULT_TAIL, follow: true }),
+        docker.getContainer(r.id).logs({ ...window(opts), follow: true }),
       )) as Readable | undefined;
       if (!stream) continue;
       if (stop.signal.aborted) {

@@ -56,6 +56,7 @@ export function toReplica(c: Docker.ContainerInspectInfo, network: string): Repl
     startedAt: started,
     exitCode: c.State.Running || !started ? null : c.State.ExitCode,
     health: dockerHealth(c.State.Health?.Status),
+    restartCount: c.RestartCount ?? 0,
   };
 }
 

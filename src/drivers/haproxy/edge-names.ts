@@ -18,6 +18,11 @@ export function assertServerName(name: string): void {
   if (!SERVER_RE.test(name)) throw new SlipwayError('SLW_EDGE', `invalid edge server name "${name}" (letters, digits, . _ and - only)`);
 }
 
+/** HAProxy accepts absolute weights 0–256. */
+export function assertWeight(weight: number): void {
+  if (!Number.isInteger(weight) || weight < 0 || weight > 256) throw new SlipwayError('SLW_EDGE', `edge server weight ${weight} is not a whole number from 0 to 256`);
+}
+
 /** Lowercases (the edge matches the Host header lowercased), checks, and removes duplicates. */
 export function normalizeHosts(hosts: string[]): string[] {
   const out = [...new Set(hosts.map((h) => h.toLowerCase()))];

@@ -11,9 +11,10 @@ import type { Logger } from 'pino';
 import { SlipwayError, errorMessage } from '../../core/errors';
 import type { DrainResult, Edge, EdgeBackendSpec, EdgeServer, EdgeStatus } from '../../core/ports/edge';
 import { assertUsableDir, edgeFiles, readBackends, readIfExists, writeAtomic, writeBackends, type EdgeFiles } from './edge-files';
-import { assertBackendName, assertServerName, normalizeHosts, serverAddress } from './edge-names';
+import { assertBackendName, assertServerName, assertWeight, normalizeHosts, serverAddress } from './edge-names';
 import { checkConfig, haproxyVersion, isOurHaproxy, readPid, reload, showProc, startDetached } from './edge-process';
 import { renderConfig, renderMap, structuralPart } from './render-config';
+import type { RequestLogTarget } from './request-log-format';
 import { runCommand, sendCommand, sendToWorker } from './runtime-api';
 import { parseBackendNames, parseMapEntries, parseServers, serverSessions } from './runtime-replies';
 import { createMutex, type Mutex } from './mutex';
@@ -28,6 +29,10 @@ export interface HaproxyEdgeOptions {
   bindAddress?: string;
   /** Default `haproxy` (looked up in PATH). */
   haproxyBin?: string;
+  /** Send one JSON line per request to this listener (a ring forwarded over TCP); none when absent. */
+  requestLog?: RequestLogTarget;
+  /** Serve HAProxy's Prometheus exporter on this address (loopback in practice); none when absent. */
+  prometheus?: { address: string; port: number };
   logger: Logger;
 }
 
@@ -125,10 +130,12 @@ export class HaproxyEdge implements Edge {
     return parseServers(await sendCommand(this.files.adminSocket, `show stat ${backend} 4 -1`), backend);
   }
 
-  addServer(backend: string, server: { name: string; address: string; port: number }): Promise<void> {
+  addServer(backend: string, server: { name: string; address: string; port: number }, opts: { weight?: number } = {}): Promise<void> {
     return this.serialized(async () => {
       assertBackendName(backend);
       assertServerName(server.name);
+      const weight = opts.weight ?? 1;
+      assertWeight(weight);
       const addr = serverAddress(server.address, server.port);
       const id = `${backend}/${server.name}`;
       const existing = (await this.listServers(backend)).find((s) => s.name === server.name);
@@ -138,9 +145,45 @@ export class HaproxyEdge implements Edge {
         await runCommand(this.files.adminSocket, `set server ${id} addr ${server.address} port ${server.port}`, /changed|no need/i);
       }
       // Dynamic servers start in maintenance; a server rendered as drained has weight 0. The caller vouches for readiness.
+      // Weight before state: a standby server (weight 0) must not take a request in between.
+      await runCommand(this.files.adminSocket, `set server ${id} weight ${weight}`);
       await runCommand(this.files.adminSocket, `set server ${id} state ready`);
-      await runCommand(this.files.adminSocket, `set server ${id} weight 1`);
-      this.log.info({ backend, server: server.name, addr, existed: Boolean(existing) }, 'server ready at the edge');
+      this.log.info({ backend, server: server.name, addr, weight, existed: Boolean(existing) }, weight > 0 ? 'server ready at the edge' : 'server on standby at the edge');
+    });
+  }
+
+  /**
+   * One runtime API line (`set server … weight N;set server … weight M;…`): HAProxy's CLI runs
+   * the commands of one line back to back, in order, in one task, without waiting for anything
+   * in between, so the change lands within microseconds. Each `set server … weight` is atomic
+   * for its server; there is no cross-server transaction, which is why the caller orders the
+   * raises first (docs/edge.md, "Switching traffic in one change").
+   */
+  setWeights(backend: string, weights: Array<{ name: string; weight: number }>): Promise<void> {
+    return this.serialized(async () => {
+      assertBackendName(backend);
+      if (weights.length === 0) return;
+      const names = new Set<string>();
+      for (const w of weights) {
+        assertServerName(w.name);
+        assertWeight(w.weight);
+        if (names.has(w.name)) throw new SlipwayError('SLW_EDGE', `setWeights: server ${w.name} is listed twice`);
+        names.add(w.name);
+      }
+      const servers = new Map((await this.listServers(backend)).map((s) => [s.name, s]));
+      for (const w of weights) {
+        const s = servers.get(w.name);
+        if (!s) throw new SlipwayError('SLW_EDGE', `backend ${backend} has no server ${w.name}: weights not changed`);
+        if (s.state !== 'ready' && s.state !== 'standby') {
+          throw new SlipwayError('SLW_EDGE', `server ${backend}/${w.name} is ${s.state}: a weight would not bring it back; weights not changed`);
+        }
+      }
+      const line = weights.map((w) => `set server ${backend}/${w.name} weight ${w.weight}`).join(';');
+      const reply = (await sendCommand(this.files.adminSocket, line)).trim();
+      if (reply) throw new SlipwayError('SLW_EDGE', `HAProxy refused part of a weight change on ${backend}: ${reply.split('\n').filter(Boolean).join('; ')}`);
+      // Old workers still answering keep-alive clients after a reload route with their own weights.
+      await this.onOldWorkers(line);
+      this.log.info({ backend, weights }, 'server weights changed in one runtime command');
     });
   }
 
@@ -237,8 +280,9 @@ export class HaproxyEdge implements Edge {
     const previous = { config: readIfExists(this.files.config), map: readIfExists(this.files.map), backends: readIfExists(this.files.backends) };
     const names = next.map((b) => b.name);
     const gone = (await this.runtimeBackends()).filter((n) => !names.includes(n));
+    const servers = await this.currentServers();
     try {
-      this.writeFiles(next, await this.currentServers());
+      this.writeFiles(next, servers);
       await checkConfig(this.bin, this.files.config);
       // Persisted before the reload: a crash in between is repaired by the next adoption.
       writeBackends(this.files, next);
@@ -255,6 +299,20 @@ export class HaproxyEdge implements Edge {
     }
     this.backends = next;
     this.reloads++;
+    await this.drainAgain(servers);
+  }
+
+  /**
+   * Drained servers come back from a reload at weight 0 (no config keyword starts a server
+   * drained), which would read as standby: drain them again so a drain in progress stays one.
+   */
+  private async drainAgain(servers: Map<string, EdgeServer[]>): Promise<void> {
+    for (const [backend, list] of servers) {
+      for (const s of list.filter((x) => x.state === 'drain')) {
+        const reply = (await sendCommand(this.files.adminSocket, `set server ${backend}/${s.name} state drain`).catch((e: unknown) => errorMessage(e))).trim();
+        if (reply) this.log.warn({ backend, server: s.name, reply }, 'could not drain a server again after the reload');
+      }
+    }
   }
 
   private writeFiles(backends: EdgeBackendSpec[], servers: Map<string, EdgeServer[]>): void {
@@ -269,6 +327,8 @@ export class HaproxyEdge implements Edge {
       adminSocket: this.files.adminSocket,
       mapFile: this.files.map,
       backends: backends.map((b) => ({ name: b.name, servers: servers.get(b.name) ?? [] })),
+      requestLog: this.opts.requestLog,
+      prometheus: this.opts.prometheus,
     });
   }
 

@@ -62,6 +62,23 @@ test('servers are rendered with their state, in a stable order', () => {
   assert.equal(renderConfig({ ...input, backends: [...input.backends].reverse() }), cfg, 'deterministic');
 });
 
+test('weights survive a reload: standby at weight 0, a ready server keeps a weight other than 1', () => {
+  const cfg = renderConfig({
+    ...input,
+    backends: [
+      {
+        name: 'be_w',
+        servers: [
+          { name: 'blue', address: '10.0.0.2', port: 3000, state: 'standby' as const, weight: 0 },
+          { name: 'canary', address: '10.0.0.3', port: 3000, state: 'ready' as const, weight: 10 },
+          { name: 'green', address: '10.0.0.4', port: 3000, state: 'ready' as const, weight: 1 },
+        ],
+      },
+    ],
+  });
+  assert.ok(cfg.includes(['  server blue 10.0.0.2:3000 weight 0', '  server canary 10.0.0.3:3000 weight 10', '  server green 10.0.0.4:3000', ''].join('\n')));
+});
+
 test('an IPv6 bind address is bracketed', () => {
   assert.match(renderConfig({ ...input, bindAddress: '::' }), /bind \[::\]:8080\n/);
 });
@@ -76,4 +93,40 @@ test('the structural part ignores servers only', () => {
 test('the host map lists every host of every backend, sorted', () => {
   assert.equal(renderMap([{ name: 'be_a', hosts: ['b.localhost', 'a.localhost'] }, { name: 'be_c', hosts: [] }]), 'a.localhost be_a\nb.localhost be_a\n');
   assert.equal(renderMap([]), '');
+});
+
+test('request log: a ring forwarded over TCP to the control plane, one JSON line per request', () => {
+  const plain = renderConfig(input);
+  assert.doesNotMatch(plain, /\nring |log-format|dontlognull/, 'no request log unless asked for');
+  const cfg = renderConfig({ ...input, requestLog: { address: '127.0.0.1', port: 7421, bufferBytes: 33554432 } });
+  assert.ok(cfg.includes(['\nring slipway_requests', 'description "per-request JSON lines for the Slipway control plane"', 'format raw', 'maxlen 8192', 'size 33554432', 'timeout connect 2s', 'timeout server 30s', 'server control-plane 127.0.0.1:7421\n'].join('\n  ')));
+  assert.ok(cfg.indexOf('ring slipway_requests') < cfg.indexOf('\ndefaults'), 'the ring is declared before it is used');
+  assert.match(cfg, /option dontlognull\n/);
+  assert.match(cfg, /\n {2}log ring@slipway_requests len 8192 format raw local0 info\n/);
+  const frontend = cfg.slice(cfg.indexOf('frontend http'));
+  // The id is captured after the edge sets it; the client's X-Forwarded-For before `option forwardfor` appends to it (applied after the rules).
+  assert.ok(frontend.indexOf('set-header X-Request-ID') < frontend.indexOf('set-var(txn.slw_id) req.hdr(x-request-id)'));
+  assert.match(frontend, /set-var\(txn\.slw_path\) path\n/);
+  assert.match(frontend, /set-var\(txn\.slw_xff\) req\.fhdr\(x-forwarded-for\)\n/);
+  assert.match(frontend, /set-var\(txn\.slw_cf\) req\.hdr\(cf-connecting-ip\)\n/);
+  const format = /log-format '(.*)'\n/.exec(cfg)?.[1];
+  assert.ok(format, 'a log-format line');
+  // Every key of EdgeRequestLine, in order; client-supplied values bounded and JSON-escaped.
+  assert.deepEqual([...format.matchAll(/"([a-z]+)":/g)].map((m) => m[1]), ['t', 'b', 's', 'm', 'p', 'st', 'by', 'ta', 'tr', 'ci', 'xff', 'cf', 'id', 'ts']);
+  assert.match(format, /"p":"%\[var\(txn\.slw_path\),bytes\(0,512\),json\(utf8s\)\]"/);
+  assert.match(format, /"xff":"%\[var\(txn\.slw_xff\),bytes\(0,256\),json\(utf8s\)\]"/);
+  assert.match(format, /"t":%Ts%ms,/);
+  assert.match(format, /"ta":%Ta,"tr":%Tr,/);
+  assert.notEqual(structuralPart(cfg), structuralPart(plain), 'turning the log on is a structural change (adoption reloads)');
+});
+
+test('request log: an IPv6 listener is bracketed', () => {
+  assert.match(renderConfig({ ...input, requestLog: { address: '::1', port: 7421, bufferBytes: 1048576 } }), /server control-plane \[::1\]:7421\n/);
+});
+
+test("HAProxy's Prometheus exporter on its own frontend, only when asked for", () => {
+  assert.doesNotMatch(renderConfig(input), /prometheus/);
+  const cfg = renderConfig({ ...input, prometheus: { address: '127.0.0.1', port: 8405 } });
+  assert.ok(cfg.includes(['frontend prometheus', '  bind 127.0.0.1:8405', '  no log', '  http-request use-service prometheus-exporter if { path /metrics }', ''].join('\n')));
+  assert.match(renderConfig({ ...input, prometheus: { address: '::1', port: 8405 } }), /bind \[::1\]:8405\n/);
 });

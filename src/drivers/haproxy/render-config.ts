@@ -5,12 +5,15 @@
  */
 import type { EdgeServerState } from '../../core/ports/edge';
 import { serverAddress } from './edge-names';
+import { frontendLogLines, ringSection, type RequestLogTarget } from './request-log-format';
 
 export interface RenderServer {
   name: string;
   address: string;
   port: number;
   state: EdgeServerState;
+  /** Weight of a ready server (default 1); standby and drained servers are rendered at weight 0. */
+  weight?: number;
 }
 
 export interface RenderInput {
@@ -19,6 +22,10 @@ export interface RenderInput {
   adminSocket: string;
   mapFile: string;
   backends: Array<{ name: string; servers: RenderServer[] }>;
+  /** Where to send one JSON line per request (the control plane's listener); no request log when absent. */
+  requestLog?: RequestLogTarget;
+  /** Serve HAProxy's built-in Prometheus exporter (`/metrics`) on this address; none when absent. */
+  prometheus?: { address: string; port: number };
 }
 
 export function renderConfig(input: RenderInput): string {
@@ -36,6 +43,7 @@ export function renderConfig(input: RenderInput): string {
     // second proxy on the same port fails to start instead of silently sharing the traffic.
     '  noreuseport',
     '',
+    ...(input.requestLog ? ringSection(input.requestLog) : []),
     'defaults',
     '  mode http',
     '  option http-keep-alive',
@@ -55,23 +63,47 @@ export function renderConfig(input: RenderInput): string {
     '  option redispatch 1',
     '  retry-on conn-failure empty-response',
     '  http-reuse safe',
+    // A connection that closes without sending a request is not a request: no line for it.
+    ...(input.requestLog ? ['  option dontlognull'] : []),
     '',
     'frontend http',
     `  bind ${bindAddress(input.bindAddress)}:${input.httpPort}`,
     '  http-request set-header X-Request-ID %[uuid] unless { req.hdr(x-request-id) -m found }',
+    ...(input.requestLog ? frontendLogLines() : []),
     `  http-request return status 404 content-type text/plain string "no service is routed for this host\\n" unless { ${hostKey} -m found }`,
     `  use_backend %[${hostKey}]`,
     '',
   ];
+  if (input.prometheus) {
+    // Its own frontend, on its own (loopback) address: scraping never goes through the host routing.
+    lines.push(
+      'frontend prometheus',
+      `  bind ${bindAddress(input.prometheus.address)}:${input.prometheus.port}`,
+      '  no log',
+      '  http-request use-service prometheus-exporter if { path /metrics }',
+      '  http-request return status 404 content-type text/plain string "the exporter is at /metrics\\n"',
+      '',
+    );
+  }
   for (const be of [...input.backends].sort((a, b) => compare(a.name, b.name))) {
     lines.push(`backend ${be.name}`, '  balance roundrobin');
     for (const s of [...be.servers].sort((a, b) => compare(a.name, b.name))) {
-      const state = s.state === 'maint' ? ' disabled' : s.state === 'drain' ? ' weight 0' : '';
-      lines.push(`  server ${s.name} ${serverAddress(s.address, s.port)}${state}`);
+      lines.push(`  server ${s.name} ${serverAddress(s.address, s.port)}${serverOptions(s)}`);
     }
     lines.push('');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A server keeps its state across a reload: maint as `disabled`; standby and drain as weight 0
+ * (HAProxy has no "start drained" keyword, so the driver drains those again after the reload);
+ * a ready server keeps a weight other than 1 (a canary split).
+ */
+function serverOptions(s: RenderServer): string {
+  if (s.state === 'maint') return ' disabled';
+  if (s.state !== 'ready') return ' weight 0';
+  return s.weight !== undefined && s.weight !== 1 ? ` weight ${s.weight}` : '';
 }
 
 /** The config without its `server` lines: what a reload changes (servers change at runtime). */

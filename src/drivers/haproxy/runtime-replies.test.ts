@@ -9,15 +9,18 @@ const stat = [
   'be_one,b,1,1,0,2,1,DRAIN,10.0.0.3:3000,',
   'be_one,c,0,0,0,0,1,MAINT,[fd00::4]:3000,',
   'be_one,d,0,0,0,0,0,no check,10.0.0.5:3000,',
+  'be_one,e,0,0,0,0,3,UP,10.0.0.6:3000,',
   '',
 ].join('\n');
 
 test('show stat: state, address and active sessions of each server', () => {
   assert.deepEqual(parseServers(stat, 'be_one'), [
-    { name: 'a', address: '10.0.0.2', port: 3000, state: 'ready', activeSessions: 2 },
-    { name: 'b', address: '10.0.0.3', port: 3000, state: 'drain', activeSessions: 1 },
-    { name: 'c', address: 'fd00::4', port: 3000, state: 'maint', activeSessions: 0 },
-    { name: 'd', address: '10.0.0.5', port: 3000, state: 'drain', activeSessions: 0 },
+    { name: 'a', address: '10.0.0.2', port: 3000, state: 'ready', weight: 1, activeSessions: 2 },
+    { name: 'b', address: '10.0.0.3', port: 3000, state: 'drain', weight: 1, activeSessions: 1 },
+    { name: 'c', address: 'fd00::4', port: 3000, state: 'maint', weight: 1, activeSessions: 0 },
+    // Up with weight 0: standby (no new requests; a weight change brings it back).
+    { name: 'd', address: '10.0.0.5', port: 3000, state: 'standby', weight: 0, activeSessions: 0 },
+    { name: 'e', address: '10.0.0.6', port: 3000, state: 'ready', weight: 3, activeSessions: 0 },
   ]);
   assert.deepEqual(parseServers('No such proxy.\n', 'be_x'), []);
   assert.equal(serverSessions(stat, 'be_one', 'a'), 2);

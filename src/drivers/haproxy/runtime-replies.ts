@@ -18,16 +18,17 @@ export function parseStatCsv(text: string): Array<Record<string, string>> {
 
 /**
  * The servers of one backend from `show stat <backend> 4 -1`. `status` is MAINT…,
- * DRAIN…, UP/DOWN or "no check"; a server rendered into haproxy.cfg as drained has
- * weight 0 (HAProxy has no "start drained" keyword).
+ * DRAIN…, UP/DOWN or "no check". An administratively drained server says DRAIN (its
+ * `weight` column still shows the weight it had); a server that is up with weight 0
+ * says "no check" with weight 0: that is standby (checked on HAProxy 2.6.12).
  */
 export function parseServers(text: string, backend: string): EdgeServer[] {
   return parseStatCsv(text)
     .filter((r) => r.pxname === backend && r.svname !== 'BACKEND' && r.svname !== 'FRONTEND')
     .map((r) => {
       const status = (r.status ?? '').toUpperCase();
-      const state = status.startsWith('MAINT') ? 'maint' : status.startsWith('DRAIN') || r.weight === '0' ? 'drain' : 'ready';
-      return { name: r.svname ?? '', ...splitAddress(r.addr ?? ''), state, activeSessions: sessions(r) } satisfies EdgeServer;
+      const state = status.startsWith('MAINT') ? 'maint' : status.startsWith('DRAIN') ? 'drain' : r.weight === '0' ? 'standby' : 'ready';
+      return { name: r.svname ?? '', ...splitAddress(r.addr ?? ''), state, weight: Number(r.weight) || 0, activeSessions: sessions(r) } satisfies EdgeServer;
     });
 }
 

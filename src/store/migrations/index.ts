@@ -7,6 +7,8 @@ import { m0004JobRuns } from './0004-job-runs';
 import { m0005Access } from './0005-access';
 import { m0006Webhooks } from './0006-webhooks';
 import { m0007Outbox } from './0007-outbox';
+import { m0008RequestMetrics } from './0008-request-metrics';
+import { m0009ResourceStats } from './0009-resource-stats';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001Initial,
@@ -16,6 +18,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0005-access': m0005Access,
   '0006-webhooks': m0006Webhooks,
   '0007-outbox': m0007Outbox,
+  '0008-request-metrics': m0008RequestMetrics,
+  '0009-resource-stats': m0009ResourceStats,
 };
 
 export const migrationProvider: MigrationProvider = {

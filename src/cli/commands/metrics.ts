@@ -1,0 +1,81 @@
+/**
+ * `slipway metrics [service]` (request rate, error rate, latency from the edge; every service
+ * when none is named) and `slipway requests <service>` (recent requests with their request
+ * ids). Flags are passed as given: the server validates them and names the field.
+ */
+import type { Command } from 'commander';
+import { connect, type GlobalOptions } from '../connection';
+import { printJson, printTable } from '../output';
+import { projectName } from '../project-file';
+import { projectOptions } from '../project-options';
+import type { MetricsGroup } from '../../core/contract/metrics';
+
+export function registerMetrics(program: Command): void {
+  projectOptions(
+    program
+      .command('metrics')
+      .description('request metrics from the edge: rate, error rate, p50/p95/p99 latency (every service when none is named)')
+      .argument('[service]')
+      .option('--since <duration>', 'window ending now: 15m, 1h, 24h, 7d', '1h')
+      .option('--by <grouping>', 'one row per release, route or status (class)'),
+  ).action(async (service: string | undefined, opts, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const client = connect(g);
+    const project = projectName(opts);
+    const result = service
+      ? await client.metrics(project, service, { env: opts.env, since: opts.since, ...(opts.by ? { by: opts.by } : {}) })
+      : await client.metricsOverview(project, { env: opts.env, since: opts.since });
+    if (g.json) return printJson(result);
+    const by = result.by;
+    printTable(
+      result.groups.map((m) => ({ ...(by ? { [by]: groupName(m, by) } : {}), ...row(m) })),
+      [...(by ? [by] : []), 'requests', 'req/s', 'errors', '2xx', '3xx', '4xx', '5xx', 'p50', 'p95', 'p99'],
+    );
+  });
+
+  projectOptions(
+    program
+      .command('requests')
+      .description('recent requests of a service through the edge, newest first, with their request ids')
+      .argument('<service>')
+      .option('--slow <duration>', 'only requests that took at least this long (500ms, 1s)')
+      .option('--errors', 'only requests answered with a 5xx')
+      .option('--path <prefix>', 'only paths starting with this prefix')
+      .option('-n, --limit <count>', 'at most this many', '50'),
+  ).action(async (service: string, opts, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const { requests } = await connect(g).recentRequests(projectName(opts), service, {
+      env: opts.env,
+      limit: opts.limit,
+      ...(opts.slow ? { slow: opts.slow } : {}),
+      ...(opts.errors ? { errors: 'true' } : {}),
+      ...(opts.path ? { path: opts.path } : {}),
+    });
+    if (g.json) return printJson(requests);
+    printTable(
+      requests.map((r) => ({ at: r.at, release: r.release === null ? '-' : `v${r.release}`, status: r.status, ms: r.durationMs, method: r.method, path: r.path, client: r.clientIp, id: r.requestId })),
+      ['at', 'release', 'status', 'ms', 'method', 'path', 'client', 'id'],
+    );
+  });
+}
+
+function groupName(m: MetricsGroup, by: string): string {
+  if (by === 'release') return m.release === null || m.release === undefined ? '(none)' : `v${m.release}`;
+  return String(by === 'route' ? m.route : by === 'status' ? m.status : m.service);
+}
+
+function row(m: MetricsGroup): Record<string, string | number> {
+  const ms = (v: number | undefined) => (v === undefined ? '-' : `${v}ms`);
+  return {
+    requests: m.requests,
+    'req/s': m.ratePerSec,
+    errors: `${(m.errorRate * 100).toFixed(2)}%`,
+    '2xx': m.statusCounts['2xx'],
+    '3xx': m.statusCounts['3xx'],
+    '4xx': m.statusCounts['4xx'],
+    '5xx': m.statusCounts['5xx'],
+    p50: ms(m.latencyMs?.p50),
+    p95: ms(m.latencyMs?.p95),
+    p99: ms(m.latencyMs?.p99),
+  };
+}

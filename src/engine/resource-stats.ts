@@ -1,0 +1,80 @@
+/**
+ * Read models of the stats the sampler (src/observe/resource-sampler.ts) records: the
+ * newest sample per replica and per server for `status`, and their history for the stats
+ * routes. Only the host the control plane runs on (`local`) is sampled today.
+ */
+import { SlipwayError } from '../core/errors';
+import type { HostStatsHistoryView, HostStatsView, ReplicaStatsView, ServiceStatsView } from '../core/contract/stats';
+import { diskUsePercent, type HostSample, type ReplicaSample } from '../core/resource-stats';
+import type { EngineContext } from './engine-context';
+
+export const LOCAL_SERVER = 'local';
+
+export class ResourceStats {
+  constructor(private readonly ctx: EngineContext) {}
+
+  /** The newest sample of each named replica, by name (absent: never sampled). */
+  async latestByReplica(replicas: string[]): Promise<Map<string, ReplicaStatsView>> {
+    const samples = await this.ctx.store.latestReplicaSamples(replicas);
+    return new Map(samples.map((s) => [s.replica, replicaStatsView(s)]));
+  }
+
+  async latestHost(server = LOCAL_SERVER): Promise<HostStatsView | null> {
+    const s = await this.ctx.store.latestHostSample(server);
+    return s ? hostStatsView(s) : null;
+  }
+
+  /** A series per replica of the service in the environment (replicas that ran since `since` included). */
+  async service(projectName: string, serviceName: string, envName: string, since: number): Promise<ServiceStatsView> {
+    const { store } = this.ctx;
+    const project = await store.getProject(projectName);
+    if (!project) throw new SlipwayError('SLW_NOT_FOUND', `project "${projectName}" does not exist`);
+    if (!(await store.getService(project.id, serviceName))) throw new SlipwayError('SLW_NOT_FOUND', `service "${serviceName}" does not exist in project "${projectName}"`);
+    if (!(await store.getEnvironment(project.id, envName))) throw new SlipwayError('SLW_NOT_FOUND', `environment "${envName}" does not exist in project "${projectName}"`);
+    const rows = await store.listReplicaSamples({ project: projectName, service: serviceName, env: envName, since });
+    const replicas: ServiceStatsView['replicas'] = [];
+    for (const r of rows) {
+      let series = replicas.at(-1);
+      if (series?.replica !== r.replica) replicas.push((series = { replica: r.replica, release: r.release, points: [] }));
+      series.points.push({
+        at: iso(r.at),
+        spanSeconds: Math.round(r.spanMs / 1000),
+        cpuPercent: r.cpuPercent,
+        memoryUsedBytes: r.memoryUsedBytes,
+        memoryLimitBytes: r.memoryLimitBytes,
+        restarts: r.restarts,
+      });
+    }
+    return { project: projectName, service: serviceName, env: envName, since: iso(since), replicas };
+  }
+
+  async host(server: string, since: number): Promise<HostStatsHistoryView> {
+    if (server !== LOCAL_SERVER) throw new SlipwayError('SLW_NOT_FOUND', `server "${server}" does not exist (Slipway samples the host it runs on: "${LOCAL_SERVER}")`);
+    const points = (await this.ctx.store.listHostSamples(server, since)).map((s) => {
+      const { server: _server, ...view } = hostStatsView(s);
+      return { ...view, spanSeconds: Math.round(s.spanMs / 1000) };
+    });
+    return { server, since: iso(since), points };
+  }
+}
+
+export function replicaStatsView(s: ReplicaSample): ReplicaStatsView {
+  return { at: iso(s.at), cpuPercent: s.cpuPercent, memoryUsedBytes: s.memoryUsedBytes, memoryLimitBytes: s.memoryLimitBytes };
+}
+
+export function hostStatsView(s: HostSample): HostStatsView {
+  return {
+    server: s.server,
+    at: iso(s.at),
+    cpuPercent: s.cpuPercent,
+    cpus: s.cpus,
+    memoryUsedBytes: s.memoryUsedBytes,
+    memoryTotalBytes: s.memoryTotalBytes,
+    diskUsedBytes: s.diskUsedBytes,
+    diskTotalBytes: s.diskTotalBytes,
+    diskAvailableBytes: s.diskAvailableBytes,
+    diskUsePercent: diskUsePercent(s),
+  };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,0 +1,147 @@
+/**
+ * Answers `slipway metrics` and `slipway requests`: request metrics over a window from the
+ * store's buckets, recent raw requests from the in-memory ring.
+ *
+ * A window reads whole hours from the hourly rollup and only its ragged ends from minute
+ * buckets, and reads per-route rows only when grouping by route (else the per-service
+ * totals), so a 24 h query over 50 services reads a few thousand rows instead of hundreds of
+ * thousands (bench/metrics-query.ts). Metrics are as fresh as the last flush (every few
+ * seconds); the ring is live.
+ */
+import { SlipwayError } from '../core/errors';
+import type { Store } from '../core/ports/store';
+import { STATUS_CLASSES, type BucketSpan, type RequestBucket } from '../core/request-metrics';
+import type { MetricsGroup, MetricsQuery, MetricsResult, OverviewQuery, RequestsQuery, RequestsResult } from '../core/contract/metrics';
+import { emptyHistogram, mergeInto, quantile } from './latency-histogram';
+import type { RecentRequests } from './recent-requests';
+import { toRequestView } from './request-record';
+
+interface Totals {
+  requests: number;
+  statusCounts: number[];
+  bytes: number;
+  durationMsSum: number;
+  histogram: number[];
+}
+
+type Grouping = MetricsResult['by'];
+
+export class RequestMetricsQueries {
+  constructor(
+    private readonly store: Store,
+    private readonly recent: RecentRequests,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** One service over the window, in one group or grouped by release, route or status class. */
+  async metrics(q: MetricsQuery): Promise<MetricsResult> {
+    await this.requireService(q.project, q.service, q.env);
+    return this.compute({ project: q.project, env: q.env, service: q.service }, q.since, q.by ?? null);
+  }
+
+  /** Every service of a project in an environment, one group per service (biggest first). */
+  async overview(q: OverviewQuery): Promise<MetricsResult> {
+    await this.requireEnvironment(q.project, q.env);
+    return this.compute({ project: q.project, env: q.env }, q.since, 'service');
+  }
+
+  /** Recent requests of a service from the ring, newest first. */
+  async requests(q: RequestsQuery): Promise<RequestsResult> {
+    await this.requireService(q.project, q.service, q.env);
+    const found = this.recent.find({ project: q.project, env: q.env, service: q.service }, { slowMs: q.slow, errorsOnly: q.errors, pathPrefix: q.path, limit: q.limit });
+    return { requests: found.requests.map(toRequestView), retained: found.retained };
+  }
+
+  private async compute(target: { project: string; env: string; service?: string }, sinceMs: number, by: Grouping): Promise<MetricsResult> {
+    const nowMs = this.now();
+    const nowSec = Math.floor(nowMs / 1000);
+    const from = Math.floor((nowMs - sinceMs) / 60_000) * 60;
+    const to = nowSec + 1;
+    // Per-route rows only when grouping by route; everything else reads the per-service totals.
+    const rows = await this.bucketsIn({ ...target, allRoutes: by !== 'route' }, from, to);
+    const windowSec = Math.max(1, nowMs / 1000 - from);
+    const groups = new Map<string, { key: Partial<MetricsGroup>; totals: Totals }>();
+    const add = (id: string, key: Partial<MetricsGroup>, b: RequestBucket) => {
+      let g = groups.get(id);
+      if (!g) groups.set(id, (g = { key, totals: { requests: 0, statusCounts: [0, 0, 0, 0, 0], bytes: 0, durationMsSum: 0, histogram: emptyHistogram() } }));
+      const t = g.totals;
+      t.requests += b.requests;
+      for (let i = 0; i < 5; i++) t.statusCounts[i]! += b.statusCounts[i]!;
+      t.bytes += b.bytes;
+      t.durationMsSum += b.durationMsSum;
+      mergeInto(t.histogram, b.histogram);
+    };
+    for (const b of rows) {
+      if (by === 'release') add(String(b.release), { release: b.release }, b);
+      else if (by === 'route') add(b.route, { route: b.route }, b);
+      else if (by === 'service') add(b.service, { service: b.service }, b);
+      else add('', {}, b);
+    }
+    let out: MetricsGroup[];
+    if (by === 'status') {
+      // Histograms are not kept per status: status groups carry counts only.
+      const all = groups.get('')?.totals;
+      out = STATUS_CLASSES.map((status, i) => {
+        const n = all?.statusCounts[i] ?? 0;
+        const statusCounts = Object.fromEntries(STATUS_CLASSES.map((c) => [c, c === status ? n : 0])) as MetricsGroup['statusCounts'];
+        return { status, requests: n, ratePerSec: n / windowSec, errorRate: status === '5xx' && n > 0 ? 1 : 0, statusCounts, latencyMs: null, bytes: null };
+      });
+    } else {
+      if (by === null && groups.size === 0) groups.set('', { key: {}, totals: { requests: 0, statusCounts: [0, 0, 0, 0, 0], bytes: 0, durationMsSum: 0, histogram: emptyHistogram() } });
+      out = [...groups.values()].map((g) => summarize(g.key, g.totals, windowSec));
+      out.sort((a, b) => b.requests - a.requests || label(a).localeCompare(label(b)));
+    }
+    return {
+      project: target.project,
+      env: target.env,
+      service: target.service ?? null,
+      from: new Date(from * 1000).toISOString(),
+      to: new Date(nowMs).toISOString(),
+      by,
+      groups: out,
+    };
+  }
+
+  /** Minute buckets for the ragged ends of the window, hourly rollups for the whole hours in between. */
+  private async bucketsIn(target: { project: string; env: string; service?: string; allRoutes: boolean }, from: number, to: number): Promise<RequestBucket[]> {
+    const read = (span: BucketSpan, a: number, b: number) => (a < b ? this.store.listRequestBuckets({ ...target, span, from: a, to: b }) : Promise.resolve([]));
+    const firstHour = Math.ceil(from / 3600) * 3600;
+    const currentHour = Math.floor((to - 1) / 3600) * 3600;
+    if (firstHour >= currentHour) return read(60, from, to);
+    const parts = await Promise.all([read(60, from, firstHour), read(3600, firstHour, currentHour), read(60, currentHour, to)]);
+    return parts.flat();
+  }
+
+  private async requireEnvironment(project: string, env: string) {
+    const p = await this.store.getProject(project);
+    if (!p) throw new SlipwayError('SLW_NOT_FOUND', `project ${project} does not exist`);
+    if (!(await this.store.getEnvironment(p.id, env))) throw new SlipwayError('SLW_NOT_FOUND', `environment ${env} of project ${project} does not exist`);
+    return p;
+  }
+
+  private async requireService(project: string, service: string, env: string): Promise<void> {
+    const p = await this.requireEnvironment(project, env);
+    if (!(await this.store.getService(p.id, service))) throw new SlipwayError('SLW_NOT_FOUND', `service ${service} of project ${project} does not exist`);
+  }
+}
+
+function summarize(key: Partial<MetricsGroup>, t: Totals, windowSec: number): MetricsGroup {
+  const statusCounts = Object.fromEntries(STATUS_CLASSES.map((c, i) => [c, t.statusCounts[i]!])) as MetricsGroup['statusCounts'];
+  const latencyMs =
+    t.requests === 0
+      ? null
+      : { p50: quantile(t.histogram, 0.5)!, p95: quantile(t.histogram, 0.95)!, p99: quantile(t.histogram, 0.99)!, mean: Math.round((t.durationMsSum / t.requests) * 10) / 10 };
+  return {
+    ...key,
+    requests: t.requests,
+    ratePerSec: Math.round((t.requests / windowSec) * 1000) / 1000,
+    errorRate: t.requests === 0 ? 0 : t.statusCounts[4]! / t.requests,
+    statusCounts,
+    latencyMs,
+    bytes: t.bytes,
+  };
+}
+
+function label(g: MetricsGroup): string {
+  return String(g.route ?? g.service ?? g.release ?? g.status ?? '');
+}

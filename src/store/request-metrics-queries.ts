@@ -1,0 +1,117 @@
+/**
+ * The request-metrics part of the Store port (migration 0008), as functions over the Kysely
+ * instance the KyselyStore holds. Query-builder only, so a Postgres opener can reuse it
+ * (bigint columns may come back as strings there, hence the Number() in the mapper).
+ *
+ * A merge reads the existing rows and writes the sums in the same transaction: histograms
+ * are blobs, which SQL cannot add. SQLite transactions begin IMMEDIATE (sqlite-dialect.ts),
+ * so two merges never interleave; a Postgres opener must serialize them the same way.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import { ALL_ROUTES, type RequestBucket, type RequestBucketQuery, type BucketSpan } from '../core/request-metrics';
+import type { Database } from './schema';
+
+type Db = Kysely<Database>;
+type Row = Selectable<Database['request_metrics']>;
+
+export async function mergeRequestBuckets(db: Db, buckets: RequestBucket[]): Promise<void> {
+  if (buckets.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    for (const b of buckets) {
+      const key = { project: b.project, env: b.env, service: b.service, span: b.span, start: b.start, release: b.release ?? 0, route: b.route };
+      // Most buckets of a flush are new minutes: try the insert first, add up only on a conflict.
+      const inserted = await trx
+        .insertInto('request_metrics')
+        .values({ ...key, ...counts(b) })
+        .onConflict((oc) => oc.columns(['project', 'env', 'service', 'span', 'start', 'release', 'route']).doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) continue;
+      const existing = await trx
+        .selectFrom('request_metrics')
+        .selectAll()
+        .where('project', '=', key.project)
+        .where('env', '=', key.env)
+        .where('service', '=', key.service)
+        .where('span', '=', key.span)
+        .where('start', '=', key.start)
+        .where('release', '=', key.release)
+        .where('route', '=', key.route)
+        .executeTakeFirstOrThrow();
+      const sum = addBuckets(toBucket(existing), b);
+      await trx
+        .updateTable('request_metrics')
+        .set(counts(sum))
+        .where('project', '=', key.project)
+        .where('env', '=', key.env)
+        .where('service', '=', key.service)
+        .where('span', '=', key.span)
+        .where('start', '=', key.start)
+        .where('release', '=', key.release)
+        .where('route', '=', key.route)
+        .execute();
+    }
+  });
+}
+
+export async function listRequestBuckets(db: Db, q: RequestBucketQuery): Promise<RequestBucket[]> {
+  let query = db.selectFrom('request_metrics').selectAll().where('project', '=', q.project).where('env', '=', q.env);
+  query = q.service !== undefined ? query.where('service', '=', q.service) : query;
+  query = query.where('route', q.allRoutes ? '=' : '<>', ALL_ROUTES);
+  const rows = await query.where('span', '=', q.span).where('start', '>=', q.from).where('start', '<', q.to).execute();
+  return rows.map(toBucket);
+}
+
+export async function pruneRequestBuckets(db: Db, before: number): Promise<number> {
+  const result = await db.deleteFrom('request_metrics').where('start', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+function counts(b: RequestBucket) {
+  const [s1xx, s2xx, s3xx, s4xx, s5xx] = b.statusCounts;
+  return { requests: b.requests, s1xx, s2xx, s3xx, s4xx, s5xx, bytes: b.bytes, duration_ms: b.durationMsSum, histogram: encodeHistogram(b.histogram) };
+}
+
+function addBuckets(a: RequestBucket, b: RequestBucket): RequestBucket {
+  const histogram = new Array<number>(Math.max(a.histogram.length, b.histogram.length)).fill(0);
+  for (let i = 0; i < histogram.length; i++) histogram[i] = (a.histogram[i] ?? 0) + (b.histogram[i] ?? 0);
+  return {
+    ...a,
+    requests: a.requests + b.requests,
+    statusCounts: a.statusCounts.map((c, i) => c + b.statusCounts[i]!) as RequestBucket['statusCounts'],
+    bytes: a.bytes + b.bytes,
+    durationMsSum: a.durationMsSum + b.durationMsSum,
+    histogram,
+  };
+}
+
+function toBucket(r: Row): RequestBucket {
+  const release = Number(r.release);
+  return {
+    project: r.project,
+    env: r.env,
+    service: r.service,
+    release: release === 0 ? null : release,
+    route: r.route,
+    span: Number(r.span) as BucketSpan,
+    start: Number(r.start),
+    requests: Number(r.requests),
+    statusCounts: [Number(r.s1xx), Number(r.s2xx), Number(r.s3xx), Number(r.s4xx), Number(r.s5xx)],
+    bytes: Number(r.bytes),
+    durationMsSum: Number(r.duration_ms),
+    histogram: decodeHistogram(r.histogram),
+  };
+}
+
+/** Little-endian uint32 per bucket: compact, and decoded without parsing text. */
+export function encodeHistogram(counts: readonly number[]): Buffer {
+  const buf = Buffer.alloc(counts.length * 4);
+  for (let i = 0; i < counts.length; i++) buf.writeUInt32LE(counts[i]!, i * 4);
+  return buf;
+}
+
+export function decodeHistogram(blob: Uint8Array): number[] {
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const out = new Array<number>(blob.byteLength >> 2);
+  for (let i = 0; i < out.length; i++) out[i] = view.getUint32(i * 4, true);
+  return out;
+}
