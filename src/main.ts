@@ -27,6 +27,7 @@ import { Environments } from './engine/environments';
 import { OneOffRuns } from './engine/one-off-run';
 import { Secrets } from './engine/secrets';
 import { JobScheduler } from './engine/job-scheduler';
+import { WarmSetRetirer } from './engine/warm-set-retirer';
 import { MasterKeyring } from './drivers/keyring/master-keyring';
 import { Queries } from './engine/queries';
 import { recoverAfterRestart } from './engine/recovery';
@@ -180,6 +181,9 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const recovery = await recoverAfterRestart(ctx, engine.events);
   const scheduler = new JobScheduler(ctx);
   await scheduler.start();
+  // After recovery, which keeps warm sets whose keep_warm has not ended: this retires them on schedule.
+  const warmSets = new WarmSetRetirer(ctx, engine.events);
+  warmSets.start();
   const sampler = new ResourceSampler({
     runtime,
     host: new ProcHostProbe({ diskPath: opts.dataDir }),
@@ -277,6 +281,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     close: async () => {
       // The edge is never stopped: it keeps serving while the control plane is away.
       scheduler.stop();
+      await warmSets.stop();
       await sampler.stop();
       await notifier.stop();
       await nats.close();

@@ -8,7 +8,7 @@ const EXAMPLES: Record<string, string[]> = {
   deploy: ['slipway deploy', 'slipway deploy web --env staging', 'slipway deploy --ref v1.4.2', 'slipway deploy web --image shop-web:1.4 --detach'],
   'webhook create': ['slipway webhook create --repo git@github.com:acme/shop.git', 'slipway webhook create --repo https://git.example.com/shop.git --path deploy'],
   server: ['slipway server', 'SLIPWAY_HTTP_PORT=8080 slipway server --data-dir /srv/slipway'],
-  rollback: ['slipway rollback web            # to the release before the live one', 'slipway rollback web v3 --env staging'],
+  rollback: ['slipway rollback web            # to the release before the live one (a blue-green warm set: a switch back, no container starts)', 'slipway rollback web v3 --env staging'],
   promote: ['slipway promote --from staging --to production', 'slipway promote --from staging --to production web'],
   approve: ['slipway approve 3f2a9c1d-…'],
   cancel: ['slipway cancel 3f2a9c1d-…'],

@@ -58,9 +58,13 @@ export const healthSchema = z
 
 const deployBaseShape = {
     strategy: z
-      .enum(['rolling', 'recreate'], { error: 'must be "rolling" or "recreate"' })
+      .enum(['rolling', 'recreate', 'blue-green'], { error: 'must be "rolling", "recreate" or "blue-green"' })
       .default('rolling')
-      .describe('rolling: new replicas ready before old ones stop; recreate: stop every old replica first (singletons that must never overlap; a web service has a gap)'),
+      .describe(
+        'rolling: new replicas ready before old ones stop; recreate: stop every old replica first (singletons that must never overlap; a web service has a gap); ' +
+          'blue-green (web services): start the whole new set, flip all traffic at once, keep the old set warm for keep_warm (rollback in that window is a flip back)',
+      ),
+    keep_warm: duration('5m', 'blue-green: how long the previous set keeps running out of rotation after the flip, for an instant rollback; 0s retires it at once'),
     max_surge: wholeNumber(0)
       .default(1)
       .describe('replicas started above the desired count during a deploy'),
@@ -145,7 +149,11 @@ export const webServiceSchema = z
   .refine((s) => s.schedule === undefined || s.port === undefined, { error: 'a scheduled job has no port (it runs to completion; it gets no traffic)', path: ['port'] })
   .refine((s) => s.type !== 'job' || s.schedule !== undefined, { error: 'a job needs a schedule', path: ['schedule'] })
   .refine((s) => s.type !== 'worker' || s.port === undefined, { error: 'a worker has no port (remove it, or make the service type web)', path: ['port'] })
-  .refine((s) => s.port !== undefined || s.domains.length === 0, { error: 'a service without a port gets no traffic, so it cannot have domains (add the port it listens on, or remove domains)', path: ['domains'] });
+  .refine((s) => s.port !== undefined || s.domains.length === 0, { error: 'a service without a port gets no traffic, so it cannot have domains (add the port it listens on, or remove domains)', path: ['domains'] })
+  .refine((s) => s.deploy.strategy !== 'blue-green' || (s.port !== undefined && s.schedule === undefined), {
+    error: 'blue-green switches traffic at the edge, so it needs a web service (with a port); use rolling or recreate for workers and jobs',
+    path: ['deploy', 'strategy'],
+  });
 
 /**
  * What an environment may change about a service. Values are merged over the service's

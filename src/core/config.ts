@@ -9,7 +9,9 @@ export interface HealthConfig {
 }
 
 export interface DeployConfig {
-  strategy: 'rolling' | 'recreate';
+  strategy: 'rolling' | 'recreate' | 'blue-green';
+  /** blue-green: how long the previous set stays warm after the flip. (Absent in releases recorded before blue-green.) */
+  keepWarmMs?: number;
   maxSurge: number;
   maxUnavailable: number;
   drainTimeoutMs: number;

@@ -143,7 +143,7 @@ services:
   assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    type: web\n'), /services\.w\.port: a web service needs the port it listens on/);
   assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    type: worker\n    port: 80\n'), /services\.w\.port: a worker has no port/);
   assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    domains: [a.localhost]\n'), /services\.w\.domains: a service without a port gets no traffic/);
-  assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    port: 80\n    deploy: { strategy: blue-green }\n'), /services\.w\.deploy\.strategy: must be "rolling" or "recreate"/);
+  assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    port: 80\n    deploy: { strategy: sideways }\n'), /services\.w\.deploy\.strategy: must be "rolling", "recreate" or "blue-green"/);
   assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    min_ready: soon\n'), /services\.w\.min_ready: must be a duration/);
 });
 
@@ -165,4 +165,20 @@ test('a service with a schedule is a job; an invalid cron is named precisely', (
   assert.match(errorsOf('project: p\nservices:\n  n:\n    build: .\n    schedule: "every day"\n'), /services\.n\.schedule: .*expected 5 fields/);
   assert.match(errorsOf('project: p\nservices:\n  n:\n    build: .\n    port: 80\n    schedule: "@daily"\n'), /services\.n\.port: a scheduled job has no port/);
   assert.match(errorsOf('project: p\nservices:\n  n:\n    build: .\n    type: job\n'), /services\.n\.schedule: a job needs a schedule/);
+});
+
+test('blue-green: web services only, keep_warm a duration (default 5m, 0s allowed), overridable per environment', () => {
+  const r = parseProjectConfig(valid.replace('deploy: { max_surge: 1, drain_timeout: 10s }', 'deploy: { strategy: blue-green, keep_warm: 90s }'));
+  assert.ok(r.ok, r.ok ? '' : formatErrors(r.errors));
+  assert.deepEqual([r.config.services.web!.deploy.strategy, r.config.services.web!.deploy.keepWarmMs], ['blue-green', 90_000]);
+  const dflt = parseProjectConfig(valid.replace('deploy: { max_surge: 1, drain_timeout: 10s }', 'deploy: { strategy: blue-green }'));
+  assert.equal(dflt.ok && dflt.config.services.web!.deploy.keepWarmMs, 300_000);
+  const zero = parseProjectConfig(valid.replace('deploy: { max_surge: 1, drain_timeout: 10s }', 'deploy: { strategy: blue-green, keep_warm: 0s }'));
+  assert.equal(zero.ok && zero.config.services.web!.deploy.keepWarmMs, 0);
+  assert.match(errorsOf(valid.replace('drain_timeout: 10s', 'keep_warm: later')), /^services\.web\.deploy\.keep_warm: must be a duration/m);
+  assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    deploy: { strategy: blue-green }\n'), /^services\.w\.deploy\.strategy: blue-green switches traffic at the edge, so it needs a web service/m);
+  assert.match(errorsOf('project: p\nservices:\n  n:\n    build: .\n    schedule: "@daily"\n    deploy: { strategy: blue-green }\n'), /services\.n\.deploy\.strategy: blue-green .* needs a web service/);
+  const staged = parseProjectConfig(`${valid}environments:\n  staging:\n    services:\n      web: { deploy: { strategy: blue-green, keep_warm: 3s } }\n`, { env: 'staging' });
+  assert.ok(staged.ok, staged.ok ? '' : formatErrors(staged.errors));
+  assert.deepEqual([staged.config.services.web!.deploy.strategy, staged.config.services.web!.deploy.keepWarmMs, staged.config.services.web!.deploy.drainTimeoutMs], ['blue-green', 3000, 10_000]);
 });

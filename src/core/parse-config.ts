@@ -127,6 +127,7 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
       replicas: s.replicas,
       deploy: {
         strategy: s.deploy.strategy,
+        keepWarmMs: ms(s.deploy.keep_warm),
         maxSurge: s.deploy.max_surge,
         maxUnavailable: s.deploy.max_unavailable,
         drainTimeoutMs: ms(s.deploy.drain_timeout),

@@ -30,7 +30,7 @@ export interface ConvergeTarget {
 export interface ObservedService {
   targetServing: Replica[];
   oldServing: Replica[];
-  /** Target-release replicas running but not registered at the edge (e.g. after a crash). */
+  /** Target-release replicas running but not in rotation at the edge: no server (e.g. after a crash) or on standby (a warm set). */
   targetUnregistered: Replica[];
   /** Stopped containers, half-retired replicas, unregistered old replicas. */
   leftovers: Replica[];
@@ -50,7 +50,7 @@ export async function observeService(ctx: EngineContext, ref: ServiceRef, backen
     if (r.state !== 'running') observed.leftovers.push(r);
     else if (opts.worker) (isTarget ? observed.targetServing : observed.oldServing).push(r);
     else if (server?.state === 'ready') (isTarget ? observed.targetServing : observed.oldServing).push(r);
-    else if (isTarget && !server) observed.targetUnregistered.push(r);
+    else if (isTarget && (!server || server.state === 'standby')) observed.targetUnregistered.push(r);
     else observed.leftovers.push(r);
   }
   observed.staleServers = [...servers.keys()];
@@ -127,8 +127,11 @@ export async function converge(ctx: EngineContext, target: ConvergeTarget, rec: 
   }
 }
 
-/** Starts `count` replicas, waits for each to be ready, then adds it to the edge. */
-async function startBatch(ctx: EngineContext, target: ConvergeTarget, count: number, rec: DeploymentRecorder): Promise<Replica[]> {
+/**
+ * Starts `count` replicas, waits for each to be ready, then adds it to the edge: in rotation,
+ * or with `standby` at weight 0 (blue-green: the whole set waits for the flip).
+ */
+export async function startBatch(ctx: EngineContext, target: ConvergeTarget, count: number, rec: DeploymentRecorder, opts: { standby?: boolean } = {}): Promise<Replica[]> {
   const { ref, release, backend } = target;
   const cfg = release.config;
   const results = await Promise.allSettled(
@@ -157,8 +160,8 @@ async function startBatch(ctx: EngineContext, target: ConvergeTarget, count: num
         await ctx.runtime.stopReplica(replica.id, 1000);
         throw err;
       }
-      await ctx.edge.addServer(backend, { name: replica.name, address: replica.address!, port: replica.port });
-      await rec.log(`${replica.name} receives traffic`);
+      await ctx.edge.addServer(backend, { name: replica.name, address: replica.address!, port: replica.port }, { weight: opts.standby ? 0 : 1 });
+      await rec.log(opts.standby ? `${replica.name} is on standby at the edge (no traffic until the flip)` : `${replica.name} receives traffic`);
       return replica;
     }),
   );

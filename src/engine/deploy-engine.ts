@@ -19,6 +19,8 @@ import { deploymentEvent } from './domain-events';
 import { prepareImage, imageRepository, type PreparedImage } from './prepare-image';
 import { runReleaseCommand } from './release-command';
 import { retireReplica } from './retire-replica';
+import { rollOut } from './roll-out';
+import { RETIRE_WARM_HOLDER } from './warm-set-retirer';
 import { serviceRefOf } from './service-names';
 import { LEASE_TTL_MS, serviceLeaseKey, startHeartbeat } from './service-lease';
 
@@ -194,6 +196,9 @@ export class DeployEngine {
 
   private async locked(key: string, ref: ServiceRef): Promise<SlipwayError> {
     const holder = await this.ctx.store.getLease(key);
+    if (holder?.holder.startsWith(RETIRE_WARM_HOLDER)) {
+      return new SlipwayError('SLW_DEPLOY_LOCKED', `${ref.service} in ${ref.env} is retiring its warm set (keep_warm is over); try again in a few seconds`);
+    }
     return new SlipwayError(
       'SLW_DEPLOY_LOCKED',
       `${ref.service} in ${ref.env} is already being deployed by deployment ${holder?.holder ?? '(unknown)'}; wait for it to finish (slipway deployment ${holder?.holder ?? ''}) and try again`,
@@ -384,7 +389,8 @@ export class DeployEngine {
         );
       }
       if (!release.config.schedule) {
-        await converge(this.ctx, { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id }, rec);
+        const target = { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id, serviceId: deployment.serviceId, environmentId: deployment.environmentId, previousReleaseId: deployment.previousReleaseId };
+        await rollOut(this.ctx, target, deployment.kind, rec);
       }
       if (leaseLost) throw new SlipwayError('SLW_INTERRUPTED', 'lost the deployment lease (store unavailable?)');
       await store.setCurrentReleaseId(deployment.serviceId, deployment.environmentId, release.id);

@@ -6,6 +6,7 @@ import { backendName } from '../core/ports/edge';
 import type { EngineContext } from './engine-context';
 import { serviceNames } from './service-names';
 import { ResourceStats } from './resource-stats';
+import { readWarmSet } from './warm-sets';
 
 export class Queries {
   private readonly stats: ResourceStats;
@@ -66,6 +67,9 @@ export class Queries {
           stats: stats.get(r.name) ?? null,
         }),
       );
+      const warm = await readWarmSet(store, service.id, env.id);
+      // Shown while it really runs on standby (a record outlives its set by up to a second).
+      const warmReplicas = warm && warm.release !== current?.number ? replicas.filter((r) => r.release === warm.release && r.state === 'running' && r.edge === 'standby').length : 0;
       const deployments = await store.listDeployments({ serviceId: service.id, environmentId: env.id, limit: 5 });
       const active = deployments.find((d) => !isTerminal(d.state));
       const last = deployments.find((d) => d !== active);
@@ -82,6 +86,7 @@ export class Queries {
         replicas,
         activeDeployment: active ? { id: active.id, state: active.state, kind: active.kind } : null,
         lastDeployment: last ? { id: last.id, state: last.state, error: last.error, finishedAt: last.finishedAt } : null,
+        warmSet: warm && warmReplicas > 0 ? { release: warm.release, replicas: warmReplicas, since: warm.since, retireAt: warm.retireAt, deploymentId: warm.deploymentId } : null,
       });
     }
     return {

@@ -4,7 +4,8 @@
  * release it is marked succeeded; otherwise the service is converged back to the
  * release that was live before it and the deployment is marked failed
  * (SLW_INTERRUPTED). Then every service is cleaned of orphans: containers of
- * releases that are not live and belong to no active deployment.
+ * releases that are not live and belong to no active deployment, except a warm set
+ * whose keep_warm has not ended (the warm-set retirer retires it on schedule).
  */
 import { ACTIVE_STATES, type Deployment, type ServiceRef } from '../core/domain';
 import { errorMessage } from '../core/errors';
@@ -18,6 +19,8 @@ import { undoDeployment } from './deploy-engine';
 import { retireReplica } from './retire-replica';
 import { serviceRefOf } from './service-names';
 import { LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
+import { readWarmSet } from './warm-sets';
+import { isExpired } from '../core/warm-set';
 
 export interface RecoveryReport {
   resolved: Array<{ deployment: string; outcome: 'succeeded' | 'failed' }>;
@@ -86,8 +89,11 @@ async function removeOrphans(ctx: EngineContext): Promise<number> {
         const current = currentId ? await ctx.store.getRelease(currentId) : null;
         const replicas = await ctx.runtime.listReplicas({ project: project.name, service: service.name, env: env.name });
         const backend = backendName(project.name, service.name, env.name);
+        // A warm set is kept until its keep_warm ends (the retirer takes it then), not taken for orphans.
+        const warm = await readWarmSet(ctx.store, service.id, env.id);
         for (const r of replicas) {
           if (current && r.labels.release === current.number && r.state === 'running') continue;
+          if (warm && !isExpired(warm, new Date()) && r.labels.release === warm.release && r.state === 'running') continue;
           const owner = await ctx.store.getDeployment(r.labels.deployment);
           if (owner && ACTIVE_STATES.includes(owner.state)) continue;
           const timeouts = (current ?? { config: { deploy: { drainTimeoutMs: 10_000, stopTimeoutMs: 10_000 } } }).config.deploy;

@@ -7,12 +7,28 @@
  * are blobs, which SQL cannot add. SQLite transactions begin IMMEDIATE (sqlite-dialect.ts),
  * so two merges never interleave; a Postgres opener must serialize them the same way.
  */
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import { ALL_ROUTES, type RequestBucket, type RequestBucketQuery, type BucketSpan } from '../core/request-metrics';
 import type { Database } from './schema';
 
 type Db = Kysely<Database>;
 type Row = Selectable<Database['request_metrics']>;
+
+type BucketKey = Pick<Row, 'project' | 'env' | 'service' | 'span' | 'start' | 'release' | 'route'>;
+
+/** The row of one bucket key (the table's primary key). */
+function whereKey(key: BucketKey) {
+  return (eb: ExpressionBuilder<Database, 'request_metrics'>) =>
+    eb.and([
+      eb('project', '=', key.project),
+      eb('env', '=', key.env),
+      eb('service', '=', key.service),
+      eb('span', '=', key.span),
+      eb('start', '=', key.start),
+      eb('release', '=', key.release),
+      eb('route', '=', key.route),
+    ]);
+}
 
 export async function mergeRequestBuckets(db: Db, buckets: RequestBucket[]): Promise<void> {
   if (buckets.length === 0) return;
@@ -26,29 +42,9 @@ export async function mergeRequestBuckets(db: Db, buckets: RequestBucket[]): Pro
         .onConflict((oc) => oc.columns(['project', 'env', 'service', 'span', 'start', 'release', 'route']).doNothing())
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) continue;
-      const existing = await trx
-        .selectFrom('request_metrics')
-        .selectAll()
-        .where('project', '=', key.project)
-        .where('env', '=', key.env)
-        .where('service', '=', key.service)
-        .where('span', '=', key.span)
-        .where('start', '=', key.start)
-        .where('release', '=', key.release)
-        .where('route', '=', key.route)
-        .executeTakeFirstOrThrow();
-      const sum = addBuckets(toBucket(existing), b);
-      await trx
-        .updateTable('request_metrics')
-        .set(counts(sum))
-        .where('project', '=', key.project)
-        .where('env', '=', key.env)
-        .where('service', '=', key.service)
-        .where('span', '=', key.span)
-        .where('start', '=', key.start)
-        .where('release', '=', key.release)
-        .where('route', '=', key.route)
-        .execute();
+      const sameKey = whereKey(key);
+      const existing = await trx.selectFrom('request_metrics').selectAll().where(sameKey).executeTakeFirstOrThrow();
+      await trx.updateTable('request_metrics').set(counts(addBuckets(toBucket(existing), b))).where(sameKey).execute();
     }
   });
 }

@@ -19,6 +19,10 @@ export function registerInspect(program: Command): void {
       const rel = s.currentRelease ? `v${s.currentRelease.number}` : 'no release';
       console.log(`\n${s.service}: ${rel}, ${s.readyReplicas}/${s.desiredReplicas} ready${s.activeDeployment ? `, deploying (${s.activeDeployment.state}, ${s.activeDeployment.id})` : ''}`);
       for (const url of s.urls) console.log(`  ${url}`);
+      if (s.warmSet) {
+        const left = Math.max(0, Math.round((Date.parse(s.warmSet.retireAt) - Date.now()) / 1000));
+        console.log(`  warm: v${s.warmSet.release} (${s.warmSet.replicas} replica(s) out of rotation) until ${new Date(s.warmSet.retireAt).toLocaleTimeString()} (in ${left}s); "slipway rollback ${s.service}" switches back to it without starting a container`);
+      }
       if (s.lastDeployment && s.lastDeployment.state !== 'succeeded') console.log(`  last deployment ${s.lastDeployment.state}: ${s.lastDeployment.error ?? ''}`);
       printTable(
         s.replicas.map((r) => ({

@@ -27,7 +27,13 @@ export function registerRollback(program: Command): void {
       if (!g.json) console.log(`deployment ${deployment.id}: rollback of ${project}/${service} in ${opts.env} to v${deployment.releaseNumber}`);
       const end = await followDeployment(client, deployment.id, { quiet: g.json });
       if (g.json) printJson((await client.deployment(deployment.id)).deployment);
-      else console.log(end.state === 'succeeded' ? `✔ ${service} is back on v${deployment.releaseNumber}` : `✘ rollback ${end.state}: ${end.error ?? ''}`);
+      else if (end.state !== 'succeeded') console.log(`✘ rollback ${end.state}: ${end.error ?? ''}`);
+      else {
+        // Inside a blue-green warm window the rollback is a switch back: say so, with the time it took.
+        const { deployment: done } = await client.deployment(deployment.id);
+        const flip = done.steps.find((s) => s.name.startsWith('switch traffic back') && s.status === 'done');
+        console.log(`✔ ${service} is back on v${deployment.releaseNumber}${flip?.detail ? ` (switched back to the warm set: ${flip.detail})` : ''}`);
+      }
       if (end.state !== 'succeeded') throw new CliError('rollback did not succeed', 2);
     });
 }

@@ -90,6 +90,11 @@ export const serviceStatusView = z.strictObject({
   replicas: z.array(replicaView),
   activeDeployment: z.strictObject({ id: text, state: text, kind: text }).nullable(),
   lastDeployment: z.strictObject({ id: text, state: text, error: text.nullable(), finishedAt: nullableAt }).nullable(),
+  warmSet: z
+    .strictObject({ release: z.number().int(), replicas: z.number().int(), since: at, retireAt: at, deploymentId: text })
+    .nullable()
+    .optional()
+    .describe('blue-green: the previous set, running out of rotation until retireAt; a rollback to it before then only switches traffic back'),
 });
 export type ServiceStatusView = z.infer<typeof serviceStatusView>;
 
