@@ -213,19 +213,26 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const baseImages: BaseImageFactory = {
     create: (kind, o) => (kind === 'node' ? createNodeBaseImage(runtime, o) : createStaticBaseImage(runtime, o)),
   };
+  // The detailed health report: the readiness checks plus secrets, run the same way (at once,
+  // each time-boxed, so a hung Docker engine cannot hold the answer for its 5 s ping timeout).
   const health = async (): Promise<HealthReport> => {
-    const checks: HealthReport['checks'] = {};
-    await check(checks, 'store', async () => void (await store.listProjects()));
-    await check(checks, 'docker', () => runtime.ping());
-    await check(checks, 'secrets', async () => {
-      const n = await secrets.versionsWithoutKey();
-      if (n > 0) throw new Error(`${n} stored secrets version(s) are sealed under a master key this server does not hold`);
-    });
-    await check(checks, 'edge', async () => {
-      const s = await edge.status();
-      if (!s.running) throw new Error('HAProxy is not running');
-    });
-    return { ok: Object.values(checks).every((c) => c.ok), version: VERSION, checks };
+    const report = await checkReadiness(
+      {
+        store: async () => void (await store.listProjects()),
+        docker: () => runtime.ping(),
+        secrets: async () => {
+          const n = await secrets.versionsWithoutKey();
+          if (n > 0) throw new Error(`${n} stored secrets version(s) are sealed under a master key this server does not hold`);
+        },
+        edge: async () => {
+          const s = await edge.status();
+          if (!s.running) throw new Error('HAProxy is not running');
+        },
+      },
+      { version: VERSION, timeoutMs: Math.max(opts.readyTimeoutMs || 1000, 2000) },
+    );
+    const checks = Object.fromEntries(Object.entries(report.checks).map(([name, c]) => [name, { ok: c.status === 'pass', detail: c.output ?? `ok (${c.latency_ms} ms)` }]));
+    return { ok: report.status === 'healthy', version: VERSION, checks };
   };
   const processStartedAt = Date.now();
   // /readyz: each dependency within SLIPWAY_READY_TIMEOUT; without the store nothing works (unhealthy).
@@ -364,15 +371,6 @@ function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
   renameSync(tmp, file);
-}
-
-async function check(checks: HealthReport['checks'], name: string, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-    checks[name] = { ok: true, detail: 'ok' };
-  } catch (err) {
-    checks[name] = { ok: false, detail: errorMessage(err) };
-  }
 }
 
 /** A duration (`5s`, `500ms`, bare seconds); `0` or `off` is 0. */
