@@ -7,6 +7,8 @@
  * p99; a control plane SIGKILLed mid-canary aborts it cleanly on restart (no partial weight
  * left without an owner). Status shows the live split while it runs.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLoad, type LoadRun } from '../bench/lib/load-generator';
@@ -51,9 +53,22 @@ async function stopLoad() {
   return report;
 }
 
+/** deployment.rolled_back events as the notifier delivers them (webhook target). */
+const events: Array<Record<string, unknown>> = [];
+const receiver = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    events.push((JSON.parse(body) as { data: Record<string, unknown> }).data);
+    res.writeHead(200).end();
+  });
+});
+
 before(async () => {
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   await cp.start();
   await cp.client.createBaseImage('node');
+  await cp.client.addNotificationTarget({ kind: 'webhook', url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, project: PROJECT, events: ['deployment.rolled_back'] });
   const v1 = await deployAndWait(cp.client, rolling('one'));
   assert.equal(v1.state, 'succeeded', await deploymentLog(cp.client, v1.id));
 });
@@ -61,6 +76,7 @@ before(async () => {
 after(async () => {
   await load?.stop();
   await cp.destroy();
+  receiver.close();
 });
 
 async function web(): Promise<ServiceStatusView> {
@@ -192,6 +208,20 @@ test('a canary answering 500 on 20 % of requests is aborted at the first window;
   assert.deepEqual(await shape(), ['v2:ready', 'v2:ready']);
   assert.equal((await web()).currentRelease?.number, 2);
   assert.equal((await web()).lastDeployment?.state, 'rolled_back');
+
+  // The notification carries the measured figures.
+  for (let i = 0; i < 100 && !events.some((e) => e.deploymentId === d.id); i++) await sleep(100);
+  const event = events.find((e) => e.deploymentId === d.id);
+  assert.ok(event, 'a deployment.rolled_back event was delivered');
+  assert.equal(event.errorCode, 'SLW_CANARY_FAILED');
+  assert.equal(event.release, 3);
+  assert.equal(event.stableRelease, 2);
+  assert.equal(event.step, 1);
+  assert.equal(event.weight, 20);
+  const fig = event.window as { verdict: string; canary: { requests: number; errors: number; errorRate: number } };
+  assert.equal(fig.verdict, 'fail');
+  assert.ok(fig.canary.errors > 0 && fig.canary.errorRate > 0.05, JSON.stringify(fig));
+  assert.equal(typeof event.timeToAbortMs, 'number');
 });
 
 test('a canary whose p99 is 5× the stable one is aborted on latency', async () => {
