@@ -127,13 +127,14 @@ export async function canary(ctx: EngineContext, target: BlueGreenTarget, rec: D
       await writeCanary(ctx.store, state);
       const outcome = await runStep(ctx, target, state, step, analysis, box, rec);
       if (outcome.kind === 'abort') {
+        const weightAtAbort = state.weight;
         await abort(ctx, target, state, canaries, rec, retireOpts);
         const abortedAt = new Date();
         throw new CanaryAborted(outcome.code, outcome.reason, {
           release: release.number,
           stableRelease,
           step: state.step,
-          weight: state.weight,
+          weight: weightAtAbort,
           window: outcome.window,
           failures: state.failures,
           startedAt: startedAt.toISOString(),
