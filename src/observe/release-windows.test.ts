@@ -5,7 +5,7 @@ import { ReleaseWindows } from './release-windows';
 const ref = { project: 'p', service: 'web', env: 'production' };
 const req = (release: number | null, status: number, durationMs: number) => ({ ...ref, release, status, durationMs });
 
-test('counts requests, 5xx and p99 per release over whole seconds of arrival', () => {
+test('counts requests, 5xx and p99 per release over 250 ms slots of arrival', () => {
   let now = 1_000_000;
   const w = new ReleaseWindows({ now: () => now });
   for (let i = 0; i < 80; i++) w.record(req(1, 200, 10));
@@ -22,7 +22,19 @@ test('counts requests, 5xx and p99 per release over whole seconds of arrival', (
   assert.deepEqual(w.window({ ...ref, env: 'staging' }, 2, 0, 2_000_000), { requests: 0, errors: 0, errorRate: null, p99Ms: null });
 });
 
-test('seconds older than the retention are pruned', () => {
+test('a window starts and ends within a slot of what was asked', () => {
+  let now = 2_000_000;
+  const w = new ReleaseWindows({ now: () => now });
+  for (let t = 0; t < 2000; t += 50) {
+    now = 2_000_000 + t;
+    w.record(req(1, 200, 3));
+  }
+  // 1.6 s of a 2 s stream: 32 of the 40 requests, give or take a slot's worth (5).
+  const n = w.window(ref, 1, 2_000_300, 2_001_900).requests;
+  assert.ok(Math.abs(n - 32) <= 5, String(n));
+});
+
+test('slots older than the retention are pruned', () => {
   let now = 0;
   const w = new ReleaseWindows({ now: () => now, retentionMs: 5000 });
   w.record(req(1, 200, 1));

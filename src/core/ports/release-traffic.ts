@@ -10,7 +10,7 @@ import type { WindowFigures } from '../canary-analysis';
 export interface ReleaseTraffic {
   /**
    * Requests of `release` whose line reached the control plane in [sinceMs, untilMs) (epoch ms),
-   * at one-second resolution. Null when request metrics are off (no figures can be had).
+   * at the implementation's slot resolution (250 ms in observe/release-windows.ts). Null when request metrics are off (no figures can be had).
    */
   window(ref: ServiceRef, release: number, sinceMs: number, untilMs: number): WindowFigures | null;
 }
