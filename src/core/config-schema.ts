@@ -81,7 +81,12 @@ export const canaryAnalysisSchema = z
       .number({ error: 'must be a number of 1 or more' })
       .min(1, { error: 'must be 1 or more' })
       .default(2)
-      .describe('a window fails when the canary p99 exceeds the stable p99 over the same window by this factor (and by more than 25 ms)'),
+      .describe('a window fails when the canary p99 exceeds the stable p99 over the same window by this factor (and by more than p99_tolerance)'),
+    p99_tolerance: z
+      .union([z.string(), z.number()], { error: 'must be a duration such as "50ms"' })
+      .refine((v) => parseDuration(v) !== null, { error: 'must be a duration such as "50ms"' })
+      .default('50ms')
+      .describe('p99 differences from the stable release smaller than this never fail a window (with few requests, p99 is the slowest one: a GC pause)'),
     failure_limit: wholeNumber(1, 100).default(1).describe('failing windows that abort the canary'),
   })
   .describe('canary analysis: judged per window, over the canary release and the stable release');

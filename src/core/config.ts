@@ -23,6 +23,8 @@ export interface CanaryAnalysisConfig {
   /** Null: no absolute p99 limit. */
   maxP99Ms: number | null;
   maxP99Ratio: number;
+  /** p99 differences from the stable release below this never fail the ratio check. (Absent: 50 ms.) */
+  p99ToleranceMs?: number;
   failureLimit: number;
 }
 

@@ -189,7 +189,7 @@ test('canary: steps and analysis with defaults, validated field by field, web se
   const d = r.config.services.web!.deploy;
   assert.equal(d.strategy, 'canary');
   assert.deepEqual(d.steps, [{ weight: 20, pauseMs: 3000 }, { weight: 60, pauseMs: 60_000 }]);
-  assert.deepEqual(d.analysis, { intervalMs: 2000, minRequests: 10, maxErrorRate: 0.05, maxErrorRateIncrease: 0.02, maxP99Ms: 300, maxP99Ratio: 2, failureLimit: 1 });
+  assert.deepEqual(d.analysis, { intervalMs: 2000, minRequests: 10, maxErrorRate: 0.05, maxErrorRateIncrease: 0.02, maxP99Ms: 300, maxP99Ratio: 2, p99ToleranceMs: 50, failureLimit: 1 });
   const dflt = parseProjectConfig(valid.replace('deploy: { max_surge: 1, drain_timeout: 10s }', 'deploy: { strategy: canary }'));
   assert.ok(dflt.ok);
   assert.deepEqual(dflt.config.services.web!.deploy.steps, [{ weight: 10, pauseMs: 60_000 }, { weight: 50, pauseMs: 60_000 }]);

@@ -136,6 +136,7 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
           maxErrorRateIncrease: s.deploy.analysis.max_error_rate_increase,
           maxP99Ms: s.deploy.analysis.max_p99 === undefined ? null : ms(s.deploy.analysis.max_p99),
           maxP99Ratio: s.deploy.analysis.max_p99_ratio,
+          p99ToleranceMs: ms(s.deploy.analysis.p99_tolerance),
           failureLimit: s.deploy.analysis.failure_limit,
         },
         maxSurge: s.deploy.max_surge,

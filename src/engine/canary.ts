@@ -35,7 +35,7 @@ export const DEFAULT_STEPS: CanaryStep[] = [
   { weight: 10, pauseMs: 60_000 },
   { weight: 50, pauseMs: 60_000 },
 ];
-export const DEFAULT_ANALYSIS: CanaryAnalysisConfig = { intervalMs: 10_000, minRequests: 50, maxErrorRate: 0.05, maxErrorRateIncrease: 0.02, maxP99Ms: null, maxP99Ratio: 2, failureLimit: 1 };
+export const DEFAULT_ANALYSIS: CanaryAnalysisConfig = { intervalMs: 10_000, minRequests: 50, maxErrorRate: 0.05, maxErrorRateIncrease: 0.02, maxP99Ms: null, maxP99Ratio: 2, p99ToleranceMs: 50, failureLimit: 1 };
 
 /** How often the step loop looks at the clock and at manual commands. */
 const TICK_MS = 200;
