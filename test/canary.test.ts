@@ -295,7 +295,7 @@ test('manual control: pause holds the step, promote skips the rest; abort rolls 
   assert.equal(c.step, 1);
   assert.equal(c.secondsToNextStep, null);
   const status = await cli('status');
-  assert.match(status.stdout, /canary: v9 at step 1\/2 \(20 %\), paused; verdict so far/);
+  assert.match(status.stdout, /canary: v8 at step 1\/2 \(20 %\), paused; verdict so far/);
   assert.match(status.stdout, /stable v7: 2 replica\(s\), weight \d+ \(80 %\)/);
   const promoted = await cli('deploy', 'promote', id);
   assert.equal(promoted.code, 0, promoted.stderr);
