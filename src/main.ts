@@ -28,6 +28,7 @@ import { OneOffRuns } from './engine/one-off-run';
 import { Secrets } from './engine/secrets';
 import { JobScheduler } from './engine/job-scheduler';
 import { WarmSetRetirer } from './engine/warm-set-retirer';
+import { ReleaseWindows } from './observe/release-windows';
 import { MasterKeyring } from './drivers/keyring/master-keyring';
 import { Queries } from './engine/queries';
 import { recoverAfterRestart } from './engine/recovery';
@@ -139,8 +140,18 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   await runtime.ensureNetwork();
   // The request-log listener binds before the edge starts, so HAProxy's ring forwarder finds it at once.
   const metricsConfig = opts.requestMetrics ?? requestMetricsConfig(opts.env ?? process.env);
+  // Per-release per-second figures for canary analysis, fed by the same hook as the Prometheus counters.
+  const releaseWindows = metricsConfig.listen ? new ReleaseWindows() : null;
   const ingest: RequestMetrics | null = metricsConfig.listen
-    ? new RequestMetrics({ ...metricsConfig, store, logger: logger.child({ component: 'request-metrics' }), onRequest: (r) => metrics.recordRequest(r) })
+    ? new RequestMetrics({
+        ...metricsConfig,
+        store,
+        logger: logger.child({ component: 'request-metrics' }),
+        onRequest: (r) => {
+          metrics.recordRequest(r);
+          releaseWindows!.record(r);
+        },
+      })
     : null;
   const listener = ingest ? new RequestLogListener((line) => ingest.ingest(line)) : null;
   const requestLog = metricsConfig.listen && listener
@@ -162,7 +173,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const cipher = new MasterKeyring({ dataDir: opts.dataDir, env: opts.env });
   const sources = new DiskSourceArchives({ dir: path.join(opts.dataDir, 'sources'), logger: logger.child({ component: 'sources' }) });
   await sources.init();
-  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, sources, git: new GitCli(), logger: logger.child({ component: 'engine' }), telemetry: metrics };
+  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, sources, git: new GitCli(), logger: logger.child({ component: 'engine' }), telemetry: metrics, ...(releaseWindows ? { traffic: releaseWindows } : {}) };
   const secrets = new Secrets(ctx, (ref, triggeredBy) => engine.redeployWithSecrets(ref, triggeredBy), async () => {
     await webhooks.reseal();
     await notifier.reseal();

@@ -6,6 +6,10 @@ import type { Command } from 'commander';
 
 const EXAMPLES: Record<string, string[]> = {
   deploy: ['slipway deploy', 'slipway deploy web --env staging', 'slipway deploy --ref v1.4.2', 'slipway deploy web --image shop-web:1.4 --detach'],
+  'deploy pause': ['slipway deploy pause 3f2a9c1d-…      # the step stops counting down; analysis goes on'],
+  'deploy resume': ['slipway deploy resume 3f2a9c1d-…'],
+  'deploy promote': ['slipway deploy promote 3f2a9c1d-…    # skip the remaining steps'],
+  'deploy abort': ['slipway deploy abort 3f2a9c1d-…      # all traffic back to the stable release'],
   'webhook create': ['slipway webhook create --repo git@github.com:acme/shop.git', 'slipway webhook create --repo https://git.example.com/shop.git --path deploy'],
   server: ['slipway server', 'SLIPWAY_HTTP_PORT=8080 slipway server --data-dir /srv/slipway'],
   rollback: ['slipway rollback web            # to the release before the live one (a blue-green warm set: a switch back, no container starts)', 'slipway rollback web v3 --env staging'],

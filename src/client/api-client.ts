@@ -111,6 +111,11 @@ export class SlipwayClient {
     return this.call('POST /api/v1/deployments/:id/cancel', { params: { id } });
   }
 
+  /** pause | resume | promote | abort a running canary. */
+  canary(id: string, cmd: 'pause' | 'resume' | 'promote' | 'abort'): Answer<'POST /api/v1/deployments/:id/pause'> {
+    return this.call(`POST /api/v1/deployments/:id/${cmd}`, { params: { id } });
+  }
+
   rollback(project: string, service: string, body: RouteBody<'POST /api/v1/projects/:project/services/:service/rollback'>): Answer<'POST /api/v1/projects/:project/services/:service/rollback'> {
     return this.call('POST /api/v1/projects/:project/services/:service/rollback', { params: { project, service }, body });
   }

@@ -56,14 +56,61 @@ export const healthSchema = z
   })
   .describe('readiness probing done by the engine itself: a running container is not ready until it answers');
 
+/** Weight: percent of new requests; 100 is not a step (promotion is). */
+const canaryStepSchema = z.strictObject({
+  weight: wholeNumber(1, 99).describe('percent of new requests the canary release gets during this step'),
+  pause: duration('60s', 'how long this step lasts (analysis runs every analysis.interval during it)'),
+});
+
+const ratio = (what: string) => z.number({ error: 'must be a number between 0 and 1' }).min(0, { error: 'must be between 0 and 1' }).max(1, { error: 'must be between 0 and 1' }).describe(what);
+
+export const canaryAnalysisSchema = z
+  .strictObject({
+    interval: duration('10s', 'length of one analysis window; a verdict is taken at the end of each'),
+    min_requests: wholeNumber(1)
+      .default(50)
+      .describe('a window with fewer canary requests than this is inconclusive (not judged)'),
+    max_error_rate: ratio('a window fails when the canary answers more than this share of its requests with a 5xx').default(0.05),
+    max_error_rate_increase: ratio('a window fails when the canary 5xx share exceeds the stable release\'s over the same window by more than this').default(0.02),
+    max_p99: z
+      .union([z.string(), z.number()], { error: 'must be a duration such as "500ms"' })
+      .refine((v) => parseDuration(v) !== null, { error: 'must be a duration such as "500ms"' })
+      .optional()
+      .describe('a window fails when the canary p99 latency exceeds this (no absolute limit when absent)'),
+    max_p99_ratio: z
+      .number({ error: 'must be a number of 1 or more' })
+      .min(1, { error: 'must be 1 or more' })
+      .default(2)
+      .describe('a window fails when the canary p99 exceeds the stable p99 over the same window by this factor (and by more than p99_tolerance)'),
+    p99_tolerance: z
+      .union([z.string(), z.number()], { error: 'must be a duration such as "50ms"' })
+      .refine((v) => parseDuration(v) !== null, { error: 'must be a duration such as "50ms"' })
+      .default('50ms')
+      .describe('p99 differences from the stable release smaller than this never fail a window (with few requests, p99 is the slowest one: a GC pause)'),
+    failure_limit: wholeNumber(1, 100).default(1).describe('failing windows that abort the canary'),
+  })
+  .describe('canary analysis: judged per window, over the canary release and the stable release');
+
 const deployBaseShape = {
     strategy: z
-      .enum(['rolling', 'recreate', 'blue-green'], { error: 'must be "rolling", "recreate" or "blue-green"' })
+      .enum(['rolling', 'recreate', 'blue-green', 'canary'], { error: 'must be "rolling", "recreate", "blue-green" or "canary"' })
       .default('rolling')
       .describe(
         'rolling: new replicas ready before old ones stop; recreate: stop every old replica first (singletons that must never overlap; a web service has a gap); ' +
-          'blue-green (web services): start the whole new set, flip all traffic at once, keep the old set warm for keep_warm (rollback in that window is a flip back)',
+          'blue-green (web services): start the whole new set, flip all traffic at once, keep the old set warm for keep_warm (rollback in that window is a flip back); ' +
+          'canary (web services): a few replicas of the new release get a growing share of requests (steps) while analysis compares them with the live release; a failing analysis aborts and rolls back',
       ),
+    steps: z
+      .array(canaryStepSchema, { error: 'must be a list of steps such as [{ weight: 10, pause: 60s }, { weight: 50, pause: 60s }]' })
+      .min(1, { error: 'must have at least one step' })
+      .max(20, { error: 'must have at most 20 steps' })
+      .refine((steps) => steps.every((st, i) => i === 0 || st.weight > steps[i - 1]!.weight), { error: 'weights must increase from one step to the next' })
+      .default([
+        { weight: 10, pause: '60s' },
+        { weight: 50, pause: '60s' },
+      ])
+      .describe('canary: the share of new requests (percent) the new release gets at each step, and how long each step lasts before the next; after the last step the new release is promoted to all replicas'),
+    analysis: canaryAnalysisSchema.default(canaryAnalysisSchema.parse({})),
     keep_warm: duration('5m', 'blue-green: how long the previous set keeps running out of rotation after the flip, for an instant rollback; 0s retires it at once'),
     max_surge: wholeNumber(0)
       .default(1)
@@ -152,6 +199,10 @@ export const webServiceSchema = z
   .refine((s) => s.port !== undefined || s.domains.length === 0, { error: 'a service without a port gets no traffic, so it cannot have domains (add the port it listens on, or remove domains)', path: ['domains'] })
   .refine((s) => s.deploy.strategy !== 'blue-green' || (s.port !== undefined && s.schedule === undefined), {
     error: 'blue-green switches traffic at the edge, so it needs a web service (with a port); use rolling or recreate for workers and jobs',
+    path: ['deploy', 'strategy'],
+  })
+  .refine((s) => s.deploy.strategy !== 'canary' || (s.port !== undefined && s.schedule === undefined), {
+    error: 'canary splits traffic at the edge and judges HTTP answers, so it needs a web service (with a port); use rolling or recreate for workers and jobs',
     path: ['deploy', 'strategy'],
   });
 

@@ -8,8 +8,31 @@ export interface HealthConfig {
   deadlineMs: number;
 }
 
+/** One canary step: `weight` percent of new requests go to the canary for `pauseMs`. */
+export interface CanaryStep {
+  weight: number;
+  pauseMs: number;
+}
+
+/** Thresholds of the canary analysis (docs/configuration.md, "Canary deploys"). */
+export interface CanaryAnalysisConfig {
+  intervalMs: number;
+  minRequests: number;
+  maxErrorRate: number;
+  maxErrorRateIncrease: number;
+  /** Null: no absolute p99 limit. */
+  maxP99Ms: number | null;
+  maxP99Ratio: number;
+  /** p99 differences from the stable release below this never fail the ratio check. (Absent: 50 ms.) */
+  p99ToleranceMs?: number;
+  failureLimit: number;
+}
+
 export interface DeployConfig {
-  strategy: 'rolling' | 'recreate' | 'blue-green';
+  strategy: 'rolling' | 'recreate' | 'blue-green' | 'canary';
+  /** canary: the steps and the analysis. (Absent in releases recorded before canary.) */
+  steps?: CanaryStep[];
+  analysis?: CanaryAnalysisConfig;
   /** blue-green: how long the previous set stays warm after the flip. (Absent in releases recorded before blue-green.) */
   keepWarmMs?: number;
   maxSurge: number;

@@ -143,7 +143,7 @@ services:
   assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    type: web\n'), /services\.w\.port: a web service needs the port it listens on/);
   assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    type: worker\n    port: 80\n'), /services\.w\.port: a worker has no port/);
   assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    domains: [a.localhost]\n'), /services\.w\.domains: a service without a port gets no traffic/);
-  assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    port: 80\n    deploy: { strategy: sideways }\n'), /services\.w\.deploy\.strategy: must be "rolling", "recreate" or "blue-green"/);
+  assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    port: 80\n    deploy: { strategy: sideways }\n'), /services\.w\.deploy\.strategy: must be "rolling", "recreate", "blue-green" or "canary"/);
   assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    min_ready: soon\n'), /services\.w\.min_ready: must be a duration/);
 });
 
@@ -181,4 +181,27 @@ test('blue-green: web services only, keep_warm a duration (default 5m, 0s allowe
   const staged = parseProjectConfig(`${valid}environments:\n  staging:\n    services:\n      web: { deploy: { strategy: blue-green, keep_warm: 3s } }\n`, { env: 'staging' });
   assert.ok(staged.ok, staged.ok ? '' : formatErrors(staged.errors));
   assert.deepEqual([staged.config.services.web!.deploy.strategy, staged.config.services.web!.deploy.keepWarmMs, staged.config.services.web!.deploy.drainTimeoutMs], ['blue-green', 3000, 10_000]);
+});
+
+test('canary: steps and analysis with defaults, validated field by field, web services only', () => {
+  const r = parseProjectConfig(valid.replace('deploy: { max_surge: 1, drain_timeout: 10s }', 'deploy: { strategy: canary, steps: [{ weight: 20, pause: 3s }, { weight: 60 }], analysis: { interval: 2s, min_requests: 10, max_p99: 300ms } }'));
+  assert.ok(r.ok);
+  const d = r.config.services.web!.deploy;
+  assert.equal(d.strategy, 'canary');
+  assert.deepEqual(d.steps, [{ weight: 20, pauseMs: 3000 }, { weight: 60, pauseMs: 60_000 }]);
+  assert.deepEqual(d.analysis, { intervalMs: 2000, minRequests: 10, maxErrorRate: 0.05, maxErrorRateIncrease: 0.02, maxP99Ms: 300, maxP99Ratio: 2, p99ToleranceMs: 50, failureLimit: 1 });
+  const dflt = parseProjectConfig(valid.replace('deploy: { max_surge: 1, drain_timeout: 10s }', 'deploy: { strategy: canary }'));
+  assert.ok(dflt.ok);
+  assert.deepEqual(dflt.config.services.web!.deploy.steps, [{ weight: 10, pauseMs: 60_000 }, { weight: 50, pauseMs: 60_000 }]);
+  assert.equal(dflt.config.services.web!.deploy.analysis!.maxP99Ms, null);
+  const bad = (deploy: string) => errorsOf(valid.replace('deploy: { max_surge: 1, drain_timeout: 10s }', `deploy: ${deploy}`));
+  assert.match(bad('{ strategy: canary, steps: [{ weight: 100 }] }'), /services\.web\.deploy\.steps\.0\.weight: must be between 1 and 99/);
+  assert.match(bad('{ strategy: canary, steps: [{ weight: 50 }, { weight: 10 }] }'), /services\.web\.deploy\.steps: weights must increase/);
+  assert.match(bad('{ strategy: canary, steps: [] }'), /services\.web\.deploy\.steps: must have at least one step/);
+  assert.match(bad('{ strategy: canary, analysis: { max_error_rate: 5 } }'), /services\.web\.deploy\.analysis\.max_error_rate: must be between 0 and 1/);
+  assert.match(bad('{ strategy: canary, analysis: { interval: soon } }'), /services\.web\.deploy\.analysis\.interval: must be a duration/);
+  assert.match(bad('{ strategy: canary, analysis: { failure_limit: 0 } }'), /services\.web\.deploy\.analysis\.failure_limit: must be between 1 and 100/);
+  assert.match(bad('{ strategy: canary, analysis: { max_p99_ratio: 0.5 } }'), /services\.web\.deploy\.analysis\.max_p99_ratio: must be 1 or more/);
+  assert.match(bad('{ strategy: canary, analysis: { thresholds: 1 } }'), /services\.web\.deploy\.analysis: unknown field "thresholds"/);
+  assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    deploy: { strategy: canary }\n'), /^services\.w\.deploy\.strategy: canary splits traffic at the edge/m);
 });

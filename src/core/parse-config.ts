@@ -128,6 +128,17 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
       deploy: {
         strategy: s.deploy.strategy,
         keepWarmMs: ms(s.deploy.keep_warm),
+        steps: s.deploy.steps.map((st) => ({ weight: st.weight, pauseMs: ms(st.pause) })),
+        analysis: {
+          intervalMs: ms(s.deploy.analysis.interval),
+          minRequests: s.deploy.analysis.min_requests,
+          maxErrorRate: s.deploy.analysis.max_error_rate,
+          maxErrorRateIncrease: s.deploy.analysis.max_error_rate_increase,
+          maxP99Ms: s.deploy.analysis.max_p99 === undefined ? null : ms(s.deploy.analysis.max_p99),
+          maxP99Ratio: s.deploy.analysis.max_p99_ratio,
+          p99ToleranceMs: ms(s.deploy.analysis.p99_tolerance),
+          failureLimit: s.deploy.analysis.failure_limit,
+        },
         maxSurge: s.deploy.max_surge,
         maxUnavailable: s.deploy.max_unavailable,
         drainTimeoutMs: ms(s.deploy.drain_timeout),

@@ -20,6 +20,8 @@ import { prepareImage, imageRepository, type PreparedImage } from './prepare-ima
 import { runReleaseCommand } from './release-command';
 import { retireReplica } from './retire-replica';
 import { rollOut } from './roll-out';
+import { CanaryAborted } from './canary';
+import { CanaryControls, type CanaryCommand } from './canary-control';
 import { RETIRE_WARM_HOLDER } from './warm-set-retirer';
 import { serviceRefOf } from './service-names';
 import { LEASE_TTL_MS, serviceLeaseKey, startHeartbeat } from './service-lease';
@@ -61,6 +63,8 @@ export interface PromoteRequest {
 
 export class DeployEngine {
   readonly events = new DeploymentEvents();
+  /** Manual commands for the canaries this instance runs. */
+  readonly canaries = new CanaryControls();
   private readonly running = new Map<string, Promise<void>>();
 
   constructor(private readonly ctx: EngineContext) {}
@@ -390,7 +394,7 @@ export class DeployEngine {
       }
       if (!release.config.schedule) {
         const target = { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id, serviceId: deployment.serviceId, environmentId: deployment.environmentId, previousReleaseId: deployment.previousReleaseId };
-        await rollOut(this.ctx, target, deployment.kind, rec);
+        await rollOut(this.ctx, target, deployment.kind, rec, this.canaries);
       }
       if (leaseLost) throw new SlipwayError('SLW_INTERRUPTED', 'lost the deployment lease (store unavailable?)');
       await store.setCurrentReleaseId(deployment.serviceId, deployment.environmentId, release.id);
@@ -400,7 +404,8 @@ export class DeployEngine {
         event: deploymentEvent(deployment.kind === 'rollback' ? 'deployment.rolled_back' : 'deployment.succeeded', ref, deployment, { release: release.number, imageDigest: release.imageDigest }),
       });
     } catch (err) {
-      await this.fail(deployment, ref, backend, rec, err);
+      if (err instanceof CanaryAborted) await this.canaryRolledBack(deployment, ref, backend, rec, err);
+      else await this.fail(deployment, ref, backend, rec, err);
     } finally {
       stopHeartbeat();
       await store.releaseLease(leaseKey, deployment.id).catch(() => undefined);
@@ -417,6 +422,35 @@ export class DeployEngine {
       await retireReplica(this.ctx, r, { backend, drainTimeoutMs: release.config.deploy.drainTimeoutMs, stopTimeoutMs: release.config.deploy.stopTimeoutMs, log: (m, l) => rec.log(m, l) });
     }
     await rec.log(`scheduled job "${schedule.expression}" (UTC): next run at ${schedule.next(new Date()).toISOString()}; history: slipway jobs ${ref.service}`);
+  }
+
+  /**
+   * A canary aborted by its analysis (or by hand): traffic is already back on the stable set and
+   * the canary replicas are gone; the undo only checks that. The deployment ends `rolled_back`
+   * and the outbox event carries the measured figures.
+   */
+  private async canaryRolledBack(deployment: Deployment, ref: ServiceRef, backend: string, rec: DeploymentRecorder, err: CanaryAborted): Promise<void> {
+    await rec.log(`canary aborted: ${err.message}; v${err.figures.stableRelease} serves everything (${err.figures.timeToAbortMs} ms after the canary started)`, 'error').catch(() => undefined);
+    try {
+      await undoDeployment(this.ctx, deployment, ref, backend, rec);
+    } catch (undoErr) {
+      await rec.log(`could not fully restore the previous release: ${errorMessage(undoErr)}`, 'error').catch(() => undefined);
+    }
+    await rec.state('rolled_back', {
+      errorCode: err.code,
+      error: err.message,
+      finishedAt: new Date().toISOString(),
+      event: deploymentEvent('deployment.rolled_back', ref, deployment, { reason: 'canary', errorCode: err.code, error: err.message, ...err.figures }),
+    }).catch((e) => this.ctx.logger.error({ err: e, deployment: deployment.id }, 'could not record the canary abort'));
+  }
+
+  /** `slipway deploy pause|resume|promote|abort <deployment>`: a command for a canary this instance runs. */
+  async controlCanary(id: string, cmd: CanaryCommand): Promise<Deployment> {
+    const d = await this.ctx.store.getDeployment(id);
+    if (!d) throw new SlipwayError('SLW_NOT_FOUND', `deployment ${id} does not exist`);
+    if (isTerminal(d.state)) throw new SlipwayError('SLW_CONFLICT', `deployment ${id} has ended (${d.state}): there is no canary to ${cmd}`);
+    this.canaries.send(id, cmd);
+    return d;
   }
 
   /** Undo: retire what this deployment started, restore the previous release's capacity, mark failed. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Edge } from '../core/ports/edge';
 import type { GitFetcher } from '../core/ports/git';
 import type { HttpProbe } from '../core/ports/probe';
+import type { ReleaseTraffic } from '../core/ports/release-traffic';
 import type { Runtime } from '../core/ports/runtime';
 import type { SecretCipher } from '../core/ports/secret-cipher';
 import type { SourceArchives } from '../core/ports/source-archives';
@@ -20,4 +21,6 @@ export interface EngineContext {
   logger: Logger;
   /** Loop timings for /metrics; absent in tests that do not measure. */
   telemetry?: Telemetry;
+  /** Per-release request figures over recent windows (canary analysis); absent when request metrics are off. */
+  traffic?: ReleaseTraffic;
 }

@@ -7,6 +7,9 @@ import type { EngineContext } from './engine-context';
 import { serviceNames } from './service-names';
 import { ResourceStats } from './resource-stats';
 import { readWarmSet } from './warm-sets';
+import { readCanary, readLiveCanary } from './canary-states';
+import { liveCanaryView } from './live-canary';
+import { isCanaryActive } from '../core/canary-state';
 
 export class Queries {
   private readonly stats: ResourceStats;
@@ -72,6 +75,12 @@ export class Queries {
       const warmReplicas = warm && warm.release !== current?.number ? replicas.filter((r) => r.release === warm.release && r.state === 'running' && r.edge === 'standby').length : 0;
       const deployments = await store.listDeployments({ serviceId: service.id, environmentId: env.id, limit: 5 });
       const active = deployments.find((d) => !isTerminal(d.state));
+      // Only the canary of the deployment running now (an index left by a crash names an ended one).
+      const canaryState = active ? await readLiveCanary(store, service.id, env.id) : null;
+      const canaryRelease = canaryState && canaryState.deploymentId === active?.id && isCanaryActive(canaryState) && active.releaseId ? await store.getRelease(active.releaseId) : null;
+      const canary = canaryState && canaryRelease
+        ? liveCanaryView(this.ctx, { project: project.name, service: service.name, env: env.name }, canaryState, canaryRelease.config.deploy.analysis?.intervalMs, containers, servers)
+        : null;
       const last = deployments.find((d) => d !== active);
       const port = edgeStatus.httpPort === 80 ? '' : `:${edgeStatus.httpPort}`;
       services.push({
@@ -87,6 +96,7 @@ export class Queries {
         activeDeployment: active ? { id: active.id, state: active.state, kind: active.kind } : null,
         lastDeployment: last ? { id: last.id, state: last.state, error: last.error, finishedAt: last.finishedAt } : null,
         warmSet: warm && warmReplicas > 0 ? { release: warm.release, replicas: warmReplicas, since: warm.since, retireAt: warm.retireAt, deploymentId: warm.deploymentId } : null,
+        canary,
       });
     }
     return {
@@ -177,6 +187,7 @@ export class Queries {
       env: names.env ?? '?',
       releaseNumber: release?.number ?? null,
       steps: await store.listSteps(d.id),
+      canary: release?.config.deploy.strategy === 'canary' ? await readCanary(store, d.id) : null,
     };
   }
 

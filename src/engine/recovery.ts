@@ -21,9 +21,12 @@ import { serviceRefOf } from './service-names';
 import { LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
 import { readWarmSet } from './warm-sets';
 import { isExpired } from '../core/warm-set';
+import { abortWeights } from '../core/canary-weights';
+import { isCanaryActive, type CanaryState } from '../core/canary-state';
+import { readCanary, setLiveCanary, writeCanary } from './canary-states';
 
 export interface RecoveryReport {
-  resolved: Array<{ deployment: string; outcome: 'succeeded' | 'failed' }>;
+  resolved: Array<{ deployment: string; outcome: 'succeeded' | 'failed' | 'rolled_back' }>;
   orphansRemoved: number;
 }
 
@@ -46,9 +49,12 @@ export async function recoverAfterRestart(ctx: EngineContext, events: Deployment
   return report;
 }
 
-async function resolveInterrupted(ctx: EngineContext, d: Deployment, ref: ServiceRef, rec: DeploymentRecorder): Promise<'succeeded' | 'failed'> {
+async function resolveInterrupted(ctx: EngineContext, d: Deployment, ref: ServiceRef, rec: DeploymentRecorder): Promise<'succeeded' | 'failed' | 'rolled_back'> {
   const backend = backendName(ref.project, ref.service, ref.env);
   await rec.log(`control plane restarted while this deployment was ${d.state}; resolving it`, 'warn');
+  const canary = await readCanary(ctx.store, d.id);
+  // After the promotion's flip the new release serves everything: the general path below finds it complete.
+  if (canary && isCanaryActive(canary) && canary.phase !== 'flipped') return abortInterruptedCanary(ctx, d, ref, backend, canary, rec);
   const release = d.releaseId ? await ctx.store.getRelease(d.releaseId) : null;
   if (release) {
     const observed = await observeService(ctx, ref, backend, release.number, { worker: release.config.port === null });
@@ -77,6 +83,46 @@ async function resolveInterrupted(ctx: EngineContext, d: Deployment, ref: Servic
     event: deploymentEvent('deployment.failed', ref, d, { errorCode: 'SLW_INTERRUPTED', error }),
   });
   return 'failed';
+}
+
+/**
+ * A canary the control plane stopped watching is aborted, not resumed: the windows it judged
+ * lived in memory and the traffic while it was down was never judged, so resuming would
+ * promote on evidence nobody looked at. One edge command puts every new request back on the
+ * stable set (stable at weight 1, canary at 0), the undo retires the canary replicas, and the
+ * deployment ends `rolled_back` (SLW_INTERRUPTED). Deploying again starts a fresh canary.
+ */
+async function abortInterruptedCanary(ctx: EngineContext, d: Deployment, ref: ServiceRef, backend: string, canary: CanaryState, rec: DeploymentRecorder): Promise<'rolled_back'> {
+  const replicas = await ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env });
+  const release = new Map(replicas.map((r) => [r.name, r.labels.release]));
+  const servers = await ctx.edge.listServers(backend);
+  const inRotation = servers.filter((s) => s.state === 'ready' || s.state === 'standby');
+  const stable = inRotation.filter((s) => release.get(s.name) === canary.stableRelease).map((s) => s.name);
+  const canaries = inRotation.filter((s) => release.get(s.name) === canary.release).map((s) => s.name);
+  await rec.log(`a canary of v${canary.release} was at step ${canary.step}/${canary.steps} (${canary.weight} %, phase ${canary.phase}): aborting it; v${canary.stableRelease} takes every request again`, 'warn');
+  if (stable.length > 0 && canaries.length > 0) {
+    try {
+      await ctx.edge.setWeights(backend, abortWeights(canaries, stable));
+      await rec.log(`one edge command: ${stable.length} replica(s) of v${canary.stableRelease} at weight 1, ${canaries.length} of v${canary.release} at 0`);
+    } catch (err) {
+      await rec.log(`could not put the traffic back in one command (${errorMessage(err)}); the undo drains the canary replicas instead`, 'error');
+    }
+  }
+  try {
+    await undoDeployment(ctx, d, ref, backend, rec);
+  } catch (err) {
+    await rec.log(`could not fully restore the previous release: ${errorMessage(err)}`, 'error');
+  }
+  const error = `the control plane stopped during the canary of v${canary.release} (step ${canary.step}/${canary.steps}, ${canary.weight} %); it was aborted on restart and v${canary.stableRelease} serves everything`;
+  await writeCanary(ctx.store, { ...canary, phase: 'aborted', weight: 0, stepEndsAt: null, paused: false, pausedRemainingMs: null, outcome: error });
+  await setLiveCanary(ctx.store, d.serviceId, d.environmentId, null);
+  await rec.state('rolled_back', {
+    errorCode: 'SLW_INTERRUPTED',
+    error,
+    finishedAt: new Date().toISOString(),
+    event: deploymentEvent('deployment.rolled_back', ref, d, { reason: 'canary', errorCode: 'SLW_INTERRUPTED', error, release: canary.release, stableRelease: canary.stableRelease, step: canary.step, weight: canary.weight, window: canary.windows.at(-1) ?? null, failures: canary.failures }),
+  });
+  return 'rolled_back';
 }
 
 /** Containers of non-live releases with no active deployment behind them are drained and removed. */

@@ -10,6 +10,7 @@ import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
 import { afterQuery, deployBody, deploymentParams, deploymentsQuery, projectParams, promoteBody, rollbackBody, serviceParams } from '../../core/contract/requests';
 import { streamDeploymentEvents } from '../deployment-sse';
+import { CANARY_COMMANDS } from '../../engine/canary-control';
 
 type DeployBody = z.output<typeof deployBody>;
 
@@ -60,6 +61,17 @@ export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await deps.engine.cancel(id);
     return { deployment: await deps.queries.deployment(id) };
   });
+
+  // Manual control of a running canary; the engine obeys at its next tick (≤ 200 ms), so 202.
+  for (const cmd of CANARY_COMMANDS) {
+    app.post(`/api/v1/deployments/:id/${cmd}`, { config: { scope: 'deploy' } }, async (req, reply) => {
+      const { id } = parseInput(deploymentParams, req.params, 'path');
+      const d = await visibleDeployment(req, deps, id);
+      req.audit = { project: d.project, target: `${d.service} env ${d.env}`, detail: `canary ${cmd} of deployment ${id}` };
+      await deps.engine.controlCanary(id, cmd);
+      return reply.status(202).send({ deployment: await deps.queries.deployment(id) });
+    });
+  }
 
   app.post('/api/v1/projects/:project/services/:service/rollback', { config: { scope: 'deploy' } }, async (req, reply) => {
     const params = parseInput(serviceParams, req.params, 'path');

@@ -20,8 +20,16 @@ interface DeployOptions {
   image?: string;
 }
 
+type CanaryVerb = 'pause' | 'resume' | 'promote' | 'abort';
+const CANARY_HELP: Record<CanaryVerb, string> = {
+  pause: 'pause a canary: its step stops counting down (analysis, and the automatic abort, go on)',
+  resume: 'resume a paused canary where its step stood',
+  promote: 'promote a canary now: remaining steps and analysis are skipped',
+  abort: 'abort a canary: all traffic back to the stable release, canary replicas retired, deployment rolled_back',
+};
+
 export function registerDeploy(program: Command): void {
-  program
+  const deploy = program
     .command('deploy')
     .description('build (if needed) and roll out services of slipway.yml, streaming progress')
     .argument('[services...]', 'services to deploy (default: all in slipway.yml)')
@@ -62,6 +70,20 @@ export function registerDeploy(program: Command): void {
       }
       await followDeployments(client, deployments, { json: g.json, env: opts.env });
     });
+
+  // `slipway deploy pause|resume|promote|abort <deployment>`: subcommands win over service names.
+  for (const [name, help] of Object.entries(CANARY_HELP) as Array<[CanaryVerb, string]>) {
+    deploy
+      .command(name)
+      .description(help)
+      .argument('<deployment>', 'deployment id (slipway status shows the running canary)')
+      .action(async (id: string, _opts: unknown, cmd: Command) => {
+        const g = cmd.optsWithGlobals<GlobalOptions>();
+        const { deployment } = await connect(g).canary(id, name);
+        if (g.json) return printJson(deployment);
+        console.log(`${name}: sent to the canary of deployment ${id} (${deployment.project}/${deployment.service} → ${deployment.env}); "slipway status" shows the split`);
+      });
+  }
 }
 
 /** --git/--ref → the deploy's git source; `path` is where slipway.yml sits in the repository. */

@@ -5,6 +5,7 @@ import { ago, duration, printJson, printTable } from '../output';
 import { projectName } from '../project-file';
 import { projectOptions } from '../project-options';
 import { formatCpu, formatMemory, hostLine } from '../stats-format';
+import { canaryWindowLines, liveCanaryLines } from '../canary-format';
 
 const projectOpts = (c: Command) => projectOptions(c);
 
@@ -23,6 +24,7 @@ export function registerInspect(program: Command): void {
         const left = Math.max(0, Math.round((Date.parse(s.warmSet.retireAt) - Date.now()) / 1000));
         console.log(`  warm: v${s.warmSet.release} (${s.warmSet.replicas} replica(s) out of rotation) until ${new Date(s.warmSet.retireAt).toLocaleTimeString()} (in ${left}s); "slipway rollback ${s.service}" switches back to it without starting a container`);
       }
+      if (s.canary) for (const line of liveCanaryLines(s.canary, s.service)) console.log(line);
       if (s.lastDeployment && s.lastDeployment.state !== 'succeeded') console.log(`  last deployment ${s.lastDeployment.state}: ${s.lastDeployment.error ?? ''}`);
       printTable(
         s.replicas.map((r) => ({
@@ -74,6 +76,7 @@ export function registerInspect(program: Command): void {
       const { lines } = await client.deploymentLogs(id);
       if (g.json) return printJson({ ...deployment, log: lines });
       console.log(`${deployment.id}  ${deployment.project}/${deployment.service} → ${deployment.env}  ${deployment.kind}  ${deployment.state}${deployment.error ? `: ${deployment.error}` : ''}`);
+      for (const l of canaryWindowLines(deployment)) console.log(l);
       for (const l of lines) console.log(`${new Date(l.at).toLocaleTimeString()}  ${l.message}`);
     });
 }

@@ -138,6 +138,10 @@ export const ROUTES = {
   },
   'POST /api/v1/deployments/:id/approve': { summary: 'Approve a deployment awaiting approval', params: s.deploymentParams, response: deployment },
   'POST /api/v1/deployments/:id/cancel': { summary: 'Cancel a deployment awaiting approval', params: s.deploymentParams, response: deployment },
+  'POST /api/v1/deployments/:id/pause': { summary: 'Pause a canary: its step stops counting down (analysis and automatic abort go on)', params: s.deploymentParams, ok: ok(202, 'the command was handed to the running canary'), response: deployment },
+  'POST /api/v1/deployments/:id/resume': { summary: 'Resume a paused canary where its step stood', params: s.deploymentParams, ok: ok(202, 'the command was handed to the running canary'), response: deployment },
+  'POST /api/v1/deployments/:id/promote': { summary: 'Promote a canary now: remaining steps and analysis are skipped', params: s.deploymentParams, ok: ok(202, 'the command was handed to the running canary'), response: deployment },
+  'POST /api/v1/deployments/:id/abort': { summary: 'Abort a canary: all traffic back to the stable release, canary replicas retired, deployment rolled_back', params: s.deploymentParams, ok: ok(202, 'the command was handed to the running canary'), response: deployment },
   'GET /api/v1/projects/:project/deployments': { summary: 'Deployments, newest first', params: s.projectParams, query: s.deploymentsQuery, response: deployments },
   'GET /api/v1/deployments/:id': { summary: 'A deployment with its steps', params: s.deploymentParams, response: deployment },
   'GET /api/v1/deployments/:id/logs': {

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type * as d from '../domain';
 import { DEPLOYMENT_STATES, EVENT_TYPES, JOB_RUN_STATUSES, SCOPES } from '../domain';
 import { hostStatsView, replicaStatsView } from './stats';
+import { CANARY_PHASES, canaryStateSchema } from '../canary-state';
 
 const at = z.string().describe('ISO 8601 time');
 const nullableAt = at.nullable();
@@ -52,6 +53,7 @@ export const deploymentView = z.strictObject({
   env: text,
   releaseNumber: z.number().int().nullable(),
   steps: z.array(deploymentStep),
+  canary: canaryStateSchema.nullable().optional().describe('canary deployments: phase, step, weights and every analysis window with its figures and verdict'),
 });
 export type DeploymentView = z.infer<typeof deploymentView>;
 
@@ -79,6 +81,39 @@ export const replicaView = z.strictObject({
 });
 export type ReplicaView = z.infer<typeof replicaView>;
 
+const canarySide = z.strictObject({
+  release: z.number().int(),
+  replicas: z.number().int().describe('replicas of this side in rotation at the edge'),
+  edgeWeight: z.number().int().describe('sum of the edge weights of its servers'),
+  sharePercent: z.number().describe('its share of new requests at the edge, from the weights'),
+  requests: z.number().int(),
+  errors: z.number().int().describe('5xx answers'),
+  errorRate: z.number().nullable(),
+  p99Ms: z.number().nullable(),
+});
+
+export const liveCanaryView = z.strictObject({
+  deploymentId: text,
+  release: z.number().int(),
+  stableRelease: z.number().int(),
+  phase: z.enum(CANARY_PHASES),
+  step: z.number().int().describe('1-based; 0 before the first step'),
+  steps: z.number().int(),
+  weight: z.number().describe('percent of new requests the current step gives the canary'),
+  paused: z.boolean(),
+  stepEndsAt: nullableAt,
+  secondsToNextStep: z.number().int().nullable().describe('null while paused or between steps'),
+  failures: z.number().int(),
+  failureLimit: z.number().int(),
+  windowsJudged: z.number().int(),
+  lastVerdict: z.enum(['pass', 'fail', 'inconclusive']).nullable(),
+  verdictSoFar: z.enum(['passing', 'failing', 'not judged yet']),
+  figuresSeconds: z.number().int().describe('the live figures below cover this many seconds up to now (the analysis interval)'),
+  canary: canarySide,
+  stable: canarySide,
+});
+export type LiveCanaryView = z.infer<typeof liveCanaryView>;
+
 export const serviceStatusView = z.strictObject({
   service: text,
   type: z.enum(['web', 'worker', 'job']),
@@ -95,6 +130,7 @@ export const serviceStatusView = z.strictObject({
     .nullable()
     .optional()
     .describe('blue-green: the previous set, running out of rotation until retireAt; a rollback to it before then only switches traffic back'),
+  canary: liveCanaryView.nullable().optional().describe('a canary in progress: the live split, per-side figures, current step and the verdict so far'),
 });
 export type ServiceStatusView = z.infer<typeof serviceStatusView>;
 
