@@ -17,7 +17,7 @@ import { observeService, startBatch, type ConvergeTarget } from './converge';
 import type { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
 import { waitForReadiness } from './readiness';
-import { retireReplica, type RetireOptions } from './retire-replica';
+import { retireOptions, retireReplica } from './retire-replica';
 import { clearWarmSet, readWarmSet, writeWarmSet } from './warm-sets';
 
 export interface BlueGreenTarget extends ConvergeTarget {
@@ -33,7 +33,7 @@ const FLIP_BACK_PROBE_TIMEOUT_MS = 2000;
 export async function blueGreen(ctx: EngineContext, target: BlueGreenTarget, rec: DeploymentRecorder): Promise<void> {
   const { ref, backend, release } = target;
   const cfg = release.config;
-  const retireOpts = retireOptionsFor(target, rec);
+  const retireOpts = retireOptions(target.backend, target.release.config.deploy, rec);
   const observed = await observeService(ctx, ref, backend, release.number);
 
   for (const name of observed.staleServers) {
@@ -160,7 +160,7 @@ async function keepWarm(ctx: EngineContext, target: BlueGreenTarget, left: Repli
     await clearWarmSet(store, target.serviceId, target.environmentId);
     return;
   }
-  const retireOpts = retireOptionsFor(target, rec);
+  const retireOpts = retireOptions(target.backend, target.release.config.deploy, rec);
   const previous = target.previousReleaseId !== null ? await store.getRelease(target.previousReleaseId) : null;
   const releases = [...new Set(left.map((r) => r.labels.release))];
   const warmRelease = previous && releases.includes(previous.number) ? previous.number : Math.max(...releases);
@@ -186,15 +186,6 @@ async function keepWarm(ctx: EngineContext, target: BlueGreenTarget, left: Repli
     `v${warmRelease} stays warm: ${warmReplicas.length} replica(s) running out of rotation until ${warm.retireAt} (keep_warm ${formatDuration(keepMs)}); ` +
       `"slipway rollback ${target.ref.service}${target.ref.env === 'production' ? '' : ` --env ${target.ref.env}`}" before then switches back without starting a container`,
   );
-}
-
-function retireOptionsFor(target: ConvergeTarget, rec: DeploymentRecorder): RetireOptions {
-  return {
-    backend: target.backend,
-    drainTimeoutMs: target.release.config.deploy.drainTimeoutMs,
-    stopTimeoutMs: target.release.config.deploy.stopTimeoutMs,
-    log: (m, level = 'info') => rec.log(m, level),
-  };
 }
 
 /** "2 replica(s) of v3" (or of several releases). */

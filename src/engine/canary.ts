@@ -27,7 +27,7 @@ import { setLiveCanary, writeCanary } from './canary-states';
 import { converge, observeService, startBatch } from './converge';
 import type { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
-import { retireReplica, type RetireOptions } from './retire-replica';
+import { retireOptions, retireReplica, type RetireOptions } from './retire-replica';
 import { clearWarmSet, readWarmSet } from './warm-sets';
 
 /** Steps and analysis of releases recorded without them (the schema's defaults). */
@@ -58,7 +58,7 @@ export async function canary(ctx: EngineContext, target: BlueGreenTarget, rec: D
   const cfg = release.config;
   const steps = cfg.deploy.steps ?? DEFAULT_STEPS;
   const analysis = cfg.deploy.analysis ?? DEFAULT_ANALYSIS;
-  const retireOpts = retireOptionsFor(target, rec);
+  const retireOpts = retireOptions(target.backend, target.release.config.deploy, rec);
   const observed = await observeService(ctx, ref, backend, release.number);
   const stable = observed.oldServing;
 
@@ -273,11 +273,3 @@ async function promote(ctx: EngineContext, target: BlueGreenTarget, state: Canar
   await setLiveCanary(ctx.store, target.serviceId, target.environmentId, null);
 }
 
-function retireOptionsFor(target: BlueGreenTarget, rec: DeploymentRecorder): RetireOptions {
-  return {
-    backend: target.backend,
-    drainTimeoutMs: target.release.config.deploy.drainTimeoutMs,
-    stopTimeoutMs: target.release.config.deploy.stopTimeoutMs,
-    log: (m, level = 'info') => rec.log(m, level),
-  };
-}

@@ -15,7 +15,7 @@ import { waitForReadiness } from './readiness';
 import { waitForWorkerReadiness } from './worker-readiness';
 import { releaseEnv } from './replica-env';
 import { replicaName } from './replica-naming';
-import { retireReplica } from './retire-replica';
+import { retireOptions, retireReplica } from './retire-replica';
 
 const DEFAULT_MIN_READY_MS = 5000;
 
@@ -62,12 +62,7 @@ export async function observeService(ctx: EngineContext, ref: ServiceRef, backen
 export async function converge(ctx: EngineContext, target: ConvergeTarget, rec: DeploymentRecorder): Promise<void> {
   const { ref, backend, release } = target;
   const cfg = release.config;
-  const retireOpts = {
-    backend,
-    drainTimeoutMs: cfg.deploy.drainTimeoutMs,
-    stopTimeoutMs: cfg.deploy.stopTimeoutMs,
-    log: (m: string, level: 'info' | 'warn' = 'info') => rec.log(m, level),
-  };
+  const retireOpts = retireOptions(backend, cfg.deploy, rec);
   const observed = await observeService(ctx, ref, backend, release.number, { worker: cfg.port === null });
 
   for (const name of observed.staleServers) {

@@ -18,7 +18,7 @@ import { converge } from './converge';
 import { deploymentEvent } from './domain-events';
 import { prepareImage, imageRepository, type PreparedImage } from './prepare-image';
 import { runReleaseCommand } from './release-command';
-import { retireReplica } from './retire-replica';
+import { retireOptions, retireReplica } from './retire-replica';
 import { rollOut } from './roll-out';
 import { CanaryAborted } from './canary';
 import { CanaryControls, type CanaryCommand } from './canary-control';
@@ -419,7 +419,7 @@ export class DeployEngine {
   private async releaseJob(ref: ServiceRef, backend: string, release: Release, rec: DeploymentRecorder): Promise<void> {
     const schedule = parseCron(release.config.schedule!);
     for (const r of await this.ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env })) {
-      await retireReplica(this.ctx, r, { backend, drainTimeoutMs: release.config.deploy.drainTimeoutMs, stopTimeoutMs: release.config.deploy.stopTimeoutMs, log: (m, l) => rec.log(m, l) });
+      await retireReplica(this.ctx, r, retireOptions(backend, release.config.deploy, rec));
     }
     await rec.log(`scheduled job "${schedule.expression}" (UTC): next run at ${schedule.next(new Date()).toISOString()}; history: slipway jobs ${ref.service}`);
   }

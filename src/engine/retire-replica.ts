@@ -13,6 +13,15 @@ export interface RetireOptions {
   log: (message: string, level?: 'info' | 'warn') => Promise<void>;
 }
 
+/** Retire options of a service's backend under its release's deploy timeouts, logging to the deployment. */
+export function retireOptions(
+  backend: string,
+  deploy: { drainTimeoutMs: number; stopTimeoutMs: number },
+  rec: { log(message: string, level?: 'info' | 'warn'): Promise<void> },
+): RetireOptions {
+  return { backend, drainTimeoutMs: deploy.drainTimeoutMs, stopTimeoutMs: deploy.stopTimeoutMs, log: (m, level = 'info') => rec.log(m, level) };
+}
+
 export async function retireReplica(ctx: EngineContext, replica: Replica, opts: RetireOptions): Promise<void> {
   const servers = await ctx.edge.listServers(opts.backend);
   const server = servers.find((s) => s.name === replica.name);

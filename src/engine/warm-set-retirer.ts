@@ -13,7 +13,7 @@ import { isExpired, type WarmSet } from '../core/warm-set';
 import type { DeploymentEvents } from './deployment-events';
 import { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
-import { retireReplica } from './retire-replica';
+import { retireOptions, retireReplica } from './retire-replica';
 import { LEASE_TTL_MS, serviceLeaseKey, startHeartbeat } from './service-lease';
 import { clearWarmSet, readWarmSet } from './warm-sets';
 
@@ -117,7 +117,7 @@ export async function retireWarmSet(ctx: EngineContext, events: DeploymentEvents
     await rec.log(`keep_warm of v${warm.release} ended at ${warm.retireAt}: draining and stopping ${retiring.length} warm replica(s)`);
     await Promise.all(
       retiring.map((r) =>
-        retireReplica(ctx, r, { backend, drainTimeoutMs: deploy.drainTimeoutMs, stopTimeoutMs: deploy.stopTimeoutMs, log: (m, level) => rec.log(m, level) }),
+        retireReplica(ctx, r, retireOptions(backend, deploy, rec)),
       ),
     );
     await clearWarmSet(store, serviceId, environmentId);
