@@ -15,7 +15,7 @@ import { RequestMetricsQueries } from '../src/observe/request-metrics-queries';
 import { RecentRequests } from '../src/observe/recent-requests';
 import { withRollups } from '../src/observe/request-aggregator';
 import { bucketIndex, emptyHistogram } from '../src/observe/latency-histogram';
-import { metricsQuery, overviewQuery } from '../src/core/contract/metrics';
+import { metricsQuery, metricsSeriesQuery, overviewQuery, overviewSeriesQuery } from '../src/core/contract/metrics';
 import type { RequestBucket } from '../src/core/request-metrics';
 import { printTable } from './lib/table';
 import { writeResult } from './lib/results';
@@ -66,6 +66,12 @@ export async function main(argv: string[]): Promise<void> {
       { query: 'overview, all 50 services, 1h', run: () => queries.overview({ project: 'bench', ...overviewQuery.parse({ since: '1h' }) }) },
       { query: 'one service, 1h, by route', run: () => queries.metrics({ project: 'bench', service: 'svc-7', ...metricsQuery.parse({ since: '1h', by: 'route' }) }) },
       { query: 'overview, all 50 services, 7d (24h of data)', run: () => queries.overview({ project: 'bench', ...overviewQuery.parse({ since: '7d' }) }) },
+      // Time series (charts, sparklines): every step of the window, latency from merged histograms per step.
+      { query: 'series, all 50 services, 24h (15 min steps)', run: () => queries.overviewSeries({ project: 'bench', ...overviewSeriesQuery.parse({ since: '24h' }) }) },
+      { query: 'series, all 50 services, 1h (1 min steps)', run: () => queries.overviewSeries({ project: 'bench', ...overviewSeriesQuery.parse({ since: '1h' }) }) },
+      { query: 'series, all 50 services, 7d (1 h steps, 24h of data)', run: () => queries.overviewSeries({ project: 'bench', ...overviewSeriesQuery.parse({ since: '7d' }) }) },
+      { query: 'series, one service, 24h, by release', run: () => queries.series({ project: 'bench', service: 'svc-7', ...metricsSeriesQuery.parse({ since: '24h', by: 'release' }) }) },
+      { query: 'series, one service, 1h', run: () => queries.series({ project: 'bench', service: 'svc-7', ...metricsSeriesQuery.parse({ since: '1h' }) }) },
     ];
     const rows: Array<Record<string, string | number>> = [];
     for (const c of cases) {

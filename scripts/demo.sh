@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 bash scripts/bootstrap-host.sh
 bash scripts/ensure-node-modules.sh
+bash scripts/ensure-dashboard.sh
 
 export SLIPWAY_HTTP_PORT="${SLIPWAY_HTTP_PORT:-80}"
 slipway() { node "$ROOT/bin/slipway.mjs" "$@"; }
@@ -50,6 +51,8 @@ echo
 cat <<MSG
 
 hello is served at $URL  (curl $URL, or with -H 'Host: hello.localhost' http://127.0.0.1$PORT_SUFFIX/)
+
+  dashboard: $(node -p "require('$DATA_DIR/server.json').url")/  user admin, password: $( [ -f "$DATA_DIR/admin-password" ] && echo "in $DATA_DIR/admin-password" || echo "the one printed at the first start")
 
   status:    ./bin/slipway.mjs status -f examples/hello/slipway.yml
   redeploy:  ./bin/slipway.mjs deploy -f examples/hello/slipway.yml      (or run npm run demo again)

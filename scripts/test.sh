@@ -4,12 +4,16 @@
 # in one node:test run so its summary is the last thing printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# nats-server: the NATS notification test publishes to a real one.
-SLIPWAY_EXTRA_PKGS="${SLIPWAY_EXTRA_PKGS:-} nats-server" bash scripts/bootstrap-host.sh
+# nats-server: the NATS notification test publishes to a real one; chromium: the dashboard
+# tests drive Debian's browser (headless, never a downloaded one).
+SLIPWAY_EXTRA_PKGS="${SLIPWAY_EXTRA_PKGS:-} nats-server chromium" bash scripts/bootstrap-host.sh
 bash scripts/ensure-node-modules.sh
 echo "[test] lint + typecheck" >&2
 npx --no-install eslint . 
 npx --no-install tsc --noEmit
+npx --no-install svelte-check --workspace web --fail-on-warnings --output human >&2
+echo "[test] building the dashboard" >&2
+npx --no-install vite build web --logLevel warn >&2
 mapfile -t files < <(find src test bench/lib -name '*.test.ts' | sort)
 echo "[test] ${#files[@]} test files" >&2
 # Every control plane the tests start checks its answers against the API contract.

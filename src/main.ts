@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import pino, { type Logger } from 'pino';
 import { buildApi } from './api/server';
+import { dashboardDir } from './api/dashboard-assets';
 import { FailureLimiter } from './api/rate-limit';
 import { METRICS_ACCESS, type MetricsAccess } from './api/api-deps';
 import { SlipwayMetrics } from './observe/slipway-metrics';
@@ -290,6 +291,9 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const url = `http://${opts.apiHost.includes(':') ? `[${opts.apiHost}]` : opts.apiHost}:${port}`;
   writeJsonAtomic(serverInfoFile(opts.dataDir), { url, pid: process.pid, httpPort: opts.httpPort } satisfies ServerInfo);
   logger.info({ url, dataDir: opts.dataDir }, 'control plane listening');
+  const dashboard = dashboardDir();
+  if (existsSync(path.join(dashboard, 'index.html'))) logger.info({ url: `${url}/` }, 'dashboard served');
+  else logger.warn({ dir: dashboard }, 'the dashboard is not built (npm run build:web); / answers 503 until it is');
 
   return {
     url,

@@ -134,6 +134,9 @@ test('servers are added at runtime, idempotently by name, and served round robin
   await edge.addServer('be_one', { name: 'b', address: '127.0.0.1', port: ports.b! });
   await edge.addServer('be_one', { name: 'a', address: '127.0.0.1', port: ports.a! });
   const listed = await edge.listServers('be_one');
+  const many = await edge.listServersOf(['be_one', 'be_absent']);
+  assert.deepEqual(many.get('be_one'), listed, 'one reading of several backends agrees with the per-backend one');
+  assert.deepEqual(many.get('be_absent'), []);
   assert.deepEqual(
     listed.map((s) => [s.name, s.address, s.port, s.state]),
     [

@@ -197,6 +197,18 @@ test('a known mix through the edge: exact counts per status class, p99 within on
   // The HTTP API and the CLI answer the same (thin layers over the query class).
   const viaApi = await client.metrics('reqm', 'web', { by: 'status', since: '1h' });
   assert.deepEqual(viaApi.groups.map((x) => [x.status, x.requests]), byStatus.groups.map((x) => [x.status, x.requests]));
+  // As time series (the dashboard's charts and sparklines): every request in some minute, a continuous x axis.
+  const series = await client.metricsSeries('reqm', 'web', { since: '1h', by: 'release' });
+  assert.equal(series.stepSeconds, 60);
+  assert.deepEqual(series.series.map((s) => s.release), [firstRelease]);
+  const points = series.series[0]!.points;
+  assert.equal(points.length, 61, 'one point per minute of the hour, and the current one');
+  assert.equal(points.reduce((n, p) => n + p.requests, 0), 1085);
+  assert.equal(points.reduce((n, p) => n + Math.round(p.errorRate * p.requests), 0), 50);
+  assert.ok(points.some((p) => p.requests === 0 && p.p99 === null), 'minutes without traffic are zeros');
+  assert.ok(points.some((p) => p.p99 !== null && p.p99 >= 300), 'the slow requests show in the p99 of their minute');
+  const sparklines = await client.metricsOverviewSeries('reqm', { since: '1h' });
+  assert.deepEqual(sparklines.series.map((s) => [s.service, s.points.reduce((n, p) => n + p.requests, 0)]), [['web', 1085]]);
   const errorsViaApi = await client.recentRequests('reqm', 'web', { errors: 'true' });
   assert.deepEqual(errorsViaApi.requests.map((r) => r.requestId).sort(), errors.requests.map((r) => r.requestId).sort());
   await assert.rejects(client.metrics('reqm', 'web', { since: '2x' }), (err: Error & { code?: string; details?: Array<{ path?: string }> }) => {
@@ -211,6 +223,10 @@ test('a known mix through the edge: exact counts per status class, p99 within on
   const table = await cli('metrics', 'web', '--by', 'status');
   assert.equal(table.code, 0, table.stderr);
   assert.match(table.stdout, /^5xx\s+50\s/m, table.stdout);
+  const seriesTable = await cli('metrics', 'web', '--series');
+  assert.equal(seriesTable.code, 0, seriesTable.stderr);
+  assert.match(seriesTable.stdout, /steps of 1 min\n^TIME\s+REQUESTS\s+REQ\/S\s+ERR %\s+P95$/m, seriesTable.stdout);
+  assert.equal(seriesTable.stdout.trim().split('\n').length, 2 + 61);
 
   // An id the edge generated reaches the app (which echoes it) and the ring alike; the ring answers newest first.
   const echoed = await new Promise<string>((resolve, reject) => {

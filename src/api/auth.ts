@@ -9,6 +9,7 @@ import { scopeAllows, type Scope } from '../core/domain';
 import { SlipwayError } from '../core/errors';
 import type { Access, Principal } from '../engine/access';
 import type { FailureLimiter } from './rate-limit';
+import { CSRF_HEADER, csrfMatches, isSafeMethod, sessionTokenOf } from './session-cookie';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -21,6 +22,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal?: Principal;
+    /** The token came from the dashboard's session cookie (not an Authorization header). */
+    viaSessionCookie?: boolean;
     /** What the audit record of this request should name, set by handlers. */
     audit?: { actor?: string; project?: string; target?: string; detail?: string };
   }
@@ -32,9 +35,19 @@ export function makeAuthenticator(access: Access, limiter: FailureLimiter) {
     if (config?.public) return;
     if (config?.loopbackOpen && isLoopback(req.socket.remoteAddress)) return;
     const header = req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (!token) throw new SlipwayError('SLW_UNAUTHORIZED', 'missing "Authorization: Bearer <token>" header (slipway login, or SLIPWAY_TOKEN)');
+    const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    // An explicit Authorization header wins over the dashboard's cookie.
+    const cookie = bearer ? undefined : sessionTokenOf(req);
+    const token = bearer || cookie;
+    if (!token) throw new SlipwayError('SLW_UNAUTHORIZED', 'missing "Authorization: Bearer <token>" header (slipway login, or SLIPWAY_TOKEN) or dashboard session');
     limiter.check(req.ip);
+    if (cookie && !isSafeMethod(req.method) && !csrfMatches(cookie, req.headers[CSRF_HEADER])) {
+      // Refused before the token is even looked up: another site can make a browser send
+      // the cookie, but cannot read the CSRF token a page of ours got from GET /api/v1/session.
+      throw new SlipwayError('SLW_FORBIDDEN', `a request signed in by the session cookie that changes something needs the ${CSRF_HEADER} header (from GET /api/v1/session)`, [
+        { path: `headers.${CSRF_HEADER}`, message: 'must be the csrfToken of the current session' },
+      ]);
+    }
     let principal: Principal;
     try {
       principal = await access.authenticate(token);
@@ -43,6 +56,7 @@ export function makeAuthenticator(access: Access, limiter: FailureLimiter) {
       throw err;
     }
     req.principal = principal;
+    req.viaSessionCookie = cookie !== undefined;
     const needed = config?.scope ?? 'admin';
     if (!scopeAllows(principal.scope, needed)) {
       throw new SlipwayError('SLW_FORBIDDEN', `this needs a token with the ${needed} scope; ${principal.actor} has ${principal.scope}`);

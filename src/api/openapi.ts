@@ -26,7 +26,7 @@ export function openApiDocument(routes: DocumentedRoute[], version: string): Rec
     const parameters = [...paramsOf(doc.params, 'path'), ...paramsOf(doc.query, 'query')];
     const ok = doc.ok ?? { status: 200, description: 'success' };
     const answer = doc.text
-      ? { [doc.text]: { schema: { type: 'string', description: 'Prometheus text exposition format' } } }
+      ? { [doc.text]: { schema: { type: 'string', description: doc.text.startsWith('text/html') ? 'an HTML page or a static asset of the dashboard' : 'Prometheus text exposition format' } } }
       : doc.stream
       ? { [doc.stream.contentType]: { schema: { type: 'string', description: `each ${doc.stream.contentType === 'text/event-stream' ? 'event' : 'line'}'s data is JSON`, 'x-item-schema': toJson(doc.stream.item, 'output') } } }
       : { 'application/json': { schema: doc.response ? toJson(doc.response, 'output') : {} } };

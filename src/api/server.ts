@@ -28,6 +28,7 @@ import { systemRoutes } from './routes/system';
 import { readinessRoutes } from './routes/readiness';
 import { statsRoutes } from './routes/stats';
 import { metricsRoutes } from './routes/metrics';
+import { dashboardRoutes } from './dashboard-assets';
 
 export interface BuildApiOptions {
   /** Sees every route as it is registered (the auth test walks the whole table). */
@@ -81,5 +82,6 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   webhookRoutes(app, deps);
   notificationRoutes(app, deps);
   prometheusRoutes(app, deps);
+  dashboardRoutes(app);
   return app;
 }

@@ -10,6 +10,7 @@ import { registerEnv } from './commands/env';
 import { registerInspect } from './commands/inspect';
 import { registerLogs } from './commands/logs';
 import { registerRollback } from './commands/rollback';
+import { registerRedeploy } from './commands/redeploy';
 import { registerJobs } from './commands/jobs';
 import { registerPromote } from './commands/promote';
 import { registerRun } from './commands/run';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   program.command('server').description('run the control plane (HTTP API, engine; starts the edge if needed) in the foreground');
   registerDeploy(program);
   registerRollback(program);
+  registerRedeploy(program);
   registerPromote(program);
   registerInspect(program);
   registerLogs(program);

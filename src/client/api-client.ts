@@ -48,8 +48,11 @@ export type SecretsChangeResult = RouteResponse<'PATCH /api/v1/projects/:project
 export type DeployBody = RouteBody<'POST /api/v1/deployments'>;
 
 export interface ClientOptions {
+  /** The server's base URL; '' in the dashboard (same origin, the session cookie authenticates). */
   url: string;
   token?: string;
+  /** The session's CSRF token (dashboard): sent as X-CSRF-Token on calls that change something. */
+  csrfToken?: string;
 }
 
 type Params = Record<string, string | number>;
@@ -120,6 +123,11 @@ export class SlipwayClient {
     return this.call('POST /api/v1/projects/:project/services/:service/rollback', { params: { project, service }, body });
   }
 
+  /** The live release again (same config, newest secrets), with its image or `body.image`; no slipway.yml, no build. */
+  redeploy(project: string, service: string, body: RouteBody<'POST /api/v1/projects/:project/services/:service/redeploy'>): Answer<'POST /api/v1/projects/:project/services/:service/redeploy'> {
+    return this.call('POST /api/v1/projects/:project/services/:service/redeploy', { params: { project, service }, body });
+  }
+
   deployment(id: string): Answer<'GET /api/v1/deployments/:id'> {
     return this.call('GET /api/v1/deployments/:id', { params: { id } });
   }
@@ -151,6 +159,16 @@ export class SlipwayClient {
 
   metricsOverview(project: string, q: RouteQuery<'GET /api/v1/projects/:project/metrics'> = {}): Answer<'GET /api/v1/projects/:project/metrics'> {
     return this.call('GET /api/v1/projects/:project/metrics', { params: { project }, query: q as Query });
+  }
+
+  /** A service's request metrics per time step (charts): one series, or one per release with `by: 'release'`. */
+  metricsSeries(project: string, service: string, q: RouteQuery<'GET /api/v1/projects/:project/services/:service/metrics/series'> = {}): Answer<'GET /api/v1/projects/:project/services/:service/metrics/series'> {
+    return this.call('GET /api/v1/projects/:project/services/:service/metrics/series', { params: { project, service }, query: q as Query });
+  }
+
+  /** Every web service's request metrics per time step, one series per service (sparklines). */
+  metricsOverviewSeries(project: string, q: RouteQuery<'GET /api/v1/projects/:project/metrics/series'> = {}): Answer<'GET /api/v1/projects/:project/metrics/series'> {
+    return this.call('GET /api/v1/projects/:project/metrics/series', { params: { project }, query: q as Query });
   }
 
   recentRequests(project: string, service: string, q: RouteQuery<'GET /api/v1/projects/:project/services/:service/requests'> = {}): Answer<'GET /api/v1/projects/:project/services/:service/requests'> {
@@ -196,6 +214,19 @@ export class SlipwayClient {
 
   jobRun(id: number): Answer<'GET /api/v1/jobs/:id'> {
     return this.call('GET /api/v1/jobs/:id', { params: { id } });
+  }
+
+  /** Dashboard sign-in: the answer sets the session cookie (browsers keep it; HttpOnly). */
+  signIn(body: RouteBody<'POST /api/v1/session'>): Answer<'POST /api/v1/session'> {
+    return this.call('POST /api/v1/session', { body });
+  }
+
+  session(): Answer<'GET /api/v1/session'> {
+    return this.call('GET /api/v1/session');
+  }
+
+  signOut(): Answer<'DELETE /api/v1/session'> {
+    return this.call('DELETE /api/v1/session');
   }
 
   login(body: RouteBody<'POST /api/v1/login'>): Answer<'POST /api/v1/login'> {
@@ -291,6 +322,11 @@ export class SlipwayClient {
     return this.request(method, `${path}${query(req.query ?? {})}`, body, okStatuses);
   }
 
+  /** For messages: the base URL, or the page's origin in the dashboard (base ''). */
+  private get where(): string {
+    return this.base || (globalThis as { location?: { origin: string } }).location?.origin || 'this origin';
+  }
+
   /** The base URL this client talks to (for printing webhook URLs). */
   get url(): string {
     return this.base;
@@ -333,7 +369,7 @@ export class SlipwayClient {
       headers: { ...this.authHeaders(), 'content-type': 'application/json' },
       body: JSON.stringify(body),
     }).catch((err: Error) => {
-      throw new ApiError(0, 'SLW_UNREACHABLE', `cannot reach the Slipway server at ${this.base} (${err.message})`);
+      throw new ApiError(0, 'SLW_UNREACHABLE', `cannot reach the Slipway server at ${this.where} (${err.message})`);
     });
     if (!res.ok) throw await toApiError(res);
     yield* ndjson<RunEvent>(res.body!);
@@ -356,7 +392,7 @@ export class SlipwayClient {
           // Never connected: a server that is not there is an error now, not after 30 retries.
           if (connected || signal?.aborted) throw err;
           const cause = (err as { cause?: { code?: string } }).cause?.code ?? err.message;
-          throw new ApiError(0, 'SLW_UNREACHABLE', `cannot reach the Slipway server at ${this.base} (${cause}); is "slipway server" running?`);
+          throw new ApiError(0, 'SLW_UNREACHABLE', `cannot reach the Slipway server at ${this.where} (${cause}); is "slipway server" running?`);
         });
         if (!res.ok) throw await toApiError(res);
         connected = true;
@@ -384,8 +420,16 @@ export class SlipwayClient {
     }
   }
 
+  /** The dashboard learns its CSRF token after signing in. */
+  setCsrfToken(token: string | undefined): void {
+    this.opts.csrfToken = token;
+  }
+
   private authHeaders(): Record<string, string> {
-    return this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {};
+    return {
+      ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}),
+      ...(this.opts.csrfToken ? { 'x-csrf-token': this.opts.csrfToken } : {}),
+    };
   }
 
   private async request<T>(method: string, path: string, body?: unknown, okStatuses?: number[]): Promise<T> {
@@ -398,7 +442,7 @@ export class SlipwayClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new ApiError(0, 'SLW_UNREACHABLE', `cannot reach the Slipway server at ${this.base} (${cause}); is "slipway server" running?`);
+      throw new ApiError(0, 'SLW_UNREACHABLE', `cannot reach the Slipway server at ${this.where} (${cause}); is "slipway server" running?`);
     }
     if (!res.ok && !okStatuses?.includes(res.status)) throw await toApiError(res);
     return (await res.json()) as T;
@@ -419,7 +463,7 @@ async function toApiError(res: Response): Promise<ApiError> {
 async function* ndjson<T>(body: ReadableStream<Uint8Array>): AsyncGenerator<T> {
   let buf = '';
   const decoder = new TextDecoder();
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of chunksOf(body)) {
     buf += decoder.decode(chunk, { stream: true });
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
@@ -433,7 +477,7 @@ async function* ndjson<T>(body: ReadableStream<Uint8Array>): AsyncGenerator<T> {
 async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<{ id?: string; event: string; data: string }> {
   const decoder = new TextDecoder();
   let buf = '';
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of chunksOf(body)) {
     buf += decoder.decode(chunk, { stream: true });
     let sep: number;
     while ((sep = buf.indexOf('\n\n')) >= 0) {
@@ -451,6 +495,25 @@ async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<{ id?
       }
       if (ev.data) yield ev;
     }
+  }
+}
+
+/** A body's chunks through a reader (browsers without ReadableStream async iteration too). */
+async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  let finished = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        finished = true;
+        return;
+      }
+      yield value;
+    }
+  } finally {
+    // A consumer that stops early closes the stream (and with it the connection).
+    if (!finished) await reader.cancel().catch(() => undefined);
   }
 }
 

@@ -15,10 +15,18 @@ export interface Project {
   createdAt: string;
 }
 
+/** `required`: deploys, promotions and image-changing redeploys to the environment wait in awaiting_approval. */
+export type ApprovalPolicy = 'required' | 'none';
+
 export interface Environment {
   id: number;
   projectId: number;
   name: string;
+  /**
+   * The environment's `approval:` from slipway.yml, as the last deploy or promotion to it
+   * resolved it (`none` until then): what a redeploy, which carries no slipway.yml, honours.
+   */
+  approval: ApprovalPolicy;
   createdAt: string;
 }
 

@@ -18,6 +18,10 @@ export interface Principal {
   /** Only this project, when set. */
   project: string | null;
   tokenId: string;
+  /** When the token stops working (null: never). */
+  expiresAt: string | null;
+  /** A dashboard sign-in made this token: signing out revokes it. */
+  dashboardSession: boolean;
 }
 
 export interface IssuedToken {
@@ -31,6 +35,8 @@ const TOKEN_PREFIX = 'slw_';
 /** last_used_at is written at most this often per token (not on every request). */
 const TOUCH_EVERY_MS = 60_000;
 const DEFAULT_LOGIN_TOKEN_MS = 30 * 24 * 60 * 60 * 1000;
+/** The name of tokens issued by a dashboard sign-in (signing out revokes them). */
+export const DASHBOARD_SESSION_TOKEN = 'dashboard session';
 const USER_NAME_RE = /^[a-z][a-z0-9._-]{0,39}$/;
 
 export function hashToken(token: string): string {
@@ -76,7 +82,14 @@ export class Access {
     const now = Date.now();
     if (record.expiresAt && Date.parse(record.expiresAt) <= now) throw new SlipwayError('SLW_UNAUTHORIZED', `token ${record.id} expired at ${record.expiresAt}`);
     if (!record.lastUsedAt || now - Date.parse(record.lastUsedAt) > TOUCH_EVERY_MS) await this.store.touchToken(record.id, new Date(now).toISOString());
-    return { actor: await this.actorOf(record), scope: record.scope, project: record.project, tokenId: record.id };
+    return {
+      actor: await this.actorOf(record),
+      scope: record.scope,
+      project: record.project,
+      tokenId: record.id,
+      expiresAt: record.expiresAt,
+      dashboardSession: record.name === DASHBOARD_SESSION_TOKEN && record.userId !== null,
+    };
   }
 
   /** Password → a new token with the user's scope (default expiry 30 days). */

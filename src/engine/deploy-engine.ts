@@ -6,11 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ProjectConfig, ServiceConfig } from '../core/config';
-import { isTerminal, type BuildSource, type Deployment, type PromotionSource, type Release, type ServiceRef } from '../core/domain';
+import { isTerminal, type BuildSource, type Deployment, type DeploymentKind, type Environment, type PromotionSource, type Release, type ServiceRef } from '../core/domain';
 import { SlipwayError, errorMessage, isSlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import { parseCron } from '../core/cron';
 import { redactGitUrl, sourceTag } from '../core/git-source';
+import { planRedeploy, type RedeployImage } from '../core/plan-redeploy';
 import type { EngineContext } from './engine-context';
 import { DeploymentEvents } from './deployment-events';
 import { DeploymentRecorder } from './deployment-recorder';
@@ -45,8 +46,23 @@ export interface RollbackRequest {
   triggeredBy?: string | null;
 }
 
+export interface RedeployRequest {
+  project: string;
+  service: string;
+  env: string;
+  /** A prebuilt image on this host to run with the live release's config; default: the live image. */
+  image?: string;
+  triggeredBy?: string | null;
+}
+
+/**
+ * What a deployment will do, stored as JSON while it awaits approval (so it must stay plain
+ * data: approve() reads it back).
+ */
 type Plan =
   | { kind: 'deploy'; request: DeployRequest }
+  /** The live release (`base`) again with its config and the environment's newest secrets, with its own image or another prebuilt one. */
+  | { kind: 'redeploy'; base: Release; image: RedeployImage }
   | { kind: 'rollback'; release: Release }
   /** The live release again (same image and config) with the environment's newest secrets. */
   | { kind: 'secrets'; base: Release }
@@ -241,15 +257,49 @@ export class DeployEngine {
   }
 
   /**
+   * Deploys the live release again without slipway.yml: same config, the environment's newest
+   * secrets, and its own image (a restart of every replica, through the usual rollout) or
+   * another prebuilt image present on this host. Recorded as a deploy that creates a new
+   * release. Only a change of image waits for approval where the environment requires it
+   * (see planRedeploy).
+   */
+  async redeploy(req: RedeployRequest): Promise<Deployment> {
+    const { store, runtime } = this.ctx;
+    const { serviceId, environmentId, environment } = await this.resolve(req);
+    const currentId = await store.getCurrentReleaseId(serviceId, environmentId);
+    const base = currentId ? await store.getRelease(currentId) : null;
+    if (!base) throw new SlipwayError('SLW_NOT_FOUND', `${req.service} has no live release in ${req.env}; deploy it first with slipway deploy`);
+    let requested: { ref: string; digest: string } | null = null;
+    if (req.image !== undefined) {
+      const info = await runtime.inspectImage(req.image);
+      if (!info) {
+        throw new SlipwayError('SLW_NOT_FOUND', `image "${req.image}" is not on this host; no registry is used: build it here or load it with "docker load"`, [
+          { path: 'image', message: 'must be an image present on the server host' },
+        ]);
+      }
+      requested = { ref: req.image, digest: info.id };
+    } else if (!(await runtime.inspectImage(base.imageDigest))) {
+      throw new SlipwayError('SLW_NOT_FOUND', `the image of v${base.number} (${base.imageDigest}) is no longer on this host`);
+    }
+    const planned = planRedeploy(base, requested, environment.approval);
+    const ref = { project: req.project, service: req.service, env: req.env };
+    return this.begin(ref, serviceId, environmentId, { kind: 'redeploy', base, image: planned.image }, planned.needsApproval, req.triggeredBy ?? null);
+  }
+
+  /**
    * Production always exists; another environment must have been created (`slipway env
    * create`) or be declared under `environments:` in slipway.yml, so a typo in --env
    * never silently starts a new environment.
    */
-  private async deployableEnvironment(projectId: number, req: { config: ProjectConfig; env: string }) {
+  private async deployableEnvironment(projectId: number, req: { config: ProjectConfig; env: string }): Promise<Environment> {
     const { store } = this.ctx;
-    const existing = await store.getEnvironment(projectId, req.env);
-    if (existing) return existing;
-    if (req.env === 'production' || req.config.environments.includes(req.env)) return store.ensureEnvironment(projectId, req.env);
+    let env = await store.getEnvironment(projectId, req.env);
+    if (!env && (req.env === 'production' || req.config.environments.includes(req.env))) env = await store.ensureEnvironment(projectId, req.env);
+    if (env) {
+      // slipway.yml's approval policy, recorded for what comes without slipway.yml (a redeploy).
+      if (env.approval !== req.config.approval) await store.setEnvironmentApproval(env.id, req.config.approval);
+      return { ...env, approval: req.config.approval };
+    }
     const known = (await store.listEnvironments(projectId)).map((e) => e.name);
     const declared = req.config.environments.filter((e) => !known.includes(e));
     throw new SlipwayError(
@@ -268,7 +318,7 @@ export class DeployEngine {
     return this.running.has(deploymentId);
   }
 
-  private async resolve(ref: ServiceRef): Promise<{ serviceId: number; environmentId: number }> {
+  private async resolve(ref: ServiceRef): Promise<{ serviceId: number; environmentId: number; environment: Environment }> {
     const { store } = this.ctx;
     const project = await store.getProject(ref.project);
     if (!project) throw new SlipwayError('SLW_NOT_FOUND', `project "${ref.project}" does not exist`);
@@ -276,7 +326,7 @@ export class DeployEngine {
     if (!service) throw new SlipwayError('SLW_NOT_FOUND', `service "${ref.service}" does not exist in project "${ref.project}"`);
     const env = await store.getEnvironment(project.id, ref.env);
     if (!env) throw new SlipwayError('SLW_NOT_FOUND', `environment "${ref.env}" does not exist in project "${ref.project}"`);
-    return { serviceId: service.id, environmentId: env.id };
+    return { serviceId: service.id, environmentId: env.id, environment: env };
   }
 
   private async begin(ref: ServiceRef, serviceId: number, environmentId: number, plan: Plan, needsApproval = false, triggeredBy: string | null = null): Promise<Deployment> {
@@ -292,14 +342,14 @@ export class DeployEngine {
         id,
         serviceId,
         environmentId,
-        kind: plan.kind,
+        kind: deploymentKind(plan),
         previousReleaseId: await store.getCurrentReleaseId(serviceId, environmentId),
         releaseId: null,
         source,
         state: 'awaiting_approval',
         plan,
         triggeredBy,
-        event: deploymentEvent('approval.needed', ref, { id, kind: plan.kind, triggeredBy }),
+        event: deploymentEvent('approval.needed', ref, { id, kind: deploymentKind(plan), triggeredBy }),
       });
       await new DeploymentRecorder(store, this.events, this.ctx.logger, id).log(
         `${ref.env} requires approval: waiting for "slipway approve ${id}" (or "slipway cancel ${id}")`,
@@ -313,7 +363,7 @@ export class DeployEngine {
       id,
       serviceId,
       environmentId,
-      kind: plan.kind,
+      kind: deploymentKind(plan),
       previousReleaseId,
       releaseId: plan.kind === 'rollback' ? plan.release.id : null,
       source,
@@ -351,6 +401,15 @@ export class DeployEngine {
         } else if (plan.kind === 'promote') {
           ({ config, image } = plan);
           await rec.log(`promoting ${ref.project}/${ref.service}: ${plan.source.env} v${plan.source.release} (${image.digest.slice(0, 19)}) to ${ref.env}, with ${ref.env}'s config and secrets; no build`);
+        } else if (plan.kind === 'redeploy') {
+          ({ config } = plan.base);
+          ({ image } = plan);
+          const same = image.digest === plan.base.imageDigest;
+          await rec.log(
+            same
+              ? `redeploying v${plan.base.number} of ${ref.project}/${ref.service} in ${ref.env} (same image and config, no build)`
+              : `redeploying v${plan.base.number} of ${ref.project}/${ref.service} in ${ref.env} with image ${image.ref} (${image.digest.slice(0, 19)}) and the same config (no build)`,
+          );
         } else {
           ({ config } = plan.base);
           image = { ref: plan.base.imageRef, digest: plan.base.imageDigest, sourceRef: plan.base.sourceRef };
@@ -467,6 +526,11 @@ export class DeployEngine {
       this.ctx.logger.error({ err: e, deployment: deployment.id }, 'could not record deployment failure'),
     );
   }
+}
+
+/** The kind a plan is recorded as: a redeploy is a deploy (a new release, no slipway.yml). */
+function deploymentKind(plan: Plan): DeploymentKind {
+  return plan.kind === 'redeploy' ? 'deploy' : plan.kind;
 }
 
 /** Retires every replica a deployment started, then converges back to the release that was live before it. */

@@ -48,15 +48,22 @@ export class Queries {
     if (!project) throw new SlipwayError('SLW_NOT_FOUND', `project "${projectName}" does not exist; deploy it first with "slipway deploy"`);
     const env = await store.getEnvironment(project.id, envName);
     if (!env) throw new SlipwayError('SLW_NOT_FOUND', `environment "${envName}" does not exist in project "${projectName}"`);
-    const edgeStatus = await edge.status();
+    // One Docker listing for the whole environment and every edge backend read at once: a
+    // project of 50 services answers in tens of milliseconds, not one round trip per service.
+    const [edgeStatus, allContainers, serviceList] = await Promise.all([
+      edge.status(),
+      runtime.listReplicas({ project: project.name, env: env.name }),
+      store.listServices(project.id),
+    ]);
+    const backends = serviceList.map((service) => backendName(project.name, service.name, env.name));
+    const edgeServers = await edge.listServersOf(backends);
+    const stats = await this.stats.latestByReplica(allContainers.filter((r) => r.state === 'running').map((r) => r.name));
     const services: ServiceStatusView[] = [];
-    for (const service of await store.listServices(project.id)) {
+    for (const [i, service] of serviceList.entries()) {
       const currentId = await store.getCurrentReleaseId(service.id, env.id);
       const current = currentId ? await store.getRelease(currentId) : null;
-      const backend = backendName(project.name, service.name, env.name);
-      const servers = new Map((await edge.listServers(backend)).map((s) => [s.name, s]));
-      const containers = await runtime.listReplicas({ project: project.name, service: service.name, env: env.name });
-      const stats = await this.stats.latestByReplica(containers.filter((r) => r.state === 'running').map((r) => r.name));
+      const servers = new Map((edgeServers.get(backends[i]!) ?? []).map((s) => [s.name, s]));
+      const containers = allContainers.filter((r) => r.labels.service === service.name);
       const replicas = containers.map(
         (r): ReplicaView => ({
           name: r.name,
@@ -212,5 +219,8 @@ function releaseView(r: Release, currentId: number | null): ReleaseView {
     secretsVersion: r.secretsVersion,
     createdAt: r.createdAt,
     current: r.id === currentId,
+    replicas: r.config.replicas,
+    domains: r.config.domains,
+    env: r.config.env ?? {},
   };
 }

@@ -47,7 +47,7 @@ test('restore adds drained buckets back to what came in since', () => {
   assert.deepEqual(b!.statusCounts, [0, 1, 0, 0, 1]);
 });
 
-test('a flush writes the minutes, the per-service totals over routes, and the hourly rollup of both', () => {
+test('a flush writes the minutes, the per-service totals over routes, the hourly rollup of both and the 5-/15-minute rollups of the totals', () => {
   const agg = new RequestAggregator();
   agg.add(rec({ at: T0 + 60_000 }));
   agg.add(rec({ at: T0 + 120_000, status: 500, durationMs: 2000, route: '/' }));
@@ -65,7 +65,12 @@ test('a flush writes the minutes, the per-service totals over routes, and the ho
   assert.equal(hour.histogram.reduce((a, b) => a + b, 0), 2);
   assert.equal(hour.durationMsSum, 2010);
   assert.deepEqual(pick(3600, '/'), [[0, 1]]);
-  assert.equal(rows.length, 11);
+  // The series' 5- and 15-minute steps: the per-service totals only.
+  assert.deepEqual(pick(300, ALL_ROUTES), [[0, 2], [3600, 1]]);
+  assert.deepEqual(pick(900, ALL_ROUTES), [[0, 2], [3600, 1]]);
+  assert.ok(!rows.some((r) => (r.span === 300 || r.span === 900) && r.route !== ALL_ROUTES), 'no 5- or 15-minute rows per route');
+  assert.deepEqual(rows.find((r) => r.span === 900 && r.start === T0 / 1000)!.statusCounts, [0, 1, 0, 0, 1]);
+  assert.equal(rows.length, 15);
   assert.equal(minutes.length, 3, 'the minutes themselves are not modified');
   assert.ok(minutes.every((m) => m.requests === 1 && m.span === 60));
 });

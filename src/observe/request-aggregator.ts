@@ -1,9 +1,10 @@
 /**
  * Per-minute buckets in memory, per project+env+service+release+route, until the next
  * flush takes them. A flush writes each minute bucket, adds it to its service's totals and to
- * its hour's rollup (the rows long queries read), so every span and level holds the same totals.
+ * its hour's rollup (the rows long queries read), and the service's totals to their 5- and
+ * 15-minute rollups (the steps of time series), so every span and level holds the same totals.
  */
-import { ALL_ROUTES, BUCKET_SPANS, statusClassIndex, type BucketSpan, type RequestBucket } from '../core/request-metrics';
+import { ALL_ROUTES, BUCKET_SPANS, ROUTE_SPANS, statusClassIndex, type BucketSpan, type RequestBucket } from '../core/request-metrics';
 import { bucketIndex, emptyHistogram, mergeInto } from './latency-histogram';
 import type { RequestRecord } from './request-record';
 
@@ -57,7 +58,8 @@ export class RequestAggregator {
 
 /**
  * What one flush writes: the minute buckets, each service+release's totals over its routes
- * (route ALL_ROUTES, what queries not grouped by route read), and the hourly rollup of both.
+ * (route ALL_ROUTES, what queries not grouped by route read), the hourly rollup of both, and
+ * the 5- and 15-minute rollups of the totals (ROUTE_SPANS: series never split by route).
  */
 export function withRollups(minutes: RequestBucket[]): RequestBucket[] {
   const out = new Map<string, RequestBucket>();
@@ -76,10 +78,8 @@ export function withRollups(minutes: RequestBucket[]): RequestBucket[] {
     mergeInto(into.histogram, b.histogram);
   };
   for (const m of minutes) {
-    for (const span of BUCKET_SPANS) {
-      add(m, span, m.route);
-      add(m, span, ALL_ROUTES);
-    }
+    for (const span of ROUTE_SPANS) add(m, span, m.route);
+    for (const span of BUCKET_SPANS) add(m, span, ALL_ROUTES);
   }
   return [...out.values()];
 }

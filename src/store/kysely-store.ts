@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { Migrator, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { ApiToken, AuditEntry, EventType, NotificationDelivery, NotificationTarget, OutboxEvent, Scope, User, Webhook, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
+import type { ApiToken, ApprovalPolicy, AuditEntry, EventType, NotificationDelivery, NotificationTarget, OutboxEvent, Scope, User, Webhook, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
 import type { ServiceConfig, ServiceType } from '../core/config';
 import { SlipwayError } from '../core/errors';
 import type { AuditQuery, DeploymentPatch, DeploymentQuery, NewDeployment, NewOutboxEvent, NewRelease, NewToken, Store } from '../core/ports/store';
@@ -105,6 +105,11 @@ export class KyselyStore implements Store {
 
   async listEnvironments(projectId: number): Promise<Environment[]> {
     return (await this.#db.selectFrom('environments').selectAll().where('project_id', '=', projectId).orderBy('name').execute()).map(toEnvironment);
+  }
+
+  async setEnvironmentApproval(environmentId: number, approval: ApprovalPolicy): Promise<void> {
+    const r = await this.#db.updateTable('environments').set({ approval }).where('id', '=', environmentId).executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) throw notFound('environment', environmentId);
   }
 
   async deleteEnvironment(environmentId: number): Promise<void> {
@@ -806,7 +811,7 @@ function checkLimit(limit: number | undefined): void {
 type Row<T extends keyof Database> = Selectable<Database[T]>;
 
 const toProject = (r: Row<'projects'>): Project => ({ id: r.id, name: r.name, createdAt: r.created_at });
-const toEnvironment = (r: Row<'environments'>): Environment => ({ id: r.id, projectId: r.project_id, name: r.name, createdAt: r.created_at });
+const toEnvironment = (r: Row<'environments'>): Environment => ({ id: r.id, projectId: r.project_id, name: r.name, approval: r.approval, createdAt: r.created_at });
 const toService = (r: Row<'services'>): Service => ({ id: r.id, projectId: r.project_id, name: r.name, type: r.type, createdAt: r.created_at });
 const toRelease = (r: Row<'releases'>): Release => ({
   id: r.id,

@@ -5,7 +5,7 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Store } from '../core/ports/store';
-import { ALL_ROUTES, type RequestBucket } from '../core/request-metrics';
+import { ALL_ROUTES, type BucketSpan, type RequestBucket } from '../core/request-metrics';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0) / 1000;
 
@@ -35,7 +35,7 @@ export function runRequestMetricsContract(open: () => Promise<Store>): void {
       await store.migrate();
       return store;
     }
-    const all = (store: Store, o: { service?: string; span?: 60 | 3600; from?: number; to?: number; allRoutes?: boolean } = {}) =>
+    const all = (store: Store, o: { service?: string; span?: BucketSpan; from?: number; to?: number; allRoutes?: boolean } = {}) =>
       store.listRequestBuckets({ project: 'shop', env: 'production', service: o.service, span: o.span ?? 60, allRoutes: o.allRoutes ?? false, from: o.from ?? 0, to: o.to ?? T0 + 86_400 });
 
     test('a new bucket is stored as given; release null (no replica answered) round-trips', async (t) => {
@@ -88,6 +88,29 @@ export function runRequestMetricsContract(open: () => Promise<Store>): void {
       assert.deepEqual((await all(store, { allRoutes: true })).map((b) => [b.service, b.requests]).sort(), [['api', 5], ['web', 30]]);
       assert.deepEqual((await all(store, { service: 'web', allRoutes: true })).map((b) => b.requests), [30]);
       assert.deepEqual((await all(store, { service: 'web' })).map((b) => b.route).sort(), ['/a', '/b']);
+    });
+
+    test('the 5- and 15-minute rollups of the totals (the steps of series) are stored and listed per span, a range of steps at a time', async (t) => {
+      const store = await fresh(t);
+      const q = (o: Partial<RequestBucket>) => bucket({ route: ALL_ROUTES, ...o });
+      await store.mergeRequestBuckets([
+        q({ span: 60, start: T0 }),
+        q({ span: 300, start: T0 - 300, requests: 1 }),
+        q({ span: 300, start: T0, requests: 2 }),
+        q({ span: 300, start: T0 + 300, requests: 3 }),
+        q({ span: 300, start: T0, release: null, requests: 4 }),
+        q({ span: 900, start: T0, requests: 5 }),
+        q({ span: 900, start: T0, service: 'api', requests: 6 }),
+        q({ span: 3600, start: T0 }),
+      ]);
+      // Merging into a rollup row adds up, as for minutes (every flush adds to the current step).
+      await store.mergeRequestBuckets([q({ span: 900, start: T0, requests: 1, statusCounts: [0, 0, 0, 0, 1], histogram: [0, 0, 0, 0, 0, 0, 0, 0, 1] })]);
+      const steps = (await all(store, { span: 300, service: 'web', allRoutes: true, from: T0, to: T0 + 600 })).map((b) => [b.start - T0, b.release, b.requests]).sort();
+      assert.deepEqual(steps, [[0, 3, 2], [0, null, 4], [300, 3, 3]].sort());
+      const quarters = (await all(store, { span: 900, allRoutes: true })).sort(byKey);
+      assert.deepEqual(quarters.map((b) => [b.service, b.requests, b.statusCounts[4]]), [['api', 6, 1], ['web', 6, 2]]);
+      assert.deepEqual(quarters[1]!.histogram, [0, 2, 0, 5, 3, 0, 0, 0, 1]);
+      assert.deepEqual(await all(store, { span: 900 }), [], 'per-route rows listed apart');
     });
 
     test('prune deletes buckets that start before the cut, of every span', async (t) => {

@@ -50,11 +50,38 @@ export async function mergeRequestBuckets(db: Db, buckets: RequestBucket[]): Pro
 }
 
 export async function listRequestBuckets(db: Db, q: RequestBucketQuery): Promise<RequestBucket[]> {
-  let query = db.selectFrom('request_metrics').selectAll().where('project', '=', q.project).where('env', '=', q.env);
+  // Only the columns the query leaves open: turning a row's text into JS strings is a good part
+  // of its cost (a 24 h series of 50 services reads ~5,000 rows), and project, env, span (and
+  // the route of the totals, the service of a one-service query) are the same on every row.
+  let query = db
+    .selectFrom('request_metrics')
+    .select(['start', 'release', 'requests', 's1xx', 's2xx', 's3xx', 's4xx', 's5xx', 'bytes', 'duration_ms', 'histogram'])
+    .$if(q.service === undefined, (qb) => qb.select('service'))
+    .$if(!q.allRoutes, (qb) => qb.select('route'))
+    .where('project', '=', q.project)
+    .where('env', '=', q.env);
   query = q.service !== undefined ? query.where('service', '=', q.service) : query;
-  query = query.where('route', q.allRoutes ? '=' : '<>', ALL_ROUTES);
-  const rows = await query.where('span', '=', q.span).where('start', '>=', q.from).where('start', '<', q.to).execute();
-  return rows.map(toBucket);
+  query = query.where('route', q.allRoutes ? '=' : '<>', ALL_ROUTES).where('span', '=', q.span).where('start', '>=', q.from).where('start', '<', q.to);
+  // One service: its primary-key range. Without statistics SQLite rates that and the overview
+  // index (project, env, route, span, start) alike and may take the latter, which visits every
+  // service's rows of the range to keep one's (20 ms instead of 1 for a day of 50 services); the
+  // key's own order (start, release) tips it. Every service: the overview index, no sort.
+  if (q.service !== undefined) query = query.orderBy('start').orderBy('release');
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    project: q.project,
+    env: q.env,
+    service: r.service ?? q.service!,
+    release: Number(r.release) === 0 ? null : Number(r.release),
+    route: r.route ?? ALL_ROUTES,
+    span: q.span,
+    start: Number(r.start),
+    requests: Number(r.requests),
+    statusCounts: [Number(r.s1xx), Number(r.s2xx), Number(r.s3xx), Number(r.s4xx), Number(r.s5xx)],
+    bytes: Number(r.bytes),
+    durationMsSum: Number(r.duration_ms),
+    histogram: decodeHistogram(r.histogram),
+  }));
 }
 
 export async function pruneRequestBuckets(db: Db, before: number): Promise<number> {

@@ -1,11 +1,12 @@
 /** Kysely table types: the columns as stored (snake_case, ISO-8601 UTC timestamps as text, JSON as text). */
 import type { Generated } from 'kysely';
 import type { ServiceType } from '../core/config';
-import type { AuditOutcome, JobRunStatus, DeploymentKind, DeploymentState, LogLevel, Scope, StepStatus } from '../core/domain';
+import type { ApprovalPolicy, AuditOutcome, JobRunStatus, DeploymentKind, DeploymentState, LogLevel, Scope, StepStatus } from '../core/domain';
 
 export interface Database {
   projects: { id: Generated<number>; name: string; created_at: string };
-  environments: { id: Generated<number>; project_id: number; name: string; created_at: string };
+  /** approval: 'required' | 'none' (default 'none'), written by each deploy or promotion (0010). */
+  environments: { id: Generated<number>; project_id: number; name: string; approval: Generated<ApprovalPolicy>; created_at: string };
   services: { id: Generated<number>; project_id: number; name: string; type: ServiceType; created_at: string };
   releases: {
     id: Generated<number>;

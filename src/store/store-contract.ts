@@ -126,6 +126,20 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
         assert.deepEqual((await store.listEnvironments(other.id)).map((e) => e.id), [otherProd.id]);
       });
 
+      test('approval is none until set; set persists per environment; a missing one is SLW_NOT_FOUND', async (t) => {
+        const { store, project, env } = await fresh(t);
+        assert.equal(env.approval, 'none');
+        const staging = await store.ensureEnvironment(project.id, 'staging');
+        assert.equal(staging.approval, 'none');
+        await store.setEnvironmentApproval(env.id, 'required');
+        assert.equal((await store.getEnvironment(project.id, 'production'))?.approval, 'required');
+        assert.equal((await store.getEnvironment(project.id, 'staging'))?.approval, 'none', 'other environments untouched');
+        assert.deepEqual((await store.listEnvironments(project.id)).map((e) => [e.name, e.approval]), [['production', 'required'], ['staging', 'none']]);
+        await store.setEnvironmentApproval(env.id, 'none');
+        assert.equal((await store.getEnvironment(project.id, 'production'))?.approval, 'none');
+        await rejectsWithCode(store.setEnvironmentApproval(999_999, 'required'), 'SLW_NOT_FOUND');
+      });
+
       test('ensure for a missing project is SLW_NOT_FOUND', async (t) => {
         const { store } = await fresh(t);
         await rejectsWithCode(store.ensureEnvironment(999_999, 'staging'), 'SLW_NOT_FOUND');

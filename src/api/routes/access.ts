@@ -4,7 +4,12 @@ import { parseDuration } from '../../core/duration';
 import { SlipwayError } from '../../core/errors';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { loginBody, tokenBody, tokenParams, userBody, userParams } from '../../core/contract/requests';
+import { loginBody, sessionBody, tokenBody, tokenParams, userBody, userParams } from '../../core/contract/requests';
+import { DASHBOARD_SESSION_TOKEN, type Principal } from '../../engine/access';
+import { clearedSessionCookie, csrfTokenFor, sessionCookie, sessionTokenOf } from '../session-cookie';
+
+/** How long a dashboard password sign-in lasts. */
+const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 export function accessRoutes(app: FastifyInstance, deps: ApiDeps): void {
   /** Password → a new token. Public, but failures count towards the per-IP limit. */
@@ -26,6 +31,57 @@ export function accessRoutes(app: FastifyInstance, deps: ApiDeps): void {
       }
       throw err;
     }
+  });
+
+  /**
+   * Dashboard sign-in. Cross-site pages cannot post here: the body must be JSON, which a
+   * form cannot send and a cross-origin fetch cannot send without a preflight we never allow.
+   */
+  app.post('/api/v1/session', { config: { public: true } }, async (req, reply) => {
+    deps.authLimiter.check(req.ip);
+    const body = parseInput(sessionBody, req.body, 'sign-in request');
+    req.audit = { actor: body.user ? `user:${body.user}` : 'anonymous', target: 'dashboard session' };
+    let token: string;
+    let principal: Principal;
+    try {
+      if (body.token !== undefined) {
+        token = body.token;
+        principal = await deps.access.authenticate(token);
+      } else {
+        const issued = await deps.access.login(body.user!, body.password!, { tokenName: DASHBOARD_SESSION_TOKEN, expiresInMs: SESSION_TTL_MS });
+        token = issued.token;
+        principal = await deps.access.authenticate(token);
+      }
+    } catch (err) {
+      if (err instanceof SlipwayError && err.code === 'SLW_UNAUTHORIZED') {
+        deps.authLimiter.fail(req.ip);
+        req.audit.actor = 'anonymous';
+      }
+      throw err;
+    }
+    req.principal = principal;
+    req.audit = { actor: principal.actor, target: 'dashboard session', detail: `token ${principal.tokenId}` };
+    const maxAge = principal.expiresAt ? (Date.parse(principal.expiresAt) - Date.now()) / 1000 : null;
+    void reply.header('set-cookie', sessionCookie(req, token, maxAge));
+    return reply.status(201).send({ session: sessionOf(principal, token) });
+  });
+
+  app.get('/api/v1/session', { config: { scope: 'read' } }, async (req) => {
+    const token = req.viaSessionCookie ? sessionTokenOf(req)! : req.headers.authorization!.slice(7).trim();
+    return { session: sessionOf(req.principal!, token) };
+  });
+
+  app.delete('/api/v1/session', { config: { scope: 'read' } }, async (req, reply) => {
+    const p = req.principal!;
+    let revoked: string | null = null;
+    // A pasted token stays valid (it is used elsewhere); the one a sign-in issued dies with the session.
+    if (p.dashboardSession) {
+      await deps.access.revokeToken(p.tokenId);
+      revoked = p.tokenId;
+    }
+    req.audit = { target: 'dashboard session', detail: revoked ? `revoked ${revoked}` : 'cookie cleared' };
+    void reply.header('set-cookie', clearedSessionCookie(req));
+    return { signedOut: true, revoked };
   });
 
   app.get('/api/v1/whoami', { config: { scope: 'read' } }, async (req) => {
@@ -66,4 +122,8 @@ export function accessRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await deps.access.deleteUser(name);
     return { deleted: name };
   });
+}
+
+function sessionOf(p: Principal, token: string) {
+  return { actor: p.actor, scope: p.scope, project: p.project, tokenId: p.tokenId, expiresAt: p.expiresAt, csrfToken: csrfTokenFor(token) };
 }

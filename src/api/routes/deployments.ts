@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { parseProjectConfig, formatErrors } from '../../core/parse-config';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { afterQuery, deployBody, deploymentParams, deploymentsQuery, projectParams, promoteBody, rollbackBody, serviceParams } from '../../core/contract/requests';
+import { afterQuery, deployBody, deploymentParams, deploymentsQuery, projectParams, promoteBody, redeployBody, rollbackBody, serviceParams } from '../../core/contract/requests';
 import { streamDeploymentEvents } from '../deployment-sse';
 import { CANARY_COMMANDS } from '../../engine/canary-control';
 
@@ -78,6 +78,15 @@ export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const body = parseInput(rollbackBody, req.body, 'rollback request');
     const d = await deps.engine.rollback({ ...params, env: body.env, release: body.release, triggeredBy: req.principal!.actor });
     req.audit = { detail: `deployment ${d.id}` };
+    return reply.status(202).send({ deployment: await deps.queries.deployment(d.id) });
+  });
+
+  /** The live release again (same config, newest secrets), with its image or another prebuilt one; never builds. */
+  app.post('/api/v1/projects/:project/services/:service/redeploy', { config: { scope: 'deploy' } }, async (req, reply) => {
+    const params = parseInput(serviceParams, req.params, 'path');
+    const body = parseInput(redeployBody, req.body, 'redeploy request');
+    const d = await deps.engine.redeploy({ ...params, env: body.env, image: body.image, triggeredBy: req.principal!.actor });
+    req.audit = { detail: `deployment ${d.id}${body.image ? ` image ${body.image}` : ''}` };
     return reply.status(202).send({ deployment: await deps.queries.deployment(d.id) });
   });
 

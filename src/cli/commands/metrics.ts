@@ -1,6 +1,6 @@
 /**
  * `slipway metrics [service]` (request rate, error rate, latency from the edge; every service
- * when none is named) and `slipway requests <service>` (recent requests with their request
+ * when none is named; `--series`: one row per time step) and `slipway requests <service>` (recent requests with their request
  * ids). Flags are passed as given: the server validates them and names the field.
  */
 import type { Command } from 'commander';
@@ -8,7 +8,7 @@ import { connect, type GlobalOptions } from '../connection';
 import { printJson, printTable } from '../output';
 import { projectName } from '../project-file';
 import { projectOptions } from '../project-options';
-import type { MetricsGroup } from '../../core/contract/metrics';
+import type { MetricsGroup, MetricsSeriesResult } from '../../core/contract/metrics';
 
 export function registerMetrics(program: Command): void {
   projectOptions(
@@ -17,11 +17,19 @@ export function registerMetrics(program: Command): void {
       .description('request metrics from the edge: rate, error rate, p50/p95/p99 latency (every service when none is named)')
       .argument('[service]')
       .option('--since <duration>', 'window ending now: 15m, 1h, 24h, 7d', '1h')
-      .option('--by <grouping>', 'one row per release, route or status (class)'),
+      .option('--by <grouping>', 'one row per release, route or status (class); with --series: release')
+      .option('--series', 'one row per time step (1 min up to 2h, 5 min up to 10h, 15 min up to 24h, 1 h beyond): req/s, errors, p95'),
   ).action(async (service: string | undefined, opts, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOptions>();
     const client = connect(g);
     const project = projectName(opts);
+    if (opts.series) {
+      const series = service
+        ? await client.metricsSeries(project, service, { env: opts.env, since: opts.since, ...(opts.by ? { by: opts.by } : {}) })
+        : await client.metricsOverviewSeries(project, { env: opts.env, since: opts.since });
+      if (g.json) return printJson(series);
+      return printSeries(series);
+    }
     const result = service
       ? await client.metrics(project, service, { env: opts.env, since: opts.since, ...(opts.by ? { by: opts.by } : {}) })
       : await client.metricsOverview(project, { env: opts.env, since: opts.since });
@@ -57,6 +65,23 @@ export function registerMetrics(program: Command): void {
       ['at', 'release', 'status', 'ms', 'method', 'path', 'client', 'id'],
     );
   });
+}
+
+/** A compact table: one row per step (and per release or service when grouped), oldest first. */
+function printSeries(result: MetricsSeriesResult): void {
+  const by = result.by;
+  const rows = result.series.flatMap((s) =>
+    s.points.map((p) => ({
+      time: p.t.slice(0, 16).replace('T', ' '),
+      ...(by === 'release' ? { release: s.release === null || s.release === undefined ? '(none)' : `v${s.release}` } : by === 'service' ? { service: s.service } : {}),
+      requests: p.requests,
+      'req/s': p.ratePerSec,
+      'err %': p.requests === 0 ? '-' : (p.errorRate * 100).toFixed(2),
+      p95: p.p95 === null ? '-' : `${p.p95}ms`,
+    })),
+  );
+  console.log(`${result.from.slice(0, 16).replace('T', ' ')} → ${result.to.slice(0, 16).replace('T', ' ')} UTC, steps of ${result.stepSeconds < 3600 ? `${result.stepSeconds / 60} min` : `${result.stepSeconds / 3600} h`}`);
+  printTable(rows, ['time', ...(by ? [by] : []), 'requests', 'req/s', 'err %', 'p95']);
 }
 
 function groupName(m: MetricsGroup, by: string): string {

@@ -7,6 +7,8 @@
  *   GET /api/v1/projects/:project/services/:service/metrics?env=&since=1h&by=release|route|status
  *   GET /api/v1/projects/:project/metrics?env=&since=1h                 (every service: the overview)
  *   GET /api/v1/projects/:project/services/:service/requests?env=&slow=1s&errors=true&path=/api&limit=100
+ *   GET /api/v1/projects/:project/services/:service/metrics/series?env=&since=1h&by=release   (points per time step: charts)
+ *   GET /api/v1/projects/:project/metrics/series?env=&since=1h          (one series per service: sparklines)
  */
 import { z } from 'zod';
 import { parseDuration } from '../duration';
@@ -43,6 +45,16 @@ export const metricsQuery = z.strictObject({
 
 export const overviewQuery = metricsQuery.omit({ by: true });
 
+export const SERIES_GROUPINGS = ['release'] as const;
+
+/** A service's series: the same window and environment as metricsQuery; `by` release only (route and status series are not kept apart cheaply). */
+export const metricsSeriesQuery = overviewQuery.extend({
+  by: z.enum(SERIES_GROUPINGS, { error: `must be one of: ${SERIES_GROUPINGS.join(', ')}` }).optional().describe('one series per release; one series in all when absent'),
+});
+
+/** Every service's series (the overview's sparklines): the same window and environment. */
+export const overviewSeriesQuery = overviewQuery;
+
 export const requestsQuery = z.strictObject({
   env: name.default('production'),
   slow: z
@@ -66,6 +78,8 @@ export const requestsQuery = z.strictObject({
 export type MetricsQuery = z.output<typeof metricsQuery> & { project: string; service: string };
 export type OverviewQuery = z.output<typeof overviewQuery> & { project: string };
 export type RequestsQuery = z.output<typeof requestsQuery> & { project: string; service: string };
+export type MetricsSeriesQuery = z.output<typeof metricsSeriesQuery> & { project: string; service: string };
+export type OverviewSeriesQuery = z.output<typeof overviewSeriesQuery> & { project: string };
 
 const statusCounts = z.strictObject(Object.fromEntries(STATUS_CLASSES.map((c) => [c, z.number().int()])) as Record<(typeof STATUS_CLASSES)[number], z.ZodNumber>);
 
@@ -98,6 +112,37 @@ export const metricsResult = z.strictObject({
   groups: z.array(metricsGroup),
 });
 export type MetricsResult = z.output<typeof metricsResult>;
+
+export const metricsPoint = z.strictObject({
+  t: z.string().describe('start of the step (ISO time, on a step boundary); the step covers [t, t + stepSeconds)'),
+  requests: z.number().int().describe('requests that started in the step; 0 for a step without traffic (every step of the window is present)'),
+  ratePerSec: z.number().describe('requests per second over the step (over the part already elapsed, for the step holding now)'),
+  errorRate: z.number().describe('share of requests answered with a 5xx status (0..1); 0 without requests'),
+  p50: z.number().nullable().describe('edge-measured total time, ms: upper bound of the histogram bucket (≈25 % wide) holding the quantile of the merged histograms of the step; null without requests'),
+  p95: z.number().nullable().describe('as p50, 95th percentile'),
+  p99: z.number().nullable().describe('as p50, 99th percentile'),
+});
+export type MetricsPoint = z.output<typeof metricsPoint>;
+
+export const metricsSeries = z.strictObject({
+  release: z.number().int().nullable().optional().describe('the release of the series when grouped by release (null: requests no replica answered); absent otherwise'),
+  service: z.string().optional().describe('the service of the series in the overview; absent otherwise'),
+  points: z.array(metricsPoint).describe('one per step of the window, oldest first'),
+});
+export type MetricsSeries = z.output<typeof metricsSeries>;
+
+export const metricsSeriesResult = z.strictObject({
+  project: z.string(),
+  env: z.string(),
+  service: z.string().nullable().describe('null for the overview of every service'),
+  from: z.string().describe('start of the first step (ISO time, on a step boundary at or before now − since)'),
+  to: z.string().describe('end of the window (ISO time: now); the last step holds it'),
+  stepSeconds: z.number().int().describe('length of a step: 60 for windows up to 2h, 300 up to 10h, 900 up to 24h, 3600 beyond'),
+  by: z.enum([...SERIES_GROUPINGS, 'service']).nullable().describe('release: a series per release; service: a series per service (overview); null: one series'),
+  /** By release: ascending, null (no replica answered) last; by service: by name. */
+  series: z.array(metricsSeries),
+});
+export type MetricsSeriesResult = z.output<typeof metricsSeriesResult>;
 
 export const requestView = z.strictObject({
   at: z.string().describe('when the request started (ISO time)'),
@@ -132,6 +177,8 @@ export interface RequestMetricsReader {
   metrics(q: MetricsQuery): Promise<MetricsResult>;
   overview(q: OverviewQuery): Promise<MetricsResult>;
   requests(q: RequestsQuery): Promise<RequestsResult>;
+  series(q: MetricsSeriesQuery): Promise<MetricsSeriesResult>;
+  overviewSeries(q: OverviewSeriesQuery): Promise<MetricsSeriesResult>;
 }
 
 /** The routes of request metrics; spread into ROUTES (routes.ts). */
@@ -153,5 +200,17 @@ export const METRICS_ROUTES = {
     params: serviceParams,
     query: requestsQuery,
     response: requestsResult,
+  },
+  'GET /api/v1/projects/:project/services/:service/metrics/series': {
+    summary: 'Request metrics of a service as a time series (charts): requests, rate, error rate, p50/p95/p99 per step, every step of the window present; one series, or one per release',
+    params: serviceParams,
+    query: metricsSeriesQuery,
+    response: metricsSeriesResult,
+  },
+  'GET /api/v1/projects/:project/metrics/series': {
+    summary: 'Request metrics of every web service of a project as time series (sparklines), one series per service',
+    params: projectParams,
+    query: overviewSeriesQuery,
+    response: metricsSeriesResult,
   },
 } as const;

@@ -54,6 +54,13 @@ export const rollbackBody = z.strictObject({
   release: z.number({ error: 'must be a release number' }).int().min(1, { error: 'must be 1 or more' }).optional(),
 });
 
+/** Deploy the live release again (its config, the newest secrets), with its image or another prebuilt one on the host. */
+export const redeployBody = z.strictObject({
+  env: name.default('production'),
+  image: z.string({ error: 'must be an image reference' }).min(1, { error: 'must not be empty' }).max(500).optional()
+    .describe('a prebuilt image on the server host to run instead of the live one (default: the live image)'),
+});
+
 export const projectParams = z.strictObject({ project: name });
 export const serviceParams = z.strictObject({ project: name, service: name });
 export const deploymentParams = z.strictObject({ id: z.string().uuid({ error: 'must be a deployment id (uuid)' }) });
@@ -123,6 +130,16 @@ export const loginBody = z.strictObject({
   tokenName: z.string().min(1).max(100).optional(),
   expiresIn: durationText('how long the token stays valid; default 30d').optional(),
 });
+
+/** Dashboard sign-in: a user's password, or an existing token pasted in. */
+export const sessionBody = z
+  .strictObject({
+    user: z.string({ error: 'must be the user name' }).min(1, { error: 'must not be empty' }).max(100).optional(),
+    password: z.string({ error: 'must be the password' }).min(1, { error: 'must not be empty' }).max(1000).optional(),
+    token: z.string({ error: 'must be an API token' }).min(1, { error: 'must not be empty' }).max(200).optional(),
+  })
+  .refine((b) => (b.token === undefined) !== (b.user === undefined && b.password === undefined), { error: 'give either user and password, or token', path: ['token'] })
+  .refine((b) => b.token !== undefined || (b.user !== undefined && b.password !== undefined), { error: 'user and password go together', path: ['password'] });
 
 export const tokenBody = z.strictObject({
   name: z.string({ error: 'must be a name for the token (what uses it)' }).min(1, { error: 'must not be empty' }).max(100),

@@ -82,6 +82,19 @@ export const ROUTES = {
     ok: ok(201, 'the token and its record'),
     response: tokenIssued.extend({ user: v.userView }),
   },
+  'POST /api/v1/session': {
+    summary: 'Dashboard sign-in (password or token): sets the HttpOnly session cookie; mutating calls made with it need the X-CSRF-Token header',
+    body: s.sessionBody,
+    ok: ok(201, 'the session; the cookie carries the token'),
+    response: z.strictObject({ session: v.sessionView }),
+  },
+  'GET /api/v1/session': { summary: 'The current session (cookie or bearer token) and its CSRF token', response: z.strictObject({ session: v.sessionView }) },
+  'DELETE /api/v1/session': {
+    summary: 'Sign out: clears the cookie; a password sign-in also revokes its token',
+    response: z.strictObject({ signedOut: z.boolean(), revoked: z.string().nullable() }),
+  },
+  'GET /': { summary: 'The web dashboard (a static single-page app that uses this API); public', text: 'text/html' },
+  'GET /*': { summary: 'Dashboard assets, and index.html for any other path (client-side routes); /api/* paths that match no route are 404', text: 'text/html' },
   'GET /api/v1/whoami': {
     summary: 'The principal of the bearer token',
     response: z.strictObject({ actor: z.string(), scope: z.enum(['read', 'deploy', 'admin']), project: z.string().nullable(), tokenId: z.string() }),
@@ -122,6 +135,13 @@ export const ROUTES = {
     params: s.serviceParams,
     body: s.rollbackBody,
     ok: ok(202, 'the deployment'),
+    response: deployment,
+  },
+  'POST /api/v1/projects/:project/services/:service/redeploy': {
+    summary: "Deploy the live release again (same config, newest secrets) with its image or another prebuilt image on the host; no slipway.yml, no build",
+    params: s.serviceParams,
+    body: s.redeployBody,
+    ok: ok(202, 'the deployment (awaiting_approval when it changes the image of an environment that requires approval)'),
     response: deployment,
   },
   'POST /api/v1/deployments': {

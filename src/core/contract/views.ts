@@ -65,6 +65,9 @@ export const releaseView = z.strictObject({
   secretsVersion: z.number().int().nullable().describe("the environment's secrets version the release runs with"),
   createdAt: at,
   current: z.boolean(),
+  replicas: z.number().int().describe('replicas the release asks for'),
+  domains: z.array(text),
+  env: z.record(text, text).describe("plain environment variables from slipway.yml (secrets are never here: see the environment's secrets)"),
 });
 export type ReleaseView = z.infer<typeof releaseView>;
 
@@ -191,6 +194,16 @@ export type ProjectSummaryView = z.infer<typeof projectSummaryView>;
 const scope = z.enum(SCOPES);
 
 export const userView = z.strictObject({ id: z.number().int(), name: text, scope, createdAt: at });
+
+export const sessionView = z.strictObject({
+  actor: text,
+  scope,
+  project: text.nullable(),
+  tokenId: text,
+  expiresAt: nullableAt,
+  csrfToken: text.describe('send it as X-CSRF-Token on calls that change something'),
+});
+export type SessionView = z.infer<typeof sessionView>;
 
 export const tokenView = z.strictObject({
   id: text.describe('public identifier (tok_…), not a secret'),

@@ -56,6 +56,8 @@ export interface Edge {
   /** Removes a backend and its host routes (structural: seamless reload). Missing backend is not an error. */
   removeBackend(name: string): Promise<void>;
   listServers(backend: string): Promise<EdgeServer[]>;
+  /** The servers of several backends from one reading (status pages of many services); absent backends map to []. */
+  listServersOf(backends: string[]): Promise<Map<string, EdgeServer[]>>;
   /**
    * Adds a server in `ready` state (weight 1), or `standby` with `weight: 0`; the caller guarantees
    * the replica passed readiness. Idempotent by name (an existing server takes the given weight).

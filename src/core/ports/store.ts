@@ -6,6 +6,7 @@ import type { ServiceConfig, ServiceType } from '../config';
 import type { HostSample, ReplicaSample } from '../resource-stats';
 import type {
   ApiToken,
+  ApprovalPolicy,
   AuditEntry,
   Deployment,
   DeploymentKind,
@@ -118,6 +119,8 @@ export interface Store {
   ensureEnvironment(projectId: number, name: string): Promise<Environment>;
   getEnvironment(projectId: number, name: string): Promise<Environment | null>;
   listEnvironments(projectId: number): Promise<Environment[]>;
+  /** Records the environment's approval policy (slipway.yml's, as a deploy or promotion resolved it). */
+  setEnvironmentApproval(environmentId: number, approval: ApprovalPolicy): Promise<void>;
   /** Deletes the environment and everything recorded for it (releases, deployments, logs). */
   deleteEnvironment(environmentId: number): Promise<void>;
 

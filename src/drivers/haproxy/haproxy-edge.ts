@@ -130,6 +130,14 @@ export class HaproxyEdge implements Edge {
     return parseServers(await sendCommand(this.files.adminSocket, `show stat ${backend} 4 -1`), backend);
   }
 
+  async listServersOf(backends: string[]): Promise<Map<string, EdgeServer[]>> {
+    backends.forEach(assertBackendName);
+    // One `show stat` of every proxy: the runtime socket takes one connection at a time well,
+    // not fifty at once (EAGAIN when its backlog is full).
+    const text = backends.length > 0 ? await sendCommand(this.files.adminSocket, 'show stat -1 4 -1') : '';
+    return new Map(backends.map((b) => [b, parseServers(text, b)]));
+  }
+
   addServer(backend: string, server: { name: string; address: string; port: number }, opts: { weight?: number } = {}): Promise<void> {
     return this.serialized(async () => {
       assertBackendName(backend);

@@ -9,6 +9,8 @@ import { m0006Webhooks } from './0006-webhooks';
 import { m0007Outbox } from './0007-outbox';
 import { m0008RequestMetrics } from './0008-request-metrics';
 import { m0009ResourceStats } from './0009-resource-stats';
+import { m0010EnvironmentApproval } from './0010-environment-approval';
+import { m0011RequestMetricsSeriesRollups } from './0011-request-metrics-series-rollups';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001Initial,
@@ -20,6 +22,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007-outbox': m0007Outbox,
   '0008-request-metrics': m0008RequestMetrics,
   '0009-resource-stats': m0009ResourceStats,
+  '0010-environment-approval': m0010EnvironmentApproval,
+  '0011-request-metrics-series-rollups': m0011RequestMetricsSeriesRollups,
 };
 
 export const migrationProvider: MigrationProvider = {
