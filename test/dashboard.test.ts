@@ -81,7 +81,6 @@ test('sign in with a password: the overview lists the service; the session cooki
   await row.waitFor();
   assert.match(await row.innerText(), /v2/);
   assert.equal(await page.evaluate(() => document.cookie.includes('slipway_session')), false, 'HttpOnly: not readable by scripts');
-  await page.screenshot({ path: path.join(OUT, 'overview.png'), fullPage: true });
 });
 
 test('CSRF: a mutating call the page makes with its cookie but without the token is refused', async () => {
@@ -150,6 +149,8 @@ test('metrics charts per release from traffic through the edge', async () => {
   await page.getByRole('tab', { name: 'Metrics' }).click();
   const charts = page.getByTestId('metrics-charts');
   await charts.locator('canvas').first().waitFor({ timeout: 15_000 });
+  await charts.getByRole('button', { name: '15m', exact: true }).click().catch(() => undefined);
+  await charts.locator('canvas').first().waitFor({ timeout: 15_000 });
   await charts.screenshot({ path: path.join(OUT, 'metrics.png') });
 });
 
@@ -170,6 +171,8 @@ test('a secret set from the page is never shown again: not in the DOM, not in an
   const leaked = b.answers.filter((a) => a.body.includes(SECRET_VALUE));
   assert.deepEqual(leaked.map((a) => a.url), [], 'no API answer carried it');
   assert.ok(b.answers.length > 10, `answers recorded: ${b.answers.length}`);
+  // The change rolled out (a new release with the secret); let it finish before the next test deploys.
+  await until('the secrets rollout to finish', async () => (await cp.client.status('dash')).services[0]!.activeDeployment === null);
 });
 
 test('first-load JavaScript stays under 200 KB gzipped; render times with 50 services', async (t) => {
@@ -195,6 +198,9 @@ test('first-load JavaScript stays under 200 KB gzipped; render times with 50 ser
   writeFileSync(path.join(dir, 'slipway.yml'), config);
   const started = Date.now();
   const { deployments } = await deployDirectory(cp.client, { config, dir });
+  // Meanwhile one more failing release of dash/web, so the overview has something to flag.
+  const bad = (await deployDirectory(cp.client, app.write({ version: 'bad-again', replicas: 1, env: { HEALTH_FAIL: '1' }, health: { deadline: '3s' } }))).deployments[0]!;
+  assert.equal((await waitDeployment(cp.client, bad.id)).state, 'failed');
   const outcomes = await Promise.all(deployments.map((d) => waitDeployment(cp.client, d.id)));
   assert.deepEqual(outcomes.filter((d) => d.state !== 'succeeded').map((d) => `${d.service}: ${d.error}`), []);
   t.diagnostic(`50 services deployed in ${Date.now() - started} ms`);
@@ -213,7 +219,15 @@ test('first-load JavaScript stays under 200 KB gzipped; render times with 50 ser
   });
   page.off('request', onRequest);
   const overviewMs = await page.evaluate(() => performance.getEntriesByName('slipway:overview-rendered')[0]?.startTime ?? null);
+  // Where the time went: each API call of the first load (start and duration, ms from navigation start).
+  const calls = await page.evaluate(() =>
+    performance.getEntriesByType('resource').map((e) => `${new URL(e.name).pathname.replace(/^\/api\/v1/, '')} @${Math.round(e.startTime)}+${Math.round(e.duration)}`),
+  );
+  t.diagnostic(`first load: ${calls.join(', ')}`);
   assert.equal(await page.locator('tr[data-service^="svc-"]').count(), 50);
+  // dash/web's last deployment failed (above): it is marked and listed first.
+  await page.locator('tr.failing[data-service="web"]').waitFor();
+  await page.screenshot({ path: path.join(OUT, 'overview.png') });
 
   let gzipped = 0;
   for (const url of new Set(scripts)) {
@@ -250,6 +264,7 @@ test('first-load JavaScript stays under 200 KB gzipped; render times with 50 ser
     firstLoadScripts: scripts.length,
     overviewRenderMsWith50Services: overviewMs,
     serviceRenderMsAfterClick: serviceMs,
+    firstLoadCalls: calls,
     chromium: b.browser.version(),
     at: new Date().toISOString(),
   });
