@@ -18,7 +18,7 @@ import { ensureBridgeNetwork } from './network';
 import { runOneOff } from './one-off';
 import { pingEngine } from './ping';
 import { engineInfo } from './engine-info';
-import { inspectReplica, listReplicas, startReplica, stopReplica } from './replicas';
+import { InspectCache, inspectReplica, listReplicas, startReplica, stopReplica } from './replicas';
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 export const DEFAULT_NETWORK = 'slipway';
@@ -37,6 +37,7 @@ export class DockerRuntime implements Runtime {
   readonly network: string;
   readonly socketPath: string;
   private readonly logger: Logger;
+  private readonly inspections = new InspectCache();
 
   constructor(opts: DockerRuntimeOptions) {
     this.socketPath = opts.socketPath ?? DEFAULT_DOCKER_SOCKET;
@@ -90,7 +91,7 @@ export class DockerRuntime implements Runtime {
   }
 
   listReplicas(filter: ReplicaFilter): Promise<Replica[]> {
-    return listReplicas(this.docker, this.network, filter);
+    return listReplicas(this.docker, this.network, filter, this.inspections);
   }
 
   async stopReplica(id: string, stopTimeoutMs: number): Promise<void> {

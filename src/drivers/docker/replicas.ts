@@ -78,11 +78,49 @@ export async function inspectReplica(docker: Docker, network: string, id: string
   return info ? toReplica(info, network) : null;
 }
 
+/**
+ * What `docker inspect` said of running replicas. While a container keeps running (restart
+ * policy `no`: Docker never restarts it behind our back) its start time, address and exit
+ * code cannot change; only its HEALTHCHECK verdict can, and the listing shows that. So a
+ * listing that still says running with the same health reuses the inspection: a status
+ * page of 50 services costs one listing instead of 50 inspections. Entries expire anyway.
+ */
+export class InspectCache {
+  private readonly entries = new Map<string, { key: string; replica: Replica; at: number }>();
+
+  constructor(private readonly ttlMs = 30_000) {}
+
+  get(c: Docker.ContainerInfo, now = Date.now()): Replica | null {
+    const hit = this.entries.get(c.Id);
+    if (!hit || hit.key !== keyOf(c) || now - hit.at > this.ttlMs) return null;
+    return hit.replica;
+  }
+
+  put(c: Docker.ContainerInfo, replica: Replica | null, now = Date.now()): void {
+    if (replica && c.State === 'running' && replica.state === 'running') this.entries.set(c.Id, { key: keyOf(c), replica, at: now });
+    else this.entries.delete(c.Id);
+    // Removed containers are never listed again: drop what expired now and then.
+    if (this.entries.size > 256) for (const [id, e] of this.entries) if (now - e.at > this.ttlMs) this.entries.delete(id);
+  }
+}
+
+function keyOf(c: Docker.ContainerInfo): string {
+  return `${c.State}|${/\((healthy|unhealthy|health: starting)\)/.exec(c.Status ?? '')?.[1] ?? ''}`;
+}
+
 /** Replicas matching every field of the filter, sorted by name. */
-export async function listReplicas(docker: Docker, network: string, filter: ReplicaFilter): Promise<Replica[]> {
+export async function listReplicas(docker: Docker, network: string, filter: ReplicaFilter, cache?: InspectCache): Promise<Replica[]> {
   const list = await dockerCall('list containers', () => docker.listContainers({ all: true, filters: { label: labelFilters(filter) } }));
-  // Inspect each: the listing lacks start time, exit code and per-network addresses are not always filled in.
-  const replicas = await Promise.all(list.map((c) => inspectReplica(docker, network, c.Id)));
+  // Inspect each (unless cached): the listing lacks start time, exit code and per-network addresses are not always filled in.
+  const replicas = await Promise.all(
+    list.map(async (c) => {
+      const cached = cache?.get(c);
+      if (cached) return cached;
+      const r = await inspectReplica(docker, network, c.Id);
+      cache?.put(c, r);
+      return r;
+    }),
+  );
   return replicas.filter((r): r is Replica => r !== null).sort((a, b) => a.name.localeCompare(b.name));
 }
 
