@@ -16,7 +16,7 @@ import { checkConfig, haproxyVersion, isOurHaproxy, readPid, reload, showProc, s
 import { renderConfig, renderMap, structuralPart } from './render-config';
 import type { RequestLogTarget } from './request-log-format';
 import { runCommand, sendCommand, sendToWorker } from './runtime-api';
-import { parseBackendNames, parseMapEntries, parseServers, serverSessions } from './runtime-replies';
+import { parseBackendNames, parseMapEntries, parseServers, parseServersByBackend, serverSessions } from './runtime-replies';
 import { createMutex, type Mutex } from './mutex';
 
 export { stopEdge } from './edge-process';
@@ -134,8 +134,8 @@ export class HaproxyEdge implements Edge {
     backends.forEach(assertBackendName);
     // One `show stat` of every proxy: the runtime socket takes one connection at a time well,
     // not fifty at once (EAGAIN when its backlog is full).
-    const text = backends.length > 0 ? await sendCommand(this.files.adminSocket, 'show stat -1 4 -1') : '';
-    return new Map(backends.map((b) => [b, parseServers(text, b)]));
+    const all = parseServersByBackend(backends.length > 0 ? await sendCommand(this.files.adminSocket, 'show stat -1 4 -1') : '');
+    return new Map(backends.map((b) => [b, all.get(b) ?? []]));
   }
 
   addServer(backend: string, server: { name: string; address: string; port: number }, opts: { weight?: number } = {}): Promise<void> {

@@ -23,13 +23,22 @@ export function parseStatCsv(text: string): Array<Record<string, string>> {
  * says "no check" with weight 0: that is standby (checked on HAProxy 2.6.12).
  */
 export function parseServers(text: string, backend: string): EdgeServer[] {
-  return parseStatCsv(text)
-    .filter((r) => r.pxname === backend && r.svname !== 'BACKEND' && r.svname !== 'FRONTEND')
-    .map((r) => {
-      const status = (r.status ?? '').toUpperCase();
-      const state = status.startsWith('MAINT') ? 'maint' : status.startsWith('DRAIN') ? 'drain' : r.weight === '0' ? 'standby' : 'ready';
-      return { name: r.svname ?? '', ...splitAddress(r.addr ?? ''), state, weight: Number(r.weight) || 0, activeSessions: sessions(r) } satisfies EdgeServer;
-    });
+  return parseServersByBackend(text).get(backend) ?? [];
+}
+
+/** Every backend's servers in a `show stat` reply, parsed once (a reply for 50 backends is one pass, not 50). */
+export function parseServersByBackend(text: string): Map<string, EdgeServer[]> {
+  const out = new Map<string, EdgeServer[]>();
+  for (const r of parseStatCsv(text)) {
+    if (r.svname === 'BACKEND' || r.svname === 'FRONTEND' || !r.pxname) continue;
+    const status = (r.status ?? '').toUpperCase();
+    const state = status.startsWith('MAINT') ? 'maint' : status.startsWith('DRAIN') ? 'drain' : r.weight === '0' ? 'standby' : 'ready';
+    const server: EdgeServer = { name: r.svname ?? '', ...splitAddress(r.addr ?? ''), state, weight: Number(r.weight) || 0, activeSessions: sessions(r) };
+    const list = out.get(r.pxname);
+    if (list) list.push(server);
+    else out.set(r.pxname, [server]);
+  }
+  return out;
 }
 
 /** Active plus queued streams of one server in a `show stat` reply (0 when absent). */
