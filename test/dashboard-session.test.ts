@@ -136,4 +136,6 @@ test('the app is served at / with a strict CSP, gzip, immutable assets and clien
   assert.equal(((await apiMiss.json()) as { error: { code: string } }).error.code, 'SLW_NOT_FOUND');
   const escape = await fetch(api('/..%2f..%2fpackage.json'));
   assert.doesNotMatch(await escape.text(), /"name": "slipway"/, 'no file outside the build');
+  const malformed = await fetch(api('/%E0%A4%A'));
+  assert.equal(malformed.status, 400, 'a malformed path is a client error, not a 500');
 });

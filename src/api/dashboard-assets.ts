@@ -59,7 +59,12 @@ export function dashboardRoutes(app: FastifyInstance, dir = dashboardDir()): voi
   }
 
   async function serve(req: FastifyRequest, reply: FastifyReply) {
-    const urlPath = decodeURIComponent(req.url.split('?')[0]!);
+    let urlPath: string;
+    try {
+      urlPath = decodeURIComponent(req.url.split('?')[0]!);
+    } catch {
+      throw new SlipwayError('SLW_BAD_REQUEST', 'the path is not valid percent-encoding', [{ path: 'url', message: 'must be a valid percent-encoded path' }]);
+    }
     if (urlPath.startsWith('/api/')) throw new SlipwayError('SLW_NOT_FOUND', `no route ${req.method} ${urlPath}`);
     // Only files under the build directory; anything else is the app's index.
     const candidate = normalize(join(root, urlPath));
