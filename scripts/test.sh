@@ -12,8 +12,7 @@ echo "[test] lint + typecheck" >&2
 npx --no-install eslint . 
 npx --no-install tsc --noEmit
 npx --no-install svelte-check --workspace web --fail-on-warnings --output human >&2
-echo "[test] building the dashboard" >&2
-npx --no-install vite build web --logLevel warn >&2
+bash scripts/ensure-dashboard.sh --force
 mapfile -t files < <(find src test bench/lib -name '*.test.ts' | sort)
 echo "[test] ${#files[@]} test files" >&2
 # Every control plane the tests start checks its answers against the API contract.

@@ -37,6 +37,10 @@ interface Totals {
   histogram: number[];
 }
 
+function emptyTotals(): Totals {
+  return { requests: 0, statusCounts: [0, 0, 0, 0, 0], bytes: 0, durationMsSum: 0, histogram: emptyHistogram() };
+}
+
 type Grouping = MetricsResult['by'];
 type SeriesGrouping = MetricsSeriesResult['by'];
 
@@ -165,7 +169,7 @@ export class RequestMetricsQueries {
     const groups = new Map<string, { key: Partial<MetricsGroup>; totals: Totals }>();
     const add = (id: string, key: Partial<MetricsGroup>, b: RequestBucket) => {
       let g = groups.get(id);
-      if (!g) groups.set(id, (g = { key, totals: { requests: 0, statusCounts: [0, 0, 0, 0, 0], bytes: 0, durationMsSum: 0, histogram: emptyHistogram() } }));
+      if (!g) groups.set(id, (g = { key, totals: emptyTotals() }));
       const t = g.totals;
       t.requests += b.requests;
       for (let i = 0; i < 5; i++) t.statusCounts[i]! += b.statusCounts[i]!;
@@ -189,7 +193,7 @@ export class RequestMetricsQueries {
         return { status, requests: n, ratePerSec: n / windowSec, errorRate: status === '5xx' && n > 0 ? 1 : 0, statusCounts, latencyMs: null, bytes: null };
       });
     } else {
-      if (by === null && groups.size === 0) groups.set('', { key: {}, totals: { requests: 0, statusCounts: [0, 0, 0, 0, 0], bytes: 0, durationMsSum: 0, histogram: emptyHistogram() } });
+      if (by === null && groups.size === 0) groups.set('', { key: {}, totals: emptyTotals() });
       out = [...groups.values()].map((g) => summarize(g.key, g.totals, windowSec));
       out.sort((a, b) => b.requests - a.requests || label(a).localeCompare(label(b)));
     }

@@ -68,20 +68,8 @@ export async function listRequestBuckets(db: Db, q: RequestBucketQuery): Promise
   // key's own order (start, release) tips it. Every service: the overview index, no sort.
   if (q.service !== undefined) query = query.orderBy('start').orderBy('release');
   const rows = await query.execute();
-  return rows.map((r) => ({
-    project: q.project,
-    env: q.env,
-    service: r.service ?? q.service!,
-    release: Number(r.release) === 0 ? null : Number(r.release),
-    route: r.route ?? ALL_ROUTES,
-    span: q.span,
-    start: Number(r.start),
-    requests: Number(r.requests),
-    statusCounts: [Number(r.s1xx), Number(r.s2xx), Number(r.s3xx), Number(r.s4xx), Number(r.s5xx)],
-    bytes: Number(r.bytes),
-    durationMsSum: Number(r.duration_ms),
-    histogram: decodeHistogram(r.histogram),
-  }));
+  // The columns left out are the query's own values.
+  return rows.map((r) => toBucket({ ...r, project: q.project, env: q.env, service: r.service ?? q.service!, route: r.route ?? ALL_ROUTES, span: q.span }));
 }
 
 export async function pruneRequestBuckets(db: Db, before: number): Promise<number> {
