@@ -305,6 +305,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
       scheduler.stop();
       await warmSets.stop();
       await sampler.stop();
+      runtime.close();
       await notifier.stop();
       await nats.close();
       await app.close();

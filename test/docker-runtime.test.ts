@@ -67,6 +67,7 @@ after(async () => {
   // Test images go; the base images stay (they are reused by every suite).
   for (const tag of builtTags) await docker.getImage(tag).remove().catch(() => undefined);
   rmSync(tmp, { recursive: true, force: true });
+  runtime.close();
 });
 
 test('ping fails with SLW_HOST_MISSING and what to do when no engine answers', async () => {
@@ -204,6 +205,36 @@ test('replicas: started on the network, reached by IP, listed by label, logged, 
 
   await runtime.stopReplica(r1.id, 10_000);
   assert.deepEqual(await runtime.listReplicas({ project }), []);
+});
+
+test('the recent listing for views follows Docker events instead of listing on every read', async () => {
+  const image = await runtime.inspectImage(`slipway/${project}-web:t1`);
+  assert.ok(image, 'built by an earlier test');
+  let listings = 0;
+  const list = docker.listContainers.bind(docker);
+  docker.listContainers = ((opts: unknown) => {
+    listings++;
+    return list(opts as never);
+  }) as typeof docker.listContainers;
+  try {
+    const r = await runtime.startReplica({ name: `${project}-web-recent`, image: image.id, port: 3000, env: {}, labels: labels({ service: 'recent' }) });
+    const seen = await waitFor('the new replica in the recent listing', async () => {
+      const found = await runtime.listReplicasRecent({ project, service: 'recent' });
+      return found.length === 1 ? found : undefined;
+    });
+    assert.deepEqual(seen, await runtime.listReplicas({ project, service: 'recent' }), 'the same replicas as a direct listing');
+    // Once the event stream is connected and nothing changes, reads cost no Docker listing.
+    await waitFor('a kept listing', async () => {
+      const before = listings;
+      await runtime.listReplicasRecent({ project });
+      await runtime.listReplicasRecent({ project, service: 'recent' });
+      return listings === before ? true : undefined;
+    });
+    await runtime.stopReplica(r.id, 5000);
+    await waitFor('the stopped replica gone from the recent listing', async () => ((await runtime.listReplicasRecent({ project, service: 'recent' })).length === 0 ? true : undefined), 5000);
+  } finally {
+    docker.listContainers = list;
+  }
 });
 
 test('one-off runs get env verbatim, report exit codes and time out', async () => {

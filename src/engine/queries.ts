@@ -6,7 +6,7 @@ import { backendName } from '../core/ports/edge';
 import type { EngineContext } from './engine-context';
 import { serviceNames } from './service-names';
 import { ResourceStats } from './resource-stats';
-import { readWarmSet } from './warm-sets';
+import { readWarmSets } from './warm-sets';
 import { readCanary, readLiveCanary } from './canary-states';
 import { liveCanaryView } from './live-canary';
 import { isCanaryActive } from '../core/canary-state';
@@ -52,16 +52,22 @@ export class Queries {
     // project of 50 services answers in tens of milliseconds, not one round trip per service.
     const [edgeStatus, allContainers, serviceList] = await Promise.all([
       edge.status(),
-      runtime.listReplicas({ project: project.name, env: env.name }),
+      runtime.listReplicasRecent({ project: project.name, env: env.name }),
       store.listServices(project.id),
     ]);
     const backends = serviceList.map((service) => backendName(project.name, service.name, env.name));
     const edgeServers = await edge.listServersOf(backends);
-    const stats = await this.stats.latestByReplica(allContainers.filter((r) => r.state === 'running').map((r) => r.name));
+    // The store's part in a few reads for the whole environment, not a few per service.
+    const [stats, liveReleases, recentDeployments, warmSets] = await Promise.all([
+      this.stats.latestByReplica(allContainers.filter((r) => r.state === 'running').map((r) => r.name)),
+      store.listCurrentReleases(env.id),
+      store.listRecentDeployments(env.id, 5),
+      readWarmSets(store, serviceList.map((s) => s.id), env.id),
+    ]);
+    const currentOf = new Map(liveReleases.map((r) => [r.serviceId, r]));
     const services: ServiceStatusView[] = [];
     for (const [i, service] of serviceList.entries()) {
-      const currentId = await store.getCurrentReleaseId(service.id, env.id);
-      const current = currentId ? await store.getRelease(currentId) : null;
+      const current = currentOf.get(service.id) ?? null;
       const servers = new Map((edgeServers.get(backends[i]!) ?? []).map((s) => [s.name, s]));
       const containers = allContainers.filter((r) => r.labels.service === service.name);
       const replicas = containers.map(
@@ -77,10 +83,10 @@ export class Queries {
           stats: stats.get(r.name) ?? null,
         }),
       );
-      const warm = await readWarmSet(store, service.id, env.id);
+      const warm = warmSets.get(service.id) ?? null;
       // Shown while it really runs on standby (a record outlives its set by up to a second).
       const warmReplicas = warm && warm.release !== current?.number ? replicas.filter((r) => r.release === warm.release && r.state === 'running' && r.edge === 'standby').length : 0;
-      const deployments = await store.listDeployments({ serviceId: service.id, environmentId: env.id, limit: 5 });
+      const deployments = recentDeployments.filter((d) => d.serviceId === service.id);
       const active = deployments.find((d) => !isTerminal(d.state));
       // Only the canary of the deployment running now (an index left by a crash names an ended one).
       const canaryState = active ? await readLiveCanary(store, service.id, env.id) : null;

@@ -14,6 +14,17 @@ export async function readWarmSet(store: Store, serviceId: number, environmentId
   return parseWarmSet(await store.getSetting(key(serviceId, environmentId)));
 }
 
+/** The warm sets of several services of one environment, in one store read. */
+export async function readWarmSets(store: Store, serviceIds: readonly number[], environmentId: number): Promise<Map<number, WarmSet>> {
+  const values = await store.getSettings(serviceIds.map((id) => key(id, environmentId)));
+  const sets = new Map<number, WarmSet>();
+  for (const id of serviceIds) {
+    const warm = parseWarmSet(values.get(key(id, environmentId)) ?? null);
+    if (warm) sets.set(id, warm);
+  }
+  return sets;
+}
+
 export async function writeWarmSet(store: Store, serviceId: number, environmentId: number, warm: WarmSet): Promise<void> {
   await store.setSetting(key(serviceId, environmentId), JSON.stringify(warm));
 }

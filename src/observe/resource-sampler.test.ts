@@ -50,7 +50,7 @@ class FakeRuntime {
   inFlight = 0;
   peak = 0;
 
-  async listReplicas(): Promise<Replica[]> {
+  async listReplicasRecent(): Promise<Replica[]> {
     if (this.listError) throw this.listError;
     return [...this.replicas, { ...replica('stopped'), state: 'exited' }];
   }
@@ -159,7 +159,7 @@ test('with the runtime down the host is still sampled, and the outage is logged 
 test('a hung runtime costs a round no more than the stats timeout; the host is still sampled', async () => {
   const store = new RecordingStore();
   const runtime = new FakeRuntime();
-  runtime.listReplicas = () => new Promise(() => undefined);
+  runtime.listReplicasRecent = () => new Promise(() => undefined);
   const sampler = new ResourceSampler({ runtime: runtime as unknown as Runtime, host: new FakeHost(), store: store as unknown as Store, logger: pino({ level: 'silent' }), intervalMs: 5000, concurrency: 2, statsTimeoutMs: 100, now: () => clock.now });
   const started = Date.now();
   const r = await sampler.sampleOnce();

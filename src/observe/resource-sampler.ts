@@ -127,7 +127,7 @@ export class ResourceSampler {
     const timeoutMs = this.statsTimeoutMs();
     try {
       // Bounded: a hung engine must not stall host sampling, nor stop() at shutdown.
-      replicas = (await withTimeout(this.opts.runtime.listReplicas({}), timeoutMs, 'listing replicas')).filter((r) => r.state === 'running');
+      replicas = (await withTimeout(this.opts.runtime.listReplicasRecent({}), timeoutMs, 'listing replicas')).filter((r) => r.state === 'running');
     } catch (err) {
       const error = errorMessage(err);
       if (!this.runtimeDown) this.opts.logger.warn({ err: error }, 'stats: cannot list replicas; sampling the host only until the runtime answers');

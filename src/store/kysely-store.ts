@@ -9,7 +9,7 @@
  * the same guarantee (see docs/store.md). Leases are one conditional upsert, atomic on both.
  */
 import { randomUUID } from 'node:crypto';
-import { Migrator, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
+import { Migrator, sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { ApiToken, ApprovalPolicy, AuditEntry, EventType, NotificationDelivery, NotificationTarget, OutboxEvent, Scope, User, Webhook, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
 import type { ServiceConfig, ServiceType } from '../core/config';
@@ -33,6 +33,8 @@ export interface KyselyStoreOptions {
 }
 
 const now = (): string => new Date().toISOString();
+/** Keys per `in (…)` of a batched settings read. */
+const SETTINGS_CHUNK = 500;
 
 export class KyselyStore implements Store {
   readonly #db: Kysely<Database>;
@@ -225,6 +227,17 @@ export class KyselyStore implements Store {
     return row?.release_id ?? null;
   }
 
+  async listCurrentReleases(environmentId: number): Promise<Release[]> {
+    const rows = await this.#db
+      .selectFrom('current_releases as c')
+      .innerJoin('releases as r', 'r.id', 'c.release_id')
+      .selectAll('r')
+      .where('c.environment_id', '=', environmentId)
+      .orderBy('r.service_id')
+      .execute();
+    return rows.map(toRelease);
+  }
+
   async setCurrentReleaseId(serviceId: number, environmentId: number, releaseId: number | null): Promise<void> {
     await this.#db
       .insertInto('current_releases')
@@ -306,6 +319,26 @@ export class KyselyStore implements Store {
       .$if(tieBreak !== undefined, (qb) => qb.orderBy(tieBreak!, 'desc'))
       .$if(tieBreak === undefined, (qb) => qb.orderBy('id', 'desc'))
       .$if(q.limit !== undefined, (qb) => qb.limit(q.limit!))
+      .execute();
+    return rows.map(toDeployment);
+  }
+
+  async listRecentDeployments(environmentId: number, perService: number): Promise<Deployment[]> {
+    checkLimit(perService);
+    // The same order as listDeployments, ranked within each service.
+    const tieBreak = this.#insertionOrder ?? sql.ref('id');
+    const ranked = this.#db
+      .selectFrom('deployments')
+      .selectAll()
+      .select(sql<number>`row_number() over (partition by service_id order by created_at desc, ${tieBreak} desc)`.as('rank_in_service'))
+      .select(sql<number>`${tieBreak}`.as('tie_break'))
+      .where('environment_id', '=', environmentId);
+    const rows = await this.#db
+      .selectFrom(ranked.as('d'))
+      .selectAll()
+      .where('rank_in_service', '<=', perService)
+      .orderBy('created_at', 'desc')
+      .orderBy('tie_break', 'desc')
       .execute();
     return rows.map(toDeployment);
   }
@@ -761,6 +794,16 @@ export class KyselyStore implements Store {
 
   async getSetting(key: string): Promise<string | null> {
     return (await this.#db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())?.value ?? null;
+  }
+
+  async getSettings(keys: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    // Chunks keep each statement well under SQLite's bound-parameter limit.
+    for (let i = 0; i < keys.length; i += SETTINGS_CHUNK) {
+      const rows = await this.#db.selectFrom('settings').select(['key', 'value']).where('key', 'in', keys.slice(i, i + SETTINGS_CHUNK)).execute();
+      for (const r of rows) found.set(r.key, r.value);
+    }
+    return found;
   }
 
   async setSetting(key: string, value: string): Promise<void> {

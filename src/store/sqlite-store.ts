@@ -9,6 +9,7 @@ import type { Store } from '../core/ports/store';
 import { KyselyStore } from './kysely-store';
 import type { Database as Schema } from './schema';
 import { ImmediateSqliteDialect } from './sqlite-dialect';
+import { cachingDatabase } from './statement-cache';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (parent directories are created), or ':memory:'. Slipway uses `<dataDir>/slipway.db`. */
@@ -37,7 +38,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     throw new SlipwayError('SLW_INTERNAL', `cannot open the store at ${opts.file}: ${errorMessage(err)}`);
   }
   const db = new Kysely<Schema>({
-    dialect: new ImmediateSqliteDialect({ database: sqlite }),
+    dialect: new ImmediateSqliteDialect({ database: cachingDatabase(sqlite) }),
     log: (e) => {
       if (e.level === 'error') opts.logger?.error({ err: e.error, sql: e.query.sql }, 'store query failed');
     },

@@ -271,6 +271,25 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
         await store.setCurrentReleaseId(service.id, env.id, null);
         assert.equal(await store.getCurrentReleaseId(service.id, env.id), null);
       });
+
+      test('current releases of an environment in one read', async (t) => {
+        const { store, project, env, service, release } = await fresh(t);
+        const staging = await store.ensureEnvironment(project.id, 'staging');
+        const worker = await store.upsertService(project.id, 'worker', 'web');
+        const idle = await store.upsertService(project.id, 'idle', 'web');
+        assert.deepEqual(await store.listCurrentReleases(env.id), []);
+        const [, r2] = [await release(), await release()];
+        const w1 = await release(worker.id, env.id);
+        const s1 = await release(service.id, staging.id);
+        await release(idle.id, env.id); // created, never live
+        await store.setCurrentReleaseId(service.id, env.id, r2.id);
+        await store.setCurrentReleaseId(worker.id, env.id, w1.id);
+        await store.setCurrentReleaseId(service.id, staging.id, s1.id);
+        const live = await store.listCurrentReleases(env.id);
+        assert.deepEqual(live.map((r) => r.id).sort((a, b) => a - b), [r2.id, w1.id]);
+        assert.deepEqual(live.find((r) => r.id === r2.id), await store.getRelease(r2.id), 'whole releases, config included');
+        assert.deepEqual((await store.listCurrentReleases(staging.id)).map((r) => r.id), [s1.id]);
+      });
     });
 
     describe('deployments', () => {
@@ -345,6 +364,27 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
         assert.deepEqual((await store.listDeployments({ limit: 3 })).map((d) => d.id), all.slice(0, 3).map((d) => d.id));
         assert.deepEqual(await store.listDeployments({ limit: 0 }), []);
         await rejectsWithCode(store.listDeployments({ limit: 1.5 }), 'SLW_BAD_REQUEST');
+      });
+
+      test('recent deployments: the newest N of each service in an environment, newest first', async (t) => {
+        const { store, project, env, newDeployment } = await fresh(t);
+        const staging = await store.ensureEnvironment(project.id, 'staging');
+        const worker = await store.upsertService(project.id, 'worker', 'web');
+        const web: string[] = [];
+        const wrk: string[] = [];
+        for (let i = 0; i < 4; i++) {
+          web.push((await store.createDeployment(newDeployment())).id);
+          if (i < 2) wrk.push((await store.createDeployment(newDeployment({ serviceId: worker.id }))).id);
+        }
+        await store.createDeployment(newDeployment({ environmentId: staging.id }));
+        const recent = await store.listRecentDeployments(env.id, 3);
+        const all = (await store.listDeployments({ environmentId: env.id })).map((d) => d.id);
+        // The same order as listDeployments, keeping three of web and both of worker.
+        assert.deepEqual(recent.map((d) => d.id), all.filter((id) => web.slice(1).includes(id) || wrk.includes(id)));
+        assert.deepEqual(recent.find((d) => d.id === web[3]), await store.getDeployment(web[3]!), 'whole deployments');
+        assert.deepEqual((await store.listRecentDeployments(env.id, 1)).map((d) => d.id), [web[3], wrk[1]].sort((a, b) => all.indexOf(a!) - all.indexOf(b!)));
+        assert.deepEqual(await store.listRecentDeployments(env.id, 0), []);
+        await rejectsWithCode(store.listRecentDeployments(env.id, -1), 'SLW_BAD_REQUEST');
       });
 
       test('newest first also when created in different milliseconds', async (t) => {
@@ -557,6 +597,15 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
         await store.setSetting('y', '');
         assert.equal(await store.getSetting('x'), '2');
         assert.equal(await store.getSetting('y'), '');
+      });
+
+      test('many at once: only the existing ones, however many keys', async (t) => {
+        const { store } = await fresh(t);
+        const keys = Array.from({ length: 1200 }, (_, i) => `k${i}`);
+        for (const k of ['k0', 'k599', 'k1199']) await store.setSetting(k, `v-${k}`);
+        const got = await store.getSettings([...keys, 'absent']);
+        assert.deepEqual([...got.entries()].sort(), [['k0', 'v-k0'], ['k1199', 'v-k1199'], ['k599', 'v-k599']]);
+        assert.equal((await store.getSettings([])).size, 0);
       });
     });
 

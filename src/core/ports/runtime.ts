@@ -151,6 +151,11 @@ export interface Runtime {
   startReplica(spec: ReplicaSpec): Promise<Replica>;
   inspectReplica(id: string): Promise<Replica | null>;
   listReplicas(filter: ReplicaFilter): Promise<Replica[]>;
+  /**
+   * The same for read-only views (status, dashboard, stats): may lag behind the engine by the
+   * delivery of its change events (milliseconds). Never for deploy decisions.
+   */
+  listReplicasRecent(filter: ReplicaFilter): Promise<Replica[]>;
   /** SIGTERM, SIGKILL after stopTimeoutMs, then remove the container. Missing container is not an error. */
   stopReplica(id: string, stopTimeoutMs: number): Promise<void>;
   logs(filter: ReplicaFilter, opts: LogOptions): AsyncIterable<LogEntry>;

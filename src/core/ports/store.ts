@@ -139,6 +139,8 @@ export interface Store {
   /** The release live for the service in the environment (set when a deployment succeeds). */
   getCurrentReleaseId(serviceId: number, environmentId: number): Promise<number | null>;
   setCurrentReleaseId(serviceId: number, environmentId: number, releaseId: number | null): Promise<void>;
+  /** The live release of every service in the environment (one read for a status page). */
+  listCurrentReleases(environmentId: number): Promise<Release[]>;
 
   /** Creates a deployment in state `queued`. */
   createDeployment(d: NewDeployment): Promise<Deployment>;
@@ -150,6 +152,8 @@ export interface Store {
   getDeploymentPlan(id: string): Promise<unknown>;
   /** Newest first. */
   listDeployments(q: DeploymentQuery): Promise<Deployment[]>;
+  /** The newest `perService` deployments of each service in the environment, newest first (one read for a status page). */
+  listRecentDeployments(environmentId: number, perService: number): Promise<Deployment[]>;
 
   /** Records a step starting (returns its seq) and later its outcome. */
   startStep(deploymentId: string, name: string, detail?: string): Promise<number>;
@@ -258,5 +262,7 @@ export interface Store {
 
   /** Small key/value settings (e.g. admin token hash). */
   getSetting(key: string): Promise<string | null>;
+  /** The settings among `keys` that exist. */
+  getSettings(keys: readonly string[]): Promise<Map<string, string>>;
   setSetting(key: string, value: string): Promise<void>;
 }

@@ -19,6 +19,7 @@ import { runOneOff } from './one-off';
 import { pingEngine } from './ping';
 import { engineInfo } from './engine-info';
 import { InspectCache, inspectReplica, listReplicas, startReplica, stopReplica } from './replicas';
+import { ReplicaIndex } from './replica-index';
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 export const DEFAULT_NETWORK = 'slipway';
@@ -38,12 +39,19 @@ export class DockerRuntime implements Runtime {
   readonly socketPath: string;
   private readonly logger: Logger;
   private readonly inspections = new InspectCache();
+  private readonly index: ReplicaIndex;
 
   constructor(opts: DockerRuntimeOptions) {
     this.socketPath = opts.socketPath ?? DEFAULT_DOCKER_SOCKET;
     this.docker = new Docker({ socketPath: this.socketPath });
     this.network = opts.network ?? DEFAULT_NETWORK;
     this.logger = opts.logger;
+    this.index = new ReplicaIndex({ docker: this.docker, network: this.network, listAll: () => this.listReplicas({}), logger: this.logger });
+  }
+
+  /** Stops watching Docker's events. */
+  close(): void {
+    this.index.close();
   }
 
   ping(): Promise<void> {
@@ -92,6 +100,10 @@ export class DockerRuntime implements Runtime {
 
   listReplicas(filter: ReplicaFilter): Promise<Replica[]> {
     return listReplicas(this.docker, this.network, filter, this.inspections);
+  }
+
+  listReplicasRecent(filter: ReplicaFilter): Promise<Replica[]> {
+    return this.index.list(filter);
   }
 
   async stopReplica(id: string, stopTimeoutMs: number): Promise<void> {

@@ -434,12 +434,14 @@ export class HaproxyEdge implements Edge {
 
   private async statusNow(): Promise<EdgeStatus> {
     const base = { httpPort: this.opts.httpPort, reloads: this.reloads };
-    if (!(await this.isRunning())) return { ...base, running: false, pid: null, version: this.binaryVersion };
+    const down = { ...base, running: false, pid: null, version: this.binaryVersion };
+    if (!isOurHaproxy(readPid(this.files), this.files)) return down;
+    // The isRunning checks, at once, keeping the master's answer for its pid and version.
     try {
-      const proc = await showProc(this.files, 1000);
+      const [proc] = await Promise.all([showProc(this.files, 1000), sendCommand(this.files.adminSocket, 'show info', 1000)]);
       return { ...base, running: true, pid: proc.masterPid, version: proc.version ?? this.binaryVersion };
     } catch {
-      return { ...base, running: true, pid: readPid(this.files), version: this.binaryVersion };
+      return down;
     }
   }
 }
