@@ -14,6 +14,13 @@ export interface ReadinessResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Until the app first accepts a connection, probes come this often (or at the interval if
+ * shorter): a booting app is usually listening a few ms after it starts, and waiting a whole
+ * interval for the next probe was most of a 1-replica deploy's readiness time.
+ */
+export const BOOT_POLL_MS = 25;
+
 export async function waitForReadiness(
   replica: Replica,
   health: HealthConfig,
@@ -25,18 +32,22 @@ export async function waitForReadiness(
   let consecutive = 0;
   let probes = 0;
   let last = 'no probe answered yet';
+  let connected = false;
+  let inspectedAt = 0;
   while (Date.now() - started < health.deadlineMs) {
     if (deps.signal?.aborted) throw new SlipwayError('SLW_INTERRUPTED', 'readiness wait was cancelled');
     const result = await deps.probe(url, health.timeoutMs);
     probes++;
+    if (result.status !== null) connected = true;
     if (result.ok) {
       consecutive++;
       if (consecutive >= health.successes) return { probes, waitedMs: Date.now() - started };
     } else {
       consecutive = 0;
       last = result.status !== null ? `HTTP ${result.status}` : (result.error ?? 'no answer');
-      // A probe that cannot connect may mean the process died: check before waiting again.
-      if (result.status === null) {
+      // A probe that cannot connect may mean the process died: check (once per interval) before waiting again.
+      if (result.status === null && Date.now() - inspectedAt >= health.intervalMs) {
+        inspectedAt = Date.now();
         const current = await deps.runtime.inspectReplica(replica.id);
         if (!current || current.state !== 'running') {
           throw new SlipwayError(
@@ -46,7 +57,7 @@ export async function waitForReadiness(
         }
       }
     }
-    await sleep(health.intervalMs);
+    await sleep(connected ? health.intervalMs : Math.min(health.intervalMs, BOOT_POLL_MS));
   }
   throw new SlipwayError(
     'SLW_HEALTH_FAILED',
