@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx (no build step). `slipway server` goes to the
-// composition root; everything else is the thin CLI client.
-import { register } from 'tsx/esm/api';
+// `slipway server` goes to the composition root, run from a bundle of the sources
+// (bin/server-bundle.mjs, rebuilt when a source changes); everything else is the thin CLI
+// client, run from the TypeScript sources through tsx (no build step).
+import { serverBundle } from './server-bundle.mjs';
 
-register();
 const args = process.argv.slice(2);
 const firstCommand = args.find((a, i) => !a.startsWith('-') && !['--url', '--token', '--data-dir'].includes(args[i - 1] ?? ''));
 if (firstCommand === 'server') {
-  const { runServerCommand } = await import('../src/main.ts');
+  const bundle = await serverBundle();
+  if (!bundle) (await import('tsx/esm/api')).register();
+  const { runServerCommand } = await import(bundle ?? '../src/main.ts');
   await runServerCommand(args);
 } else {
+  (await import('tsx/esm/api')).register();
   const { runCli } = await import('../src/cli/main.ts');
   process.exitCode = await runCli(process.argv);
 }
