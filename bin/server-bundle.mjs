@@ -34,7 +34,7 @@ export async function serverBundle() {
   if (process.env.SLIPWAY_NO_BUNDLE === '1') return null;
   if (bundleIsCurrent()) return pathToFileURL(BUNDLE).href;
   try {
-    const { build } = await import('esbuild');
+    const { build, stop } = await import('esbuild');
     mkdirSync(path.dirname(BUNDLE), { recursive: true });
     // Concurrent starts each write their own file; the rename makes one of them current at once.
     const tmp = `${BUNDLE}.${process.pid}.tmp.mjs`;
@@ -50,6 +50,8 @@ export async function serverBundle() {
       logLevel: 'error',
     });
     renameSync(tmp, BUNDLE);
+    // esbuild keeps a helper process for the next build; the server builds once.
+    stop();
     return pathToFileURL(BUNDLE).href;
   } catch (err) {
     process.stderr.write(`slipway: cannot bundle the server (${err instanceof Error ? err.message : String(err)}); running the sources through tsx\n`);
