@@ -3,13 +3,16 @@
 //   GET /health    → 200 "ok" (503 when HEALTH_FAIL=1)
 //   GET /slow?ms=N → answers after N ms (a long request, for drain tests)
 //   GET /status/NNN → answers with that status (200–599; for request-metrics tests)
+//   GET /events    → an SSE stream: a `tick` event every 200 ms ({n, release}), for long-lived
+//                    connection tests; ended cleanly (an `end` event, then the end of the
+//                    response) on SIGTERM, so a client can tell a drain from a crash
 // Knobs (env): PORT (3000), APP_VERSION, HEALTH_FAIL=1, ERROR_RATE (0..1 of / answering 500),
 // DELAY_MS (latency added to /), ECHO_ENV (comma-separated names printed at startup: a careless
 // app that logs its configuration, to show Slipway masking secret values in logs), LOG_REQUESTS=1
 // (one JSON line per request except /health, with the edge's X-Request-ID: logs and request
 // metrics correlate; off by default, as it costs throughput in benchmarks).
-// On SIGTERM it stops accepting, finishes in-flight requests, closes idle keep-alive
-// connections and exits 0: what every app behind a zero-downtime deploy should do.
+// On SIGTERM it stops accepting, finishes in-flight requests, ends SSE streams, closes idle
+// keep-alive connections and exits 0: what every app behind a zero-downtime deploy should do.
 import http from 'node:http';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -21,6 +24,10 @@ const errorRate = Number(process.env.ERROR_RATE ?? 0);
 const delayMs = Number(process.env.DELAY_MS ?? 0);
 const logRequests = process.env.LOG_REQUESTS === '1';
 const FORCE_EXIT_MS = 25_000;
+const TICK_MS = 200;
+
+/** Open SSE streams: each ends itself on shutdown (a stream never finishes on its own). */
+const streams = new Set();
 
 let inFlight = 0;
 let shuttingDown = false;
@@ -54,6 +61,7 @@ const server = http.createServer((req, res) => {
     const ms = Math.max(0, Math.min(Number(url.searchParams.get('ms') ?? 2000) || 0, 60_000));
     return setTimeout(() => send(200, { slow: ms, release }), ms);
   }
+  if (url.pathname === '/events') return openStream(res);
   const status = /^\/status\/([1-5]\d\d)$/.exec(url.pathname);
   if (status && Number(status[1]) >= 200) return send(Number(status[1]), { status: Number(status[1]), release });
   if (url.pathname !== '/') return send(404, 'not found\n');
@@ -64,6 +72,33 @@ const server = http.createServer((req, res) => {
   if (delayMs > 0) setTimeout(answer, delayMs);
   else answer();
 });
+
+/**
+ * SSE: a tick every TICK_MS. During shutdown a new stream is refused with 503 (it could
+ * not last); an open one gets a final `end` event and a complete response on SIGTERM.
+ */
+function openStream(res) {
+  if (shuttingDown) {
+    res.writeHead(503, { 'content-type': 'text/plain', 'x-slipway-release': release ?? 'none', connection: 'close' });
+    return res.end('shutting down\n');
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-slipway-release': release ?? 'none' });
+  let n = 0;
+  const tick = () => res.write(`event: tick\nid: ${++n}\ndata: ${JSON.stringify({ n, release })}\n\n`);
+  tick();
+  const timer = setInterval(tick, TICK_MS);
+  const stream = {
+    end() {
+      clearInterval(timer);
+      res.end(`event: end\ndata: ${JSON.stringify({ reason: 'shutting down', release })}\n\n`);
+    },
+  };
+  streams.add(stream);
+  res.on('close', () => {
+    clearInterval(timer);
+    streams.delete(stream);
+  });
+}
 
 // Longer than the edge's keep-alive, so the edge closes idle connections first.
 server.keepAliveTimeout = 65_000;
@@ -80,6 +115,7 @@ function shutdown(signal) {
     console.log('stopped cleanly');
     process.exit(0);
   });
+  for (const stream of streams) stream.end();
   server.closeIdleConnections();
   setTimeout(() => {
     console.error(`still ${inFlight} request(s) after ${FORCE_EXIT_MS / 1000}s: exiting anyway`);
