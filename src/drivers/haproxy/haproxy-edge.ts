@@ -38,6 +38,8 @@ export interface HaproxyEdgeOptions {
 
 const DRAIN_POLL_MS = 100;
 /** How long removeServer retries `del server` while HAProxy still has streams on the server. */
+/** Connection reuse for runtime-added servers, as static servers have it (bench/edge-overhead.ts). */
+export const RUNTIME_SERVER_POOL = 'pool-purge-delay 5s pool-max-conn -1';
 const DELETE_RETRY_MS = 5000;
 
 export class HaproxyEdge implements Edge {
@@ -148,7 +150,10 @@ export class HaproxyEdge implements Edge {
       const id = `${backend}/${server.name}`;
       const existing = (await this.listServers(backend)).find((s) => s.name === server.name);
       if (!existing) {
-        await runCommand(this.files.adminSocket, `add server ${id} ${addr}`, /^New server registered/);
+        // A server added at runtime gets no idle-connection pool in HAProxy 2.6 (purge delay 0,
+        // limit 0): every request would open a new connection to the app, a third of the
+        // throughput. These are the values a server written in haproxy.cfg gets.
+        await runCommand(this.files.adminSocket, `add server ${id} ${addr} ${RUNTIME_SERVER_POOL}`, /^New server registered/);
       } else if (existing.address !== server.address || existing.port !== server.port) {
         await runCommand(this.files.adminSocket, `set server ${id} addr ${server.address} port ${server.port}`, /changed|no need/i);
       }
