@@ -13,37 +13,18 @@
  *    Store port into a SQLite file: its size, one steady-state compaction, the status read
  *    (latest per replica) and a 24 h history read of a 10-replica service.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { printTable } from './lib/table';
 import { writeResult } from './lib/results';
+import { cpuTicks, pidsOf, TICKS_PER_S } from './lib/proc';
 import { ControlPlaneProcess } from '../test/support/control-plane-process';
 import { TestProject } from '../test/support/test-project';
 import { deployAndWait } from '../test/support/wait-deployment';
 import { openSqliteStore } from '../src/store/sqlite-store';
 import { compactionCutoffs, MINUTE_MS, type HostSample, type ReplicaSample } from '../src/core/resource-stats';
-
-const TICKS_PER_S = 100; // USER_HZ on Linux
-
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
-
-function pidsOf(name: string): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === name) out.push(Number(p));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
 
 interface CpuRow {
   interval: string;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Makes this host ready for Slipway, idempotently: Docker engine running, HAProxy,
 # busybox-static (for the static base image), git (deploys from a repository) and
-# docker-compose (benchmark baseline).
+# docker-compose (benchmark baseline); nginx only with SLIPWAY_BOOTSTRAP_NGINX=1 (the
+# edge-overhead benchmark's comparison proxy; its packaged service is stopped and disabled, so
+# it never takes port 80 from the edge).
 # On Debian/Ubuntu as root it installs what is missing and starts dockerd in the
 # background; elsewhere it prints exactly what to install and exits non-zero.
 set -euo pipefail
@@ -16,6 +18,9 @@ command -v git >/dev/null 2>&1 || need_pkgs+=(git)
 if [ "${SLIPWAY_BOOTSTRAP_BENCH:-1}" = 1 ]; then
   command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 fi
+# nginx: the comparison proxy of `npm run bench -- edge-overhead` (run from a temp config, never as a service).
+want_nginx=0
+if [ "${SLIPWAY_BOOTSTRAP_NGINX:-0}" = 1 ] && ! [ -x /usr/sbin/nginx ]; then need_pkgs+=(nginx-light); want_nginx=1; fi
 # Extra packages a caller needs (e.g. the browser tests): SLIPWAY_EXTRA_PKGS="chromium".
 for p in ${SLIPWAY_EXTRA_PKGS:-}; do dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p"); done
 
@@ -34,6 +39,10 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
     apt-get update -qq >>/tmp/slipway-apt.log 2>&1
     apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >>/tmp/slipway-apt.log 2>&1 || {
       log "apt-get failed; last lines of /tmp/slipway-apt.log:"; tail -20 /tmp/slipway-apt.log >&2; exit 1; }
+  fi
+  if [ "$want_nginx" = 1 ]; then
+    # The package starts a system nginx on port 80 where an init system runs: the edge's port.
+    { systemctl disable --now nginx || service nginx stop || /etc/init.d/nginx stop; } >/dev/null 2>&1 || true
   fi
 fi
 

@@ -37,6 +37,11 @@ export class ControlPlaneProcess {
     return path.join(this.dataDir, 'server.log');
   }
 
+  /** The server's process id while it runs (the child runs the server in-process), else null. */
+  get pid(): number | null {
+    return this.child?.exitCode === null ? (this.child.pid ?? null) : null;
+  }
+
   get edgeUrl(): string {
     return `http://127.0.0.1:${this.httpPort}/`;
   }
