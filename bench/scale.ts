@@ -11,12 +11,15 @@
  *    project and on a 1-service project in the same control plane (the baseline). There is
  *    no endpoint that lists only services: GET /projects names each project's services and
  *    the status returns them with their replicas.
- * 3. Reconciler loop time: not applicable. Slipway has no reconciler loop yet (a replica that
- *    dies is replaced at the next deploy), so nothing is measured or reported as a figure.
+ * 3. The reconciler: its pass time over the whole fleet while idle (from the control plane's
+ *    `slipway_loop_duration_seconds{loop="reconciler"}` in /metrics, over `--idle` seconds), and
+ *    the time from killing one replica (SIGKILL, behind Slipway's back) to its repair having
+ *    succeeded and the service serving with all its replicas again.
  *
  *   npm run bench -- scale [--services 50] [--replicas 2] [--runs 50]
  */
 import os from 'node:os';
+import Docker from 'dockerode';
 import { parseArgs } from 'node:util';
 import { printTable } from './lib/table';
 import { writeResult } from './lib/results';
@@ -25,7 +28,7 @@ import { timeCall } from './lib/call-latency';
 import { ControlPlaneProcess } from '../test/support/control-plane-process';
 import { getWithHost } from '../test/support/http-get';
 
-const RECONCILER = 'not applicable: Slipway has no reconciler loop yet (a dead replica is replaced at the next deploy, not by a loop)';
+const docker = new Docker();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -81,6 +84,45 @@ async function deployAndConverge(cp: ControlPlaneProcess, fleet: Fleet): Promise
 
 type Row = Record<string, string | number>;
 
+/** The reconciler's pass count and total seconds so far, from the control plane's Prometheus text. */
+async function reconcilerLoop(cp: ControlPlaneProcess): Promise<{ count: number; sum: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${cp.apiPort}/metrics`)).text();
+  const read = (suffix: string) => Number(new RegExp(`^slipway_loop_duration_seconds_${suffix}\\{loop="reconciler"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { count: read('count'), sum: read('sum') };
+}
+
+/** Mean reconciler pass over `seconds` of idle time, in ms. */
+async function reconcilerPassMs(cp: ControlPlaneProcess, seconds: number): Promise<{ passes: number; meanMs: number }> {
+  const a = await reconcilerLoop(cp);
+  await sleep(seconds * 1000);
+  const b = await reconcilerLoop(cp);
+  const passes = b.count - a.count;
+  if (!(passes > 0)) throw new Error(`no reconciler pass in ${seconds} s (metrics: ${JSON.stringify({ a, b })})`);
+  return { passes, meanMs: Math.round(((b.sum - a.sum) / passes) * 10_000) / 10 };
+}
+
+/** SIGKILLs one replica of a fleet service and times its repair: the repair deployment succeeded, then status whole again. */
+async function timeRepair(cp: ControlPlaneProcess, fleet: Fleet, index: number): Promise<{ repairSucceededMs: number; servingAgainMs: number }> {
+  const service = fleetService(index);
+  const s = (await cp.client.status(fleet.project)).services.find((x) => x.service === service)!;
+  const [victim] = await docker.listContainers({ filters: { name: [s.replicas[0]!.name] } });
+  const t0 = Date.now();
+  await docker.getContainer(victim!.Id).kill({ signal: 'SIGKILL' });
+  let repairSucceededMs = 0;
+  for (;;) {
+    if (Date.now() - t0 > 120_000) throw new Error(`${service} was not repaired within 120 s`);
+    if (!repairSucceededMs) {
+      const d = (await cp.client.deployments(fleet.project)).deployments.find((x) => x.kind === 'repair' && x.service === service);
+      if (d?.state === 'succeeded') repairSucceededMs = Date.now() - t0;
+      else if (d && d.state === 'failed') throw new Error(`the repair of ${service} failed: ${d.error}`);
+    } else {
+      const now = (await cp.client.status(fleet.project)).services.find((x) => x.service === service)!;
+      if (now.readyReplicas === fleet.replicas && !now.replicas.some((r) => r.name === s.replicas[0]!.name)) return { repairSucceededMs, servingAgainMs: Date.now() - t0 };
+    }
+    await sleep(100);
+  }
+}
+
 /** Each per-project call on the fleet and on the one-service baseline, one after the other. */
 async function apiRows(cp: ControlPlaneProcess, fleet: Fleet, one: Fleet, runs: number): Promise<Row[]> {
   const { client } = cp;
@@ -98,7 +140,8 @@ async function apiRows(cp: ControlPlaneProcess, fleet: Fleet, one: Fleet, runs: 
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { services: { type: 'string', default: '50' }, replicas: { type: 'string', default: '2' }, runs: { type: 'string', default: '50' } } });
+  const { values } = parseArgs({ args: argv, options: { services: { type: 'string', default: '50' }, replicas: { type: 'string', default: '2' }, runs: { type: 'string', default: '50' }, idle: { type: 'string', default: '20' } } });
+  const idleSeconds = Number(values.idle);
   const services = Number(values.services);
   const replicas = Number(values.replicas);
   const runs = Number(values.runs);
@@ -128,8 +171,12 @@ export async function main(argv: string[]): Promise<void> {
     printTable(convergeRows);
     console.log(`\nAPI latency, ${runs} sequential calls each after a warm-up (ms; with fewer than 100 runs p99 is the slowest):\n`);
     printTable(rows);
-    console.log(`\nreconciler loop time: ${RECONCILER}`);
-    const file = writeResult('scale', { services, replicas, runs, machine: { cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, converge: convergeRows, api: rows, reconciler: RECONCILER });
+    const loop = await reconcilerPassMs(cp, idleSeconds);
+    const repair = await timeRepair(cp, fleet, Math.ceil(services / 2));
+    const reconciler = { intervalMs: 5000, passesMeasured: loop.passes, meanPassMs: loop.meanMs, ...repair };
+    console.log(`\nreconciler (every 5 s): a pass over ${services + 1} services takes ${loop.meanMs} ms (mean of ${loop.passes});`);
+    console.log(`a replica SIGKILLed behind Slipway's back: repair succeeded after ${repair.repairSucceededMs} ms, all ${replicas} replicas serving in status after ${repair.servingAgainMs} ms`);
+    const file = writeResult('scale', { services, replicas, runs, machine: { cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, converge: convergeRows, api: rows, reconciler });
     console.log(`\nwrote ${file}`);
   } finally {
     await cp.destroy();

@@ -48,6 +48,7 @@ import { parseListenAddress, requestMetricsConfig, type RequestMetricsConfig } f
 import { RequestMetricsQueries } from './observe/request-metrics-queries';
 import { ProcHostProbe } from './drivers/host/proc-host-probe';
 import { ResourceSampler } from './observe/resource-sampler';
+import { Reconciler } from './engine/reconciler';
 import { checkReadiness } from './observe/readiness';
 import { ResourceStats } from './engine/resource-stats';
 import { parseDuration } from './core/duration';
@@ -83,6 +84,8 @@ export interface ControlPlaneOptions {
   strictResponses?: boolean;
   /** Container and host stats sampling interval (SLIPWAY_STATS_INTERVAL, default 5 s); 0 turns sampling off. */
   statsIntervalMs?: number;
+  /** How often the reconciler looks for dead replicas to replace; 0: never. */
+  reconcileIntervalMs?: number;
   /**
    * Replicas whose stats are read at once (SLIPWAY_STATS_CONCURRENCY, default 32). Docker answers
    * a stats call at its next 1 s collection tick, so a round takes ⌈replicas / this⌉ seconds.
@@ -120,6 +123,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPla
     requestMetrics: requestMetricsConfig(env),
     edgePrometheus: parseListenAddress(env.SLIPWAY_EDGE_PROMETHEUS ?? 'off', 'SLIPWAY_EDGE_PROMETHEUS'),
     statsIntervalMs: durationFrom(env.SLIPWAY_STATS_INTERVAL, 5000, 'SLIPWAY_STATS_INTERVAL'),
+    reconcileIntervalMs: durationFrom(env.SLIPWAY_RECONCILE_INTERVAL, 5000, 'SLIPWAY_RECONCILE_INTERVAL'),
     statsConcurrency: countFrom(env.SLIPWAY_STATS_CONCURRENCY, 32, 'SLIPWAY_STATS_CONCURRENCY'),
     readyTimeoutMs: durationFrom(env.SLIPWAY_READY_TIMEOUT, 1000, 'SLIPWAY_READY_TIMEOUT'),
   };
@@ -196,6 +200,9 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   // After recovery, which keeps warm sets whose keep_warm has not ended: this retires them on schedule.
   const warmSets = new WarmSetRetirer(ctx, engine.events);
   warmSets.start();
+  // After recovery too: what it left is what the reconciler compares with the live releases.
+  const reconciler = new Reconciler(ctx, engine, { intervalMs: opts.reconcileIntervalMs || 5000, logger: logger.child({ component: 'reconciler' }) });
+  if (opts.reconcileIntervalMs !== 0) reconciler.start();
   const sampler = new ResourceSampler({
     runtime,
     host: new ProcHostProbe({ diskPath: opts.dataDir }),
@@ -304,6 +311,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
       // The edge is never stopped: it keeps serving while the control plane is away.
       scheduler.stop();
       await warmSets.stop();
+      await reconciler.stop();
       await sampler.stop();
       runtime.close();
       await notifier.stop();

@@ -80,9 +80,10 @@ export interface SealedSecrets {
 /**
  * deploy: build (or reuse) from slipway.yml; rollback: an earlier release as it was;
  * secrets: the live release again with the environment's newest secrets; promote: the
- * image another environment runs, with this environment's config and secrets.
+ * image another environment runs, with this environment's config and secrets; repair: the
+ * live release's missing replicas started again after some died (by the reconciler).
  */
-export type DeploymentKind = 'deploy' | 'rollback' | 'secrets' | 'promote';
+export type DeploymentKind = 'deploy' | 'rollback' | 'secrets' | 'promote' | 'repair';
 
 /**
  * Where a built service's context comes from: an archive the client uploaded (its

@@ -19,6 +19,7 @@ import { converge } from './converge';
 import { deploymentEvent } from './domain-events';
 import { prepareImage, imageRepository, type PreparedImage } from './prepare-image';
 import { runReleaseCommand } from './release-command';
+import { assessDamage, needsRepair, repairService, type Damage } from './repair';
 import { retireOptions, retireReplica } from './retire-replica';
 import { rollOut } from './roll-out';
 import { CanaryAborted } from './canary';
@@ -284,6 +285,65 @@ export class DeployEngine {
     const planned = planRedeploy(base, requested, environment.approval);
     const ref = { project: req.project, service: req.service, env: req.env };
     return this.begin(ref, serviceId, environmentId, { kind: 'redeploy', base, image: planned.image }, planned.needsApproval, req.triggeredBy ?? null);
+  }
+
+  /**
+   * Starts a repair of the service if replicas of its live release died (the reconciler's
+   * call): a deployment of kind `repair` under the service's lease. Null when there is nothing
+   * to repair, no live release to repair to (or a job), or another deployment holds the lease.
+   */
+  async repair(ref: ServiceRef, triggeredBy = 'reconciler'): Promise<Deployment | null> {
+    const { store } = this.ctx;
+    const { serviceId, environmentId } = await this.resolve(ref);
+    const currentId = await store.getCurrentReleaseId(serviceId, environmentId);
+    const release = currentId ? await store.getRelease(currentId) : null;
+    if (!release || release.config.schedule) return null;
+    const id = randomUUID();
+    const key = serviceLeaseKey(serviceId, environmentId);
+    if (!(await store.acquireLease(key, id, LEASE_TTL_MS))) return null;
+    try {
+      // Under the lease, from Docker itself: what the caller saw may be gone by now.
+      const damage = await assessDamage(this.ctx, ref, backendName(ref.project, ref.service, ref.env), release);
+      if (!needsRepair(damage)) {
+        await store.releaseLease(key, id);
+        return null;
+      }
+      const deployment = await store.createDeployment({ id, serviceId, environmentId, kind: 'repair', previousReleaseId: release.id, releaseId: release.id, source: null, triggeredBy });
+      const task = this.runRepair(deployment, ref, release, damage, key).finally(() => this.running.delete(deployment.id));
+      this.running.set(deployment.id, task);
+      return deployment;
+    } catch (err) {
+      await store.releaseLease(key, id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async runRepair(deployment: Deployment, ref: ServiceRef, release: Release, damage: Damage, leaseKey: string): Promise<void> {
+    const { store } = this.ctx;
+    const rec = new DeploymentRecorder(store, this.events, this.ctx.logger, deployment.id);
+    const stopHeartbeat = startHeartbeat(store, leaseKey, deployment.id, () => undefined);
+    const backend = backendName(ref.project, ref.service, ref.env);
+    try {
+      await rec.state('rolling', { startedAt: new Date().toISOString(), event: deploymentEvent('deployment.started', ref, deployment) });
+      await rec.log(
+        `repairing ${ref.project}/${ref.service} in ${ref.env}: ${damage.serving} of ${release.config.replicas} replica(s) of v${release.number} serving` +
+          `${damage.dead.length > 0 ? `, ${damage.dead.length} dead container(s)` : ''} (same release, no build)`,
+      );
+      await repairService(this.ctx, { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id }, damage, rec);
+      await rec.log(`v${release.number} serves with ${release.config.replicas} replica(s) again`);
+      await rec.state('succeeded', { finishedAt: new Date().toISOString(), event: deploymentEvent('deployment.succeeded', ref, deployment, { release: release.number, imageDigest: release.imageDigest }) });
+    } catch (err) {
+      // No undo: replicas that failed readiness were stopped by the batch; those that passed serve the live release.
+      const code = isSlipwayError(err) ? err.code : 'SLW_DEPLOY_FAILED';
+      const message = errorMessage(err);
+      await rec.log(`repair failed: ${message}`, 'error').catch(() => undefined);
+      await rec.state('failed', { errorCode: code, error: message, finishedAt: new Date().toISOString(), event: deploymentEvent('deployment.failed', ref, deployment, { errorCode: code, error: message }) }).catch((e) =>
+        this.ctx.logger.error({ err: e, deployment: deployment.id }, 'could not record repair failure'),
+      );
+    } finally {
+      stopHeartbeat();
+      await store.releaseLease(leaseKey, deployment.id).catch(() => undefined);
+    }
   }
 
   /**

@@ -52,7 +52,7 @@ export class SlipwayMetrics implements Telemetry {
     this.requestDuration = new client.Histogram({ name: 'slipway_http_request_duration_seconds', help: 'Edge-measured total time of requests', labelNames: ['project', 'service', 'env', 'release'], buckets: DURATION_BUCKETS_S, registers: [r] });
     this.deployments = new client.Counter({ name: 'slipway_deployments_total', help: 'Deployments that ended, by kind and outcome (succeeded, failed, cancelled, rolled_back)', labelNames: ['kind', 'outcome'], registers: [r] });
     this.deploymentDuration = new client.Histogram({ name: 'slipway_deployment_duration_seconds', help: 'Time from a deployment starting to its end', labelNames: ['kind', 'outcome'], buckets: DEPLOY_BUCKETS_S, registers: [r] });
-    this.loops = new client.Histogram({ name: 'slipway_loop_duration_seconds', help: 'Rounds of background loops (job scheduler, notifier, stats sampler)', labelNames: ['loop'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [r] });
+    this.loops = new client.Histogram({ name: 'slipway_loop_duration_seconds', help: 'Rounds of background loops (job scheduler, notifier, stats sampler, reconciler)', labelNames: ['loop'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [r] });
     this.storeLatency = new client.Histogram({ name: 'slipway_store_operation_duration_seconds', help: 'Latency of store operations', labelNames: ['operation'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [r] });
     const backlog = { events: 0, pendingDeliveries: 0 };
     new client.Gauge({

@@ -1,0 +1,62 @@
+/**
+ * Repair: a service back to its live release's replica count after replicas died (crashed,
+ * OOM-killed, removed by hand). Dead containers are removed (their edge servers first), and
+ * the missing replicas start from the live release and join the edge after readiness, like
+ * any batch. Nothing else is touched: no build, no new release, replicas of other releases
+ * (a warm set) stay as they are. Decisions read Docker directly, never a cached listing.
+ */
+import type { Release, ServiceRef } from '../core/domain';
+import type { Replica } from '../core/ports/runtime';
+import { startBatch, type ConvergeTarget } from './converge';
+import type { DeploymentRecorder } from './deployment-recorder';
+import type { EngineContext } from './engine-context';
+import { retireOptions, retireReplica } from './retire-replica';
+
+export interface Damage {
+  /** Containers of the service that are not running (any release). */
+  dead: Replica[];
+  /** Replicas of the live release running (and, for a web service, in rotation at the edge). */
+  serving: number;
+  /** How many replicas of the live release to start. */
+  missing: number;
+}
+
+/** What a service lacks, from replicas (and the edge's servers for a web service). */
+export function damageOf(release: Release, replicas: Replica[], readyAtEdge: ((name: string) => boolean) | null): Damage {
+  const dead = replicas.filter((r) => r.state !== 'running');
+  const serving = replicas.filter((r) => r.state === 'running' && r.labels.release === release.number && (readyAtEdge === null || readyAtEdge(r.name))).length;
+  return { dead, serving, missing: Math.max(0, release.config.replicas - serving) };
+}
+
+export function needsRepair(d: Damage): boolean {
+  return d.dead.length > 0 || d.missing > 0;
+}
+
+export async function assessDamage(ctx: EngineContext, ref: ServiceRef, backend: string, release: Release): Promise<Damage> {
+  const replicas = await ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env });
+  if (release.config.port === null) return damageOf(release, replicas, null);
+  const ready = new Set((await ctx.edge.listServers(backend)).filter((s) => s.state === 'ready').map((s) => s.name));
+  return damageOf(release, replicas, (name) => ready.has(name));
+}
+
+/** How a dead replica ended, for the log: "exited with code 137 (killed: SIGKILL or out of memory)". */
+export function describeDeath(r: Replica): string {
+  const code = r.exitCode;
+  if (code === null) return `is ${r.state}`;
+  const why = code === 137 ? ' (killed: SIGKILL or out of memory)' : code === 143 ? ' (SIGTERM)' : code === 139 ? ' (segmentation fault)' : '';
+  return `exited with code ${code}${why}`;
+}
+
+export async function repairService(ctx: EngineContext, target: ConvergeTarget, damage: Damage, rec: DeploymentRecorder): Promise<void> {
+  const { release, backend } = target;
+  const retire = retireOptions(backend, release.config.deploy, rec);
+  for (const r of damage.dead) {
+    await rec.log(`replica ${r.name} (v${r.labels.release}) ${describeDeath(r)}: removing it`, 'warn');
+    await retireReplica(ctx, r, retire);
+  }
+  if (damage.missing > 0) {
+    await rec.step(`start ${damage.missing} replacement replica(s) of v${release.number}`, async () => {
+      await startBatch(ctx, target, damage.missing, rec);
+    });
+  }
+}
