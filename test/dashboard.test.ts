@@ -218,11 +218,20 @@ test('first-load JavaScript stays under 200 KB gzipped; render times with 50 ser
     throw new Error(`${err.message}\npage text: ${(await page.locator('main').innerText()).slice(0, 2000)}\ntoasts: ${(await page.getByTestId('toast').allInnerTexts()).join(' | ')}`);
   });
   page.off('request', onRequest);
-  const overviewMs = await page.evaluate(() => performance.getEntriesByName('slipway:overview-rendered')[0]?.startTime ?? null);
+  const renderedAt = () => page.evaluate(() => performance.getEntriesByName('slipway:overview-rendered')[0]?.startTime ?? null);
   // Where the time went: each API call of the first load (start and duration, ms from navigation start).
   const calls = await page.evaluate(() =>
     performance.getEntriesByType('resource').map((e) => `${new URL(e.name).pathname.replace(/^\/api\/v1/, '')} @${Math.round(e.startTime)}+${Math.round(e.duration)}`),
   );
+  // Four more reloads: one load on a shared machine is noise; the median is the figure.
+  const overviewRuns = [await renderedAt()];
+  for (let i = 0; i < 4; i++) {
+    await page.goto('/');
+    await page.locator('[data-testid="services-table"] tr[data-service="svc-50"]').waitFor();
+    overviewRuns.push(await renderedAt());
+  }
+  const sortedRuns = overviewRuns.filter((v): v is number => v !== null).sort((a, b) => a - b);
+  const overviewMs = sortedRuns[Math.floor(sortedRuns.length / 2)] ?? null;
   t.diagnostic(`first load: ${calls.join(', ')}`);
   assert.equal(await page.locator('tr[data-service^="svc-"]').count(), 50);
   // dash/web's last deployment failed (above): it is marked and listed first.
@@ -263,12 +272,13 @@ test('first-load JavaScript stays under 200 KB gzipped; render times with 50 ser
     firstLoadJsGzipBytes: gzipped,
     firstLoadScripts: scripts.length,
     overviewRenderMsWith50Services: overviewMs,
+    overviewRenderMsRuns: overviewRuns,
     serviceRenderMsAfterClick: serviceMs,
     firstLoadCalls: calls,
     chromium: b.browser.version(),
     at: new Date().toISOString(),
   });
-  t.diagnostic(`first-load JS ${gzipped} B gzipped in ${scripts.length} file(s); overview with 50 services rendered at ${overviewMs?.toFixed(0)} ms after navigation start; service page ${serviceMs?.toFixed(0)} ms after the click (budget 300 ms each)`);
+  t.diagnostic(`first-load JS ${gzipped} B gzipped in ${scripts.length} file(s); overview with 50 services rendered at ${overviewMs?.toFixed(0)} ms after navigation start (median of ${sortedRuns.map((v) => v.toFixed(0)).join(', ')}); service page ${serviceMs?.toFixed(0)} ms after the click (budget 300 ms each)`);
 });
 
 test('the page logged no errors', () => {
