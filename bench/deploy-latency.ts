@@ -19,11 +19,13 @@
  * `--max-surge all` sets max_surge to the replica count (one batch); its result is written as
  * deploy-latency-surge-all, so it never replaces the default run's.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { startLoad, type LoadRun } from './lib/load-generator';
+import { wholeNumber } from './lib/flags';
 import { printTable } from './lib/table';
 import { writeResult } from './lib/results';
 import { ComposeService, waitHttp } from './lib/compose';
@@ -416,18 +418,8 @@ function judgeGoals(samples: Sample[], appReadyMs: number): Array<{ goal: string
   return goals;
 }
 
-function wholeNumber(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected whole numbers ≥ 1, got "${v}"`);
-  return n;
-}
-
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -14,18 +14,19 @@
  *
  *   npm run bench -- footprint [--seconds 30] [--services 50] [--settle 10]
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { wholeNumber } from './lib/flags';
 import { printTable } from './lib/table';
 import { writeResult } from './lib/results';
 import { deployFleet } from './lib/static-fleet';
 import { childrenOf, cpuTicks, memoryOfAll, mib, NO_MEMORY, pctOfCore, pidsOf, type Memory } from './lib/proc';
 import { ControlPlaneProcess } from '../test/support/control-plane-process';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How often memory (and the pids of groups that change, like HAProxy's workers) is read during a window. */
 const SAMPLE_EVERY_MS = 250;
@@ -198,10 +199,9 @@ async function idleWindow(cp: ControlPlaneProcess, state: string, seconds: numbe
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { seconds: { type: 'string', default: '30' }, services: { type: 'string', default: '50' }, settle: { type: 'string', default: '10' } } });
-  const seconds = Number(values.seconds);
-  const services = Number(values.services);
-  const settleS = Number(values.settle);
-  for (const [k, v] of Object.entries({ seconds, services, settle: settleS })) if (!Number.isInteger(v) || v < 1) throw new Error(`--${k}: expected a whole number ≥ 1`);
+  const seconds = wholeNumber('--seconds', values.seconds);
+  const services = wholeNumber('--services', values.services);
+  const settleS = wholeNumber('--settle', values.settle);
   const settle = () => sleep(settleS * 1000); // start-up, recovery and the first sampler rounds, or a deploy's tail
   // The server as a user runs it: log level info (the test harness's default is debug).
   const production = { SLIPWAY_LOG_LEVEL: 'info' };

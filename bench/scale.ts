@@ -18,9 +18,11 @@
  *
  *   npm run bench -- scale [--services 50] [--replicas 2] [--runs 50]
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import Docker from 'dockerode';
 import { parseArgs } from 'node:util';
+import { wholeNumber } from './lib/flags';
 import { printTable } from './lib/table';
 import { writeResult } from './lib/results';
 import { deployFleet, fleetDomain, fleetService, type Fleet } from './lib/static-fleet';
@@ -30,7 +32,6 @@ import { getWithHost } from '../test/support/http-get';
 
 const docker = new Docker();
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Why the fleet has not converged yet, or null when every replica is healthy in status. */
 async function statusGap(cp: ControlPlaneProcess, fleet: Fleet): Promise<string | null> {
@@ -87,7 +88,8 @@ type Row = Record<string, string | number>;
 /** The reconciler's pass count and total seconds so far, from the control plane's Prometheus text. */
 async function reconcilerLoop(cp: ControlPlaneProcess): Promise<{ count: number; sum: number }> {
   const text = await (await fetch(`http://127.0.0.1:${cp.apiPort}/metrics`)).text();
-  const read = (suffix: string) => Number(new RegExp(`^slipway_loop_duration_seconds_${suffix}\\{loop="reconciler"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  // No series yet (before the first pass): 0 passes so far.
+  const read = (suffix: string) => Number(new RegExp(`^slipway_loop_duration_seconds_${suffix}\\{loop="reconciler"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   return { count: read('count'), sum: read('sum') };
 }
 
@@ -141,11 +143,10 @@ async function apiRows(cp: ControlPlaneProcess, fleet: Fleet, one: Fleet, runs: 
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { services: { type: 'string', default: '50' }, replicas: { type: 'string', default: '2' }, runs: { type: 'string', default: '50' }, idle: { type: 'string', default: '20' } } });
-  const idleSeconds = Number(values.idle);
-  const services = Number(values.services);
-  const replicas = Number(values.replicas);
-  const runs = Number(values.runs);
-  for (const [k, v] of Object.entries({ services, replicas, runs })) if (!Number.isInteger(v) || v < 1) throw new Error(`--${k}: expected a whole number ≥ 1`);
+  const idleSeconds = wholeNumber('--idle', values.idle);
+  const services = wholeNumber('--services', values.services);
+  const replicas = wholeNumber('--replicas', values.replicas);
+  const runs = wholeNumber('--runs', values.runs);
   const one: Fleet = { project: 'one', services: 1, replicas };
   const fleet: Fleet = { project: 'fleet', services, replicas };
   const cp = await ControlPlaneProcess.create('bench-scale50');

@@ -8,6 +8,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { wholeNumber } from './lib/flags';
 import { printTable } from './lib/table';
 import { writeResult } from './lib/results';
 import { deployFleet } from './lib/static-fleet';
@@ -16,10 +17,9 @@ import { ControlPlaneProcess } from '../test/support/control-plane-process';
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { services: { type: 'string', default: '50' }, replicas: { type: 'string', default: '1' }, runs: { type: 'string', default: '20' } } });
-  const services = Number(values.services);
-  const replicas = Number(values.replicas);
-  const runs = Number(values.runs);
-  for (const [k, v] of Object.entries({ services, replicas, runs })) if (!Number.isInteger(v) || v < 1) throw new Error(`--${k}: expected a whole number ≥ 1`);
+  const services = wholeNumber('--services', values.services);
+  const replicas = wholeNumber('--replicas', values.replicas);
+  const runs = wholeNumber('--runs', values.runs);
   const cp = await ControlPlaneProcess.create('bench-scale');
   try {
     await cp.start();

@@ -26,6 +26,7 @@
  * calibrated rate); the closed-loop passes (a saturating stress, the previous figures' load)
  * run `--closed-deploys`, so the full default run stays within ~15 minutes on 2 cores.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -35,6 +36,7 @@ import { startLoad, type LoadReport, type LoadRun } from './lib/load-generator';
 import { startSse, type SseReport, type SseRun } from './lib/sse-client';
 import { ComposeService, waitHttp } from './lib/compose';
 import { StandaloneHaproxy } from './lib/standalone-haproxy';
+import { wholeNumber } from './lib/flags';
 import { printTable } from './lib/table';
 import { writeResult } from './lib/results';
 import { ControlPlaneProcess } from '../test/support/control-plane-process';
@@ -204,11 +206,7 @@ function parseOptions(argv: string[]): Options {
       methods: { type: 'string', default: METHODS.join(',') },
     },
   });
-  const whole = (name: string, v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a whole number ≥ 1, got ${v}`);
-    return n;
-  };
+  const whole = (name: string, v: string): number => wholeNumber(`--${name}`, v);
   const subset = <T extends string>(name: string, v: string, all: readonly T[]): T[] => {
     const picked = v.split(',').map((s) => s.trim()).filter(Boolean);
     const bad = picked.filter((p) => !(all as readonly string[]).includes(p));
@@ -494,7 +492,3 @@ function toRow(p: PassResult): Row {
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 const round2 = (x: number): number => Math.round(x * 100) / 100;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

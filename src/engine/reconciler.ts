@@ -90,7 +90,7 @@ export class Reconciler {
           const key = `${release.serviceId}:${env.id}`;
           const mine = replicas.filter((r) => r.labels.service === service);
           const tried = this.attempts.get(key);
-          if (!needsRepair(damageOf(release, mine, null))) {
+          if (!needsRepair(damageOf(release, mine))) {
             // Healthy for a while after its last repair: a later death starts without backoff.
             if (tried && now() - tried.lastAt > HEALTHY_RESET_MS) this.attempts.delete(key);
             continue;

@@ -7,7 +7,7 @@
  */
 import type { Release, ServiceRef } from '../core/domain';
 import type { Replica } from '../core/ports/runtime';
-import { startBatch, type ConvergeTarget } from './converge';
+import { observeService, startBatch, type ConvergeTarget } from './converge';
 import type { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
 import { retireOptions, retireReplica } from './retire-replica';
@@ -21,22 +21,24 @@ export interface Damage {
   missing: number;
 }
 
-/** What a service lacks, from replicas (and the edge's servers for a web service). */
-export function damageOf(release: Release, replicas: Replica[], readyAtEdge: ((name: string) => boolean) | null): Damage {
-  const dead = replicas.filter((r) => r.state !== 'running');
-  const serving = replicas.filter((r) => r.state === 'running' && r.labels.release === release.number && (readyAtEdge === null || readyAtEdge(r.name))).length;
+function damage(release: Release, dead: Replica[], serving: number): Damage {
   return { dead, serving, missing: Math.max(0, release.config.replicas - serving) };
+}
+
+/** What a service lacks, from its replicas alone (running counts as serving): the reconciler's cheap look. */
+export function damageOf(release: Release, replicas: Replica[]): Damage {
+  const running = replicas.filter((r) => r.state === 'running' && r.labels.release === release.number).length;
+  return damage(release, replicas.filter((r) => r.state !== 'running'), running);
 }
 
 export function needsRepair(d: Damage): boolean {
   return d.dead.length > 0 || d.missing > 0;
 }
 
+/** The same, from Docker and the edge as a deploy observes them (converge's observeService). */
 export async function assessDamage(ctx: EngineContext, ref: ServiceRef, backend: string, release: Release): Promise<Damage> {
-  const replicas = await ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env });
-  if (release.config.port === null) return damageOf(release, replicas, null);
-  const ready = new Set((await ctx.edge.listServers(backend)).filter((s) => s.state === 'ready').map((s) => s.name));
-  return damageOf(release, replicas, (name) => ready.has(name));
+  const observed = await observeService(ctx, ref, backend, release.number, { worker: release.config.port === null });
+  return damage(release, observed.leftovers.filter((r) => r.state !== 'running'), observed.targetServing.length);
 }
 
 /** How a dead replica ended, for the log: "exited with code 137 (killed: SIGKILL or out of memory)". */
