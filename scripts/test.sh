@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # nats-server: the NATS notification test publishes to a real one; chromium: the dashboard
-# tests drive Debian's browser (headless, never a downloaded one).
-SLIPWAY_EXTRA_PKGS="${SLIPWAY_EXTRA_PKGS:-} nats-server chromium" bash scripts/bootstrap-host.sh
+# tests drive Debian's browser (headless, never a downloaded one); pebble: the HTTPS tests get
+# certificates from Let's Encrypt's test CA through real ACME exchanges.
+SLIPWAY_EXTRA_PKGS="${SLIPWAY_EXTRA_PKGS:-} nats-server chromium pebble" bash scripts/bootstrap-host.sh
 bash scripts/ensure-node-modules.sh
 echo "[test] lint + typecheck" >&2
 npx --no-install eslint . 

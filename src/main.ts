@@ -49,6 +49,10 @@ import { RequestMetricsQueries } from './observe/request-metrics-queries';
 import { ProcHostProbe } from './drivers/host/proc-host-probe';
 import { ResourceSampler } from './observe/resource-sampler';
 import { Reconciler } from './engine/reconciler';
+import { CertificateManager } from './engine/certificates';
+import { AcmeClientIssuer } from './drivers/acme/acme-issuer';
+import { LocalCa } from './drivers/tls/local-ca';
+import { acmeDirectoryFrom, controlDomainFrom, edgeControlAddress } from './https-options';
 import { checkReadiness } from './observe/readiness';
 import { ResourceStats } from './engine/resource-stats';
 import { parseDuration } from './core/duration';
@@ -93,6 +97,18 @@ export interface ControlPlaneOptions {
   statsConcurrency?: number;
   /** Per-dependency timeout of GET /readyz (SLIPWAY_READY_TIMEOUT, default 1 s). */
   readyTimeoutMs?: number;
+  /** The edge's HTTPS port (SLIPWAY_HTTPS_PORT, default 443); null: HTTP only. */
+  httpsPort?: number | null;
+  /** ACME directory (SLIPWAY_ACME: letsencrypt (default), letsencrypt-staging, a URL, or off → null). */
+  acmeDirectoryUrl?: string | null;
+  /** Contact address given to the ACME CA (SLIPWAY_ACME_EMAIL). */
+  acmeEmail?: string | null;
+  /** The control plane's own domain, served through the edge with a certificate (SLIPWAY_DOMAIN). */
+  domain?: string | null;
+  /** Longest time between certificate passes (SLIPWAY_CERT_INTERVAL, default 30 s). */
+  certIntervalMs?: number;
+  /** Wait after a first failed certificate attempt, doubled each time up to 6 h (SLIPWAY_CERT_RETRY, default 60 s). */
+  certRetryMs?: number;
 }
 
 export interface ControlPlane {
@@ -126,6 +142,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPla
     reconcileIntervalMs: durationFrom(env.SLIPWAY_RECONCILE_INTERVAL, 5000, 'SLIPWAY_RECONCILE_INTERVAL'),
     statsConcurrency: countFrom(env.SLIPWAY_STATS_CONCURRENCY, 32, 'SLIPWAY_STATS_CONCURRENCY'),
     readyTimeoutMs: durationFrom(env.SLIPWAY_READY_TIMEOUT, 1000, 'SLIPWAY_READY_TIMEOUT'),
+    httpsPort: env.SLIPWAY_HTTPS_PORT === 'off' ? null : intFrom(env.SLIPWAY_HTTPS_PORT, 443, 'SLIPWAY_HTTPS_PORT'),
+    acmeDirectoryUrl: acmeDirectoryFrom(env.SLIPWAY_ACME),
+    acmeEmail: env.SLIPWAY_ACME_EMAIL || null,
+    domain: controlDomainFrom(env.SLIPWAY_DOMAIN),
+    certIntervalMs: durationFrom(env.SLIPWAY_CERT_INTERVAL, 30_000, 'SLIPWAY_CERT_INTERVAL') || 30_000,
+    certRetryMs: durationFrom(env.SLIPWAY_CERT_RETRY, 60_000, 'SLIPWAY_CERT_RETRY') || 60_000,
   };
 }
 
@@ -168,6 +190,8 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     bindAddress: opts.edgeBind,
     requestLog,
     prometheus: opts.edgePrometheus ? { address: opts.edgePrometheus.host, port: opts.edgePrometheus.port } : undefined,
+    https: opts.httpsPort ? { port: opts.httpsPort } : undefined,
+    control: opts.apiPort ? { address: edgeControlAddress(opts.apiHost), port: opts.apiPort, domain: opts.domain ?? null } : undefined,
     logger: logger.child({ component: 'edge' }),
   });
   const edgeStatus = await edge.ensureRunning();
@@ -182,14 +206,25 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const secrets = new Secrets(ctx, (ref, triggeredBy) => engine.redeployWithSecrets(ref, triggeredBy), async () => {
     await webhooks.reseal();
     await notifier.reseal();
+    await certificates.reseal();
   });
   const unreadable = await secrets.unreadableVersions();
   if (unreadable > 0) logger.error({ unreadable }, 'some stored secrets cannot be opened with the master key(s) this server holds; deployments that need them will fail');
   const engine = new DeployEngine(ctx);
   engine.events.subscribeAll((id, e) => {
     if (e.type === 'state') metrics.onDeploymentState(id, e.state);
+    // A deploy may have routed a new domain: it gets its certificate now, not at the next pass.
+    if (e.type === 'state' && e.state === 'succeeded') certificates.wake();
   });
   const webhooks = new Webhooks(ctx, engine);
+  const certificates = new CertificateManager(ctx, {
+    acme: opts.acmeDirectoryUrl && opts.httpsPort ? { issuer: new AcmeClientIssuer(logger.child({ component: 'acme' })), directoryUrl: opts.acmeDirectoryUrl, email: opts.acmeEmail ?? null } : null,
+    localCa: new LocalCa({ dir: path.join(opts.dataDir, 'tls') }),
+    controlDomain: opts.httpsPort ? (opts.domain ?? null) : null,
+    intervalMs: opts.certIntervalMs ?? 30_000,
+    retry: { firstMs: opts.certRetryMs ?? 60_000, maxMs: 6 * 3_600_000 },
+    logger: logger.child({ component: 'certificates' }),
+  });
   const nats = new NatsPublisher();
   const notifier = new Notifier(ctx, { send: (t, e, secret) => (t.kind === 'nats' ? nats.send(t, e) : httpNotificationSender.send(t, e, secret)) });
   await notifier.ensureNatsTarget(opts.env?.NATS_URL ?? process.env.NATS_URL ?? null);
@@ -288,6 +323,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     authLimiter: new FailureLimiter(),
     webhooks,
     notifier,
+    certificates,
     prometheus: metrics,
     metricsAccess: opts.metricsAccess,
     logger,
@@ -297,6 +333,8 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const port = typeof address === 'object' && address ? address.port : opts.apiPort;
   const url = `http://${opts.apiHost.includes(':') ? `[${opts.apiHost}]` : opts.apiHost}:${port}`;
   writeJsonAtomic(serverInfoFile(opts.dataDir), { url, pid: process.pid, httpPort: opts.httpPort } satisfies ServerInfo);
+  // After the API listens: ACME challenges reach it through the edge. HTTP only: nothing to manage.
+  if (opts.httpsPort) await certificates.start();
   logger.info({ url, dataDir: opts.dataDir }, 'control plane listening');
   const dashboard = dashboardDir();
   if (existsSync(path.join(dashboard, 'index.html'))) logger.info({ url: `${url}/` }, 'dashboard served');
@@ -310,6 +348,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     close: async () => {
       // The edge is never stopped: it keeps serving while the control plane is away.
       scheduler.stop();
+      await certificates.stop();
       await warmSets.stop();
       await reconciler.stop();
       await sampler.stop();

@@ -163,7 +163,7 @@ test('replicas: started on the network, reached by IP, listed by label, logged, 
   }
   const res = await fetch(`http://${r1.address}:3000/`, { headers: { 'x-request-id': 'req-42' } });
   assert.equal(res.headers.get('x-slipway-release'), 'v1');
-  assert.deepEqual(await res.json(), { app: 'hello', release: 'v1', version: '7', replica: r1.id.slice(0, 12), requestId: 'req-42' });
+  assert.deepEqual(await res.json(), { app: 'hello', release: 'v1', version: '7', replica: r1.id.slice(0, 12), requestId: 'req-42', proto: null });
 
   assert.deepEqual((await runtime.listReplicas({ project })).map((r) => r.name), [r1.name, r2.name]);
   assert.deepEqual((await runtime.listReplicas({ project, release: 2 })).map((r) => r.id), [r2.id]);

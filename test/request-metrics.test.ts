@@ -40,6 +40,8 @@ const env = {
   SLIPWAY_REQUEST_LOG_LISTEN: `127.0.0.1:${ports.log}`,
   SLIPWAY_METRICS_FLUSH_INTERVAL: '300ms',
   SLIPWAY_EDGE_PROMETHEUS: `127.0.0.1:${ports.prometheus}`,
+  SLIPWAY_HTTPS_PORT: 'off',
+  SLIPWAY_ACME: 'off',
   // Every answer is checked against its declared schema.
   SLIPWAY_STRICT_RESPONSES: '1',
 };

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
+import { webcrypto } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import * as x509 from '@peculiar/x509';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { assertLoopback, Latencies, MAX_IN_FLIGHT_OPEN, startLoad, type LoadReport } from './load-generator';
 import { formatTable } from './table';
@@ -299,7 +303,14 @@ test('non-loopback URLs and bad options are refused', () => {
   ]) {
     assert.throws(() => startLoad({ url }), /refusing non-loopback target/, url);
   }
-  assert.throws(() => startLoad({ url: 'https://127.0.0.1/' }), /only http:/);
+  assert.throws(() => startLoad({ url: 'ftp://127.0.0.1/' }), /only http: and https: targets/);
+  assert.throws(() => startLoad({ url: 'https://10.0.0.1/' }), /refusing non-loopback target/);
+  assert.throws(() => startLoad({ url: 'https://example.com/' }), /refusing non-loopback target/);
+  assert.throws(() => startLoad({ url: 'http://127.0.0.1:1/', ca: 'x' }), /https: targets only/);
+  assert.throws(() => startLoad({ url: 'http://127.0.0.1:1/', servername: 'a.localhost' }), /https: targets only/);
+  // Plain-HTTP clients (bench/lib/sse-client.ts) keep refusing https: by default.
+  assert.throws(() => assertLoopback('https://127.0.0.1/'), /only http: targets/);
+  assert.equal(assertLoopback('https://127.0.0.1/', ['http:', 'https:']).protocol, 'https:');
   assert.throws(() => startLoad({ url: 'not a url' }));
   assert.throws(() => startLoad({ url: 'http://127.0.0.1:1/', concurrency: 0 }), /concurrency/);
   assert.throws(() => startLoad({ url: 'http://127.0.0.1:1/', ratePerSec: -5 }), /ratePerSec/);
@@ -357,3 +368,146 @@ test('formatTable aligns columns; writeResult writes bench/results/<name>-<date>
   assert.ok(!existsSync(file));
   assert.throws(() => writeResult('../escape', {}), /invalid result name/);
 });
+
+/** A throwaway CA and leaves it signs (ECDSA P-256), PEM. */
+async function testPki() {
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const caKeys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01',
+    name: 'CN=load generator test CA',
+    notBefore: new Date(Date.now() - 3_600_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    keys: caKeys,
+    signingAlgorithm: alg,
+    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
+  });
+  let serial = 1;
+  const leaf = async (names: string[], ips: string[], notAfter = new Date(Date.now() + 86_400_000)) => {
+    const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: `0${++serial}`,
+      subject: `CN=${names[0] ?? ips[0]}`,
+      issuer: ca.subject,
+      notBefore: new Date(Date.now() - 3_600_000),
+      notAfter,
+      publicKey: keys.publicKey,
+      signingKey: caKeys.privateKey,
+      signingAlgorithm: alg,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        new x509.SubjectAlternativeNameExtension([...names.map((value) => ({ type: 'dns' as const, value })), ...ips.map((value) => ({ type: 'ip' as const, value }))]),
+      ],
+    });
+    const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
+    return { cert: cert.toString('pem'), key: `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/.{64}/g, '$&\n')}\n-----END PRIVATE KEY-----\n` };
+  };
+  return { caPem: ca.toString('pem'), leaf };
+}
+
+/** An in-process https server on 127.0.0.1 that records the SNI and Host of every request and its sockets. */
+async function serveTls(tls: { cert: string; key: string }) {
+  const seen = { sni: new Set<string | false | null | undefined>(), hosts: new Set<string | undefined>(), sockets: new Set<unknown>() };
+  const server = https.createServer(tls, (req, res) => {
+    seen.sni.add((req.socket as TLSSocket).servername);
+    seen.hosts.add(req.headers.host);
+    seen.sockets.add(req.socket);
+    res.end('secure hello');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    url: `https://127.0.0.1:${port}/`,
+    seen,
+    async close() {
+      const done = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await done;
+    },
+  };
+}
+
+test('https: ok with the right ca (SNI from the Host header, keep-alive), TLS failures counted by code without it', async () => {
+  const pki = await testPki();
+  const s = await serveTls(await pki.leaf(['app.localhost'], ['127.0.0.1']));
+  try {
+    const load = startLoad({ url: s.url, hostHeader: `app.localhost:${s.port}`, ca: pki.caPem, concurrency: 4, inspect: (r) => assert.equal(r.body, 'secure hello') });
+    await sleep(300);
+    const r = await load.stop();
+    assertConsistent(r);
+    assert.equal(r.failed, 0, JSON.stringify(r.firstFailures));
+    assert.ok(r.total > 20, `total ${r.total}`);
+    assert.deepEqual(r.byStatus, { '200': r.total });
+    assert.deepEqual([...s.seen.sni], ['app.localhost'], 'SNI: the Host header without its port');
+    assert.deepEqual([...s.seen.hosts], [`app.localhost:${s.port}`]);
+    assert.ok(s.seen.sockets.size <= 4, `keep-alive: at most concurrency TLS connections, got ${s.seen.sockets.size}`);
+
+    // No ca: Node's default roots do not know the test CA; no request reaches the server.
+    s.seen.hosts.clear();
+    const untrusted = await startLoadFor(150, { url: s.url, hostHeader: 'app.localhost', concurrency: 2 });
+    assert.equal(untrusted.ok, 0);
+    assert.ok(untrusted.failed > 0);
+    assert.deepEqual(Object.keys(untrusted.errors), ['UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+    assert.equal(s.seen.hosts.size, 0, 'nothing was sent over an unverified connection');
+
+    // The right CA but a name the certificate does not cover.
+    const wrongName = await startLoadFor(150, { url: s.url, servername: 'other.localhost', hostHeader: 'app.localhost', ca: pki.caPem, concurrency: 2 });
+    assert.equal(wrongName.ok, 0);
+    assert.deepEqual(Object.keys(wrongName.errors), ['ERR_TLS_CERT_ALTNAME_INVALID']);
+    assert.match(wrongName.firstFailures[0]!.detail, /other\.localhost/);
+  } finally {
+    await s.close();
+  }
+});
+
+test('https: no Host header → the certificate is checked against the IP and no SNI is sent; servername overrides; expired certificates fail', async () => {
+  const pki = await testPki();
+  const byIp = await serveTls(await pki.leaf([], ['127.0.0.1']));
+  try {
+    const r = await startLoadFor(150, { url: byIp.url, ca: pki.caPem, concurrency: 2 });
+    assert.equal(r.failed, 0, JSON.stringify(r.firstFailures));
+    assert.ok(r.ok > 0);
+    assert.deepEqual([...byIp.seen.sni], [false], 'no SNI for an IP');
+  } finally {
+    await byIp.close();
+  }
+
+  const named = await serveTls(await pki.leaf(['tls.localhost'], []));
+  try {
+    const r = await startLoadFor(150, { url: named.url, hostHeader: 'app.localhost', servername: 'tls.localhost', ca: Buffer.from(pki.caPem), concurrency: 2 });
+    assert.equal(r.failed, 0, JSON.stringify(r.firstFailures));
+    assert.deepEqual([...named.seen.sni], ['tls.localhost']);
+    assert.deepEqual([...named.seen.hosts], ['app.localhost']);
+    // localhost targets: the certificate must then be valid for localhost.
+    const viaLocalhost = await startLoadFor(100, { url: `https://localhost:${named.port}/`, ca: pki.caPem, concurrency: 1 });
+    assert.equal(viaLocalhost.ok, 0);
+    assert.ok(['ERR_TLS_CERT_ALTNAME_INVALID', 'ECONNREFUSED'].includes(Object.keys(viaLocalhost.errors)[0]!), JSON.stringify(viaLocalhost.errors));
+  } finally {
+    await named.close();
+  }
+
+  const expired = await serveTls(await pki.leaf(['app.localhost'], [], new Date(Date.now() - 60_000)));
+  try {
+    const r = await startLoadFor(150, { url: expired.url, hostHeader: 'app.localhost', ca: pki.caPem, concurrency: 2 });
+    assertConsistent(r);
+    assert.equal(r.ok, 0);
+    assert.deepEqual(Object.keys(r.errors), ['CERT_HAS_EXPIRED']);
+  } finally {
+    await expired.close();
+  }
+});
+
+/** Runs a load for `ms` and returns its final report, checked for consistency. */
+async function startLoadFor(ms: number, opts: Parameters<typeof startLoad>[0]): Promise<LoadReport> {
+  const load = startLoad(opts);
+  await sleep(ms);
+  const r = await load.stop();
+  assertConsistent(r);
+  return r;
+}

@@ -1,5 +1,5 @@
 /**
- * HTTP load generator for tests and benchmarks (node:http only).
+ * HTTP(S) load generator for tests and benchmarks (node:http / node:https only).
  *
  * - Closed loop (default): `concurrency` workers, each issuing its next request as soon
  *   as the previous one completes, over a keep-alive agent with `concurrency` sockets.
@@ -13,16 +13,33 @@
  * 'path_threw' or 'dropped_by_generator'. Latency is recorded for every request that
  * was sent, whatever its outcome (so timeouts show up in p99/max).
  *
+ * https: targets (loopback too) use a keep-alive node:https agent set up like the http one,
+ * verifying the server's certificate against `ca` (else Node's default roots) for the name
+ * sent as SNI: `servername`, else the Host header without its port, else the URL's host
+ * (an IP is checked against the certificate's IP addresses and sent no SNI). The TLS
+ * handshake of each new connection counts in that request's latency. A TLS failure counts
+ * under its code, e.g. 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID',
+ * 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT'.
+ *
  * Only loopback targets are allowed: load never leaves this machine.
  */
 import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 export interface LoadOptions {
-  /** Target, e.g. http://127.0.0.1:18080/ — only 127.0.0.0/8, [::1] and localhost are accepted. */
+  /** Target, e.g. http://127.0.0.1:18080/ or https://127.0.0.1:18443/ — only 127.0.0.0/8, [::1] and localhost are accepted. */
   url: string;
   /** Host header to send (the edge routes by host). */
   hostHeader?: string;
+  /** https: only — the trusted roots (PEM) for the target's certificate, instead of Node's default roots. */
+  ca?: string | Buffer;
+  /**
+   * https: only — the TLS server name (SNI) and the name the certificate must be valid for.
+   * Default: hostHeader without its port when given, else the URL's host. An IP address is never sent as SNI.
+   */
+  servername?: string;
   /** Closed-loop workers (ignored in the open model), default 8. */
   concurrency?: number;
   /** If set: open model at this fixed offered rate. */
@@ -71,15 +88,18 @@ const FIRST_FAILURES = 20;
 /** Distinct failure kinds kept; further new kinds are counted under 'other'. */
 const MAX_ERROR_KINDS = 100;
 
-/** Parses `url` and throws unless it is an http URL on a loopback address. */
-export function assertLoopback(url: string): URL {
+/**
+ * Parses `url` and throws unless it is on a loopback address and its protocol one of
+ * `protocols` (default http: only, for clients that speak plain HTTP; startLoad also takes https:).
+ */
+export function assertLoopback(url: string, protocols: readonly string[] = ['http:']): URL {
   const u = new URL(url);
   const host = u.hostname;
   // WHATWG URL normalises IPv4 (127.1, 0x7f.1, 2130706433 → 127.0.0.1) and IPv6 ([0::1] → [::1]).
   if (!(host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host))) {
     throw new Error(`load generator: refusing non-loopback target ${JSON.stringify(u.hostname)}; load stays on this machine`);
   }
-  if (u.protocol !== 'http:') throw new Error(`load generator: only http: targets are supported, got ${u.protocol}`);
+  if (!protocols.includes(u.protocol)) throw new Error(`load generator: only ${protocols.join(' and ')} targets are supported, got ${u.protocol}`);
   return u;
 }
 
@@ -92,16 +112,25 @@ function positive(name: string, v: number | undefined, dflt: number, integer = f
 }
 
 export function startLoad(opts: LoadOptions): LoadRun {
-  const target = assertLoopback(opts.url);
+  const target = assertLoopback(opts.url, ['http:', 'https:']);
+  const tls = target.protocol === 'https:';
+  if (!tls && (opts.ca !== undefined || opts.servername !== undefined)) {
+    throw new Error('load generator: ca and servername apply to https: targets only');
+  }
   const concurrency = positive('concurrency', opts.concurrency, 8, true);
   const timeoutMs = positive('timeoutMs', opts.timeoutMs, 5000);
   const maxDurationMs = positive('maxDurationMs', opts.maxDurationMs, 600_000);
   const rate = opts.ratePerSec === undefined ? undefined : positive('ratePerSec', opts.ratePerSec, 0);
   const hostname = target.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = Number(target.port) || 80;
+  const port = Number(target.port) || (tls ? 443 : 80);
   const defaultPath = `${target.pathname}${target.search}`;
   const headers: http.OutgoingHttpHeaders = opts.hostHeader ? { host: opts.hostHeader } : {};
-  const agent = new http.Agent({ keepAlive: true, maxSockets: rate ? MAX_IN_FLIGHT_OPEN : concurrency });
+  const agentOptions = { keepAlive: true, maxSockets: rate ? MAX_IN_FLIGHT_OPEN : concurrency };
+  const agent = tls ? new https.Agent({ ...agentOptions, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) }) : new http.Agent(agentOptions);
+  const servername = tls ? sniName(opts.servername ?? (opts.hostHeader ? stripPort(opts.hostHeader) : hostname)) : undefined;
+  // https.request checks the certificate against servername when set, else against host.
+  const request = (options: https.RequestOptions, cb: (res: http.IncomingMessage) => void): http.ClientRequest =>
+    tls ? https.request({ ...options, ...(servername !== undefined ? { servername } : {}) }, cb) : http.request(options, cb);
 
   const startedAt = Date.now();
   let endedAt: number | undefined;
@@ -151,7 +180,7 @@ export function startLoad(opts: LoadOptions): LoadRun {
         return;
       }
 
-      const req = http.request({ host: hostname, port, path: reqPath, method: 'GET', agent, headers }, (res) => {
+      const req = request({ host: hostname, port, path: reqPath, method: 'GET', agent, headers }, (res) => {
         st.responded = true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -258,6 +287,18 @@ export function startLoad(opts: LoadOptions): LoadRun {
       return snapshot();
     },
   };
+}
+
+/** 'app.localhost:8443' → 'app.localhost', '[::1]:8443' → '::1'. */
+function stripPort(hostHeader: string): string {
+  const v6 = /^\[([^\]]*)\](?::\d*)?$/.exec(hostHeader);
+  if (v6) return v6[1]!;
+  return hostHeader.replace(/:\d*$/, '');
+}
+
+/** SNI carries host names only (RFC 6066): an IP (or nothing) means no SNI, the certificate is then checked against the URL's host. */
+function sniName(name: string): string | undefined {
+  return name === '' || isIP(name) ? undefined : name;
 }
 
 function errKind(err: Error): string {

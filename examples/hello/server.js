@@ -1,5 +1,6 @@
 // examples/hello: a dependency-free HTTP app for Slipway (plain node:http, ESM).
-//   GET /          → 200 JSON {app, release, version, replica, requestId} + header X-Slipway-Release
+//   GET /          → 200 JSON {app, release, version, replica, requestId, proto} + header X-Slipway-Release
+//                    (proto: the X-Forwarded-Proto the edge set, http or https)
 //   GET /health    → 200 "ok" (503 when HEALTH_FAIL=1)
 //   GET /slow?ms=N → answers after N ms (a long request, for drain tests)
 //   GET /status/NNN → answers with that status (200–599; for request-metrics tests)
@@ -67,7 +68,7 @@ const server = http.createServer((req, res) => {
   if (url.pathname !== '/') return send(404, 'not found\n');
   const answer = () => {
     if (errorRate > 0 && Math.random() < errorRate) return send(500, { error: 'injected failure', release });
-    send(200, { app: 'hello', release, version, replica: os.hostname(), requestId: req.headers['x-request-id'] ?? null });
+    send(200, { app: 'hello', release, version, replica: os.hostname(), requestId: req.headers['x-request-id'] ?? null, proto: req.headers['x-forwarded-proto'] ?? null });
   };
   if (delayMs > 0) setTimeout(answer, delayMs);
   else answer();

@@ -7,6 +7,7 @@ import type { Access } from '../engine/access';
 import type { AuditLog } from '../engine/audit-log';
 import type { Webhooks } from '../engine/webhooks';
 import type { Notifier } from '../engine/notifier';
+import type { CertificateManager } from '../engine/certificates';
 import type { FailureLimiter } from './rate-limit';
 import type { Environments } from '../engine/environments';
 import type { OneOffRuns } from '../engine/one-off-run';
@@ -45,6 +46,7 @@ export interface ApiDeps {
   authLimiter: FailureLimiter;
   webhooks: Webhooks;
   notifier: Notifier;
+  certificates: CertificateManager;
   /** Prometheus exposition of Slipway's own and per-service metrics (GET /metrics). */
   prometheus?: { contentType(): string; render(): Promise<string> };
   /** Who may scrape /metrics: `loopback` (no token from 127.0.0.1/::1, a read token otherwise; the default), `token` (always a read token), `public`. */

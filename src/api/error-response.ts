@@ -23,6 +23,8 @@ const STATUS: Record<ErrorCode, number> = {
   SLW_EDGE: 502,
   SLW_HOST_MISSING: 503,
   SLW_SECRETS_KEY: 503,
+  SLW_CERT_INVALID: 422,
+  SLW_ACME: 502,
   SLW_INTERNAL: 500,
 };
 

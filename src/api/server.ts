@@ -14,6 +14,7 @@ import { responseCheck } from './response-check';
 import { accessRoutes } from './routes/access';
 import { auditRoutes } from './routes/audit';
 import { webhookRoutes } from './routes/webhooks';
+import { certificateRoutes } from './routes/certificates';
 import { notificationRoutes } from './routes/notifications';
 import { prometheusRoutes } from './routes/prometheus';
 import { errorHandler } from './error-response';
@@ -67,6 +68,7 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   let openapi: Record<string, unknown> | null = null;
   app.get('/api/v1/openapi.json', { config: { public: true } }, async () => (openapi ??= openApiDocument(documented, '1')));
   systemRoutes(app, deps);
+  certificateRoutes(app, deps);
   readinessRoutes(app, deps);
   statsRoutes(app, deps);
   metricsRoutes(app, deps);

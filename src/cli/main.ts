@@ -21,6 +21,7 @@ import { registerWebhook } from './commands/webhook';
 import { registerCompletion } from './commands/completion';
 import { registerNotifications } from './commands/notifications';
 import { registerServers } from './commands/servers';
+import { registerCerts } from './commands/certs';
 import { registerMetrics } from './commands/metrics';
 import { addExamples } from './help-examples';
 
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerWebhook(program);
   registerNotifications(program);
   registerServers(program);
+  registerCerts(program);
   registerMetrics(program);
   registerCompletion(program);
   registerConfig(program);

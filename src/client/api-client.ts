@@ -297,6 +297,22 @@ export class SlipwayClient {
     return this.call('GET /api/v1/notifications/deliveries', { query: { limit } });
   }
 
+  certificates(): Answer<'GET /api/v1/certificates'> {
+    return this.call('GET /api/v1/certificates');
+  }
+
+  addCertificate(body: RouteBody<'POST /api/v1/certificates'>): Answer<'POST /api/v1/certificates'> {
+    return this.call('POST /api/v1/certificates', { body });
+  }
+
+  renewCertificate(domain: string): Answer<'POST /api/v1/certificates/:domain/renew'> {
+    return this.call('POST /api/v1/certificates/:domain/renew', { params: { domain } });
+  }
+
+  removeCertificate(domain: string): Answer<'DELETE /api/v1/certificates/:domain'> {
+    return this.call('DELETE /api/v1/certificates/:domain', { params: { domain } });
+  }
+
   servers(): Answer<'GET /api/v1/servers'> {
     return this.call('GET /api/v1/servers');
   }

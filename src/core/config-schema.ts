@@ -130,6 +130,21 @@ export const deploySchema = z
   })
   .describe('rollout settings');
 
+export const httpsSchema = z
+  .strictObject({
+    redirect: z
+      .boolean({ error: 'must be true or false' })
+      .optional()
+      .describe('redirect plain HTTP to HTTPS once a certificate covers the domain; default: on for ACME and own certificates, off for the local development CA'),
+    hsts: z
+      .union([z.literal(false), z.string(), z.number()], { error: 'must be false or a max-age duration such as "365d"' })
+      .refine((v) => v === false || (parseDuration(v) ?? 0) >= 1000, { error: 'must be false or a max-age duration of at least 1s, such as "365d"' })
+      .default(false)
+      .describe('send Strict-Transport-Security with this max-age over HTTPS; false: none'),
+    hsts_include_subdomains: z.boolean({ error: 'must be true or false' }).default(false).describe('add includeSubDomains to Strict-Transport-Security'),
+  })
+  .describe('HTTPS at the edge for this service\'s domains');
+
 export const buildSchema = z
   .strictObject({
     context: z.string({ error: 'must be a path (relative to slipway.yml)' }).min(1).default('.').describe('build context directory'),
@@ -172,6 +187,7 @@ export const webServiceSchema = z
       .describe("replaces the image's CMD (e.g. a worker built from the web image)"),
     min_ready: duration('5s', 'a worker without a HEALTHCHECK is ready once it has been running this long'),
     domains: z.array(domain, { error: 'must be a list of host names' }).default([]).describe('host names the edge routes to this service'),
+    https: httpsSchema.default(httpsSchema.parse({})),
     health: healthSchema.default(healthSchema.parse({})),
     replicas: wholeNumber(1, 100).default(1).describe('replicas to run'),
     deploy: deploySchema.default(deploySchema.parse({})),
@@ -215,6 +231,7 @@ export const serviceOverrideSchema = z
     image: z.string({ error: 'must be an image reference' }).min(1).optional(),
     replicas: wholeNumber(1, 100).optional(),
     domains: z.array(domain, { error: 'must be a list of host names' }).optional(),
+    https: z.strictObject(httpsSchema.shape).partial().optional(),
     env: z.record(envKey, z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' })).optional(),
     health: z.strictObject(healthSchema.shape).partial().optional(),
     deploy: z.strictObject(deployBaseShape).partial().optional(),

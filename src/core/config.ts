@@ -48,6 +48,14 @@ export type ImageSource =
 /** web: port + traffic; worker: long-running, no port; job: runs to completion on a schedule. */
 export type ServiceType = 'web' | 'worker' | 'job';
 
+export interface HttpsConfig {
+  /** null: redirect once a publicly trusted certificate (ACME or own) covers the domain. */
+  redirect: boolean | null;
+  /** Strict-Transport-Security max-age in seconds; null: no header. */
+  hstsMaxAgeS: number | null;
+  hstsIncludeSubdomains: boolean;
+}
+
 export interface ServiceConfig {
   name: string;
   /** web: has a port, gets traffic through the edge; worker: no port, no traffic. */
@@ -63,6 +71,8 @@ export interface ServiceConfig {
   schedule?: string | null;
   jobTimeoutMs?: number;
   domains: string[];
+  /** HTTPS behaviour of the domains (absent in releases recorded before HTTPS: the defaults). */
+  https?: HttpsConfig;
   health: HealthConfig;
   replicas: number;
   deploy: DeployConfig;

@@ -234,7 +234,7 @@ export interface Webhook {
 }
 
 /** Domain events the notifier delivers. */
-export const EVENT_TYPES = ['deployment.started', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled_back', 'approval.needed', 'job.failed'] as const;
+export const EVENT_TYPES = ['deployment.started', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled_back', 'approval.needed', 'job.failed', 'certificate.issued', 'certificate.failed'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface OutboxEvent {
@@ -270,4 +270,39 @@ export interface NotificationDelivery {
   nextAttemptAt: string;
   lastError: string | null;
   deliveredAt: string | null;
+}
+
+/** acme: obtained and renewed from an ACME CA; own: brought by a user (never renewed by Slipway); local: the development CA (*.localhost). */
+export const CERTIFICATE_SOURCES = ['acme', 'own', 'local'] as const;
+export type CertificateSource = (typeof CERTIFICATE_SOURCES)[number];
+/** pending: none obtained yet; valid: the last attempt succeeded; failed: the last attempt failed (an earlier certificate may still be served). */
+export const CERTIFICATE_STATUSES = ['pending', 'valid', 'failed'] as const;
+export type CertificateStatus = (typeof CERTIFICATE_STATUSES)[number];
+
+/** A domain's certificate and the state of obtaining or renewing it. */
+export interface CertificateRecord {
+  domain: string;
+  source: CertificateSource;
+  status: CertificateStatus;
+  /** Chain, leaf first (public); null until one is obtained. */
+  certPem: string | null;
+  /** The private key, sealed under the master key `keyId`. */
+  keyId: string | null;
+  sealedKey: string | null;
+  /** Names the certificate covers. */
+  domains: string[];
+  notBefore: string | null;
+  notAfter: string | null;
+  issuer: string | null;
+  fingerprint256: string | null;
+  /** When renewal is due (2/3 of the lifetime for ACME and local certificates); null for own certificates. */
+  renewAt: string | null;
+  issuedAt: string | null;
+  lastError: string | null;
+  /** Failed attempts in a row (reset by a success). */
+  failures: number;
+  /** The earliest next attempt after a failure (backoff). */
+  nextAttemptAt: string | null;
+  createdAt: string;
+  updatedAt: string;
 }

@@ -24,6 +24,8 @@ export const ERROR_CODES = [
   'SLW_EDGE',
   'SLW_HOST_MISSING',
   'SLW_SECRETS_KEY',
+  'SLW_CERT_INVALID',
+  'SLW_ACME',
   'SLW_INTERNAL',
 ] as const;
 

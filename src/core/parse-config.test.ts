@@ -205,3 +205,24 @@ test('canary: steps and analysis with defaults, validated field by field, web se
   assert.match(bad('{ strategy: canary, analysis: { thresholds: 1 } }'), /services\.web\.deploy\.analysis: unknown field "thresholds"/);
   assert.match(errorsOf('project: p\nservices:\n  w:\n    build: .\n    deploy: { strategy: canary }\n'), /^services\.w\.deploy\.strategy: canary splits traffic at the edge/m);
 });
+
+test('https: redirect default (null: decided by the certificate), HSTS max-age in seconds, per-environment overrides merge', () => {
+  const r = parseProjectConfig(valid);
+  assert.ok(r.ok);
+  assert.deepEqual(r.config.services.web!.https, { redirect: null, hstsMaxAgeS: null, hstsIncludeSubdomains: false });
+  const withHttps = `${valid}    https: { hsts: 365d, hsts_include_subdomains: true }
+environments:
+  staging:
+    services:
+      web: { https: { redirect: false } }
+`;
+  const prod = parseProjectConfig(withHttps);
+  assert.ok(prod.ok, prod.ok ? '' : formatErrors(prod.errors));
+  assert.deepEqual(prod.config.services.web!.https, { redirect: null, hstsMaxAgeS: 31_536_000, hstsIncludeSubdomains: true });
+  const staging = parseProjectConfig(withHttps, { env: 'staging' });
+  assert.ok(staging.ok, staging.ok ? '' : formatErrors(staging.errors));
+  assert.deepEqual(staging.config.services.web!.https, { redirect: false, hstsMaxAgeS: 31_536_000, hstsIncludeSubdomains: true });
+  assert.match(errorsOf(`${valid}    https: { hsts: soon }\n`), /services\.web\.https\.hsts: must be false or a max-age duration/);
+  assert.match(errorsOf(`${valid}    https: { redirect: yes please }\n`), /services\.web\.https\.redirect: must be true or false/);
+  assert.match(errorsOf(`${valid}    https: { hsts_max: 1d }\n`), /services\.web\.https: unknown field "hsts_max"/);
+});

@@ -65,7 +65,7 @@ interface RawProject {
   environments?: Record<string, { services?: Record<string, RawService> } | null>;
 }
 
-const MERGED_MAPS = ['env', 'health', 'deploy'];
+const MERGED_MAPS = ['env', 'health', 'deploy', 'https'];
 
 /** Service fields of the environment's overrides laid over the base: maps merge key by key, the rest replaces. */
 function applyOverrides(file: RawProject, env: string): RawProject {
@@ -116,6 +116,11 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
       schedule: s.schedule ?? null,
       jobTimeoutMs: ms(s.job_timeout),
       domains: s.domains,
+      https: {
+        redirect: s.https.redirect ?? null,
+        hstsMaxAgeS: s.https.hsts === false ? null : Math.floor(ms(s.https.hsts) / 1000),
+        hstsIncludeSubdomains: s.https.hsts_include_subdomains,
+      },
       health: {
         path: s.health.path,
         intervalMs: ms(s.health.interval),

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ProjectConfig, ServiceConfig } from '../core/config';
 import { isTerminal, type BuildSource, type Deployment, type DeploymentKind, type Environment, type PromotionSource, type Release, type ServiceRef } from '../core/domain';
+import { edgeHttpsPolicy } from './https-policy';
 import { SlipwayError, errorMessage, isSlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import { parseCron } from '../core/cron';
@@ -507,7 +508,7 @@ export class DeployEngine {
       if (release.config.schedule) {
         await this.releaseJob(ref, backend, release, rec);
       } else if (release.config.port !== null) {
-        await rec.step('edge route', () => this.ctx.edge.ensureBackend({ name: backend, hosts: release.config.domains }), () =>
+        await rec.step('edge route', () => this.ctx.edge.ensureBackend({ name: backend, hosts: release.config.domains, https: edgeHttpsPolicy(release.config) }), () =>
           release.config.domains.length > 0 ? release.config.domains.join(', ') : 'no domains',
         );
       }

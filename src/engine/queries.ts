@@ -39,7 +39,7 @@ export class Queries {
     const docker: ServerView['docker'] = info.ok
       ? { ok: true, detail: `Docker ${info.i.version}, ${info.i.containersRunning} containers running`, version: info.i.version, os: info.i.os, kernel: info.i.kernel, cpus: info.i.cpus, memoryBytes: info.i.memoryBytes, containersRunning: info.i.containersRunning, images: info.i.images, liveRestore: info.i.liveRestore }
       : { ok: false, detail: info.err.message, version: null, os: null, kernel: null, cpus: null, memoryBytes: null, containersRunning: null, images: null, liveRestore: null };
-    return [{ name: 'local', docker, edge: { running: edgeStatus.running, pid: edgeStatus.pid, version: edgeStatus.version, httpPort: edgeStatus.httpPort, reloads: edgeStatus.reloads } }];
+    return [{ name: 'local', docker, edge: { running: edgeStatus.running, pid: edgeStatus.pid, version: edgeStatus.version, httpPort: edgeStatus.httpPort, httpsPort: edgeStatus.httpsPort, reloads: edgeStatus.reloads } }];
   }
 
   async projectStatus(projectName: string, envName: string): Promise<ProjectStatusView> {

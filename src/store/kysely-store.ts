@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { Migrator, sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { ApiToken, ApprovalPolicy, AuditEntry, EventType, NotificationDelivery, NotificationTarget, OutboxEvent, Scope, User, Webhook, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
+import type { ApiToken, ApprovalPolicy, AuditEntry, CertificateRecord, EventType, NotificationDelivery, NotificationTarget, OutboxEvent, Scope, User, Webhook, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
 import type { ServiceConfig, ServiceType } from '../core/config';
 import { SlipwayError } from '../core/errors';
 import type { AuditQuery, DeploymentPatch, DeploymentQuery, NewDeployment, NewOutboxEvent, NewRelease, NewToken, Store } from '../core/ports/store';
@@ -662,6 +662,60 @@ export class KyselyStore implements Store {
     });
   }
 
+  // certificates --------------------------------------------------------------------
+  async putCertificate(c: Omit<CertificateRecord, 'createdAt' | 'updatedAt'>, event?: NewOutboxEvent): Promise<CertificateRecord> {
+    const at = now();
+    const values = {
+      domain: c.domain,
+      source: c.source,
+      status: c.status,
+      cert_pem: c.certPem,
+      key_id: c.keyId,
+      sealed_key: c.sealedKey,
+      domains: JSON.stringify(c.domains),
+      not_before: c.notBefore,
+      not_after: c.notAfter,
+      issuer: c.issuer,
+      fingerprint256: c.fingerprint256,
+      renew_at: c.renewAt,
+      issued_at: c.issuedAt,
+      last_error: c.lastError,
+      failures: c.failures,
+      next_attempt_at: c.nextAttemptAt,
+      updated_at: at,
+    };
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('certificates')
+        .values({ ...values, created_at: at })
+        .onConflict((oc) => oc.column('domain').doUpdateSet(values))
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (event) await insertOutbox(trx, event);
+      return toCertificate(row);
+    });
+  }
+
+  async getCertificate(domain: string): Promise<CertificateRecord | null> {
+    const row = await this.#db.selectFrom('certificates').selectAll().where('domain', '=', domain).executeTakeFirst();
+    return row ? toCertificate(row) : null;
+  }
+
+  async listCertificates(): Promise<CertificateRecord[]> {
+    return (await this.#db.selectFrom('certificates').selectAll().orderBy('domain').execute()).map(toCertificate);
+  }
+
+  async deleteCertificate(domain: string): Promise<boolean> {
+    const r = await this.#db.deleteFrom('certificates').where('domain', '=', domain).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async resealCertificates(updates: Array<{ domain: string; keyId: string; sealedKey: string }>): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      for (const u of updates) await trx.updateTable('certificates').set({ key_id: u.keyId, sealed_key: u.sealedKey }).where('domain', '=', u.domain).execute();
+    });
+  }
+
   async recordDelivery(project: string, deliveryId: string): Promise<boolean> {
     const r = await this.#db
       .insertInto('webhook_deliveries')
@@ -938,6 +992,26 @@ const toWebhook = (r: Row<'webhooks'>): Webhook => ({
   sealed: r.sealed,
   createdBy: r.created_by,
   createdAt: r.created_at,
+});
+const toCertificate = (r: Row<'certificates'>): CertificateRecord => ({
+  domain: r.domain,
+  source: r.source,
+  status: r.status,
+  certPem: r.cert_pem,
+  keyId: r.key_id,
+  sealedKey: r.sealed_key,
+  domains: JSON.parse(r.domains) as string[],
+  notBefore: r.not_before,
+  notAfter: r.not_after,
+  issuer: r.issuer,
+  fingerprint256: r.fingerprint256,
+  renewAt: r.renew_at,
+  issuedAt: r.issued_at,
+  lastError: r.last_error,
+  failures: r.failures,
+  nextAttemptAt: r.next_attempt_at,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
 });
 async function insertOutbox(trx: Transaction<Database>, e: NewOutboxEvent): Promise<void> {
   await trx.insertInto('outbox').values({ event_id: randomUUID(), type: e.type, project: e.project, payload: JSON.stringify(e.payload), created_at: now() }).execute();

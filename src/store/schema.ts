@@ -1,7 +1,7 @@
 /** Kysely table types: the columns as stored (snake_case, ISO-8601 UTC timestamps as text, JSON as text). */
 import type { Generated } from 'kysely';
 import type { ServiceType } from '../core/config';
-import type { ApprovalPolicy, AuditOutcome, JobRunStatus, DeploymentKind, DeploymentState, LogLevel, Scope, StepStatus } from '../core/domain';
+import type { ApprovalPolicy, AuditOutcome, CertificateSource, CertificateStatus, JobRunStatus, DeploymentKind, DeploymentState, LogLevel, Scope, StepStatus } from '../core/domain';
 
 export interface Database {
   projects: { id: Generated<number>; name: string; created_at: string };
@@ -74,6 +74,27 @@ export interface Database {
   notification_deliveries: { event_id: string; target_id: string; status: 'pending' | 'delivered' | 'failed'; attempts: number; next_attempt_at: string; last_error: string | null; delivered_at: string | null };
   webhooks: { project: string; repository: string; path: string; key_id: string; sealed: string; created_by: string; created_at: string };
   webhook_deliveries: { project: string; delivery_id: string; received_at: string };
+  certificates: {
+    domain: string;
+    source: CertificateSource;
+    status: CertificateStatus;
+    cert_pem: string | null;
+    key_id: string | null;
+    sealed_key: string | null;
+    /** JSON array of the names the certificate covers. */
+    domains: string;
+    not_before: string | null;
+    not_after: string | null;
+    issuer: string | null;
+    fingerprint256: string | null;
+    renew_at: string | null;
+    issued_at: string | null;
+    last_error: string | null;
+    failures: number;
+    next_attempt_at: string | null;
+    created_at: string;
+    updated_at: string;
+  };
   users: { id: Generated<number>; name: string; password_hash: string; scope: Scope; created_at: string };
   api_tokens: {
     id: string;

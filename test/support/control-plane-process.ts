@@ -24,13 +24,14 @@ export class ControlPlaneProcess {
     readonly network: string,
     /** Where the control plane listens for the edge's request log (kept across restarts, like the other ports). */
     readonly requestLogPort: number,
+    readonly httpsPort: number,
   ) {
     this.client = new SlipwayClient({ url: `http://127.0.0.1:${apiPort}`, token: this.token });
   }
 
   static async create(name: string): Promise<ControlPlaneProcess> {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), `slipway-${name}-`));
-    return new ControlPlaneProcess(dataDir, await freePort(), await freePort(), `slipway-test-${name}`, await freePort());
+    return new ControlPlaneProcess(dataDir, await freePort(), await freePort(), `slipway-test-${name}`, await freePort(), await freePort());
   }
 
   get logFile(): string {
@@ -57,6 +58,9 @@ export class ControlPlaneProcess {
       SLIPWAY_ADMIN_TOKEN: this.token,
       SLIPWAY_LOG_LEVEL: 'debug',
       SLIPWAY_REQUEST_LOG_LISTEN: `127.0.0.1:${this.requestLogPort}`,
+      SLIPWAY_HTTPS_PORT: String(this.httpsPort),
+      // Tests never reach Let's Encrypt: a test that wants ACME points SLIPWAY_ACME at pebble.
+      SLIPWAY_ACME: 'off',
     };
   }
 

@@ -169,6 +169,18 @@ export const webhookBody = z.strictObject({
   path: z.string({ error: 'must be the directory of slipway.yml in the repository' }).default(''),
 });
 
+const pem = (what: string) => z.string({ error: `must be the ${what} as PEM text` }).min(1, { error: `must be the ${what} as PEM text` }).max(64 * 1024, { error: `must be at most 64 KiB of PEM (the ${what})` });
+const hostName = z
+  .string({ error: 'must be a host name' })
+  .regex(/^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, { error: 'must be a lowercase host name such as "app.example.com"' });
+
+export const certificateParams = z.strictObject({ domain: hostName });
+export const ownCertificateBody = z.strictObject({
+  domain: hostName,
+  cert: pem('certificate chain (leaf first)'),
+  key: pem('private key'),
+});
+
 export const notificationTargetBody = z.strictObject({
   kind: z.enum(['webhook', 'slack'], { error: 'must be "webhook" (JSON, HMAC-signed) or "slack" (incoming webhook)' }).default('webhook'),
   url: z.string({ error: 'must be the http(s) URL to POST events to' }).url({ error: 'must be an http(s) URL' }),

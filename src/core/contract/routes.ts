@@ -230,6 +230,28 @@ export const ROUTES = {
     text: 'text/plain; version=0.0.4',
   },
   'GET /api/v1/servers': { summary: 'Hosts Slipway deploys to, with their Docker engine and edge', response: z.strictObject({ servers: z.array(v.serverView) }) },
+  'GET /api/v1/certificates': { summary: 'Certificates the edge serves, their expiry and renewal state', response: v.certificatesOverview },
+  'POST /api/v1/certificates': {
+    summary: 'Install your own certificate for a domain (validated: key, chain order, domain, dates); never renewed by Slipway',
+    body: s.ownCertificateBody,
+    ok: ok(201, 'installed at the edge'),
+    response: z.strictObject({ certificate: v.certificateView }),
+  },
+  'POST /api/v1/certificates/:domain/renew': {
+    summary: 'Obtain or renew the certificate of a domain now (ACME or the local CA)',
+    params: s.certificateParams,
+    response: z.strictObject({ certificate: v.certificateView }),
+  },
+  'DELETE /api/v1/certificates/:domain': {
+    summary: "Forget a domain's certificate (a routed domain gets an ACME or local one at the next pass)",
+    params: s.certificateParams,
+    response: removed('removed'),
+  },
+  'GET /.well-known/acme-challenge/:token': {
+    summary: 'ACME HTTP-01 challenge answers (the edge sends these paths here for every host)',
+    params: z.strictObject({ token: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, { error: 'must be an ACME token' }) }),
+    text: 'text/plain',
+  },
   'POST /api/v1/base-images': { summary: 'Build an offline base image from this host', body: s.baseImageBody, response: z.strictObject({ image: v.baseImageView }) },
   'PUT /api/v1/projects/:project/webhook': {
     summary: 'Register (or re-key) the push webhook; returns its secret once',

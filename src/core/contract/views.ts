@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type * as d from '../domain';
-import { DEPLOYMENT_STATES, EVENT_TYPES, JOB_RUN_STATUSES, SCOPES } from '../domain';
+import { CERTIFICATE_SOURCES, CERTIFICATE_STATUSES, DEPLOYMENT_STATES, EVENT_TYPES, JOB_RUN_STATUSES, SCOPES } from '../domain';
 import { hostStatsView, replicaStatsView } from './stats';
 import { CANARY_PHASES, canaryStateSchema } from '../canary-state';
 
@@ -273,7 +273,14 @@ export const serverView = z.strictObject({
     images: z.number().int().nullable(),
     liveRestore: z.boolean().nullable(),
   }),
-  edge: z.strictObject({ running: z.boolean(), pid: z.number().int().nullable(), version: text.nullable(), httpPort: z.number().int(), reloads: z.number().int() }),
+  edge: z.strictObject({
+    running: z.boolean(),
+    pid: z.number().int().nullable(),
+    version: text.nullable(),
+    httpPort: z.number().int(),
+    httpsPort: z.number().int().nullable().describe('null: the edge serves HTTP only'),
+    reloads: z.number().int(),
+  }),
 });
 export type ServerView = z.infer<typeof serverView>;
 
@@ -306,3 +313,28 @@ export type ContractChecks = [
   Fits<Omit<d.NotificationTarget, 'keyId' | 'sealed'>, NotificationTargetView>,
   Fits<d.NotificationDelivery & { type: d.EventType; project: string | null }, DeliveryView>,
 ];
+
+/** A domain's certificate at the edge (never its key). */
+export const certificateView = z.strictObject({
+  domain: text,
+  source: z.enum(CERTIFICATE_SOURCES).describe('acme: from the ACME CA, renewed by Slipway; own: yours (never renewed by Slipway); local: the development CA'),
+  status: z.enum(CERTIFICATE_STATUSES).describe('pending: none yet; valid: the last attempt succeeded; failed: the last attempt failed (an earlier certificate may still be served)'),
+  domains: z.array(text).describe('names the certificate covers'),
+  issuer: text.nullable(),
+  notBefore: nullableAt,
+  notAfter: nullableAt,
+  daysLeft: z.number().nullable().describe('until notAfter, in days (negative once expired)'),
+  renewAt: nullableAt.describe('when Slipway renews it (2/3 of its lifetime); null for own certificates'),
+  issuedAt: nullableAt,
+  fingerprint256: text.nullable(),
+  lastError: text.nullable().describe("the last attempt's error, in the CA's words"),
+  failures: z.number().int().describe('failed attempts in a row'),
+  nextAttemptAt: nullableAt.describe('the next attempt after a failure (backoff)'),
+});
+export type CertificateView = z.infer<typeof certificateView>;
+
+export const certificatesOverview = z.strictObject({
+  certificates: z.array(certificateView),
+  acme: z.strictObject({ directoryUrl: text.nullable().describe('null: ACME is off') }),
+  localCa: z.strictObject({ caFile: text.describe('the development CA certificate (*.localhost)'), trustCommands: z.array(text) }),
+});

@@ -28,6 +28,28 @@ export interface EdgeBackendSpec {
   name: string;
   /** Host names routed to this backend. */
   hosts: string[];
+  /** HTTPS behaviour of the hosts; default: redirect to HTTPS once a certificate covers the host, no HSTS. */
+  https?: EdgeHttpsPolicy;
+}
+
+export interface EdgeHttpsPolicy {
+  /**
+   * Redirect plain HTTP to HTTPS for hosts a certificate covers (never ACME challenges); null:
+   * only when the certificate was installed with `redirectByDefault` (a publicly trusted one).
+   */
+  redirect: boolean | null;
+  /** Strict-Transport-Security value sent over HTTPS (e.g. `max-age=31536000`); null: none. */
+  hsts: string | null;
+}
+
+/** A certificate the edge serves (chosen by SNI among the hosts it covers). */
+export interface EdgeCertificate {
+  /** [a-z0-9._-]: the file name at the edge. */
+  name: string;
+  /** Host names it covers (a `*.example.com` entry covers one label). */
+  hosts: string[];
+  /** SHA-256 fingerprint of the leaf the edge holds. */
+  fingerprint256: string;
 }
 
 export interface EdgeStatus {
@@ -37,6 +59,8 @@ export interface EdgeStatus {
   httpPort: number;
   /** Count of reloads done by this driver instance (structural changes only). */
   reloads: number;
+  /** The TLS listener's port; null when the edge serves HTTP only. */
+  httpsPort: number | null;
 }
 
 export interface DrainResult {
@@ -75,6 +99,15 @@ export interface Edge {
   drainServer(backend: string, name: string, timeoutMs: number): Promise<DrainResult>;
   /** Takes the server out of the backend (maintenance, then deletion). Missing server is not an error. */
   removeServer(backend: string, name: string): Promise<void>;
+  /**
+   * Installs or replaces a certificate (chain leaf first, then key) without a reload: connections
+   * already open keep theirs, new handshakes get the new one. Throws SLW_EDGE when the edge
+   * serves no HTTPS or refuses the certificate (the previous one keeps serving).
+   */
+  installCertificate(cert: { name: string; hosts: string[]; certPem: string; keyPem: string; redirectByDefault: boolean }): Promise<void>;
+  /** Stops serving a certificate (no reload). Missing certificate is not an error. */
+  removeCertificate(name: string): Promise<void>;
+  listCertificates(): Promise<EdgeCertificate[]>;
 }
 
 /**

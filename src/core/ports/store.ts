@@ -5,6 +5,7 @@
 import type { ServiceConfig, ServiceType } from '../config';
 import type { HostSample, ReplicaSample } from '../resource-stats';
 import type {
+  CertificateRecord,
   ApiToken,
   ApprovalPolicy,
   AuditEntry,
@@ -215,6 +216,14 @@ export interface Store {
   deleteWebhook(project: string): Promise<boolean>;
   /** Re-seals webhook secrets after a key rotation, in one transaction. */
   resealWebhooks(updates: Array<{ project: string; keyId: string; sealed: string }>): Promise<void>;
+  /** Creates or replaces a domain's certificate record; `event` goes to the outbox in the same transaction. */
+  putCertificate(c: Omit<CertificateRecord, 'createdAt' | 'updatedAt'>, event?: NewOutboxEvent): Promise<CertificateRecord>;
+  getCertificate(domain: string): Promise<CertificateRecord | null>;
+  /** By domain. */
+  listCertificates(): Promise<CertificateRecord[]>;
+  deleteCertificate(domain: string): Promise<boolean>;
+  /** Re-seals certificate keys after a key rotation, in one transaction. */
+  resealCertificates(updates: Array<{ domain: string; keyId: string; sealedKey: string }>): Promise<void>;
   /** Records a delivery id; false when it was seen before (a replay). */
   recordDelivery(project: string, deliveryId: string): Promise<boolean>;
 

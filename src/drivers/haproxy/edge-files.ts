@@ -13,6 +13,13 @@ export interface EdgeFiles {
   masterSocket: string;
   pid: string;
   log: string;
+  /** TLS: the default certificate, the crt-list HAProxy loads, one PEM per installed certificate, and their hosts. */
+  defaultCert: string;
+  crtList: string;
+  certsDir: string;
+  certificates: string;
+  redirectMap: string;
+  hstsMap: string;
 }
 
 /** A unix socket path must fit in sockaddr_un.sun_path (108 bytes with the NUL). */
@@ -29,6 +36,12 @@ export function edgeFiles(dataDir: string): EdgeFiles {
     masterSocket: path.join(dir, 'master.sock'),
     pid: path.join(dir, 'haproxy.pid'),
     log: path.join(dir, 'haproxy.log'),
+    defaultCert: path.join(dir, 'tls', 'default.pem'),
+    crtList: path.join(dir, 'tls', 'crt-list.txt'),
+    certsDir: path.join(dir, 'tls', 'certs'),
+    certificates: path.join(dir, 'tls', 'certificates.json'),
+    redirectMap: path.join(dir, 'redirect.map'),
+    hstsMap: path.join(dir, 'hsts.map'),
   };
 }
 
@@ -54,10 +67,11 @@ export function readBackends(files: EdgeFiles): EdgeBackendSpec[] {
     Array.isArray(parsed) &&
     parsed.every((b: unknown) => {
       const r = b as Partial<EdgeBackendSpec> | null;
-      return typeof r?.name === 'string' && Array.isArray(r.hosts) && r.hosts.every((h) => typeof h === 'string');
+      const httpsOk = r?.https === undefined || ((typeof r.https?.redirect === 'boolean' || r.https?.redirect === null) && (r.https.hsts === null || typeof r.https.hsts === 'string'));
+      return typeof r?.name === 'string' && Array.isArray(r.hosts) && r.hosts.every((h) => typeof h === 'string') && httpsOk;
     });
   if (!valid) throw new SlipwayError('SLW_EDGE', `${files.backends} is not a list of {name, hosts}; fix or delete it`);
-  return (parsed as EdgeBackendSpec[]).map((b) => ({ name: b.name, hosts: [...b.hosts] }));
+  return (parsed as EdgeBackendSpec[]).map((b) => ({ name: b.name, hosts: [...b.hosts], ...(b.https ? { https: { redirect: b.https.redirect, hsts: b.https.hsts } } : {}) }));
 }
 
 export function writeBackends(files: EdgeFiles, backends: EdgeBackendSpec[]): void {

@@ -9,11 +9,16 @@ import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { SlipwayError, errorMessage } from '../../core/errors';
-import type { DrainResult, Edge, EdgeBackendSpec, EdgeServer, EdgeStatus } from '../../core/ports/edge';
+import type { DrainResult, Edge, EdgeBackendSpec, EdgeCertificate, EdgeServer, EdgeStatus } from '../../core/ports/edge';
 import { assertUsableDir, edgeFiles, readBackends, readIfExists, writeAtomic, writeBackends, type EdgeFiles } from './edge-files';
 import { assertBackendName, assertServerName, assertWeight, normalizeHosts, serverAddress } from './edge-names';
 import { checkConfig, haproxyVersion, isOurHaproxy, readPid, reload, showProc, startDetached } from './edge-process';
 import { renderConfig, renderMap, structuralPart } from './render-config';
+import { CONTROL_BACKEND } from './https-lines';
+import {
+  assertCertificateName, certificateFile, describeCertificate, hstsEntries, installAtRuntime, joinPem, prepareTlsFiles, readCertificateEntries,
+  redirectEntries, removeAtRuntime, removeCertificateFile, renderMapFile, writeCertificateEntries, type CertificateEntry,
+} from './edge-certificates';
 import type { RequestLogTarget } from './request-log-format';
 import { runCommand, sendCommand, sendToWorker } from './runtime-api';
 import { parseBackendNames, parseMapEntries, parseServers, parseServersByBackend, serverSessions } from './runtime-replies';
@@ -33,6 +38,13 @@ export interface HaproxyEdgeOptions {
   requestLog?: RequestLogTarget;
   /** Serve HAProxy's Prometheus exporter on this address (loopback in practice); none when absent. */
   prometheus?: { address: string; port: number };
+  /** Serve HTTPS on this port too (certificates through installCertificate); HTTP only when absent. */
+  https?: { port: number };
+  /**
+   * The control plane's API address: ACME HTTP-01 challenges (any host, path
+   * /.well-known/acme-challenge/) go there, and so does `domain` (dashboard and API) when set.
+   */
+  control?: { address: string; port: number; domain: string | null };
   logger: Logger;
 }
 
@@ -49,6 +61,7 @@ export class HaproxyEdge implements Edge {
   private readonly log: Logger;
   private readonly serialized: Mutex = createMutex();
   private backends: EdgeBackendSpec[];
+  private certs: CertificateEntry[] = [];
   private reloads = 0;
   private binaryVersion: string | null = null;
 
@@ -66,6 +79,10 @@ export class HaproxyEdge implements Edge {
     return this.serialized(async () => {
       this.binaryVersion ??= await haproxyVersion(this.bin);
       this.backends = readBackends(this.files);
+      if (this.opts.https) {
+        await prepareTlsFiles(this.files);
+        this.certs = readCertificateEntries(this.files);
+      }
       if (await this.isRunning()) {
         this.log.info({ haproxyPid: readPid(this.files) }, 'adopting the running edge');
         await this.reconcile();
@@ -92,20 +109,20 @@ export class HaproxyEdge implements Edge {
       this.backends = readBackends(this.files);
       this.assertHostsFree(spec.name, hosts);
       const existing = this.backends.find((b) => b.name === spec.name);
-      const wanted = { name: spec.name, hosts };
+      const wanted: EdgeBackendSpec = { name: spec.name, hosts, ...(spec.https ? { https: { ...spec.https } } : {}) };
       const next = existing ? this.backends.map((b) => (b === existing ? wanted : b)) : [...this.backends, wanted];
       if (!existing || !(await this.runtimeBackends()).includes(spec.name)) {
         await this.restructure(next);
         this.log.info({ backend: spec.name, hosts }, 'added backend (seamless reload)');
         return;
       }
-      // Host changes of an existing backend: files first (a crash in between is repaired by the next sync), then the runtime map.
-      if (renderMap(next) !== renderMap(this.backends)) {
+      // Host or HTTPS changes of an existing backend: files first (a crash in between is repaired by the next sync), then the runtime maps.
+      if (JSON.stringify(next) !== JSON.stringify(this.backends)) {
         this.backends = next;
         writeBackends(this.files, next);
-        writeAtomic(this.files.map, renderMap(next));
+        this.writeMaps(next);
       }
-      const changed = await this.syncMap();
+      const changed = await this.syncMaps();
       if (changed) this.log.info({ backend: spec.name, hosts }, 'updated host routes at runtime (no reload)');
     });
   }
@@ -253,6 +270,46 @@ export class HaproxyEdge implements Edge {
     });
   }
 
+  installCertificate(cert: { name: string; hosts: string[]; certPem: string; keyPem: string; redirectByDefault: boolean }): Promise<void> {
+    return this.serialized(async () => {
+      assertCertificateName(cert.name);
+      const hosts = cert.hosts.map((h) => h.toLowerCase());
+      if (!this.opts.https) throw new SlipwayError('SLW_EDGE', 'the edge serves HTTP only (no HTTPS port configured): certificate not installed');
+      await this.requireRunning();
+      const file = certificateFile(this.files, cert.name);
+      const pem = joinPem(cert.certPem, cert.keyPem);
+      // HAProxy parses and checks the PEM here; a refusal leaves the previous certificate serving.
+      await installAtRuntime(this.files.adminSocket, this.files, file, pem);
+      writeAtomic(file, pem);
+      this.certs = [...this.certs.filter((c) => c.name !== cert.name), { name: cert.name, hosts, redirectByDefault: cert.redirectByDefault }];
+      writeCertificateEntries(this.files, this.certs);
+      this.writeMaps(this.backends);
+      await this.syncMaps();
+      this.log.info({ certificate: cert.name, hosts }, 'certificate installed at the edge (no reload)');
+    });
+  }
+
+  removeCertificate(name: string): Promise<void> {
+    return this.serialized(async () => {
+      assertCertificateName(name);
+      if (!this.opts.https) return;
+      await this.requireRunning();
+      this.certs = this.certs.filter((c) => c.name !== name);
+      writeCertificateEntries(this.files, this.certs);
+      this.writeMaps(this.backends);
+      // Redirects stop before the certificate goes, so no host is sent to HTTPS without one.
+      await this.syncMaps();
+      await removeAtRuntime(this.files.adminSocket, this.files, certificateFile(this.files, name));
+      removeCertificateFile(this.files, name);
+      this.log.info({ certificate: name }, 'certificate removed from the edge');
+    });
+  }
+
+  async listCertificates(): Promise<EdgeCertificate[]> {
+    if (!this.opts.https) return [];
+    return readCertificateEntries(this.files).map((c) => describeCertificate(this.files, c));
+  }
+
   // ---------------------------------------------------------------------------
 
   /** Starts HAProxy from the persisted structure; no servers (after a host reboot none exist yet). */
@@ -280,7 +337,7 @@ export class HaproxyEdge implements Edge {
       await this.restructure(this.backends);
       return;
     }
-    await this.syncMap();
+    await this.syncMaps();
   }
 
   /**
@@ -329,8 +386,22 @@ export class HaproxyEdge implements Edge {
   }
 
   private writeFiles(backends: EdgeBackendSpec[], servers: Map<string, EdgeServer[]>): void {
-    writeAtomic(this.files.map, renderMap(backends));
+    this.writeMaps(backends);
     writeAtomic(this.files.config, this.renderText(servers, backends));
+  }
+
+  private writeMaps(backends: EdgeBackendSpec[]): void {
+    writeAtomic(this.files.map, renderMap(this.routed(backends)));
+    if (this.opts.https) {
+      writeAtomic(this.files.redirectMap, renderMapFile(redirectEntries(this.routed(backends), this.certs)));
+      writeAtomic(this.files.hstsMap, renderMapFile(hstsEntries(this.routed(backends), this.certs)));
+    }
+  }
+
+  /** The service backends plus the control plane's own domain, as the host map routes them. */
+  private routed(backends: EdgeBackendSpec[]): EdgeBackendSpec[] {
+    const domain = this.opts.control?.domain;
+    return domain ? [...backends, { name: CONTROL_BACKEND, hosts: [domain] }] : backends;
   }
 
   private renderText(servers: Map<string, EdgeServer[]>, backends: EdgeBackendSpec[] = this.backends): string {
@@ -342,32 +413,47 @@ export class HaproxyEdge implements Edge {
       backends: backends.map((b) => ({ name: b.name, servers: servers.get(b.name) ?? [] })),
       requestLog: this.opts.requestLog,
       prometheus: this.opts.prometheus,
+      https: this.opts.https
+        ? { port: this.opts.https.port, defaultCert: this.files.defaultCert, crtList: this.files.crtList, redirectMap: this.files.redirectMap, hstsMap: this.files.hstsMap }
+        : undefined,
+      control: this.opts.control ? { address: this.opts.control.address, port: this.opts.control.port } : undefined,
     });
   }
 
-  /** Makes the runtime host map equal to the desired one; returns the number of changed keys. */
-  private async syncMap(): Promise<number> {
-    const desired = new Map(this.backends.flatMap((b) => b.hosts.map((h) => [h, b.name] as const)));
-    const entries = parseMapEntries(await sendCommand(this.files.adminSocket, `show map ${this.files.map}`));
+  /** Makes the runtime maps (hosts; redirects and HSTS with HTTPS) equal to the desired ones; returns the number of changed keys. */
+  private async syncMaps(): Promise<number> {
+    let changed = await this.syncMap(this.files.map, new Map(this.routed(this.backends).flatMap((b) => b.hosts.map((h) => [h, b.name] as const))));
+    if (this.opts.https) {
+      changed += await this.syncMap(this.files.redirectMap, redirectEntries(this.routed(this.backends), this.certs));
+      changed += await this.syncMap(this.files.hstsMap, hstsEntries(this.routed(this.backends), this.certs));
+    }
+    return changed;
+  }
+
+  private async syncMap(file: string, desired: Map<string, string>): Promise<number> {
+    const entries = parseMapEntries(await sendCommand(this.files.adminSocket, `show map ${file}`));
     const actual = new Map<string, string[]>();
     for (const e of entries) actual.set(e.key, [...(actual.get(e.key) ?? []), e.value]);
     let changed = 0;
     for (const [host, values] of actual) {
       const want = desired.get(host);
       if (want !== undefined && values.length === 1 && values[0] === want) continue;
-      await runCommand(this.files.adminSocket, `del map ${this.files.map} ${host}`);
+      await runCommand(this.files.adminSocket, `del map ${file} ${host}`);
       actual.delete(host);
       changed++;
     }
-    for (const [host, backend] of desired) {
+    for (const [host, value] of desired) {
       if (actual.has(host)) continue;
-      await runCommand(this.files.adminSocket, `add map ${this.files.map} ${host} ${backend}`);
+      // Spaces and semicolons (an HSTS value) are escaped: the CLI splits words and commands on them.
+      await runCommand(this.files.adminSocket, `add map ${file} ${host} ${value.replace(/([ ;\\])/g, '\\$1')}`);
       changed++;
     }
     return changed;
   }
 
   private assertHostsFree(name: string, hosts: string[]): void {
+    const domain = this.opts.control?.domain;
+    if (domain && hosts.includes(domain)) throw new SlipwayError('SLW_EDGE', `host ${domain} is the control plane's own domain (SLIPWAY_DOMAIN); a service cannot use it`);
     for (const b of this.backends) {
       if (b.name === name) continue;
       const clash = hosts.find((h) => b.hosts.includes(h));
@@ -376,7 +462,8 @@ export class HaproxyEdge implements Edge {
   }
 
   private async runtimeBackends(): Promise<string[]> {
-    return parseBackendNames(await sendCommand(this.files.adminSocket, 'show backend'));
+    // The control plane's backend is part of the config template, not of the backend list.
+    return parseBackendNames(await sendCommand(this.files.adminSocket, 'show backend')).filter((n) => n !== CONTROL_BACKEND);
   }
 
   /** The servers of every backend the running worker has (the runtime is their truth). */
@@ -438,7 +525,7 @@ export class HaproxyEdge implements Edge {
   }
 
   private async statusNow(): Promise<EdgeStatus> {
-    const base = { httpPort: this.opts.httpPort, reloads: this.reloads };
+    const base = { httpPort: this.opts.httpPort, httpsPort: this.opts.https?.port ?? null, reloads: this.reloads };
     const down = { ...base, running: false, pid: null, version: this.binaryVersion };
     if (!isOurHaproxy(readPid(this.files), this.files)) return down;
     // The isRunning checks, at once, keeping the master's answer for its pid and version.

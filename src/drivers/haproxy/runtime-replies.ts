@@ -59,11 +59,11 @@ export function parseBackendNames(text: string): string[] {
     .filter((l) => l.length > 0 && !l.startsWith('#'));
 }
 
-/** `show map <file>`: "<ref> <key> <value>" lines. */
+/** `show map <file>`: "<ref> <key> <value>" lines (a value may hold spaces: an HSTS header). */
 export function parseMapEntries(text: string): Array<{ key: string; value: string }> {
   const out: Array<{ key: string; value: string }> = [];
   for (const line of text.split('\n')) {
-    const m = /^0x[0-9a-f]+\s+(\S+)\s+(\S+)\s*$/i.exec(line.trim());
+    const m = /^0x[0-9a-f]+\s+(\S+)\s+(\S.*?)\s*$/i.exec(line.trim());
     if (m) out.push({ key: m[1]!, value: m[2]! });
   }
   return out;

@@ -48,5 +48,9 @@ function slackText(e: OutboxEvent): string {
       return `:raised_hand: ${where}: deployment ${p.deploymentId} awaits approval (slipway approve ${p.deploymentId})`;
     case 'job.failed':
       return `:warning: ${where}: scheduled job run ${p.jobRun} ${p.status}${p.exitCode !== null ? ` (exit ${p.exitCode})` : ''}`;
+    case 'certificate.issued':
+      return `:lock: certificate for ${p.domain} ${p.renewal ? 'renewed' : 'issued'} (${p.source}, valid until ${p.notAfter})`;
+    case 'certificate.failed':
+      return `:warning: certificate for ${p.domain} could not be ${p.renewal ? 'renewed' : 'obtained'} (attempt ${p.failures}, next ${p.nextAttemptAt}): ${p.error}`;
   }
 }

@@ -11,6 +11,7 @@ import { m0008RequestMetrics } from './0008-request-metrics';
 import { m0009ResourceStats } from './0009-resource-stats';
 import { m0010EnvironmentApproval } from './0010-environment-approval';
 import { m0011RequestMetricsSeriesRollups } from './0011-request-metrics-series-rollups';
+import { m0012Certificates } from './0012-certificates';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001Initial,
@@ -24,6 +25,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0009-resource-stats': m0009ResourceStats,
   '0010-environment-approval': m0010EnvironmentApproval,
   '0011-request-metrics-series-rollups': m0011RequestMetricsSeriesRollups,
+  '0012-certificates': m0012Certificates,
 };
 
 export const migrationProvider: MigrationProvider = {
