@@ -11,6 +11,7 @@ bash scripts/ensure-node-modules.sh
 bash scripts/ensure-dashboard.sh
 
 export SLIPWAY_HTTP_PORT="${SLIPWAY_HTTP_PORT:-80}"
+export SLIPWAY_HTTPS_PORT="${SLIPWAY_HTTPS_PORT:-443}"
 slipway() { node "$ROOT/bin/slipway.mjs" "$@"; }
 DATA_DIR=$(node --import tsx -e "import('./src/cli/locations.ts').then(m => console.log(m.defaultDataDir()))")
 mkdir -p "$DATA_DIR"
@@ -48,9 +49,24 @@ echo
 echo "[demo] a request through the edge:"
 curl -sS --max-time 5 --resolve "hello.localhost:$SLIPWAY_HTTP_PORT:127.0.0.1" "$URL" || true
 echo
+HTTPS_LINE=""
+if [ "$SLIPWAY_HTTPS_PORT" != off ]; then
+  # hello.localhost gets a certificate from Slipway's local CA right after the deploy.
+  CA_FILE="$DATA_DIR/tls/local-ca.pem"
+  TLS_SUFFIX=$([ "$SLIPWAY_HTTPS_PORT" = 443 ] && echo "" || echo ":$SLIPWAY_HTTPS_PORT")
+  for _ in $(seq 1 20); do
+    curl -sS --max-time 5 --cacert "$CA_FILE" --resolve "hello.localhost:$SLIPWAY_HTTPS_PORT:127.0.0.1" -o /dev/null "https://hello.localhost$TLS_SUFFIX/" 2>/dev/null && break
+    sleep 0.5
+  done
+  echo "[demo] the same over HTTPS (local CA $CA_FILE):"
+  curl -sS --max-time 5 --cacert "$CA_FILE" --resolve "hello.localhost:$SLIPWAY_HTTPS_PORT:127.0.0.1" "https://hello.localhost$TLS_SUFFIX/" || true
+  echo
+  HTTPS_LINE="  https:     https://hello.localhost$TLS_SUFFIX/  (certificate from Slipway's local CA; ./bin/slipway.mjs certs ca prints how to trust it)"
+fi
 cat <<MSG
 
 hello is served at $URL  (curl $URL, or with -H 'Host: hello.localhost' http://127.0.0.1$PORT_SUFFIX/)
+$HTTPS_LINE
 
   dashboard: $(node -p "require('$DATA_DIR/server.json').url")/  user admin, password: $( [ -f "$DATA_DIR/admin-password" ] && echo "in $DATA_DIR/admin-password" || echo "the one printed at the first start")
 
@@ -59,6 +75,7 @@ hello is served at $URL  (curl $URL, or with -H 'Host: hello.localhost' http://1
   releases:  ./bin/slipway.mjs releases web -f examples/hello/slipway.yml
   rollback:  ./bin/slipway.mjs rollback web -f examples/hello/slipway.yml
   logs:      ./bin/slipway.mjs logs web -f --file examples/hello/slipway.yml   (-f follows here)
+  certs:     ./bin/slipway.mjs certs
   stop:      kill \$(node -p "require('$DATA_DIR/server.json').pid")   (the edge keeps serving;
              scripts/stop-all.sh stops the edge and removes the replicas too)
 MSG

@@ -2,12 +2,13 @@
  * Client-side routes on the History API (the server answers index.html for any path).
  *   /                                     overview
  *   /p/:project/:env/:service             service page
- *   /servers  /audit  /tokens             the other pages
+ *   /servers  /certificates  /audit  /tokens  the other pages
  */
 export type Route =
   | { page: 'overview' }
   | { page: 'service'; project: string; env: string; service: string }
   | { page: 'servers' }
+  | { page: 'certificates' }
   | { page: 'audit' }
   | { page: 'tokens' }
   | { page: 'not-found'; path: string };
@@ -16,7 +17,7 @@ export function parseRoute(path: string): Route {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0) return { page: 'overview' };
   if (parts[0] === 'p' && parts.length === 4) return { page: 'service', project: parts[1]!, env: parts[2]!, service: parts[3]! };
-  if (parts.length === 1 && (parts[0] === 'servers' || parts[0] === 'audit' || parts[0] === 'tokens')) return { page: parts[0] };
+  if (parts.length === 1 && (parts[0] === 'servers' || parts[0] === 'certificates' || parts[0] === 'audit' || parts[0] === 'tokens')) return { page: parts[0] };
   return { page: 'not-found', path };
 }
 
