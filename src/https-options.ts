@@ -1,7 +1,8 @@
 /** HTTPS settings read from the environment by the composition root (docs/https.md). */
 
-export const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
-export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
+import { LETS_ENCRYPT, LETS_ENCRYPT_STAGING } from './core/tls/issuer-name';
+
+export { LETS_ENCRYPT, LETS_ENCRYPT_STAGING };
 
 /** SLIPWAY_ACME: letsencrypt (default), letsencrypt-staging, an https:// directory URL, or off (null). */
 export function acmeDirectoryFrom(value: string | undefined): string | null {

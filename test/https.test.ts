@@ -242,4 +242,6 @@ test('*.localhost gets a certificate from the local CA, without a redirect by de
   assert.equal(secure.status, 200);
   assert.equal(JSON.parse(secure.body).proto, 'https');
   assert.equal((await getWithHost(cp.httpPort, domain)).status, 200, 'HTTP still served for local names');
+  // New services reloaded the edge since the ACME certificates were installed at runtime: they were kept.
+  assert.equal((await handshake(DOMAIN)).cert.fingerprint256, (await cert(DOMAIN))!.fingerprint256, 'runtime-installed certificates survive a reload');
 });

@@ -7,7 +7,9 @@
 import type { ErrorDetail } from '../core/errors';
 import type { RouteResponse } from '../core/contract/routes';
 import type { CertificateView } from '../core/contract/views';
-import { LETS_ENCRYPT, LETS_ENCRYPT_STAGING } from '../https-options';
+import { LETS_ENCRYPT, LETS_ENCRYPT_STAGING, shortIssuer } from '../core/tls/issuer-name';
+
+export { shortIssuer };
 
 export type CertificatesOverview = RouteResponse<'GET /api/v1/certificates'>;
 
@@ -38,29 +40,6 @@ export function instant(iso: string): string {
 function day(iso: string, now: number): string {
   const at = new Date(iso).toISOString();
   return Math.abs(Date.parse(iso) - now) < DAY ? `${at.slice(0, 10)} ${at.slice(11, 19)}Z` : at.slice(0, 10);
-}
-
-/** The attributes of a one-line distinguished name ("CN=R11, O=Let's Encrypt, C=US"); values may hold ", ". */
-function nameParts(dn: string): Map<string, string> {
-  const parts = new Map<string, string>();
-  for (const m of dn.matchAll(/(?:^|, )([A-Za-z][A-Za-z0-9.]*)=((?:(?!, [A-Za-z][A-Za-z0-9.]*=).)*)/g)) {
-    if (!parts.has(m[1]!)) parts.set(m[1]!, m[2]!);
-  }
-  return parts;
-}
-
-/**
- * The issuer's CN, followed by its organization when the CN does not name it
- * ("R11 (Let's Encrypt)", "Pebble Intermediate CA 3c8a1f", "Cloudflare Origin SSL Certificate Authority").
- */
-export function shortIssuer(issuer: string | null): string | null {
-  if (!issuer) return null;
-  const parts = nameParts(issuer);
-  const cn = parts.get('CN');
-  const org = parts.get('O');
-  if (!cn) return org ?? issuer;
-  const orgWord = org?.split(/[\s,]+/)[0]?.toLowerCase();
-  return org && orgWord && !cn.toLowerCase().includes(orgWord) ? `${cn} (${org})` : cn;
 }
 
 export function expiresCell(c: CertificateView, now: number): string {

@@ -6,6 +6,9 @@
 import { duration } from '../../lib/format';
 import type { RouteResponse } from '../../../../src/core/contract/routes';
 import type { CertificateView } from '../../../../src/core/contract/views';
+import { LETS_ENCRYPT, LETS_ENCRYPT_STAGING, shortIssuer } from '../../../../src/core/tls/issuer-name';
+
+export { shortIssuer };
 
 export type { CertificateView };
 export type CertificatesOverview = RouteResponse<'GET /api/v1/certificates'>;
@@ -14,9 +17,6 @@ const DAY = 86_400_000;
 /** Closer than this to the end: highlighted (and, for your own certificate, a warning line). */
 export const EXPIRY_WARNING_MS = 14 * DAY;
 
-/** Let's Encrypt's directories (src/https-options.ts), named instead of shown as bare URLs. */
-const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
-const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
 
 export type Level = '' | 'warn' | 'bad';
 
@@ -57,26 +57,6 @@ export function renewCell(c: CertificateView, now: number): Cell {
   if (!c.renewAt) return { text: '—', note: '', level: '' };
   const until = Date.parse(c.renewAt) - now;
   return until > 0 ? { text: when(c.renewAt, now), note: `in ${span(until)}`, level: '' } : { text: `due since ${when(c.renewAt, now)}`, note: '', level: 'warn' };
-}
-
-/** The attributes of a one-line distinguished name ("CN=R11, O=Let's Encrypt, C=US"); values may hold ", ". */
-function nameParts(dn: string): Map<string, string> {
-  const parts = new Map<string, string>();
-  for (const m of dn.matchAll(/(?:^|, )([A-Za-z][A-Za-z0-9.]*)=((?:(?!, [A-Za-z][A-Za-z0-9.]*=).)*)/g)) {
-    if (!parts.has(m[1]!)) parts.set(m[1]!, m[2]!);
-  }
-  return parts;
-}
-
-/** The issuer's CN, followed by its organization when the CN does not name it: "R11 (Let's Encrypt)". */
-export function shortIssuer(issuer: string | null): string | null {
-  if (!issuer) return null;
-  const parts = nameParts(issuer);
-  const cn = parts.get('CN');
-  const org = parts.get('O');
-  if (!cn) return org ?? issuer;
-  const orgWord = org?.split(/[\s,]+/)[0]?.toLowerCase();
-  return org && orgWord && !cn.toLowerCase().includes(orgWord) ? `${cn} (${org})` : cn;
 }
 
 /** Which ACME directory issues certificates, or that none does. */
