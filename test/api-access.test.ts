@@ -122,7 +122,7 @@ test('every route declares its scope, and refuses missing, expired, revoked, too
   }
   assert.ok(checked.includes('POST /api/v1/deployments') && checked.includes('GET /api/v1/audit') && checked.includes('PUT /api/v1/sources/:sha256'), checked.join('\n'));
   const publicRoutes = routes.filter((r) => r.scope === 'public').map((r) => `${r.method} ${r.url}`).sort();
-  assert.deepEqual(publicRoutes, ['GET /', 'GET /*', 'GET /api/v1/health', 'GET /api/v1/openapi.json', 'GET /livez', 'GET /readyz', 'POST /api/v1/login', 'POST /api/v1/session', 'POST /api/v1/webhooks/:project']);
+  assert.deepEqual(publicRoutes, ['GET /', 'GET /*', 'GET /.well-known/acme-challenge/:token', 'GET /api/v1/health', 'GET /api/v1/openapi.json', 'GET /livez', 'GET /readyz', 'POST /api/v1/login', 'POST /api/v1/session', 'POST /api/v1/webhooks/:project']);
 });
 
 test('sign-in: the 11th bad attempt in a minute from one IP gets 429; other IPs still sign in', async () => {
