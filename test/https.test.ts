@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -29,6 +30,16 @@ import { makeCa, makeLeaf } from '../src/core/tls/test-certificates';
 import type { CertificateView } from '../src/core/contract/views';
 
 const execFileP = promisify(execFile);
+/** Certificate events delivered to a notification target (a webhook receiver on loopback). */
+const events: Array<{ type: string; data: Record<string, unknown> }> = [];
+const receiver = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    events.push(JSON.parse(body) as { type: string; data: Record<string, unknown> });
+    res.writeHead(200).end();
+  });
+});
 const cp = await ControlPlaneProcess.create('https');
 const pebble = await Pebble.start({ httpPort: cp.httpPort, validitySeconds: 30 });
 const app = new TestProject('tls');
@@ -45,9 +56,13 @@ before(async () => {
     SLIPWAY_DOMAIN: CONTROL_DOMAIN,
   });
   await cp.client.createBaseImage('node');
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const { port } = receiver.address() as { port: number };
+  await cp.client.addNotificationTarget({ url: `http://127.0.0.1:${port}/hook`, events: ['certificate.issued', 'certificate.failed'] });
 });
 
 after(async () => {
+  receiver.close();
   await cp.destroy();
   await pebble.stop();
 });
@@ -217,11 +232,14 @@ test('the CA unavailable: issuance retries with backoff, HTTP keeps serving, sli
     assert.equal(out.code, 0, out.stderr);
     assert.match(out.stdout, new RegExp(`${late.replace(/\./g, '\\.')}.*failed`));
     assert.match(out.stdout, /ECONNREFUSED/);
+    const failed = await until('a certificate.failed notification', async () => events.find((e) => e.type === 'certificate.failed' && e.data.domain === late));
+    assert.match(String(failed.data.error), /ECONNREFUSED/);
   } finally {
     await pebble.startPebbleAgain();
   }
   const issued = await until('the certificate once the CA is back', async () => ((await cert(late))?.status === 'valid' ? cert(late) : undefined), 90_000);
   assert.equal(issued!.failures, 0);
+  await until('a certificate.issued notification', async () => events.find((e) => e.type === 'certificate.issued' && e.data.domain === late));
   assert.equal(issued!.lastError, null);
   const redirected = await getWithHost(cp.httpPort, late);
   assert.equal(redirected.status, 301, 'redirected once the certificate exists');

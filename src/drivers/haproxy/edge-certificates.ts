@@ -89,22 +89,38 @@ export async function installAtRuntime(adminSocket: string, files: EdgeFiles, fi
     if (!known) await sendCommand(adminSocket, `del ssl cert ${file}`).catch(() => '');
     throw err;
   }
-  if (!known) await runCommand(adminSocket, `add ssl crt-list ${files.crtList} ${file}`, /Success!/);
+  // A known certificate may still be missing from the list (an earlier add that failed half-way).
+  if (!known || !(await crtListEntries(adminSocket, files)).includes(file)) await runCommand(adminSocket, `add ssl crt-list ${files.crtList} ${file}`, /Success!/);
+}
+
+/** The certificate files of the running crt-list (`show ssl crt-list -n`: "<file>:<line>" entries). */
+async function crtListEntries(adminSocket: string, files: EdgeFiles): Promise<string[]> {
+  return (await sendCommand(adminSocket, `show ssl crt-list -n ${files.crtList}`))
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0]!)
+    .filter((l) => l.length > 0 && !l.startsWith('#'))
+    .map((l) => l.replace(/:\d+$/, ''));
 }
 
 export async function removeAtRuntime(adminSocket: string, files: EdgeFiles, file: string): Promise<void> {
   if (!(await runtimeCertificates(adminSocket)).includes(file)) return;
-  await runCommand(adminSocket, `del ssl crt-list ${files.crtList} ${file}`, /Success!|not found/i);
-  await runCommand(adminSocket, `del ssl cert ${file}`, /Success!|deleted/i);
+  await runCommand(adminSocket, `del ssl crt-list ${files.crtList} ${file}`, /deleted|Success!|not found/i);
+  await runCommand(adminSocket, `del ssl cert ${file}`, /deleted|Success!/i);
 }
 
 export function removeCertificateFile(files: EdgeFiles, name: string): void {
   rmSync(certificateFile(files, name), { force: true });
 }
 
+/** An unreadable file reads as no fingerprint: the certificate manager installs it again from the store. */
 export function describeCertificate(files: EdgeFiles, entry: CertificateEntry): EdgeCertificate {
-  const cert = new X509Certificate(readFileSync(certificateFile(files, entry.name)));
-  return { name: entry.name, hosts: [...entry.hosts], fingerprint256: cert.fingerprint256 };
+  let fingerprint256 = '';
+  try {
+    fingerprint256 = new X509Certificate(readFileSync(certificateFile(files, entry.name))).fingerprint256;
+  } catch {
+    // left empty
+  }
+  return { name: entry.name, hosts: [...entry.hosts], fingerprint256 };
 }
 
 /** host → 1 for the hosts a certificate covers whose service wants (or by default gets) HTTPS redirects. */
