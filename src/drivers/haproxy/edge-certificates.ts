@@ -82,8 +82,12 @@ export async function installAtRuntime(adminSocket: string, files: EdgeFiles, fi
   const known = (await runtimeCertificates(adminSocket)).includes(file);
   if (!known) await runCommand(adminSocket, `new ssl cert ${file}`, /^New empty certificate store/);
   try {
-    await runCommand(adminSocket, `set ssl cert ${file} <<\n${pem.trimEnd()}\n`, /^Transaction (created|updated)/);
-    await runCommand(adminSocket, `commit ssl cert ${file}`, /Success!/);
+    // Not runCommand: its error quotes the command, and this one carries the private key.
+    const set = (await sendCommand(adminSocket, `set ssl cert ${file} <<\n${pem.trimEnd()}\n`)).trim();
+    if (!/^Transaction (created|updated)/.test(set)) throw refused(file, set);
+    // The commit checks that the key matches the certificate.
+    const commit = (await sendCommand(adminSocket, `commit ssl cert ${file}`)).trim();
+    if (!/Success!/.test(commit)) throw refused(file, commit);
   } catch (err) {
     await sendCommand(adminSocket, `abort ssl cert ${file}`).catch(() => '');
     if (!known) await sendCommand(adminSocket, `del ssl cert ${file}`).catch(() => '');
@@ -100,6 +104,11 @@ async function crtListEntries(adminSocket: string, files: EdgeFiles): Promise<st
     .map((l) => l.trim().split(/\s+/)[0]!)
     .filter((l) => l.length > 0 && !l.startsWith('#'))
     .map((l) => l.replace(/:\d+$/, ''));
+}
+
+function refused(file: string, reply: string): SlipwayError {
+  const why = reply.split('\n').filter((l) => l.trim() && !/^Committing/.test(l)).join('; ') || '(no reply)';
+  return new SlipwayError('SLW_EDGE', `HAProxy refused the certificate ${path.basename(file)}: ${why}`);
 }
 
 export async function removeAtRuntime(adminSocket: string, files: EdgeFiles, file: string): Promise<void> {
