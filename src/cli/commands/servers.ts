@@ -20,7 +20,7 @@ export function registerServers(program: Command): void {
           cpus: s.docker.cpus,
           memory: gib(s.docker.memoryBytes),
           running: s.docker.containersRunning,
-          edge: s.edge.running ? `HAProxy ${s.edge.version ?? '?'} on :${s.edge.httpPort} (pid ${s.edge.pid})` : 'NOT RUNNING',
+          edge: s.edge.running ? `HAProxy ${s.edge.version ?? '?'} on :${s.edge.httpPort}${s.edge.httpsPort ? `, :${s.edge.httpsPort} (TLS)` : ''} (pid ${s.edge.pid})` : 'NOT RUNNING',
           reloads: s.edge.reloads,
         })),
         ['server', 'docker', 'cpus', 'memory', 'running', 'edge', 'reloads'],
