@@ -327,7 +327,11 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     prometheus: metrics,
     metricsAccess: opts.metricsAccess,
     logger,
-  }, { strictResponses: opts.strictResponses });
+  }, {
+    strictResponses: opts.strictResponses,
+    // Through the edge on SLIPWAY_DOMAIN, the client is the one HAProxy names in X-Forwarded-For.
+    trustProxy: opts.domain && opts.httpsPort ? [...new Set(['127.0.0.1', '::1', edgeControlAddress(opts.apiHost)])] : undefined,
+  });
   await app.listen({ host: opts.apiHost, port: opts.apiPort });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.apiPort;

@@ -295,6 +295,16 @@ test('/metrics: open to a scraper on the same host by default, a read token from
     assert.equal((await from(tokenOnly, '127.0.0.1')).statusCode, 401, 'token mode: even locally');
     assert.equal((await from(tokenOnly, '127.0.0.1', tokens.read)).statusCode, 200);
     assert.equal((await from(open, '10.1.2.3')).statusCode, 200, 'public mode');
+    // Behind the edge (SLIPWAY_DOMAIN): the peer is loopback, the client the one HAProxy appended.
+    const behindEdge = buildApi({ ...deps, metricsAccess: undefined }, { trustProxy: ['127.0.0.1', '::1'] });
+    try {
+      assert.equal((await from(behindEdge, '127.0.0.1', undefined, { 'x-forwarded-for': '203.0.113.7' })).statusCode, 401, 'a client through the edge is not local');
+      assert.equal((await from(behindEdge, '127.0.0.1', undefined, { 'x-forwarded-for': '127.0.0.1, 203.0.113.7' })).statusCode, 401, 'what the client wrote before the edge appended does not count');
+      assert.equal((await from(behindEdge, '127.0.0.1')).statusCode, 200, 'a local scraper without the header still is');
+      assert.equal((await from(behindEdge, '10.1.2.3', undefined, { 'x-forwarded-for': '127.0.0.1' })).statusCode, 401, 'only the edge is believed');
+    } finally {
+      await behindEdge.close();
+    }
   } finally {
     await Promise.all([loopback.close(), tokenOnly.close(), open.close()]);
   }

@@ -33,7 +33,8 @@ export function makeAuthenticator(access: Access, limiter: FailureLimiter) {
   return async (req: FastifyRequest): Promise<void> => {
     const config = req.routeOptions.config;
     if (config?.public) return;
-    if (config?.loopbackOpen && isLoopback(req.socket.remoteAddress)) return;
+    // req.ip: the peer, or the client the edge forwarded for (only a trusted proxy's header counts).
+    if (config?.loopbackOpen && isLoopback(req.ip)) return;
     const header = req.headers.authorization;
     const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     // An explicit Authorization header wins over the dashboard's cookie.
@@ -82,7 +83,7 @@ export function canSeeProject(req: FastifyRequest, project: string): boolean {
   return !req.principal?.project || req.principal.project === project;
 }
 
-/** The peer itself (not X-Forwarded-For, which a client can write) is on the loopback interface. */
+/** The client is on the loopback interface (X-Forwarded-For counts only from a trusted proxy: BuildApiOptions.trustProxy). */
 function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || /^127\./.test(address ?? '');
 }

@@ -36,12 +36,19 @@ export interface BuildApiOptions {
   onRoute?: (route: { method: string | string[]; url: string; config?: unknown }) => void;
   /** Check every JSON answer against the route's declared response schema (tests). */
   strictResponses?: boolean;
+  /**
+   * Peers whose X-Forwarded-For / -Proto are believed: the edge, when it serves the dashboard on
+   * SLIPWAY_DOMAIN. Without it every browser would share the edge's address (one login failure
+   * limit for all, the edge's address in the audit log, /metrics open as "loopback").
+   */
+  trustProxy?: string[];
 }
 
 export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    ...(opts.trustProxy?.length ? { trustProxy: opts.trustProxy } : {}),
     disableRequestLogging: false,
   });
   const authenticate = makeAuthenticator(deps.access, deps.authLimiter);
