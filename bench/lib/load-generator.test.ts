@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
-import { webcrypto } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import * as x509 from '@peculiar/x509';
+import { makeCa, makeLeaf } from '../../src/core/tls/test-certificates';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { assertLoopback, Latencies, MAX_IN_FLIGHT_OPEN, startLoad, type LoadReport } from './load-generator';
 import { formatTable } from './table';
@@ -369,42 +368,14 @@ test('formatTable aligns columns; writeResult writes bench/results/<name>-<date>
   assert.throws(() => writeResult('../escape', {}), /invalid result name/);
 });
 
-/** A throwaway CA and leaves it signs (ECDSA P-256), PEM. */
+/** A throwaway CA and leaves it signs (src/core/tls/test-certificates.ts), PEM. */
 async function testPki() {
-  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const caKeys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01',
-    name: 'CN=load generator test CA',
-    notBefore: new Date(Date.now() - 3_600_000),
-    notAfter: new Date(Date.now() + 86_400_000),
-    keys: caKeys,
-    signingAlgorithm: alg,
-    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
-  });
-  let serial = 1;
-  const leaf = async (names: string[], ips: string[], notAfter = new Date(Date.now() + 86_400_000)) => {
-    const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: `0${++serial}`,
-      subject: `CN=${names[0] ?? ips[0]}`,
-      issuer: ca.subject,
-      notBefore: new Date(Date.now() - 3_600_000),
-      notAfter,
-      publicKey: keys.publicKey,
-      signingKey: caKeys.privateKey,
-      signingAlgorithm: alg,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension([...names.map((value) => ({ type: 'dns' as const, value })), ...ips.map((value) => ({ type: 'ip' as const, value }))]),
-      ],
-    });
-    const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
-    return { cert: cert.toString('pem'), key: `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/.{64}/g, '$&\n')}\n-----END PRIVATE KEY-----\n` };
+  const ca = await makeCa({ cn: 'load generator test CA' });
+  const leaf = async (names: string[], ips: string[], notAfter?: Date) => {
+    const l = await makeLeaf({ domains: names, ips, issuer: ca, ...(notAfter ? { notAfter } : {}) });
+    return { cert: l.certPem, key: l.keyPem };
   };
-  return { caPem: ca.toString('pem'), leaf };
+  return { caPem: ca.certPem, leaf };
 }
 
 /** An in-process https server on 127.0.0.1 that records the SNI and Host of every request and its sockets. */

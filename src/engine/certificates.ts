@@ -135,7 +135,7 @@ export class CertificateManager {
       const domain = input.domain.toLowerCase();
       const checked = checkOwnCertificate({ domain, certPem: input.certPem, keyPem: input.keyPem, now: new Date(this.now()) });
       const previous = await this.ctx.store.getCertificate(domain);
-      return this.store(domain, 'own', { certPem: checked.certPem, keyPem: checked.keyPem }, previous, false);
+      return this.store(domain, 'own', { certPem: checked.certPem, keyPem: checked.keyPem }, previous, false, checked.info);
     });
   }
 
@@ -260,8 +260,14 @@ export class CertificateManager {
   }
 
   /** Installs at the edge, then records (key sealed) with a `certificate.issued` event. */
-  private async store(domain: string, source: CertificateSource, material: CertificateMaterial, previous: CertificateRecord | null, renewal: boolean): Promise<CertificateRecord> {
-    const info = inspectCertificate(material.certPem);
+  private async store(
+    domain: string,
+    source: CertificateSource,
+    material: CertificateMaterial,
+    previous: CertificateRecord | null,
+    renewal: boolean,
+    info = inspectCertificate(material.certPem),
+  ): Promise<CertificateRecord> {
     await this.ctx.edge.installCertificate({ name: edgeName(domain), hosts: info.domains, certPem: material.certPem, keyPem: material.keyPem, redirectByDefault: source !== 'local' });
     const sealed = this.ctx.cipher.seal(material.keyPem, KEY_CONTEXT(domain));
     const issuedAt = new Date(this.now()).toISOString();

@@ -4,7 +4,7 @@
  * name with 127.0.0.1, and `pebble` whose validator sends HTTP-01 requests to
  * 127.0.0.1:<httpPort> (the edge's HTTP port). Everything listens on and talks to
  * 127.0.0.1 only. Needs the Debian package `pebble` (2.4: /usr/bin/pebble and
- * /usr/bin/pebble-challtestsrv); the listener certificate is made with @peculiar/x509.
+ * /usr/bin/pebble-challtestsrv); the listener certificate is made with src/core/tls/test-certificates.ts.
  *
  *   const pebble = await Pebble.start({ httpPort, validitySeconds: 120 });
  *   // ACME client: directory pebble.directoryUrl, trusting pebble.caFile (or caPem);
@@ -53,13 +53,12 @@
  * 'exit' handler (and they get SIGINT with the test's process group on Ctrl-C).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { webcrypto } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import * as x509 from '@peculiar/x509';
+import { makeCa, makeLeaf } from '../../src/core/tls/test-certificates';
 import { freePort } from './free-port';
 
 export interface PebbleOptions {
@@ -361,50 +360,9 @@ function connects(port: number): Promise<void> {
   });
 }
 
-/** A throwaway CA and a certificate for localhost / 127.0.0.1 / ::1 signed by it (ECDSA P-256, valid 2 days). */
+/** A throwaway CA and a certificate for localhost / 127.0.0.1 / ::1 signed by it (src/core/tls/test-certificates.ts). */
 async function listenerCertificate(): Promise<{ caPem: string; certPem: string; keyPem: string }> {
-  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const notBefore = new Date(Date.now() - 60_000);
-  const notAfter = new Date(Date.now() + 2 * 86_400_000);
-  const serial = (): string => `01${Buffer.from(webcrypto.getRandomValues(new Uint8Array(15))).toString('hex')}`;
-  const caKeys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: 'CN=Slipway test pebble listener CA',
-    notBefore,
-    notAfter,
-    keys: caKeys,
-    signingAlgorithm: alg,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
-  });
-  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: 'CN=localhost',
-    issuer: ca.subject,
-    notBefore,
-    notAfter,
-    publicKey: keys.publicKey,
-    signingKey: caKeys.privateKey,
-    signingAlgorithm: alg,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        { type: 'dns', value: 'localhost' },
-        { type: 'ip', value: '127.0.0.1' },
-        { type: 'ip', value: '::1' },
-      ]),
-      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
-  });
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
-  return { caPem: ca.toString('pem') + '\n', certPem: cert.toString('pem') + '\n', keyPem };
+  const ca = await makeCa({ cn: 'Slipway test pebble listener CA' });
+  const leaf = await makeLeaf({ domains: ['localhost'], ips: ['127.0.0.1', '::1'], issuer: ca });
+  return { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem };
 }

@@ -60,8 +60,8 @@ export async function makeCa(opts: { cn?: string; issuer?: TestCa } = {}): Promi
   return { cn, certPem: withNewline(cert.toString('pem')), keyPem: await pkcs8Pem(keys.privateKey), keys };
 }
 
-/** A server certificate for `domains` (SAN DNS; CN = the first), signed by `issuer` or self-signed. */
-export async function makeLeaf(opts: { domains: string[]; issuer?: TestCa; notBefore?: Date; notAfter?: Date; ca?: boolean }): Promise<TestLeaf> {
+/** A server certificate for `domains` and `ips` (SAN DNS and IP; CN = the first domain), signed by `issuer` or self-signed. */
+export async function makeLeaf(opts: { domains: string[]; ips?: string[]; issuer?: TestCa; notBefore?: Date; notAfter?: Date; ca?: boolean }): Promise<TestLeaf> {
   const keys = await newKeys();
   const subject = [{ CN: [opts.domains[0] ?? 'leaf'] }];
   const params = {
@@ -71,7 +71,9 @@ export async function makeLeaf(opts: { domains: string[]; issuer?: TestCa; notBe
     extensions: [
       new x509.BasicConstraintsExtension(opts.ca ?? false, undefined, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      ...(opts.domains.length ? [new x509.SubjectAlternativeNameExtension(opts.domains.map((value) => ({ type: 'dns' as const, value })))] : []),
+      ...(opts.domains.length || opts.ips?.length
+        ? [new x509.SubjectAlternativeNameExtension([...opts.domains.map((value) => ({ type: 'dns' as const, value })), ...(opts.ips ?? []).map((value) => ({ type: 'ip' as const, value }))])]
+        : []),
     ],
   };
   const cert = opts.issuer
