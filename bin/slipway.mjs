@@ -12,6 +12,11 @@ if (firstCommand === 'server') {
   const { runServerCommand } = await import(bundle ?? '../src/main.ts');
   await runServerCommand(args);
 } else {
+  // Output piped into `head` (or any reader that stops early): stop quietly, no EPIPE trace.
+  process.stdout.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   (await import('tsx/esm/api')).register();
   const { runCli } = await import('../src/cli/main.ts');
   process.exitCode = await runCli(process.argv);

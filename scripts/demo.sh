@@ -14,7 +14,8 @@ export SLIPWAY_HTTP_PORT="${SLIPWAY_HTTP_PORT:-80}"
 export SLIPWAY_HTTPS_PORT="${SLIPWAY_HTTPS_PORT:-443}"
 slipway() { node "$ROOT/bin/slipway.mjs" "$@"; }
 DATA_DIR=$(node --import tsx -e "import('./src/cli/locations.ts').then(m => console.log(m.defaultDataDir()))")
-mkdir -p "$DATA_DIR"
+# Private from the start (docs/operations.md, "File modes"); the server also checks at every start.
+(umask 077 && mkdir -p "$DATA_DIR" && touch "$DATA_DIR/server.log")
 
 if slipway status --project hello >/dev/null 2>&1 || node -e "
   const i = JSON.parse(require('fs').readFileSync('$DATA_DIR/server.json','utf8'));

@@ -4,7 +4,7 @@
  * builds everything, recovers interrupted deployments, then serves the API.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import pino, { type Logger } from 'pino';
@@ -25,6 +25,7 @@ import { httpNotificationSender } from './drivers/notify/http-notification-sende
 import { NatsPublisher } from './drivers/notify/nats-publisher';
 import { argon2Hasher } from './drivers/argon2/argon2-hasher';
 import { Environments } from './engine/environments';
+import { ProjectDeletion } from './engine/project-delete';
 import { OneOffRuns } from './engine/one-off-run';
 import { Secrets } from './engine/secrets';
 import { JobScheduler } from './engine/job-scheduler';
@@ -41,12 +42,15 @@ import { HaproxyEdge } from './drivers/haproxy/haproxy-edge';
 import { httpProbe } from './drivers/probe/http-probe';
 import { DiskSourceArchives } from './drivers/sources/disk-source-archives';
 import { GitCli } from './drivers/git/git-cli';
+import { fsContextGuard } from './source/context-guard';
 import { RequestLogListener } from './observe/request-log-listener';
 import { RequestMetrics, type IngestStats } from './observe/request-metrics';
 import type { Store } from './core/ports/store';
-import { parseListenAddress, requestMetricsConfig, type RequestMetricsConfig } from './observe/request-metrics-config';
+import { parseListenAddress, requestMetricsConfig, type RequestLogListen, type RequestMetricsConfig } from './observe/request-metrics-config';
 import { RequestMetricsQueries } from './observe/request-metrics-queries';
 import { ProcHostProbe } from './drivers/host/proc-host-probe';
+import { ensurePrivateFile, secureDataDir } from './drivers/host/data-dir-permissions';
+import { loadOrCreateRequestLogKey } from './observe/request-log-key';
 import { ResourceSampler } from './observe/resource-sampler';
 import { Reconciler } from './engine/reconciler';
 import { CertificateManager } from './engine/certificates';
@@ -58,8 +62,9 @@ import { ResourceStats } from './engine/resource-stats';
 import { parseDuration } from './core/duration';
 import { openSqliteStore } from './store/sqlite-store';
 import { adminTokenFile, defaultDataDir, DEFAULT_API_PORT, serverInfoFile, type ServerInfo } from './cli/locations';
+import { VERSION } from './core/version';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -117,7 +122,7 @@ export interface ControlPlane {
   /** Request metrics and recent requests; null when SLIPWAY_REQUEST_LOG_LISTEN=off. */
   requestMetrics: RequestMetricsQueries | null;
   /** Lines received from the edge and what became of them (benchmarks, diagnostics); null when off. */
-  requestLogStats(): (IngestStats & { connections: number }) | null;
+  requestLogStats(): (IngestStats & { connections: number; unauthenticated: number }) | null;
   close(): Promise<void>;
 }
 
@@ -152,13 +157,19 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPla
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions, logger: Logger = pino({ level: opts.logLevel })): Promise<ControlPlane> {
-  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  // 0700/0600, fixed with a warning where a copy or an older version left them open (docs/operations.md).
+  secureDataDir(opts.dataDir, logger);
+  // SQLite gives -wal and -shm the database file's mode: a 0600 file first makes all three private.
+  ensurePrivateFile(path.join(opts.dataDir, 'slipway.db'));
   const rawStore = await openSqliteStore({ file: path.join(opts.dataDir, 'slipway.db'), logger });
   await rawStore.migrate();
   // Prometheus metrics (GET /metrics). Its sources are read at scrape time, after everything below exists.
   const metrics: SlipwayMetrics = new SlipwayMetrics({
     outboxBacklog: () => notifier.backlog(),
-    ingestStats: (): IngestStats => ingest?.stats() ?? { lines: 0, malformed: 0, counted: 0, unrouted: 0, waiting: 0, flushes: 0, flushFailures: 0, lastFlushError: null },
+    ingestStats: () => ({
+      ...(ingest?.stats() ?? { lines: 0, malformed: 0, counted: 0, unrouted: 0, waiting: 0, flushes: 0, flushFailures: 0, lastFlushError: null }),
+      unauthenticated: listener?.stats.unauthenticated ?? 0,
+    }),
     deployment: (id) => rawStore.getDeployment(id),
   });
   const store: Store = metrics.timedStore(rawStore);
@@ -180,9 +191,11 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
         },
       })
     : null;
-  const listener = ingest ? new RequestLogListener((line) => ingest.ingest(line)) : null;
+  // Every line the edge writes starts with this key; the listener drops the others (docs/observability.md).
+  const requestLogKey = ingest ? loadOrCreateRequestLogKey(path.join(opts.dataDir, 'request-log.key')) : '';
+  const listener = ingest ? new RequestLogListener((line) => ingest.ingest(line), { key: requestLogKey, logger: logger.child({ component: 'request-log' }) }) : null;
   const requestLog = metricsConfig.listen && listener
-    ? { address: metricsConfig.listen.host, port: await listenForRequestLog(listener, metricsConfig.listen), bufferBytes: metricsConfig.bufferBytes }
+    ? { ...(await listenForRequestLog(listener, metricsConfig.listen, opts.dataDir)), key: requestLogKey, bufferBytes: metricsConfig.bufferBytes }
     : undefined;
   const edge = new HaproxyEdge({
     dataDir: path.join(opts.dataDir, 'edge'),
@@ -197,12 +210,12 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const edgeStatus = await edge.ensureRunning();
   logger.info({ pid: edgeStatus.pid, httpPort: edgeStatus.httpPort }, 'edge running');
   await ingest?.start();
-  if (requestLog) logger.info({ listen: `${requestLog.address}:${requestLog.port}` }, 'request metrics: listening for the edge request log');
+  if (requestLog) logger.info({ listen: 'socket' in requestLog ? requestLog.socket : `${requestLog.address}:${requestLog.port}` }, 'request metrics: listening for the edge request log');
 
   const cipher = new MasterKeyring({ dataDir: opts.dataDir, env: opts.env });
   const sources = new DiskSourceArchives({ dir: path.join(opts.dataDir, 'sources'), logger: logger.child({ component: 'sources' }) });
   await sources.init();
-  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, sources, git: new GitCli(), logger: logger.child({ component: 'engine' }), telemetry: metrics, ...(releaseWindows ? { traffic: releaseWindows } : {}) };
+  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, sources, git: new GitCli(), contexts: fsContextGuard, logger: logger.child({ component: 'engine' }), telemetry: metrics, ...(releaseWindows ? { traffic: releaseWindows } : {}) };
   const secrets = new Secrets(ctx, (ref, triggeredBy) => engine.redeployWithSecrets(ref, triggeredBy), async () => {
     await webhooks.reseal();
     await notifier.reseal();
@@ -303,6 +316,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
       { version: VERSION, timeoutMs: opts.readyTimeoutMs || 1000, critical: ['store'] },
     );
   const requestMetricsQueries = ingest ? new RequestMetricsQueries(store, ingest.recent) : null;
+  const audit = new AuditLog(store, logger.child({ component: 'audit' }));
   const app = buildApi({
     requestMetrics: requestMetricsQueries,
     engine,
@@ -311,6 +325,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     readiness,
     liveness: () => ({ status: 'alive', version: VERSION, uptime_s: Math.floor((Date.now() - processStartedAt) / 1000) }),
     environments: new Environments(ctx),
+    projects: new ProjectDeletion(ctx, certificates),
     oneOffRuns: new OneOffRuns(ctx),
     secrets,
     serviceLogs: new ServiceLogs(ctx),
@@ -319,7 +334,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     maxSourceBytes: opts.maxSourceBytes,
     health,
     access,
-    audit: new AuditLog(store, logger.child({ component: 'audit' })),
+    audit,
     authLimiter: new FailureLimiter(),
     webhooks,
     notifier,
@@ -348,7 +363,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     url,
     engine,
     requestMetrics: requestMetricsQueries,
-    requestLogStats: () => (ingest && listener ? { ...ingest.stats(), connections: listener.stats.connections } : null),
+    requestLogStats: () => (ingest && listener ? { ...ingest.stats(), connections: listener.stats.connections, unauthenticated: listener.stats.unauthenticated } : null),
     close: async () => {
       // The edge is never stopped: it keeps serving while the control plane is away.
       scheduler.stop();
@@ -360,6 +375,8 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
       await notifier.stop();
       await nats.close();
       await app.close();
+      // Repeated refusals counted in memory are written before the store closes.
+      await audit.stop();
       // Lines sent while we are away wait in the edge's ring; what was counted is written now.
       await listener?.close();
       await ingest?.stop();
@@ -411,11 +428,18 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
-async function listenForRequestLog(listener: RequestLogListener, at: { host: string; port: number }): Promise<number> {
+/** Binds the request-log listener: a unix socket (default `<data-dir>/request-log.sock`) or the legacy TCP address. */
+async function listenForRequestLog(listener: RequestLogListener, at: RequestLogListen, dataDir: string): Promise<{ socket: string } | { address: string; port: number }> {
+  const where = 'socket' in at ? (at.socket ?? path.join(dataDir, 'request-log.sock')) : `${at.host}:${at.port}`;
   try {
-    return await listener.listen(at.host, at.port);
+    if ('socket' in at) {
+      if (Buffer.byteLength(where) > 107) throw new Error(`the path is longer than a unix socket path may be (107 bytes)`);
+      await listener.listenUnix(where);
+      return { socket: where };
+    }
+    return { address: at.host, port: await listener.listen(at.host, at.port) };
   } catch (err) {
-    throw new Error(`cannot listen for the edge's request log on ${at.host}:${at.port} (${errorMessage(err)}); set SLIPWAY_REQUEST_LOG_LISTEN to a free address or to off`);
+    throw new Error(`cannot listen for the edge's request log on ${where} (${errorMessage(err)}); set SLIPWAY_REQUEST_LOG_LISTEN to another socket path or address, or to off`);
   }
 }
 
@@ -436,7 +460,7 @@ function ensureAdminToken(opts: ControlPlaneOptions): string {
 
 function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, file);
 }
 

@@ -2,7 +2,8 @@
  * Users, tokens, contexts and the audit log through the CLI against a real control plane:
  * password sign-in saves a context, tokens are created with a scope and a project, a read
  * token cannot deploy, a project-restricted token sees only its project, deployments record
- * who triggered them, and `slipway audit` shows what happened.
+ * who triggered them, and `slipway audit` shows what happened; removing a user revokes the
+ * tokens they created; token-less floods are cut off and audited as counts.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
+import http from 'node:http';
 import { promisify } from 'node:util';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import { TestProject } from './support/test-project';
@@ -135,4 +137,47 @@ test('users can be added and sign in with their scope; the audit log shows who d
   const bad = await slipway(['audit', '--since', 'yesterday']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /since: must be a duration/);
+});
+
+test('removing a user revokes the tokens they created; token-less floods are cut off and audited as counts', async () => {
+  const url = `http://127.0.0.1:${cp.apiPort}`;
+  assert.equal((await slipway(['users', 'add', 'dana', '--scope', 'admin'], { SLIPWAY_PASSWORD: 'danas-long-password' })).code, 0);
+  const dana = await slipway(['login', '--url', url, '--user', 'dana', '--name', 'dana', '--expires', '2d'], { SLIPWAY_PASSWORD: 'danas-long-password' });
+  assert.equal(dana.code, 0, dana.stderr);
+  // Minted by dana's 2-day sign-in without --expires: it ends with the sign-in.
+  const ci = await slipway(['tokens', 'create', '--name', 'dana-ci', '--scope', 'admin', '--json']);
+  assert.equal(ci.code, 0, ci.stderr);
+  const minted = JSON.parse(ci.stdout) as { token: string; tokenInfo: { expiresAt: string | null; createdBy: string } };
+  assert.equal(minted.tokenInfo.createdBy, 'user:dana');
+  assert.ok(minted.tokenInfo.expiresAt && Date.parse(minted.tokenInfo.expiresAt) <= Date.now() + 2 * 86_400_000, `capped: ${minted.tokenInfo.expiresAt}`);
+  const longer = await slipway(['tokens', 'create', '--name', 'dana-forever', '--expires', '90d']);
+  assert.equal(longer.code, 1);
+  assert.match(longer.stderr, /expiresIn: must not outlast the token creating it/);
+  assert.equal((await slipway(['whoami', '--token', minted.token, '--url', url])).code, 0);
+
+  assert.equal((await slipway(['context', 'use', 'local'])).code, 0);
+  const removed = await slipway(['users', 'remove', 'dana']);
+  assert.equal(removed.code, 0, removed.stderr);
+  const after = await slipway(['whoami', '--token', minted.token, '--url', url]);
+  assert.equal(after.code, 1, 'the admin token dana minted stops working with her');
+  assert.match(after.stderr, /was revoked \[SLW_UNAUTHORIZED\]/);
+
+  // 30 calls without a token from another loopback address (its own failure budget).
+  const bare = () =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: cp.apiPort, path: '/api/v1/projects', localAddress: '127.0.0.2' }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      });
+      req.on('error', reject);
+    });
+  const statuses: number[] = [];
+  for (let i = 0; i < 30; i++) statuses.push(await bare());
+  assert.deepEqual(statuses, [...Array(10).fill(401), ...Array(20).fill(429)]);
+  const audit = await slipway(['audit', '--since', '1h', '--limit', '1000', '--json']);
+  const flood = (JSON.parse(audit.stdout) as Array<{ clientIp: string; count: number }>).filter((e) => e.clientIp === '127.0.0.2');
+  assert.ok(flood.length <= 6, JSON.stringify(flood));
+  assert.equal(flood.reduce((n, e) => n + e.count, 0), 30);
+  const table = await slipway(['audit', '--since', '1h']);
+  assert.match(table.stdout, /127\.0\.0\.2\s+denied 429 ×\d+/);
 });

@@ -20,6 +20,9 @@ import { FailureLimiter } from '../src/api/rate-limit';
 import { Access, hashToken } from '../src/engine/access';
 import { AuditLog } from '../src/engine/audit-log';
 import { argon2Hasher } from '../src/drivers/argon2/argon2-hasher';
+import { CertificateManager } from '../src/engine/certificates';
+import type { EngineContext } from '../src/engine/engine-context';
+import type { LocalCertificateAuthority } from '../src/core/ports/certificates';
 import { openSqliteStore } from '../src/store/sqlite-store';
 import type { Store } from '../src/core/ports/store';
 import type { Scope } from '../src/core/domain';
@@ -91,6 +94,32 @@ const concrete = (url: string) =>
     .replace(':sha256', 'a'.repeat(64))
     .replace(':name', 'nobody');
 
+/** Routes without :project that a project-restricted token cannot use at all. */
+const PROJECT_TOKENS_REFUSED = new Set(['GET /metrics']);
+/** Routes without :project that keep a project-restricted token to its project themselves, and how. */
+const PROJECT_SCOPED_BY_HANDLER: Record<string, string> = {
+  'GET /api/v1/certificates': "only the certificates of the domains its project routes (test below)",
+  'POST /api/v1/deployments': "the config's project must be the token's",
+  'POST /api/v1/promotions': "the project must be the token's",
+  'GET /api/v1/deployments/:id': "the deployment's project must be the token's",
+  'GET /api/v1/deployments/:id/logs': 'idem',
+  'GET /api/v1/deployments/:id/events': 'idem',
+  'POST /api/v1/deployments/:id/approve': 'idem',
+  'POST /api/v1/deployments/:id/cancel': 'idem',
+  'POST /api/v1/deployments/:id/promote': 'idem',
+  'POST /api/v1/deployments/:id/abort': 'idem',
+  'POST /api/v1/deployments/:id/pause': 'idem',
+  'POST /api/v1/deployments/:id/resume': 'idem',
+  'GET /api/v1/jobs/:id': "the job run's project must be the token's",
+  'GET /api/v1/projects': 'other projects are left out',
+  'GET /api/v1/session': 'its own session',
+  'DELETE /api/v1/session': 'its own session',
+  'GET /api/v1/whoami': 'itself',
+  'GET /api/v1/servers': 'hosts, no project data',
+  'GET /api/v1/servers/:server/stats': 'host figures, no project data',
+  'GET /api/v1/images/allowed': 'the allow-list an admin set for every project token',
+};
+
 let ipCounter = 1;
 /** Each call from a fresh IP, so the walk itself never trips the failure limit. */
 const call = (method: string, url: string, token?: string) =>
@@ -113,14 +142,18 @@ test('every route declares its scope, and refuses missing, expired, revoked, too
       assert.equal(res.statusCode, 403, `${r.method} ${r.url} (${r.scope}) with a ${s} token: ${res.body}`);
       assert.equal(res.json().error.code, 'SLW_FORBIDDEN');
     }
-    if (r.url.includes(':project') || r.scope === 'admin') {
+    if (r.url.includes(':project') || r.scope === 'admin' || PROJECT_TOKENS_REFUSED.has(`${r.method} ${r.url}`)) {
       const res = await call(r.method, url, tokens.otherProject);
       assert.equal(res.statusCode, 403, `${r.method} ${r.url} with a token of project "other": ${res.body}`);
       if (r.url.includes(':project') && r.scope !== 'admin') assert.match(res.json().error.message, /restricted to project "other"/);
     }
     checked.push(`${r.method} ${r.url}`);
   }
-  assert.ok(checked.includes('POST /api/v1/deployments') && checked.includes('GET /api/v1/audit') && checked.includes('PUT /api/v1/sources/:sha256'), checked.join('\n'));
+  // The project-restricted column for routes that name no project: each is refused above or
+  // scopes its answer itself, as listed (a new route must be classified here).
+  const unscoped = routes.filter((r) => r.scope !== 'public' && r.scope !== 'admin' && !r.url.includes(':project')).map((r) => `${r.method} ${r.url}`);
+  for (const key of unscoped) assert.ok(PROJECT_TOKENS_REFUSED.has(key) || key in PROJECT_SCOPED_BY_HANDLER, `${key}: says how a project-restricted token is kept to its project (PROJECT_SCOPED_BY_HANDLER) or refuses it (PROJECT_TOKENS_REFUSED)`);
+  assert.ok(checked.includes('POST /api/v1/deployments') && checked.includes('GET /api/v1/audit') && checked.includes('PUT /api/v1/projects/:project/sources/:sha256'), checked.join('\n'));
   const publicRoutes = routes.filter((r) => r.scope === 'public').map((r) => `${r.method} ${r.url}`).sort();
   assert.deepEqual(publicRoutes, ['GET /', 'GET /*', 'GET /.well-known/acme-challenge/:token', 'GET /api/v1/health', 'GET /api/v1/openapi.json', 'GET /livez', 'GET /readyz', 'POST /api/v1/login', 'POST /api/v1/session', 'POST /api/v1/webhooks/:project']);
 });
@@ -135,7 +168,7 @@ test('sign-in: the 11th bad attempt in a minute from one IP gets 429; other IPs 
   const eleventh = await login('correct horse battery staple', '192.0.2.7');
   assert.equal(eleventh.statusCode, 429, eleventh.body);
   assert.equal(eleventh.json().error.code, 'SLW_RATE_LIMITED');
-  assert.match(eleventh.json().error.message, /too many failed sign-ins or bad tokens from 192\.0\.2\.7; retry in \d+ s/);
+  assert.match(eleventh.json().error.message, /too many failed sign-ins or bad or missing tokens from 192\.0\.2\.7; retry in \d+ s/);
 
   const good = await login('correct horse battery staple', '192.0.2.8');
   assert.equal(good.statusCode, 201, good.body);
@@ -334,5 +367,119 @@ test('logs: unmask needs the admin scope (refused and audited below it); bad sin
     assert.equal(res.statusCode, 400, `${query} ${JSON.stringify(headers)}: ${res.body}`);
     assert.equal(res.json().error.code, 'SLW_BAD_REQUEST');
     assert.match(res.json().error.message, message);
+  }
+});
+
+test('token-less calls count towards the failure limit; repeated refusals are one audit entry with a count', async () => {
+  const ip = '198.51.100.7';
+  const statuses: number[] = [];
+  for (let i = 0; i < 100; i++) statuses.push((await app.inject({ method: 'GET', url: '/api/v1/projects', remoteAddress: ip })).statusCode);
+  assert.deepEqual(statuses.slice(0, 10), Array(10).fill(401), 'the first ten are answered 401');
+  assert.deepEqual(statuses.slice(10), Array(90).fill(429), 'then the IP is cut off');
+  // Another IP sending to paths that match no route: the path does not make each a new kind of entry.
+  const scanner = '198.51.100.8';
+  for (let i = 0; i < 50; i++) await app.inject({ method: 'POST', url: `/api/v1/nothing-${i}`, remoteAddress: scanner });
+  assert.equal((await app.inject({ method: 'GET', url: '/api/v1/whoami', headers: { authorization: `Bearer ${tokens.read}` }, remoteAddress: '198.51.100.9' })).statusCode, 200, 'other IPs are unaffected');
+
+  const res = await app.inject({ method: 'GET', url: '/api/v1/audit?limit=1000', headers: { authorization: `Bearer ${adminToken}` } });
+  const entries = res.json().entries as Array<{ clientIp: string; action: string; status: number; count: number; outcome: string; actor: string }>;
+  const sum = (list: typeof entries) => list.reduce((n, e) => n + e.count, 0);
+  const flood = entries.filter((e) => e.clientIp === ip);
+  // Two kinds (401, 429): one entry at once and one with the repeats; a minute boundary may split one more.
+  assert.ok(flood.length >= 2 && flood.length <= 6, `a bounded number of entries for 100 refusals: ${JSON.stringify(flood)}`);
+  assert.equal(sum(flood), 100, 'the counts add up');
+  assert.equal(sum(flood.filter((e) => e.status === 401)), 10);
+  assert.equal(sum(flood.filter((e) => e.status === 429)), 90);
+  assert.ok(flood.every((e) => e.actor === 'anonymous' && e.outcome === 'denied' && e.action === 'GET /api/v1/projects'));
+  const scans = entries.filter((e) => e.clientIp === scanner);
+  assert.ok(scans.length <= 6, `varying the path does not multiply entries: ${JSON.stringify(scans)}`);
+  assert.equal(sum(scans), 50);
+  assert.ok(scans.every((e) => e.action === 'POST (no such route)'));
+});
+
+test('removing a user revokes every token they created, down the chain; a created token never outlives or outranks its creator', async () => {
+  const as = (token: string) => ({ authorization: `Bearer ${token}` });
+  const post = (url: string, token: string, payload: object) => app.inject({ method: 'POST', url, headers: as(token), payload });
+  const alive = async (token: string) => (await call('GET', '/api/v1/whoami', token)).statusCode;
+  await access.createUser({ name: 'carol', password: 'carol-password-1234', scope: 'admin' });
+  const signIn = await app.inject({ method: 'POST', url: '/api/v1/login', payload: { user: 'carol', password: 'carol-password-1234', expiresIn: '1d' }, remoteAddress: '192.0.2.50' });
+  assert.equal(signIn.statusCode, 201, signIn.body);
+  const session = signIn.json() as { token: string; tokenInfo: { id: string; expiresAt: string } };
+
+  // Minted with a 1-day sign-in and no expiry asked: it ends with the sign-in, not never.
+  const ci = await post('/api/v1/tokens', session.token, { name: 'carol-ci', scope: 'admin' });
+  assert.equal(ci.statusCode, 201, ci.body);
+  const ciInfo = ci.json().tokenInfo as { id: string; expiresAt: string | null; parentTokenId: string | null };
+  assert.ok(ciInfo.expiresAt && Date.parse(ciInfo.expiresAt) <= Date.parse(session.tokenInfo.expiresAt), `capped at the creator's expiry: ${ciInfo.expiresAt}`);
+  assert.equal(ciInfo.parentTokenId, session.tokenInfo.id);
+  const longer = await post('/api/v1/tokens', session.token, { name: 'too-long', scope: 'read', expiresIn: '30d' });
+  assert.equal(longer.statusCode, 400, longer.body);
+  assert.equal(longer.json().error.details[0].path, 'expiresIn');
+  assert.match(longer.json().error.message, /expiresIn: must not outlast the token creating it/);
+  // Down the chain: a token made with carol's token, and one made with that one.
+  const child = await post('/api/v1/tokens', ci.json().token, { name: 'carol-child', scope: 'deploy' });
+  assert.equal(child.statusCode, 201, child.body);
+  const grandchild = await post('/api/v1/tokens', child.json().token, { name: 'carol-grandchild', scope: 'admin' });
+  assert.equal(grandchild.statusCode, 403, 'a deploy token cannot create tokens at all (admin route), let alone an admin one');
+  const grand = await access.createToken(await access.authenticate(child.json().token), { name: 'carol-grandchild', scope: 'read' });
+  await assert.rejects(access.createToken(await access.authenticate(child.json().token), { name: 'up', scope: 'admin' }), { code: 'SLW_FORBIDDEN' });
+  // A token recorded only as "user:carol" (made before tokens kept their creator) goes too.
+  const legacy = 'slw_legacy_carol_token';
+  await store.createToken({ id: 'tok_legacycarol', name: 'old carol', tokenHash: hashToken(legacy), scope: 'admin', project: null, userId: null, createdBy: 'user:carol', parentTokenId: null, expiresAt: null });
+  // The local admin's own tokens are not carol's.
+  const unrelated = await access.createToken(await access.authenticate(adminToken), { name: 'not-carol', scope: 'admin' });
+  for (const t of [session.token, ci.json().token, child.json().token, grand.token, legacy, unrelated.token]) assert.equal(await alive(t), 200);
+
+  const removed = await app.inject({ method: 'DELETE', url: '/api/v1/users/carol', headers: as(adminToken) });
+  assert.equal(removed.statusCode, 200, removed.body);
+  for (const [who, t] of [['sign-in', session.token], ['minted by the sign-in', ci.json().token], ['minted by that', child.json().token], ['third in the chain', grand.token], ['recorded as user:carol', legacy]] as const) {
+    assert.equal(await alive(t), 401, `${who} is refused once carol is removed`);
+  }
+  assert.equal(await alive(unrelated.token), 200, 'other tokens keep working');
+  const audit = (await app.inject({ method: 'GET', url: '/api/v1/audit?limit=1000', headers: as(adminToken) })).json().entries as Array<{ action: string; detail: string | null }>;
+  const entry = audit.find((e) => e.action === 'DELETE /api/v1/users/:name');
+  assert.ok(entry?.detail?.includes(ciInfo.id) && entry.detail.includes(grand.record.id), `the removal names what it revoked: ${entry?.detail}`);
+
+  // Revoking a token revokes what was made with it.
+  const parent = await access.createToken(await access.authenticate(adminToken), { name: 'parent', scope: 'admin' });
+  const kid = await access.createToken(await access.authenticate(parent.token), { name: 'kid', scope: 'read' });
+  const revoke = await app.inject({ method: 'DELETE', url: `/api/v1/tokens/${parent.record.id}`, headers: as(adminToken) });
+  assert.equal(revoke.statusCode, 200, revoke.body);
+  assert.equal(await alive(kid.token), 401, 'the token made with a revoked one is revoked');
+});
+
+test('a project-restricted token sees only its project\'s certificates, and cannot read /metrics', async () => {
+  const blank = { source: 'acme' as const, status: 'failed' as const, certPem: null, keyId: null, sealedKey: null, notBefore: null, notAfter: null, issuer: null, fingerprint256: null, renewAt: null, issuedAt: null, failures: 1, nextAttemptAt: null };
+  for (const domain of ['shop.example.com', 'blog.example.com', 'shop-x.example.com', 'deploy.example.com']) {
+    await store.putCertificate({ ...blank, domain, domains: [domain], lastError: `rate limited for ${domain}` });
+  }
+  const backends = [
+    { name: 'be_shop_web_production', hosts: ['shop.example.com'] },
+    { name: 'be_blog_web_production', hosts: ['blog.example.com'] },
+    { name: 'be_shop-x_web_production', hosts: ['shop-x.example.com'] },
+  ];
+  const ctx = { store, edge: { listBackends: async () => backends } } as unknown as EngineContext;
+  const localCa = { caCertificateFile: () => '/nowhere/ca.pem', trustCommands: () => [] } as unknown as LocalCertificateAuthority;
+  const certificates = new CertificateManager(ctx, { acme: null, localCa, controlDomain: 'deploy.example.com', intervalMs: 60_000, logger: pino({ level: 'silent' }) });
+  const withCerts = buildApi({ ...deps, certificates }, { strictResponses: true });
+  try {
+    const shopRead = (await access.createToken(await access.authenticate(adminToken), { name: 'shop-read', scope: 'read', project: 'shop' })).token;
+    const list = async (token: string) => {
+      const res = await withCerts.inject({ method: 'GET', url: '/api/v1/certificates', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.statusCode, 200, res.body);
+      return res;
+    };
+    const restricted = await list(shopRead);
+    assert.deepEqual((restricted.json().certificates as Array<{ domain: string }>).map((c) => c.domain), ['shop.example.com']);
+    assert.ok(!/blog|shop-x|deploy\.example/.test(restricted.body), 'no other project\'s domain, status or error');
+    const all = await list(tokens.read!);
+    assert.deepEqual((all.json().certificates as Array<{ domain: string }>).map((c) => c.domain).sort(), ['blog.example.com', 'deploy.example.com', 'shop-x.example.com', 'shop.example.com']);
+
+    const metrics = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${shopRead}` }, remoteAddress: '10.9.9.9' });
+    assert.equal(metrics.statusCode, 403, metrics.body);
+    assert.match(metrics.json().error.message, /restricted to project "shop" cannot read \/metrics/);
+    assert.ok(!metrics.body.includes('slipway_test'));
+  } finally {
+    await withCerts.close();
   }
 });

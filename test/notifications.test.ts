@@ -104,7 +104,7 @@ test('killed before delivery, the restarted control plane delivers the event exa
   // land between the send and its bookkeeping): the receiver saw it either way.
   assert.ok((row?.attempts ?? 0) >= 1, `attempts: ${row?.attempts}`);
   assert.ok(received.filter((r) => r.eventId === refused.eventId).length >= 2, 'refused once, then delivered');
-  const bad = await cliFor(cp, app.dir)('notifications', 'add', '--url', 'ftp://x', '--events', 'nope');
+  const bad = await cliFor(cp, app.dir)('notifications', 'add', 'ftp://x', '--events', 'nope');
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /url|events/);
 });

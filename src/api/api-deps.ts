@@ -10,6 +10,7 @@ import type { Notifier } from '../engine/notifier';
 import type { CertificateManager } from '../engine/certificates';
 import type { FailureLimiter } from './rate-limit';
 import type { Environments } from '../engine/environments';
+import type { ProjectDeletion } from '../engine/project-delete';
 import type { OneOffRuns } from '../engine/one-off-run';
 import type { Queries } from '../engine/queries';
 import type { ResourceStats } from '../engine/resource-stats';
@@ -23,6 +24,8 @@ export interface ApiDeps {
   engine: DeployEngine;
   queries: Queries;
   environments: Environments;
+  /** Project deletion (DELETE /api/v1/projects/:project). */
+  projects: ProjectDeletion;
   oneOffRuns: OneOffRuns;
   secrets: Secrets;
   serviceLogs: ServiceLogs;

@@ -2,7 +2,7 @@
  * Authentication and authorisation of every request. Each route declares the scope it
  * needs (`config: { scope }`) or that it is public; the bearer token's principal must hold
  * that scope, and a project-restricted token only reaches routes of its project.
- * Bad tokens count towards the per-IP failure limit.
+ * Bad tokens and missing ones count towards the per-IP failure limit.
  */
 import type { FastifyRequest } from 'fastify';
 import { scopeAllows, type Scope } from '../core/domain';
@@ -38,10 +38,22 @@ export function makeAuthenticator(access: Access, limiter: FailureLimiter) {
     const header = req.headers.authorization;
     const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     // An explicit Authorization header wins over the dashboard's cookie.
-    const cookie = bearer ? undefined : sessionTokenOf(req);
+    let cookie: string | undefined;
+    try {
+      cookie = bearer ? undefined : sessionTokenOf(req);
+    } catch (err) {
+      // A malformed session cookie is a bad credential: a 401, counted like one.
+      limiter.check(req.ip);
+      limiter.fail(req.ip);
+      throw err;
+    }
     const token = bearer || cookie;
-    if (!token) throw new SlipwayError('SLW_UNAUTHORIZED', 'missing "Authorization: Bearer <token>" header (slipway login, or SLIPWAY_TOKEN) or dashboard session');
     limiter.check(req.ip);
+    if (!token) {
+      // Token-less calls count as failures too: otherwise they are free to repeat (and each was audited).
+      limiter.fail(req.ip);
+      throw new SlipwayError('SLW_UNAUTHORIZED', 'missing "Authorization: Bearer <token>" header (slipway login, or SLIPWAY_TOKEN) or dashboard session');
+    }
     if (cookie && !isSafeMethod(req.method) && !csrfMatches(cookie, req.headers[CSRF_HEADER])) {
       // Refused before the token is even looked up: another site can make a browser send
       // the cookie, but cannot read the CSRF token a page of ours got from GET /api/v1/session.

@@ -1,5 +1,6 @@
 /**
- * Failed authentication attempts per client IP in a sliding window: after `max` failures
+ * Failed authentication attempts (bad passwords, bad tokens, calls without a token) per
+ * client IP in a sliding window: after `max` failures
  * within `windowMs` the IP gets 429 until the oldest failure ages out. Successful requests
  * from other IPs are unaffected. In memory: a restart forgets (acceptable for one process).
  */
@@ -18,7 +19,7 @@ export class FailureLimiter {
     const recent = this.recent(ip);
     if (recent.length >= this.max) {
       const retryS = Math.max(1, Math.ceil((recent[0]! + this.windowMs - Date.now()) / 1000));
-      throw new SlipwayError('SLW_RATE_LIMITED', `too many failed sign-ins or bad tokens from ${ip}; retry in ${retryS} s`);
+      throw new SlipwayError('SLW_RATE_LIMITED', `too many failed sign-ins or bad or missing tokens from ${ip}; retry in ${retryS} s`);
     }
   }
 

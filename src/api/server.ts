@@ -25,6 +25,7 @@ import { secretRoutes } from './routes/secrets';
 import { serviceRoutes } from './routes/services';
 import { serviceLogRoutes } from './routes/service-logs';
 import { sourceRoutes } from './routes/sources';
+import { imageRoutes } from './routes/images';
 import { systemRoutes } from './routes/system';
 import { readinessRoutes } from './routes/readiness';
 import { statsRoutes } from './routes/stats';
@@ -44,10 +45,13 @@ export interface BuildApiOptions {
   trustProxy?: string[];
 }
 
+/** Largest JSON body (slipway.yml is at most 64 KiB; a certificate and its key 2 × 64 KiB); uploads set their own. */
+export const API_BODY_LIMIT_BYTES = 1024 * 1024;
+
 export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: API_BODY_LIMIT_BYTES,
     ...(opts.trustProxy?.length ? { trustProxy: opts.trustProxy } : {}),
     disableRequestLogging: false,
   });
@@ -65,7 +69,15 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
     }
   });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler((err: Error, req, reply) => {
+    // Fastify's 413 does not say what the limit is: name it (the body is refused unread).
+    if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const limit = req.routeOptions.bodyLimit ?? API_BODY_LIMIT_BYTES;
+      errorHandler(new SlipwayError('SLW_TOO_LARGE', `size limit exceeded: the request body is larger than ${limit} bytes, the most this route accepts`), req, reply);
+      return;
+    }
+    errorHandler(err, req, reply);
+  });
   app.setNotFoundHandler((req, reply) => {
     errorHandler(new SlipwayError('SLW_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply);
   });
@@ -86,6 +98,7 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   secretRoutes(app, deps);
   jobRoutes(app, deps);
   sourceRoutes(app, deps);
+  imageRoutes(app, deps);
   accessRoutes(app, deps);
   auditRoutes(app, deps);
   webhookRoutes(app, deps);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyRequest } from 'fastify';
+import { SlipwayError } from '../core/errors';
 import { csrfMatches, csrfTokenFor, sessionCookie, sessionTokenOf } from './session-cookie';
 
 const req = (headers: Record<string, string>, remoteAddress = '10.0.0.9', protocol = 'http') =>
@@ -11,6 +12,11 @@ test('the session token is read from among other cookies; empty or absent is non
   assert.equal(sessionTokenOf(req({ cookie: 'slipway_session=' })), undefined);
   assert.equal(sessionTokenOf(req({ cookie: 'xslipway_session=slw_x' })), undefined);
   assert.equal(sessionTokenOf(req({})), undefined);
+});
+
+test('a session cookie that is not percent-encoding is refused as unauthorized, not thrown as a URIError', () => {
+  assert.throws(() => sessionTokenOf(req({ cookie: 'a=1; slipway_session=%E0%A4%A' })), (e: unknown) => e instanceof SlipwayError && e.code === 'SLW_UNAUTHORIZED' && /slipway_session/.test(e.message));
+  assert.equal(sessionTokenOf(req({ cookie: 'other=%E0%A4%A; slipway_session=slw_ok' })), 'slw_ok', "another cookie's encoding is not ours to judge");
 });
 
 test('the CSRF token belongs to one session and is compared whole', () => {

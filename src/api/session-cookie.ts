@@ -8,6 +8,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { SlipwayError } from '../core/errors';
 
 export const SESSION_COOKIE = 'slipway_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -21,7 +22,15 @@ export function sessionTokenOf(req: FastifyRequest): string | undefined {
     if (eq < 0) continue;
     if (part.slice(0, eq).trim() === SESSION_COOKIE) {
       const value = part.slice(eq + 1).trim();
-      return value.length > 0 ? decodeURIComponent(value) : undefined;
+      if (value.length === 0) return undefined;
+      try {
+        return decodeURIComponent(value);
+      } catch {
+        // Not percent-encoding ("%E0%A4%A"): no token of ours, so a 401 like any unknown token, not a 500.
+        throw new SlipwayError('SLW_UNAUTHORIZED', `the ${SESSION_COOKIE} cookie is malformed (not percent-encoded); sign in again`, [
+          { path: `cookies.${SESSION_COOKIE}`, message: 'must be the percent-encoded token a sign-in set' },
+        ]);
+      }
     }
   }
   return undefined;

@@ -54,6 +54,8 @@ const EXAMPLES: Record<string, string[]> = {
   'webhook remove': ['slipway webhook remove'],
   'config check': ['slipway config check', 'slipway config check deploy/slipway.yml'],
   schema: ['slipway schema > slipway.schema.json'],
+  'images allowed': ['slipway images allowed', 'slipway images allowed --json'],
+  'images disallow': ["slipway images disallow 'nginx:*'"],
   'base-image create': ['slipway base-image create node', 'slipway base-image create static --force'],
 };
 

@@ -2,11 +2,14 @@
 import { Command, CommanderError } from 'commander';
 import { ApiError } from '../client/api-client';
 import { CliError } from './cli-error';
+import type { GlobalOptions } from './connection';
 import { SlipwayError } from '../core/errors';
 import { registerBaseImage } from './commands/base-image';
+import { registerImages } from './commands/images';
 import { registerConfig } from './commands/config';
 import { registerDeploy } from './commands/deploy';
 import { registerEnv } from './commands/env';
+import { registerProject } from './commands/project';
 import { registerInspect } from './commands/inspect';
 import { registerLogs } from './commands/logs';
 import { registerRollback } from './commands/rollback';
@@ -24,6 +27,7 @@ import { registerServers } from './commands/servers';
 import { registerCerts } from './commands/certs';
 import { registerMetrics } from './commands/metrics';
 import { addExamples } from './help-examples';
+import { VERSION } from '../core/version';
 
 export function buildProgram(): Command {
   const program = new Command('slipway')
@@ -33,8 +37,17 @@ export function buildProgram(): Command {
     .option('--context <name>', 'a control plane saved by `slipway login` (env SLIPWAY_CONTEXT; default: the current one)')
     .option('--data-dir <dir>', 'data directory (env SLIPWAY_DATA_DIR)')
     .option('--json', 'machine-readable output')
+    .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
+  program
+    .command('version')
+    .description('print the version of this CLI (the server reports its own in /livez and /api/v1/health)')
+    .addHelpText('after', '\nExamples:\n  slipway --version\n  slipway version --json')
+    .action((_opts, cmd: Command) => {
+      if (cmd.optsWithGlobals<GlobalOptions>().json) console.log(JSON.stringify({ version: VERSION }));
+      else console.log(`slipway ${VERSION}`);
+    });
   program.command('server').description('run the control plane (HTTP API, engine; starts the edge if needed) in the foreground');
   registerDeploy(program);
   registerRollback(program);
@@ -43,6 +56,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerLogs(program);
   registerEnv(program);
+  registerProject(program);
   registerRun(program);
   registerJobs(program);
   registerSecrets(program);
@@ -56,6 +70,7 @@ export function buildProgram(): Command {
   registerCompletion(program);
   registerConfig(program);
   registerBaseImage(program);
+  registerImages(program);
   addExamples(program);
   return program;
 }

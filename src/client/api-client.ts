@@ -74,21 +74,21 @@ export class SlipwayClient {
     return this.call('POST /api/v1/deployments', { body });
   }
 
-  /** The stored build context with this sha256; null when the server does not have it. */
-  async source(sha256: string): Promise<RouteResponse<'GET /api/v1/sources/:sha256'>['source'] | null> {
+  /** The project's stored build context with this sha256; null when the server does not have it. */
+  async source(project: string, sha256: string): Promise<RouteResponse<'GET /api/v1/projects/:project/sources/:sha256'>['source'] | null> {
     try {
-      return (await this.call('GET /api/v1/sources/:sha256', { params: { sha256 } })).source;
+      return (await this.call('GET /api/v1/projects/:project/sources/:sha256', { params: { project, sha256 } })).source;
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return null;
       throw err;
     }
   }
 
-  /** Uploads a build context (a tar archive whose bytes hash to `sha256`), streamed. */
-  async uploadSource(sha256: string, body: ReadableStream<Uint8Array>, bytes: number): Answer<'PUT /api/v1/sources/:sha256'> {
+  /** Uploads a build context for the project (a tar archive whose bytes hash to `sha256`), streamed. */
+  async uploadSource(project: string, sha256: string, body: ReadableStream<Uint8Array>, bytes: number): Answer<'PUT /api/v1/projects/:project/sources/:sha256'> {
     let res: Response;
     try {
-      res = await fetch(`${this.base}/api/v1/sources/${enc(sha256)}`, {
+      res = await fetch(`${this.base}/api/v1/projects/${enc(project)}/sources/${enc(sha256)}`, {
         method: 'PUT',
         headers: { ...this.authHeaders(), 'content-type': 'application/x-tar', 'content-length': String(bytes) },
         body,
@@ -99,7 +99,20 @@ export class SlipwayClient {
       throw new ApiError(0, 'SLW_UNREACHABLE', `uploading the build context to ${this.base} failed (${cause})`);
     }
     if (!res.ok) throw await toApiError(res);
-    return (await res.json()) as RouteResponse<'PUT /api/v1/sources/:sha256'>;
+    return (await res.json()) as RouteResponse<'PUT /api/v1/projects/:project/sources/:sha256'>;
+  }
+
+  /** Images project-restricted tokens may deploy besides those built for their project. */
+  allowedImages(): Answer<'GET /api/v1/images/allowed'> {
+    return this.call('GET /api/v1/images/allowed');
+  }
+
+  allowImages(images: string[]): Answer<'POST /api/v1/images/allowed'> {
+    return this.call('POST /api/v1/images/allowed', { body: { images } });
+  }
+
+  disallowImage(image: string): Answer<'DELETE /api/v1/images/allowed'> {
+    return this.call('DELETE /api/v1/images/allowed', { query: { image } });
   }
 
   promote(body: RouteBody<'POST /api/v1/promotions'>): Answer<'POST /api/v1/promotions'> {
@@ -190,6 +203,10 @@ export class SlipwayClient {
 
   createEnvironment(project: string, name: string): Answer<'POST /api/v1/projects/:project/environments'> {
     return this.call('POST /api/v1/projects/:project/environments', { params: { project }, body: { name } satisfies RouteBody<'POST /api/v1/projects/:project/environments'> });
+  }
+
+  deleteProject(project: string): Answer<'DELETE /api/v1/projects/:project'> {
+    return this.call('DELETE /api/v1/projects/:project', { params: { project }, query: { confirm: project } });
   }
 
   destroyEnvironment(project: string, env: string): Answer<'DELETE /api/v1/projects/:project/environments/:env'> {

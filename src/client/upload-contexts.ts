@@ -58,11 +58,12 @@ export async function uploadBuildContexts(client: SlipwayClient, opts: UploadOpt
         const archive = await writeSourceArchive(contextDir, source.dockerfile, path.join(tmp, `${packed.size}.tar`));
         const commit = await cleanCommit(contextDir);
         opts.onProgress?.({ service: name, phase: 'packed', files: archive.files, bytes: archive.bytes, sha256: archive.sha256, commit });
-        if (await client.source(archive.sha256)) {
+        // Archives are kept per project: another project's upload of the same bytes does not count.
+        if (await client.source(parsed.config.project, archive.sha256)) {
           opts.onProgress?.({ service: name, phase: 'present', bytes: archive.bytes });
         } else {
           const started = Date.now();
-          await client.uploadSource(archive.sha256, progressStream(archive.file, archive.bytes, name, opts.onProgress), archive.bytes);
+          await client.uploadSource(parsed.config.project, archive.sha256, progressStream(archive.file, archive.bytes, name, opts.onProgress), archive.bytes);
           opts.onProgress?.({ service: name, phase: 'uploaded', bytes: archive.bytes, ms: Date.now() - started });
         }
         entry = { sha256: archive.sha256, commit };

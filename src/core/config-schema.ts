@@ -5,8 +5,9 @@
  */
 import { z } from 'zod';
 import { parseCron } from './cron';
-import { parseDuration } from './duration';
+import { durationProblem, MAX_SPAN_MS, MAX_TIMER_MS, parseDuration } from './duration';
 import { gitUrlProblem } from './git-source';
+import { imageRefProblem } from './image-ref';
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
 /** Environment names (declared early: the top-level schema uses it before ENV_NAME_RE is exported). */
@@ -19,12 +20,21 @@ const name = (what: string) =>
       error: `must be a lowercase name of letters, digits and "-", starting with a letter, at most 32 characters`,
     });
 
-const duration = (defaultValue: string, what: string) =>
-  z
-    .union([z.string(), z.number()], { error: 'must be a duration such as "500ms", "2s" or "1m"' })
-    .refine((v) => parseDuration(v) !== null, { error: 'must be a duration such as "500ms", "2s" or "1m"' })
-    .default(defaultValue)
-    .describe(what);
+/** A duration some timer waits on: at most 24d (setTimeout fires at once beyond ≈24.8 days). */
+const durationValue = (example = '"500ms", "2s" or "1m"', maxMs = MAX_TIMER_MS) =>
+  z.union([z.string(), z.number()], { error: `must be a duration such as ${example}` }).superRefine((v, ctx) => {
+    const problem = durationProblem(v, maxMs, example);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const duration = (defaultValue: string, what: string) => durationValue().default(defaultValue).describe(what);
+
+/** An image reference, checked against Docker's grammar (a newline or space never reaches Docker). */
+const imageRef = (error: string) =>
+  z.string({ error }).superRefine((v, ctx) => {
+    const problem = imageRefProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const domain = z
   .string({ error: 'must be a string (a host name)' })
@@ -72,9 +82,7 @@ export const canaryAnalysisSchema = z
       .describe('a window with fewer canary requests than this is inconclusive (not judged)'),
     max_error_rate: ratio('a window fails when the canary answers more than this share of its requests with a 5xx').default(0.05),
     max_error_rate_increase: ratio('a window fails when the canary 5xx share exceeds the stable release\'s over the same window by more than this').default(0.02),
-    max_p99: z
-      .union([z.string(), z.number()], { error: 'must be a duration such as "500ms"' })
-      .refine((v) => parseDuration(v) !== null, { error: 'must be a duration such as "500ms"' })
+    max_p99: durationValue('"500ms"')
       .optional()
       .describe('a window fails when the canary p99 latency exceeds this (no absolute limit when absent)'),
     max_p99_ratio: z
@@ -82,9 +90,7 @@ export const canaryAnalysisSchema = z
       .min(1, { error: 'must be 1 or more' })
       .default(2)
       .describe('a window fails when the canary p99 exceeds the stable p99 over the same window by this factor (and by more than p99_tolerance)'),
-    p99_tolerance: z
-      .union([z.string(), z.number()], { error: 'must be a duration such as "50ms"' })
-      .refine((v) => parseDuration(v) !== null, { error: 'must be a duration such as "50ms"' })
+    p99_tolerance: durationValue('"50ms"')
       .default('50ms')
       .describe('p99 differences from the stable release smaller than this never fail a window (with few requests, p99 is the slowest one: a GC pause)'),
     failure_limit: wholeNumber(1, 100).default(1).describe('failing windows that abort the canary'),
@@ -138,7 +144,12 @@ export const httpsSchema = z
       .describe('redirect plain HTTP to HTTPS once a certificate covers the domain; default: on for ACME and own certificates, off for the local development CA'),
     hsts: z
       .union([z.literal(false), z.string(), z.number()], { error: 'must be false or a max-age duration such as "365d"' })
-      .refine((v) => v === false || (parseDuration(v) ?? 0) >= 1000, { error: 'must be false or a max-age duration of at least 1s, such as "365d"' })
+      .superRefine((v, ctx) => {
+        if (v === false) return;
+        const ms = parseDuration(v);
+        if (ms === null || ms < 1000) ctx.addIssue({ code: 'custom', message: 'must be false or a max-age duration of at least 1s, such as "365d"' });
+        else if (ms > MAX_SPAN_MS) ctx.addIssue({ code: 'custom', message: durationProblem(v, MAX_SPAN_MS)! });
+      })
       .default(false)
       .describe('send Strict-Transport-Security with this max-age over HTTPS; false: none'),
     hsts_include_subdomains: z.boolean({ error: 'must be true or false' }).default(false).describe('add includeSubDomains to Strict-Transport-Security'),
@@ -155,7 +166,16 @@ export const buildSchema = z
 
 /** Names of environment variables (and so of secrets). */
 export const VAR_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const envKey = z.string().regex(VAR_NAME_RE, { error: 'must be a valid environment variable name' });
+/** Variables Slipway sets in every container itself (src/engine/replica-env.ts): a value here would be overridden. */
+export const RESERVED_ENV_RE = /^(PORT|SLIPWAY_.*)$/;
+const envKey = z
+  .string()
+  .regex(VAR_NAME_RE, { error: 'must be a valid environment variable name' })
+  .refine((k) => !RESERVED_ENV_RE.test(k), { error: 'is set by Slipway itself (PORT and SLIPWAY_* are reserved); choose another name' });
+/** Docker passes env as C strings: a NUL would cut the value or fail the deployment. */
+const envValue = z
+  .union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' })
+  .refine((v) => typeof v !== 'string' || !v.includes('\0'), { error: 'must not contain a NUL character (environment variables cannot hold one)' });
 
 export const webServiceSchema = z
   .strictObject({
@@ -176,7 +196,7 @@ export const webServiceSchema = z
       .describe('cron (UTC; 5 fields, or 6 with leading seconds): the control plane runs the service as a one-off job at these times'),
     job_timeout: duration('1h', 'a scheduled run is killed and recorded as timed out after this long'),
     build: z.union([z.string().transform((context) => ({ context, dockerfile: 'Dockerfile', args: {} })), buildSchema]).optional(),
-    image: z.string({ error: 'must be an image reference such as "slipway/node:20"' }).min(1).optional(),
+    image: imageRef('must be an image reference such as "slipway/node:20"').optional(),
     port: wholeNumber(1, 65535)
       .optional()
       .describe('port the app listens on inside the container; without it the service is a worker (no traffic, no health path)'),
@@ -200,7 +220,7 @@ export const webServiceSchema = z
       .describe('runs once per deployment in a one-off container of the new image, before traffic moves (migrations)'),
     release_timeout: duration('5m', 'how long the release command may run before the deployment fails'),
     env: z
-      .record(envKey, z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' }))
+      .record(envKey, envValue)
       .default({})
       .describe('plain environment variables (not secrets)'),
   })
@@ -228,17 +248,17 @@ export const webServiceSchema = z
  */
 export const serviceOverrideSchema = z
   .strictObject({
-    image: z.string({ error: 'must be an image reference' }).min(1).optional(),
+    image: imageRef('must be an image reference such as "slipway/node:20"').optional(),
     replicas: wholeNumber(1, 100).optional(),
     domains: z.array(domain, { error: 'must be a list of host names' }).optional(),
     https: z.strictObject(httpsSchema.shape).partial().optional(),
-    env: z.record(envKey, z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' })).optional(),
+    env: z.record(envKey, envValue).optional(),
     health: z.strictObject(healthSchema.shape).partial().optional(),
     deploy: z.strictObject(deployBaseShape).partial().optional(),
     release_command: z.array(z.string().min(1)).min(1, { error: 'must have at least the program to run' }).optional(),
-    release_timeout: z.union([z.string(), z.number()]).refine((v) => parseDuration(v) !== null, { error: 'must be a duration such as "500ms", "2s" or "1m"' }).optional(),
+    release_timeout: durationValue().optional(),
     command: z.array(z.string()).min(1, { error: 'must have at least the program to run' }).optional(),
-    min_ready: z.union([z.string(), z.number()]).refine((v) => parseDuration(v) !== null, { error: 'must be a duration such as "500ms", "2s" or "1m"' }).optional(),
+    min_ready: durationValue().optional(),
   })
   .describe('per-environment changes to a service');
 
@@ -273,6 +293,17 @@ export const projectConfigSchema = z
       )
       .optional()
       .describe('push webhooks: a push to a listed branch builds that commit and deploys it to the environment'),
+    webhooks: z
+      .strictObject({
+        allow_force_push: z
+          .union([z.boolean(), z.array(z.string().regex(/^[A-Za-z0-9._/-]+$/, { error: 'branch names are letters, digits, ".", "_", "/" and "-"' })).max(100, { error: 'at most 100 branches' })], {
+            error: 'must be true, false, or a list of branch names',
+          })
+          .default(false)
+          .describe('accept a forced push whose commit does not descend from the live commit (read from slipway.yml at the live commit)'),
+      })
+      .optional()
+      .describe('push webhook policy: webhooks: { allow_force_push: true } or [branch, …]'),
     services: z
       .record(name('service'), webServiceSchema, { error: 'must be a map of service name to service' })
       .refine((s) => Object.keys(s).length > 0, { error: 'must define at least one service' }),

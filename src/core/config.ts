@@ -94,5 +94,7 @@ export interface ProjectConfig {
   repository: string | null;
   /** Push webhooks: branch → environment. */
   branches: Record<string, string>;
+  /** Push webhooks: forced pushes that rewind the live commit are accepted (all branches, or these). */
+  allowForcePush: boolean | string[];
   services: Record<string, ServiceConfig>;
 }

@@ -202,6 +202,8 @@ export interface ApiToken {
   expiresAt: string | null;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** The token it was created with (null: by a sign-in, the server, or before 0013); it never outlives it. */
+  parentTokenId: string | null;
 }
 
 export type AuditOutcome = 'ok' | 'denied' | 'error';
@@ -219,6 +221,8 @@ export interface AuditEntry {
   outcome: AuditOutcome;
   status: number;
   detail: string | null;
+  /** How many identical refusals (same IP, route, actor, status, within a minute) this entry stands for; 1 otherwise. */
+  count: number;
 }
 
 /** A project's push webhook; `sealed` is its HMAC secret under the master key. */

@@ -3,8 +3,9 @@
  * Each error names the dotted path of the field and what is expected, e.g.
  * `services.web.health.path: must start with "/"`.
  */
-import { parseDocument } from 'yaml';
+import { isPair, isScalar, Lexer, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
+import { CONFIG_LIMITS, configLimitProblems, configSizeProblem } from './config-limits';
 import { projectConfigSchema, type ProjectConfigWritten } from './config-schema';
 import type { ProjectConfig, ServiceConfig } from './config';
 import { parseDuration } from './duration';
@@ -18,23 +19,74 @@ export interface ParseOptions {
 }
 
 export function parseProjectConfig(text: string, opts: ParseOptions = {}): ParseResult {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  // Bounds first (config-limits.ts): size, then tokens (the lexer is cheap; composing is not).
+  const tooBig = configSizeProblem(text) ?? tokenLimitProblem(text);
+  if (tooBig) return { ok: false, errors: [tooBig] };
+  // uniqueKeys compares every key with every other one (quadratic): duplicateKeys does it in one pass.
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: false });
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      errors: doc.errors.map((e) => {
+      errors: doc.errors.slice(0, 20).map((e) => {
         const line = e.linePos?.[0];
         return { path: line ? `line ${line.line}:${line.col}` : '(yaml)', message: firstLine(e.message) };
       }),
     };
   }
-  return validateProjectConfig(doc.toJS(), opts);
+  const duplicates = duplicateKeys(doc);
+  if (duplicates.length > 0) return { ok: false, errors: duplicates };
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: CONFIG_LIMITS.aliases });
+  } catch (err) {
+    // yaml throws a ReferenceError on an alias bomb (and on an alias to a missing anchor).
+    const message = (err as Error).message;
+    return {
+      ok: false,
+      errors: [{ path: '(yaml)', message: /alias count/i.test(message) ? `aliases exceeded: YAML aliases expand more than ${CONFIG_LIMITS.aliases} times (an alias bomb?)` : firstLine(message) }],
+    };
+  }
+  return validateProjectConfig(raw, opts);
+}
+
+function tokenLimitProblem(text: string): ErrorDetail | null {
+  let tokens = 0;
+  for (const _ of new Lexer().lex(text)) {
+    if (++tokens > CONFIG_LIMITS.yamlTokens) {
+      return { path: '(file)', message: `size limit exceeded: slipway.yml has more than ${CONFIG_LIMITS.yamlTokens} YAML tokens (values, keys, indicators and line breaks)` };
+    }
+  }
+  return null;
+}
+
+/** Keys written twice in one map, named by their path, in one pass over the document. */
+function duplicateKeys(doc: ReturnType<typeof parseDocument>): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  visit(doc, {
+    Map(_, map, path) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (!seen.has(key)) {
+          seen.add(key);
+          continue;
+        }
+        const at = path.filter((n) => isPair(n)).map((p) => (isScalar(p.key) ? String(p.key.value) : '?'));
+        errors.push({ path: [...at, String(key)].join('.'), message: 'is written twice in the same map (map keys must be unique)' });
+        if (errors.length >= 20) return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return errors;
 }
 
 export function validateProjectConfig(raw: unknown, opts: ParseOptions = {}): ParseResult {
   if (raw === null || raw === undefined) {
     return { ok: false, errors: [{ path: '(root)', message: 'the file is empty; expected "project" and "services"' }] };
   }
+  const limits = configLimitProblems(raw);
+  if (limits.length > 0) return { ok: false, errors: limits };
   // 1. The file as written, overrides included: errors name where the value was written.
   const written = projectConfigSchema.safeParse(raw, { reportInput: true });
   if (!written.success) return { ok: false, errors: issuesToDetails(written.error.issues) };
@@ -55,7 +107,7 @@ export function validateProjectConfig(raw: unknown, opts: ParseOptions = {}): Pa
     return { ok: false, errors: issuesToDetails(merged.error.issues).map((e) => ({ ...e, message: `${e.message} (in environment ${env})` })) };
   }
   const approval = written.data.environments?.[env]?.approval ?? 'none';
-  return { ok: true, config: { ...normalize(merged.data, env, Object.keys(file.environments ?? {}), approval), repository: written.data.repository ?? null, branches: written.data.branches ?? {} } };
+  return { ok: true, config: { ...normalize(merged.data, env, Object.keys(file.environments ?? {}), approval), repository: written.data.repository ?? null, branches: written.data.branches ?? {}, allowForcePush: written.data.webhooks?.allow_force_push ?? false } };
 }
 
 type RawService = Record<string, unknown>;
@@ -103,7 +155,7 @@ export function issuesToDetails(issues: z.core.$ZodIssue[]): ErrorDetail[] {
   });
 }
 
-function normalize(written: ProjectConfigWritten, env: string, environments: string[], approval: ProjectConfig['approval']): Omit<ProjectConfig, 'repository' | 'branches'> {
+function normalize(written: ProjectConfigWritten, env: string, environments: string[], approval: ProjectConfig['approval']): Omit<ProjectConfig, 'repository' | 'branches' | 'allowForcePush'> {
   const services: Record<string, ServiceConfig> = {};
   for (const [name, s] of Object.entries(written.services)) {
     services[name] = {

@@ -5,6 +5,7 @@
  * ordinary token record, so every request is authorised the same way.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { MAX_TOKEN_LIFETIME_DAYS, MAX_TOKEN_LIFETIME_MS } from '../core/contract/requests';
 import { scopeAllows, type ApiToken, type Scope, type User } from '../core/domain';
 import { SlipwayError } from '../core/errors';
 import type { PasswordHasher } from '../core/ports/password-hasher';
@@ -65,6 +66,7 @@ export class Access {
         project: null,
         userId: null,
         createdBy: 'system',
+        parentTokenId: null,
         expiresAt: null,
       });
     }
@@ -104,27 +106,44 @@ export class Access {
       project: null,
       userId: user.id,
       createdBy: `user:${name}`,
+      parentTokenId: null,
       expiresInMs: opts.expiresInMs ?? DEFAULT_LOGIN_TOKEN_MS,
     });
     const { passwordHash: _omit, ...plain } = user;
     return { ...issued, user: plain };
   }
 
-  /** A token for automation (CI, webhooks…): never more than its creator holds. */
+  /**
+   * A token for automation (CI, webhooks…): never more than its creator holds, and never
+   * longer: without an expiry it ends when the creating token does; revoking the creator (or
+   * removing the user who signed in with it) revokes it too.
+   */
   async createToken(by: Principal, req: { name: string; scope: Scope; project?: string | null; expiresInMs?: number | null }): Promise<IssuedToken> {
     if (!scopeAllows(by.scope, req.scope)) throw new SlipwayError('SLW_FORBIDDEN', `a ${by.scope} token cannot create a ${req.scope} token`);
     if (by.project && req.project !== by.project) {
       throw new SlipwayError('SLW_FORBIDDEN', `a token restricted to project "${by.project}" can only create tokens for that project`, [{ path: 'project', message: `must be "${by.project}"` }]);
     }
-    return this.issue({ name: req.name, scope: req.scope, project: req.project ?? null, userId: null, createdBy: by.actor, expiresInMs: req.expiresInMs ?? null });
+    let expiresInMs = req.expiresInMs ?? null;
+    if (by.expiresAt) {
+      const left = Date.parse(by.expiresAt) - Date.now();
+      if (expiresInMs === null) expiresInMs = left;
+      else if (expiresInMs > left) {
+        const message = `must not outlast the token creating it (${by.tokenId} expires at ${by.expiresAt})`;
+        throw new SlipwayError('SLW_BAD_REQUEST', `expiresIn: ${message}`, [{ path: 'expiresIn', message }]);
+      }
+    }
+    return this.issue({ name: req.name, scope: req.scope, project: req.project ?? null, userId: null, createdBy: by.actor, parentTokenId: by.tokenId, expiresInMs });
   }
 
   listTokens(): Promise<ApiToken[]> {
     return this.store.listTokens();
   }
 
-  async revokeToken(id: string): Promise<void> {
+  /** Revokes the token and every token created with it, down the chain. Returns the descendants revoked. */
+  async revokeToken(id: string): Promise<string[]> {
+    const descendants = descendantsOf(await this.store.listTokens(), new Set([id]));
     if (!(await this.store.revokeToken(id))) throw new SlipwayError('SLW_NOT_FOUND', `no active token ${id}`);
+    return this.revokeAll(descendants);
   }
 
   async createUser(req: { name: string; password: string; scope: Scope }): Promise<User> {
@@ -137,11 +156,34 @@ export class Access {
     return this.store.listUsers();
   }
 
-  async deleteUser(name: string): Promise<void> {
+  /**
+   * Removes the user, the tokens issued to them (deleted with them) and revokes every token
+   * they created, directly or through tokens they created. Returns the ids revoked.
+   */
+  async deleteUser(name: string): Promise<string[]> {
+    const user = await this.store.getUserByName(name);
+    if (!user) throw new SlipwayError('SLW_NOT_FOUND', `no user "${name}"`);
+    const tokens = await this.store.listTokens();
+    // Their sign-in tokens, plus tokens whose creator was recorded only as `user:<name>` (before 0013).
+    const roots = new Set(tokens.filter((t) => t.userId === user.id || t.createdBy === `user:${name}`).map((t) => t.id));
+    const revoked = await this.revokeAll([...roots, ...descendantsOf(tokens, roots)]);
     if (!(await this.store.deleteUser(name))) throw new SlipwayError('SLW_NOT_FOUND', `no user "${name}"`);
+    return revoked;
   }
 
-  private async issue(t: { name: string; scope: Scope; project: string | null; userId: number | null; createdBy: string; expiresInMs: number | null }): Promise<IssuedToken> {
+  /** Revokes the still-active ones; returns those it revoked. */
+  private async revokeAll(ids: string[]): Promise<string[]> {
+    const revoked: string[] = [];
+    for (const id of ids) if (await this.store.revokeToken(id)) revoked.push(id);
+    return revoked;
+  }
+
+  private async issue(t: { name: string; scope: Scope; project: string | null; userId: number | null; createdBy: string; parentTokenId: string | null; expiresInMs: number | null }): Promise<IssuedToken> {
+    // The API bounds expiresIn already; this keeps any other caller from an expiry that is no date.
+    if (t.expiresInMs !== null && !(t.expiresInMs <= MAX_TOKEN_LIFETIME_MS)) {
+      const message = `must be at most ${MAX_TOKEN_LIFETIME_DAYS}d (10 years)`;
+      throw new SlipwayError('SLW_BAD_REQUEST', `expiresIn: ${message}`, [{ path: 'expiresIn', message }]);
+    }
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const record = await this.store.createToken({
       id: `tok_${randomBytes(6).toString('hex')}`,
@@ -151,6 +193,7 @@ export class Access {
       project: t.project,
       userId: t.userId,
       createdBy: t.createdBy,
+      parentTokenId: t.parentTokenId,
       expiresAt: t.expiresInMs === null ? null : new Date(Date.now() + t.expiresInMs).toISOString(),
     });
     return { token, record };
@@ -163,6 +206,24 @@ export class Access {
     }
     return `token:${t.name} (${t.id})`;
   }
+}
+
+/** Every token created from one of `roots`, directly or down the chain (roots excluded). */
+export function descendantsOf(tokens: readonly ApiToken[], roots: ReadonlySet<string>): string[] {
+  const children = new Map<string, string[]>();
+  for (const t of tokens) if (t.parentTokenId) children.set(t.parentTokenId, [...(children.get(t.parentTokenId) ?? []), t.id]);
+  const seen = new Set(roots);
+  const out: string[] = [];
+  const queue = [...roots];
+  while (queue.length) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      if (seen.has(child)) continue;
+      seen.add(child);
+      out.push(child);
+      queue.push(child);
+    }
+  }
+  return out;
 }
 
 /** A valid argon2id hash of a random string, verified against when the user is unknown. */

@@ -97,6 +97,17 @@ export class CertificateManager {
     return this.ctx.store.listCertificates();
   }
 
+  /**
+   * The certificates of the domains a project's services route (its edge backends are
+   * `be_<project>_…`; project names hold no "_"). Own wildcard certificates and the control
+   * domain's belong to no project: a project-restricted token does not see them.
+   */
+  async listForProject(project: string): Promise<CertificateRecord[]> {
+    const prefix = `be_${project}_`;
+    const hosts = new Set((await this.ctx.edge.listBackends()).filter((b) => b.name.startsWith(prefix)).flatMap((b) => b.hosts));
+    return (await this.list()).filter((c) => hosts.has(c.domain));
+  }
+
   /** One pass: obtains missing certificates and renews due ones; returns the domains attempted. */
   pass(): Promise<string[]> {
     return this.serial(async () => {

@@ -18,7 +18,8 @@ import { DeploymentEvents } from './deployment-events';
 import { DeploymentRecorder } from './deployment-recorder';
 import { converge } from './converge';
 import { deploymentEvent } from './domain-events';
-import { prepareImage, imageRepository, type PreparedImage } from './prepare-image';
+import { checkBuildContext, prepareImage, imageRepository, type PreparedImage } from './prepare-image';
+import { ImagePolicy } from './image-policy';
 import { runReleaseCommand } from './release-command';
 import { assessDamage, needsRepair, repairService, type Damage } from './repair';
 import { retireOptions, retireReplica } from './retire-replica';
@@ -37,6 +38,12 @@ export interface DeployRequest {
   source: BuildSource | null;
   /** Who asked (audit actor), recorded on the deployment. */
   triggeredBy?: string | null;
+  /**
+   * The caller may use any image on the host and the legacy shared archives (an
+   * unrestricted token). Otherwise (a project token, a webhook) only images built for the
+   * project or allowed by an admin: see image-policy.ts.
+   */
+  unrestricted?: boolean;
 }
 
 export interface RollbackRequest {
@@ -55,6 +62,8 @@ export interface RedeployRequest {
   /** A prebuilt image on this host to run with the live release's config; default: the live image. */
   image?: string;
   triggeredBy?: string | null;
+  /** As in DeployRequest: without it, `image` must be built for the project or allowed by an admin. */
+  unrestricted?: boolean;
 }
 
 /**
@@ -84,8 +93,12 @@ export class DeployEngine {
   /** Manual commands for the canaries this instance runs. */
   readonly canaries = new CanaryControls();
   private readonly running = new Map<string, Promise<void>>();
+  /** The images project-restricted callers may deploy (and the admin's allow-list). */
+  readonly images: ImagePolicy;
 
-  constructor(private readonly ctx: EngineContext) {}
+  constructor(private readonly ctx: EngineContext) {
+    this.images = new ImagePolicy(ctx);
+  }
 
   async deploy(req: DeployRequest): Promise<Deployment> {
     return (await this.deployAll([req]))[0]!;
@@ -121,11 +134,13 @@ export class DeployEngine {
     const svc = req.config.services[req.service];
     if (!svc) throw new SlipwayError('SLW_NOT_FOUND', `service "${req.service}" is not defined in slipway.yml (services: ${Object.keys(req.config.services).join(', ')})`);
     if (svc.source.kind === 'image') {
-      if (!(await this.ctx.runtime.inspectImage(svc.source.ref))) {
+      const info = await this.ctx.runtime.inspectImage(svc.source.ref);
+      if (!info) {
         throw new SlipwayError('SLW_NOT_FOUND', `image "${svc.source.ref}" of ${req.service} is not on this host; no registry is used: build it here or load it with "docker load"`, [
           { path: `services.${req.service}.image`, message: 'must be an image present on the server host' },
         ]);
       }
+      if (!req.unrestricted) await this.images.check(req.config.project, svc.source.ref, info, `services.${req.service}.image`);
       return;
     }
     if (!req.source) {
@@ -138,11 +153,14 @@ export class DeployEngine {
         { path: 'git.ref', message: 'must name a branch, tag or commit of the repository' },
       ]);
     }
-    if (req.source.kind === 'archive' && !(await this.ctx.sources.find(req.source.sha256))) {
-      throw new SlipwayError('SLW_NOT_FOUND', `the build context ${req.source.sha256.slice(0, 12)} of ${req.service} was not uploaded (PUT /api/v1/sources/${req.source.sha256})`, [
+    const archive = req.source.kind === 'archive' ? await this.ctx.sources.find(req.config.project, req.source.sha256, { legacy: req.unrestricted === true }) : null;
+    if (req.source.kind === 'archive' && !archive) {
+      throw new SlipwayError('SLW_NOT_FOUND', `the build context ${req.source.sha256.slice(0, 12)} of ${req.service} was not uploaded for project ${req.config.project} (PUT /api/v1/projects/${req.config.project}/sources/${req.source.sha256})`, [
         { path: `sources.${req.service}.sha256`, message: 'must name an uploaded build context' },
       ]);
     }
+    // A context or Dockerfile reached through a symlink is refused here, as this request's 4xx.
+    await checkBuildContext(this.ctx, req.service, svc, req.source, archive);
   }
 
   /**
@@ -279,6 +297,7 @@ export class DeployEngine {
           { path: 'image', message: 'must be an image present on the server host' },
         ]);
       }
+      if (!req.unrestricted) await this.images.check(req.project, req.image, info, 'image');
       requested = { ref: req.image, digest: info.id };
     } else if (!(await runtime.inspectImage(base.imageDigest))) {
       throw new SlipwayError('SLW_NOT_FOUND', `the image of v${base.number} (${base.imageDigest}) is no longer on this host`);
@@ -456,7 +475,7 @@ export class DeployEngine {
         if (plan.kind === 'deploy') {
           config = plan.request.config.services[ref.service]!;
           await rec.log(`deploying ${ref.project}/${ref.service} to ${ref.env}`);
-          image = await rec.step('build', () => prepareImage(this.ctx, ref, config, plan.request.source, rec), (i) =>
+          image = await rec.step('build', () => prepareImage(this.ctx, ref, config, plan.request.source, rec, { unrestricted: plan.request.unrestricted === true, images: this.images }), (i) =>
             `${i.ref} (${i.digest.slice(0, 19)})${i.reused ? ', reused' : ''}`,
           );
         } else if (plan.kind === 'promote') {

@@ -1,5 +1,6 @@
 /** What the engine is given by the composition root: the ports and a logger. */
 import type { Logger } from 'pino';
+import type { ContextGuard } from '../core/ports/context-guard';
 import type { Edge } from '../core/ports/edge';
 import type { GitFetcher } from '../core/ports/git';
 import type { HttpProbe } from '../core/ports/probe';
@@ -18,6 +19,8 @@ export interface EngineContext {
   cipher: SecretCipher;
   sources: SourceArchives;
   git: GitFetcher;
+  /** Checks build contexts and Dockerfiles (git checkouts, uploads) for symlinks before packing or building. */
+  contexts: ContextGuard;
   logger: Logger;
   /** Loop timings for /metrics; absent in tests that do not measure. */
   telemetry?: Telemetry;

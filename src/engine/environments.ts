@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { SlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import type { EnvironmentView } from '../core/contract/views';
+import type { Environment, Project, Service } from '../core/domain';
 import type { EngineContext } from './engine-context';
 import { retireReplica } from './retire-replica';
 import { LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
@@ -48,47 +49,17 @@ export class Environments {
   }
 
   async destroy(projectName: string, name: string): Promise<DestroyReport> {
-    const { store, runtime, edge } = this.ctx;
+    const { store } = this.ctx;
     const project = await this.project(projectName);
     const env = await store.getEnvironment(project.id, name);
     if (!env) throw new SlipwayError('SLW_NOT_FOUND', `environment "${name}" does not exist in project "${projectName}"`);
     const services = await store.listServices(project.id);
-    const holder = `destroy-${randomUUID()}`;
-    const taken: string[] = [];
-    try {
-      for (const s of services) {
-        const key = serviceLeaseKey(s.id, env.id);
-        if (!(await store.acquireLease(key, holder, LEASE_TTL_MS))) {
-          const lease = await store.getLease(key);
-          throw new SlipwayError('SLW_DEPLOY_LOCKED', `${s.name} in ${name} is being deployed by ${lease?.holder ?? 'another deployment'}; wait for it, then destroy`);
-        }
-        taken.push(key);
-      }
-      const report: DestroyReport = { environment: name, replicasRemoved: 0, routesRemoved: 0 };
-      for (const s of services) {
-        const backend = backendName(project.name, s.name, env.name);
-        const currentId = await store.getCurrentReleaseId(s.id, env.id);
-        const deploy = currentId ? (await store.getRelease(currentId))?.config.deploy : undefined;
-        for (const r of await runtime.listReplicas({ project: project.name, service: s.name, env: env.name })) {
-          await retireReplica(this.ctx, r, {
-            backend,
-            drainTimeoutMs: deploy?.drainTimeoutMs ?? 10_000,
-            stopTimeoutMs: deploy?.stopTimeoutMs ?? 10_000,
-            log: async (m, level) => void this.ctx.logger[level ?? 'info']({ project: project.name, env: name }, m),
-          });
-          report.replicasRemoved++;
-        }
-        if ((await edge.listBackends()).some((b) => b.name === backend)) {
-          await edge.removeBackend(backend);
-          report.routesRemoved++;
-        }
-      }
+    return withServiceLeases(this.ctx, services, [env], 'destroy', async () => {
+      const report = await tearDownEnvironment(this.ctx, project, env, services);
       await store.deleteEnvironment(env.id);
       this.ctx.logger.info(report, 'environment destroyed');
       return report;
-    } finally {
-      for (const key of taken) await store.releaseLease(key, holder);
-    }
+    });
   }
 
   private async project(name: string) {
@@ -96,4 +67,53 @@ export class Environments {
     if (!project) throw new SlipwayError('SLW_NOT_FOUND', `project "${name}" does not exist; deploy it first with "slipway deploy"`);
     return project;
   }
+}
+
+/**
+ * Runs `work` holding the deployment lease of every service in every given environment:
+ * refused (before anything changes) while one of them is being deployed.
+ */
+export async function withServiceLeases<T>(ctx: EngineContext, services: Service[], envs: Environment[], what: string, work: () => Promise<T>): Promise<T> {
+  const holder = `${what}-${randomUUID()}`;
+  const taken: string[] = [];
+  try {
+    for (const env of envs) {
+      for (const s of services) {
+        const key = serviceLeaseKey(s.id, env.id);
+        if (!(await ctx.store.acquireLease(key, holder, LEASE_TTL_MS))) {
+          const lease = await ctx.store.getLease(key);
+          throw new SlipwayError('SLW_DEPLOY_LOCKED', `${s.name} in ${env.name} is being deployed by ${lease?.holder ?? 'another deployment'}; wait for it, then ${what}`);
+        }
+        taken.push(key);
+      }
+    }
+    return await work();
+  } finally {
+    for (const key of taken) await ctx.store.releaseLease(key, holder);
+  }
+}
+
+/** Drains and removes the environment's replicas and removes its edge backends; its records stay. */
+export async function tearDownEnvironment(ctx: EngineContext, project: Project, env: Environment, services: Service[]): Promise<DestroyReport> {
+  const { store, runtime, edge } = ctx;
+  const report: DestroyReport = { environment: env.name, replicasRemoved: 0, routesRemoved: 0 };
+  for (const s of services) {
+    const backend = backendName(project.name, s.name, env.name);
+    const currentId = await store.getCurrentReleaseId(s.id, env.id);
+    const deploy = currentId ? (await store.getRelease(currentId))?.config.deploy : undefined;
+    for (const r of await runtime.listReplicas({ project: project.name, service: s.name, env: env.name })) {
+      await retireReplica(ctx, r, {
+        backend,
+        drainTimeoutMs: deploy?.drainTimeoutMs ?? 10_000,
+        stopTimeoutMs: deploy?.stopTimeoutMs ?? 10_000,
+        log: async (m, level) => void ctx.logger[level ?? 'info']({ project: project.name, env: env.name }, m),
+      });
+      report.replicasRemoved++;
+    }
+    if ((await edge.listBackends()).some((b) => b.name === backend)) {
+      await edge.removeBackend(backend);
+      report.routesRemoved++;
+    }
+  }
+  return report;
 }

@@ -7,7 +7,6 @@
  * is assumed reachable).
  */
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import type { ServiceConfig } from '../core/config';
 import type { BuildSource, ServiceRef } from '../core/domain';
 import { SlipwayError } from '../core/errors';
@@ -15,6 +14,7 @@ import { redactGitUrl } from '../core/git-source';
 import type { ImageInfo } from '../core/ports/runtime';
 import type { EngineContext } from './engine-context';
 import type { DeploymentRecorder } from './deployment-recorder';
+import { IMAGE_PROJECT_LABEL, type ImagePolicy } from './image-policy';
 
 export interface PreparedImage {
   ref: string;
@@ -28,12 +28,19 @@ export function imageRepository(ref: ServiceRef): string {
   return `slipway/${ref.project}-${ref.service}`;
 }
 
+/** Who asked: an unrestricted caller may use any host image and the legacy shared archives. */
+export interface PrepareAccess {
+  unrestricted: boolean;
+  images: ImagePolicy;
+}
+
 export async function prepareImage(
   ctx: EngineContext,
   ref: ServiceRef,
   config: ServiceConfig,
   source: BuildSource | null,
   rec: DeploymentRecorder,
+  access: PrepareAccess,
 ): Promise<PreparedImage> {
   const image = config.source;
   if (image.kind === 'image') {
@@ -44,6 +51,8 @@ export async function prepareImage(
         `image "${image.ref}" is not on this host; no registry is used: build it here or load it with "docker load"`,
       );
     }
+    // Checked again here: a deployment may have waited for approval while the allow-list changed.
+    if (!access.unrestricted) await access.images.check(ref.project, image.ref, info, `services.${ref.service}.image`);
     return { ref: image.ref, digest: info.id, sourceRef: null, reused: true };
   }
   if (!source) {
@@ -61,12 +70,14 @@ export async function prepareImage(
     await rec.log(`source unchanged (${commit ? `commit ${commit.slice(0, 7)}, ` : ''}content ${sha256.slice(0, 12)}): reusing image ${tag}`);
     return { ref: tag, digest: existing.id, sourceRef, reused: true };
   }
-  const archive = await ctx.sources.find(sha256);
+  const archive = await ctx.sources.find(ref.project, sha256, { legacy: access.unrestricted });
   if (!archive) {
     throw new SlipwayError('SLW_NOT_FOUND', `the build context ${sha256.slice(0, 12)} of ${ref.service} is not on the server (never uploaded, or pruned): deploy again to upload it`, [
       { path: `sources.${ref.service}.sha256`, message: 'must name an uploaded build context' },
     ]);
   }
+  // Checked again here: a deployment that waited for approval was checked when it was accepted.
+  await checkArchiveContext(ctx, ref.service, image, archive);
   await rec.log(`building ${tag} from context ${sha256.slice(0, 12)}${commit ? ` (commit ${commit.slice(0, 7)})` : ''}`);
   let info: ImageInfo;
   try {
@@ -75,6 +86,8 @@ export async function prepareImage(
       dockerfile: image.dockerfile,
       tags: [tag],
       buildArgs: image.args,
+      // What makes the image "built for" this project (image-policy.ts); overrides a Dockerfile LABEL.
+      labels: { [IMAGE_PROJECT_LABEL]: ref.project },
       onOutput: (line) => void rec.log(`  build | ${line}`),
     });
   } catch (err) {
@@ -82,6 +95,37 @@ export async function prepareImage(
     throw new SlipwayError('SLW_BUILD_FAILED', `build failed: ${(err as Error).message}`);
   }
   return { ref: tag, digest: info.id, sourceRef, reused: false };
+}
+
+type BuildImage = Extract<ServiceConfig['source'], { kind: 'build' }>;
+
+/**
+ * Refuses, before a deployment is recorded, a build context or Dockerfile reached through a
+ * symlink (it could point anywhere on the server host): a git source is checked out in a
+ * scratch directory and its context walked; an upload's Dockerfile path is looked up among
+ * its entries. The refusal is the deploy request's (or webhook delivery's) 4xx, in the
+ * audit log, rather than a build that fails later. `archiveFile` is the stored upload.
+ */
+export async function checkBuildContext(ctx: EngineContext, service: string, config: ServiceConfig, source: BuildSource, archiveFile: string | null): Promise<void> {
+  if (config.source.kind !== 'build') return;
+  const build = config.source;
+  if (source.kind === 'archive') {
+    if (archiveFile) await checkArchiveContext(ctx, service, build, archiveFile);
+    return;
+  }
+  await ctx.sources.withScratchDir(async (dir) => {
+    await ctx.git.checkout(source.url, source.ref, dir);
+    await checkoutContext(ctx, service, build, source, dir);
+  });
+}
+
+function checkArchiveContext(ctx: EngineContext, service: string, build: BuildImage, archiveFile: string): Promise<void> {
+  return ctx.contexts.checkArchiveDockerfile(archiveFile, build.dockerfile, `services.${service}.build.dockerfile`);
+}
+
+/** The context's real path in a checkout; refuses symlinks on the way (a 4xx naming services.<service>.build.context or .dockerfile). */
+function checkoutContext(ctx: EngineContext, service: string, build: BuildImage, source: Extract<BuildSource, { kind: 'git' }>, dir: string) {
+  return ctx.contexts.resolveCheckoutContext({ root: dir, base: source.path, context: build.context, dockerfile: build.dockerfile, field: `services.${service}.build` });
 }
 
 /** Fetches the ref, packs the service's context from the checkout and stores it like an upload. */
@@ -92,20 +136,16 @@ async function packGitCheckout(
   source: Extract<BuildSource, { kind: 'git' }>,
   rec: DeploymentRecorder,
 ): Promise<{ sha256: string; commit: string }> {
-  const build = config.source as Extract<ServiceConfig['source'], { kind: 'build' }>;
+  const build = config.source as BuildImage;
   return ctx.sources.withScratchDir(async (dir) => {
     await rec.log(`fetching ${redactGitUrl(source.url)} at ${source.ref}`);
     const { commit } = await ctx.git.checkout(source.url, source.ref, dir, (line) => void rec.log(`  git | ${line}`));
-    const contextDir = path.resolve(dir, source.path, build.context);
-    if (contextDir !== dir && !contextDir.startsWith(`${dir}${path.sep}`)) {
-      throw new SlipwayError('SLW_CONFIG_INVALID', `services.${ref.service}.build.context: "${build.context}" leaves the repository`, [
-        { path: `services.${ref.service}.build.context`, message: 'must stay inside the repository' },
-      ]);
-    }
-    const inRepo = path.relative(dir, contextDir) || '.';
-    const stored = await ctx.sources.packDirectory(contextDir, build.dockerfile).catch((err: unknown) => {
+    // The commit may differ from the one checked when the deploy was accepted (a branch moved): check again.
+    const { contextDir, inRepo } = await checkoutContext(ctx, ref.service, build, source, dir);
+    const realRoot = inRepo === '.' ? contextDir : contextDir.slice(0, contextDir.length - inRepo.length - 1);
+    const stored = await ctx.sources.packDirectory(ref.project, contextDir, build.dockerfile).catch((err: unknown) => {
       // Name the repository path, not the scratch directory the server used.
-      if (err instanceof SlipwayError) throw new SlipwayError(err.code, `${err.message.split(dir).join('<repository>')} (commit ${commit.slice(0, 7)})`, err.details);
+      if (err instanceof SlipwayError) throw new SlipwayError(err.code, `${err.message.split(realRoot).join('<repository>').split(dir).join('<repository>')} (commit ${commit.slice(0, 7)})`, err.details);
       throw err;
     });
     await rec.log(`commit ${commit}: context ${inRepo} is ${stored.files} files, ${stored.bytes} bytes (content ${stored.sha256.slice(0, 12)})`);

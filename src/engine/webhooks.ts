@@ -2,12 +2,16 @@
  * Push webhooks. A project registers its repository; the server gives it a secret (shown
  * once, kept sealed under the master key). A delivery must be signed — GitHub's
  * `X-Hub-Signature-256` (HMAC-SHA256 of the raw body), or Slipway's generic form (HMAC of
- * `<timestamp>.<body>` with a timestamp at most 5 minutes old) — and carry a delivery id
- * never seen before. A push to a branch that slipway.yml *at that commit* maps to an
- * environment (`branches: { main: staging }`) deploys that commit there, built by the
- * server from git; approval still applies to environments that require it.
+ * `<timestamp>.<delivery id>.<body>` with a timestamp at most 5 minutes old) — and carry a
+ * delivery id never seen before. Since GitHub signs the body only, a push is also refused
+ * when the same signed bytes were accepted before under another id, and when its commit
+ * does not descend from the environment's live commit (a replay of an old push would roll
+ * production back) unless it is a forced push that the live slipway.yml allows. A push to a
+ * branch that slipway.yml *at that commit* maps to an environment (`branches: { main:
+ * staging }`) deploys that commit there, built by the server from git; approval still
+ * applies to environments that require it.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseProjectConfig, formatErrors } from '../core/parse-config';
@@ -32,6 +36,10 @@ export type WebhookView = Omit<Webhook, 'keyId' | 'sealed'>;
 
 /** How old a generic delivery's timestamp may be. */
 const MAX_SKEW_MS = 5 * 60 * 1000;
+/** Delivery ids and accepted pushes are kept this long; older replays meet the ancestry check. */
+export const DELIVERY_RETENTION_MS = 30 * 24 * 3600 * 1000;
+/** No "." in a generic delivery id, so `<timestamp>.<id>.<body>` splits one way only. */
+const DELIVERY_ID_RE = /^[A-Za-z0-9_:-]{1,128}$/;
 const ZERO_SHA = /^0+$/;
 
 const sealContext = (project: string) => `webhook:${project}`;
@@ -76,8 +84,10 @@ export class Webhooks {
     const hook = await this.require(project);
     const secret = this.ctx.cipher.open(hook.sealed, sealContext(project));
     const github = header(headers, 'x-hub-signature-256') !== undefined;
-    const deliveryId = github ? verifyGithub(secret, headers, rawBody) : verifyGeneric(secret, headers, rawBody);
-    if (!(await this.ctx.store.recordDelivery(project, deliveryId))) {
+    const { deliveryId, signedSha256 } = github ? verifyGithub(secret, headers, rawBody) : verifyGeneric(secret, headers, rawBody, Date.now());
+    const { store } = this.ctx;
+    await store.pruneWebhookDeliveries(new Date(Date.now() - DELIVERY_RETENTION_MS).toISOString());
+    if (!(await store.recordDelivery(project, deliveryId))) {
       throw new SlipwayError('SLW_CONFLICT', `delivery ${deliveryId} was already received: replays are refused`);
     }
     if (github) {
@@ -86,6 +96,10 @@ export class Webhooks {
       if (event !== 'push') return { status: 'ignored', message: `event "${event}" is not a push` };
     }
     const push = parsePush(rawBody, github);
+    // The delivery id is the sender's word (GitHub does not sign it): key on what was signed.
+    if (!(await store.recordWebhookPush({ project, ref: push.ref, commit: push.commit, bodySha256: signedSha256, deliveryId }))) {
+      throw new SlipwayError('SLW_CONFLICT', `push of ${push.commit.slice(0, 7)} to ${push.ref} was already accepted (same signed body under delivery ${deliveryId}): replays are refused`);
+    }
     if (!push.branch) return { status: 'ignored', message: `${push.ref} is not a branch` };
     if (ZERO_SHA.test(push.commit)) return { status: 'ignored', message: `branch ${push.branch} was deleted` };
 
@@ -101,6 +115,7 @@ export class Webhooks {
     }
     const resolved = parseProjectConfig(text, { env });
     if (!resolved.ok) throw new SlipwayError('SLW_CONFIG_INVALID', `slipway.yml at ${push.commit.slice(0, 7)} is invalid for ${env}:\n${formatErrors(resolved.errors)}`, resolved.errors);
+    const forcedNote = await this.checkNotBehindLive(hook, push, env, Object.keys(resolved.config.services));
     const triggeredBy = `webhook:${project} (push ${push.branch} ${push.commit.slice(0, 7)})`;
     const requests = Object.keys(resolved.config.services).map((service) => ({
       config: resolved.config,
@@ -110,7 +125,45 @@ export class Webhooks {
       triggeredBy,
     }));
     const deployments = (await this.engine.deployAll(requests)).map((d) => d.id);
-    return { status: 'deploying', branch: push.branch, commit: push.commit, env, deployments, message: `deploying ${push.commit.slice(0, 7)} of ${push.branch} to ${env}` };
+    return { status: 'deploying', branch: push.branch, commit: push.commit, env, deployments, message: `deploying ${push.commit.slice(0, 7)} of ${push.branch} to ${env}${forcedNote}` };
+  }
+
+  /**
+   * Refuses a push whose commit does not descend from a live git commit of the environment
+   * (an old push replayed, or history rewritten), unless it is a forced push and slipway.yml
+   * *at that live commit* allows it: the policy in force decides, not the pushed file.
+   * Returns a note for the outcome when a forced push was let through.
+   */
+  private async checkNotBehindLive(hook: Webhook, push: Push, env: string, services: string[]): Promise<string> {
+    const { store } = this.ctx;
+    const project = await store.getProject(hook.project);
+    const environment = project && (await store.getEnvironment(project.id, env));
+    if (!project || !environment) return '';
+    const names = new Map((await store.listServices(project.id)).map((s) => [s.id, s.name]));
+    const live = new Set<string>();
+    for (const r of await store.listCurrentReleases(environment.id)) {
+      const sha = /^git:([0-9a-f]{40})$/.exec(r.sourceRef ?? '')?.[1];
+      if (sha && services.includes(names.get(r.serviceId) ?? '')) live.add(sha);
+    }
+    const notes: string[] = [];
+    for (const sha of live) {
+      const descends = await this.ctx.sources.withScratchDir((dir) => this.ctx.git.isAncestor(hook.repository, sha, push.commit, path.join(dir, 'history')));
+      if (descends) continue;
+      const short = `${push.commit.slice(0, 7)} (${push.branch})`;
+      if (!push.forced) {
+        throw new SlipwayError('SLW_CONFLICT', `push of ${short} refused: it does not descend from ${sha.slice(0, 7)}, live in ${env} (an old push replayed, or history rewritten); a forced push is accepted only when slipway.yml at the live commit sets webhooks.allow_force_push`, [
+          { path: 'commit', message: `must descend from the live commit ${sha.slice(0, 7)} of ${env}` },
+        ]);
+      }
+      const livePolicy = parseProjectConfig(await this.readProjectFile(hook, sha));
+      if (!livePolicy.ok || !forcePushAllowed(livePolicy.config.allowForcePush, push.branch!)) {
+        throw new SlipwayError('SLW_CONFLICT', `forced push of ${short} refused: it does not descend from ${sha.slice(0, 7)}, live in ${env}, and slipway.yml at ${sha.slice(0, 7)} does not allow forced pushes of ${push.branch} (webhooks: { allow_force_push: true } or [${push.branch}])`, [
+          { path: 'forced', message: `webhooks.allow_force_push at the live commit ${sha.slice(0, 7)} does not include ${push.branch}` },
+        ]);
+      }
+      notes.push(sha.slice(0, 7));
+    }
+    return notes.length ? ` (forced push over ${notes.join(', ')}, allowed by webhooks.allow_force_push)` : '';
   }
 
   private async readProjectFile(hook: Webhook, commit: string): Promise<string> {
@@ -152,40 +205,71 @@ function unauthorized(reason: string): SlipwayError {
   return new SlipwayError('SLW_UNAUTHORIZED', `webhook delivery refused: ${reason}`);
 }
 
-function verifyGithub(secret: string, headers: WebhookHeaders, body: Buffer): string {
+export function forcePushAllowed(allow: boolean | string[], branch: string): boolean {
+  return allow === true || (Array.isArray(allow) && allow.includes(branch));
+}
+
+/** A verified delivery: its id, and the SHA-256 of exactly what its signature covers. */
+export interface VerifiedDelivery {
+  deliveryId: string;
+  signedSha256: string;
+}
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+export function verifyGithub(secret: string, headers: WebhookHeaders, body: Buffer): VerifiedDelivery {
   const expected = createHmac('sha256', secret).update(body).digest('hex');
   if (!signatureMatches(expected, header(headers, 'x-hub-signature-256'))) throw unauthorized('X-Hub-Signature-256 does not match the body');
   const id = header(headers, 'x-github-delivery');
   if (!id) throw unauthorized('no X-GitHub-Delivery id');
-  return `github:${id}`;
+  return { deliveryId: `github:${id}`, signedSha256: sha256(body) };
 }
 
-function verifyGeneric(secret: string, headers: WebhookHeaders, body: Buffer): string {
+/** The bytes the generic form signs: `<timestamp>.<delivery id>.<raw body>`. */
+export function genericSigningInput(timestamp: string, deliveryId: string, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${timestamp}.${deliveryId}.`), body]);
+}
+
+export function verifyGeneric(secret: string, headers: WebhookHeaders, body: Buffer, nowMs: number): VerifiedDelivery {
   const signature = header(headers, 'x-slipway-signature');
   if (!signature) throw unauthorized('unsigned (send X-Hub-Signature-256, or X-Slipway-Signature with X-Slipway-Timestamp and X-Slipway-Delivery)');
   const timestamp = header(headers, 'x-slipway-timestamp') ?? '';
-  const at = Number(timestamp) * 1000;
-  if (!Number.isFinite(at) || Math.abs(Date.now() - at) > MAX_SKEW_MS) throw unauthorized('X-Slipway-Timestamp is missing or more than 5 minutes off');
-  const expected = createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
-  if (!signatureMatches(expected, signature)) throw unauthorized('X-Slipway-Signature does not match the timestamp and body');
-  const id = header(headers, 'x-slipway-delivery');
-  if (!id) throw unauthorized('no X-Slipway-Delivery id');
-  return `slipway:${id}`;
+  if (!/^\d{1,12}$/.test(timestamp) || Math.abs(nowMs - Number(timestamp) * 1000) > MAX_SKEW_MS) {
+    throw unauthorized('X-Slipway-Timestamp must be the Unix time in seconds (digits), at most 5 minutes off');
+  }
+  const id = header(headers, 'x-slipway-delivery') ?? '';
+  if (!DELIVERY_ID_RE.test(id)) throw unauthorized('X-Slipway-Delivery must be a unique id of 1-128 letters, digits, "_", ":" or "-" (it is signed with the timestamp)');
+  const signed = genericSigningInput(timestamp, id, body);
+  const expected = createHmac('sha256', secret).update(signed).digest('hex');
+  if (!signatureMatches(expected, signature)) throw unauthorized('X-Slipway-Signature does not match "<X-Slipway-Timestamp>.<X-Slipway-Delivery>.<body>"');
+  return { deliveryId: `slipway:${id}`, signedSha256: sha256(signed) };
 }
 
-function parsePush(body: Buffer, github: boolean): { ref: string; branch: string | null; commit: string } {
+export interface Push {
+  ref: string;
+  branch: string | null;
+  commit: string;
+  /** GitHub's `forced` (the branch was rewound or rewritten); the generic form may send it too. */
+  forced: boolean;
+}
+
+export function parsePush(body: Buffer, github: boolean): Push {
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
   } catch {
     throw new SlipwayError('SLW_BAD_REQUEST', 'the delivery body is not JSON (set the webhook content type to application/json)');
   }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new SlipwayError('SLW_BAD_REQUEST', 'the delivery body must be a JSON object', [{ path: '(body)', message: 'must be an object' }]);
   const ref = typeof json.ref === 'string' ? json.ref : '';
   const commit = String((github ? json.after : json.commit) ?? '');
   if (!ref) throw new SlipwayError('SLW_BAD_REQUEST', 'the push has no "ref"', [{ path: 'ref', message: 'required' }]);
   if (!/^[0-9a-f]{40}$/.test(commit)) {
     throw new SlipwayError('SLW_BAD_REQUEST', `the push has no commit SHA in "${github ? 'after' : 'commit'}"`, [{ path: github ? 'after' : 'commit', message: 'must be a 40-hex commit SHA' }]);
   }
+  if (json.forced !== undefined && typeof json.forced !== 'boolean') {
+    throw new SlipwayError('SLW_BAD_REQUEST', 'the push\'s "forced" must be true or false', [{ path: 'forced', message: 'must be a boolean' }]);
+  }
   const branch = github ? (ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null) : ref.replace(/^refs\/heads\//, '');
-  return { ref, branch, commit };
+  return { ref, branch, commit, forced: json.forced === true };
 }

@@ -6,9 +6,16 @@ import { isIP } from 'node:net';
 import { parseDuration } from '../core/duration';
 import { parseTrustedProxies, type TrustedProxies } from './client-ip';
 
+/**
+ * Where the control plane listens for the edge's request lines: a unix socket (`null`: the
+ * default `<data-dir>/request-log.sock`, which only the server's user can connect to) or, kept
+ * for existing settings, a TCP address. Lines are checked for the request-log key either way.
+ */
+export type RequestLogListen = { socket: string | null } | { host: string; port: number };
+
 export interface RequestMetricsConfig {
   /** Where the control plane listens for the edge's request lines; null: no request metrics. */
-  listen: { host: string; port: number } | null;
+  listen: RequestLogListen | null;
   /** Size of the edge's ring: what it keeps while the control plane is away. */
   bufferBytes: number;
   trustedProxies: TrustedProxies;
@@ -18,7 +25,7 @@ export interface RequestMetricsConfig {
   flushIntervalMs: number;
 }
 
-export const DEFAULT_REQUEST_LOG_LISTEN = '127.0.0.1:7421';
+export const DEFAULT_REQUEST_LOG_LISTEN = 'unix';
 
 export function requestMetricsConfig(env: NodeJS.ProcessEnv): RequestMetricsConfig {
   return {
@@ -32,8 +39,22 @@ export function requestMetricsConfig(env: NodeJS.ProcessEnv): RequestMetricsConf
   };
 }
 
+/** `unix` (default), an absolute socket path, `<ip>:<port>`, or `off`. */
 function listenAddress(value: string | undefined): RequestMetricsConfig['listen'] {
-  return parseListenAddress(value ?? DEFAULT_REQUEST_LOG_LISTEN, 'SLIPWAY_REQUEST_LOG_LISTEN');
+  const v = (value || DEFAULT_REQUEST_LOG_LISTEN).trim();
+  if (v === 'unix') return { socket: null };
+  if (v.startsWith('/')) {
+    // Written unquoted into haproxy.cfg; sun_path holds 107 bytes.
+    if (!/^\/[A-Za-z0-9._/+@=-]+$/.test(v) || Buffer.byteLength(v) > 107) {
+      throw new Error(`SLIPWAY_REQUEST_LOG_LISTEN: a socket path must be absolute, at most 107 bytes, of letters, digits and . _ / + @ = - only, got "${v}"`);
+    }
+    return { socket: v };
+  }
+  try {
+    return parseListenAddress(v, 'SLIPWAY_REQUEST_LOG_LISTEN');
+  } catch {
+    throw new Error(`SLIPWAY_REQUEST_LOG_LISTEN: expected unix (a socket in the data directory, the default), an absolute socket path, <ip>:<port> (e.g. 127.0.0.1:7421) or off, got "${v}"`);
+  }
 }
 
 /** `<ip>:<port>` (IPv6 in brackets) or `off` (null); the error names the variable. */

@@ -28,7 +28,7 @@ export interface MetricsSources {
   /** Outbox events not fanned out and deliveries pending. */
   outboxBacklog(): Promise<{ events: number; pendingDeliveries: number }>;
   /** Request-log ingestion counters, when request metrics are on. */
-  ingestStats?(): { lines: number; malformed: number; counted: number; unrouted: number };
+  ingestStats?(): { lines: number; malformed: number; counted: number; unrouted: number; unauthenticated?: number };
   /** Looks a deployment up when it ends (for its kind and duration). */
   deployment(id: string): Promise<Deployment | null>;
 }
@@ -79,6 +79,8 @@ export class SlipwayMetrics implements Telemetry {
           this.inc({ result: 'counted' }, s.counted);
           this.inc({ result: 'malformed' }, s.malformed);
           this.inc({ result: 'unrouted' }, s.unrouted);
+          // Dropped by the listener before parsing: not from the edge (no request-log key).
+          if (s.unauthenticated !== undefined) this.inc({ result: 'unauthenticated' }, s.unauthenticated);
         },
       });
     }

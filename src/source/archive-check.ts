@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import tarStream from 'tar-stream';
 import { SlipwayError } from '../core/errors';
+import { normalizeDockerfilePath } from './build-context';
 
 export interface ArchiveSummary {
   entries: number;
@@ -49,6 +50,54 @@ export async function checkSourceArchive(file: string): Promise<ArchiveSummary> 
   }
   if (summary.entries === 0) throw bad('it is empty');
   return summary;
+}
+
+/**
+ * Refuses a Dockerfile path that is, or goes through, a symlink entry of an uploaded
+ * context, or that names no file in it. The daemon would follow such a link while
+ * reading the Dockerfile; the server applies the same rule as for git checkouts.
+ * `field` is the config path named in the error (`services.web.build.dockerfile`).
+ */
+export async function checkArchiveDockerfile(file: string, dockerfile: string, field: string): Promise<void> {
+  let df: string;
+  try {
+    df = normalizeDockerfilePath(dockerfile);
+  } catch {
+    throw dockerfileError(field, `${JSON.stringify(dockerfile)} must be a path inside the build context`);
+  }
+  const parts = df.split('/');
+  const wanted = new Set(parts.map((_p, i) => parts.slice(0, i + 1).join('/')));
+  const types = new Map<string, string>();
+  const extract = tarStream.extract();
+  const input = createReadStream(file);
+  input.pipe(extract as unknown as NodeJS.WritableStream);
+  try {
+    for await (const entry of extract) {
+      const name = entryPath(entry.header.name);
+      if (wanted.has(name)) types.set(name, entry.header.type ?? 'file');
+      entry.resume();
+    }
+  } catch (err) {
+    input.destroy();
+    throw new SlipwayError('SLW_BAD_REQUEST', `the stored build context is not a readable tar archive (${(err as Error).message})`);
+  }
+  for (let i = 0; i < parts.length; i++) {
+    const rel = parts.slice(0, i + 1).join('/');
+    const type = types.get(rel);
+    if (type === 'symlink') {
+      throw dockerfileError(field, `${JSON.stringify(dockerfile)} goes through the symlink ${JSON.stringify(rel)} of the uploaded context; the Dockerfile must be a file of the build context reached without symlinks`);
+    }
+  }
+  if (types.get(df) !== 'file') throw dockerfileError(field, `no file ${JSON.stringify(df)} in the uploaded build context`);
+}
+
+/** An entry name as a context-relative path: `./a/b/` → `a/b`. */
+function entryPath(name: string): string {
+  return path.posix.normalize(name).replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+}
+
+function dockerfileError(field: string, message: string): SlipwayError {
+  return new SlipwayError('SLW_CONFIG_INVALID', `${field}: ${message}`, [{ path: field, message }]);
 }
 
 function bad(reason: string): SlipwayError {

@@ -89,3 +89,35 @@ test('a missing Dockerfile or context is a build error, not a Docker error', asy
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('packing never follows a symlink: links inside the context are packed as links, a linked root, Dockerfile or .dockerignore is refused', async () => {
+  const outside = tree({ 'secret.txt': 'host secret', 'sub/inner.txt': 'host inner', Dockerfile: 'FROM scratch\n', ignore: 'secret\n' });
+  const dir = tree({ Dockerfile: 'FROM scratch\n', 'app.js': '1', 'real/Dockerfile': 'FROM scratch\n' });
+  symlinkSync(outside, path.join(dir, 'outside-dir'));
+  symlinkSync(path.join(outside, 'secret.txt'), path.join(dir, 'outside-file'));
+  try {
+    const names = await tarNames(dir);
+    assert.deepEqual([...names.keys()].sort(), ['Dockerfile', 'app.js', 'outside-dir', 'outside-file', 'real', 'real/Dockerfile']);
+    assert.equal(names.get('outside-dir')?.type, 'symlink');
+    assert.equal(names.get('outside-file')?.type, 'symlink');
+    for (const [, e] of names) assert.doesNotMatch(e.content, /host (secret|inner)/, 'nothing of the link targets is packed');
+
+    const linkedRoot = path.join(dir, 'outside-dir');
+    await assert.rejects(packContext(linkedRoot, 'Dockerfile'), { code: 'SLW_CONFIG_INVALID', message: /build\.context: .* is a symlink/ });
+
+    const viaLink = tree({ 'app.js': '1' });
+    symlinkSync(path.join(outside, 'Dockerfile'), path.join(viaLink, 'Dockerfile'));
+    symlinkSync(outside, path.join(viaLink, 'docker'));
+    await assert.rejects(packContext(viaLink, 'Dockerfile'), { code: 'SLW_CONFIG_INVALID', message: /build\.dockerfile: "Dockerfile" goes through the symlink "Dockerfile"/ });
+    await assert.rejects(packContext(viaLink, 'docker/Dockerfile'), { code: 'SLW_CONFIG_INVALID', message: /build\.dockerfile: "docker\/Dockerfile" goes through the symlink "docker"/ });
+
+    const linkedIgnore = tree({ Dockerfile: 'FROM scratch\n' });
+    symlinkSync(path.join(outside, 'ignore'), path.join(linkedIgnore, '.dockerignore'));
+    await assert.rejects(packContext(linkedIgnore, 'Dockerfile'), { code: 'SLW_BUILD_FAILED', message: /\.dockerignore is a symlink/ });
+    rmSync(viaLink, { recursive: true, force: true });
+    rmSync(linkedIgnore, { recursive: true, force: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
+  }
+});

@@ -6,7 +6,7 @@
  * if they are excluded, after reading them). Used by the CLI (uploading a directory) and
  * by the server (packing a git checkout): both produce the same bytes for the same tree.
  */
-import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import ignore from '@balena/dockerignore';
@@ -64,7 +64,12 @@ export function contextFilter(patterns: string[], dockerfile: string): ContextFi
   };
 }
 
-/** Walks the context (sorted, deterministic) yielding tar entries for what the filter lets through. */
+/**
+ * Walks the context (sorted, deterministic) yielding tar entries for what the filter lets
+ * through. Only directories seen by lstat are entered, so a symlink (to a directory or
+ * anywhere else) becomes a symlink entry and is never followed. `contextDir` must be a
+ * real path (packContext resolves it).
+ */
 export async function* contextEntries(contextDir: string, filter: ContextFilter, rel = ''): AsyncGenerator<TarEntry> {
   const names = (await readdir(path.join(contextDir, rel))).sort();
   for (const name of names) {
@@ -90,24 +95,53 @@ export async function* contextEntries(contextDir: string, filter: ContextFilter,
 /**
  * Checks the context and Dockerfile exist, then returns the context as a tar stream.
  * The archive is deterministic (sorted entries, root owner, fixed mtime): its sha256 is
- * the content address of the source.
+ * the content address of the source. Nothing is read through a symlink: the context
+ * directory itself, the Dockerfile (and each directory on its way) and `.dockerignore`
+ * must not be links, and links inside the context are packed as links, never followed.
+ * (The path up to the context is the caller's: the server checks it with
+ * resolveContextPath first, the CLI packs its own directories.)
  */
 export async function packContext(contextDir: string, dockerfile: string, onEntry?: (e: TarEntry) => void): Promise<Readable> {
   const df = normalizeDockerfilePath(dockerfile);
   const ctxStat = await lstat(contextDir).catch(() => null);
+  if (ctxStat?.isSymbolicLink()) {
+    throw new SlipwayError('SLW_CONFIG_INVALID', `build.context: ${contextDir} is a symlink; name the directory itself`, [{ path: 'build.context', message: 'must not be a symlink' }]);
+  }
   if (!ctxStat?.isDirectory()) throw new SlipwayError('SLW_BUILD_FAILED', `the build context ${contextDir} is not a directory`);
-  const dfStat = await lstat(path.join(contextDir, df)).catch(() => null);
-  if (!dfStat) throw new SlipwayError('SLW_BUILD_FAILED', `no Dockerfile at ${path.join(contextDir, df)}`);
+  // Resolved once: every later path is this real directory plus entries seen with lstat.
+  const root = await realpath(contextDir);
+  await checkDockerfile(root, df, path.join(contextDir, df));
   let text = '';
-  try {
-    text = await readFile(path.join(contextDir, '.dockerignore'), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+  const ignoreFile = path.join(root, '.dockerignore');
+  const ignoreStat = await lstat(ignoreFile).catch(() => null);
+  if (ignoreStat?.isSymbolicLink()) {
+    throw new SlipwayError('SLW_BUILD_FAILED', `${path.join(contextDir, '.dockerignore')} is a symlink; it must be a file of the build context`);
+  }
+  if (ignoreStat) {
+    try {
+      text = await readFile(ignoreFile, 'utf8');
+    } catch (err) {
       throw new SlipwayError('SLW_BUILD_FAILED', `cannot read ${path.join(contextDir, '.dockerignore')}: ${errorMessage(err)}`);
     }
   }
-  const entries = contextEntries(contextDir, contextFilter(parseDockerignore(text), df));
+  const entries = contextEntries(root, contextFilter(parseDockerignore(text), df));
   return packEntries(onEntry ? observed(entries, onEntry) : entries);
+}
+
+/** The Dockerfile must be a regular file reached through real directories of the context. */
+async function checkDockerfile(root: string, df: string, shown: string): Promise<void> {
+  const parts = df.split('/');
+  for (let i = 0; i < parts.length; i++) {
+    const st = await lstat(path.join(root, ...parts.slice(0, i + 1))).catch(() => null);
+    if (!st) throw new SlipwayError('SLW_BUILD_FAILED', `no Dockerfile at ${shown}`);
+    if (st.isSymbolicLink()) {
+      const link = parts.slice(0, i + 1).join('/');
+      throw new SlipwayError('SLW_CONFIG_INVALID', `build.dockerfile: "${df}" goes through the symlink "${link}"; the Dockerfile must be a file of the build context reached without symlinks`, [
+        { path: 'build.dockerfile', message: 'must not be or go through a symlink' },
+      ]);
+    }
+    if (i < parts.length - 1 ? !st.isDirectory() : !st.isFile()) throw new SlipwayError('SLW_BUILD_FAILED', `no Dockerfile at ${shown}`);
+  }
 }
 
 async function* observed(entries: AsyncIterable<TarEntry>, onEntry: (e: TarEntry) => void): AsyncGenerator<TarEntry> {

@@ -86,6 +86,34 @@ export class KyselyStore implements Store {
     return (await this.#db.selectFrom('projects').selectAll().orderBy('name').execute()).map(toProject);
   }
 
+  async deleteProject(projectId: number): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const project = await trx.selectFrom('projects').select('name').where('id', '=', projectId).executeTakeFirst();
+      if (!project) throw new SlipwayError('SLW_NOT_FOUND', `project ${projectId} does not exist`);
+      const name = project.name;
+      // Child-first, as in deleteEnvironment: deployments reference releases without cascading.
+      const envs = trx.selectFrom('environments').select('id').where('project_id', '=', projectId);
+      const deployments = trx.selectFrom('deployments').select('id').where('environment_id', 'in', envs);
+      await trx.deleteFrom('deployment_logs').where('deployment_id', 'in', deployments).execute();
+      await trx.deleteFrom('deployment_steps').where('deployment_id', 'in', deployments).execute();
+      await trx.deleteFrom('deployments').where('environment_id', 'in', envs).execute();
+      await trx.deleteFrom('current_releases').where('environment_id', 'in', envs).execute();
+      await trx.deleteFrom('releases').where('environment_id', 'in', envs).execute();
+      await trx.deleteFrom('secrets').where('environment_id', 'in', envs).execute();
+      await trx.deleteFrom('job_runs').where('environment_id', 'in', envs).execute();
+      await trx.deleteFrom('environments').where('project_id', '=', projectId).execute();
+      await trx.deleteFrom('services').where('project_id', '=', projectId).execute();
+      await trx.deleteFrom('webhooks').where('project', '=', name).execute();
+      await trx.deleteFrom('webhook_deliveries').where('project', '=', name).execute();
+      await trx.deleteFrom('webhook_pushes').where('project', '=', name).execute();
+      await trx.deleteFrom('request_metrics').where('project', '=', name).execute();
+      const series = trx.selectFrom('replica_series').select('id').where('project', '=', name);
+      await trx.deleteFrom('replica_stats').where('series_id', 'in', series).execute();
+      await trx.deleteFrom('replica_series').where('project', '=', name).execute();
+      await trx.deleteFrom('projects').where('id', '=', projectId).execute();
+    });
+  }
+
   // environments -------------------------------------------------------------
   async ensureEnvironment(projectId: number, name: string): Promise<Environment> {
     return this.#db.transaction().execute(async (trx) => {
@@ -580,6 +608,7 @@ export class KyselyStore implements Store {
         project: t.project,
         user_id: t.userId,
         created_by: t.createdBy,
+        parent_token_id: t.parentTokenId,
         created_at: now(),
         expires_at: t.expiresAt,
         last_used_at: null,
@@ -608,10 +637,10 @@ export class KyselyStore implements Store {
     await this.#db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
   }
 
-  async appendAudit(e: Omit<AuditEntry, 'seq' | 'at'>): Promise<AuditEntry> {
+  async appendAudit(e: Omit<AuditEntry, 'seq' | 'at' | 'count'> & { count?: number }): Promise<AuditEntry> {
     const row = await this.#db
       .insertInto('audit_log')
-      .values({ at: now(), actor: e.actor, action: e.action, project: e.project, target: e.target, client_ip: e.clientIp, outcome: e.outcome, status: e.status, detail: e.detail })
+      .values({ at: now(), actor: e.actor, action: e.action, project: e.project, target: e.target, client_ip: e.clientIp, outcome: e.outcome, status: e.status, detail: e.detail, count: e.count ?? 1 })
       .returningAll()
       .executeTakeFirstOrThrow();
     return toAudit(row);
@@ -723,6 +752,23 @@ export class KyselyStore implements Store {
       .onConflict((oc) => oc.columns(['project', 'delivery_id']).doNothing())
       .executeTakeFirst();
     return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
+  async recordWebhookPush(p: { project: string; ref: string; commit: string; bodySha256: string; deliveryId: string }): Promise<boolean> {
+    const r = await this.#db
+      .insertInto('webhook_pushes')
+      .values({ project: p.project, ref: p.ref, commit_sha: p.commit, body_sha256: p.bodySha256, delivery_id: p.deliveryId, received_at: now() })
+      .onConflict((oc) => oc.columns(['project', 'ref', 'commit_sha', 'body_sha256']).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
+  async pruneWebhookDeliveries(before: string): Promise<number> {
+    return this.#db.transaction().execute(async (trx) => {
+      const a = await trx.deleteFrom('webhook_deliveries').where('received_at', '<', before).executeTakeFirst();
+      const b = await trx.deleteFrom('webhook_pushes').where('received_at', '<', before).executeTakeFirst();
+      return Number(a.numDeletedRows) + Number(b.numDeletedRows);
+    });
   }
 
   // outbox and notifications ---------------------------------------------------------
@@ -971,6 +1017,7 @@ const toToken = (r: Row<'api_tokens'>): ApiToken => ({
   expiresAt: r.expires_at,
   lastUsedAt: r.last_used_at,
   revokedAt: r.revoked_at,
+  parentTokenId: r.parent_token_id,
 });
 const toAudit = (r: Row<'audit_log'>): AuditEntry => ({
   seq: r.seq,
@@ -983,6 +1030,7 @@ const toAudit = (r: Row<'audit_log'>): AuditEntry => ({
   outcome: r.outcome,
   status: r.status,
   detail: r.detail,
+  count: r.count,
 });
 const toWebhook = (r: Row<'webhooks'>): Webhook => ({
   project: r.project,

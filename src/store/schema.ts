@@ -74,6 +74,7 @@ export interface Database {
   notification_deliveries: { event_id: string; target_id: string; status: 'pending' | 'delivered' | 'failed'; attempts: number; next_attempt_at: string; last_error: string | null; delivered_at: string | null };
   webhooks: { project: string; repository: string; path: string; key_id: string; sealed: string; created_by: string; created_at: string };
   webhook_deliveries: { project: string; delivery_id: string; received_at: string };
+  webhook_pushes: { project: string; ref: string; commit_sha: string; body_sha256: string; delivery_id: string; received_at: string };
   certificates: {
     domain: string;
     source: CertificateSource;
@@ -108,6 +109,8 @@ export interface Database {
     expires_at: string | null;
     last_used_at: string | null;
     revoked_at: string | null;
+    /** The token that created this one (0013): revoking it revokes this one. */
+    parent_token_id: string | null;
   };
   /** Resource samples (0009): times are epoch ms; a series per replica. */
   replica_series: { id: Generated<number>; replica: string; project: string; service: string; env: string; release: number; last_at: number };
@@ -154,5 +157,7 @@ export interface Database {
     outcome: AuditOutcome;
     status: number;
     detail: string | null;
+    /** Identical refusals this row stands for (0013). */
+    count: Generated<number>;
   };
 }

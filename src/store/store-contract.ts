@@ -101,6 +101,69 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
         await store.upsertProject('acme');
         assert.deepEqual((await store.listProjects()).map((p) => p.name), ['acme', 'shop', 'zoo']);
       });
+
+      test('delete removes the project and everything recorded for it; another project is untouched', async (t) => {
+        const { store, project, env, service, newDeployment, release } = await fresh(t);
+        const other = await store.upsertProject('blog');
+        const otherEnv = (await store.getEnvironment(other.id, 'production'))!;
+        const otherService = await store.upsertService(other.id, 'web', 'web');
+        const staging = await store.ensureEnvironment(project.id, 'staging');
+        const deploymentIds: string[] = [];
+        for (const [s, e] of [[service, env], [service, staging], [otherService, otherEnv]] as const) {
+          const r = await release(s.id, e.id);
+          await store.setCurrentReleaseId(s.id, e.id, r.id);
+          const d = await store.createDeployment(newDeployment({ serviceId: s.id, environmentId: e.id, releaseId: r.id }));
+          await store.appendLog(d.id, 'info', 'x');
+          await store.startStep(d.id, 'build');
+          await store.addSecrets({ environmentId: e.id, version: 1, keyId: 'k1', sealed: 'blob', names: {} });
+          await store.createJobRun({ serviceId: s.id, environmentId: e.id, releaseId: r.id, note: null, scheduledAt: '2026-01-01T00:00:00.000Z', startedAt: null, status: 'running' });
+          deploymentIds.push(d.id);
+        }
+        for (const name of ['shop', 'blog']) {
+          await store.putWebhook({ project: name, repository: 'https://git.example.com/x.git', path: '', keyId: 'k1', sealed: 'sealed', createdBy: 'admin' });
+          await store.recordDelivery(name, 'github:1');
+          await store.mergeRequestBuckets([{ project: name, env: 'production', service: 'web', release: 1, route: '/', span: 60, start: 1_800_000_000, requests: 1, statusCounts: [0, 1, 0, 0, 0], bytes: 1, durationMsSum: 1, histogram: [1] }]);
+          await store.addResourceSamples([{ replica: `${name}-web-1`, project: name, service: 'web', env: 'production', release: 1, at: 1_800_000_000_000, spanMs: 5000, cpuPercent: 1, memoryUsedBytes: 1, memoryLimitBytes: 2, restarts: 0 }], []);
+        }
+        const bucketsOf = (p: string) => store.listRequestBuckets({ project: p, env: 'production', span: 60, allRoutes: false, from: 0, to: 2_000_000_000 });
+
+        await store.deleteProject(project.id);
+        assert.equal(await store.getProject('shop'), null);
+        assert.deepEqual((await store.listProjects()).map((p) => p.name), ['blog']);
+        assert.deepEqual(await store.listEnvironments(project.id), []);
+        assert.deepEqual(await store.listServices(project.id), []);
+        assert.equal(await store.getServiceById(service.id), null);
+        for (const e of [env, staging]) {
+          assert.equal(await store.getSecrets(e.id), null);
+          assert.deepEqual(await store.listReleases(service.id, e.id), []);
+          assert.deepEqual(await store.listDeployments({ environmentId: e.id }), []);
+          assert.deepEqual(await store.listJobRuns({ environmentId: e.id }), []);
+        }
+        for (const id of deploymentIds.slice(0, 2)) {
+          assert.equal(await store.getDeployment(id), null);
+          assert.deepEqual(await store.listLogs(id), []);
+          assert.deepEqual(await store.listSteps(id), []);
+        }
+        assert.equal(await store.getWebhook('shop'), null);
+        assert.equal(await store.recordDelivery('shop', 'github:1'), true, 'its delivery ids are forgotten');
+        assert.deepEqual(await bucketsOf('shop'), []);
+        assert.deepEqual(await store.latestReplicaSamples(['shop-web-1']), []);
+
+        // The other project keeps everything.
+        assert.ok(await store.getProject('blog'));
+        assert.ok(await store.getSecrets(otherEnv.id));
+        assert.equal((await store.listReleases(otherService.id, otherEnv.id)).length, 1);
+        assert.equal((await store.listLogs(deploymentIds[2]!)).length, 1);
+        assert.equal((await store.listJobRuns({ environmentId: otherEnv.id })).length, 1);
+        assert.ok(await store.getWebhook('blog'));
+        assert.equal(await store.recordDelivery('blog', 'github:1'), false);
+        assert.equal((await bucketsOf('blog')).length, 1);
+        assert.equal((await store.latestReplicaSamples(['blog-web-1'])).length, 1);
+
+        await rejectsWithCode(store.deleteProject(project.id), 'SLW_NOT_FOUND');
+        const again = await store.upsertProject('shop');
+        assert.deepEqual((await store.listEnvironments(again.id)).map((e) => e.name), ['production'], 'the name can be used again');
+      });
     });
 
     describe('environments', () => {
@@ -638,6 +701,23 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
       });
     });
 
+    describe('webhook deliveries', () => {
+      test('a push is accepted once by what was signed, whatever its delivery id; old records are pruned', async (t) => {
+        const { store } = await fresh(t);
+        const push = { project: 'shop', ref: 'refs/heads/main', commit: 'a'.repeat(40), bodySha256: 'b'.repeat(64), deliveryId: 'github:1' };
+        assert.equal(await store.recordDelivery('shop', 'github:1'), true);
+        assert.equal(await store.recordDelivery('shop', 'github:1'), false);
+        assert.equal(await store.recordWebhookPush(push), true);
+        assert.equal(await store.recordWebhookPush({ ...push, deliveryId: 'github:2' }), false, 'same signed push under a new delivery id');
+        assert.equal(await store.recordWebhookPush({ ...push, project: 'other' }), true);
+        assert.equal(await store.recordWebhookPush({ ...push, bodySha256: 'c'.repeat(64) }), true);
+        assert.equal(await store.pruneWebhookDeliveries('2000-01-01T00:00:00.000Z'), 0);
+        assert.equal(await store.pruneWebhookDeliveries(new Date(Date.now() + 1000).toISOString()), 4);
+        assert.equal(await store.recordDelivery('shop', 'github:1'), true);
+        assert.equal(await store.recordWebhookPush(push), true);
+      });
+    });
+
     describe('certificates', () => {
       const record = {
         domain: 'shop.example.com',
@@ -686,7 +766,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
         const alice = await store.createUser({ name: 'alice', passwordHash: 'h', scope: 'deploy' });
         await assert.rejects(store.createUser({ name: 'alice', passwordHash: 'h2', scope: 'read' }), { code: 'SLW_CONFLICT' });
         assert.equal((await store.getUserByName('alice'))?.passwordHash, 'h');
-        const tok = await store.createToken({ id: 'tok_a', name: 'login alice', tokenHash: 'th1', scope: 'deploy', project: null, userId: alice.id, createdBy: 'user:alice', expiresAt: null });
+        const tok = await store.createToken({ id: 'tok_a', name: 'login alice', tokenHash: 'th1', scope: 'deploy', project: null, userId: alice.id, createdBy: 'user:alice', parentTokenId: null, expiresAt: null });
         assert.deepEqual(await store.getTokenByHash('th1'), tok);
         assert.equal(await store.deleteUser('alice'), true);
         assert.equal(await store.getTokenByHash('th1'), null);
@@ -695,7 +775,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
 
       test('tokens: revoke once, touch last use; the hash is never listed', async (t) => {
         const { store } = await fresh(t);
-        await store.createToken({ id: 'tok_b', name: 'ci', tokenHash: 'th2', scope: 'read', project: 'shop', userId: null, createdBy: 'system', expiresAt: '2030-01-01T00:00:00.000Z' });
+        await store.createToken({ id: 'tok_b', name: 'ci', tokenHash: 'th2', scope: 'read', project: 'shop', userId: null, createdBy: 'system', parentTokenId: null, expiresAt: '2030-01-01T00:00:00.000Z' });
         await store.touchToken('tok_b', '2026-01-01T00:00:00.000Z');
         const [listed] = await store.listTokens();
         assert.equal(listed?.lastUsedAt, '2026-01-01T00:00:00.000Z');
@@ -703,6 +783,15 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
         assert.equal(await store.revokeToken('tok_b'), true);
         assert.equal(await store.revokeToken('tok_b'), false);
         assert.ok((await store.getTokenByHash('th2'))?.revokedAt);
+      });
+
+      test('a token keeps the token it was created with', async (t) => {
+        const { store } = await fresh(t);
+        await store.createToken({ id: 'tok_p', name: 'parent', tokenHash: 'thp', scope: 'admin', project: null, userId: null, createdBy: 'system', parentTokenId: null, expiresAt: null });
+        const child = await store.createToken({ id: 'tok_c', name: 'child', tokenHash: 'thc', scope: 'read', project: null, userId: null, createdBy: 'token:parent (tok_p)', parentTokenId: 'tok_p', expiresAt: null });
+        assert.equal(child.parentTokenId, 'tok_p');
+        assert.deepEqual(new Map((await store.listTokens()).map((x) => [x.id, x.parentTokenId])), new Map([['tok_p', null], ['tok_c', 'tok_p']]));
+        assert.equal((await store.getTokenByHash('thc'))?.parentTokenId, 'tok_p');
       });
 
       test('audit entries append in order and filter by project and time', async (t) => {
@@ -714,6 +803,10 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
         assert.deepEqual((await store.listAudit({ project: 'shop' })).map((e) => e.status), [403, 200]);
         assert.equal((await store.listAudit({ limit: 1 }))[0]?.seq, last.seq);
         assert.deepEqual(await store.listAudit({ since: '2999-01-01T00:00:00.000Z' }), []);
+        assert.equal(last.count, 1, 'one call unless told');
+        const repeated = await store.appendAudit({ ...entry, project: null, outcome: 'denied', status: 401, count: 37 });
+        assert.equal(repeated.count, 37);
+        assert.equal((await store.listAudit({ limit: 1 }))[0]?.count, 37);
       });
     });
 

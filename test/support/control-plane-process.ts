@@ -22,8 +22,6 @@ export class ControlPlaneProcess {
     readonly apiPort: number,
     readonly httpPort: number,
     readonly network: string,
-    /** Where the control plane listens for the edge's request log (kept across restarts, like the other ports). */
-    readonly requestLogPort: number,
     readonly httpsPort: number,
   ) {
     this.client = new SlipwayClient({ url: `http://127.0.0.1:${apiPort}`, token: this.token });
@@ -31,7 +29,7 @@ export class ControlPlaneProcess {
 
   static async create(name: string): Promise<ControlPlaneProcess> {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), `slipway-${name}-`));
-    return new ControlPlaneProcess(dataDir, await freePort(), await freePort(), `slipway-test-${name}`, await freePort(), await freePort());
+    return new ControlPlaneProcess(dataDir, await freePort(), await freePort(), `slipway-test-${name}`, await freePort());
   }
 
   get logFile(): string {
@@ -57,7 +55,7 @@ export class ControlPlaneProcess {
       SLIPWAY_DOCKER_NETWORK: this.network,
       SLIPWAY_ADMIN_TOKEN: this.token,
       SLIPWAY_LOG_LEVEL: 'debug',
-      SLIPWAY_REQUEST_LOG_LISTEN: `127.0.0.1:${this.requestLogPort}`,
+      // SLIPWAY_REQUEST_LOG_LISTEN unset: the default, a unix socket in the (per-test) data directory.
       SLIPWAY_HTTPS_PORT: String(this.httpsPort),
       // Tests never reach Let's Encrypt: a test that wants ACME points SLIPWAY_ACME at pebble.
       SLIPWAY_ACME: 'off',
@@ -66,7 +64,8 @@ export class ControlPlaneProcess {
 
   /** `extraEnv` adds to (or, with undefined values, removes from) the server's environment. */
   async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
-    const out = openSync(this.logFile, 'a');
+    // 0600 like the rest of the data directory (the server fixes it at start, with a warning, otherwise).
+    const out = openSync(this.logFile, 'a', 0o600);
     const env = { ...this.env(), ...extraEnv };
     for (const [k, v] of Object.entries(extraEnv)) if (v === undefined) delete env[k];
     this.child = spawn(process.execPath, [path.join(ROOT, 'bin/slipway.mjs'), 'server'], {

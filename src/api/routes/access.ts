@@ -105,7 +105,8 @@ export function accessRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.delete('/api/v1/tokens/:id', { config: { scope: 'admin' } }, async (req) => {
     const { id } = parseInput(tokenParams, req.params, 'path');
-    await deps.access.revokeToken(id);
+    const chained = await deps.access.revokeToken(id);
+    if (chained.length) req.audit = { detail: `also revoked the tokens created with it: ${chained.join(', ')}` };
     return { revoked: id };
   });
 
@@ -119,7 +120,8 @@ export function accessRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.delete('/api/v1/users/:name', { config: { scope: 'admin' } }, async (req) => {
     const { name } = parseInput(userParams, req.params, 'path');
-    await deps.access.deleteUser(name);
+    const revoked = await deps.access.deleteUser(name);
+    if (revoked.length) req.audit = { detail: `revoked the tokens they created: ${revoked.join(', ')}` };
     return { deleted: name };
   });
 }

@@ -15,8 +15,9 @@ const DAY_MS = 86_400_000;
 export function certificateRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const certs = deps.certificates;
 
-  app.get('/api/v1/certificates', { config: { scope: 'read' } }, async () => ({
-    certificates: (await certs.list()).map(toView),
+  // A project-restricted token sees the certificates of its project's domains only.
+  app.get('/api/v1/certificates', { config: { scope: 'read' } }, async (req) => ({
+    certificates: (req.principal?.project ? await certs.listForProject(req.principal.project) : await certs.list()).map(toView),
     acme: { directoryUrl: certs.acmeDirectoryUrl },
     localCa: { caFile: certs.localCa.caCertificateFile(), trustCommands: certs.localCa.trustCommands() },
   }));

@@ -26,7 +26,9 @@ export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     }
     if (body.image) for (const n of names) config.services[n]!.source = { kind: 'image', ref: body.image };
     const triggeredBy = req.principal!.actor;
-    const requests = names.map((service) => ({ config, service, env: body.env, source: buildSourceOf(body, service, config), triggeredBy }));
+    // A project token deploys only images built for its project or allowed by an admin (engine/image-policy.ts).
+    const unrestricted = !req.principal!.project;
+    const requests = names.map((service) => ({ config, service, env: body.env, source: buildSourceOf(body, service, config), triggeredBy, unrestricted }));
     const started = [];
     for (const d of await deps.engine.deployAll(requests)) started.push(await deps.queries.deployment(d.id));
     req.audit.detail = `deployments ${started.map((d) => d.id).join(', ')}`;
@@ -85,7 +87,7 @@ export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post('/api/v1/projects/:project/services/:service/redeploy', { config: { scope: 'deploy' } }, async (req, reply) => {
     const params = parseInput(serviceParams, req.params, 'path');
     const body = parseInput(redeployBody, req.body, 'redeploy request');
-    const d = await deps.engine.redeploy({ ...params, env: body.env, image: body.image, triggeredBy: req.principal!.actor });
+    const d = await deps.engine.redeploy({ ...params, env: body.env, image: body.image, triggeredBy: req.principal!.actor, unrestricted: !req.principal!.project });
     req.audit = { detail: `deployment ${d.id}${body.image ? ` image ${body.image}` : ''}` };
     return reply.status(202).send({ deployment: await deps.queries.deployment(d.id) });
   });

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { SlipwayError } from '../../core/errors';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { destroyQuery, environmentBody, environmentParams, projectParams } from '../../core/contract/requests';
+import { destroyQuery, environmentBody, environmentParams, projectDeleteQuery, projectParams } from '../../core/contract/requests';
 
 export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/api/v1/projects/:project/environments', { config: { scope: 'read' } }, async (req) => {
@@ -22,5 +22,15 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const q = parseInput(destroyQuery, req.query, 'query');
     if (q.confirm !== p.env) throw new SlipwayError('SLW_BAD_REQUEST', `confirm: must repeat the environment name "${p.env}" to destroy it`, [{ path: 'confirm', message: `must be "${p.env}"` }]);
     return { destroyed: await deps.environments.destroy(p.project, p.env) };
+  });
+
+  /** Deletes a project and everything it has on the server; `?confirm=<project>` must repeat its name. */
+  app.delete('/api/v1/projects/:project', { config: { scope: 'admin' } }, async (req) => {
+    const { project } = parseInput(projectParams, req.params, 'path');
+    const q = parseInput(projectDeleteQuery, req.query, 'query');
+    if (q.confirm !== project) throw new SlipwayError('SLW_BAD_REQUEST', `confirm: must repeat the project name "${project}" to delete it`, [{ path: 'confirm', message: `must be "${project}"` }]);
+    const deleted = await deps.projects.delete(project);
+    req.audit = { detail: `environments ${deleted.environments.join(', ') || '-'}; ${deleted.replicasRemoved} replica(s), ${deleted.certificatesRemoved.length} certificate(s), ${deleted.sourcesRemoved} source(s), ${deleted.imagesRemoved.length} image tag(s) removed` };
+    return { deleted };
   });
 }

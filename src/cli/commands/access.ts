@@ -86,18 +86,18 @@ export function registerAccess(program: Command): void {
     });
   users
     .command('remove')
-    .description('remove a user and revoke the tokens issued to them')
+    .description('remove a user; the tokens issued to them and every token they created are revoked')
     .argument('<name>')
     .action(async (name: string, _opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const res = await connect(g).deleteUser(name);
       if (g.json) return printJson(res);
-      console.log(`removed user ${name}`);
+      console.log(`removed user ${name}; the tokens they created are revoked`);
     });
 
   program
     .command('audit')
-    .description('who did what, when, from where, with what outcome (newest first)')
+    .description('who did what, when, from where, with what outcome (newest first); repeated refusals show ×count')
     .option('-p, --project <name>', 'only this project')
     .option('--since <duration>', 'only the last … (e.g. 1h, 7d)')
     .option('--limit <n>', 'at most this many entries', '50')
@@ -110,7 +110,7 @@ export function registerAccess(program: Command): void {
       if (g.json) return printJson(entries);
       if (entries.length === 0) return console.log('no audit entries match');
       printTable(
-        entries.map((e) => ({ at: e.at.replace('T', ' ').slice(0, 19), actor: e.actor, action: e.action, project: e.project ?? '-', target: e.target ?? '-', ip: e.clientIp, outcome: `${e.outcome} ${e.status}`, detail: e.detail ?? '' })),
+        entries.map((e) => ({ at: e.at.replace('T', ' ').slice(0, 19), actor: e.actor, action: e.action, project: e.project ?? '-', target: e.target ?? '-', ip: e.clientIp, outcome: `${e.outcome} ${e.status}${e.count > 1 ? ` ×${e.count}` : ''}`, detail: e.detail ?? '' })),
         ['at', 'actor', 'action', 'project', 'target', 'ip', 'outcome', 'detail'],
       );
     });

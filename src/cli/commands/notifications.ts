@@ -16,24 +16,25 @@ export function registerNotifications(program: Command): void {
       if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit: must be a whole number ≥ 1 (got "${opts.limit}")`);
       const { deliveries } = await connect(g).notificationDeliveries(limit);
       if (g.json) return printJson(deliveries);
-      if (deliveries.length === 0) return console.log('no deliveries yet (add a target: slipway notifications add --url …)');
+      if (deliveries.length === 0) return console.log('no deliveries yet (add a target: slipway notifications add URL)');
       printTable(
         deliveries.map((d) => ({ event: d.type ?? '?', project: d.project ?? '-', target: d.targetId, status: d.status, attempts: d.attempts, delivered: ago(d.deliveredAt), error: d.lastError ?? '' })),
         ['event', 'project', 'target', 'status', 'attempts', 'delivered', 'error'],
       );
     });
+  // The URL is an argument, not `--url`: that is the global option naming the control plane.
   n.command('add')
     .description('add a target; a webhook target gets an HMAC secret, printed once')
-    .requiredOption('--url <url>', 'http(s) URL events are POSTed to')
+    .argument('<url>', 'http(s) URL events are POSTed to')
     .option('--kind <kind>', 'webhook (JSON, signed) or slack (incoming webhook)', 'webhook')
     .option('-p, --project <name>', 'only events of this project')
     .option('--events <list>', `comma-separated subset of: ${EVENT_TYPES.join(', ')}`)
-    .addHelpText('after', '\nExamples:\n  slipway notifications add --url https://hooks.slack.com/services/T/B/X --kind slack --events deployment.failed,approval.needed\n  slipway notifications add --url https://ops.example.com/slipway --project shop')
-    .action(async (opts: { url: string; kind: string; project?: string; events?: string }, cmd: Command) => {
+    .addHelpText('after', '\nExamples:\n  slipway notifications add https://hooks.slack.com/services/T/B/X --kind slack --events deployment.failed,approval.needed\n  slipway notifications add https://ops.example.com/slipway --project shop')
+    .action(async (url: string, opts: { kind: string; project?: string; events?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       if (opts.kind !== 'webhook' && opts.kind !== 'slack') throw new CliError(`--kind: must be webhook or slack (got "${opts.kind}")`);
       const events = opts.events ? (opts.events.split(',').map((e) => e.trim()) as EventType[]) : undefined;
-      const res = await connect(g).addNotificationTarget({ kind: opts.kind, url: opts.url, project: opts.project, events });
+      const res = await connect(g).addNotificationTarget({ kind: opts.kind, url, project: opts.project, events });
       if (g.json) return printJson(res);
       console.log(`added ${res.target.id} (${res.target.kind} → ${new URL(res.target.url).host})`);
       if (res.secret) console.log(`secret: ${res.secret}  (verify X-Slipway-Signature with it; shown once)`);

@@ -16,7 +16,7 @@ export function registerWebhook(program: Command): void {
       .description('register (or re-key) the webhook; prints its URL and secret once')
       .requiredOption('--repo <url>', 'git URL the server fetches pushed commits from')
       .option('--path <dir>', 'directory of slipway.yml in the repository (default: the root)', '')
-      .addHelpText('after', '\nThen in GitHub: Settings → Webhooks → Payload URL = the URL printed, Content type = application/json,\nSecret = the secret printed, events = push. slipway.yml needs e.g.:\n  branches: { main: staging, prod: production }'),
+      .addHelpText('after', '\nThen in GitHub: Settings → Webhooks → Payload URL = the URL printed, Content type = application/json,\nSecret = the secret printed, events = push. slipway.yml needs e.g.:\n  branches: { main: staging, prod: production }\nOther senders sign "<X-Slipway-Timestamp>.<X-Slipway-Delivery>.<body>" (docs/webhooks.md).\nA push older than the live commit is refused unless forced and allowed (webhooks: { allow_force_push: [main] }).'),
   ).action(async (opts: { repo: string; path: string; project?: string; file?: string }, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOptions>();
     const client = connect(g);

@@ -7,11 +7,20 @@ import { z } from 'zod';
 import { BASE_IMAGE_KINDS } from '../ports/base-images';
 import { ENV_NAME_RE } from '../config-schema';
 import { EVENT_TYPES, SCOPES } from '../domain';
-import { parseDuration } from '../duration';
+import { durationProblem, MAX_TIMER_MS, parseDuration } from '../duration';
+import { CONFIG_LIMITS } from '../config-limits';
+import { imageRefProblem } from '../image-ref';
 import { gitRefProblem, gitUrlProblem, repoPathProblem } from '../git-source';
 import { SHA256_RE } from '../content-address';
+import { IMAGE_PATTERNS_MAX, imagePatternProblem } from '../image-patterns';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, { error: 'must be a lowercase name' });
+
+/** The text of slipway.yml: its byte limit is checked by parseProjectConfig; this refuses far larger texts early. */
+const configText = z
+  .string({ error: 'must be the text of slipway.yml' })
+  .min(1, { error: 'must not be empty' })
+  .max(CONFIG_LIMITS.bytes, { error: `size limit exceeded: must be at most ${CONFIG_LIMITS.bytes} bytes (${CONFIG_LIMITS.bytes / 1024} KiB) of slipway.yml` });
 
 export const envQuery = z.strictObject({ env: name.default('production') });
 
@@ -22,7 +31,7 @@ const fromRule = (problem: (v: string) => string | null, what: string) =>
     if (p) ctx.addIssue({ code: 'custom', message: p });
   });
 
-/** A build context already uploaded with PUT /api/v1/sources/:sha256. */
+/** A build context already uploaded with PUT /api/v1/projects/:project/sources/:sha256. */
 const archiveSource = z.strictObject({
   sha256,
   commit: z.string().regex(/^[0-9a-f]{40}$/, { error: 'must be a full commit SHA (40 hex digits)' }).nullable().default(null)
@@ -37,13 +46,13 @@ export const gitSource = z.strictObject({
 
 export const deployBody = z
   .strictObject({
-    config: z.string({ error: 'must be the text of slipway.yml' }).min(1, { error: 'must not be empty' }),
+    config: configText,
     services: z.array(name, { error: 'must be a list of service names' }).optional(),
     env: name.default('production'),
     sources: z.record(name, archiveSource, { error: 'must map service names to uploaded build contexts' }).default({})
       .describe('per built service: the uploaded context it builds from'),
     git: gitSource.optional().describe('build every built service from this repository and ref instead'),
-    image: z.string({ error: 'must be an image reference' }).min(1).max(500).optional()
+    image: fromRule(imageRefProblem, 'an image reference').optional()
       .describe('deploy this prebuilt image to the selected services instead of their build/image'),
   })
   .refine((b) => !(b.git && Object.keys(b.sources).length > 0), { error: 'give either sources (uploaded contexts) or git, not both', path: ['git'] })
@@ -57,7 +66,7 @@ export const rollbackBody = z.strictObject({
 /** Deploy the live release again (its config, the newest secrets), with its image or another prebuilt one on the host. */
 export const redeployBody = z.strictObject({
   env: name.default('production'),
-  image: z.string({ error: 'must be an image reference' }).min(1, { error: 'must not be empty' }).max(500).optional()
+  image: fromRule(imageRefProblem, 'an image reference').optional()
     .describe('a prebuilt image on the server host to run instead of the live one (default: the live image)'),
 });
 
@@ -81,6 +90,9 @@ export const baseImageBody = z.strictObject({
 const envName = z.string().regex(ENV_NAME_RE, { error: 'must be an environment name: lowercase letters, digits and "-" (production, staging, preview-<name>)' });
 export const environmentBody = z.strictObject({ name: envName });
 export const environmentParams = z.strictObject({ project: name, env: envName });
+export const projectDeleteQuery = z.strictObject({
+  confirm: z.string({ error: 'must repeat the project name to confirm the deletion' }),
+});
 export const destroyQuery = z.strictObject({
   confirm: z.string({ error: 'must repeat the environment name to confirm the destruction' }),
 });
@@ -89,8 +101,12 @@ export const runBody = z.strictObject({
   env: name.default('production'),
   argv: z.array(z.string().min(1, { error: 'must not be empty' }), { error: 'must be the command as a list of arguments' }).min(1, { error: 'must have at least the program to run' }),
   timeout: z
-    .string()
-    .refine((v) => parseDuration(v) !== null, { error: 'must be a duration such as "30s" or "10m"' })
+    .string({ error: 'must be a duration such as "30s" or "10m"' })
+    .superRefine((v, ctx) => {
+      // Timers beyond 24d fire at once (setTimeout): a longer timeout would kill the run immediately.
+      const problem = durationProblem(v, MAX_TIMER_MS, '"30s" or "10m"');
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .default('1h')
     .transform((v) => parseDuration(v)!),
 });
@@ -103,7 +119,7 @@ export const secretsChangeBody = z.strictObject({
 });
 
 export const promoteBody = z.strictObject({
-  config: z.string({ error: 'must be the text of slipway.yml' }).min(1, { error: 'must not be empty' }),
+  config: configText,
   from: name,
   to: name.default('production'),
   services: z.array(name, { error: 'must be a list of service names' }).optional(),
@@ -116,7 +132,17 @@ export const jobsQuery = z.strictObject({
 });
 export const jobRunParams = z.strictObject({ id: z.coerce.number({ error: 'must be a job run number' }).int().min(1) });
 
-export const sourceParams = z.strictObject({ sha256 });
+/** A build context of a project (archives are kept per project). */
+export const sourceParams = z.strictObject({ project: name, sha256 });
+
+const imagePattern = fromRule(imagePatternProblem, 'an image reference or pattern');
+/** Images (or patterns, `*` = any characters) project-restricted tokens may deploy. */
+export const allowImagesBody = z.strictObject({
+  images: z.array(imagePattern, { error: 'must be a list of image references or patterns' })
+    .min(1, { error: 'must name at least one image' })
+    .max(IMAGE_PATTERNS_MAX, { error: `must name at most ${IMAGE_PATTERNS_MAX} images` }),
+});
+export const disallowImageQuery = z.strictObject({ image: imagePattern.describe('the reference or pattern to remove, as listed') });
 
 const scope = z.enum(SCOPES, { error: `must be one of: ${SCOPES.join(', ')}` });
 const durationText = (what: string) =>
@@ -124,11 +150,23 @@ const durationText = (what: string) =>
     error: `must be a duration such as "30d", "12h" or "90m" (${what})`,
   });
 
+/** The longest a token may live (docs/access.md): more is a typo, and a far enough expiry is no valid date at all. */
+export const MAX_TOKEN_LIFETIME_DAYS = 3650;
+export const MAX_TOKEN_LIFETIME_MS = MAX_TOKEN_LIFETIME_DAYS * 86_400_000;
+const tokenLifetime = (what: string) => {
+  // One message for both refusals: "1000000000000000d" is a duration to its writer, however it is parsed.
+  const error = `must be a duration of at most ${MAX_TOKEN_LIFETIME_DAYS}d (10 years) such as "30d", "12h" or "90m" (${what})`;
+  return z.string({ error }).refine((v) => {
+    const ms = parseDuration(v);
+    return ms !== null && ms <= MAX_TOKEN_LIFETIME_MS;
+  }, { error });
+};
+
 export const loginBody = z.strictObject({
   user: z.string({ error: 'must be the user name' }).min(1, { error: 'must not be empty' }).max(100),
   password: z.string({ error: 'must be the password' }).min(1, { error: 'must not be empty' }).max(1000),
   tokenName: z.string().min(1).max(100).optional(),
-  expiresIn: durationText('how long the token stays valid; default 30d').optional(),
+  expiresIn: tokenLifetime('how long the token stays valid; default 30d').optional(),
 });
 
 /** Dashboard sign-in: a user's password, or an existing token pasted in. */
@@ -145,7 +183,7 @@ export const tokenBody = z.strictObject({
   name: z.string({ error: 'must be a name for the token (what uses it)' }).min(1, { error: 'must not be empty' }).max(100),
   scope,
   project: name.optional(),
-  expiresIn: durationText('how long the token stays valid; default: never expires').optional(),
+  expiresIn: tokenLifetime('how long the token stays valid; default: never expires').optional(),
 });
 
 export const tokenParams = z.strictObject({ id: z.string().regex(/^tok_[a-z0-9_]+$/, { error: 'must be a token id (tok_…)' }) });

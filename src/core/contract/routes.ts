@@ -110,6 +110,24 @@ export const ROUTES = {
     summary: 'Projects the token may see, with environments and services',
     response: z.strictObject({ projects: z.array(v.projectSummaryView) }),
   },
+  'DELETE /api/v1/projects/:project': {
+    summary: 'Delete a project: its environments (replicas, routes, releases, history, secrets), webhook, certificates of its domains, uploaded sources and images',
+    params: s.projectParams,
+    query: s.projectDeleteQuery,
+    response: z.strictObject({
+      deleted: z.strictObject({
+        project: z.string(),
+        environments: z.array(z.string()),
+        replicasRemoved: z.number().int(),
+        routesRemoved: z.number().int(),
+        webhookRemoved: z.boolean(),
+        certificatesRemoved: z.array(z.string()),
+        sourcesRemoved: z.number().int(),
+        imagesRemoved: z.array(z.string()),
+        imagesKept: z.array(z.strictObject({ tag: z.string(), reason: z.string() })).describe('tags Docker refused to remove (a container still uses the image)'),
+      }),
+    }),
+  },
   'GET /api/v1/projects/:project/status': {
     summary: 'Services, replicas, live releases and edge state of an environment',
     params: s.projectParams,
@@ -216,9 +234,13 @@ export const ROUTES = {
     response: z.strictObject({ runs: z.array(v.jobRunView) }),
   },
   'GET /api/v1/jobs/:id': { summary: 'A job run with its output tail', params: s.jobRunParams, response: z.strictObject({ run: v.jobRunView }) },
-  'GET /api/v1/sources/:sha256': { summary: 'Whether the server has this build context', params: s.sourceParams, response: z.strictObject({ source: v.sourceView }) },
-  'PUT /api/v1/sources/:sha256': {
-    summary: 'Upload a build context (tar, its sha256 in the path)',
+  'GET /api/v1/projects/:project/sources/:sha256': {
+    summary: "Whether the server has this build context for the project (another project's uploads are not visible)",
+    params: s.sourceParams,
+    response: z.strictObject({ source: v.sourceView }),
+  },
+  'PUT /api/v1/projects/:project/sources/:sha256': {
+    summary: "Upload a build context for the project (tar, its sha256 in the path); only this project's deploys can use it",
     params: s.sourceParams,
     rawBody: 'application/x-tar',
     ok: ok(201, 'stored (200 when it already was)'),
@@ -251,6 +273,20 @@ export const ROUTES = {
     summary: 'ACME HTTP-01 challenge answers (the edge sends these paths here for every host)',
     params: z.strictObject({ token: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, { error: 'must be an ACME token' }) }),
     text: 'text/plain',
+  },
+  'GET /api/v1/images/allowed': {
+    summary: 'Images (references or patterns) that project-restricted tokens may deploy besides those built for their project',
+    response: z.strictObject({ allowed: z.array(z.string()) }),
+  },
+  'POST /api/v1/images/allowed': {
+    summary: 'Allow images (references or patterns, `*` = any characters) for every project-restricted token',
+    body: s.allowImagesBody,
+    response: z.strictObject({ allowed: z.array(z.string()), changed: z.array(z.string()).describe('what was added') }),
+  },
+  'DELETE /api/v1/images/allowed': {
+    summary: 'Remove an image or pattern from the allow-list (deployed releases keep running)',
+    query: s.disallowImageQuery,
+    response: z.strictObject({ allowed: z.array(z.string()), changed: z.array(z.string()).describe('what was removed') }),
   },
   'POST /api/v1/base-images': { summary: 'Build an offline base image from this host', body: s.baseImageBody, response: z.strictObject({ image: v.baseImageView }) },
   'PUT /api/v1/projects/:project/webhook': {

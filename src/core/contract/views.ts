@@ -216,6 +216,7 @@ export const tokenView = z.strictObject({
   expiresAt: nullableAt,
   lastUsedAt: nullableAt,
   revokedAt: nullableAt,
+  parentTokenId: text.nullable().describe('the token it was created with: revoking that one revokes this one'),
 });
 
 export const auditEntryView = z.strictObject({
@@ -229,6 +230,7 @@ export const auditEntryView = z.strictObject({
   outcome: z.enum(['ok', 'denied', 'error']),
   status: z.number().int(),
   detail: text.nullable(),
+  count: z.number().int().min(1).describe('identical refusals (same IP, route, actor and status within a minute) this entry stands for'),
 });
 
 export const webhookView = z.strictObject({ project: text, repository: text, path: text, createdBy: text, createdAt: at });

@@ -11,4 +11,10 @@ export interface GitFetcher {
    * and returns the full commit SHA. `onLine` receives progress worth showing.
    */
   checkout(url: string, ref: string, dir: string, onLine?: (line: string) => void): Promise<{ commit: string }>;
+  /**
+   * Whether commit `ancestor` is `descendant` or one of its ancestors in `url`, fetching
+   * `descendant`'s history into the empty directory `dir` only as deep as needed (false
+   * when the whole history lacks it, e.g. a commit of another branch or a rewritten one).
+   */
+  isAncestor(url: string, ancestor: string, descendant: string, dir: string): Promise<boolean>;
 }

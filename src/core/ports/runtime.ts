@@ -74,6 +74,8 @@ export interface BuildRequest {
   /** Tags to apply, e.g. `slipway/hello-web:src-1a2b3c4d`. */
   tags: string[];
   buildArgs?: Record<string, string>;
+  /** Labels set on the image (they override a Dockerfile's LABEL of the same key). */
+  labels?: Record<string, string>;
   /** Receives build output line by line as it is produced. */
   onOutput?: (line: string) => void;
 }
@@ -85,6 +87,8 @@ export interface ImageInfo {
   /** Registry digests (`name@sha256:…`) when the image came from a registry. */
   repoDigests: string[];
   sizeBytes: number;
+  /** The image's labels (e.g. the project Slipway built it for). */
+  labels?: Record<string, string>;
 }
 
 export interface LogEntry {
@@ -147,6 +151,11 @@ export interface Runtime {
   build(req: BuildRequest): Promise<ImageInfo>;
   inspectImage(ref: string): Promise<ImageInfo | null>;
   tagImage(ref: string, tag: string): Promise<void>;
+  /**
+   * Removes every tag of these repositories (`slipway/shop-web`), never forcing: an image goes
+   * once its last tag does, and a tag whose image a container still uses is kept and reported.
+   */
+  removeRepositories(repositories: string[]): Promise<{ removed: string[]; kept: Array<{ tag: string; reason: string }> }>;
   /** Creates and starts a replica on the network; resolves once it is running (not ready). */
   startReplica(spec: ReplicaSpec): Promise<Replica>;
   inspectReplica(id: string): Promise<Replica | null>;

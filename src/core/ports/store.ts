@@ -71,6 +71,8 @@ export interface NewToken {
   project: string | null;
   userId: number | null;
   createdBy: string;
+  /** The token that created it, if any. */
+  parentTokenId: string | null;
   expiresAt: string | null;
 }
 
@@ -115,6 +117,12 @@ export interface Store {
   upsertProject(name: string): Promise<Project>;
   getProject(name: string): Promise<Project | null>;
   listProjects(): Promise<Project[]>;
+  /**
+   * Deletes the project and everything recorded for it, in one transaction: its environments
+   * (releases, deployments, logs, secrets, job runs), services, webhook and its deliveries,
+   * request metrics and resource samples. The audit log and the outbox are history: kept.
+   */
+  deleteProject(projectId: number): Promise<void>;
 
   /** Creates the environment if missing (`production` is created with each project). */
   ensureEnvironment(projectId: number, name: string): Promise<Environment>;
@@ -205,7 +213,8 @@ export interface Store {
   touchToken(id: string, at: string): Promise<void>;
 
   /** Append-only: there is no update or delete. */
-  appendAudit(e: Omit<AuditEntry, 'seq' | 'at'>): Promise<AuditEntry>;
+  /** `count` defaults to 1. */
+  appendAudit(e: Omit<AuditEntry, 'seq' | 'at' | 'count'> & { count?: number }): Promise<AuditEntry>;
   /** Newest first. */
   listAudit(q: AuditQuery): Promise<AuditEntry[]>;
 
@@ -226,6 +235,13 @@ export interface Store {
   resealCertificates(updates: Array<{ domain: string; keyId: string; sealedKey: string }>): Promise<void>;
   /** Records a delivery id; false when it was seen before (a replay). */
   recordDelivery(project: string, deliveryId: string): Promise<boolean>;
+  /**
+   * Records an accepted push by what was signed (ref, commit, hash of the signed bytes);
+   * false when the same push was accepted before, whatever its delivery id (a replay).
+   */
+  recordWebhookPush(p: { project: string; ref: string; commit: string; bodySha256: string; deliveryId: string }): Promise<boolean>;
+  /** Forgets delivery ids and accepted pushes received before `before` (ISO time); returns how many. */
+  pruneWebhookDeliveries(before: string): Promise<number>;
 
   /** Outbox events after `seq`, oldest first. */
   listOutbox(afterSeq: number, limit: number): Promise<OutboxEvent[]>;

@@ -12,7 +12,7 @@ import type { BuildRequest, EngineInfo, ImageInfo, LogEntry, LogOptions, OneOffR
 import { readContainerStats } from './container-stats';
 import { runBuild } from './build';
 import { normalizeDockerfilePath } from '../../source/build-context';
-import { inspectImage, tagImage } from './images';
+import { inspectImage, removeRepositories, tagImage } from './images';
 import { replicaLogs } from './logs';
 import { ensureBridgeNetwork } from './network';
 import { runOneOff } from './one-off';
@@ -72,7 +72,7 @@ export class DockerRuntime implements Runtime {
     const dockerfile = normalizeDockerfilePath(req.dockerfile);
     const started = Date.now();
     const context = createReadStream(req.contextArchive);
-    await runBuild(this.docker, context, { tag, dockerfile, buildArgs: req.buildArgs, onOutput: req.onOutput });
+    await runBuild(this.docker, context, { tag, dockerfile, buildArgs: req.buildArgs, labels: req.labels, onOutput: req.onOutput });
     for (const t of moreTags) await tagImage(this.docker, tag, t);
     const info = await inspectImage(this.docker, tag);
     if (!info) throw new SlipwayError('SLW_BUILD_FAILED', `docker build reported success but ${tag} does not exist`);
@@ -86,6 +86,12 @@ export class DockerRuntime implements Runtime {
 
   tagImage(ref: string, tag: string): Promise<void> {
     return tagImage(this.docker, ref, tag);
+  }
+
+  async removeRepositories(repositories: string[]): Promise<{ removed: string[]; kept: Array<{ tag: string; reason: string }> }> {
+    const result = await removeRepositories(this.docker, repositories);
+    if (result.removed.length || result.kept.length) this.logger.info({ repositories, removed: result.removed.length, kept: result.kept.length }, 'images removed');
+    return result;
   }
 
   async startReplica(spec: ReplicaSpec): Promise<Replica> {

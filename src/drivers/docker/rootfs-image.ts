@@ -94,5 +94,6 @@ async function withAliases(docker: Docker, spec: RootfsImageSpec, reused: boolea
     const current = await inspectImage(docker, alias);
     if (current?.id !== main.id) await tagImage(docker, spec.tag, alias);
   }
-  return { ...main, tags: [...new Set([spec.tag, ...spec.aliases, ...main.tags])], tag: spec.tag, reused };
+  // Named fields, not a spread: the answer is a strict API view (no image labels in it).
+  return { id: main.id, tags: [...new Set([spec.tag, ...spec.aliases, ...main.tags])], repoDigests: main.repoDigests, sizeBytes: main.sizeBytes, tag: spec.tag, reused };
 }

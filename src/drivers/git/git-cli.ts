@@ -10,7 +10,9 @@ import type { GitFetcher } from '../../core/ports/git';
 import { redactGitUrl } from '../../core/git-source';
 
 const TIMEOUT_MS = 10 * 60 * 1000;
-const SUBCOMMANDS = new Set(['init', 'fetch', 'checkout', 'rev-parse', 'ls-remote']);
+const SUBCOMMANDS = new Set(['init', 'fetch', 'checkout', 'rev-parse', 'ls-remote', 'merge-base', 'cat-file']);
+/** History depth isAncestor tries before the whole history: a live commit is usually a few commits back. */
+const ANCESTRY_DEPTHS = [64];
 
 interface GitResult {
   stdout: string;
@@ -46,6 +48,32 @@ export class GitCli implements GitFetcher {
     await this.git(['-C', dir, '-c', 'advice.detachedHead=false', 'checkout', '-q', '--detach', target], url);
     const { stdout } = await this.git(['-C', dir, 'rev-parse', 'HEAD'], url);
     return { commit: stdout.trim() };
+  }
+
+  async isAncestor(url: string, ancestor: string, descendant: string, dir: string): Promise<boolean> {
+    if (ancestor === descendant) return true;
+    await this.git(['init', '-q', '--bare', dir], url);
+    const has = (sha: string) => this.git(['-C', dir, 'cat-file', '-e', `${sha}^{commit}`], url).then(() => true, () => false);
+    // Only descendant's history is fetched, so ancestor being present means it is an ancestor;
+    // merge-base confirms. Deepen step by step: the usual case costs one shallow fetch.
+    for (const depth of [...ANCESTRY_DEPTHS, 0]) {
+      const deepen = depth ? ['--depth', String(depth)] : (await this.isShallow(dir, url)) ? ['--unshallow'] : [];
+      const fetched = await this.git(['-C', dir, 'fetch', '-q', '--no-tags', ...deepen, '--', url, descendant], url).then(() => true, () => false);
+      if (!fetched) {
+        // The remote will not serve an unadvertised commit: take its branches and tags whole.
+        await this.git(['-C', dir, 'fetch', '-q', '--', url, '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'], url);
+        if (!(await has(descendant))) throw new SlipwayError('SLW_BUILD_FAILED', `git: no commit "${descendant}" in ${redactGitUrl(url)}`);
+        break;
+      }
+      if (await has(ancestor)) break;
+      if (!(await this.isShallow(dir, url))) return false;
+    }
+    if (!(await has(ancestor))) return false;
+    return this.git(['-C', dir, 'merge-base', '--is-ancestor', ancestor, descendant], url).then(() => true, () => false);
+  }
+
+  private async isShallow(dir: string, url: string): Promise<boolean> {
+    return (await this.git(['-C', dir, 'rev-parse', '--is-shallow-repository'], url)).stdout.trim() === 'true';
   }
 
   /** A ref after a full fetch: a remote branch, a tag, or a (possibly abbreviated) commit. */

@@ -79,6 +79,10 @@ export async function startDetached(bin: string, files: EdgeFiles, ready: () => 
   const logStart = fileSize(files.log);
   const fd = openSync(files.log, 'a', 0o600);
   const state: { exited: string | null } = { exited: null };
+  // HAProxy (re)creates its pid file 0644 from its umask, which it keeps across reloads (re-exec):
+  // 077 while it is spawned keeps what it writes in the data directory private. spawn() forks
+  // synchronously, so no other code of ours runs under the narrowed umask.
+  const umask = process.umask(0o077);
   try {
     const child = spawn(bin, ['-W', '-S', `${files.masterSocket},mode,600`, '-p', files.pid, '-f', files.config], {
       detached: true,
@@ -89,6 +93,7 @@ export async function startDetached(bin: string, files: EdgeFiles, ready: () => 
     child.on('exit', (code, signal) => (state.exited = `exited with ${signal ?? `code ${code}`}`));
     child.unref();
   } finally {
+    process.umask(umask);
     closeSync(fd);
   }
   const started = Date.now();

@@ -95,11 +95,13 @@ test('the host map lists every host of every backend, sorted', () => {
   assert.equal(renderMap([]), '');
 });
 
-test('request log: a ring forwarded over TCP to the control plane, one JSON line per request', () => {
+const KEY = 'k'.repeat(43);
+
+test('request log: a ring forwarded to the control plane\'s unix socket, one JSON line per request starting with the key', () => {
   const plain = renderConfig(input);
   assert.doesNotMatch(plain, /\nring |log-format|dontlognull/, 'no request log unless asked for');
-  const cfg = renderConfig({ ...input, requestLog: { address: '127.0.0.1', port: 7421, bufferBytes: 33554432 } });
-  assert.ok(cfg.includes(['\nring slipway_requests', 'description "per-request JSON lines for the Slipway control plane"', 'format raw', 'maxlen 8192', 'size 33554432', 'timeout connect 2s', 'timeout server 30s', 'server control-plane 127.0.0.1:7421\n'].join('\n  ')));
+  const cfg = renderConfig({ ...input, requestLog: { socket: '/var/lib/slipway/request-log.sock', key: KEY, bufferBytes: 33554432 } });
+  assert.ok(cfg.includes(['\nring slipway_requests', 'description "per-request JSON lines for the Slipway control plane"', 'format raw', 'maxlen 8192', 'size 33554432', 'timeout connect 2s', 'timeout server 30s', 'server control-plane unix@/var/lib/slipway/request-log.sock\n'].join('\n  ')));
   assert.ok(cfg.indexOf('ring slipway_requests') < cfg.indexOf('\ndefaults'), 'the ring is declared before it is used');
   assert.match(cfg, /option dontlognull\n/);
   assert.match(cfg, /\n {2}log ring@slipway_requests len 8192 format raw local0 info\n/);
@@ -111,6 +113,7 @@ test('request log: a ring forwarded over TCP to the control plane, one JSON line
   assert.match(frontend, /set-var\(txn\.slw_cf\) req\.hdr\(cf-connecting-ip\)\n/);
   const format = /log-format '(.*)'\n/.exec(cfg)?.[1];
   assert.ok(format, 'a log-format line');
+  assert.ok(format.startsWith(`${KEY} {"t":`), 'every line starts with the key and a space');
   // Every key of EdgeRequestLine, in order; client-supplied values bounded and JSON-escaped.
   assert.deepEqual([...format.matchAll(/"([a-z]+)":/g)].map((m) => m[1]), ['t', 'b', 's', 'm', 'p', 'st', 'by', 'ta', 'tr', 'ci', 'xff', 'cf', 'id', 'ts']);
   assert.match(format, /"p":"%\[var\(txn\.slw_path\),bytes\(0,512\),json\(utf8s\)\]"/);
@@ -120,8 +123,17 @@ test('request log: a ring forwarded over TCP to the control plane, one JSON line
   assert.notEqual(structuralPart(cfg), structuralPart(plain), 'turning the log on is a structural change (adoption reloads)');
 });
 
-test('request log: an IPv6 listener is bracketed', () => {
-  assert.match(renderConfig({ ...input, requestLog: { address: '::1', port: 7421, bufferBytes: 1048576 } }), /server control-plane \[::1\]:7421\n/);
+test('request log: a TCP listener (SLIPWAY_REQUEST_LOG_LISTEN=<ip>:<port>), IPv6 bracketed; lines carry the key there too', () => {
+  assert.match(renderConfig({ ...input, requestLog: { address: '127.0.0.1', port: 7421, key: KEY, bufferBytes: 1048576 } }), /server control-plane 127\.0\.0\.1:7421\n/);
+  const v6 = renderConfig({ ...input, requestLog: { address: '::1', port: 7421, key: KEY, bufferBytes: 1048576 } });
+  assert.match(v6, /server control-plane \[::1\]:7421\n/);
+  assert.match(v6, new RegExp(`log-format '${KEY} \\{`));
+});
+
+test('request log: a key or socket path that could break out of haproxy.cfg is refused', () => {
+  assert.throws(() => renderConfig({ ...input, requestLog: { socket: '/x.sock', key: "k'\nlisten x", bufferBytes: 1048576 } }), /key must be/);
+  assert.throws(() => renderConfig({ ...input, requestLog: { socket: '/a b\n.sock', key: KEY, bufferBytes: 1048576 } }), /socket path/);
+  assert.throws(() => renderConfig({ ...input, requestLog: { socket: 'rel.sock', key: KEY, bufferBytes: 1048576 } }), /must be absolute/);
 });
 
 test("HAProxy's Prometheus exporter on its own frontend, only when asked for", () => {

@@ -76,7 +76,7 @@ export function renderConfig(input: RenderInput): string {
     `  bind ${bindAddress(input.bindAddress)}:${input.httpPort}`,
     ...(input.https ? [tlsBindLine(bindAddress(input.bindAddress), input.https)] : []),
     '  http-request set-header X-Request-ID %[uuid] unless { req.hdr(x-request-id) -m found }',
-    ...(input.requestLog ? frontendLogLines() : []),
+    ...(input.requestLog ? frontendLogLines(input.requestLog) : []),
     ...httpsRequestLines(input.https, input.control),
     `  http-request return status 404 content-type text/plain string "no service is routed for this host\\n" unless { ${hostKey} -m found }${input.control ? ' || acme_challenge' : ''}`,
     ...(input.control ? [`  use_backend ${CONTROL_BACKEND} if acme_challenge`] : []),

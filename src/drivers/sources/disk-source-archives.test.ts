@@ -52,29 +52,30 @@ test('the same tree packs to the same bytes whatever the mtimes; a changed file 
 test('an upload is stored under its sha256 once, and a second upload says it existed', async () => {
   const store = await archives();
   const body = await tarOf([{ name: 'Dockerfile', content: 'FROM scratch\n' }, { name: 'src/a.js', content: 'x' }]);
-  const first = await store.receive(sha(body), Readable.from([body]), 1 << 20);
+  const first = await store.receive('shop', sha(body), Readable.from([body]), 1 << 20);
   assert.deepEqual(first, { sha256: sha(body), bytes: body.length, files: 2, existed: false });
-  assert.ok(await store.find(sha(body)));
-  assert.deepEqual(await store.describe(sha(body)), { sha256: sha(body), bytes: body.length, files: 2 });
-  assert.equal((await store.receive(sha(body), Readable.from([body]), 1 << 20)).existed, true);
+  assert.ok(await store.find('shop', sha(body)));
+  assert.deepEqual(await store.describe('shop', sha(body)), { sha256: sha(body), bytes: body.length, files: 2 });
+  assert.equal((await store.receive('shop', sha(body), Readable.from([body]), 1 << 20)).existed, true);
 });
 
 test('damaged, oversized and escaping uploads are refused and leave nothing behind', async () => {
   const store = await archives();
   const good = await tarOf([{ name: 'Dockerfile', content: 'FROM scratch\n' }]);
-  await assert.rejects(store.receive('0'.repeat(64), Readable.from([good]), 1 << 20), { code: 'SLW_BAD_REQUEST', message: /hash to .* not 0000/ });
-  await assert.rejects(store.receive(sha(good), Readable.from([good]), 100), { code: 'SLW_TOO_LARGE', message: /larger than the server accepts/ });
+  await assert.rejects(store.receive('shop', '0'.repeat(64), Readable.from([good]), 1 << 20), { code: 'SLW_BAD_REQUEST', message: /hash to .* not 0000/ });
+  await assert.rejects(store.receive('shop', sha(good), Readable.from([good]), 100), { code: 'SLW_TOO_LARGE', message: /larger than the server accepts/ });
   const escaping = await tarOf([{ name: '../../etc/cron.d/x', content: 'boom' }]);
-  await assert.rejects(store.receive(sha(escaping), Readable.from([escaping]), 1 << 20), { code: 'SLW_BAD_REQUEST', message: /"\.\.\/\.\.\/etc\/cron\.d\/x" has a "\.\." segment/ });
+  await assert.rejects(store.receive('shop', sha(escaping), Readable.from([escaping]), 1 << 20), { code: 'SLW_BAD_REQUEST', message: /"\.\.\/\.\.\/etc\/cron\.d\/x" has a "\.\." segment/ });
   const absolute = await tarOf([{ name: '/etc/passwd', content: 'x' }]);
-  await assert.rejects(store.receive(sha(absolute), Readable.from([absolute]), 1 << 20), { code: 'SLW_BAD_REQUEST', message: /absolute path/ });
+  await assert.rejects(store.receive('shop', sha(absolute), Readable.from([absolute]), 1 << 20), { code: 'SLW_BAD_REQUEST', message: /absolute path/ });
   const device = await tarOf([{ name: 'dev', type: 'character-device' }]);
-  await assert.rejects(store.receive(sha(device), Readable.from([device]), 1 << 20), { code: 'SLW_BAD_REQUEST', message: /is a character-device/ });
+  await assert.rejects(store.receive('shop', sha(device), Readable.from([device]), 1 << 20), { code: 'SLW_BAD_REQUEST', message: /is a character-device/ });
   const garbage = Buffer.from('this is not a tar archive at all '.repeat(40));
-  await assert.rejects(store.receive(sha(garbage), Readable.from([garbage]), 1 << 20), { code: 'SLW_BAD_REQUEST' });
-  for (const s of [good, escaping, absolute, device, garbage]) assert.equal(await store.find(sha(s)), null);
+  await assert.rejects(store.receive('shop', sha(garbage), Readable.from([garbage]), 1 << 20), { code: 'SLW_BAD_REQUEST' });
+  for (const s of [good, escaping, absolute, device, garbage]) assert.equal(await store.find('shop', sha(s)), null);
   assert.deepEqual(readdirSync(path.join(store.dir, 'tmp')), [], 'no partial upload is left');
-  assert.deepEqual(readdirSync(store.dir).sort(), ['scratch', 'tmp']);
+  assert.deepEqual(readdirSync(store.dir).sort(), ['projects', 'scratch', 'tmp']);
+  assert.deepEqual(readdirSync(path.join(store.dir, 'projects')), [], 'no project directory for refused uploads');
 });
 
 test('a scratch directory is removed after use, even when the work fails', async () => {
@@ -89,4 +90,39 @@ test('a scratch directory is removed after use, even when the work fails', async
     /boom/,
   );
   assert.throws(() => readdirSync(seen), /ENOENT/);
+});
+
+test("archives are kept per project: another project neither sees nor finds one, and removeProject removes them", async () => {
+  const store = await archives();
+  const body = await tarOf([{ name: 'Dockerfile', content: 'FROM scratch\n' }]);
+  const other = await tarOf([{ name: 'Dockerfile', content: 'FROM scratch\nCOPY . /\n' }]);
+  assert.equal((await store.receive('shop', sha(body), Readable.from([body]), 1 << 20)).existed, false);
+  await store.receive('shop', sha(other), Readable.from([other]), 1 << 20);
+  assert.equal(await store.find('blog', sha(body)), null);
+  assert.equal(await store.describe('blog', sha(body)), null);
+  assert.equal(await store.find('blog', sha(body), { legacy: true }), null, 'the legacy pool is not a way into another project');
+  // The same bytes uploaded by another project are new to it, stored apart.
+  assert.equal((await store.receive('blog', sha(body), Readable.from([body]), 1 << 20)).existed, false);
+  assert.notEqual(await store.find('blog', sha(body)), await store.find('shop', sha(body)));
+  assert.equal(await store.removeProject('shop'), 2);
+  assert.equal(await store.find('shop', sha(body)), null);
+  assert.equal(await store.find('shop', sha(other)), null);
+  assert.ok(await store.find('blog', sha(body)), "another project's archives stay");
+  assert.equal(await store.removeProject('shop'), 0);
+  assert.equal(await store.removeProject('never-uploaded'), 0);
+  await assert.rejects(store.removeProject('../sources'), { code: 'SLW_BAD_REQUEST' });
+  await assert.rejects(store.receive('../x', sha(body), Readable.from([body]), 1 << 20), { code: 'SLW_BAD_REQUEST', message: /not a project name/ });
+});
+
+test('an archive of the legacy shared pool is found only by a lookup that asks for it (unrestricted callers)', async () => {
+  const store = await archives();
+  const body = await tarOf([{ name: 'Dockerfile', content: 'FROM scratch\n' }]);
+  // Where servers before per-project archives stored uploads.
+  writeFileSync(path.join(store.dir, `${sha(body)}.tar`), body);
+  writeFileSync(path.join(store.dir, `${sha(body)}.json`), JSON.stringify({ sha256: sha(body), bytes: body.length, files: 1 }));
+  assert.equal(await store.find('shop', sha(body)), null);
+  assert.equal(await store.describe('shop', sha(body)), null);
+  assert.equal(await store.find('shop', sha(body), { legacy: true }), path.join(store.dir, `${sha(body)}.tar`));
+  assert.deepEqual(await store.describe('shop', sha(body), { legacy: true }), { sha256: sha(body), bytes: body.length, files: 1 });
+  assert.equal(await store.removeProject('shop'), 0, 'the legacy pool belongs to no project');
 });

@@ -12,6 +12,8 @@ import { m0009ResourceStats } from './0009-resource-stats';
 import { m0010EnvironmentApproval } from './0010-environment-approval';
 import { m0011RequestMetricsSeriesRollups } from './0011-request-metrics-series-rollups';
 import { m0012Certificates } from './0012-certificates';
+import { m0013TokenCreatorsAuditCounts } from './0013-token-creators-audit-counts';
+import { m0015WebhookPushes } from './0015-webhook-pushes';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001Initial,
@@ -26,6 +28,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0010-environment-approval': m0010EnvironmentApproval,
   '0011-request-metrics-series-rollups': m0011RequestMetricsSeriesRollups,
   '0012-certificates': m0012Certificates,
+  '0013-token-creators-audit-counts': m0013TokenCreatorsAuditCounts,
+  '0015-webhook-pushes': m0015WebhookPushes,
 };
 
 export const migrationProvider: MigrationProvider = {
