@@ -160,7 +160,7 @@ export class DeployEngine {
       ]);
     }
     // A context or Dockerfile reached through a symlink is refused here, as this request's 4xx.
-    await checkBuildContext(this.ctx, req.service, svc, req.source, archive);
+    await checkBuildContext(this.ctx, req.service, svc, req.source, archive, { project: req.config.project, unrestricted: req.unrestricted === true, images: this.images });
   }
 
   /**

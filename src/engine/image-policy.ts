@@ -5,6 +5,7 @@
  * core/image-patterns.ts). Without it a project token could run another project's image,
  * and with `run` read its files. Unrestricted tokens may deploy any image on the host.
  */
+import { dockerfileImages } from '../core/dockerfile-images';
 import { SlipwayError } from '../core/errors';
 import { IMAGE_PATTERNS_MAX, imagePatternProblem, matchImagePatterns, normalizeImagePattern } from '../core/image-patterns';
 import type { ImageInfo } from '../core/ports/runtime';
@@ -14,6 +15,14 @@ import type { EngineContext } from './engine-context';
 export const IMAGE_PROJECT_LABEL = 'slipway.image.project';
 /** The store setting holding the allow-list (a JSON array of patterns). */
 export const ALLOWED_IMAGES_SETTING = 'images.allowed';
+/**
+ * Slipway's own offline base images (drivers/docker/base-images.ts, `slipway base-image
+ * create`): every project builds on them, so a Dockerfile may always start FROM one. A
+ * project's own images are `slipway/<project>-<service>`: never one of these names.
+ */
+export const BUILD_BASE_IMAGES = ['slipway/node:*', 'slipway/node@*', 'slipway/static:*', 'slipway/static@*'];
+/** Longest reference quoted back in a refusal (a Dockerfile line can be long). */
+const QUOTED_REF_MAX = 200;
 
 export class ImagePolicy {
   /** Changes of the list, one at a time (read-modify-write of one setting). */
@@ -64,14 +73,45 @@ export class ImagePolicy {
    * caller named, `image` what it resolved to on the host, `field` the input that named it.
    */
   async check(project: string, ref: string, image: ImageInfo, field: string): Promise<void> {
-    if (image.labels?.[IMAGE_PROJECT_LABEL] === project) return;
-    if (matchImagePatterns(await this.allowed(), [ref, ...image.tags, image.id])) return;
-    if (await this.inReleasesOf(project, image.id)) return;
+    if (await this.permits(project, ref, image)) return;
     throw new SlipwayError(
       'SLW_FORBIDDEN',
       `${field}: image "${ref}" was not built for project "${project}" nor allowed by an admin; an admin can allow it with "slipway images allow ${ref}" (or a pattern such as "${patternHint(ref)}")`,
       [{ path: field, message: `must be an image built for project ${project} or on the admin's allow-list (slipway images allow)` }],
     );
+  }
+
+  /**
+   * Refuses (403) the Dockerfile of a build for a caller restricted to `project` when it reads
+   * an image that caller could not deploy (FROM, COPY --from, RUN --mount from, ONBUILD, a
+   * `# syntax` frontend), or one that cannot be known before the build (a variable without a
+   * known value). Slipway's base images are always allowed. `buildArgs` are `build.args`,
+   * `field` is `services.<svc>.build.dockerfile`, `inspect` finds an image on the host.
+   */
+  async checkDockerfile(project: string, text: string, buildArgs: Readonly<Record<string, string>>, field: string, inspect: (ref: string) => Promise<ImageInfo | null>): Promise<void> {
+    for (const r of dockerfileImages(text, buildArgs)) {
+      const what = `line ${r.line}: ${r.kind === 'syntax' ? 'the "# syntax" frontend' : r.kind} ${quoted(r.ref)}`;
+      if (r.unresolved) {
+        throw new SlipwayError('SLW_FORBIDDEN', `${field}: ${what} cannot be checked before the build: ${r.unresolved}; a build for a token restricted to project "${project}" may only read images known in advance`, [
+          { path: field, message: `line ${r.line}: image references must resolve before the build (ARG defaults or build.args)` },
+        ]);
+      }
+      const image = await Promise.resolve(r.ref).then(inspect).catch(() => null);
+      if (matchImagePatterns(BUILD_BASE_IMAGES, image ? [r.ref, ...image.tags] : [r.ref])) continue;
+      if (await this.permits(project, r.ref, image)) continue;
+      throw new SlipwayError(
+        'SLW_FORBIDDEN',
+        `${field}: ${what}: image ${quoted(r.ref)} was not built for project "${project}" nor allowed by an admin${image ? '' : ' (and it is not on this host)'}; Slipway's base images (slipway/node, slipway/static) are always allowed, and an admin can allow this one with "slipway images allow ${r.ref.slice(0, QUOTED_REF_MAX)}" (or a pattern such as "${patternHint(r.ref.slice(0, QUOTED_REF_MAX))}")`,
+        [{ path: field, message: `line ${r.line}: ${r.kind} must name an image built for project ${project}, a Slipway base image, or one on the admin's allow-list (slipway images allow)` }],
+      );
+    }
+  }
+
+  /** Labelled for the project, on the allow-list (by the reference, a tag or the ID), or in the project's releases. */
+  private async permits(project: string, ref: string, image: ImageInfo | null): Promise<boolean> {
+    if (image?.labels?.[IMAGE_PROJECT_LABEL] === project) return true;
+    if (matchImagePatterns(await this.allowed(), image ? [ref, ...image.tags, image.id] : [ref])) return true;
+    return image ? this.inReleasesOf(project, image.id) : false;
   }
 
   /** Images built here before the label existed count through the project's own release history. */
@@ -97,6 +137,10 @@ export class ImagePolicy {
     this.changes = next.catch(() => undefined);
     return next;
   }
+}
+
+function quoted(ref: string): string {
+  return JSON.stringify(ref.length > QUOTED_REF_MAX ? `${ref.slice(0, QUOTED_REF_MAX)}…` : ref);
 }
 
 /** `repo:*` for a tagged reference: the usual wish is every tag of one repository. */

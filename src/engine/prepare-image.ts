@@ -78,6 +78,8 @@ export async function prepareImage(
   }
   // Checked again here: a deployment that waited for approval was checked when it was accepted.
   await checkArchiveContext(ctx, ref.service, image, archive);
+  // Again too for a restricted caller: the allow-list may have changed, and a git branch moved.
+  if (!access.unrestricted) await checkDockerfileImages(ctx, ref.project, ref.service, image, access.images, await ctx.contexts.readArchiveDockerfile(archive, image.dockerfile, dockerfileField(ref.service)));
   await rec.log(`building ${tag} from context ${sha256.slice(0, 12)}${commit ? ` (commit ${commit.slice(0, 7)})` : ''}`);
   let info: ImageInfo;
   try {
@@ -106,21 +108,44 @@ type BuildImage = Extract<ServiceConfig['source'], { kind: 'build' }>;
  * its entries. The refusal is the deploy request's (or webhook delivery's) 4xx, in the
  * audit log, rather than a build that fails later. `archiveFile` is the stored upload.
  */
-export async function checkBuildContext(ctx: EngineContext, service: string, config: ServiceConfig, source: BuildSource, archiveFile: string | null): Promise<void> {
+export async function checkBuildContext(
+  ctx: EngineContext,
+  service: string,
+  config: ServiceConfig,
+  source: BuildSource,
+  archiveFile: string | null,
+  access: PrepareAccess & { project: string },
+): Promise<void> {
   if (config.source.kind !== 'build') return;
   const build = config.source;
   if (source.kind === 'archive') {
-    if (archiveFile) await checkArchiveContext(ctx, service, build, archiveFile);
+    if (!archiveFile) return;
+    await checkArchiveContext(ctx, service, build, archiveFile);
+    if (!access.unrestricted) await checkDockerfileImages(ctx, access.project, service, build, access.images, await ctx.contexts.readArchiveDockerfile(archiveFile, build.dockerfile, dockerfileField(service)));
     return;
   }
   await ctx.sources.withScratchDir(async (dir) => {
     await ctx.git.checkout(source.url, source.ref, dir);
     await checkoutContext(ctx, service, build, source, dir);
+    if (access.unrestricted) return;
+    const text = await ctx.contexts.readCheckoutDockerfile({ root: dir, base: source.path, context: build.context, dockerfile: build.dockerfile, field: `services.${service}.build` });
+    await checkDockerfileImages(ctx, access.project, service, build, access.images, text);
   });
 }
 
 function checkArchiveContext(ctx: EngineContext, service: string, build: BuildImage, archiveFile: string): Promise<void> {
-  return ctx.contexts.checkArchiveDockerfile(archiveFile, build.dockerfile, `services.${service}.build.dockerfile`);
+  return ctx.contexts.checkArchiveDockerfile(archiveFile, build.dockerfile, dockerfileField(service));
+}
+
+const dockerfileField = (service: string) => `services.${service}.build.dockerfile`;
+
+/**
+ * A build for a caller restricted to one project reads only images that caller could deploy
+ * (or Slipway's base images): else `FROM`/`COPY --from` another project's image would copy
+ * its files. A 403 naming the Dockerfile line, before anything is built.
+ */
+function checkDockerfileImages(ctx: EngineContext, project: string, service: string, build: BuildImage, images: ImagePolicy, text: string): Promise<void> {
+  return images.checkDockerfile(project, text, build.args, dockerfileField(service), (r) => ctx.runtime.inspectImage(r));
 }
 
 /** The context's real path in a checkout; refuses symlinks on the way (a 4xx naming services.<service>.build.context or .dockerfile). */

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
-import { checkArchiveDockerfile } from './archive-check';
+import { checkArchiveDockerfile, readArchiveDockerfile } from './archive-check';
 
 type Entry = { name: string; type: 'file' | 'directory' | 'symlink'; linkname?: string; content?: string };
 
@@ -58,6 +58,30 @@ test('an uploaded context whose Dockerfile is or goes through a symlink entry is
     ]);
     await checkArchiveDockerfile(fine, 'Dockerfile', field);
     await checkArchiveDockerfile(fine, 'docker/Dockerfile', field);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("readArchiveDockerfile returns the Dockerfile Docker reads (the last entry of its path), refuses a large one and a symlinked one", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-archive-'));
+  const field = 'services.web.build.dockerfile';
+  try {
+    const twice = await archive(dir, [
+      { name: 'Dockerfile', type: 'file', content: 'FROM slipway/node:20\n' },
+      { name: 'app.js', type: 'file', content: '1' },
+      { name: './Dockerfile', type: 'file', content: 'FROM other/image:1\n' },
+    ]);
+    assert.equal(await readArchiveDockerfile(twice, 'Dockerfile', field, 1024), 'FROM other/image:1\n');
+    assert.equal(await readArchiveDockerfile(await archive(dir, [{ name: 'docker/Dockerfile.web', type: 'file', content: 'FROM a:1' }]), './docker/Dockerfile.web', field, 1024), 'FROM a:1');
+    await assert.rejects(readArchiveDockerfile(twice, 'Dockerfile', field, 10), (e: { code: string; message: string; details: Array<{ path: string }> }) => {
+      assert.equal(e.code, 'SLW_CONFIG_INVALID');
+      assert.match(e.message, /^services\.web\.build\.dockerfile: "Dockerfile" is larger than 10 bytes$/);
+      assert.equal(e.details[0]?.path, field);
+      return true;
+    });
+    const linked = await archive(dir, [{ name: 'Dockerfile', type: 'symlink', linkname: '/etc/shadow' }]);
+    await assert.rejects(readArchiveDockerfile(linked, 'Dockerfile', field, 1024), { code: 'SLW_CONFIG_INVALID' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -91,6 +91,41 @@ export async function checkArchiveDockerfile(file: string, dockerfile: string, f
   if (types.get(df) !== 'file') throw dockerfileError(field, `no file ${JSON.stringify(df)} in the uploaded build context`);
 }
 
+/**
+ * The text of an uploaded context's Dockerfile, once checkArchiveDockerfile passed: the last
+ * entry of that path (Docker unpacks in order, so a later duplicate is the one it reads).
+ * Refuses one larger than `maxBytes`, naming `field`.
+ */
+export async function readArchiveDockerfile(file: string, dockerfile: string, field: string, maxBytes: number): Promise<string> {
+  await checkArchiveDockerfile(file, dockerfile, field);
+  const df = normalizeDockerfilePath(dockerfile);
+  const extract = tarStream.extract();
+  const input = createReadStream(file);
+  input.pipe(extract as unknown as NodeJS.WritableStream);
+  let text: string | null = null;
+  try {
+    for await (const entry of extract) {
+      if (entryPath(entry.header.name) !== df) {
+        entry.resume();
+        continue;
+      }
+      if ((entry.header.size ?? 0) > maxBytes) {
+        entry.resume();
+        throw dockerfileError(field, `${JSON.stringify(dockerfile)} is larger than ${maxBytes} bytes`);
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      text = Buffer.concat(chunks).toString('utf8');
+    }
+  } catch (err) {
+    input.destroy();
+    if (err instanceof SlipwayError) throw err;
+    throw new SlipwayError('SLW_BAD_REQUEST', `the stored build context is not a readable tar archive (${(err as Error).message})`);
+  }
+  if (text === null) throw dockerfileError(field, `no file ${JSON.stringify(df)} in the uploaded build context`);
+  return text;
+}
+
 /** An entry name as a context-relative path: `./a/b/` → `a/b`. */
 function entryPath(name: string): string {
   return path.posix.normalize(name).replace(/^(\.\/)+/, '').replace(/\/+$/, '');

@@ -27,4 +27,14 @@ export interface ContextGuard {
   resolveCheckoutContext(c: CheckoutContext): Promise<{ contextDir: string; dockerfile: string; inRepo: string }>;
   /** Refuses a Dockerfile that is, or goes through, a symlink entry of a stored archive, or names no file in it. */
   checkArchiveDockerfile(archiveFile: string, dockerfile: string, field: string): Promise<void>;
+  /**
+   * The Dockerfile's text (the last entry of that name: the one Docker keeps), after the
+   * same checks as checkArchiveDockerfile; refuses one over DOCKERFILE_MAX_BYTES naming `field`.
+   */
+  readArchiveDockerfile(archiveFile: string, dockerfile: string, field: string): Promise<string>;
+  /** The Dockerfile's text in a checkout, after the same checks as resolveCheckoutContext and the same size limit. */
+  readCheckoutDockerfile(c: CheckoutContext): Promise<string>;
 }
+
+/** Largest Dockerfile whose images are checked for a project-restricted build (real ones are a few KB). */
+export const DOCKERFILE_MAX_BYTES = 256 * 1024;
