@@ -15,6 +15,7 @@ import { METRICS_ACCESS, type MetricsAccess } from './api/api-deps';
 import { SlipwayMetrics } from './observe/slipway-metrics';
 import type { BaseImageFactory } from './core/ports/base-images';
 import type { HealthReport } from './core/contract/views';
+import type { ServiceRef } from './core/domain';
 import { errorMessage } from './core/errors';
 import { DeployEngine } from './engine/deploy-engine';
 import { Access, hashToken } from './engine/access';
@@ -53,11 +54,15 @@ import { ensurePrivateFile, secureDataDir } from './drivers/host/data-dir-permis
 import { loadOrCreateRequestLogKey } from './observe/request-log-key';
 import { ResourceSampler } from './observe/resource-sampler';
 import { Reconciler } from './engine/reconciler';
+import type { SickReplica } from './engine/replica-health';
+import { EdgeSupervisor } from './engine/edge-supervisor';
 import { CertificateManager } from './engine/certificates';
 import { AcmeClientIssuer } from './drivers/acme/acme-issuer';
 import { LocalCa } from './drivers/tls/local-ca';
 import { acmeDirectoryFrom, controlDomainFrom, edgeControlAddress } from './https-options';
 import { checkReadiness } from './observe/readiness';
+import { DiskGuard } from './engine/disk-guard';
+import { DEFAULT_MIN_FREE_DISK, parseMinFreeDisk, type MinFreeDisk } from './core/disk-threshold';
 import { ResourceStats } from './engine/resource-stats';
 import { parseDuration } from './core/duration';
 import { openSqliteStore } from './store/sqlite-store';
@@ -114,6 +119,8 @@ export interface ControlPlaneOptions {
   certIntervalMs?: number;
   /** Wait after a first failed certificate attempt, doubled each time up to 6 h (SLIPWAY_CERT_RETRY, default 60 s). */
   certRetryMs?: number;
+  /** Free space Docker's data root must keep (SLIPWAY_MIN_FREE_DISK, default "10%,2GiB"); below it builds and deployments are refused. */
+  minFreeDisk?: MinFreeDisk;
 }
 
 export interface ControlPlane {
@@ -153,6 +160,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPla
     domain: controlDomainFrom(env.SLIPWAY_DOMAIN),
     certIntervalMs: durationFrom(env.SLIPWAY_CERT_INTERVAL, 30_000, 'SLIPWAY_CERT_INTERVAL') || 30_000,
     certRetryMs: durationFrom(env.SLIPWAY_CERT_RETRY, 60_000, 'SLIPWAY_CERT_RETRY') || 60_000,
+    minFreeDisk: parseMinFreeDisk(env.SLIPWAY_MIN_FREE_DISK || DEFAULT_MIN_FREE_DISK),
   };
 }
 
@@ -207,15 +215,21 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     control: opts.apiPort ? { address: edgeControlAddress(opts.apiHost), port: opts.apiPort, domain: opts.domain ?? null } : undefined,
     logger: logger.child({ component: 'edge' }),
   });
-  const edgeStatus = await edge.ensureRunning();
-  logger.info({ pid: edgeStatus.pid, httpPort: edgeStatus.httpPort }, 'edge running');
   await ingest?.start();
   if (requestLog) logger.info({ listen: 'socket' in requestLog ? requestLog.socket : `${requestLog.address}:${requestLog.port}` }, 'request metrics: listening for the edge request log');
 
   const cipher = new MasterKeyring({ dataDir: opts.dataDir, env: opts.env });
   const sources = new DiskSourceArchives({ dir: path.join(opts.dataDir, 'sources'), logger: logger.child({ component: 'sources' }) });
   await sources.init();
-  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, sources, git: new GitCli(), contexts: fsContextGuard, logger: logger.child({ component: 'engine' }), telemetry: metrics, ...(releaseWindows ? { traffic: releaseWindows } : {}) };
+  // Free space on Docker's data root: checked before each build or deployment (engine/disk-guard.ts).
+  const disk = new DiskGuard({ runtime, host: new ProcHostProbe({ diskPath: opts.dataDir }), store, logger: logger.child({ component: 'disk' }), min: opts.minFreeDisk ?? parseMinFreeDisk(DEFAULT_MIN_FREE_DISK) });
+  await disk.check().catch((err: Error) => logger.warn({ err: err.message }, 'could not read free disk space'));
+  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, sources, git: new GitCli(), contexts: fsContextGuard, logger: logger.child({ component: 'engine' }), telemetry: metrics, disk, ...(releaseWindows ? { traffic: releaseWindows } : {}) };
+  // The edge is adopted, or started with the servers of the desired state (replicas that still run
+  // when only the edge died while we were away), then watched and restarted at once when it dies.
+  const edgeSupervisor = new EdgeSupervisor(ctx, { logger: logger.child({ component: 'edge-supervisor' }) });
+  const edgeStatus = await edgeSupervisor.start();
+  logger.info({ pid: edgeStatus.pid, httpPort: edgeStatus.httpPort, started: edgeStatus.started, servers: edgeStatus.servers }, 'edge running');
   const secrets = new Secrets(ctx, (ref, triggeredBy) => engine.redeployWithSecrets(ref, triggeredBy), async () => {
     await webhooks.reseal();
     await notifier.reseal();
@@ -249,8 +263,33 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const warmSets = new WarmSetRetirer(ctx, engine.events);
   warmSets.start();
   // After recovery too: what it left is what the reconciler compares with the live releases.
-  const reconciler = new Reconciler(ctx, engine, { intervalMs: opts.reconcileIntervalMs || 5000, logger: logger.child({ component: 'reconciler' }) });
-  if (opts.reconcileIntervalMs !== 0) reconciler.start();
+  // Start from nothing (a reboot: edge gone, replicas stopped): one pass at once rather than after
+  // the interval, and /readyz says `starting` until the repairs it started (in parallel) have ended.
+  const bootRepairs: string[] = [];
+  let booting: string | null = opts.reconcileIntervalMs !== 0 ? 'starting: the first reconcile pass runs' : null;
+  const repairer = {
+    repair: async (ref: ServiceRef, triggeredBy?: string, sick?: SickReplica[]) => {
+      const d = await engine.repair(ref, triggeredBy, sick);
+      if (d && booting !== null) bootRepairs.push(d.id);
+      return d;
+    },
+  };
+  const reconciler = new Reconciler(ctx, repairer, { intervalMs: opts.reconcileIntervalMs || 5000, logger: logger.child({ component: 'reconciler' }) });
+  if (booting !== null) {
+    const bootStarted = Date.now();
+    void reconciler
+      .pass()
+      .then(async (pass) => {
+        booting = `starting: ${bootRepairs.length} repair(s) of live services in progress`;
+        await engine.settled(bootRepairs);
+        logger.info({ services: pass.services, repairs: bootRepairs.length, ms: Date.now() - bootStarted }, 'boot: every live service checked and repaired');
+      })
+      .catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'boot reconcile pass failed; the periodic passes take over'))
+      .finally(() => {
+        booting = null;
+        reconciler.start();
+      });
+  }
   const sampler = new ResourceSampler({
     runtime,
     host: new ProcHostProbe({ diskPath: opts.dataDir }),
@@ -292,6 +331,8 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
           if (n > 0) throw new Error(`${n} stored secrets version(s) are sealed under a master key this server does not hold`);
         },
         edge: async () => {
+          const down = edgeSupervisor.down();
+          if (down) throw new Error(`the edge died ${Date.now() - down.since} ms ago (${down.reason}); restarting it`);
           const s = await edge.status();
           if (!s.running) throw new Error('HAProxy is not running');
         },
@@ -309,11 +350,20 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
         store: () => store.getSetting('readiness-probe'),
         docker: () => runtime.ping(),
         edge: async () => {
+          const down = edgeSupervisor.down();
+          if (down) throw new Error(`the edge died ${Date.now() - down.since} ms ago (${down.reason}); restarting it`);
           const s = await edge.status();
           if (!s.running) throw new Error('HAProxy is not running or its runtime socket does not answer');
         },
+        startup: async () => {
+          if (booting !== null) throw new Error(booting);
+        },
+        disk: async () => {
+          const d = await disk.check();
+          if (d.low) throw new Error(`low disk on ${d.path}: ${d.detail}; new builds and deployments are refused`);
+        },
       },
-      { version: VERSION, timeoutMs: opts.readyTimeoutMs || 1000, critical: ['store'] },
+      { version: VERSION, timeoutMs: opts.readyTimeoutMs || 1000, critical: ['store'], startup: 'startup' },
     );
   const requestMetricsQueries = ingest ? new RequestMetricsQueries(store, ingest.recent) : null;
   const audit = new AuditLog(store, logger.child({ component: 'audit' }));
@@ -370,6 +420,8 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
       await certificates.stop();
       await warmSets.stop();
       await reconciler.stop();
+      // Watching only: the edge keeps serving.
+      await edgeSupervisor.stop();
       await sampler.stop();
       runtime.close();
       await notifier.stop();

@@ -2,12 +2,15 @@
 //   GET /          → 200 JSON {app, release, version, replica, requestId, proto} + header X-Slipway-Release
 //                    (proto: the X-Forwarded-Proto the edge set, http or https)
 //   GET /health    → 200 "ok" (503 when HEALTH_FAIL=1)
+//   POST /admin/health?status=NNN → /health answers NNN from now on (200 heals it); only with
+//                    HEALTH_ADMIN=1 (404 otherwise): makes one replica sick on demand, to watch
+//                    the edge take it out of rotation and a repair replace it
 //   GET /slow?ms=N → answers after N ms (a long request, for drain tests)
 //   GET /status/NNN → answers with that status (200–599; for request-metrics tests)
 //   GET /events    → an SSE stream: a `tick` event every 200 ms ({n, release}), for long-lived
 //                    connection tests; ended cleanly (an `end` event, then the end of the
 //                    response) on SIGTERM, so a client can tell a drain from a crash
-// Knobs (env): PORT (3000), APP_VERSION, HEALTH_FAIL=1, ERROR_RATE (0..1 of / answering 500),
+// Knobs (env): PORT (3000), APP_VERSION, HEALTH_FAIL=1, HEALTH_ADMIN=1, ERROR_RATE (0..1 of / answering 500),
 // DELAY_MS (latency added to /), ECHO_ENV (comma-separated names printed at startup: a careless
 // app that logs its configuration, to show Slipway masking secret values in logs), LOG_REQUESTS=1
 // (one JSON line per request except /health, with the edge's X-Request-ID: logs and request
@@ -31,6 +34,8 @@ const TICK_MS = 200;
 const streams = new Set();
 
 let inFlight = 0;
+/** Status /health answers when set through POST /admin/health (HEALTH_ADMIN=1). */
+let healthOverride = null;
 let shuttingDown = false;
 
 const server = http.createServer((req, res) => {
@@ -56,7 +61,14 @@ const server = http.createServer((req, res) => {
   };
 
   if (url.pathname === '/health') {
+    if (healthOverride !== null) return send(healthOverride, healthOverride < 400 ? 'ok' : 'unhealthy');
     return process.env.HEALTH_FAIL === '1' ? send(503, 'unhealthy') : send(200, 'ok');
+  }
+  if (url.pathname === '/admin/health' && process.env.HEALTH_ADMIN === '1') {
+    const wanted = Number(url.searchParams.get('status'));
+    if (req.method !== 'POST' || !Number.isInteger(wanted) || wanted < 200 || wanted > 599) return send(400, 'POST /admin/health?status=200..599\n');
+    healthOverride = wanted;
+    return send(200, { health: wanted, replica: os.hostname() });
   }
   if (url.pathname === '/slow') {
     const ms = Math.max(0, Math.min(Number(url.searchParams.get('ms') ?? 2000) || 0, 60_000));

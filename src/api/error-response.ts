@@ -25,6 +25,8 @@ const STATUS: Record<ErrorCode, number> = {
   SLW_SECRETS_KEY: 503,
   SLW_CERT_INVALID: 422,
   SLW_ACME: 502,
+  SLW_LOW_DISK: 507,
+  SLW_IMAGE_PRUNED: 410,
   SLW_INTERNAL: 500,
 };
 

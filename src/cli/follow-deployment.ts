@@ -1,18 +1,48 @@
 /** Prints deployments' logs live until they end, the way deploy, promote and approve show progress. */
-import type { SlipwayClient } from '../client/api-client';
+import { FollowLost, type FollowConnectionEvent, type SlipwayClient } from '../client/api-client';
 import type { DeploymentView } from '../core/contract/views';
 import { CliError } from './cli-error';
 import { printJson } from './output';
 
+/** Exit code when the control plane went away mid-stream and did not come back in time (2: a deployment did not succeed). */
+export const EXIT_CONTROL_PLANE_LOST = 3;
+
+/** SLIPWAY_CLI_RECONNECT_SECONDS: how long to wait for a control plane that went away mid-deployment (default 30). */
+export function reconnectWindowMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.SLIPWAY_CLI_RECONNECT_SECONDS;
+  if (raw === undefined || raw === '') return 30_000;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600) {
+    throw new CliError(`SLIPWAY_CLI_RECONNECT_SECONDS: expected a number of seconds from 0 to 3600, got "${raw}"`);
+  }
+  return seconds * 1000;
+}
+
 export async function followDeployment(client: SlipwayClient, id: string, opts: { quiet?: boolean; prefix?: string }): Promise<{ state: string; error: string | null }> {
   const prefix = opts.prefix ?? '';
-  for await (const ev of client.followDeployment(id)) {
-    if (ev.type === 'log' && !opts.quiet) {
-      const stream = ev.line.level === 'info' ? process.stdout : process.stderr;
-      stream.write(`${prefix}${new Date(ev.line.at).toLocaleTimeString()}  ${ev.line.message}\n`);
-    } else if (ev.type === 'end') {
-      return { state: ev.state, error: ev.error };
+  // Connection news goes to stderr, even with --json: it is not the answer, and a user waiting needs it.
+  const onConnection = (e: FollowConnectionEvent) => {
+    if (e.type === 'lost') {
+      process.stderr.write(`${prefix}lost the connection to the control plane (${e.problem}) while following deployment ${id}; the deployment continues (or is resolved when the control plane restarts): see its outcome with "slipway deployment ${id}". Reconnecting for up to ${Math.round(e.windowMs / 1000)} s…\n`);
+    } else if (e.type === 'retry') {
+      process.stderr.write(`${prefix}control plane unreachable, retrying… (${Math.round(e.waitedMs / 1000)}s)\n`);
+    } else process.stderr.write(`${prefix}reconnected to the control plane; resuming the log of deployment ${id}\n`);
+  };
+  try {
+    for await (const ev of client.followDeployment(id, undefined, { reconnectMs: reconnectWindowMs(), onConnection })) {
+      if (ev.type === 'log' && !opts.quiet) {
+        const stream = ev.line.level === 'info' ? process.stdout : process.stderr;
+        stream.write(`${prefix}${new Date(ev.line.at).toLocaleTimeString()}  ${ev.line.message}\n`);
+      } else if (ev.type === 'end') {
+        return { state: ev.state, error: ev.error };
+      }
     }
+  } catch (err) {
+    if (!(err instanceof FollowLost)) throw err;
+    throw new CliError(
+      `error: ${err.message}. The deployment's outcome is unknown here: once the control plane is back, see it with "slipway deployment ${id}"`,
+      EXIT_CONTROL_PLANE_LOST,
+    );
   }
   const { deployment } = await client.deployment(id);
   return { state: deployment.state, error: deployment.error };

@@ -57,6 +57,8 @@ const EXAMPLES: Record<string, string[]> = {
   'images allowed': ['slipway images allowed', 'slipway images allowed --json'],
   'images disallow': ["slipway images disallow 'nginx:*'"],
   'base-image create': ['slipway base-image create node', 'slipway base-image create static --force'],
+  install: ['slipway install                     # as root: writes /etc/systemd/system/slipway.service, enables and starts it', 'slipway install --dry-run             # print the unit and the environment file', 'slipway install --data-dir /srv/slipway --no-start'],
+  uninstall: ['slipway uninstall                   # the edge keeps serving; the data directory stays', 'slipway uninstall --stop-edge'],
 };
 
 /** Adds the examples above to the commands they name. */

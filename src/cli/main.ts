@@ -26,6 +26,7 @@ import { registerNotifications } from './commands/notifications';
 import { registerServers } from './commands/servers';
 import { registerCerts } from './commands/certs';
 import { registerMetrics } from './commands/metrics';
+import { registerInstall } from './commands/install';
 import { addExamples } from './help-examples';
 import { VERSION } from '../core/version';
 
@@ -71,6 +72,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerBaseImage(program);
   registerImages(program);
+  registerInstall(program);
   addExamples(program);
   return program;
 }

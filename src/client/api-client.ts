@@ -28,6 +28,31 @@ export type DeploymentStreamEvent =
   | { type: 'state'; state: string; error: string | null }
   | { type: 'end'; state: string; error: string | null; errorCode: string | null };
 
+/** What followDeployment reports about its connection while the stream is lost. */
+export type FollowConnectionEvent =
+  | { type: 'lost'; problem: string; windowMs: number }
+  | { type: 'retry'; waitedMs: number; delayMs: number; problem: string }
+  | { type: 'back'; afterSeq: number };
+
+export interface FollowOptions {
+  /** How long to keep reconnecting after the stream is lost (default 30 s). */
+  reconnectMs?: number;
+  onConnection?: (e: FollowConnectionEvent) => void;
+}
+
+/** The control plane did not come back within the reconnection window; the deployment may still have ended either way. */
+export class FollowLost extends Error {
+  constructor(
+    readonly deploymentId: string,
+    readonly where: string,
+    readonly problem: string,
+    readonly windowMs: number,
+  ) {
+    super(`lost the control plane at ${where} while following deployment ${deploymentId} (${problem}) and it did not come back within ${Math.round(windowMs / 1000)} s`);
+    this.name = 'FollowLost';
+  }
+}
+
 export type RunEvent = RouteStreamItem<'POST /api/v1/projects/:project/services/:service/run'>;
 export type { LogEntryView } from '../core/contract/logs';
 /** GET …/logs: `follow` and `unmask` as booleans; `since` a duration (10m) or ISO time; `grep` a regular expression. */
@@ -365,33 +390,60 @@ export class SlipwayClient {
     return this.base;
   }
 
-  /** Follows a deployment's events (SSE) until it ends, resuming after disconnects. */
-  async *followDeployment(id: string, signal?: AbortSignal): AsyncGenerator<DeploymentStreamEvent> {
+  /**
+   * Follows a deployment's events (SSE) until it ends. A lost stream (the control plane
+   * restarting, a network cut) is reopened with Last-Event-ID = the last log line received,
+   * so no line is repeated or missed, with backoff for up to `reconnectMs` (30 s) from the
+   * loss; after that it throws FollowLost. `onConnection` hears of the loss, each retry and
+   * the reconnection (the CLI prints them).
+   */
+  async *followDeployment(id: string, signal?: AbortSignal, opts: FollowOptions = {}): AsyncGenerator<DeploymentStreamEvent> {
+    const windowMs = opts.reconnectMs ?? 30_000;
     let lastId = 0;
-    for (let attempt = 0; attempt < 30; attempt++) {
-      let res: Response;
+    let lostAt: number | null = null;
+    let retries = 0;
+    for (;;) {
+      let problem = 'the stream closed before the deployment ended';
       try {
-        res = await fetch(`${this.base}/api/v1/deployments/${enc(id)}/events`, {
+        const res = await fetch(`${this.base}/api/v1/deployments/${enc(id)}/events`, {
           headers: { ...this.authHeaders(), accept: 'text/event-stream', 'last-event-id': String(lastId) },
           signal,
         });
+        // 5xx: a proxy in front with the control plane gone, or one still starting; anything else is an answer.
+        if (!res.ok && res.status < 500) throw await toApiError(res);
+        if (!res.ok) problem = (await toApiError(res)).message;
+        else {
+          if (lostAt !== null) opts.onConnection?.({ type: 'back', afterSeq: lastId });
+          lostAt = null;
+          retries = 0;
+          for await (const ev of parseSse(res.body!)) {
+            if (ev.id) lastId = Number(ev.id);
+            const data = JSON.parse(ev.data);
+            if (ev.event === 'log') yield { type: 'log', line: data };
+            else if (ev.event === 'state') yield { type: 'state', ...data };
+            else if (ev.event === 'end') {
+              yield { type: 'end', ...data };
+              return;
+            }
+          }
+        }
       } catch (err) {
         if (signal?.aborted) return;
-        await new Promise((r) => setTimeout(r, 1000));
-        if (attempt === 29) throw err;
-        continue;
+        if (err instanceof ApiError) throw err;
+        // undici: "fetch failed" with the socket's code as cause (ECONNREFUSED), or "terminated" mid-body ("other side closed").
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        problem = cause?.code && !cause.code.startsWith('UND_ERR') ? cause.code : (cause?.message ?? (err as Error).message);
       }
-      if (!res.ok) throw await toApiError(res);
-      for await (const ev of parseSse(res.body!)) {
-        if (ev.id) lastId = Number(ev.id);
-        const data = JSON.parse(ev.data);
-        if (ev.event === 'log') yield { type: 'log', line: data };
-        else if (ev.event === 'state') yield { type: 'state', ...data };
-        else if (ev.event === 'end') {
-          yield { type: 'end', ...data };
-          return;
-        }
+      if (signal?.aborted) return;
+      if (lostAt === null) {
+        lostAt = Date.now();
+        opts.onConnection?.({ type: 'lost', problem, windowMs });
       }
+      const waitedMs = Date.now() - lostAt;
+      if (waitedMs >= windowMs) throw new FollowLost(id, this.where, problem, windowMs);
+      const delayMs = Math.min(250 * 2 ** retries++, 2000, windowMs - waitedMs);
+      opts.onConnection?.({ type: 'retry', waitedMs, delayMs, problem });
+      await abortableSleep(delayMs, signal);
     }
   }
 

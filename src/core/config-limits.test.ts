@@ -41,9 +41,9 @@ test('a YAML alias bomb is a refusal that says aliases were exceeded (it threw b
   for (let i = 0, prev = 'a'; i < 9; i++, prev = `b${i - 1}`) bomb += `b${i}: &b${i} [${Array(9).fill(`*${prev}`).join(',')}]\n`;
   assert.match(errorsOf(bomb), /^\(yaml\): aliases exceeded: YAML aliases expand more than 100 times/);
   // Few aliases, each to a big node: the expanded values are bounded too.
-  const env = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`V${i}`, 'x']));
+  const env = Object.fromEntries(Array.from({ length: 199 }, (_, i) => [`V${i}`, 'x']));
   const shared = { image: 'x', env };
-  const services = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`s${i}`, shared]));
+  const services = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`s${i}`, shared]));
   assert.match(errorsOf(stringify({ project: 'shop', services })), new RegExp(`^\\(file\\): size limit exceeded: the file holds more than ${CONFIG_LIMITS.values} values`));
 });
 

@@ -11,11 +11,11 @@ export const CONFIG_LIMITS = {
   /** Size of slipway.yml in bytes (UTF-8). */
   bytes: 64 * 1024,
   /** YAML tokens (scalars, indicators, line breaks…): bounds the cost of composing the YAML. */
-  yamlTokens: 5_000,
+  yamlTokens: 10_000,
   /** Expansions of YAML aliases (`*name`); beyond this the file is an alias bomb. */
   aliases: 100,
   /** Values (maps, lists, scalars) once aliases are expanded: bounds the cost of validation. */
-  values: 5_000,
+  values: 10_000,
   /** Nesting depth of maps and lists. */
   depth: 12,
   /** Services under `services` (and under each environment's `services`). */

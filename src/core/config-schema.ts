@@ -49,13 +49,18 @@ const wholeNumber = (min: number, max?: number) => {
   return max === undefined ? n : n.max(max, { error: `must be between ${min} and ${max}` });
 };
 
+/** A URL path the edge can carry in its config (no space, quote, `#`, `$` or backslash). */
+export const CHECK_PATH = /^\/[A-Za-z0-9\-._~!&()*+,;=:@%/?]*$/;
+const CHECK_PATH_ERROR = 'must be a URL path such as "/health" (letters, digits and - . _ ~ ! & ( ) * + , ; = : @ % / ? only)';
+
 export const healthSchema = z
   .strictObject({
     path: z
       .string({ error: 'must be a string' })
       .startsWith('/', { error: 'must start with "/"' })
+      .regex(CHECK_PATH, { error: CHECK_PATH_ERROR })
       .default('/')
-      .describe('HTTP path the engine probes; any 2xx/3xx answer counts as a success'),
+      .describe('HTTP path the engine probes, and the edge checks on live replicas; any 2xx/3xx answer counts as a success'),
     interval: duration('1s', 'time between probes'),
     timeout: duration('2s', 'time one probe may take'),
     grace: duration('0s', 'wait after the container starts before the first probe'),
@@ -63,8 +68,22 @@ export const healthSchema = z
       .default(2)
       .describe('consecutive successful probes needed before the replica gets traffic'),
     deadline: duration('60s', 'how long a new replica may take to become ready before the deployment fails'),
+    fall: wholeNumber(1, 20)
+      .default(3)
+      .describe('consecutive failed edge checks (every interval, on path) that take a live replica out of rotation'),
+    rise: wholeNumber(1, 20)
+      .default(2)
+      .describe('consecutive successful edge checks that put a replica taken out by its checks back in rotation'),
+    replace_after: duration('60s', 'a live replica out of rotation (failing its edge checks) this long is replaced by a repair'),
+    liveness: z
+      .string({ error: 'must be a string' })
+      .startsWith('/', { error: 'must start with "/"' })
+      .regex(CHECK_PATH, { error: CHECK_PATH_ERROR })
+      .nullable()
+      .default(null)
+      .describe('optional HTTP path the control plane probes on every live replica each interval; a replica failing it fall times in a row is replaced (services with a port only)'),
   })
-  .describe('readiness probing done by the engine itself: a running container is not ready until it answers');
+  .describe('readiness probing done by the engine itself (a running container is not ready until it answers), then continuous checks of live replicas at the edge');
 
 /** Weight: percent of new requests; 100 is not a step (promotion is). */
 const canaryStepSchema = z.strictObject({
@@ -164,6 +183,14 @@ export const buildSchema = z
   })
   .describe('build the image from a directory');
 
+export const retentionSchema = z
+  .strictObject({
+    releases: wholeNumber(1, 1000)
+      .default(10)
+      .describe('after each successful deployment, images of releases older than the newest this many are removed (unless live, warm, canary, pending or used by a kept release of another environment or project); a rollback to a pruned release needs a redeploy --image or a rebuild'),
+  })
+  .describe('disk retention of release images');
+
 /** Names of environment variables (and so of secrets). */
 export const VAR_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Variables Slipway sets in every container itself (src/engine/replica-env.ts): a value here would be overridden. */
@@ -223,6 +250,7 @@ export const webServiceSchema = z
       .record(envKey, envValue)
       .default({})
       .describe('plain environment variables (not secrets)'),
+    retention: retentionSchema.default(retentionSchema.parse({})),
   })
   .refine((s) => (s.build === undefined) !== (s.image === undefined), {
     error: 'set exactly one of "build" (a directory to build) or "image" (a prebuilt image)',
@@ -259,6 +287,7 @@ export const serviceOverrideSchema = z
     release_timeout: durationValue().optional(),
     command: z.array(z.string()).min(1, { error: 'must have at least the program to run' }).optional(),
     min_ready: durationValue().optional(),
+    retention: z.strictObject(retentionSchema.shape).partial().optional(),
   })
   .describe('per-environment changes to a service');
 

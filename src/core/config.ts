@@ -6,6 +6,12 @@ export interface HealthConfig {
   graceMs: number;
   successes: number;
   deadlineMs: number;
+  /** Edge checks of live replicas (absent in releases recorded before them: 3, 2, 60 s, none). */
+  fall?: number;
+  rise?: number;
+  replaceAfterMs?: number;
+  /** Path the control plane probes on live replicas; null: none. */
+  liveness?: string | null;
 }
 
 /** One canary step: `weight` percent of new requests go to the canary for `pauseMs`. */
@@ -80,6 +86,8 @@ export interface ServiceConfig {
   /** argv run once per deployment before traffic moves; null when not configured. */
   releaseCommand: string[] | null;
   releaseTimeoutMs: number;
+  /** Image retention (absent in releases recorded before it: the default, 10 releases). */
+  retention?: { releases: number };
 }
 
 export interface ProjectConfig {

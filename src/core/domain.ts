@@ -238,7 +238,7 @@ export interface Webhook {
 }
 
 /** Domain events the notifier delivers. */
-export const EVENT_TYPES = ['deployment.started', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled_back', 'approval.needed', 'job.failed', 'certificate.issued', 'certificate.failed'] as const;
+export const EVENT_TYPES = ['deployment.started', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled_back', 'approval.needed', 'job.failed', 'certificate.issued', 'certificate.failed', 'edge.restarted', 'edge.corrected', 'disk.low', 'replica.unhealthy', 'replica.replaced'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface OutboxEvent {

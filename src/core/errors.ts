@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   'SLW_SECRETS_KEY',
   'SLW_CERT_INVALID',
   'SLW_ACME',
+  'SLW_LOW_DISK',
+  'SLW_IMAGE_PRUNED',
   'SLW_INTERNAL',
 ] as const;
 

@@ -117,7 +117,7 @@ interface RawProject {
   environments?: Record<string, { services?: Record<string, RawService> } | null>;
 }
 
-const MERGED_MAPS = ['env', 'health', 'deploy', 'https'];
+const MERGED_MAPS = ['env', 'health', 'deploy', 'https', 'retention'];
 
 /** Service fields of the environment's overrides laid over the base: maps merge key by key, the rest replaces. */
 function applyOverrides(file: RawProject, env: string): RawProject {
@@ -180,6 +180,10 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
         graceMs: ms(s.health.grace),
         successes: s.health.successes,
         deadlineMs: ms(s.health.deadline),
+        fall: s.health.fall,
+        rise: s.health.rise,
+        replaceAfterMs: ms(s.health.replace_after),
+        liveness: s.health.liveness,
       },
       replicas: s.replicas,
       deploy: {
@@ -204,6 +208,7 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
       env: Object.fromEntries(Object.entries(s.env).map(([k, v]) => [k, String(v)])),
       releaseCommand: s.release_command ?? null,
       releaseTimeoutMs: ms(s.release_timeout),
+      retention: { releases: s.retention.releases },
     };
   }
   return { project: written.project, env, environments, approval, services };

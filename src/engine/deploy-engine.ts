@@ -8,11 +8,13 @@ import { randomUUID } from 'node:crypto';
 import type { ProjectConfig, ServiceConfig } from '../core/config';
 import { isTerminal, type BuildSource, type Deployment, type DeploymentKind, type Environment, type PromotionSource, type Release, type ServiceRef } from '../core/domain';
 import { edgeHttpsPolicy } from './https-policy';
+import { edgeHealthCheck } from './edge-health-check';
 import { SlipwayError, errorMessage, isSlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import { parseCron } from '../core/cron';
 import { redactGitUrl, sourceTag } from '../core/git-source';
 import { planRedeploy, type RedeployImage } from '../core/plan-redeploy';
+import { planRollbackTarget } from '../core/plan-rollback-target';
 import type { EngineContext } from './engine-context';
 import { DeploymentEvents } from './deployment-events';
 import { DeploymentRecorder } from './deployment-recorder';
@@ -22,12 +24,15 @@ import { checkBuildContext, prepareImage, imageRepository, type PreparedImage } 
 import { ImagePolicy } from './image-policy';
 import { runReleaseCommand } from './release-command';
 import { assessDamage, needsRepair, repairService, type Damage } from './repair';
+import type { SickReplica } from './replica-health';
 import { retireOptions, retireReplica } from './retire-replica';
 import { rollOut } from './roll-out';
 import { CanaryAborted } from './canary';
 import { CanaryControls, type CanaryCommand } from './canary-control';
 import { RETIRE_WARM_HOLDER } from './warm-set-retirer';
 import { serviceRefOf } from './service-names';
+import { applyImageRetention } from './image-retention';
+import { prunedReleaseMessage } from '../core/pruned-release';
 import { LEASE_TTL_MS, serviceLeaseKey, startHeartbeat } from './service-lease';
 
 export interface DeployRequest {
@@ -50,8 +55,10 @@ export interface RollbackRequest {
   project: string;
   service: string;
   env: string;
-  /** Release number to return to; default: the one before the current release. */
+  /** Release number to return to; default: the newest one before the current release that went live. */
   release?: number;
+  /** Allow a named release that never went live (its deployment failed, was cancelled…). */
+  force?: boolean;
   triggeredBy?: string | null;
 }
 
@@ -74,7 +81,8 @@ type Plan =
   | { kind: 'deploy'; request: DeployRequest }
   /** The live release (`base`) again with its config and the environment's newest secrets, with its own image or another prebuilt one. */
   | { kind: 'redeploy'; base: Release; image: RedeployImage }
-  | { kind: 'rollback'; release: Release }
+  /** `why`: which release and why (skipped releases that never went live), for the log. */
+  | { kind: 'rollback'; release: Release; why?: string }
   /** The live release again (same image and config) with the environment's newest secrets. */
   | { kind: 'secrets'; base: Release }
   /** Another environment's image, with this environment's config (and, at release, secrets). */
@@ -109,6 +117,7 @@ export class DeployEngine {
    * (a missing image, an unknown ref, an archive never uploaded) starts nothing.
    */
   async deployAll(reqs: DeployRequest[]): Promise<Deployment[]> {
+    await this.ctx.disk?.assertRoom(`deploying ${reqs.map((r) => r.service).join(', ')}`);
     for (const r of reqs) await this.checkSource(r);
     const started: Deployment[] = [];
     for (const r of reqs) started.push(await this.startDeploy(r));
@@ -172,6 +181,7 @@ export class DeployEngine {
     const config = req.config.services[req.service];
     if (!config) throw new SlipwayError('SLW_NOT_FOUND', `service "${req.service}" is not defined in slipway.yml`);
     if (req.from === to) throw new SlipwayError('SLW_BAD_REQUEST', `from and to are both "${to}": promote between two environments`, [{ path: 'to', message: 'must differ from from' }]);
+    await this.ctx.disk?.assertRoom(`promoting ${req.service} to ${to}`);
     const { store } = this.ctx;
     const { serviceId, environmentId: fromEnvId } = await this.resolve({ project: req.config.project, service: req.service, env: req.from });
     const currentId = await store.getCurrentReleaseId(serviceId, fromEnvId);
@@ -248,22 +258,20 @@ export class DeployEngine {
   async rollback(req: RollbackRequest): Promise<Deployment> {
     const { store } = this.ctx;
     const { serviceId, environmentId } = await this.resolve(req);
-    const currentId = await store.getCurrentReleaseId(serviceId, environmentId);
-    const current = currentId ? await store.getRelease(currentId) : null;
-    let release: Release | null;
-    if (req.release !== undefined) {
-      release = await store.getReleaseByNumber(serviceId, environmentId, req.release);
-      if (!release) throw new SlipwayError('SLW_NOT_FOUND', `release v${req.release} of ${req.service} does not exist in ${req.env}`);
-    } else {
-      if (!current) throw new SlipwayError('SLW_NOT_FOUND', `${req.service} has no live release in ${req.env} to roll back from`);
-      const earlier = (await store.listReleases(serviceId, environmentId)).filter((r) => r.number < current.number);
-      release = earlier[0] ?? null;
-      if (!release) throw new SlipwayError('SLW_NOT_FOUND', `${req.service} has no release before v${current.number} in ${req.env}`);
-    }
+    const [currentId, releases, deployments] = await Promise.all([
+      store.getCurrentReleaseId(serviceId, environmentId),
+      store.listReleases(serviceId, environmentId),
+      store.listDeployments({ serviceId, environmentId }),
+    ]);
+    // Only a release that went live (a deployment of it succeeded) is a default target: core/plan-rollback-target.ts.
+    const target = planRollbackTarget({ service: req.service, env: req.env, releases, deployments, currentId, requested: req.release, force: req.force });
+    if (!target.ok) throw new SlipwayError(target.code, target.message, target.code === 'SLW_CONFLICT' ? [{ path: 'force', message: 'required to roll back to a release that never went live' }] : []);
+    const release = target.release;
     if (!(await this.ctx.runtime.inspectImage(release.imageDigest))) {
-      throw new SlipwayError('SLW_NOT_FOUND', `the image of v${release.number} (${release.imageDigest}) is no longer on this host`);
+      // Removed by retention (or by hand): say so, with the two ways back.
+      throw new SlipwayError('SLW_IMAGE_PRUNED', prunedReleaseMessage(release, req.service, req.env), [{ path: 'release', message: `v${release.number}'s image is no longer on this host` }]);
     }
-    return this.begin({ project: req.project, service: req.service, env: req.env }, serviceId, environmentId, { kind: 'rollback', release }, false, req.triggeredBy ?? null);
+    return this.begin({ project: req.project, service: req.service, env: req.env }, serviceId, environmentId, { kind: 'rollback', release, why: target.why }, false, req.triggeredBy ?? null);
   }
 
   /** Rolls the live release out again with the newest secrets (after `slipway secrets set`). */
@@ -286,6 +294,7 @@ export class DeployEngine {
   async redeploy(req: RedeployRequest): Promise<Deployment> {
     const { store, runtime } = this.ctx;
     const { serviceId, environmentId, environment } = await this.resolve(req);
+    await this.ctx.disk?.assertRoom(`redeploying ${req.service}`);
     const currentId = await store.getCurrentReleaseId(serviceId, environmentId);
     const base = currentId ? await store.getRelease(currentId) : null;
     if (!base) throw new SlipwayError('SLW_NOT_FOUND', `${req.service} has no live release in ${req.env}; deploy it first with slipway deploy`);
@@ -312,7 +321,8 @@ export class DeployEngine {
    * call): a deployment of kind `repair` under the service's lease. Null when there is nothing
    * to repair, no live release to repair to (or a job), or another deployment holds the lease.
    */
-  async repair(ref: ServiceRef, triggeredBy = 'reconciler'): Promise<Deployment | null> {
+  /** `sick`: replicas the reconciler found unhealthy (replica-health.ts), checked again under the lease and replaced. */
+  async repair(ref: ServiceRef, triggeredBy = 'reconciler', sick: SickReplica[] = []): Promise<Deployment | null> {
     const { store } = this.ctx;
     const { serviceId, environmentId } = await this.resolve(ref);
     const currentId = await store.getCurrentReleaseId(serviceId, environmentId);
@@ -323,7 +333,7 @@ export class DeployEngine {
     if (!(await store.acquireLease(key, id, LEASE_TTL_MS))) return null;
     try {
       // Under the lease, from Docker itself: what the caller saw may be gone by now.
-      const damage = await assessDamage(this.ctx, ref, backendName(ref.project, ref.service, ref.env), release);
+      const damage = await assessDamage(this.ctx, ref, backendName(ref.project, ref.service, ref.env), release, sick);
       if (!needsRepair(damage)) {
         await store.releaseLease(key, id);
         return null;
@@ -347,7 +357,7 @@ export class DeployEngine {
       await rec.state('rolling', { startedAt: new Date().toISOString(), event: deploymentEvent('deployment.started', ref, deployment) });
       await rec.log(
         `repairing ${ref.project}/${ref.service} in ${ref.env}: ${damage.serving} of ${release.config.replicas} replica(s) of v${release.number} serving` +
-          `${damage.dead.length > 0 ? `, ${damage.dead.length} dead container(s)` : ''} (same release, no build)`,
+          `${damage.dead.length > 0 ? `, ${damage.dead.length} dead container(s)` : ''}${damage.sick.length > 0 ? `, ${damage.sick.length} unhealthy replica(s) to replace` : ''} (same release, no build)`,
       );
       await repairService(this.ctx, { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id }, damage, rec);
       await rec.log(`v${release.number} serves with ${release.config.replicas} replica(s) again`);
@@ -396,6 +406,11 @@ export class DeployEngine {
 
   isRunning(deploymentId: string): boolean {
     return this.running.has(deploymentId);
+  }
+
+  /** Resolves when these deployments (started by this instance) have ended, whatever their outcome (boot repairs). */
+  async settled(deploymentIds: string[]): Promise<void> {
+    await Promise.allSettled(deploymentIds.map((id) => this.running.get(id)).filter((t) => t !== undefined));
   }
 
   private async resolve(ref: ServiceRef): Promise<{ serviceId: number; environmentId: number; environment: Environment }> {
@@ -466,6 +481,7 @@ export class DeployEngine {
       leaseLost = true;
     });
     const backend = backendName(ref.project, ref.service, ref.env);
+    let succeeded = false;
     try {
       await rec.state('building', { startedAt: new Date().toISOString(), event: deploymentEvent('deployment.started', ref, deployment) });
       let release: Release;
@@ -519,6 +535,7 @@ export class DeployEngine {
         }
       } else {
         release = plan.release;
+        if (plan.why) await rec.log(plan.why);
         await rec.log(`rolling back ${ref.project}/${ref.service} in ${ref.env} to v${release.number} (image ${release.imageDigest.slice(0, 19)}, ${release.secretsVersion ? `secrets version ${release.secretsVersion}` : 'no secrets'}, no build${release.config.releaseCommand ? ', release command not re-run' : ''})`);
         await rec.state('releasing');
       }
@@ -527,7 +544,7 @@ export class DeployEngine {
       if (release.config.schedule) {
         await this.releaseJob(ref, backend, release, rec);
       } else if (release.config.port !== null) {
-        await rec.step('edge route', () => this.ctx.edge.ensureBackend({ name: backend, hosts: release.config.domains, https: edgeHttpsPolicy(release.config) }), () =>
+        await rec.step('edge route', () => this.ctx.edge.ensureBackend({ name: backend, hosts: release.config.domains, https: edgeHttpsPolicy(release.config), check: edgeHealthCheck(release.config, backend) }), () =>
           release.config.domains.length > 0 ? release.config.domains.join(', ') : 'no domains',
         );
       }
@@ -542,12 +559,19 @@ export class DeployEngine {
         finishedAt: new Date().toISOString(),
         event: deploymentEvent(deployment.kind === 'rollback' ? 'deployment.rolled_back' : 'deployment.succeeded', ref, deployment, { release: release.number, imageDigest: release.imageDigest }),
       });
+      succeeded = true;
     } catch (err) {
       if (err instanceof CanaryAborted) await this.canaryRolledBack(deployment, ref, backend, rec, err);
       else await this.fail(deployment, ref, backend, rec, err);
     } finally {
       stopHeartbeat();
       await store.releaseLease(leaseKey, deployment.id).catch(() => undefined);
+    }
+    // After the lease: the next deploy of the service need not wait for pruning, which never fails this one.
+    if (succeeded) {
+      await applyImageRetention(this.ctx, ref, deployment.serviceId, deployment.environmentId, (m) => rec.log(m)).catch((err) =>
+        this.ctx.logger.warn({ err: errorMessage(err), deployment: deployment.id }, 'image retention failed; the deployment stands'),
+      );
     }
   }
 

@@ -10,6 +10,7 @@ import type { SecretCipher } from '../core/ports/secret-cipher';
 import type { SourceArchives } from '../core/ports/source-archives';
 import type { Store } from '../core/ports/store';
 import type { Telemetry } from '../core/ports/telemetry';
+import type { DiskGuard } from './disk-guard';
 
 export interface EngineContext {
   store: Store;
@@ -26,4 +27,6 @@ export interface EngineContext {
   telemetry?: Telemetry;
   /** Per-release request figures over recent windows (canary analysis); absent when request metrics are off. */
   traffic?: ReleaseTraffic;
+  /** The low-disk guard (engine/disk-guard.ts): throws SLW_LOW_DISK; absent in tests that do not measure. */
+  disk?: Pick<DiskGuard, 'assertRoom' | 'check'>;
 }

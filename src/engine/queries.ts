@@ -1,5 +1,6 @@
 /** Read models for the API: status of a project, releases, deployments. Composes store, runtime and edge. */
 import { isTerminal, type Deployment, type DeploymentLogLine, type JobRun, type Release } from '../core/domain';
+import { releaseHistories, type ReleaseHistory } from '../core/plan-rollback-target';
 import type { DeploymentView, JobRunView, ProjectStatusView, ProjectSummaryView, ReleaseView, ReplicaView, ServerView, ServiceStatusView } from '../core/contract/views';
 import { SlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
@@ -39,7 +40,8 @@ export class Queries {
     const docker: ServerView['docker'] = info.ok
       ? { ok: true, detail: `Docker ${info.i.version}, ${info.i.containersRunning} containers running`, version: info.i.version, os: info.i.os, kernel: info.i.kernel, cpus: info.i.cpus, memoryBytes: info.i.memoryBytes, containersRunning: info.i.containersRunning, images: info.i.images, liveRestore: info.i.liveRestore }
       : { ok: false, detail: info.err.message, version: null, os: null, kernel: null, cpus: null, memoryBytes: null, containersRunning: null, images: null, liveRestore: null };
-    return [{ name: 'local', docker, edge: { running: edgeStatus.running, pid: edgeStatus.pid, version: edgeStatus.version, httpPort: edgeStatus.httpPort, httpsPort: edgeStatus.httpsPort, reloads: edgeStatus.reloads } }];
+    const disk = this.ctx.disk ? await this.ctx.disk.check().catch(() => null) : null;
+    return [{ name: 'local', docker, disk, edge: { running: edgeStatus.running, pid: edgeStatus.pid, version: edgeStatus.version, httpPort: edgeStatus.httpPort, httpsPort: edgeStatus.httpsPort, reloads: edgeStatus.reloads } }];
   }
 
   async projectStatus(projectName: string, envName: string): Promise<ProjectStatusView> {
@@ -77,6 +79,8 @@ export class Queries {
           state: r.state,
           address: r.address,
           edge: servers.get(r.name)?.state ?? 'absent',
+          edgeHealth: servers.get(r.name)?.health ?? 'unchecked',
+          edgeHealthSeconds: servers.get(r.name)?.health ? (servers.get(r.name)?.healthChangedSecondsAgo ?? 0) : null,
           activeRequests: servers.get(r.name)?.activeSessions ?? 0,
           startedAt: r.startedAt,
           restarts: r.restartCount,
@@ -103,11 +107,11 @@ export class Queries {
         desiredReplicas: current?.config.replicas ?? 0,
         type: service.type,
         // A worker has no edge server: running is serving.
-        readyReplicas: replicas.filter((r) => r.state === 'running' && (service.type === 'worker' || r.edge === 'ready')).length,
+        readyReplicas: replicas.filter((r) => r.state === 'running' && (service.type === 'worker' || (r.edge === 'ready' && r.edgeHealth !== 'down'))).length,
         urls: (current?.config.domains ?? []).map((d) => `http://${d}${port}/`),
         replicas,
         activeDeployment: active ? { id: active.id, state: active.state, kind: active.kind } : null,
-        lastDeployment: last ? { id: last.id, state: last.state, error: last.error, finishedAt: last.finishedAt } : null,
+        lastDeployment: last ? { id: last.id, kind: last.kind, state: last.state, error: last.error, finishedAt: last.finishedAt } : null,
         warmSet: warm && warmReplicas > 0 ? { release: warm.release, replicas: warmReplicas, since: warm.since, retireAt: warm.retireAt, deploymentId: warm.deploymentId } : null,
         canary,
       });
@@ -123,8 +127,17 @@ export class Queries {
 
   async releases(projectName: string, serviceName: string, envName: string): Promise<ReleaseView[]> {
     const { serviceId, environmentId } = await this.ids(projectName, serviceName, envName);
-    const currentId = await this.ctx.store.getCurrentReleaseId(serviceId, environmentId);
-    return (await this.ctx.store.listReleases(serviceId, environmentId)).map((r) => releaseView(r, currentId));
+    const [currentId, releases, deployments] = await Promise.all([
+      this.ctx.store.getCurrentReleaseId(serviceId, environmentId),
+      this.ctx.store.listReleases(serviceId, environmentId),
+      this.ctx.store.listDeployments({ serviceId, environmentId }),
+    ]);
+    // Outcomes come from the deployments (the same derivation a rollback uses to pick its target).
+    const history = releaseHistories(releases, deployments, currentId);
+    // One inspect per distinct digest: retention removes images by digest (engine/image-retention.ts).
+    const digests = [...new Set(releases.map((r) => r.imageDigest))];
+    const present = new Map(await Promise.all(digests.map(async (d) => [d, (await this.ctx.runtime.inspectImage(d).catch(() => ({}))) !== null] as const)));
+    return releases.map((r) => releaseView(r, currentId, history.get(r.id), !present.get(r.imageDigest)));
   }
 
   async deployment(id: string): Promise<DeploymentView> {
@@ -216,7 +229,7 @@ export class Queries {
   }
 }
 
-function releaseView(r: Release, currentId: number | null): ReleaseView {
+function releaseView(r: Release, currentId: number | null, history?: ReleaseHistory, imagePruned = false): ReleaseView {
   return {
     number: r.number,
     imageRef: r.imageRef,
@@ -225,6 +238,9 @@ function releaseView(r: Release, currentId: number | null): ReleaseView {
     secretsVersion: r.secretsVersion,
     createdAt: r.createdAt,
     current: r.id === currentId,
+    outcome: history?.outcome ?? (r.id === currentId ? 'live' : 'never_live'),
+    liveUntil: history?.liveUntil ?? null,
+    imagePruned,
     replicas: r.config.replicas,
     domains: r.config.domains,
     env: r.config.env ?? {},

@@ -5,6 +5,8 @@ import type { Deployment, Release, ServiceRef } from '../core/domain';
 import type { Replica } from '../core/ports/runtime';
 import type { EngineContext } from './engine-context';
 import { BACKOFF_MIN_MS, HEALTHY_RESET_MS, nextRepairAt, Reconciler } from './reconciler';
+import type { EdgeServer } from '../core/ports/edge';
+import type { SickReplica } from './replica-health';
 
 const release = (serviceId: number, replicas: number, schedule: string | null = null) =>
   ({ id: serviceId * 10, serviceId, environmentId: 1, number: 3, config: { replicas, schedule, port: 3000 } }) as unknown as Release;
@@ -17,6 +19,9 @@ function world() {
     replicas: [] as Replica[],
     active: [] as Array<Pick<Deployment, 'serviceId' | 'state'>>,
     repairs: [] as ServiceRef[],
+    sick: [] as SickReplica[][],
+    servers: new Map<string, EdgeServer[]>(),
+    events: [] as Array<{ type: string; payload: Record<string, unknown> }>,
     clock: 1_000_000,
   };
   const ctx = {
@@ -26,12 +31,15 @@ function world() {
       listEnvironments: async () => [{ id: 1, name: 'production' }],
       listCurrentReleases: async () => w.releases,
       listRecentDeployments: async () => w.active,
+      appendOutboxEvent: async (e: { type: string; payload: Record<string, unknown> }) => void w.events.push(e),
     },
     runtime: { listReplicasRecent: async () => w.replicas },
+    edge: { listServersOf: async (backends: string[]) => new Map(backends.map((b) => [b, w.servers.get(b) ?? []])) },
   } as unknown as EngineContext;
   const engine = {
-    repair: async (ref: ServiceRef) => {
+    repair: async (ref: ServiceRef, _by?: string, sick: SickReplica[] = []) => {
       w.repairs.push(ref);
+      w.sick.push(sick);
       return { id: `r${w.repairs.length}` } as Deployment;
     },
   };
@@ -93,4 +101,36 @@ test('repairs that do not last back off, doubling; a while healthy forgets it', 
   await reconciler.pass();
   assert.equal(w.repairs.length, 3);
   assert.equal(nextRepairAt(0, 100), 600_000, 'capped');
+});
+
+test('a replica failing its edge checks past replace_after starts a repair that replaces it; a whole sick service backs off', async () => {
+  const { w, reconciler } = world();
+  const health = { path: '/health', intervalMs: 1000, timeoutMs: 2000, fall: 3, rise: 2, replaceAfterMs: 60_000, liveness: null };
+  w.releases = [{ ...release(1, 2), config: { replicas: 2, schedule: null, port: 3000, health } } as unknown as Release];
+  const [a, b] = [replica('web', 'running'), replica('web', 'running')];
+  w.replicas = [a!, b!];
+  const server = (name: string, health: 'up' | 'down', secs: number): EdgeServer => ({ name, address: '10.0.0.2', port: 3000, state: 'ready', weight: 1, activeSessions: 0, health, healthChangedSecondsAgo: secs });
+  const backend = 'be_shop_web_production';
+  w.servers.set(backend, [server(a!.name, 'down', 30), server(b!.name, 'up', 100)]);
+  await reconciler.pass();
+  assert.equal(w.repairs.length, 0, 'out of rotation for 30 s: the edge keeps it out, no replacement yet');
+  assert.deepEqual(w.events.map((e) => [e.type, e.payload.replica]), [['replica.unhealthy', a!.name]]);
+  await reconciler.pass();
+  assert.equal(w.events.length, 1, 'reported once per episode');
+  w.servers.set(backend, [server(a!.name, 'down', 61), server(b!.name, 'up', 100)]);
+  await reconciler.pass();
+  assert.equal(w.repairs.length, 1);
+  assert.deepEqual(w.sick[0]!.map((s) => [s.name, s.cause]), [[a!.name, 'edge']]);
+  // Both down for long (a dependency of the whole service is down): not replaced again and again.
+  w.servers.set(backend, [server(a!.name, 'down', 120), server(b!.name, 'down', 120)]);
+  w.clock += BACKOFF_MIN_MS - 1;
+  await reconciler.pass();
+  assert.equal(w.repairs.length, 1, 'within the backoff of the last repair');
+  w.clock += 1;
+  await reconciler.pass();
+  assert.equal(w.repairs.length, 2);
+  assert.equal(w.sick[1]!.length, 2);
+  w.clock += BACKOFF_MIN_MS;
+  await reconciler.pass();
+  assert.equal(w.repairs.length, 2, 'the second wait is twice as long');
 });

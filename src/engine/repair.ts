@@ -1,15 +1,18 @@
 /**
  * Repair: a service back to its live release's replica count after replicas died (crashed,
- * OOM-killed, removed by hand). Dead containers are removed (their edge servers first), and
+ * OOM-killed, removed by hand), or with unhealthy replicas replaced (replica-health.ts). Dead containers are removed (their edge servers first), and
  * the missing replicas start from the live release and join the edge after readiness, like
  * any batch. Nothing else is touched: no build, no new release, replicas of other releases
  * (a warm set) stay as they are. Decisions read Docker directly, never a cached listing.
  */
 import type { Release, ServiceRef } from '../core/domain';
+import { errorMessage } from '../core/errors';
+import type { EdgeServer } from '../core/ports/edge';
 import type { Replica } from '../core/ports/runtime';
 import { observeService, startBatch, type ConvergeTarget } from './converge';
 import type { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
+import { isEdgeDown, type SickReplica } from './replica-health';
 import { retireOptions, retireReplica } from './retire-replica';
 
 export interface Damage {
@@ -19,10 +22,12 @@ export interface Damage {
   serving: number;
   /** How many replicas of the live release to start. */
   missing: number;
+  /** Running replicas of the live release to replace (replica-health.ts): replacements start first, then these are retired. */
+  sick: Array<{ replica: Replica; reason: string }>;
 }
 
-function damage(release: Release, dead: Replica[], serving: number): Damage {
-  return { dead, serving, missing: Math.max(0, release.config.replicas - serving) };
+function damage(release: Release, dead: Replica[], serving: number, sick: Damage['sick'] = []): Damage {
+  return { dead, serving, missing: Math.max(0, release.config.replicas - serving), sick };
 }
 
 /** What a service lacks, from its replicas alone (running counts as serving): the reconciler's cheap look. */
@@ -32,13 +37,20 @@ export function damageOf(release: Release, replicas: Replica[]): Damage {
 }
 
 export function needsRepair(d: Damage): boolean {
-  return d.dead.length > 0 || d.missing > 0;
+  return d.dead.length > 0 || d.missing > 0 || d.sick.length > 0;
 }
 
 /** The same, from Docker and the edge as a deploy observes them (converge's observeService). */
-export async function assessDamage(ctx: EngineContext, ref: ServiceRef, backend: string, release: Release): Promise<Damage> {
+export async function assessDamage(ctx: EngineContext, ref: ServiceRef, backend: string, release: Release, sick: SickReplica[] = []): Promise<Damage> {
   const observed = await observeService(ctx, ref, backend, release.number, { worker: release.config.port === null });
-  return damage(release, observed.leftovers.filter((r) => r.state !== 'running'), observed.targetServing.length);
+  // The reconciler saw them sick; still so now? (running, and for the edge cause still out of rotation)
+  const servers = sick.some((s) => s.cause === 'edge') ? new Map((await ctx.edge.listServers(backend)).map((s) => [s.name, s])) : new Map<string, EdgeServer>();
+  const stillSick = sick.flatMap((s) => {
+    const replica = observed.targetServing.find((r) => r.name === s.name);
+    return replica && (s.cause !== 'edge' || isEdgeDown(servers.get(s.name))) ? [{ replica, reason: s.reason }] : [];
+  });
+  // A sick replica still counts as serving: its replacement is started on top of it.
+  return damage(release, observed.leftovers.filter((r) => r.state !== 'running'), observed.targetServing.length, stillSick);
 }
 
 /** How a dead replica ended, for the log: "exited with code 137 (killed: SIGKILL or out of memory)". */
@@ -60,5 +72,21 @@ export async function repairService(ctx: EngineContext, target: ConvergeTarget, 
     await rec.step(`start ${damage.missing} replacement replica(s) of v${release.number}`, async () => {
       await startBatch(ctx, target, damage.missing, rec);
     });
+  }
+  if (damage.sick.length > 0) {
+    // Capacity never drops: the replacements pass readiness before the sick replicas go. If
+    // they fail it (the whole service is sick: a dependency down), the repair fails, the sick
+    // replicas stay, and the reconciler's backoff spaces the next try.
+    for (const s of damage.sick) await rec.log(`replica ${s.replica.name} (v${s.replica.labels.release}) is ${s.reason}: replacing it`, 'warn');
+    await rec.step(`start ${damage.sick.length} replica(s) of v${release.number} to replace unhealthy one(s)`, async () => {
+      await startBatch(ctx, target, damage.sick.length, rec);
+    });
+    for (const s of damage.sick) {
+      await retireReplica(ctx, s.replica, retire);
+      await rec.log(`unhealthy replica ${s.replica.name} replaced`);
+      await ctx.store
+        .appendOutboxEvent({ type: 'replica.replaced', project: target.ref.project, payload: { ...target.ref, replica: s.replica.name, reason: s.reason, deploymentId: target.deploymentId } })
+        .catch((err: unknown) => ctx.logger.warn({ err: errorMessage(err) }, 'could not record replica.replaced'));
+    }
   }
 }

@@ -49,3 +49,15 @@ test('a failing critical check (the store) is unhealthy', async () => {
   const r = await checkReadiness({ store: async () => { throw new Error('SQLITE_CANTOPEN'); }, docker: async () => undefined }, { version: 'x', timeoutMs: 100, critical: ['store'] });
   assert.equal(r.status, 'unhealthy');
 });
+
+test('the startup check failing: starting (boot recovery not done), unless a critical check fails too', async () => {
+  const booting = async () => Promise.reject(new Error('starting: bringing 2 live service(s) back'));
+  const r = await checkReadiness({ store: async () => undefined, startup: booting, edge: async () => Promise.reject(new Error('down')) }, { version: 'x', timeoutMs: 500, critical: ['store'], startup: 'startup' });
+  assert.equal(r.status, 'starting');
+  assert.equal(r.checks.startup?.output, 'starting: bringing 2 live service(s) back');
+  readinessReport.parse(r);
+  const worse = await checkReadiness({ store: async () => Promise.reject(new Error('locked')), startup: booting }, { version: 'x', timeoutMs: 500, critical: ['store'], startup: 'startup' });
+  assert.equal(worse.status, 'unhealthy');
+  const done = await checkReadiness({ store: async () => undefined, startup: async () => undefined }, { version: 'x', timeoutMs: 500, critical: ['store'], startup: 'startup' });
+  assert.equal(done.status, 'healthy');
+});

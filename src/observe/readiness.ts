@@ -16,12 +16,18 @@ export interface ReadinessOptions {
   timeoutMs: number;
   /** Checks whose failure makes the control plane `unhealthy` rather than `degraded`. */
   critical?: readonly string[];
+  /** A check whose failure means `starting` (boot recovery not finished) rather than `degraded`. */
+  startup?: string;
 }
 
 export async function checkReadiness(checks: Record<string, ReadinessCheck>, opts: ReadinessOptions): Promise<ReadinessReport> {
   const results = await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await runCheck(check, opts.timeoutMs)] as const));
   const failed = results.filter(([, r]) => r.status === 'fail').map(([name]) => name);
-  const status = failed.length === 0 ? 'healthy' : failed.some((n) => opts.critical?.includes(n)) ? 'unhealthy' : 'degraded';
+  const status =
+    failed.length === 0 ? 'healthy'
+    : failed.some((n) => opts.critical?.includes(n)) ? 'unhealthy'
+    : opts.startup !== undefined && failed.includes(opts.startup) ? 'starting'
+    : 'degraded';
   return { status, version: opts.version, checks: Object.fromEntries(results) };
 }
 

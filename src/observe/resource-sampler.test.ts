@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import type { HostProbe, HostReading } from '../core/ports/host-probe';
+import type { DiskReading, HostProbe, HostReading } from '../core/ports/host-probe';
 import type { Replica, ReplicaStats, Runtime } from '../core/ports/runtime';
 import type { Store } from '../core/ports/store';
 import { MINUTE_MS, type HostSample, type ReplicaSample } from '../core/resource-stats';
@@ -78,6 +78,9 @@ class FakeHost implements HostProbe {
       memoryAvailableBytes: 3e9,
       disk: { path: '/var/lib/slipway', usedBytes: 20e9, totalBytes: 100e9, availableBytes: 75e9 },
     };
+  }
+  async disk(path: string): Promise<DiskReading> {
+    return { path, totalBytes: 100e9, availableBytes: 75e9 };
   }
 }
 

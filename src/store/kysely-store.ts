@@ -772,6 +772,10 @@ export class KyselyStore implements Store {
   }
 
   // outbox and notifications ---------------------------------------------------------
+  async appendOutboxEvent(e: NewOutboxEvent): Promise<void> {
+    await this.#db.transaction().execute((trx) => insertOutbox(trx, e));
+  }
+
   async listOutbox(afterSeq: number, limit: number): Promise<OutboxEvent[]> {
     const rows = await this.#db.selectFrom('outbox').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
     return rows.map(toOutbox);

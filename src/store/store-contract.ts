@@ -684,6 +684,13 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
         assert.deepEqual(await store.listOutbox(events[0]!.seq, 10).then((r) => r.map((e) => e.payload)), [{ n: 2 }]);
       });
 
+      test('an event of no stored change is appended on its own', async (t) => {
+        const { store } = await fresh(t);
+        await store.appendOutboxEvent({ type: 'edge.restarted', project: null, payload: { reason: 'test' } });
+        const events = await store.listOutbox(0, 10);
+        assert.deepEqual(events.map((e) => [e.type, e.project, e.payload]), [['edge.restarted', null, { reason: 'test' }]]);
+      });
+
       test('deliveries: one per event and target, due ones listed, updates kept', async (t) => {
         const { store, newDeployment } = await fresh(t);
         await store.createDeployment(newDeployment({ event: { type: 'approval.needed', project: 'shop', payload: {} } }));

@@ -36,13 +36,15 @@ export interface RunningCli {
   stderr(): string;
   /** Ctrl-C (SIGINT), as a user ends `logs -f`; resolves with the exit code (or the signal). */
   stop(): Promise<number | string | null>;
+  /** Resolves with the exit code (or the signal) when it ends by itself. */
+  exited: Promise<number | string | null>;
 }
 
 /** Starts a command that runs until stopped (`slipway logs -f`), collecting its output. */
-export function startCli(cp: ControlPlaneProcess, cwd: string, args: string[], token = cp.token): RunningCli {
+export function startCli(cp: ControlPlaneProcess, cwd: string, args: string[], token = cp.token, extraEnv: NodeJS.ProcessEnv = {}): RunningCli {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
-    env: { ...process.env, SLIPWAY_URL: `http://127.0.0.1:${cp.apiPort}`, SLIPWAY_TOKEN: token },
+    env: { ...process.env, SLIPWAY_URL: `http://127.0.0.1:${cp.apiPort}`, SLIPWAY_TOKEN: token, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -53,6 +55,7 @@ export function startCli(cp: ControlPlaneProcess, cwd: string, args: string[], t
   return {
     stdout: () => out,
     stderr: () => err,
+    exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
       return exited;

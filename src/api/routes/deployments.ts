@@ -78,7 +78,7 @@ export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post('/api/v1/projects/:project/services/:service/rollback', { config: { scope: 'deploy' } }, async (req, reply) => {
     const params = parseInput(serviceParams, req.params, 'path');
     const body = parseInput(rollbackBody, req.body, 'rollback request');
-    const d = await deps.engine.rollback({ ...params, env: body.env, release: body.release, triggeredBy: req.principal!.actor });
+    const d = await deps.engine.rollback({ ...params, env: body.env, release: body.release, force: body.force, triggeredBy: req.principal!.actor });
     req.audit = { detail: `deployment ${d.id}` };
     return reply.status(202).send({ deployment: await deps.queries.deployment(d.id) });
   });

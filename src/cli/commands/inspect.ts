@@ -6,8 +6,18 @@ import { projectName } from '../project-file';
 import { projectOptions } from '../project-options';
 import { formatCpu, formatMemory, hostLine } from '../stats-format';
 import { canaryWindowLines, liveCanaryLines } from '../canary-format';
+import { edgeHealthCell, repairLine } from '../health-format';
+import type { ReleaseView } from '../../core/contract/views';
 
 const projectOpts = (c: Command) => projectOptions(c);
+/** `slipway releases`: whether each release went live (derived from its deployments by the server). */
+const OUTCOME_TEXT: Record<ReleaseView['outcome'], string> = {
+  live: 'live',
+  was_live: 'was live',
+  rolled_back: 'rolled back',
+  never_live: 'never live',
+  deploying: 'deploying',
+};
 
 export function registerInspect(program: Command): void {
   projectOpts(program.command('status').description('services, their live release, replicas and edge state')).action(async (opts, cmd: Command) => {
@@ -26,12 +36,15 @@ export function registerInspect(program: Command): void {
       }
       if (s.canary) for (const line of liveCanaryLines(s.canary, s.service)) console.log(line);
       if (s.lastDeployment && s.lastDeployment.state !== 'succeeded') console.log(`  last deployment ${s.lastDeployment.state}: ${s.lastDeployment.error ?? ''}`);
+      const repaired = repairLine(s.lastDeployment);
+      if (repaired) console.log(repaired);
       printTable(
         s.replicas.map((r) => ({
           replica: r.name,
           release: `v${r.release}`,
           container: r.state,
           edge: r.edge,
+          health: edgeHealthCell(r.edgeHealth, r.edgeHealthSeconds),
           'in-flight': r.activeRequests,
           cpu: formatCpu(r.stats?.cpuPercent ?? null),
           memory: formatMemory(r.stats),
@@ -39,7 +52,7 @@ export function registerInspect(program: Command): void {
           address: r.address,
           started: ago(r.startedAt),
         })),
-        ['replica', 'release', 'container', 'edge', 'in-flight', 'cpu', 'memory', 'restarts', 'address', 'started'],
+        ['replica', 'release', 'container', 'edge', 'health', 'in-flight', 'cpu', 'memory', 'restarts', 'address', 'started'],
       );
     }
   });
@@ -50,8 +63,8 @@ export function registerInspect(program: Command): void {
     if (g.json) return printJson(releases);
     if (releases.length === 0) return console.log(`no releases of ${service} in ${opts.env} yet: run "slipway deploy ${service}"`);
     printTable(
-      releases.map((r) => ({ release: `v${r.number}${r.current ? ' (live)' : ''}`, image: r.imageRef, digest: r.imageDigest.slice(0, 19), source: r.sourceRef, secrets: r.secretsVersion ? `v${r.secretsVersion}` : '-', created: ago(r.createdAt) })),
-      ['release', 'image', 'digest', 'source', 'secrets', 'created'],
+      releases.map((r) => ({ release: `v${r.number}${r.current ? ' (live)' : ''}`, outcome: OUTCOME_TEXT[r.outcome] + (r.liveUntil ? ` (until ${ago(r.liveUntil)})` : ''), image: r.imagePruned ? `${r.imageRef} (pruned)` : r.imageRef, digest: r.imageDigest.slice(0, 19), source: r.sourceRef, secrets: r.secretsVersion ? `v${r.secretsVersion}` : '-', created: ago(r.createdAt) })),
+      ['release', 'outcome', 'image', 'digest', 'source', 'secrets', 'created'],
     );
   });
 

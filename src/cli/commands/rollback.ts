@@ -12,7 +12,8 @@ export function registerRollback(program: Command): void {
       .command('rollback')
     .description('return a service to an earlier release (same image, same config; never rebuilds)')
     .argument('<service>', 'service name')
-    .argument('[release]', 'release to return to, e.g. v3 (default: the one before the live release)')
+    .argument('[release]', 'release to return to, e.g. v3 (default: the newest one before the live release that went live)')
+    .option('--force', 'roll back to the named release even if it never went live (its deployment failed or was cancelled)')
   ).action(async (service: string, release: string | undefined, opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       let number: number | undefined;
@@ -23,7 +24,7 @@ export function registerRollback(program: Command): void {
       }
       const client = connect(g);
       const project = projectName(opts);
-      const { deployment } = await client.rollback(project, service, { env: opts.env, release: number });
+      const { deployment } = await client.rollback(project, service, { env: opts.env, release: number, ...(opts.force ? { force: true } : {}) });
       if (!g.json) console.log(`deployment ${deployment.id}: rollback of ${project}/${service} in ${opts.env} to v${deployment.releaseNumber}`);
       const end = await followDeployment(client, deployment.id, { quiet: g.json });
       if (g.json) printJson((await client.deployment(deployment.id)).deployment);

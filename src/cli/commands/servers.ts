@@ -20,10 +20,14 @@ export function registerServers(program: Command): void {
           cpus: s.docker.cpus,
           memory: gib(s.docker.memoryBytes),
           running: s.docker.containersRunning,
+          disk: s.disk ? `${s.disk.low ? 'LOW DISK: ' : ''}${gib(s.disk.availableBytes)} free of ${gib(s.disk.totalBytes)}` : null,
           edge: s.edge.running ? `HAProxy ${s.edge.version ?? '?'} on :${s.edge.httpPort}${s.edge.httpsPort ? `, :${s.edge.httpsPort} (TLS)` : ''} (pid ${s.edge.pid})` : 'NOT RUNNING',
           reloads: s.edge.reloads,
         })),
-        ['server', 'docker', 'cpus', 'memory', 'running', 'edge', 'reloads'],
+        ['server', 'docker', 'cpus', 'memory', 'running', 'disk', 'edge', 'reloads'],
       );
+      for (const s of servers) {
+        if (s.disk?.low) console.log(`\n${s.name}: low disk on ${s.disk.path} (${s.disk.detail}): new builds and deployments are refused until space is freed (docs/operations.md)`);
+      }
     });
 }

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 
-export const READINESS_STATUSES = ['healthy', 'degraded', 'unhealthy'] as const;
+export const READINESS_STATUSES = ['healthy', 'starting', 'degraded', 'unhealthy'] as const;
 
 export const readinessCheck = z.strictObject({
   status: z.enum(['pass', 'fail']),
@@ -16,7 +16,9 @@ export const readinessCheck = z.strictObject({
 });
 
 export const readinessReport = z.strictObject({
-  status: z.enum(READINESS_STATUSES).describe('healthy: every check passes; degraded: a dependency fails (200 only when healthy); unhealthy: the store fails'),
+  status: z
+    .enum(READINESS_STATUSES)
+    .describe('healthy: every check passes; starting: the control plane is still bringing live services back after its start (the `startup` check); degraded: a dependency fails, e.g. the edge while it is being restarted (200 only when healthy); unhealthy: the store fails'),
   version: z.string(),
   checks: z.record(z.string(), readinessCheck),
 });

@@ -60,7 +60,10 @@ export const deployBody = z
 
 export const rollbackBody = z.strictObject({
   env: name.default('production'),
-  release: z.number({ error: 'must be a release number' }).int().min(1, { error: 'must be 1 or more' }).optional(),
+  release: z.number({ error: 'must be a release number' }).int().min(1, { error: 'must be 1 or more' }).optional()
+    .describe('the release to return to (default: the newest one before the live release that went live)'),
+  force: z.boolean({ error: 'must be true or false' }).optional()
+    .describe('roll back to a named release even if it never went live (its deployment failed or was cancelled)'),
 });
 
 /** Deploy the live release again (its config, the newest secrets), with its image or another prebuilt one on the host. */

@@ -65,6 +65,10 @@ export const releaseView = z.strictObject({
   secretsVersion: z.number().int().nullable().describe("the environment's secrets version the release runs with"),
   createdAt: at,
   current: z.boolean(),
+  outcome: z.enum(['live', 'was_live', 'rolled_back', 'never_live', 'deploying'])
+    .describe('live now; was_live (replaced by a later deploy); rolled_back (left by a rollback); never_live (no deployment of it succeeded: failed, cancelled, interrupted, canary aborted); deploying'),
+  liveUntil: at.nullable().describe('when it last stopped being live (null: live now, or never live)'),
+  imagePruned: z.boolean().describe('its image is no longer on the host (removed by retention.releases): a rollback to it needs `redeploy --image` or a rebuild'),
   replicas: z.number().int().describe('replicas the release asks for'),
   domains: z.array(text),
   env: z.record(text, text).describe("plain environment variables from slipway.yml (secrets are never here: see the environment's secrets)"),
@@ -77,6 +81,10 @@ export const replicaView = z.strictObject({
   state: text,
   address: text.nullable(),
   edge: z.enum(['ready', 'standby', 'drain', 'maint', 'absent']).describe('standby: at the edge with weight 0 (a blue-green set before the flip, or the warm set after it)'),
+  edgeHealth: z
+    .enum(['up', 'down', 'unchecked'])
+    .describe("the edge's health checks of it: down = failing them, out of rotation whatever its edge state (replaced after health.replace_after); unchecked: no edge server or no checks"),
+  edgeHealthSeconds: z.number().int().nullable().describe('seconds since its edge health last changed (how long it has been down); null when unchecked'),
   activeRequests: z.number().int(),
   startedAt: nullableAt,
   restarts: z.number().int().describe("Docker's restart count of the container"),
@@ -127,7 +135,9 @@ export const serviceStatusView = z.strictObject({
   urls: z.array(text),
   replicas: z.array(replicaView),
   activeDeployment: z.strictObject({ id: text, state: text, kind: text }).nullable(),
-  lastDeployment: z.strictObject({ id: text, state: text, error: text.nullable(), finishedAt: nullableAt }).nullable(),
+  lastDeployment: z
+    .strictObject({ id: text, kind: text.describe('repair: dead or unhealthy replicas replaced by the reconciler'), state: text, error: text.nullable(), finishedAt: nullableAt })
+    .nullable(),
   warmSet: z
     .strictObject({ release: z.number().int(), replicas: z.number().int(), since: at, retireAt: at, deploymentId: text })
     .nullable()
@@ -275,6 +285,17 @@ export const serverView = z.strictObject({
     images: z.number().int().nullable(),
     liveRestore: z.boolean().nullable(),
   }),
+  disk: z
+    .strictObject({
+      path: text.describe("Docker's data root (images, layers, build cache)"),
+      totalBytes: z.number(),
+      availableBytes: z.number(),
+      requiredBytes: z.number().describe('free space below which the disk is low (SLIPWAY_MIN_FREE_DISK)'),
+      low: z.boolean().describe('new builds and deployments are refused (SLW_LOW_DISK)'),
+      detail: text,
+    })
+    .nullable()
+    .describe('null: not measured (the guard is off, or the disk could not be read)'),
   edge: z.strictObject({
     running: z.boolean(),
     pid: z.number().int().nullable(),

@@ -21,6 +21,30 @@ export interface EdgeServer {
   weight: number;
   /** Requests/streams currently being served through this server. */
   activeSessions: number;
+  /**
+   * The edge's active checks (EdgeBackendSpec.check): up, down (failing them: no new requests,
+   * whatever its state and weight), or unchecked (the backend has no checks, or checks are off).
+   * Absent from implementations without checks.
+   */
+  health?: EdgeServerHealth;
+  /** Seconds since the server's last state or health change (how long it has been down, when down). */
+  healthChangedSecondsAgo?: number;
+}
+
+export type EdgeServerHealth = 'up' | 'down' | 'unchecked';
+
+/** Active HTTP checks of every server of a backend (HAProxy `option httpchk`), plus passive observation of errors. */
+export interface EdgeHealthCheck {
+  /** Path requested with GET; any 2xx/3xx answer is a success. */
+  path: string;
+  /** Host header sent (the service's first domain; the backend name when it has none). */
+  host: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Consecutive failures that take a server out of rotation. */
+  fall: number;
+  /** Consecutive successes that put it back. */
+  rise: number;
 }
 
 export interface EdgeBackendSpec {
@@ -30,6 +54,8 @@ export interface EdgeBackendSpec {
   hosts: string[];
   /** HTTPS behaviour of the hosts; default: redirect to HTTPS once a certificate covers the host, no HSTS. */
   https?: EdgeHttpsPolicy;
+  /** Health checks of the backend's servers; none when absent (a change is structural: seamless reload). */
+  check?: EdgeHealthCheck;
 }
 
 export interface EdgeHttpsPolicy {
@@ -70,15 +96,58 @@ export interface DrainResult {
   waitedMs: number;
 }
 
+/** A server the edge should have, from Slipway's desired state (a ready replica of a live release). */
+export interface EdgeServerSpec {
+  backend: string;
+  name: string;
+  address: string;
+  port: number;
+  /** 0: standby (a warm set, a canary at 0 %). */
+  weight: number;
+}
+
+/** What `start` did: `started` false when a running edge was adopted (its servers untouched). */
+export interface EdgeStartResult extends EdgeStatus {
+  started: boolean;
+  /** Servers written into the config it started with (those of unknown backends are skipped). */
+  servers: number;
+}
+
+/** A watch on the running edge; `stop` ends it (no callback after it). */
+export interface EdgeWatch {
+  stop(): void;
+}
+
 export interface Edge {
   /** Starts the proxy if it is not running (master-worker, detached); idempotent. */
   ensureRunning(): Promise<EdgeStatus>;
+  /**
+   * Like ensureRunning, but when the proxy has to be started, its config already holds these
+   * servers (with their weights): it takes its first request with them, never from an empty
+   * backend. Leftover processes of a dead edge on this config are killed first. Used after the
+   * edge died and at boot; a running edge is adopted as by ensureRunning.
+   */
+  start(servers: EdgeServerSpec[]): Promise<EdgeStartResult>;
+  /**
+   * Watches the running edge (master socket connection held open, master pid and workers
+   * checked every few tens of ms) and calls `onDown` once, with the reason, when it dies. A
+   * seamless reload is not a death. Watching an edge that is not running reports it at once.
+   */
+  watch(onDown: (reason: string) => void): EdgeWatch;
   status(): Promise<EdgeStatus>;
   /** Declares a backend and its hosts. New backends are a structural change (seamless reload); host changes are applied at runtime. */
   ensureBackend(spec: EdgeBackendSpec): Promise<void>;
   listBackends(): Promise<EdgeBackendSpec[]>;
   /** Removes a backend and its host routes (structural: seamless reload). Missing backend is not an error. */
   removeBackend(name: string): Promise<void>;
+  /** The host → backend routes the running edge applies now (its runtime host map; the control plane's own domain excluded). */
+  listRoutes(): Promise<Array<{ host: string; backend: string }>>;
+  /**
+   * Drops a host route the running edge has but no declared backend holds (one changed behind
+   * Slipway's back), without a reload. Refused (SLW_EDGE) for a host a backend declares: change
+   * the backend instead. Missing route is not an error.
+   */
+  removeRoute(host: string): Promise<void>;
   listServers(backend: string): Promise<EdgeServer[]>;
   /** The servers of several backends from one reading (status pages of many services); absent backends map to []. */
   listServersOf(backends: string[]): Promise<Map<string, EdgeServer[]>>;

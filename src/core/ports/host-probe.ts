@@ -23,6 +23,16 @@ export interface HostReading {
   };
 }
 
+/** Space on the filesystem holding a directory (statfs), as `df` counts it. */
+export interface DiskReading {
+  path: string;
+  totalBytes: number;
+  /** What an unprivileged writer may still use (excludes root's reserve). */
+  availableBytes: number;
+}
+
 export interface HostProbe {
   read(): Promise<HostReading>;
+  /** The filesystem of `path` (e.g. Docker's data root for the low-disk guard). */
+  disk(path: string): Promise<DiskReading>;
 }

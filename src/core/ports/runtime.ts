@@ -139,6 +139,8 @@ export interface EngineInfo {
   images: number;
   /** Containers keep running while the engine restarts. */
   liveRestore: boolean;
+  /** Where the engine keeps images and containers (`DockerRootDir`): the disk the low-disk guard watches. */
+  rootDir: string;
 }
 
 export interface Runtime {
@@ -156,6 +158,14 @@ export interface Runtime {
    * once its last tag does, and a tag whose image a container still uses is kept and reported.
    */
   removeRepositories(repositories: string[]): Promise<{ removed: string[]; kept: Array<{ tag: string; reason: string }> }>;
+  /**
+   * Removes one image by content address (`sha256:…`) with every tag it has, never forcing: an
+   * image a container (running or stopped) was created from, or a base image builds start from,
+   * is kept and the reason reported. A missing image counts as removed.
+   */
+  removeImage(digest: string): Promise<{ removed: boolean; untagged: string[]; reason?: string }>;
+  /** Removes dangling images (untagged build layers) and build cache beyond `keepBuildCacheBytes`. */
+  pruneBuildLeftovers(keepBuildCacheBytes: number): Promise<{ reclaimedBytes: number }>;
   /** Creates and starts a replica on the network; resolves once it is running (not ready). */
   startReplica(spec: ReplicaSpec): Promise<Replica>;
   inspectReplica(id: string): Promise<Replica | null>;

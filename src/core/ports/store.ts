@@ -243,6 +243,8 @@ export interface Store {
   /** Forgets delivery ids and accepted pushes received before `before` (ISO time); returns how many. */
   pruneWebhookDeliveries(before: string): Promise<number>;
 
+  /** Appends an event that accompanies no stored change (e.g. `edge.restarted`). */
+  appendOutboxEvent(e: NewOutboxEvent): Promise<void>;
   /** Outbox events after `seq`, oldest first. */
   listOutbox(afterSeq: number, limit: number): Promise<OutboxEvent[]>;
   getOutboxEvent(eventId: string): Promise<OutboxEvent | null>;

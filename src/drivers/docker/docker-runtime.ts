@@ -12,7 +12,7 @@ import type { BuildRequest, EngineInfo, ImageInfo, LogEntry, LogOptions, OneOffR
 import { readContainerStats } from './container-stats';
 import { runBuild } from './build';
 import { normalizeDockerfilePath } from '../../source/build-context';
-import { inspectImage, removeRepositories, tagImage } from './images';
+import { inspectImage, pruneBuildLeftovers, removeImage, removeRepositories, tagImage } from './images';
 import { replicaLogs } from './logs';
 import { ensureBridgeNetwork } from './network';
 import { runOneOff } from './one-off';
@@ -92,6 +92,16 @@ export class DockerRuntime implements Runtime {
     const result = await removeRepositories(this.docker, repositories);
     if (result.removed.length || result.kept.length) this.logger.info({ repositories, removed: result.removed.length, kept: result.kept.length }, 'images removed');
     return result;
+  }
+
+  async removeImage(digest: string): Promise<{ removed: boolean; untagged: string[]; reason?: string }> {
+    const result = await removeImage(this.docker, digest);
+    if (result.removed && result.untagged.length > 0) this.logger.info({ image: digest, untagged: result.untagged }, 'image removed');
+    return result;
+  }
+
+  pruneBuildLeftovers(keepBuildCacheBytes: number): Promise<{ reclaimedBytes: number }> {
+    return pruneBuildLeftovers(this.docker, keepBuildCacheBytes);
   }
 
   async startReplica(spec: ReplicaSpec): Promise<Replica> {

@@ -27,5 +27,6 @@ export async function engineInfo(docker: Docker, socketPath: string): Promise<En
     containersRunning: num('ContainersRunning'),
     images: num('Images'),
     liveRestore: info.LiveRestoreEnabled === true,
+    rootDir: str('DockerRootDir') || '/var/lib/docker',
   };
 }

@@ -47,3 +47,57 @@ export async function removeRepositories(docker: Docker, repositories: string[])
   }
   return { removed, kept };
 }
+
+/** Tags of Slipway's own offline base images (base-images.ts): builds start FROM them, never pruned here. */
+const BASE_IMAGE_REPOS = ['slipway/node', 'slipway/static'];
+
+export interface RemoveImageResult {
+  /** The image is gone (or was already). */
+  removed: boolean;
+  /** Tags that were removed with it. */
+  untagged: string[];
+  /** Why it was kept, when it was. */
+  reason?: string;
+}
+
+/**
+ * Removes one image by content address: every tag, then the image, never forcing. Kept (and
+ * untouched) when a container, running or stopped, was created from it, or when it is a base
+ * image builds start from; Docker's own refusal (child images, a race) is reported the same way.
+ */
+export async function removeImage(docker: Docker, id: string): Promise<RemoveImageResult> {
+  const info = await inspectImageRaw(docker, id);
+  if (!info) return { removed: true, untagged: [] };
+  const tags = (info.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+  if (tags.some((t) => BASE_IMAGE_REPOS.includes(splitImageTag(t).repo))) return { removed: false, untagged: [], reason: 'a base image builds start from' };
+  const users = await dockerCall(`list containers of image ${id}`, () => docker.listContainers({ all: true, filters: { ancestor: [info.Id] } }));
+  if (users.length > 0) return { removed: false, untagged: [], reason: `used by container ${users[0]!.Names?.[0]?.replace(/^\//, '') ?? users[0]!.Id.slice(0, 12)}` };
+  const untagged: string[] = [];
+  try {
+    for (const tag of tags) {
+      await docker.getImage(tag).remove({ noprune: false });
+      untagged.push(tag);
+    }
+    // Untagging the last tag deletes the image; one with no tag left (or only registry digests) goes by ID.
+    if (await inspectImageRaw(docker, info.Id)) await docker.getImage(info.Id).remove({ noprune: false });
+  } catch (err) {
+    if (statusOf(err) !== 404) return { removed: false, untagged, reason: dockerMessage(err) };
+  }
+  return { removed: true, untagged };
+}
+
+/** Dangling images (untagged layers left by builds) and build cache above `keepBuildCacheBytes`. */
+export async function pruneBuildLeftovers(docker: Docker, keepBuildCacheBytes: number): Promise<{ reclaimedBytes: number }> {
+  const images = await dockerCall('prune dangling images', () => docker.pruneImages({ filters: { dangling: ['true'] } }));
+  // dockerode's pruneBuilder sends no options: keep-storage (API < 1.48) and reserved-space (newer) bound what stays.
+  const keep = String(Math.max(0, Math.floor(keepBuildCacheBytes)));
+  const cache = await dockerCall('prune build cache', () =>
+    new Promise<{ SpaceReclaimed?: number }>((resolve, reject) => {
+      docker.modem.dial(
+        { path: '/build/prune?', method: 'POST', options: { 'keep-storage': keep, 'reserved-space': keep }, statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' } },
+        (err: unknown, data: unknown) => (err ? reject(err) : resolve((data ?? {}) as { SpaceReclaimed?: number })),
+      );
+    }),
+  );
+  return { reclaimedBytes: (images.SpaceReclaimed ?? 0) + (cache.SpaceReclaimed ?? 0) };
+}

@@ -71,7 +71,13 @@ export function readBackends(files: EdgeFiles): EdgeBackendSpec[] {
       return typeof r?.name === 'string' && Array.isArray(r.hosts) && r.hosts.every((h) => typeof h === 'string') && httpsOk;
     });
   if (!valid) throw new SlipwayError('SLW_EDGE', `${files.backends} is not a list of {name, hosts}; fix or delete it`);
-  return (parsed as EdgeBackendSpec[]).map((b) => ({ name: b.name, hosts: [...b.hosts], ...(b.https ? { https: { redirect: b.https.redirect, hsts: b.https.hsts } } : {}) }));
+  return (parsed as EdgeBackendSpec[]).map((b) => ({
+    name: b.name,
+    hosts: [...b.hosts],
+    ...(b.https ? { https: { redirect: b.https.redirect, hsts: b.https.hsts } } : {}),
+    // Checked again when rendered (assertHealthCheck): a hand-edited file cannot inject config lines.
+    ...(b.check && typeof b.check === 'object' ? { check: { ...b.check } } : {}),
+  }));
 }
 
 export function writeBackends(files: EdgeFiles, backends: EdgeBackendSpec[]): void {

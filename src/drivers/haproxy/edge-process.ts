@@ -5,7 +5,7 @@
  * and uninstall).
  */
 import { execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { SlipwayError } from '../../core/errors';
@@ -18,8 +18,13 @@ const NOT_INSTALLED = 'haproxy is not installed: on Debian/Ubuntu run scripts/bo
 const LOG_ROTATE_BYTES = 5 * 1024 * 1024;
 
 export function readPid(files: EdgeFiles): number | null {
-  if (!existsSync(files.pid)) return null;
-  const pid = Number(readFileSync(files.pid, 'utf8').trim().split('\n')[0]);
+  let text: string;
+  try {
+    text = readFileSync(files.pid, 'utf8');
+  } catch {
+    return null; // none yet, or a starting HAProxy is replacing it
+  }
+  const pid = Number(text.trim().split('\n')[0]);
   return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
@@ -164,6 +169,46 @@ export async function stopEdge(dataDir: string): Promise<void> {
   process.kill(pid, 'SIGTERM');
   for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(50);
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+/**
+ * Kills what is left of a dead edge on this config: workers of a SIGKILLed master exit on
+ * their own, but not necessarily before a new master binds the same ports (noreuseport).
+ * Returns the pids killed. Needs procfs (Linux); elsewhere nothing is found.
+ */
+export async function killLeftovers(files: EdgeFiles, timeoutMs = 2000): Promise<number[]> {
+  const pids = haproxyPidsOf(files);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  const started = Date.now();
+  while (pids.some((p) => isAlive(p)) && Date.now() - started < timeoutMs) await sleep(10);
+  return pids;
+}
+
+/** Live processes whose command line names this edge's config file (master, workers, old workers). */
+export function haproxyPidsOf(files: EdgeFiles): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const argv = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+      if (argv.includes(files.config) && /haproxy$/.test(argv[0] ?? '') && isAlive(Number(e))) out.push(Number(e));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
 }
 
 function hostMissingOr(err: unknown, what: string): SlipwayError {

@@ -9,11 +9,13 @@ import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { SlipwayError, errorMessage } from '../../core/errors';
-import type { DrainResult, Edge, EdgeBackendSpec, EdgeCertificate, EdgeServer, EdgeStatus } from '../../core/ports/edge';
+import type { DrainResult, Edge, EdgeBackendSpec, EdgeCertificate, EdgeServer, EdgeServerSpec, EdgeStartResult, EdgeStatus, EdgeWatch } from '../../core/ports/edge';
 import { assertUsableDir, edgeFiles, readBackends, readIfExists, writeAtomic, writeBackends, type EdgeFiles } from './edge-files';
 import { assertBackendName, assertServerName, assertWeight, normalizeHosts, serverAddress } from './edge-names';
-import { checkConfig, haproxyVersion, isOurHaproxy, readPid, reload, showProc, startDetached } from './edge-process';
+import { checkConfig, haproxyVersion, isOurHaproxy, killLeftovers, readPid, reload, showProc, startDetached } from './edge-process';
+import { watchEdge } from './edge-watch';
 import { renderConfig, renderMap, structuralPart } from './render-config';
+import { assertHealthCheck, serverCheckOptions } from './health-check-lines';
 import { CONTROL_BACKEND } from './https-lines';
 import {
   assertCertificateName, certificateFile, describeCertificate, hstsEntries, installAtRuntime, joinPem, prepareTlsFiles, readCertificateEntries,
@@ -21,7 +23,7 @@ import {
 } from './edge-certificates';
 import type { RequestLogTarget } from './request-log-format';
 import { runCommand, sendCommand, sendToWorker } from './runtime-api';
-import { parseBackendNames, parseMapEntries, parseServers, parseServersByBackend, serverSessions } from './runtime-replies';
+import { drainedServers, parseBackendNames, parseMapEntries, parseServers, parseServersByBackend, serverSessions } from './runtime-replies';
 import { createMutex, type Mutex } from './mutex';
 
 export { stopEdge } from './edge-process';
@@ -77,12 +79,7 @@ export class HaproxyEdge implements Edge {
 
   ensureRunning(): Promise<EdgeStatus> {
     return this.serialized(async () => {
-      this.binaryVersion ??= await haproxyVersion(this.bin);
-      this.backends = readBackends(this.files);
-      if (this.opts.https) {
-        await prepareTlsFiles(this.files);
-        this.certs = readCertificateEntries(this.files);
-      }
+      await this.loadPersisted();
       if (await this.isRunning()) {
         this.log.info({ haproxyPid: readPid(this.files) }, 'adopting the running edge');
         await this.reconcile();
@@ -91,10 +88,48 @@ export class HaproxyEdge implements Edge {
         if (isOurHaproxy(pid, this.files) && !(await this.answersWithin(3000))) {
           throw new SlipwayError('SLW_EDGE', `HAProxy (pid ${pid}) runs on ${this.files.dir} but its sockets do not answer; stop it (kill ${pid}) and retry`);
         }
-        if (!(await this.isRunning())) await this.start();
+        if (!(await this.isRunning())) await this.launch();
       }
       return this.statusNow();
     });
+  }
+
+  start(servers: EdgeServerSpec[]): Promise<EdgeStartResult> {
+    return this.serialized(async () => {
+      await this.loadPersisted();
+      const pid = readPid(this.files);
+      if (isOurHaproxy(pid, this.files) && (await this.answersWithin(2000))) {
+        this.log.info({ haproxyPid: pid }, 'adopting the running edge');
+        await this.reconcile();
+        return { ...(await this.statusNow()), started: false, servers: 0 };
+      }
+      if (isOurHaproxy(pid, this.files)) {
+        throw new SlipwayError('SLW_EDGE', `HAProxy (pid ${pid}) runs on ${this.files.dir} but its sockets do not answer; stop it (kill ${pid}) and retry`);
+      }
+      const killed = await killLeftovers(this.files);
+      if (killed.length) this.log.warn({ pids: killed }, 'killed leftover processes of the dead edge');
+      const known = new Set(this.backends.map((b) => b.name));
+      const byBackend = new Map<string, EdgeServer[]>();
+      let count = 0;
+      for (const s of servers) {
+        if (!known.has(s.backend)) {
+          this.log.warn({ backend: s.backend, server: s.name }, 'edge start: a server of a backend the edge does not declare is left out');
+          continue;
+        }
+        assertServerName(s.name);
+        assertWeight(s.weight);
+        const list = byBackend.get(s.backend) ?? [];
+        list.push({ name: s.name, address: s.address, port: s.port, state: s.weight > 0 ? 'ready' : 'standby', weight: s.weight, activeSessions: 0 });
+        byBackend.set(s.backend, list);
+        count++;
+      }
+      await this.launch(byBackend, { check: false });
+      return { ...(await this.statusNow()), started: true, servers: count };
+    });
+  }
+
+  watch(onDown: (reason: string) => void): EdgeWatch {
+    return watchEdge(this.files, onDown, { logger: this.log });
   }
 
   status(): Promise<EdgeStatus> {
@@ -109,9 +144,18 @@ export class HaproxyEdge implements Edge {
       this.backends = readBackends(this.files);
       this.assertHostsFree(spec.name, hosts);
       const existing = this.backends.find((b) => b.name === spec.name);
-      const wanted: EdgeBackendSpec = { name: spec.name, hosts, ...(spec.https ? { https: { ...spec.https } } : {}) };
+      if (spec.check) assertHealthCheck(spec.check);
+      const wanted: EdgeBackendSpec = { name: spec.name, hosts, ...(spec.https ? { https: { ...spec.https } } : {}), ...(spec.check ? { check: { ...spec.check } } : {}) };
       const next = existing ? this.backends.map((b) => (b === existing ? wanted : b)) : [...this.backends, wanted];
-      if (!existing || !(await this.runtimeBackends()).includes(spec.name)) {
+      // Health checks are written on the servers of haproxy.cfg: a change of them is structural.
+      const checkChanged = existing !== undefined && JSON.stringify(existing.check ?? null) !== JSON.stringify(wanted.check ?? null);
+      if (!existing || checkChanged || !(await this.runtimeBackends()).includes(spec.name)) {
+        if (checkChanged) {
+          await this.restructure(next);
+          this.log.info({ backend: spec.name, check: wanted.check ?? null }, 'changed the edge health checks of a backend (seamless reload)');
+          await this.syncMaps();
+          return;
+        }
         await this.restructure(next);
         this.log.info({ backend: spec.name, hosts }, 'added backend (seamless reload)');
         return;
@@ -143,10 +187,44 @@ export class HaproxyEdge implements Edge {
     return readBackends(this.files);
   }
 
+  async listRoutes(): Promise<Array<{ host: string; backend: string }>> {
+    const entries = parseMapEntries(await sendCommand(this.files.adminSocket, `show map ${this.files.map}`));
+    return entries.filter((e) => e.value !== CONTROL_BACKEND).map((e) => ({ host: e.key, backend: e.value }));
+  }
+
+  removeRoute(host: string): Promise<void> {
+    return this.serialized(async () => {
+      const key = host.toLowerCase();
+      // The map is read by host name; anything else cannot be one of its keys (and must not reach the CLI line).
+      if (!/^[a-z0-9*._-]+$/.test(key)) throw new SlipwayError('SLW_EDGE', `removeRoute: "${host}" is not a host name`);
+      await this.requireRunning();
+      this.backends = readBackends(this.files);
+      const owner = this.routed(this.backends).find((b) => b.hosts.includes(key));
+      if (owner) throw new SlipwayError('SLW_EDGE', `host ${key} is declared by backend ${owner.name}: change that backend instead`);
+      const reply = (await sendCommand(this.files.adminSocket, `del map ${this.files.map} ${key}`)).trim();
+      if (reply && !/not found|no such/i.test(reply)) throw new SlipwayError('SLW_EDGE', `HAProxy refused "del map ${key}": ${reply.split('\n')[0]}`);
+      this.log.info({ host: key }, 'host route removed from the edge');
+    });
+  }
+
   async listServers(backend: string): Promise<EdgeServer[]> {
     assertBackendName(backend);
     // "No such proxy." for an unknown backend parses as no servers.
-    return parseServers(await sendCommand(this.files.adminSocket, `show stat ${backend} 4 -1`), backend);
+    const servers = parseServers(await sendCommand(this.files.adminSocket, `show stat ${backend} 4 -1`), backend);
+    return this.withDrainOfDownServers(new Map([[backend, servers]])).then((m) => m.get(backend) ?? []);
+  }
+
+  /**
+   * `show stat` says "DOWN" for a drained server failing its checks: for those (rare) the admin
+   * state is read from `show servers state`, so a drained server never reads as ready.
+   */
+  private async withDrainOfDownServers(all: Map<string, EdgeServer[]>): Promise<Map<string, EdgeServer[]>> {
+    const suspects = [...all.entries()].filter(([, list]) => list.some((s) => s.health === 'down' && s.state === 'ready'));
+    for (const [backend, list] of suspects) {
+      const drained = drainedServers(await sendCommand(this.files.adminSocket, `show servers state ${backend}`));
+      all.set(backend, list.map((s) => (s.health === 'down' && s.state === 'ready' && drained.has(`${backend}/${s.name}`) ? { ...s, state: 'drain' } : s)));
+    }
+    return all;
   }
 
   async listServersOf(backends: string[]): Promise<Map<string, EdgeServer[]>> {
@@ -154,7 +232,7 @@ export class HaproxyEdge implements Edge {
     // One `show stat` of every proxy: the runtime socket takes one connection at a time well,
     // not fifty at once (EAGAIN when its backlog is full).
     const all = parseServersByBackend(backends.length > 0 ? await sendCommand(this.files.adminSocket, 'show stat -1 4 -1') : '');
-    return new Map(backends.map((b) => [b, all.get(b) ?? []]));
+    return this.withDrainOfDownServers(new Map(backends.map((b) => [b, all.get(b) ?? []])));
   }
 
   addServer(backend: string, server: { name: string; address: string; port: number }, opts: { weight?: number } = {}): Promise<void> {
@@ -165,12 +243,13 @@ export class HaproxyEdge implements Edge {
       assertWeight(weight);
       const addr = serverAddress(server.address, server.port);
       const id = `${backend}/${server.name}`;
+      const check = this.backends.find((b) => b.name === backend)?.check;
       const existing = (await this.listServers(backend)).find((s) => s.name === server.name);
       if (!existing) {
         // A server added at runtime gets no idle-connection pool in HAProxy 2.6 (purge delay 0,
         // limit 0): every request would open a new connection to the app, a third of the
         // throughput. These are the values a server written in haproxy.cfg gets.
-        await runCommand(this.files.adminSocket, `add server ${id} ${addr} ${RUNTIME_SERVER_POOL}`, /^New server registered/);
+        await runCommand(this.files.adminSocket, `add server ${id} ${addr} ${RUNTIME_SERVER_POOL}${check ? ` ${serverCheckOptions(check)}` : ''}`, /^New server registered/);
       } else if (existing.address !== server.address || existing.port !== server.port) {
         await runCommand(this.files.adminSocket, `set server ${id} addr ${server.address} port ${server.port}`, /changed|no need/i);
       }
@@ -178,7 +257,11 @@ export class HaproxyEdge implements Edge {
       // Weight before state: a standby server (weight 0) must not take a request in between.
       await runCommand(this.files.adminSocket, `set server ${id} weight ${weight}`);
       await runCommand(this.files.adminSocket, `set server ${id} state ready`);
-      this.log.info({ backend, server: server.name, addr, weight, existed: Boolean(existing) }, weight > 0 ? 'server ready at the edge' : 'server on standby at the edge');
+      // HAProxy 2.6 leaves the checks of a server added at runtime off until asked. Enabled after
+      // `state ready`, the server starts UP (it passed Slipway's readiness), not "down until rise
+      // checks pass"; until its first `rise` successes, one failed check takes it out (docs/edge.md).
+      if (check && !existing) await runCommand(this.files.adminSocket, `enable health ${id}`);
+      this.log.info({ backend, server: server.name, addr, weight, existed: Boolean(existing), checked: Boolean(check) }, weight > 0 ? 'server ready at the edge' : 'server on standby at the edge');
     });
   }
 
@@ -312,12 +395,26 @@ export class HaproxyEdge implements Edge {
 
   // ---------------------------------------------------------------------------
 
-  /** Starts HAProxy from the persisted structure; no servers (after a host reboot none exist yet). */
-  private async start(): Promise<void> {
-    this.writeFiles(this.backends, new Map());
-    await checkConfig(this.bin, this.files.config);
+  /** What a start or an adoption needs from disk: the binary's version, the backend list, the TLS files. */
+  private async loadPersisted(): Promise<void> {
+    this.binaryVersion ??= await haproxyVersion(this.bin);
+    this.backends = readBackends(this.files);
+    if (this.opts.https) {
+      await prepareTlsFiles(this.files);
+      this.certs = readCertificateEntries(this.files);
+    }
+  }
+
+  /**
+   * Starts HAProxy from the persisted structure and the given servers, written into haproxy.cfg
+   * so that the first request already finds them (ensureRunning passes none).
+   */
+  private async launch(servers: Map<string, EdgeServer[]> = new Map(), opts: { check: boolean } = { check: true }): Promise<void> {
+    this.writeFiles(this.backends, servers);
+    // `haproxy -c` costs a few hundred ms on a loaded host; a restart skips it (startDetached reports HAProxy's alerts anyway).
+    if (opts.check) await checkConfig(this.bin, this.files.config);
     await startDetached(this.bin, this.files, () => this.isRunning());
-    this.log.info({ haproxyPid: readPid(this.files), bind: `${this.bind}:${this.opts.httpPort}` }, 'started the edge');
+    this.log.info({ haproxyPid: readPid(this.files), bind: `${this.bind}:${this.opts.httpPort}`, servers: [...servers.values()].reduce((n, l) => n + l.length, 0) }, 'started the edge');
   }
 
   /**
@@ -410,7 +507,7 @@ export class HaproxyEdge implements Edge {
       bindAddress: this.bind,
       adminSocket: this.files.adminSocket,
       mapFile: this.files.map,
-      backends: backends.map((b) => ({ name: b.name, servers: servers.get(b.name) ?? [] })),
+      backends: backends.map((b) => ({ name: b.name, servers: servers.get(b.name) ?? [], ...(b.check ? { check: b.check } : {}) })),
       requestLog: this.opts.requestLog,
       prometheus: this.opts.prometheus,
       https: this.opts.https

@@ -142,3 +142,35 @@ test("HAProxy's Prometheus exporter on its own frontend, only when asked for", (
   assert.ok(cfg.includes(['frontend prometheus', '  bind 127.0.0.1:8405', '  no log', '  http-request use-service prometheus-exporter if { path /metrics }', ''].join('\n')));
   assert.match(renderConfig({ ...input, prometheus: { address: '::1', port: 8405 } }), /bind \[::1\]:8405\n/);
 });
+
+const check = { path: '/health', host: 'app.example.com', intervalMs: 500, timeoutMs: 2000, fall: 3, rise: 2 };
+
+test('edge health checks: the backend checks its health path with the domain as Host, every server by the interval and thresholds', () => {
+  const cfg = renderConfig({ ...input, backends: [{ name: 'be_c', check, servers: [{ name: 's1', address: '10.0.0.2', port: 3000, state: 'ready' }, { name: 's2', address: '10.0.0.3', port: 3000, state: 'ready', weight: 0 }] }, { name: 'be_w', servers: [] }] });
+  assert.ok(
+    cfg.includes(
+      [
+        'backend be_c',
+        '  balance roundrobin',
+        '  option httpchk',
+        '  http-check send meth GET uri /health ver HTTP/1.1 hdr Host app.example.com',
+        '  http-check expect status 200-399',
+        '  timeout check 2000ms',
+        '  server s1 10.0.0.2:3000 check inter 500ms fall 3 rise 2 observe layer4 error-limit 3 on-error mark-down',
+        // Health is orthogonal to weight: a standby server is checked too.
+        '  server s2 10.0.0.3:3000 weight 0 check inter 500ms fall 3 rise 2 observe layer4 error-limit 3 on-error mark-down',
+        '',
+      ].join('\n'),
+    ),
+    cfg,
+  );
+  // A backend without checks (no health config given) gets none.
+  assert.ok(cfg.includes('backend be_w\n  balance roundrobin\n\n'));
+  assert.equal(cfg.match(/option httpchk/g)?.length, 1);
+});
+
+test('edge health checks: a path or host that could inject config lines is refused', () => {
+  for (const bad of [{ path: '/h\n  server x 1.2.3.4:1' }, { path: '/h #x' }, { path: 'health' }, { host: 'a b' }, { fall: 0 }, { intervalMs: 1.5 }]) {
+    assert.throws(() => renderConfig({ ...input, backends: [{ name: 'be_c', check: { ...check, ...bad }, servers: [] }] }), /edge health check: /);
+  }
+});

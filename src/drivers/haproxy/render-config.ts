@@ -3,8 +3,9 @@
  * same input gives the same text. Servers are included as static lines (with their
  * drain/maint state) so a reload never loses the servers that were added at runtime.
  */
-import type { EdgeServerState } from '../../core/ports/edge';
+import type { EdgeHealthCheck, EdgeServerState } from '../../core/ports/edge';
 import { serverAddress } from './edge-names';
+import { backendCheckLines, serverCheckOptions } from './health-check-lines';
 import { CONTROL_BACKEND, controlBackendLines, hostLookup, httpsRequestLines, tlsBindLine, tlsGlobalLines, type ControlRender, type HttpsRender } from './https-lines';
 import { frontendLogLines, ringSection, type RequestLogTarget } from './request-log-format';
 
@@ -22,7 +23,8 @@ export interface RenderInput {
   bindAddress: string;
   adminSocket: string;
   mapFile: string;
-  backends: Array<{ name: string; servers: RenderServer[] }>;
+  /** `check`: the backend's edge health checks (health-check-lines.ts); none when absent. */
+  backends: Array<{ name: string; servers: RenderServer[]; check?: EdgeHealthCheck }>;
   /** Where to send one JSON line per request (the control plane's listener); no request log when absent. */
   requestLog?: RequestLogTarget;
   /** Serve HAProxy's built-in Prometheus exporter (`/metrics`) on this address; none when absent. */
@@ -96,9 +98,10 @@ export function renderConfig(input: RenderInput): string {
   }
   if (input.control) lines.push(...controlBackendLines(input.control, serverAddress(input.control.address, input.control.port)));
   for (const be of [...input.backends].sort((a, b) => compare(a.name, b.name))) {
-    lines.push(`backend ${be.name}`, '  balance roundrobin');
+    lines.push(`backend ${be.name}`, '  balance roundrobin', ...(be.check ? backendCheckLines(be.check) : []));
+    const check = be.check ? ` ${serverCheckOptions(be.check)}` : '';
     for (const s of [...be.servers].sort((a, b) => compare(a.name, b.name))) {
-      lines.push(`  server ${s.name} ${serverAddress(s.address, s.port)}${serverOptions(s)}`);
+      lines.push(`  server ${s.name} ${serverAddress(s.address, s.port)}${serverOptions(s)}${check}`);
     }
     lines.push('');
   }

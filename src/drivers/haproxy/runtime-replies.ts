@@ -1,5 +1,5 @@
 /** Parsers for the runtime API replies the driver reads. Pure functions. */
-import type { EdgeServer } from '../../core/ports/edge';
+import type { EdgeServer, EdgeServerHealth } from '../../core/ports/edge';
 import { splitAddress } from './edge-names';
 
 /** `show stat` CSV (header line starts with "# ") as records keyed by column name. */
@@ -33,10 +33,46 @@ export function parseServersByBackend(text: string): Map<string, EdgeServer[]> {
     if (r.svname === 'BACKEND' || r.svname === 'FRONTEND' || !r.pxname) continue;
     const status = (r.status ?? '').toUpperCase();
     const state = status.startsWith('MAINT') ? 'maint' : status.startsWith('DRAIN') ? 'drain' : r.weight === '0' ? 'standby' : 'ready';
-    const server: EdgeServer = { name: r.svname ?? '', ...splitAddress(r.addr ?? ''), state, weight: Number(r.weight) || 0, activeSessions: sessions(r) };
+    const health = healthOf(status, r.check_status ?? '');
+    const server: EdgeServer = {
+      name: r.svname ?? '',
+      ...splitAddress(r.addr ?? ''),
+      state,
+      weight: Number(r.weight) || 0,
+      activeSessions: sessions(r),
+      // Only checked servers say anything about health (unchecked is the port's default).
+      ...(health !== 'unchecked' ? { health, healthChangedSecondsAgo: Number(r.lastchg) || 0 } : {}),
+    };
     const list = out.get(r.pxname);
     if (list) list.push(server);
     else out.set(r.pxname, [server]);
+  }
+  return out;
+}
+
+/**
+ * A checked server's `status`: "UP", "UP 1/3" (up, failing: going down), "DOWN", "DOWN 1/2"
+ * (down, passing: coming back), "DRAIN" (drained and up); "no check" when it is not checked.
+ * A drained server that fails its checks says "DOWN" (see drainedServers).
+ */
+function healthOf(status: string, checkStatus: string): EdgeServerHealth {
+  if (status.startsWith('DOWN')) return 'down';
+  if (status.startsWith('MAINT') || status === 'NO CHECK' || checkStatus === '') return 'unchecked';
+  return 'up';
+}
+
+/**
+ * Servers drained administratively, from `show servers state [<backend>]` (srv_admin_state bits
+ * 0x08 forced drain, 0x10 inherited drain): `show stat` says "DOWN" for a drained server that
+ * fails its checks, which would read as ready. Keys are `backend/server`.
+ */
+export function drainedServers(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state …
+    if (f.length < 7 || !/^\d+$/.test(f[0]!) || !/^\d+$/.test(f[6]!)) continue;
+    if (Number(f[6]) & 0x18) out.add(`${f[1]}/${f[3]}`);
   }
   return out;
 }

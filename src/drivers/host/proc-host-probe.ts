@@ -5,7 +5,7 @@
  */
 import { readFile, statfs } from 'node:fs/promises';
 import { SlipwayError, errorMessage } from '../../core/errors';
-import type { HostProbe, HostReading } from '../../core/ports/host-probe';
+import type { DiskReading, HostProbe, HostReading } from '../../core/ports/host-probe';
 import { parseMeminfo } from './meminfo';
 import { parseProcStat } from './proc-stat';
 
@@ -41,6 +41,15 @@ export class ProcHostProbe implements HostProbe {
     } catch (err) {
       if (err instanceof SlipwayError) throw err;
       throw new SlipwayError('SLW_INTERNAL', `cannot read host stats: ${errorMessage(err)}`);
+    }
+  }
+
+  async disk(path: string): Promise<DiskReading> {
+    try {
+      const fs = await statfs(path);
+      return { path, totalBytes: fs.blocks * fs.bsize, availableBytes: fs.bavail * fs.bsize };
+    } catch (err) {
+      throw new SlipwayError('SLW_INTERNAL', `cannot read the free space of ${path}: ${errorMessage(err)}`);
     }
   }
 }

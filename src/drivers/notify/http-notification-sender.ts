@@ -52,5 +52,15 @@ function slackText(e: OutboxEvent): string {
       return `:lock: certificate for ${p.domain} ${p.renewal ? 'renewed' : 'issued'} (${p.source}, valid until ${p.notAfter})`;
     case 'certificate.failed':
       return `:warning: certificate for ${p.domain} could not be ${p.renewal ? 'renewed' : 'obtained'} (attempt ${p.failures}, next ${p.nextAttemptAt}): ${p.error}`;
+    case 'edge.restarted':
+      return `:rotating_light: the edge (HAProxy) died (${p.reason}) and was restarted with ${p.servers} server(s) in ${p.downMs} ms`;
+    case 'edge.corrected':
+      return `:wrench: ${where}: edge corrected: ${p.summary}`;
+    case 'replica.unhealthy':
+      return `:face_with_thermometer: ${where}: replica ${p.replica} ${p.reason}`;
+    case 'replica.replaced':
+      return `:recycle: ${where}: replica ${p.replica} replaced (${p.reason})`;
+    case 'disk.low':
+      return `:floppy_disk: low disk on ${p.path}: ${p.detail}; new builds and deployments are refused until space is freed`;
   }
 }
