@@ -127,7 +127,8 @@ export async function main(argv: string[]): Promise<void> {
   const app = new TestProject(PROJECT);
   const docker = new Docker();
   const records: RequestRecord[] = [];
-  const checks: Array<Check & { problems: string[] }> = [];
+  // `at`: when a check started; `endAt`: when its answer came (a check cut by the next fault belongs to that one).
+  const checks: Array<Check & { endAt: number; problems: string[] }> = [];
   const results: FaultResult[] = [];
   let loads: RecordedLoad[] = [];
   let polling = false;
@@ -158,7 +159,7 @@ export async function main(argv: string[]): Promise<void> {
       while (polling) {
         const at = Date.now();
         const problems = await check().catch((err: Error) => [`check failed: ${err.message}`]);
-        checks.push({ at, ok: problems.length === 0, problems });
+        checks.push({ at, endAt: Date.now(), ok: problems.length === 0, problems });
         await sleep(Math.max(0, at + CHECK_EVERY_MS - Date.now()));
       }
     })();
@@ -210,7 +211,7 @@ export async function main(argv: string[]): Promise<void> {
     // A window runs from the fault's start to the next one's (cp-deploy starts with its deploy, before the kill).
     const to = results[i + 1]?.startedAt ?? loadEnd;
     const w = windowFigures(records, r.firedAt, r.startedAt, to);
-    const inWindow = checks.filter((c) => c.at >= r.startedAt && c.at < to);
+    const inWindow = checks.filter((c) => c.at >= r.startedAt && c.endAt < to);
     const problemsSeen = [...new Set(inWindow.flatMap((c) => c.problems))];
     return { ...r, ...w, recoveryMs: recoveryMs(inWindow, r.firedAt, w.lastFailureMs), problemsSeen };
   });
