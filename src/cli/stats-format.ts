@@ -1,17 +1,9 @@
 /** How `slipway status` prints container and host stats. */
 import type { HostStatsView, ReplicaStatsView } from '../core/contract/stats';
 
-/** 1536 → "1.5 KiB"; binary units, as `docker stats` prints them. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
+import { formatBytes } from '../core/format-bytes';
+
+export { formatBytes };
 
 export function formatCpu(pct: number | null): string {
   return pct === null ? '-' : `${pct.toFixed(1)}%`;

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_MIN_FREE_DISK, formatBytes, isDiskLow, parseMinFreeDisk, requiredFreeBytes } from './disk-threshold';
+import { DEFAULT_MIN_FREE_DISK, isDiskLow, parseMinFreeDisk, requiredFreeBytes } from './disk-threshold';
 
 const GiB = 2 ** 30;
 
@@ -42,10 +42,5 @@ describe('isDiskLow', () => {
     assert.equal(at(10.2, true), true, 'just above the bound: still low');
     assert.equal(at(10.2, false), false, 'never low: not low');
     assert.equal(at(11.5, true), false, 'cleared by more than the margin');
-  });
-
-  it('formats sizes for messages', () => {
-    assert.equal(formatBytes(512), '512 B');
-    assert.equal(formatBytes(2 * GiB), '2.0 GiB');
   });
 });

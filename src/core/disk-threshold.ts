@@ -56,14 +56,3 @@ export function isDiskLow(min: MinFreeDisk, disk: { totalBytes: number; availabl
   return disk.availableBytes < need + Math.max(0.01 * disk.totalBytes, 256 * 2 ** 20);
 }
 
-/** "79.1 GiB" */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}

@@ -6,7 +6,8 @@
  * core/disk-threshold.ts; the state is a store setting so a restart does not notify again).
  */
 import type { Logger } from 'pino';
-import { formatBytes, isDiskLow, requiredFreeBytes, type MinFreeDisk } from '../core/disk-threshold';
+import { isDiskLow, requiredFreeBytes, type MinFreeDisk } from '../core/disk-threshold';
+import { formatBytes } from '../core/format-bytes';
 import { SlipwayError, errorMessage } from '../core/errors';
 import type { HostProbe } from '../core/ports/host-probe';
 import type { Runtime } from '../core/ports/runtime';
