@@ -123,7 +123,7 @@ test('a sick replica leaves the edge within seconds and comes back when it heals
     await setHealth(sick.address, 503);
     const madeSickAt = Date.now();
     await until('the sick replica out of rotation (edge health down)', async () => ((await webStatus()).replicas.find((r) => r.name === sick.name)?.edgeHealth === 'down' ? true : undefined), 20_000);
-    console.log(`edge took the sick replica out after ${Date.now() - madeSickAt} ms (checks every 200 ms, fall 2)`);
+    console.log(`edge took the sick replica out after ${Date.now() - madeSickAt} ms (checks every second: health.interval 200 ms, the edge's floor 1 s; fall 2)`);
     const status = await webStatus();
     assert.equal(status.readyReplicas, 1, 'a replica failing its edge checks is not counted ready');
     l.window();
