@@ -181,3 +181,27 @@ test('a replica sick past health.replace_after is replaced by a repair; the serv
   await new Promise((r) => setTimeout(r, 2000));
   assert.deepEqual((await cp.client.deployments('edgehealth')).deployments.filter((x) => x.kind === 'repair').map((x) => x.id), [repairId!]);
 });
+
+test('a replica failing health.liveness is replaced by a repair, though the edge checks still pass', async () => {
+  // The edge checks / (always 200); liveness probes /health, which the test turns to 503.
+  const d = await deployAndWait(cp.client, app.write({ ...variant('10m'), version: 'liveness', health: { path: '/', liveness: '/health', interval: '200ms', fall: 2, rise: 2, replace_after: '10m' } }));
+  assert.equal(d.state, 'succeeded', await deploymentLog(cp.client, d.id));
+  const before = (await cp.client.deployments('edgehealth')).deployments.filter((x) => x.kind === 'repair').map((x) => x.id);
+  const [sick, well] = (await webStatus()).replicas.filter((r) => r.release === d.releaseNumber);
+  assert.ok(sick?.address && well);
+  const l = load();
+  try {
+    await setHealth(sick.address, 503);
+    const repair = await until('a repair deployment', async () => (await cp.client.deployments('edgehealth')).deployments.find((x) => x.kind === 'repair' && !before.includes(x.id)), 90_000);
+    const done = await waitDeployment(cp.client, repair.id);
+    const log = await deploymentLog(cp.client, repair.id);
+    assert.equal(done.state, 'succeeded', log);
+    assert.match(log, new RegExp(`${sick.name}[^\\n]*failed its liveness probe on /health \\d+ times in a row`));
+    const now = await webStatus();
+    assert.ok(!now.replicas.some((r) => r.name === sick.name), 'the failing container is gone');
+    assert.ok(now.replicas.some((r) => r.name === well.name), 'the live one was left alone');
+  } finally {
+    await l.stop();
+  }
+  assert.equal(l.failures.length, 0, 'no request may fail while the replica is replaced');
+});
