@@ -16,20 +16,18 @@ import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../src/api/server';
 import type { ApiDeps } from '../src/api/api-deps';
-import { FailureLimiter } from '../src/api/rate-limit';
 import { Access, hashToken } from '../src/engine/access';
-import { AuditLog } from '../src/engine/audit-log';
 import { argon2Hasher } from '../src/drivers/argon2/argon2-hasher';
 import { CertificateManager } from '../src/engine/certificates';
 import type { EngineContext } from '../src/engine/engine-context';
 import type { LocalCertificateAuthority } from '../src/core/ports/certificates';
 import { openSqliteStore } from '../src/store/sqlite-store';
+import { authOnlyDeps } from './support/auth-only-api';
 import type { Store } from '../src/core/ports/store';
 import type { Scope } from '../src/core/domain';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-access-'));
 const adminToken = 'slw_test_admin_token';
-const unreachable = new Proxy({}, { get: () => () => assert.fail('the handler must not run') });
 let store: Store;
 let access: Access;
 let app: FastifyInstance;
@@ -42,26 +40,8 @@ before(async () => {
   await store.migrate();
   access = new Access(store, argon2Hasher);
   await access.bootstrap({ adminTokenHash: hashToken(adminToken), adminPassword: 'correct horse battery staple' });
-  deps = {
-    engine: unreachable,
-    queries: unreachable,
-    environments: unreachable,
-    oneOffRuns: unreachable,
-    serviceLogs: unreachable,
-    baseImages: unreachable,
-    sources: unreachable,
-    secrets: unreachable,
-    webhooks: unreachable,
-    maxSourceBytes: 1024,
-    access,
-    audit: new AuditLog(store, pino({ level: 'silent' })),
-    authLimiter: new FailureLimiter(10, 60_000),
-    health: async () => ({ ok: true, version: 'test', checks: {} }),
-    // The walk below checks that /metrics, like every route, wants a token; loopback access is tested on its own.
-    metricsAccess: 'token',
-    prometheus: { contentType: () => 'text/plain; version=0.0.4; charset=utf-8', render: async () => 'slipway_test 1\n' },
-    logger: pino({ level: 'silent' }),
-  } as unknown as ApiDeps;
+  // The walk below checks that /metrics, like every route, wants a token; loopback access is tested on its own.
+  deps = authOnlyDeps(store, access, { prometheus: { contentType: () => 'text/plain; version=0.0.4; charset=utf-8', render: async () => 'slipway_test 1\n' } });
   app = buildApi(deps, {
     strictResponses: true,
     onRoute: (r) => {

@@ -11,18 +11,15 @@ import path from 'node:path';
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../src/api/server';
-import type { ApiDeps } from '../src/api/api-deps';
-import { FailureLimiter } from '../src/api/rate-limit';
 import { Access, hashToken, type Principal } from '../src/engine/access';
-import { AuditLog } from '../src/engine/audit-log';
 import { argon2Hasher } from '../src/drivers/argon2/argon2-hasher';
 import { SlipwayError } from '../src/core/errors';
 import { openSqliteStore } from '../src/store/sqlite-store';
+import { authOnlyDeps } from './support/auth-only-api';
 import type { Store } from '../src/core/ports/store';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-auth-input-'));
 const adminToken = 'slw_test_admin_token';
-const unreachable = new Proxy({}, { get: () => () => assert.fail('the handler must not run') });
 let store: Store;
 let access: Access;
 let app: FastifyInstance;
@@ -33,25 +30,7 @@ before(async () => {
   await store.migrate();
   access = new Access(store, argon2Hasher);
   await access.bootstrap({ adminTokenHash: hashToken(adminToken), adminPassword: 'correct horse battery staple' });
-  const deps = {
-    engine: unreachable,
-    queries: unreachable,
-    environments: unreachable,
-    oneOffRuns: unreachable,
-    serviceLogs: unreachable,
-    baseImages: unreachable,
-    sources: unreachable,
-    secrets: unreachable,
-    webhooks: unreachable,
-    maxSourceBytes: 1024,
-    access,
-    audit: new AuditLog(store, pino({ level: 'silent' })),
-    authLimiter: new FailureLimiter(10, 60_000),
-    health: async () => ({ ok: true, version: 'test', checks: {} }),
-    metricsAccess: 'token',
-    prometheus: { contentType: () => 'text/plain; version=0.0.4; charset=utf-8', render: async () => '' },
-    logger: pino({ level: 'silent' }),
-  } as unknown as ApiDeps;
+  const deps = authOnlyDeps(store, access);
   app = buildApi(deps, { strictResponses: true });
   await app.ready();
   admin = await access.authenticate(adminToken);
