@@ -10,13 +10,14 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { ApiError, SlipwayClient } from '../src/client/api-client';
+import { SlipwayClient } from '../src/client/api-client';
 import { deployDirectory } from '../src/client/upload-contexts';
 import { cliFor } from './support/cli';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import { getWithHost } from './support/http-get';
 import { TestProject } from './support/test-project';
 import { deployAndWait, deploymentLog, waitDeployment } from './support/wait-deployment';
+import { refusal } from './support/refusal';
 
 const cp = await ControlPlaneProcess.create('project-build-from');
 const shop = new TestProject('pbf-shop');
@@ -28,17 +29,6 @@ const docker = new Docker();
 
 let blogClient: SlipwayClient;
 let blogToken: string;
-
-/** The error a call fails with (it must fail). */
-async function refusal(call: Promise<unknown>): Promise<ApiError> {
-  try {
-    await call;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  assert.fail('the call was accepted');
-}
 
 /** Replaces blog's Dockerfile and returns what deployDirectory needs. */
 function blogWith(dockerfile: string) {

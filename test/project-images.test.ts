@@ -8,13 +8,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ApiError, SlipwayClient } from '../src/client/api-client';
+import { SlipwayClient } from '../src/client/api-client';
 import { uploadBuildContexts } from '../src/client/upload-contexts';
 import { cliFor } from './support/cli';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import { getWithHost } from './support/http-get';
 import { TestProject } from './support/test-project';
 import { deployAndWait, deploymentLog, waitDeployment } from './support/wait-deployment';
+import { refusal } from './support/refusal';
 
 const cp = await ControlPlaneProcess.create('project-images');
 const shop = new TestProject('pimg-shop');
@@ -28,17 +29,6 @@ let blogClient: SlipwayClient;
 let blogToken: string;
 let unrestricted: SlipwayClient;
 let shopArchive: string;
-
-/** The error a call fails with (it must fail). */
-async function refusal(call: Promise<unknown>): Promise<ApiError> {
-  try {
-    await call;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  assert.fail('the call was accepted');
-}
 
 /** blog's slipway.yml with a prebuilt image instead of its build. */
 const blogWithImage = (image: string) => blog.configText(variant).replace(/^ {4}build: \.$/m, `    image: ${image}`);
