@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes this host ready for Slipway, idempotently: Docker engine running, HAProxy,
-# busybox-static (for the static base image), git (deploys from a repository) and
+# busybox-static (for the static base image), debootstrap (the Debian base image), git (deploys from a repository) and
 # docker-compose (benchmark baseline); nginx only with SLIPWAY_BOOTSTRAP_NGINX=1 (the
 # edge-overhead benchmark's comparison proxy; its packaged service is stopped and disabled, so
 # it never takes port 80 from the edge).
@@ -15,6 +15,8 @@ command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v haproxy >/dev/null 2>&1 || need_pkgs+=(haproxy)
 dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
 command -v git >/dev/null 2>&1 || need_pkgs+=(git)
+# debootstrap: `slipway base-image create debian` and the built-in accessory images built on it.
+[ -x /usr/sbin/debootstrap ] || need_pkgs+=(debootstrap)
 if [ "${SLIPWAY_BOOTSTRAP_BENCH:-1}" = 1 ]; then
   command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 fi

@@ -3,9 +3,17 @@
 # start the control plane in the background, build the offline base image, deploy
 # examples/hello (2 replicas) behind the edge and print where it is served.
 # Running it again redeploys (a rolling deploy with zero dropped requests).
+# `npm run demo -- --stack` also deploys examples/stack (web ×2 + worker + Postgres + Redis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+STACK=0
+for arg in "$@"; do
+  case "$arg" in
+    --stack) STACK=1 ;;
+    *) echo "usage: npm run demo [-- --stack]" >&2; exit 2 ;;
+  esac
+done
 bash scripts/bootstrap-host.sh
 bash scripts/ensure-node-modules.sh
 bash scripts/ensure-dashboard.sh
@@ -64,10 +72,19 @@ if [ "$SLIPWAY_HTTPS_PORT" != off ]; then
   echo
   HTTPS_LINE="  https:     https://hello.localhost$TLS_SUFFIX/  (certificate from Slipway's local CA; ./bin/slipway.mjs certs ca prints how to trust it)"
 fi
+STACK_LINE=""
+if [ "$STACK" = 1 ]; then
+  echo "[demo] deploying examples/stack (the first time also builds the Postgres and Redis images: minutes)"
+  slipway --data-dir "$DATA_DIR" deploy -f examples/stack/slipway.yml
+  echo "[demo] the stack through the edge:"
+  curl -sS --max-time 5 --resolve "stack.localhost:$SLIPWAY_HTTP_PORT:127.0.0.1" "http://stack.localhost$PORT_SUFFIX/" || true
+  STACK_LINE="stack is served at http://stack.localhost$PORT_SUFFIX/  (accessories: ./bin/slipway.mjs accessories -f examples/stack/slipway.yml)"
+fi
 cat <<MSG
 
 hello is served at $URL  (curl $URL, or with -H 'Host: hello.localhost' http://127.0.0.1$PORT_SUFFIX/)
 $HTTPS_LINE
+$STACK_LINE
 
   dashboard: $(node -p "require('$DATA_DIR/server.json').url")/  user admin, password: $( [ -f "$DATA_DIR/admin-password" ] && echo "in $DATA_DIR/admin-password" || echo "the one printed at the first start")
 

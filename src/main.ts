@@ -37,10 +37,17 @@ import { Queries } from './engine/queries';
 import { recoverAfterRestart } from './engine/recovery';
 import { ServiceLogs } from './engine/service-logs';
 import type { EngineContext } from './engine/engine-context';
+import { Accessories } from './engine/accessories';
+import { DbShell } from './engine/db-shell';
+import { listVolumes } from './engine/volumes';
 import { DockerRuntime } from './drivers/docker/docker-runtime';
 import { createNodeBaseImage, createStaticBaseImage } from './drivers/docker/base-images';
+import { createDebianBaseImage } from './drivers/docker/debian-base';
+import { DockerAccessoryImages } from './drivers/docker/accessory-images';
 import { HaproxyEdge } from './drivers/haproxy/haproxy-edge';
+import { PgPostgresAdmin } from './drivers/postgres/postgres-admin';
 import { httpProbe } from './drivers/probe/http-probe';
+import { tcpProbe } from './drivers/probe/tcp-probe';
 import { DiskSourceArchives } from './drivers/sources/disk-source-archives';
 import { GitCli } from './drivers/git/git-cli';
 import { fsContextGuard } from './source/context-guard';
@@ -78,6 +85,8 @@ export interface ControlPlaneOptions {
   httpPort: number;
   edgeBind: string;
   network: string;
+  /** IPv4 range environment networks take their /24s from (SLIPWAY_SUBNET_POOL, default 10.213.0.0/16). */
+  subnetPool?: string;
   dockerSocket?: string;
   logLevel: string;
   /** Admin token to use instead of a generated one (written to <dataDir>/admin-token). */
@@ -141,6 +150,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPla
     httpPort: intFrom(env.SLIPWAY_HTTP_PORT, 80, 'SLIPWAY_HTTP_PORT'),
     edgeBind: env.SLIPWAY_EDGE_BIND ?? '0.0.0.0',
     network: env.SLIPWAY_DOCKER_NETWORK ?? 'slipway',
+    subnetPool: env.SLIPWAY_SUBNET_POOL || undefined,
     dockerSocket: env.DOCKER_SOCKET,
     logLevel: env.SLIPWAY_LOG_LEVEL ?? 'info',
     adminToken: env.SLIPWAY_ADMIN_TOKEN,
@@ -181,7 +191,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     deployment: (id) => rawStore.getDeployment(id),
   });
   const store: Store = metrics.timedStore(rawStore);
-  const runtime = new DockerRuntime({ socketPath: opts.dockerSocket, network: opts.network, logger: logger.child({ component: 'docker' }) });
+  const runtime = new DockerRuntime({ socketPath: opts.dockerSocket, network: opts.network, subnetPool: opts.subnetPool, logger: logger.child({ component: 'docker' }) });
   await runtime.ping();
   await runtime.ensureNetwork();
   // The request-log listener binds before the edge starts, so HAProxy's ring forwarder finds it at once.
@@ -224,7 +234,15 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   // Free space on Docker's data root: checked before each build or deployment (engine/disk-guard.ts).
   const disk = new DiskGuard({ runtime, host: new ProcHostProbe({ diskPath: opts.dataDir }), store, logger: logger.child({ component: 'disk' }), min: opts.minFreeDisk ?? parseMinFreeDisk(DEFAULT_MIN_FREE_DISK) });
   await disk.check().catch((err: Error) => logger.warn({ err: err.message }, 'could not read free disk space'));
-  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, cipher, sources, git: new GitCli(), contexts: fsContextGuard, logger: logger.child({ component: 'engine' }), telemetry: metrics, disk, ...(releaseWindows ? { traffic: releaseWindows } : {}) };
+  const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, tcpProbe, cipher, sources, git: new GitCli(), contexts: fsContextGuard, logger: logger.child({ component: 'engine' }), telemetry: metrics, disk, ...(releaseWindows ? { traffic: releaseWindows } : {}) };
+  // Accessories (engine/accessories.ts): the built-in images (slipway/postgres:15, slipway/redis:7,
+  // slipway/nats:2) are built on first use; Postgres is provisioned over the wire from this host.
+  const accessories = new Accessories({
+    ctx,
+    images: new DockerAccessoryImages(runtime.docker),
+    postgres: new PgPostgresAdmin({ logger: logger.child({ component: 'postgres-admin' }) }),
+  });
+  ctx.accessories = accessories;
   // The edge is adopted, or started with the servers of the desired state (replicas that still run
   // when only the edge died while we were away), then watched and restarted at once when it dies.
   const edgeSupervisor = new EdgeSupervisor(ctx, { logger: logger.child({ component: 'edge-supervisor' }) });
@@ -316,8 +334,19 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
       logger.warn({ file }, 'created the admin user; its password is in this file (read it, sign in, then delete the file)');
     }
   }
+  const baseImageLog = logger.child({ component: 'base-image' });
   const baseImages: BaseImageFactory = {
-    create: (kind, o) => (kind === 'node' ? createNodeBaseImage(runtime, o) : createStaticBaseImage(runtime, o)),
+    create: (kind, o) => {
+      switch (kind) {
+        case 'node':
+          return createNodeBaseImage(runtime, o);
+        case 'static':
+          return createStaticBaseImage(runtime, o);
+        case 'debian':
+          // debootstrap's progress goes to the server log; the API answers at the end.
+          return createDebianBaseImage(runtime.docker, { ...o, onOutput: (line) => baseImageLog.info({ kind }, line) });
+      }
+    },
   };
   // The detailed health report: the readiness checks plus secrets, run the same way (at once,
   // each time-boxed, so a hung Docker engine cannot hold the answer for its 5 s ping timeout).
@@ -379,6 +408,9 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     oneOffRuns: new OneOffRuns(ctx),
     secrets,
     serviceLogs: new ServiceLogs(ctx),
+    accessories,
+    dbShell: new DbShell(ctx),
+    volumes: (filter, restrictedTo) => listVolumes(ctx, filter, restrictedTo),
     baseImages,
     sources,
     maxSourceBytes: opts.maxSourceBytes,

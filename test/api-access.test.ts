@@ -98,6 +98,7 @@ const PROJECT_SCOPED_BY_HANDLER: Record<string, string> = {
   'GET /api/v1/servers': 'hosts, no project data',
   'GET /api/v1/servers/:server/stats': 'host figures, no project data',
   'GET /api/v1/images/allowed': 'the allow-list an admin set for every project token',
+  'GET /api/v1/volumes': "only its project's volumes; naming another project is refused (test/accessories-routes.test.ts)",
 };
 
 let ipCounter = 1;

@@ -175,6 +175,35 @@ test('a secret set from the page is never shown again: not in the DOM, not in an
   await until('the secrets rollout to finish', async () => (await cp.client.status('dash')).services[0]!.activeDeployment === null);
 });
 
+test("the overview shows an environment's accessories and volumes (a container accessory), never a credential", async () => {
+  await cp.client.createBaseImage('static');
+  const acc = new TestProject('dashacc');
+  const search = { kind: 'container', image: 'slipway/static:latest', port: 8080, volumes: ['data:/data'], resources: { memory: '64m', cpus: 0.5 }, health: { kind: 'tcp' } };
+  const d = await deployAndWait(cp.client, acc.write({ version: 'one', replicas: 1, accessories: { search }, service: { uses: { search: { url: 'SEARCH_ADDR' } } } }));
+  assert.equal(d.state, 'succeeded', await deploymentLog(cp.client, d.id));
+  const { page } = b;
+  await page.goto('/');
+  const row = page.locator('section[aria-labelledby="env-dashacc-production"] [data-testid="accessories-table"] tr[data-accessory="search"]');
+  await row.waitFor().catch(async (err: Error) => {
+    await page.screenshot({ path: path.join(OUT, 'accessories-failure.png'), fullPage: true });
+    throw new Error(`${err.message}\npage text: ${(await page.locator('main').innerText()).slice(0, 3000)}\ntoasts: ${(await page.getByTestId('toast').allInnerTexts()).join(' | ')}`);
+  });
+  const text = await row.innerText();
+  for (const want of [/search/, /container/, /ready/, /search:8080/, /slipway\/static:latest/, /data/, /\/data/, /web/, /64 MiB, 0\.5 CPU/]) assert.match(text, want);
+  const volume = page.locator('section[aria-labelledby="env-dashacc-production"] [data-testid="volumes-table"] tr[data-volume$="-dashacc-production-search-data"]');
+  await volume.waitFor();
+  assert.match(await volume.innerText(), /data\s+search/);
+  await page.locator('section[aria-labelledby="env-dashacc-production"]').screenshot({ path: path.join(OUT, 'accessories.png') });
+  // What the page received about accessories: the view's fields only (no password, no URL with one).
+  const answers = b.answers.filter((a) => a.url.includes('/projects/dashacc/status'));
+  assert.ok(answers.length > 0, 'the page read the status');
+  for (const a of answers) {
+    const accessories = JSON.stringify((JSON.parse(a.body) as { accessories?: unknown }).accessories ?? []);
+    assert.ok(accessories.includes('"search"'), accessories);
+    assert.doesNotMatch(accessories, /password|:\/\/[^"]*@/i, 'no credential in what the page received');
+  }
+});
+
 test('first-load JavaScript stays under 200 KB gzipped; render times with 50 services', async (t) => {
   // 50 real services (busybox httpd, one replica each) in a second project.
   await cp.client.createBaseImage('static');

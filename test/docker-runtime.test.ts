@@ -17,6 +17,7 @@ import type { LogEntry, ReplicaLabels } from '../src/core/ports/runtime';
 import { DockerRuntime } from '../src/drivers/docker/docker-runtime';
 import { createNodeBaseImage, createStaticBaseImage } from '../src/drivers/docker/base-images';
 import { writeSourceArchive } from '../src/source/source-archive';
+import { toDockerLabels } from '../src/drivers/docker/labels';
 
 const EXAMPLE = path.resolve(import.meta.dirname, '../examples/hello');
 const suffix = randomBytes(4).toString('hex');
@@ -64,6 +65,9 @@ after(async () => {
     await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   }
   await docker.getNetwork(network).remove().catch(() => undefined);
+  // Environment networks and volumes too (and anything a failed test left on them).
+  const { removeTestContainers } = await import('./support/docker-cleanup');
+  await removeTestContainers(network);
   // Test images go; the base images stay (they are reused by every suite).
   for (const tag of builtTags) await docker.getImage(tag).remove().catch(() => undefined);
   rmSync(tmp, { recursive: true, force: true });
@@ -155,7 +159,9 @@ test('replicas: started on the network, reached by IP, listed by label, logged, 
   assert.equal(info.HostConfig.RestartPolicy?.Name, 'no');
   assert.equal(info.HostConfig.Init, true);
   assert.ok(info.Config.Env.includes('WEIRD=a b $HOME "q" `id`'), 'env values are passed verbatim');
-  assert.deepEqual(Object.keys(info.NetworkSettings.Networks), [network]);
+  // Its environment's network only (the service name as alias there), not the base network.
+  assert.deepEqual(Object.keys(info.NetworkSettings.Networks), [`${network}-${project}-production`]);
+  assert.ok(info.NetworkSettings.Networks[`${network}-${project}-production`]?.Aliases?.includes('web'));
 
   // The host reaches replicas directly on the bridge network.
   for (const r of [r1, r2]) {
@@ -245,6 +251,23 @@ test('one-off runs get env verbatim, report exit codes and time out', async () =
   assert.equal(slow.timedOut, true);
   assert.equal(slow.exitCode, null);
   assert.equal((await docker.listContainers({ all: true, filters: { label: [`slipway.run.project=${project}`] } })).length, 0, 'one-off containers are removed');
+});
+
+test('a replica started before environment networks (on the base network) is still found at its address', async () => {
+  await createStaticBaseImage(runtime);
+  const old = await docker.createContainer({
+    name: `${project}-old-${randomBytes(3).toString('hex')}`,
+    Image: 'slipway/static:latest',
+    Labels: toDockerLabels(labels({ service: 'old' }), 8080),
+    HostConfig: { NetworkMode: network, Init: true },
+  });
+  await old.start();
+  const ip = (await old.inspect()).NetworkSettings.Networks[network]?.IPAddress;
+  assert.match(ip ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+  const [found] = await runtime.listReplicas({ project, service: 'old' });
+  assert.equal(found?.address, ip);
+  await waitFor('busybox httpd on the base network', async () => ((await fetch(`http://${ip}:8080/index.html`)).ok ? true : undefined));
+  await runtime.stopReplica(old.id, 2000);
 });
 
 test('the static base image serves files from /www with busybox httpd', async () => {

@@ -188,7 +188,8 @@ test('start from nothing: edge killed, replicas stopped → every live service b
   await cp.stop();
   killEdge();
   await until('the edge gone', async () => (edgePids().length === 0 ? true : undefined), 10_000);
-  const containers = await docker.listContainers({ filters: { network: [cp.network] } });
+  // Replicas are on their environment networks (`<network>-<project>-<env>`), not the base one.
+  const containers = (await Promise.all([...wanted.keys()].map((p) => docker.listContainers({ filters: { label: [`slipway.project=${p}`] } })))).flat();
   assert.ok(containers.length >= 3, `replicas running before the stop: ${containers.length}`);
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).stop({ t: 1 })));
   assert.equal(await answers(web.domain), undefined, 'nothing serves');

@@ -18,6 +18,9 @@ import type { LivenessReport, ReadinessReport } from '../core/contract/readiness
 import type { Secrets } from '../engine/secrets';
 import type { ServiceLogs } from '../engine/service-logs';
 import type { RequestMetricsReader } from '../core/contract/metrics';
+import type { VolumeView } from '../core/contract/views';
+import type { Accessories } from '../engine/accessories';
+import type { DbShell } from '../engine/db-shell';
 
 /** Everything the HTTP layer may call; built by src/main.ts. */
 export interface ApiDeps {
@@ -29,6 +32,12 @@ export interface ApiDeps {
   oneOffRuns: OneOffRuns;
   secrets: Secrets;
   serviceLogs: ServiceLogs;
+  /** Accessories of environments: list, logs, restart, rotate (engine/accessories.ts). */
+  accessories: Pick<Accessories, 'list' | 'logs' | 'restart' | 'rotate'>;
+  /** `slipway db shell` (engine/db-shell.ts). */
+  dbShell: Pick<DbShell, 'prepare'>;
+  /** Volumes Slipway created (engine/volumes.ts listVolumes); `restrictedTo`: the caller's project, if its token has one. */
+  volumes: (filter: { project?: string; env?: string }, restrictedTo: string | null) => Promise<VolumeView[]>;
   baseImages: BaseImageFactory;
   /** Uploaded build contexts. */
   sources: SourceArchives;

@@ -7,11 +7,11 @@
  */
 import type { ServerResponse } from 'node:http';
 import { errorMessage } from '../core/errors';
-import type { ServiceLogEvent } from '../engine/service-logs';
 
 const KEEP_ALIVE_MS = 15_000;
 
-export async function writeLogEvents(res: ServerResponse, events: AsyncIterable<ServiceLogEvent>, signal: AbortSignal): Promise<void> {
+/** Any log stream: each event's id (the resume point a client sends back) and its entry (service logs, accessory logs). */
+export async function writeLogEvents(res: ServerResponse, events: AsyncIterable<{ id: string; entry: unknown }>, signal: AbortSignal): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   // Sent at once, so the client sees the stream open before the first line; browsers reconnect after 1 s.
   res.write('retry: 1000\n\n');

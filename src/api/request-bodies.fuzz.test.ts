@@ -36,6 +36,7 @@ const VALID_BODIES: Record<string, unknown> = {
   'POST /api/v1/base-images': { kind: 'node', force: false },
   'PUT /api/v1/projects/:project/webhook': { repository: 'https://git.example.com/shop.git', path: '' },
   'POST /api/v1/notifications/targets': { kind: 'webhook', url: 'https://hooks.example.com/x', events: [] },
+  'POST /api/v1/projects/:project/envs/:env/accessories/:name/sql': { sql: 'select count(*) from orders;', timeout: '1m' },
 };
 
 const bodyRoutes = Object.entries(ROUTES as Record<string, { body?: unknown }>).filter(([, r]) => r.body !== undefined);

@@ -31,6 +31,8 @@ import { readinessRoutes } from './routes/readiness';
 import { statsRoutes } from './routes/stats';
 import { metricsRoutes } from './routes/metrics';
 import { dashboardRoutes } from './dashboard-assets';
+import { accessoryRoutes } from './routes/accessories';
+import { volumeRoutes } from './routes/volumes';
 
 export interface BuildApiOptions {
   /** Sees every route as it is registered (the auth test walks the whole table). */
@@ -95,6 +97,8 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   serviceRoutes(app, deps);
   serviceLogRoutes(app, deps);
   environmentRoutes(app, deps);
+  accessoryRoutes(app, deps);
+  volumeRoutes(app, deps);
   secretRoutes(app, deps);
   jobRoutes(app, deps);
   sourceRoutes(app, deps);

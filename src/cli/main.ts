@@ -27,6 +27,8 @@ import { registerServers } from './commands/servers';
 import { registerCerts } from './commands/certs';
 import { registerMetrics } from './commands/metrics';
 import { registerInstall } from './commands/install';
+import { registerAccessories, registerVolumes } from './commands/accessories';
+import { registerDb } from './commands/db';
 import { addExamples } from './help-examples';
 import { VERSION } from '../core/version';
 
@@ -57,6 +59,9 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerLogs(program);
   registerEnv(program);
+  registerAccessories(program);
+  registerVolumes(program);
+  registerDb(program);
   registerProject(program);
   registerRun(program);
   registerJobs(program);

@@ -8,8 +8,10 @@
 import type { RouteBody, RouteKey, RouteQuery, RouteResponse, RouteStreamItem } from '../core/contract/routes';
 import type { ErrorDetail } from '../core/errors';
 import type { LogEntryView } from '../core/contract/logs';
+import type { z } from 'zod';
+import type { accessoryLogEntry } from '../core/contract/routes';
 
-export type { DeliveryView, NotificationTargetView, SourceView, WebhookView } from '../core/contract/views';
+export type { AccessoryView, DeliveryView, NotificationTargetView, SourceView, VolumeView, WebhookView } from '../core/contract/views';
 
 export class ApiError extends Error {
   constructor(
@@ -68,6 +70,14 @@ export interface LogsQuery {
 /** Compile-time: every LogsQuery field is a query field of the route. */
 const _logsQueryFields: Exclude<keyof LogsQuery, keyof RouteQuery<'GET /api/v1/projects/:project/services/:service/logs'>> extends never ? true : false = true;
 void _logsQueryFields;
+export type DbShellEvent = RouteStreamItem<'POST /api/v1/projects/:project/envs/:env/accessories/:name/sql'>;
+export type AccessoryLogEntry = z.output<typeof accessoryLogEntry>;
+/** GET …/accessories/:name/logs: `tail` lines, `follow` as a boolean, `since` a duration (10m) or ISO time. */
+export interface AccessoryLogsQuery {
+  tail?: number;
+  follow?: boolean;
+  since?: string;
+}
 export type SecretsChangeResult = RouteResponse<'PATCH /api/v1/projects/:project/environments/:env/secrets'>;
 /** POST /api/v1/deployments: slipway.yml's text and where built services take their source. */
 export type DeployBody = RouteBody<'POST /api/v1/deployments'>;
@@ -234,8 +244,45 @@ export class SlipwayClient {
     return this.call('DELETE /api/v1/projects/:project', { params: { project }, query: { confirm: project } });
   }
 
-  destroyEnvironment(project: string, env: string): Answer<'DELETE /api/v1/projects/:project/environments/:env'> {
-    return this.call('DELETE /api/v1/projects/:project/environments/:env', { params: { project, env }, query: { confirm: env } });
+  /** Destroys the environment; its volumes (accessories' data) are kept unless `deleteVolumes`. */
+  destroyEnvironment(project: string, env: string, opts: { deleteVolumes?: boolean } = {}): Answer<'DELETE /api/v1/projects/:project/environments/:env'> {
+    return this.call('DELETE /api/v1/projects/:project/environments/:env', { params: { project, env }, query: { confirm: env, ...(opts.deleteVolumes ? { deleteVolumes: true } : {}) } });
+  }
+
+  accessories(project: string, env: string): Answer<'GET /api/v1/projects/:project/envs/:env/accessories'> {
+    return this.call('GET /api/v1/projects/:project/envs/:env/accessories', { params: { project, env } });
+  }
+
+  restartAccessory(project: string, env: string, name: string): Answer<'POST /api/v1/projects/:project/envs/:env/accessories/:name/restart'> {
+    return this.call('POST /api/v1/projects/:project/envs/:env/accessories/:name/restart', { params: { project, env, name } });
+  }
+
+  /** New credentials for the accessory; the services using it are redeployed (their deployment ids are in `rollouts`). */
+  rotateAccessory(project: string, env: string, name: string): Answer<'POST /api/v1/projects/:project/envs/:env/accessories/:name/rotate'> {
+    return this.call('POST /api/v1/projects/:project/envs/:env/accessories/:name/rotate', { params: { project, env, name } });
+  }
+
+  volumes(q: RouteQuery<'GET /api/v1/volumes'> = {}): Answer<'GET /api/v1/volumes'> {
+    return this.call('GET /api/v1/volumes', { query: q as Query });
+  }
+
+  /** `db shell`: runs SQL with psql as the database owner; yields its output lines, then the exit. */
+  async *sql(project: string, env: string, name: string, body: RouteBody<'POST /api/v1/projects/:project/envs/:env/accessories/:name/sql'>): AsyncGenerator<DbShellEvent> {
+    const res = await fetch(`${this.base}/api/v1/projects/${enc(project)}/envs/${enc(env)}/accessories/${enc(name)}/sql`, {
+      method: 'POST',
+      headers: { ...this.authHeaders(), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).catch((err: Error) => {
+      throw new ApiError(0, 'SLW_UNREACHABLE', `cannot reach the Slipway server at ${this.where} (${err.message})`);
+    });
+    if (!res.ok) throw await toApiError(res);
+    yield* ndjson<DbShellEvent>(res.body!);
+  }
+
+  /** An accessory's container log (SSE, credentials masked); with `follow`, until the signal fires. */
+  accessoryLogs(project: string, env: string, name: string, q: AccessoryLogsQuery, signal?: AbortSignal): AsyncGenerator<AccessoryLogEntry> {
+    const url = `${this.base}/api/v1/projects/${enc(project)}/envs/${enc(env)}/accessories/${enc(name)}/logs${query(q as Query)}`;
+    return this.sseLog<AccessoryLogEntry>(url, q.follow ?? false, signal);
   }
 
   secrets(project: string, env: string): Answer<'GET /api/v1/projects/:project/environments/:env/secrets'> {
@@ -465,8 +512,13 @@ export class SlipwayClient {
    * until the signal fires. A dropped connection is reopened with Last-Event-ID = the last
    * entry received, so nothing is repeated; it gives up after 30 failed attempts in a row.
    */
-  async *logs(project: string, service: string, q: LogsQuery, signal?: AbortSignal): AsyncGenerator<LogEntryView> {
+  logs(project: string, service: string, q: LogsQuery, signal?: AbortSignal): AsyncGenerator<LogEntryView> {
     const url = `${this.base}/api/v1/projects/${enc(project)}/services/${enc(service)}/logs${query(q as Query)}`;
+    return this.sseLog<LogEntryView>(url, q.follow ?? false, signal);
+  }
+
+  /** A log stream (SSE) of the service and accessory log routes, reconnecting as `logs` describes. */
+  private async *sseLog<T>(url: string, follow: boolean, signal?: AbortSignal): AsyncGenerator<T> {
     let lastId: string | null = null;
     let connected = false;
     for (let failures = 0; ; ) {
@@ -486,12 +538,12 @@ export class SlipwayClient {
           if (ev.event === 'log') {
             failures = 0;
             if (ev.id) lastId = ev.id;
-            yield JSON.parse(ev.data) as LogEntryView;
+            yield JSON.parse(ev.data) as T;
           } else if (ev.event === 'end') {
             return;
           } else if (ev.event === 'error') {
             problem = (JSON.parse(ev.data) as { error: string }).error;
-            if (!q.follow) throw new ApiError(502, 'SLW_RUNTIME', `reading logs failed: ${problem}`);
+            if (!follow) throw new ApiError(502, 'SLW_RUNTIME', `reading logs failed: ${problem}`);
           }
         }
       } catch (err) {

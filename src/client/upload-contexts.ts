@@ -1,6 +1,7 @@
 /**
  * The client half of "deploy from the local directory": packs each built service's
- * context (`.dockerignore` honoured) into a deterministic tar, asks the server whether it
+ * context, and each release image's (`release: { build }`, keyed `<service>:release`)
+ * (`.dockerignore` honoured) into a deterministic tar, asks the server whether it
  * already has those bytes, and streams it up if not. Returns what the deploy request
  * names as each service's source. Node only (it reads the filesystem).
  */
@@ -47,9 +48,16 @@ export async function uploadBuildContexts(client: SlipwayClient, opts: UploadOpt
   const packed = new Map<string, { sha256: string; commit: string | null }>();
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'slipway-upload-'));
   try {
-    for (const name of names) {
-      const source = parsed.config.services[name]?.source;
-      if (source?.kind !== 'build') continue;
+    // Each built service's context, and the context of a release image built beside it (key `<service>:release`).
+    const builds = names.flatMap((name) => {
+      const svc = parsed.config.services[name];
+      const release = svc?.release?.source;
+      return [
+        ...(svc?.source.kind === 'build' ? [{ name, source: svc.source }] : []),
+        ...(release?.kind === 'build' ? [{ name: `${name}:release`, source: release }] : []),
+      ];
+    });
+    for (const { name, source } of builds) {
       const contextDir = path.resolve(opts.dir, source.context);
       // Services sharing a context and Dockerfile (a web and a worker) upload it once.
       const key = `${contextDir}\0${source.dockerfile}`;

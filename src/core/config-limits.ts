@@ -20,6 +20,10 @@ export const CONFIG_LIMITS = {
   depth: 12,
   /** Services under `services` (and under each environment's `services`). */
   services: 50,
+  /** Accessories under `accessories` (and under each environment's `accessories`). */
+  accessories: 20,
+  /** Volumes of one service or accessory (`volumes`). */
+  volumes: 20,
   /** Environments under `environments`. */
   environments: 20,
   /** Entries of `env` (per service and per override), `build.args` and `branches`. */
@@ -70,6 +74,10 @@ export function configLimitProblems(raw: unknown): ErrorDetail[] {
       return true;
     }
     if (Array.isArray(value)) {
+      if (isVolumeList(path) && value.length > CONFIG_LIMITS.volumes) {
+        errors.push({ path: at, message: `must have at most ${CONFIG_LIMITS.volumes} volumes (got ${value.length})` });
+        return true;
+      }
       if (value.length > CONFIG_LIMITS.listItems) {
         errors.push({ path: at, message: `must have at most ${CONFIG_LIMITS.listItems} items (got ${value.length})` });
         return true;
@@ -102,10 +110,18 @@ function isFreeText(path: string[]): boolean {
   return path.length >= 2 && (parent === 'env' || (parent === 'args' && path[path.length - 3] === 'build'));
 }
 
+/** `services.web.volumes`, `accessories.db.volumes` and their overrides under `environments`. */
+function isVolumeList(path: string[]): boolean {
+  const owners = path.length === 3 ? path[0] : path.length === 5 && path[0] === 'environments' ? path[2] : undefined;
+  return path[path.length - 1] === 'volumes' && (owners === 'services' || owners === 'accessories');
+}
+
 function mapLimit(path: string[]): { max: number; what: string } {
   const last = path[path.length - 1];
   if (path.length === 1 && last === 'services') return { max: CONFIG_LIMITS.services, what: 'services' };
   if (path.length === 3 && path[0] === 'environments' && last === 'services') return { max: CONFIG_LIMITS.services, what: 'services' };
+  if (path.length === 1 && last === 'accessories') return { max: CONFIG_LIMITS.accessories, what: 'accessories' };
+  if (path.length === 3 && path[0] === 'environments' && last === 'accessories') return { max: CONFIG_LIMITS.accessories, what: 'accessories' };
   if (path.length === 1 && last === 'environments') return { max: CONFIG_LIMITS.environments, what: 'environments' };
   if (last === 'env') return { max: CONFIG_LIMITS.mapEntries, what: 'variables' };
   return { max: CONFIG_LIMITS.mapEntries, what: 'entries' };

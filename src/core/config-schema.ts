@@ -8,6 +8,8 @@ import { parseCron } from './cron';
 import { durationProblem, MAX_SPAN_MS, MAX_TIMER_MS, parseDuration } from './duration';
 import { gitUrlProblem } from './git-source';
 import { imageRefProblem } from './image-ref';
+import { accessoryProblems } from './accessory-config';
+import { memoryProblem } from './parse-size';
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
 /** Environment names (declared early: the top-level schema uses it before ENV_NAME_RE is exported). */
@@ -82,6 +84,15 @@ export const healthSchema = z
       .nullable()
       .default(null)
       .describe('optional HTTP path the control plane probes on every live replica each interval; a replica failing it fall times in a row is replaced (services with a port only)'),
+    kind: z
+      .enum(['http', 'tcp', 'exec'], { error: 'must be "http" (GET path), "tcp" (connect to the port) or "exec" (run command in the container; exit 0 = ready)' })
+      .optional()
+      .describe('how readiness and the edge checks probe: http (default) GETs path; tcp connects to the port; exec runs command inside the container (default: exec when command is set)'),
+    command: z
+      .array(z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }), { error: 'must be a command as a list of arguments, e.g. ["pg_isready", "-q"]' })
+      .min(1, { error: 'must have at least the program to run' })
+      .optional()
+      .describe('exec: argv run inside the container; exit 0 = ready'),
   })
   .describe('readiness probing done by the engine itself (a running container is not ready until it answers), then continuous checks of live replicas at the edge');
 
@@ -204,6 +215,206 @@ const envValue = z
   .union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' })
   .refine((v) => typeof v !== 'string' || !v.includes('\0'), { error: 'must not contain a NUL character (environment variables cannot hold one)' });
 
+/** A command as an argv list: never a shell string. */
+const argv = (example: string) =>
+  z
+    .array(z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }), { error: `must be a command as a list of arguments, e.g. ${example}` })
+    .min(1, { error: 'must have at least the program to run' });
+
+/** Where a volume is mounted: an absolute path Docker's mount syntax cannot misread, without `.`/`..`. */
+const mountPath = z
+  .string({ error: 'must be an absolute path inside the container, such as "/data"' })
+  .superRefine((p, ctx) => {
+    const problem = !p.startsWith('/')
+      ? 'must be an absolute path inside the container, such as "/data"'
+      : /[:,\0\n\r]/.test(p)
+        ? 'must not contain ":", ",", a NUL or a line break'
+        : p.split('/').some((seg) => seg === '..' || seg === '.')
+          ? 'must not contain "." or ".." segments'
+          : /^\/+$/.test(p)
+            ? 'must not be "/" (mount a volume on a directory)'
+            : null;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  // `/data/` and `/data` are one mount point (duplicates are found on this form).
+  .transform((p) => p.replace(/\/+/g, '/').replace(/\/$/, ''));
+
+const volumeObject = z.strictObject({
+  name: name('volume'),
+  path: mountPath,
+  read_only: z.boolean({ error: 'must be true or false' }).default(false),
+});
+
+/** `data:/var/lib/data`, `data:/var/lib/data:ro` (or `:rw`). */
+const volumeString = z
+  .string()
+  .transform((v, ctx): z.input<typeof volumeObject> => {
+    const parts = v.split(':');
+    const mode = parts.length === 3 ? parts[2] : undefined;
+    if (parts.length < 2 || parts.length > 3 || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
+      ctx.addIssue({ code: 'custom', message: 'must be "name:/path" or "name:/path:ro" (a volume name, the absolute path it is mounted at, and ":ro" for read-only)' });
+      return z.NEVER;
+    }
+    return { name: parts[0]!, path: parts[1]!, read_only: mode === 'ro' };
+  })
+  .pipe(volumeObject);
+
+export const volumesSchema = z
+  .array(z.union([volumeString, volumeObject], { error: 'must be "name:/path" (":ro" for read-only) or { name, path, read_only }' }), {
+    error: 'must be a list of volumes such as ["data:/var/lib/data"]',
+  })
+  .superRefine((vols, ctx) => {
+    const seen = { name: new Map<string, number>(), path: new Map<string, number>() };
+    vols.forEach((v, i) => {
+      const n = seen.name.get(v.name);
+      const p = seen.path.get(v.path);
+      if (n !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `volume "${v.name}" is already mounted by item ${n} (mount each volume once)` });
+      else if (p !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'path'], message: `"${v.path}" is already the mount point of item ${p} (one volume per path)` });
+      seen.name.set(v.name, i);
+      seen.path.set(v.path, i);
+    });
+  })
+  .describe('named volumes, kept across deploys and recreations (deleted only by `slipway env destroy NAME --delete-volumes --yes`): "name:/path", "name:/path:ro" or { name, path, read_only }');
+
+export const resourcesSchema = z
+  .strictObject({
+    memory: z
+      .union([z.string(), z.number()], { error: 'must be a memory size such as "512m" or "1g" (or a number of bytes)' })
+      .superRefine((v, ctx) => {
+        const problem = memoryProblem(v);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional()
+      .describe('memory limit: "512m", "1g" (binary units, as docker run --memory) or bytes; at least 6m. A container that exceeds it is killed by the kernel (reported as OOM-killed)'),
+    cpus: z
+      .number({ error: 'must be a number of CPUs such as 0.5 or 2' })
+      .min(0.01, { error: 'must be between 0.01 and 256 (CPUs; 0.5 is half a core)' })
+      .max(256, { error: 'must be between 0.01 and 256 (CPUs; 0.5 is half a core)' })
+      .optional()
+      .describe('CPU limit in CPUs (0.5: half a core), as docker run --cpus'),
+  })
+  .describe("Docker's resource limits of each container");
+
+/** A variable a `uses:` entry gives (same rules as `env` keys). */
+const useVarName = z
+  .string({ error: 'must be an environment variable name such as DATABASE_URL' })
+  .regex(VAR_NAME_RE, { error: 'must be an environment variable name such as DATABASE_URL' })
+  .refine((k) => !RESERVED_ENV_RE.test(k), { error: 'is set by Slipway itself (PORT and SLIPWAY_* are reserved); choose another name' });
+
+export const usesSchema = z
+  .union(
+    [
+      z.array(name('accessory')).superRefine((names, ctx) => {
+        names.forEach((n, i) => {
+          if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `"${n}" is listed twice` });
+        });
+      }),
+      z.record(
+        name('accessory'),
+        z
+          .strictObject({ url: useVarName.optional().describe('the variable that carries the connection URL (default: DATABASE_URL, REDIS_URL, NATS_URL; a container gets host:port only under a name given here)') })
+          .nullable(),
+      ),
+    ],
+    { error: 'must be a list of accessory names such as [db, cache], or a map such as { db: { url: PRIMARY_DATABASE_URL } }' },
+  )
+  .describe('accessories this service reaches: it gets their connection variables (DATABASE_URL, REDIS_URL, NATS_URL) like secrets, and starts only once they are ready');
+
+export const releaseSchema = z
+  .strictObject({
+    build: z.union([z.string().transform((context) => ({ context, dockerfile: 'Dockerfile', args: {} })), buildSchema]).optional(),
+    image: imageRef('must be an image reference such as "shop/migrator:3"').optional(),
+    command: argv('["node", "migrate.js"]').describe('the release command, run in a one-off container of this image'),
+  })
+  .refine((r) => (r.build === undefined) !== (r.image === undefined), {
+    error: 'set exactly one of "build" (a directory to build the release image from) or "image" (a prebuilt image)',
+    path: ['build'],
+  })
+  .describe('the release command from its own image (e.g. a migrator), built or pinned with the release; instead of release_command');
+
+/** The kinds of readiness probe. */
+const probeKind = z.enum(['http', 'tcp', 'exec'], {
+  error: 'must be "http" (GET a path), "tcp" (connect to the port) or "exec" (run a command in the container; exit 0 = ready)',
+});
+
+const accessoryHealthObject = z.strictObject({
+  kind: probeKind.optional().describe("default: the kind's own check (postgres: pg_isready, redis: redis-cli ping, nats: GET /healthz on 8222; container: tcp on its port)"),
+  command: argv('["pg_isready", "-q"]').optional().describe('exec: argv run inside the container; exit 0 = ready'),
+  path: z
+    .string({ error: 'must be a string' })
+    .startsWith('/', { error: 'must start with "/"' })
+    .regex(CHECK_PATH, { error: CHECK_PATH_ERROR })
+    .optional()
+    .describe('http: the path to GET (default "/")'),
+  port: wholeNumber(1, 65535).optional().describe("tcp/http: the port probed (default: the accessory's port)"),
+  interval: durationValue().optional().describe('time between probes (default 500ms)'),
+  timeout: durationValue().optional().describe('time one probe may take (default 5s)'),
+  deadline: durationValue('"2m"').optional().describe('how long a (re)started accessory may take to become ready before the deploy fails (default 2m)'),
+});
+
+export const accessoryHealthSchema = z
+  .union([z.literal(false), z.literal('none'), accessoryHealthObject], {
+    error: 'must be a map such as { kind: tcp } or { kind: exec, command: [...] }, or "none" (a container accessory ready once running)',
+  })
+  .describe("readiness of the accessory, merged over its kind's default check; services that use it start once it is ready");
+
+const accessoryKind = z.enum(['postgres', 'redis', 'nats', 'container'], {
+  error: 'must be "postgres", "redis", "nats" or "container" (any image)',
+});
+
+const accessoryVersion = z
+  .union([z.string(), z.number()], { error: 'must be a version such as "15"' })
+  .transform((v) => String(v))
+  .pipe(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'must be a version such as "15"' }));
+
+/** Postgres identifiers Slipway creates without quoting. */
+export const PG_IDENTIFIER_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+const accessoryShape = {
+  kind: accessoryKind.describe('postgres, redis and nats are built in (images built from Debian packages on first use); container runs any image'),
+  version: accessoryVersion.optional().describe('postgres "15", redis "7", nats "2" (the default); not for container'),
+  image: imageRef('must be an image reference such as "postgres:16"').optional().describe('replaces the built-in image (e.g. postgres:16; it must meet the image contract of docs/accessories.md); required for container'),
+  port: wholeNumber(1, 65535).optional().describe("container: the port it listens on inside the project network; built-in kinds listen on their own port (5432, 6379, 4222)"),
+  volumes: volumesSchema.optional(),
+  env: z.record(envKey, envValue).default({}).describe('plain environment variables of the container'),
+  command: argv('["postgres", "-c", "max_connections=200"]').optional().describe("replaces the image's CMD (not for redis and nats: Slipway passes their generated password on their command line)"),
+  health: accessoryHealthSchema.optional(),
+  resources: resourcesSchema.optional(),
+  stop_timeout: duration('30s', 'time between SIGTERM and SIGKILL when the accessory is stopped or recreated'),
+  database: z
+    .string({ error: 'must be a string' })
+    .regex(PG_IDENTIFIER_RE, { error: 'must be a lowercase Postgres identifier (a-z, 0-9 and "_", starting with a letter or "_", at most 63 characters)' })
+    .optional()
+    .describe('postgres: the database created for the services (default: the project name with "-" as "_")'),
+};
+
+export const accessoryBaseSchema = z.strictObject(accessoryShape);
+export type AccessoryWritten = z.output<typeof accessoryBaseSchema>;
+export type AccessoryHealthWritten = z.output<typeof accessoryHealthObject>;
+
+export const accessorySchema = accessoryBaseSchema
+  .superRefine((a, ctx) => {
+    for (const p of accessoryProblems(a)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  })
+  .describe('a stateful singleton of each environment (database, cache, queue…): started before the services that use it, never rolled, recreated when it changes');
+
+/**
+ * What an environment may change about an accessory (maps such as env, health and
+ * resources merge key by key; lists replace).
+ */
+export const accessoryOverrideSchema = z
+  .strictObject({
+    version: accessoryShape.version,
+    image: accessoryShape.image,
+    volumes: volumesSchema.optional(),
+    env: z.record(envKey, envValue).optional(),
+    command: accessoryShape.command,
+    health: accessoryHealthSchema.optional(),
+    resources: resourcesSchema.optional(),
+    stop_timeout: durationValue().optional(),
+  })
+  .describe('per-environment changes to an accessory');
+
 export const webServiceSchema = z
   .strictObject({
     type: z
@@ -251,6 +462,10 @@ export const webServiceSchema = z
       .default({})
       .describe('plain environment variables (not secrets)'),
     retention: retentionSchema.default(retentionSchema.parse({})),
+    uses: usesSchema.optional(),
+    volumes: volumesSchema.optional(),
+    resources: resourcesSchema.optional(),
+    release: releaseSchema.optional(),
   })
   .refine((s) => (s.build === undefined) !== (s.image === undefined), {
     error: 'set exactly one of "build" (a directory to build) or "image" (a prebuilt image)',
@@ -268,6 +483,16 @@ export const webServiceSchema = z
   .refine((s) => s.deploy.strategy !== 'canary' || (s.port !== undefined && s.schedule === undefined), {
     error: 'canary splits traffic at the edge and judges HTTP answers, so it needs a web service (with a port); use rolling or recreate for workers and jobs',
     path: ['deploy', 'strategy'],
+  })
+  .refine((s) => s.release === undefined || s.release_command === undefined, {
+    error: 'set either "release" (the release command in its own image) or "release_command" (in the service\'s image), not both',
+    path: ['release'],
+  })
+  .refine((s) => s.health.kind !== 'exec' || s.health.command !== undefined, { error: 'health kind "exec" needs a command (argv run inside the container; exit 0 = ready)', path: ['health', 'command'] })
+  .refine((s) => s.health.command === undefined || s.health.kind === undefined || s.health.kind === 'exec', { error: 'is only used by health kind "exec" (remove it, or set kind: exec)', path: ['health', 'command'] })
+  .refine((s) => s.port !== undefined || s.health.kind === undefined || s.health.kind === 'exec', {
+    error: 'a service without a port has no HTTP or TCP check: use kind "exec" with a command, or leave kind unset',
+    path: ['health', 'kind'],
   });
 
 /**
@@ -288,6 +513,9 @@ export const serviceOverrideSchema = z
     command: z.array(z.string()).min(1, { error: 'must have at least the program to run' }).optional(),
     min_ready: durationValue().optional(),
     retention: z.strictObject(retentionSchema.shape).partial().optional(),
+    uses: usesSchema.optional(),
+    volumes: volumesSchema.optional(),
+    resources: resourcesSchema.optional(),
   })
   .describe('per-environment changes to a service');
 
@@ -300,6 +528,7 @@ export const environmentOverrideSchema = z
       .default('none')
       .describe('"required": deploys and promotions to this environment wait for `slipway approve`'),
     services: z.record(name('service'), serviceOverrideSchema, { error: 'must be a map of service name to overrides' }).default({}),
+    accessories: z.record(name('accessory'), accessoryOverrideSchema, { error: 'must be a map of accessory name to overrides' }).optional(),
   })
   .describe('overrides for one environment');
 
@@ -336,6 +565,10 @@ export const projectConfigSchema = z
     services: z
       .record(name('service'), webServiceSchema, { error: 'must be a map of service name to service' })
       .refine((s) => Object.keys(s).length > 0, { error: 'must define at least one service' }),
+    accessories: z
+      .record(name('accessory'), accessorySchema, { error: 'must be a map of accessory name to accessory, e.g. { db: { kind: postgres } }' })
+      .optional()
+      .describe('stateful singletons per environment (postgres, redis, nats, or any container), reached by the services by name'),
     environments: z
       .record(
         z.string().regex(ENV_NAME_RE, { error: 'environment names are lowercase letters, digits and "-" (production, staging, preview-<name>)' }),
@@ -345,7 +578,7 @@ export const projectConfigSchema = z
       .optional()
       .describe('per-environment overrides: environments: { staging: { services: { web: { replicas: 1 } } } }'),
   })
-  .describe('slipway.yml: a project and its services');
+  .describe('slipway.yml: a project, its services and its accessories');
 
 export type ProjectConfigInput = z.input<typeof projectConfigSchema>;
 export type ProjectConfigWritten = z.output<typeof projectConfigSchema>;

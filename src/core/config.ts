@@ -12,6 +12,9 @@ export interface HealthConfig {
   replaceAfterMs?: number;
   /** Path the control plane probes on live replicas; null: none. */
   liveness?: string | null;
+  /** Readiness probe kind (absent: http on `path`); tcp connects to the port, exec runs `command` in the container. */
+  kind?: ProbeKind;
+  command?: string[] | null;
 }
 
 /** One canary step: `weight` percent of new requests go to the canary for `pauseMs`. */
@@ -88,6 +91,14 @@ export interface ServiceConfig {
   releaseTimeoutMs: number;
   /** Image retention (absent in releases recorded before it: the default, 10 releases). */
   retention?: { releases: number };
+  /** Accessories this service reaches, with the variables it gets (absent before accessories: none). */
+  uses?: ServiceUse[];
+  /** Named volumes mounted into every replica (absent: none). */
+  volumes?: VolumeMount[];
+  /** Docker limits (absent: none). */
+  resources?: ResourceLimits;
+  /** The release command's own image (absent: the release command runs in the service's image). */
+  release?: ReleaseImageConfig | null;
 }
 
 export interface ProjectConfig {
@@ -105,4 +116,87 @@ export interface ProjectConfig {
   /** Push webhooks: forced pushes that rewind the live commit are accepted (all branches, or these). */
   allowForcePush: boolean | string[];
   services: Record<string, ServiceConfig>;
+  /** Stateful singletons of this environment (absent in configs recorded before accessories: none). */
+  accessories?: Record<string, AccessoryConfig>;
+}
+
+/** Docker's limits for a container; null: none. */
+export interface ResourceLimits {
+  memoryBytes: number | null;
+  /** CPUs as a fraction (0.5 = half a core); Docker's NanoCpus = cpus × 1e9. */
+  cpus: number | null;
+}
+
+/** A named volume mounted into a container. `volume` is the name in slipway.yml (`data`), not Docker's. */
+export interface VolumeMount {
+  volume: string;
+  path: string;
+  readOnly: boolean;
+}
+
+export type AccessoryKind = 'postgres' | 'redis' | 'nats' | 'container';
+
+/**
+ * How readiness (and the reconciler's liveness view) of an accessory, or of a service with
+ * `health.kind` tcp/exec, is checked: an HTTP GET on a path, a TCP connect to the port, or a
+ * command run inside the container (exit 0 = ready).
+ */
+export type ProbeKind = 'http' | 'tcp' | 'exec';
+
+export interface AccessoryHealth {
+  kind: ProbeKind;
+  /** http: the path; port: the accessory's `health.port` or its port. */
+  path: string | null;
+  /** The port probed (tcp/http); null: the accessory's port. */
+  port: number | null;
+  /** exec: argv run inside the container. */
+  command: string[] | null;
+  intervalMs: number;
+  timeoutMs: number;
+  /** How long a (re)started accessory may take to become ready before the deploy fails. */
+  deadlineMs: number;
+}
+
+export interface AccessoryConfig {
+  name: string;
+  kind: AccessoryKind;
+  /** The image to run: a built-in one (`slipway/postgres:15`, built on first use) or `image:`. */
+  image: string;
+  /** True when `image` is a built-in accessory image Slipway builds itself (core/accessory-kinds.ts). */
+  builtIn: boolean;
+  /** The kind's version (postgres 15, redis 7, nats 2); null for `container`. */
+  version: string | null;
+  /** Port it listens on inside the project network; null when it listens on none. */
+  port: number | null;
+  volumes: VolumeMount[];
+  env: Record<string, string>;
+  /** Replaces the image's CMD; null keeps it (built-in kinds compute theirs). */
+  command: string[] | null;
+  /** Null: ready once running (a `container` accessory without port or health). */
+  health: AccessoryHealth | null;
+  resources: ResourceLimits;
+  stopTimeoutMs: number;
+  /** postgres: the database services get (default: the project name, `-` → `_`). */
+  database: string | null;
+}
+
+/**
+ * A service's use of an accessory: the variables it receives, injected like secrets and
+ * pinned per release. `vars` maps a role (`url`, and for postgres `owner_url`) to the
+ * variable name (`DATABASE_URL`); defaults from core/accessory-kinds.ts.
+ */
+export interface ServiceUse {
+  accessory: string;
+  kind: AccessoryKind;
+  vars: Record<string, string>;
+  /** Credentials version pinned when the release was created (set by the engine, not slipway.yml). */
+  credentialsVersion?: number;
+}
+
+/** `release: { image | build, command }`: the release command runs from its own image. */
+export interface ReleaseImageConfig {
+  source: ImageSource;
+  /** Pinned by the engine when the release is created (the built or inspected image ID). */
+  imageDigest?: string;
+  imageRef?: string;
 }

@@ -1,5 +1,5 @@
 /** Domain records as the store returns them and the API serves them. */
-import type { ServiceConfig, ServiceType } from './config';
+import type { AccessoryConfig, AccessoryKind, ServiceConfig, ServiceType } from './config';
 
 export const DEPLOYMENT_STATES = ['awaiting_approval', 'queued', 'building', 'releasing', 'rolling', 'succeeded', 'failed', 'cancelled', 'rolled_back'] as const;
 export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
@@ -74,6 +74,34 @@ export interface SealedSecrets {
   keyId: string;
   sealed: string;
   names: Record<string, SecretMeta>;
+  createdAt: string;
+}
+
+/**
+ * An accessory of an environment as last applied: its resolved config, the hash of the
+ * container it should run (core/accessory-spec.ts) and its current credentials version.
+ */
+export interface AccessoryRecord {
+  id: number;
+  environmentId: number;
+  name: string;
+  kind: AccessoryKind;
+  config: AccessoryConfig;
+  /** The image ID the container was created from (built-in images are built on first use). */
+  imageDigest: string;
+  specHash: string;
+  /** 0 for kinds without credentials (`container`). */
+  credentialsVersion: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One version of an accessory's generated credentials, sealed under the master key (JSON of core/accessory-kinds.ts AccessoryCredentials). */
+export interface SealedAccessoryCredentials {
+  accessoryId: number;
+  version: number;
+  keyId: string;
+  sealed: string;
   createdAt: string;
 }
 
@@ -238,7 +266,7 @@ export interface Webhook {
 }
 
 /** Domain events the notifier delivers. */
-export const EVENT_TYPES = ['deployment.started', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled_back', 'approval.needed', 'job.failed', 'certificate.issued', 'certificate.failed', 'edge.restarted', 'edge.corrected', 'disk.low', 'replica.unhealthy', 'replica.replaced'] as const;
+export const EVENT_TYPES = ['deployment.started', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled_back', 'approval.needed', 'job.failed', 'certificate.issued', 'certificate.failed', 'edge.restarted', 'edge.corrected', 'disk.low', 'replica.unhealthy', 'replica.replaced', 'replica.oom_killed', 'accessory.restarted', 'accessory.recreated', 'accessory.failed'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface OutboxEvent {

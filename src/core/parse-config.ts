@@ -5,9 +5,11 @@
  */
 import { isPair, isScalar, Lexer, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
+import { normalizeAccessory, normalizeResources, normalizeVolumes } from './accessory-config';
 import { CONFIG_LIMITS, configLimitProblems, configSizeProblem } from './config-limits';
-import { projectConfigSchema, type ProjectConfigWritten } from './config-schema';
-import type { ProjectConfig, ServiceConfig } from './config';
+import { normalizeUses, referenceProblems, unknownUses } from './config-references';
+import { projectConfigSchema, usesSchema, type ProjectConfigWritten } from './config-schema';
+import type { AccessoryConfig, ProjectConfig, ServiceConfig } from './config';
 import { parseDuration } from './duration';
 import type { ErrorDetail } from './errors';
 
@@ -91,20 +93,31 @@ export function validateProjectConfig(raw: unknown, opts: ParseOptions = {}): Pa
   const written = projectConfigSchema.safeParse(raw, { reportInput: true });
   if (!written.success) return { ok: false, errors: issuesToDetails(written.error.issues) };
   const file = raw as RawProject;
-  const unknownServices: ErrorDetail[] = [];
+  const unknownNames: ErrorDetail[] = [];
+  const accessories = file.accessories ?? {};
   for (const [env, override] of Object.entries(file.environments ?? {})) {
-    for (const svc of Object.keys(override?.services ?? {})) {
+    for (const [svc, o] of Object.entries(override?.services ?? {})) {
       if (!(svc in file.services)) {
-        unknownServices.push({ path: `environments.${env}.services.${svc}`, message: `no service "${svc}" is defined under services` });
+        unknownNames.push({ path: `environments.${env}.services.${svc}`, message: `no service "${svc}" is defined under services` });
+      } else {
+        unknownNames.push(...unknownUses(usesSchema.safeParse(o?.uses).data, accessories, `environments.${env}.services.${svc}.uses`));
+      }
+    }
+    for (const name of Object.keys(override?.accessories ?? {})) {
+      if (!(name in accessories)) {
+        const known = Object.keys(accessories);
+        unknownNames.push({ path: `environments.${env}.accessories.${name}`, message: `no accessory "${name}" is defined under accessories (${known.length ? `defined: ${known.join(', ')}` : 'none is defined'})` });
       }
     }
   }
-  if (unknownServices.length) return { ok: false, errors: unknownServices };
-  // 2. The services as they are in the chosen environment.
+  unknownNames.push(...referenceProblems(written.data));
+  if (unknownNames.length) return { ok: false, errors: unknownNames };
+  // 2. The services and accessories as they are in the chosen environment.
   const env = opts.env ?? 'production';
   const merged = projectConfigSchema.safeParse(applyOverrides(file, env), { reportInput: true });
-  if (!merged.success) {
-    return { ok: false, errors: issuesToDetails(merged.error.issues).map((e) => ({ ...e, message: `${e.message} (in environment ${env})` })) };
+  const mergedErrors = merged.success ? referenceProblems(merged.data) : issuesToDetails(merged.error.issues);
+  if (!merged.success || mergedErrors.length) {
+    return { ok: false, errors: mergedErrors.map((e) => ({ ...e, message: `${e.message} (in environment ${env})` })) };
   }
   const approval = written.data.environments?.[env]?.approval ?? 'none';
   return { ok: true, config: { ...normalize(merged.data, env, Object.keys(file.environments ?? {}), approval), repository: written.data.repository ?? null, branches: written.data.branches ?? {}, allowForcePush: written.data.webhooks?.allow_force_push ?? false } };
@@ -114,33 +127,72 @@ type RawService = Record<string, unknown>;
 interface RawProject {
   project: string;
   services: Record<string, RawService>;
-  environments?: Record<string, { services?: Record<string, RawService> } | null>;
+  accessories?: Record<string, RawService>;
+  environments?: Record<string, { services?: Record<string, RawService>; accessories?: Record<string, RawService> } | null>;
 }
 
-const MERGED_MAPS = ['env', 'health', 'deploy', 'https', 'retention'];
+const MERGED_MAPS = ['env', 'health', 'deploy', 'https', 'retention', 'resources'];
 
-/** Service fields of the environment's overrides laid over the base: maps merge key by key, the rest replaces. */
+/**
+ * Fields of one override laid over the base: maps merge key by key, the rest replaces. A
+ * health `kind` of the override drops the base's `command` and `path` (they belonged to the
+ * other kind); `health: none` (accessories) replaces, and is replaced, whole.
+ */
+function overlay(base: RawService, o: RawService): RawService {
+  const merged: RawService = { ...base };
+  for (const [k, v] of Object.entries(o)) {
+    const b = base[k];
+    const mergeable = MERGED_MAPS.includes(k) && isMap(v) && (b === undefined || isMap(b));
+    merged[k] = mergeable ? { ...(b as object | undefined), ...v } : v;
+    if (k === 'health' && mergeable && isMap(b) && 'kind' in v && v.kind !== b.kind) {
+      const h = merged.health as Record<string, unknown>;
+      if (!('command' in v)) delete h.command;
+      if (!('path' in v)) delete h.path;
+    }
+  }
+  return merged;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The project as the environment's overrides change it (without `environments`). */
 function applyOverrides(file: RawProject, env: string): RawProject {
   const overrides = file.environments?.[env]?.services ?? {};
   const services: Record<string, RawService> = {};
   for (const [name, base] of Object.entries(file.services)) {
     const o = overrides[name] ?? {};
-    const merged: RawService = { ...base };
-    for (const [k, v] of Object.entries(o)) {
-      merged[k] = MERGED_MAPS.includes(k) ? { ...(base[k] as object | undefined), ...(v as object) } : v;
-    }
-    if ('image' in o) delete merged.build;
-    services[name] = merged;
+    services[name] = overlay(base, o);
+    if ('image' in o) delete services[name].build;
   }
-  return { project: file.project, services };
+  if (file.accessories === undefined) return { project: file.project, services };
+  const accessoryOverrides = file.environments?.[env]?.accessories ?? {};
+  const accessories: Record<string, RawService> = {};
+  for (const [name, base] of Object.entries(file.accessories)) accessories[name] = overlay(base, accessoryOverrides[name] ?? {});
+  return { project: file.project, services, accessories };
 }
 
 export function formatErrors(errors: ErrorDetail[]): string {
   return errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('\n');
 }
 
+/**
+ * A union (`volumes: ["a:/b" | { name, path }]`, `health: none | { … }`) that no option
+ * accepts is reported through the one option whose type matched the input (no issue says the
+ * value itself is of another type), so the error names what is wrong inside it; else as the
+ * union's message.
+ */
+function unwrapUnions(issues: z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'invalid_union') return [issue];
+    const wrongType = (i: z.core.$ZodIssue) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value' || i.code === 'invalid_union');
+    const inside = issue.errors.filter((branch) => branch.length > 0 && !branch.some(wrongType));
+    if (inside.length !== 1) return [issue];
+    return unwrapUnions(inside[0]!.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as z.core.$ZodIssue));
+  });
+}
+
 export function issuesToDetails(issues: z.core.$ZodIssue[]): ErrorDetail[] {
-  return issues.map((issue) => {
+  return unwrapUnions(issues).map((issue) => {
     const path = issue.path.map(String).join('.') || '(root)';
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') {
@@ -150,14 +202,19 @@ export function issuesToDetails(issues: z.core.$ZodIssue[]): ErrorDetail[] {
       message = issue.issues[0].message;
     } else if (issue.code === 'invalid_type' && issue.input === undefined) {
       message = 'is required';
+    } else if (issue.code === 'invalid_value' && issue.input === undefined) {
+      message = `is required (${message})`;
     }
     return { path, message };
   });
 }
 
 function normalize(written: ProjectConfigWritten, env: string, environments: string[], approval: ProjectConfig['approval']): Omit<ProjectConfig, 'repository' | 'branches' | 'allowForcePush'> {
+  const accessories: Record<string, AccessoryConfig> = {};
+  for (const [name, a] of Object.entries(written.accessories ?? {})) accessories[name] = normalizeAccessory(name, a, written.project);
   const services: Record<string, ServiceConfig> = {};
   for (const [name, s] of Object.entries(written.services)) {
+    const healthKind = s.health.kind ?? (s.health.command ? 'exec' : undefined);
     services[name] = {
       name,
       type: s.schedule !== undefined ? 'job' : s.port === undefined ? 'worker' : 'web',
@@ -184,6 +241,8 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
         rise: s.health.rise,
         replaceAfterMs: ms(s.health.replace_after),
         liveness: s.health.liveness,
+        // Set only when written: releases without it probe http, as before.
+        ...(healthKind ? { kind: healthKind, command: healthKind === 'exec' ? s.health.command! : null } : {}),
       },
       replicas: s.replicas,
       deploy: {
@@ -206,12 +265,19 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
         stopTimeoutMs: ms(s.deploy.stop_timeout),
       },
       env: Object.fromEntries(Object.entries(s.env).map(([k, v]) => [k, String(v)])),
-      releaseCommand: s.release_command ?? null,
+      releaseCommand: s.release?.command ?? s.release_command ?? null,
       releaseTimeoutMs: ms(s.release_timeout),
       retention: { releases: s.retention.releases },
+      // The fields of issue 20 are set only when written, so other services' configs are unchanged.
+      ...(s.uses !== undefined ? { uses: normalizeUses(s.uses, accessories) } : {}),
+      ...(s.volumes?.length ? { volumes: normalizeVolumes(s.volumes) } : {}),
+      ...(s.resources !== undefined ? { resources: normalizeResources(s.resources) } : {}),
+      ...(s.release !== undefined
+        ? { release: { source: s.release.image !== undefined ? { kind: 'image' as const, ref: s.release.image } : { kind: 'build' as const, ...s.release.build! } } }
+        : {}),
     };
   }
-  return { project: written.project, env, environments, approval, services };
+  return { project: written.project, env, environments, approval, services, ...(written.accessories !== undefined ? { accessories } : {}) };
 }
 
 function ms(v: string | number): number {

@@ -16,7 +16,7 @@ import { keepWarmMs, warmSetFor } from '../core/warm-set';
 import { observeService, startBatch, type ConvergeTarget } from './converge';
 import type { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
-import { waitForReadiness } from './readiness';
+import { checkReadyOnce, describeCheck, waitForReadiness } from './readiness';
 import { retireOptions, retireReplica } from './retire-replica';
 import { clearWarmSet, readWarmSet, writeWarmSet } from './warm-sets';
 
@@ -113,11 +113,11 @@ export async function flipBack(ctx: EngineContext, target: BlueGreenTarget, rec:
   const down = plan.down.map((n) => byName.get(n)!);
   // They passed readiness before and served until the flip; since then they only idled. One
   // probe each proves they still answer, so no request goes to a replica that stopped.
-  const probes = await Promise.all(up.map((r) => ctx.probe(`http://${r.address}:${r.port}${release.config.health.path}`, Math.min(release.config.health.timeoutMs, FLIP_BACK_PROBE_TIMEOUT_MS))));
+  const probes = await Promise.all(up.map((r) => checkReadyOnce(r, release.config.health, ctx, Math.min(release.config.health.timeoutMs, FLIP_BACK_PROBE_TIMEOUT_MS))));
   const bad = probes.findIndex((p) => !p.ok);
   if (bad >= 0) {
     const p = probes[bad]!;
-    await rec.log(`warm replica ${up[bad]!.name} does not answer ${release.config.health.path} (${p.status !== null ? `HTTP ${p.status}` : (p.error ?? 'no answer')}): rolling v${release.number} out as a deployment`, 'warn');
+    await rec.log(`warm replica ${up[bad]!.name} does not answer ${describeCheck(release.config.health, up[bad]!.port)} (${p.detail}): rolling v${release.number} out as a deployment`, 'warn');
     return false;
   }
   await rec.log(`v${release.number} is the warm set (kept since ${warm!.since}, until ${warm!.retireAt}): switching traffic back, no container starts`);

@@ -11,7 +11,7 @@ import { planRollout } from '../core/plan-rollout';
 import type { Replica } from '../core/ports/runtime';
 import type { EngineContext } from './engine-context';
 import type { DeploymentRecorder } from './deployment-recorder';
-import { waitForReadiness } from './readiness';
+import { describeCheck, waitForReadiness } from './readiness';
 import { waitForWorkerReadiness } from './worker-readiness';
 import { releaseEnv } from './replica-env';
 import { replicaName } from './replica-naming';
@@ -136,17 +136,19 @@ export async function startBatch(ctx: EngineContext, target: ConvergeTarget, cou
         image: release.imageDigest,
         port: cfg.port ?? 0,
         ...(cfg.command ? { command: cfg.command } : {}),
+        ...(cfg.volumes?.length ? { volumes: cfg.volumes } : {}),
+        ...(cfg.resources ? { resources: cfg.resources } : {}),
         env: await releaseEnv(ctx, ref, release),
         labels: { ...ref, release: release.number, deployment: target.deploymentId },
       });
       try {
         if (cfg.port === null) {
-          await rec.log(`started worker ${replica.name}; waiting for its HEALTHCHECK, or ${cfg.minReadyMs ?? DEFAULT_MIN_READY_MS} ms running`);
-          const ready = await waitForWorkerReadiness(replica, { minReadyMs: cfg.minReadyMs ?? DEFAULT_MIN_READY_MS, deadlineMs: cfg.health.deadlineMs }, ctx);
-          await rec.log(`${replica.name} is ready (${ready.by === 'healthcheck' ? 'HEALTHCHECK healthy' : 'running without restart'} after ${ready.waitedMs} ms)`);
+          await rec.log(`started worker ${replica.name}; ${cfg.health.kind === 'exec' ? `checking ${describeCheck(cfg.health, 0)}` : `waiting for its HEALTHCHECK, or ${cfg.minReadyMs ?? DEFAULT_MIN_READY_MS} ms running`}`);
+          const ready = await waitForWorkerReadiness(replica, { minReadyMs: cfg.minReadyMs ?? DEFAULT_MIN_READY_MS, deadlineMs: cfg.health.deadlineMs, health: cfg.health }, ctx);
+          await rec.log(`${replica.name} is ready (${ready.by === 'healthcheck' ? 'HEALTHCHECK healthy' : ready.by === 'exec' ? `${ready.probes} check(s) run` : 'running without restart'} after ${ready.waitedMs} ms)`);
           return replica;
         }
-        await rec.log(`started ${replica.name} at ${replica.address}:${replica.port}; probing ${cfg.health.path}`);
+        await rec.log(`started ${replica.name} at ${replica.address}:${replica.port}; probing ${describeCheck(cfg.health, replica.port)}`);
         const ready = await waitForReadiness(replica, cfg.health, ctx);
         await rec.log(`${replica.name} is ready (${ready.probes} probe(s), ${ready.waitedMs} ms)`);
       } catch (err) {

@@ -23,6 +23,7 @@ import { deploymentEvent } from './domain-events';
 import { checkBuildContext, prepareImage, imageRepository, type PreparedImage } from './prepare-image';
 import { ImagePolicy } from './image-policy';
 import { runReleaseCommand } from './release-command';
+import { checkReleaseSource, prepareReleaseImage, promotedReleaseImage } from './release-image';
 import { assessDamage, needsRepair, repairService, type Damage } from './repair';
 import type { SickReplica } from './replica-health';
 import { retireOptions, retireReplica } from './retire-replica';
@@ -41,6 +42,8 @@ export interface DeployRequest {
   env: string;
   /** Where a built service's context comes from; null for prebuilt images. */
   source: BuildSource | null;
+  /** Where the release image (`release: { build }`) comes from: its upload (`sources["<service>:release"]`) or the deploy's git source. */
+  releaseSource?: BuildSource | null;
   /** Who asked (audit actor), recorded on the deployment. */
   triggeredBy?: string | null;
   /**
@@ -142,6 +145,7 @@ export class DeployEngine {
   private async checkSource(req: DeployRequest): Promise<void> {
     const svc = req.config.services[req.service];
     if (!svc) throw new SlipwayError('SLW_NOT_FOUND', `service "${req.service}" is not defined in slipway.yml (services: ${Object.keys(req.config.services).join(', ')})`);
+    await checkReleaseSource(this.ctx, { project: req.config.project, service: req.service }, svc, req.releaseSource ?? null, { unrestricted: req.unrestricted === true, images: this.images });
     if (svc.source.kind === 'image') {
       const info = await this.ctx.runtime.inspectImage(svc.source.ref);
       if (!info) {
@@ -194,7 +198,7 @@ export class DeployEngine {
     const env = await this.deployableEnvironment(project.id, { config: req.config, env: to });
     const plan: Plan = {
       kind: 'promote',
-      config,
+      config: promotedReleaseImage(config, source),
       image: { ref: source.imageRef, digest: source.imageDigest, sourceRef: source.sourceRef },
       source: { env: req.from, release: source.number, imageDigest: source.imageDigest },
     };
@@ -494,6 +498,11 @@ export class DeployEngine {
           image = await rec.step('build', () => prepareImage(this.ctx, ref, config, plan.request.source, rec, { unrestricted: plan.request.unrestricted === true, images: this.images }), (i) =>
             `${i.ref} (${i.digest.slice(0, 19)})${i.reused ? ', reused' : ''}`,
           );
+          if (config.release) {
+            const access = { unrestricted: plan.request.unrestricted === true, images: this.images };
+            ({ config } = await rec.step('release image', () => prepareReleaseImage(this.ctx, ref, config, plan.request.releaseSource ?? null, rec, access), (p) => `${p.image!.ref} (${p.image!.digest.slice(0, 19)})${p.image!.reused ? ', reused' : ''}`));
+          }
+          await this.ensureAccessories(deployment, ref, plan.request.config, rec);
         } else if (plan.kind === 'promote') {
           ({ config, image } = plan);
           await rec.log(`promoting ${ref.project}/${ref.service}: ${plan.source.env} v${plan.source.release} (${image.digest.slice(0, 19)}) to ${ref.env}, with ${ref.env}'s config and secrets; no build`);
@@ -519,7 +528,8 @@ export class DeployEngine {
             environmentId: deployment.environmentId,
             imageRef: image.ref,
             imageDigest: image.digest,
-            config,
+            // Each accessory's newest credentials, pinned like the secrets version (a rollback keeps them).
+            config: await this.pinAccessoryCredentials(deployment.environmentId, ref, config),
             sourceRef: image.sourceRef,
             secretsVersion: secrets?.version ?? null,
           });
@@ -573,6 +583,29 @@ export class DeployEngine {
         this.ctx.logger.warn({ err: errorMessage(err), deployment: deployment.id }, 'image retention failed; the deployment stands'),
       );
     }
+  }
+
+  /**
+   * Every accessory of slipway.yml running its desired spec and ready before the release
+   * command and the replicas need them (engine/accessories.ts; unchanged ones are untouched).
+   */
+  private async ensureAccessories(deployment: Deployment, ref: ServiceRef, config: ProjectConfig, rec: DeploymentRecorder): Promise<void> {
+    const names = Object.keys(config.accessories ?? {});
+    if (names.length === 0) return;
+    const manager = this.ctx.accessories;
+    if (!manager) throw new SlipwayError('SLW_INTERNAL', 'this control plane runs without the accessory manager');
+    await rec.step(
+      'accessories',
+      () => manager.ensure(ref.project, { id: deployment.environmentId, name: ref.env }, config, (line, level) => rec.log(line, level)),
+      (outcomes) => outcomes.map((o) => `${o.name} ${o.action}`).join(', '),
+    );
+  }
+
+  private async pinAccessoryCredentials(environmentId: number, ref: ServiceRef, config: ServiceConfig): Promise<ServiceConfig> {
+    if (!config.uses?.length) return config;
+    const manager = this.ctx.accessories;
+    if (!manager) throw new SlipwayError('SLW_INTERNAL', `${ref.service} uses accessories, but this control plane runs without the accessory manager`);
+    return { ...config, uses: await manager.pinUses(environmentId, config.uses) };
   }
 
   /**

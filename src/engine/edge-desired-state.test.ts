@@ -92,3 +92,22 @@ test('desired state: a service with a deployment in progress is named so', async
   const { ctx } = ctxWith([replica('a', 3)], () => true, [{ id: 'd9', serviceId: 1, state: 'rolling', releaseId: null }]);
   assert.deepEqual((await desiredEdgeState(ctx)).inProgress, ['be_shop_web_production']);
 });
+
+test('desired state: a tcp service is re-admitted on a TCP connect (its HTTP path is never probed), an exec one by its command', async () => {
+  const tcpRelease = release(3, { health: { path: '/health', timeoutMs: 1000, intervalMs: 1000, kind: 'tcp' } });
+  const rs = [replica('a', 3), replica('b', 3, { address: '10.0.0.99' })];
+  const { ctx, probed } = ctxWith(rs, () => true);
+  const connects: string[] = [];
+  Object.assign(ctx, { tcpProbe: async (host: string, port: number) => (connects.push(`${host}:${port}`), { ok: host !== '10.0.0.99', status: null, error: host === '10.0.0.99' ? 'ECONNREFUSED' : null, durationMs: 1 }) });
+  Object.assign(ctx.store, { listCurrentReleases: async () => [tcpRelease] });
+  assert.deepEqual((await desiredEdgeState(ctx)).servers.map((s) => s.name), ['a']);
+  assert.deepEqual(probed, []);
+  assert.deepEqual(connects.sort(), ['10.0.0.3:3000', '10.0.0.99:3000']);
+
+  const execRelease = release(3, { health: { path: '/health', timeoutMs: 1000, intervalMs: 1000, kind: 'exec', command: ['check'] } });
+  const ran: string[] = [];
+  Object.assign(ctx.store, { listCurrentReleases: async () => [execRelease] });
+  Object.assign(ctx.runtime, { exec: async (id: string) => (ran.push(id), { exitCode: id === 'a' ? 0 : 1, timedOut: false, output: '' }) });
+  assert.deepEqual((await desiredEdgeState(ctx)).servers.map((s) => s.name), ['a']);
+  assert.deepEqual(ran.sort(), ['a', 'b']);
+});

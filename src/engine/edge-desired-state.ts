@@ -11,6 +11,7 @@ import { isCanaryActive, type CanaryState } from '../core/canary-state';
 import { ACTIVE_STATES, type Deployment, type Release, type ServiceRef } from '../core/domain';
 import { backendName, type EdgeBackendSpec, type EdgeServer } from '../core/ports/edge';
 import type { Replica } from '../core/ports/runtime';
+import type { HealthConfig } from '../core/config';
 import type { WarmSet } from '../core/warm-set';
 import type { DesiredEdge, DesiredEdgeServer } from '../core/plan-edge-repair';
 import { DEFAULT_STEPS } from './canary';
@@ -18,6 +19,7 @@ import { readLiveCanary } from './canary-states';
 import type { EngineContext } from './engine-context';
 import { edgeHttpsPolicy } from './https-policy';
 import { edgeHealthCheck } from './edge-health-check';
+import { checkReadyOnce } from './readiness';
 import { serviceLeaseKey } from './service-lease';
 import { readWarmSets } from './warm-sets';
 
@@ -56,7 +58,8 @@ export const PROBE_TIMEOUT_MS = 2000;
 interface Candidate {
   replica: Replica;
   backend: string;
-  healthPath: string;
+  /** Checked by its kind (readiness.ts): HTTP on the path, a TCP connect, or its exec command. */
+  health: HealthConfig;
   timeoutMs: number;
   weight: number;
 }
@@ -104,7 +107,7 @@ export async function desiredEdgeState(ctx: EngineContext, opts: DesiredEdgeOpti
           if (w === undefined) continue;
           const config = (r.labels.release === target?.number ? target : r.labels.release === canaryRelease?.number ? canaryRelease : release)?.config;
           if (!config || config.port === null) continue;
-          candidates.push({ replica: r, backend, healthPath: config.health.path, timeoutMs: Math.min(config.health.timeoutMs, PROBE_TIMEOUT_MS), weight: w.weight });
+          candidates.push({ replica: r, backend, health: config.health, timeoutMs: Math.min(config.health.timeoutMs, PROBE_TIMEOUT_MS), weight: w.weight });
         }
       }
     }
@@ -162,7 +165,7 @@ function canaryServerWeights(c: CanaryState, canaryRelease: Release | null, repl
   return out;
 }
 
-/** The candidates that answer their health path now (those already in rotation at the edge are trusted). */
+/** The candidates that pass one check of their health kind now (those already in rotation at the edge are trusted). */
 async function admitted(ctx: EngineContext, candidates: Candidate[], observed?: Map<string, EdgeServer[]>): Promise<DesiredEdgeServer[]> {
   const inRotation = (c: Candidate) => observed?.get(c.backend)?.some((s) => s.name === c.replica.name && (s.state === 'ready' || s.state === 'standby')) ?? false;
   const ok = new Array<boolean>(candidates.length).fill(false);
@@ -175,8 +178,7 @@ async function admitted(ctx: EngineContext, candidates: Candidate[], observed?: 
         ok[i] = true;
         continue;
       }
-      const result = await ctx.probe(`http://${c.replica.address}:${c.replica.port}${c.healthPath}`, c.timeoutMs).catch(() => null);
-      ok[i] = result?.ok === true;
+      ok[i] = (await checkReadyOnce(c.replica, c.health, ctx, c.timeoutMs)).ok;
     }
   };
   await Promise.all(Array.from({ length: Math.min(PROBE_CONCURRENCY, candidates.length) }, worker));

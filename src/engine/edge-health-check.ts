@@ -13,9 +13,15 @@ export const DEFAULT_REPLACE_AFTER_MS = 60_000;
  */
 export const EDGE_CHECK_MIN_INTERVAL_MS = 1000;
 
+/**
+ * A service whose readiness is `tcp` or `exec` gets TCP connect checks at the edge: HAProxy
+ * cannot run a command in a container, and such a service may answer no HTTP at all. `kind` is
+ * left out for HTTP so backends written before kinds existed compare equal (no reload).
+ */
 export function edgeHealthCheck(config: Pick<ServiceConfig, 'health' | 'domains'>, backend: string): EdgeHealthCheck {
   const h = config.health;
   return {
+    ...(h.kind === 'tcp' || h.kind === 'exec' ? { kind: 'tcp' as const } : {}),
     path: h.path,
     // The Host a request for the service carries; the backend name when it has no domain.
     host: config.domains[0] ?? backend,
@@ -24,4 +30,9 @@ export function edgeHealthCheck(config: Pick<ServiceConfig, 'health' | 'domains'
     fall: h.fall ?? DEFAULT_FALL,
     rise: h.rise ?? DEFAULT_RISE,
   };
+}
+
+/** What the edge checks, for messages: "on /health", or "(tcp connect)". */
+export function edgeCheckTarget(health: Pick<ServiceConfig['health'], 'kind' | 'path'>): string {
+  return health.kind === 'tcp' || health.kind === 'exec' ? '(tcp connect)' : `on ${health.path}`;
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { ContextGuard } from '../core/ports/context-guard';
 import type { Edge } from '../core/ports/edge';
 import type { GitFetcher } from '../core/ports/git';
-import type { HttpProbe } from '../core/ports/probe';
+import type { HttpProbe, TcpProbe } from '../core/ports/probe';
 import type { ReleaseTraffic } from '../core/ports/release-traffic';
 import type { Runtime } from '../core/ports/runtime';
 import type { SecretCipher } from '../core/ports/secret-cipher';
@@ -11,12 +11,31 @@ import type { SourceArchives } from '../core/ports/source-archives';
 import type { Store } from '../core/ports/store';
 import type { Telemetry } from '../core/ports/telemetry';
 import type { DiskGuard } from './disk-guard';
+import type { AccessoryLog, AccessoryOutcome } from './accessories';
+import type { ProjectConfig, ServiceUse } from '../core/config';
+import type { AccessoryView } from '../core/contract/views';
+
+/** What the deploy engine needs of the accessory manager (engine/accessories.ts). */
+export interface AccessoryServices {
+  ensure(project: string, env: { id: number; name: string }, config: ProjectConfig, log: AccessoryLog): Promise<AccessoryOutcome[]>;
+  connectionEnv(environmentId: number, uses: ServiceUse[], role: 'app' | 'owner'): Promise<{ env: Record<string, string>; secrets: string[] }>;
+  pinUses(environmentId: number, uses: ServiceUse[]): Promise<ServiceUse[]>;
+  credentialValues(environmentId: number): Promise<string[]>;
+  /** Restarts recorded accessories whose container died or vanished (the reconciler, before repairing services). */
+  heal(): Promise<AccessoryOutcome[]>;
+  /** Stops and forgets an environment's accessories (env destroy, project delete); volumes only with deleteVolumes. Absent: only the volumes are handled. */
+  destroy?(project: string, env: { id: number; name: string }, opts: { deleteVolumes: boolean }): Promise<{ accessories: string[]; volumesDeleted: string[]; volumesKept: string[] }>;
+  /** The environment's accessories as `status` shows them (engine/queries.ts); absent: status lists none. */
+  list?(project: string, env: string): Promise<AccessoryView[]>;
+}
 
 export interface EngineContext {
   store: Store;
   runtime: Runtime;
   edge: Edge;
   probe: HttpProbe;
+  /** TCP connects (accessories' and `health.kind: tcp` readiness); absent in tests that need none. */
+  tcpProbe?: TcpProbe;
   cipher: SecretCipher;
   sources: SourceArchives;
   git: GitFetcher;
@@ -29,4 +48,6 @@ export interface EngineContext {
   traffic?: ReleaseTraffic;
   /** The low-disk guard (engine/disk-guard.ts): throws SLW_LOW_DISK; absent in tests that do not measure. */
   disk?: Pick<DiskGuard, 'assertRoom' | 'check'>;
+  /** The accessory manager (set by main.ts once built: it needs this context); absent in tests without accessories. */
+  accessories?: AccessoryServices;
 }

@@ -1,7 +1,9 @@
 /**
  * Environments of a project: list, create, destroy. Destroy takes every service's
  * deployment lease (refusing while one deploys), drains and removes its replicas,
- * removes its edge routes, then deletes its records. Other environments are untouched.
+ * removes its edge routes, stops its accessories, removes its private network, then
+ * deletes its records. Its volumes are kept (and listed) unless `deleteVolumes` is given.
+ * Other environments are untouched.
  */
 import { randomUUID } from 'node:crypto';
 import { SlipwayError } from '../core/errors';
@@ -9,6 +11,7 @@ import { backendName } from '../core/ports/edge';
 import type { EnvironmentView } from '../core/contract/views';
 import type { Environment, Project, Service } from '../core/domain';
 import type { EngineContext } from './engine-context';
+import { environmentVolumes } from './accessories';
 import { retireReplica } from './retire-replica';
 import { LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
 
@@ -16,6 +19,12 @@ export interface DestroyReport {
   environment: string;
   replicasRemoved: number;
   routesRemoved: number;
+  /** Accessories stopped and forgotten. */
+  accessories: string[];
+  /** Docker names of the volumes deleted (only with deleteVolumes). */
+  volumesDeleted: string[];
+  /** Docker names of the volumes kept: their data stays on the host. */
+  volumesKept: string[];
 }
 
 export class Environments {
@@ -48,14 +57,14 @@ export class Environments {
     return { name: env.name, createdAt: env.createdAt, services: [] };
   }
 
-  async destroy(projectName: string, name: string): Promise<DestroyReport> {
+  async destroy(projectName: string, name: string, opts: { deleteVolumes?: boolean } = {}): Promise<DestroyReport> {
     const { store } = this.ctx;
     const project = await this.project(projectName);
     const env = await store.getEnvironment(project.id, name);
     if (!env) throw new SlipwayError('SLW_NOT_FOUND', `environment "${name}" does not exist in project "${projectName}"`);
     const services = await store.listServices(project.id);
     return withServiceLeases(this.ctx, services, [env], 'destroy', async () => {
-      const report = await tearDownEnvironment(this.ctx, project, env, services);
+      const report = await tearDownEnvironment(this.ctx, project, env, services, { deleteVolumes: opts.deleteVolumes ?? false });
       await store.deleteEnvironment(env.id);
       this.ctx.logger.info(report, 'environment destroyed');
       return report;
@@ -93,10 +102,13 @@ export async function withServiceLeases<T>(ctx: EngineContext, services: Service
   }
 }
 
-/** Drains and removes the environment's replicas and removes its edge backends; its records stay. */
-export async function tearDownEnvironment(ctx: EngineContext, project: Project, env: Environment, services: Service[]): Promise<DestroyReport> {
+/**
+ * Drains and removes the environment's replicas, removes its edge backends, stops its
+ * accessories and removes its network; volumes go only with deleteVolumes. Its records stay.
+ */
+export async function tearDownEnvironment(ctx: EngineContext, project: Project, env: Environment, services: Service[], opts: { deleteVolumes: boolean }): Promise<DestroyReport> {
   const { store, runtime, edge } = ctx;
-  const report: DestroyReport = { environment: env.name, replicasRemoved: 0, routesRemoved: 0 };
+  const report: DestroyReport = { environment: env.name, replicasRemoved: 0, routesRemoved: 0, accessories: [], volumesDeleted: [], volumesKept: [] };
   for (const s of services) {
     const backend = backendName(project.name, s.name, env.name);
     const currentId = await store.getCurrentReleaseId(s.id, env.id);
@@ -114,6 +126,17 @@ export async function tearDownEnvironment(ctx: EngineContext, project: Project, 
       await edge.removeBackend(backend);
       report.routesRemoved++;
     }
+  }
+  // Accessories after the replicas that use them; the network once nothing is on it.
+  const torn = ctx.accessories?.destroy
+    ? await ctx.accessories.destroy(project.name, env, opts)
+    : { accessories: [], ...(await environmentVolumes(ctx, project.name, env.name, opts)) };
+  Object.assign(report, torn);
+  try {
+    await runtime.removeEnvNetwork(project.name, env.name);
+  } catch (err) {
+    // A one-off (`slipway run`, a job) still on it: the environment goes anyway; the network is left for Docker to remove by hand.
+    ctx.logger.warn({ project: project.name, env: env.name }, `the environment's network was kept: ${err instanceof Error ? err.message : String(err)}`);
   }
   return report;
 }

@@ -78,6 +78,7 @@ test("a restricted build's Dockerfile reads only the project's images, Slipway's
   };
   // The base images (even absent from the host: the build then fails by itself), the project's own image, scratch and stages.
   await check('ARG BASE=slipway/node:20\nFROM ${BASE} AS b\nFROM slipway/static:latest\nCOPY --from=b /app /app\nFROM slipway/shop-web:production-v3\nFROM scratch');
+  await check('FROM slipway/debian:bookworm\nRUN apt-get update');
   await assert.rejects(
     check('FROM slipway/node:20\nCOPY --from=slipway/blog-web:production-v1 /app /stolen'),
     refusedWith(/^services\.web\.build\.dockerfile: line 2: COPY --from "slipway\/blog-web:production-v1": image "slipway\/blog-web:production-v1" was not built for project "shop" nor allowed by an admin; .*slipway images allow slipway\/blog-web:production-v1/),

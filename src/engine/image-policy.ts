@@ -20,7 +20,7 @@ export const ALLOWED_IMAGES_SETTING = 'images.allowed';
  * create`): every project builds on them, so a Dockerfile may always start FROM one. A
  * project's own images are `slipway/<project>-<service>`: never one of these names.
  */
-export const BUILD_BASE_IMAGES = ['slipway/node:*', 'slipway/node@*', 'slipway/static:*', 'slipway/static@*'];
+export const BUILD_BASE_IMAGES = ['slipway/node:*', 'slipway/node@*', 'slipway/static:*', 'slipway/static@*', 'slipway/debian:*', 'slipway/debian@*'];
 /** Longest reference quoted back in a refusal (a Dockerfile line can be long). */
 const QUOTED_REF_MAX = 200;
 

@@ -1,6 +1,7 @@
 /**
  * Deleting a project: every environment torn down like `env destroy` (replicas drained and
- * removed, edge backends removed) while holding every service's deployment lease, then the
+ * removed, edge backends removed, accessories stopped, networks removed; volumes kept and
+ * reported: data goes only by `env destroy --delete-volumes`) while holding every service's deployment lease, then the
  * certificates of its domains, its uploaded build contexts and the images built for it, and
  * last its records (one store transaction). The records go last so that a failure half-way
  * leaves a project that can be deleted again; every step is idempotent.
@@ -10,6 +11,7 @@ import { backendName } from '../core/ports/edge';
 import type { EngineContext } from './engine-context';
 import { tearDownEnvironment, withServiceLeases } from './environments';
 import { imageRepository } from './prepare-image';
+import { releaseImageRepository } from './release-image';
 
 export interface ProjectDeleteReport {
   project: string;
@@ -22,6 +24,10 @@ export interface ProjectDeleteReport {
   imagesRemoved: string[];
   /** Tags Docker refused to remove (an image another container still uses), with its reason. */
   imagesKept: Array<{ tag: string; reason: string }>;
+  /** Accessories stopped and forgotten (`<env>/<name>`). */
+  accessoriesStopped: string[];
+  /** Docker names of the volumes kept: deleting a project never deletes data (docs/accessories.md). */
+  volumesKept: string[];
 }
 
 /** What the deletion needs of the certificate manager (it serializes certificate changes). */
@@ -52,6 +58,8 @@ export class ProjectDeletion {
         sourcesRemoved: 0,
         imagesRemoved: [],
         imagesKept: [],
+        accessoriesStopped: [],
+        volumesKept: [],
       };
       const ownBackends = new Set(envs.flatMap((e) => services.map((s) => backendName(name, s.name, e.name))));
       const domains = new Set<string>();
@@ -59,9 +67,11 @@ export class ProjectDeletion {
       for (const e of envs) for (const r of await store.listCurrentReleases(e.id)) r.config.domains.forEach((d) => domains.add(d.toLowerCase()));
 
       for (const env of envs) {
-        const torn = await tearDownEnvironment(this.ctx, project, env, services);
+        const torn = await tearDownEnvironment(this.ctx, project, env, services, { deleteVolumes: false });
         report.replicasRemoved += torn.replicasRemoved;
         report.routesRemoved += torn.routesRemoved;
+        report.accessoriesStopped.push(...torn.accessories.map((a) => `${env.name}/${a}`));
+        report.volumesKept.push(...torn.volumesKept);
       }
       // A host another project still routes keeps its certificate.
       const stillRouted = new Set((await edge.listBackends()).flatMap((b) => b.hosts.map((h) => h.toLowerCase())));
@@ -81,15 +91,17 @@ export class ProjectDeletion {
   }
 
   /**
-   * `slipway/<project>-<service>` of each service, except a name another project's service
-   * also yields (project "a-b" service "c" and project "a" service "b-c"): never theirs.
+   * `slipway/<project>-<service>` of each service and its release images (`…-release`, from
+   * `release: { build }`), except a name another project's service also yields (project "a-b"
+   * service "c" and project "a" service "b-c"): never theirs.
    */
   private async ownRepositories(project: string, services: string[]): Promise<string[]> {
+    const repositories = (p: string, service: string) => [imageRepository({ project: p, service, env: '' }), releaseImageRepository({ project: p, service })];
     const others = new Set<string>();
     for (const p of await this.ctx.store.listProjects()) {
       if (p.name === project) continue;
-      for (const s of await this.ctx.store.listServices(p.id)) others.add(imageRepository({ project: p.name, service: s.name, env: '' }));
+      for (const s of await this.ctx.store.listServices(p.id)) for (const repo of repositories(p.name, s.name)) others.add(repo);
     }
-    return services.map((service) => imageRepository({ project, service, env: '' })).filter((repo) => !others.has(repo));
+    return services.flatMap((service) => repositories(project, service)).filter((repo) => !others.has(repo));
   }
 }

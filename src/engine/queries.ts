@@ -60,11 +60,13 @@ export class Queries {
     const backends = serviceList.map((service) => backendName(project.name, service.name, env.name));
     const edgeServers = await edge.listServersOf(backends);
     // The store's part in a few reads for the whole environment, not a few per service.
-    const [stats, liveReleases, recentDeployments, warmSets] = await Promise.all([
+    const [stats, liveReleases, recentDeployments, warmSets, accessories] = await Promise.all([
       this.stats.latestByReplica(allContainers.filter((r) => r.state === 'running').map((r) => r.name)),
       store.listCurrentReleases(env.id),
       store.listRecentDeployments(env.id, 5),
       readWarmSets(store, serviceList.map((s) => s.id), env.id),
+      // One listing for the environment's accessories (never a credential).
+      this.ctx.accessories?.list ? this.ctx.accessories.list(project.name, env.name) : Promise.resolve(undefined),
     ]);
     const currentOf = new Map(liveReleases.map((r) => [r.serviceId, r]));
     const services: ServiceStatusView[] = [];
@@ -85,6 +87,8 @@ export class Queries {
           startedAt: r.startedAt,
           restarts: r.restartCount,
           stats: stats.get(r.name) ?? null,
+          ...(r.resources && (r.resources.memoryBytes !== null || r.resources.cpus !== null) ? { resources: r.resources } : {}),
+          ...(r.oomKilled ? { oomKilled: true } : {}),
         }),
       );
       const warm = warmSets.get(service.id) ?? null;
@@ -121,6 +125,7 @@ export class Queries {
       env: env.name,
       edge: { running: edgeStatus.running, httpPort: edgeStatus.httpPort, version: edgeStatus.version },
       services,
+      ...(accessories ? { accessories } : {}),
       host: await this.stats.latestHost(),
     };
   }

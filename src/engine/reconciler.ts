@@ -10,6 +10,8 @@
  * each pass compares the edge with the desired state and corrects it (edge-repair.ts).
  * Replicas that run but stay unhealthy (out of rotation at the edge past health.replace_after,
  * or failing health.liveness) are replaced by the same repairs, same backoff (replica-health.ts).
+ * A replica the kernel's OOM killer ended is reported as such by its repair (repair.ts: the
+ * log names the memory limit; event `replica.oom_killed`).
  */
 import type { Logger } from 'pino';
 import { isTerminal, type Deployment, type ServiceRef } from '../core/domain';
@@ -89,6 +91,8 @@ export class Reconciler {
     const { store, runtime } = this.ctx;
     let services = 0;
     let repairsStarted = 0;
+    // Accessories first: the services repaired below need their databases up (a reboot stopped both).
+    await this.ctx.accessories?.heal().catch((err: unknown) => this.opts.logger.warn({ err: errorMessage(err) }, 'accessory heal pass failed'));
     for (const project of await store.listProjects()) {
       const serviceNames = new Map((await store.listServices(project.id)).map((s) => [s.id, s.name]));
       for (const env of await store.listEnvironments(project.id)) {
@@ -125,7 +129,8 @@ export class Reconciler {
           if (d) {
             repairsStarted++;
             this.attempts.set(key, { count: (tried?.count ?? 0) + 1, lastAt: now() });
-            this.opts.logger.info({ ...ref, deployment: d.id, attempt: (tried?.count ?? 0) + 1, unhealthy: sick.map((s) => s.name) }, sick.length > 0 ? 'unhealthy replicas: repair started' : 'replicas died: repair started');
+            const oomKilled = mine.filter((r) => r.state !== 'running' && r.oomKilled).map((r) => r.name);
+            this.opts.logger.info({ ...ref, deployment: d.id, attempt: (tried?.count ?? 0) + 1, unhealthy: sick.map((s) => s.name), oomKilled }, sick.length > 0 ? 'unhealthy replicas: repair started' : oomKilled.length > 0 ? 'replicas killed by the OOM killer: repair started' : 'replicas died: repair started');
           }
         }
       }

@@ -1,6 +1,7 @@
 /**
  * Repair: a service back to its live release's replica count after replicas died (crashed,
- * OOM-killed, removed by hand), or with unhealthy replicas replaced (replica-health.ts). Dead containers are removed (their edge servers first), and
+ * OOM-killed: logged as such with the memory limit, event `replica.oom_killed`; removed by
+ * hand), or with unhealthy replicas replaced (replica-health.ts). Dead containers are removed (their edge servers first), and
  * the missing replicas start from the live release and join the edge after readiness, like
  * any batch. Nothing else is touched: no build, no new release, replicas of other releases
  * (a warm set) stay as they are. Decisions read Docker directly, never a cached listing.
@@ -53,8 +54,23 @@ export async function assessDamage(ctx: EngineContext, ref: ServiceRef, backend:
   return damage(release, observed.leftovers.filter((r) => r.state !== 'running'), observed.targetServing.length, stillSick);
 }
 
+/** A replica's memory limit in bytes: its own (Docker's), else the release's for a replica of it; null: none. */
+function memoryLimitBytes(r: Replica, release?: Release): number | null {
+  return r.resources?.memoryBytes ?? (release && r.labels.release === release.number ? release.config.resources?.memoryBytes : null) ?? null;
+}
+
+/** The same in MiB (one decimal), as messages show it. */
+export function memoryLimitMiB(r: Replica, release?: Release): number | null {
+  const bytes = memoryLimitBytes(r, release);
+  return bytes === null ? null : Math.round((bytes / 1024 / 1024) * 10) / 10;
+}
+
 /** How a dead replica ended, for the log: "exited with code 137 (killed: SIGKILL or out of memory)". */
-export function describeDeath(r: Replica): string {
+export function describeDeath(r: Replica, release?: Release): string {
+  if (r.oomKilled) {
+    const mib = memoryLimitMiB(r, release);
+    return `was killed by the kernel's OOM killer (${mib === null ? 'no memory limit: the host ran out of memory' : `memory limit ${mib} MiB`})`;
+  }
   const code = r.exitCode;
   if (code === null) return `is ${r.state}`;
   const why = code === 137 ? ' (killed: SIGKILL or out of memory)' : code === 143 ? ' (SIGTERM)' : code === 139 ? ' (segmentation fault)' : '';
@@ -65,7 +81,8 @@ export async function repairService(ctx: EngineContext, target: ConvergeTarget, 
   const { release, backend } = target;
   const retire = retireOptions(backend, release.config.deploy, rec);
   for (const r of damage.dead) {
-    await rec.log(`replica ${r.name} (v${r.labels.release}) ${describeDeath(r)}: removing it`, 'warn');
+    await rec.log(`replica ${r.name} (v${r.labels.release}) ${describeDeath(r, release)}: removing it`, 'warn');
+    if (r.oomKilled) await reportOomKill(ctx, target, r);
     await retireReplica(ctx, r, retire);
   }
   if (damage.missing > 0) {
@@ -89,4 +106,17 @@ export async function repairService(ctx: EngineContext, target: ConvergeTarget, 
         .catch((err: unknown) => ctx.logger.warn({ err: errorMessage(err) }, 'could not record replica.replaced'));
     }
   }
+}
+
+/** An OOM kill is worth a notification of its own: the fix is a limit or a leak, not a restart. */
+async function reportOomKill(ctx: EngineContext, target: ConvergeTarget, r: Replica): Promise<void> {
+  const limit = memoryLimitBytes(r, target.release);
+  ctx.logger.warn({ ...target.ref, replica: r.name, release: r.labels.release, memoryLimitBytes: limit }, 'replica killed by the OOM killer');
+  await ctx.store
+    .appendOutboxEvent({
+      type: 'replica.oom_killed',
+      project: target.ref.project,
+      payload: { ...target.ref, replica: r.name, release: r.labels.release, memoryLimitBytes: limit, memoryLimitMiB: memoryLimitMiB(r, target.release), exitCode: r.exitCode, deploymentId: target.deploymentId },
+    })
+    .catch((err: unknown) => ctx.logger.warn({ err: errorMessage(err) }, 'could not record replica.oom_killed'));
 }

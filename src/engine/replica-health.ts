@@ -3,7 +3,8 @@
  * (health-check-lines.ts) and takes a failing one out of rotation by itself, within
  * interval × fall; this module decides when such a replica is beyond waiting: out of rotation
  * for `health.replace_after`, or failing the optional `health.liveness` path that the
- * control plane probes (services with a port only: a worker has no address to probe). The
+ * control plane probes (services with a port only: a worker has no address to probe; liveness
+ * is HTTP whatever `health.kind`, which sets readiness and the edge's check). The
  * reconciler calls it each pass and starts a repair that replaces the sick replicas (new ones
  * first, after readiness; then the sick ones are drained and stopped), with the same backoff
  * as any repair, so a whole service going unhealthy at once is not restarted in a loop.
@@ -12,7 +13,7 @@ import type { Release, ServiceRef } from '../core/domain';
 import { errorMessage } from '../core/errors';
 import type { EdgeServer } from '../core/ports/edge';
 import type { Replica } from '../core/ports/runtime';
-import { DEFAULT_FALL, DEFAULT_REPLACE_AFTER_MS } from './edge-health-check';
+import { DEFAULT_FALL, DEFAULT_REPLACE_AFTER_MS, edgeCheckTarget } from './edge-health-check';
 import type { EngineContext } from './engine-context';
 
 export interface SickReplica {
@@ -55,7 +56,7 @@ export function replicasToReplace(input: ReplicaHealthInput): SickReplica[] {
     const s = servers.get(r.name);
     const downMs = (s?.healthChangedSecondsAgo ?? 0) * 1000;
     if (isEdgeDown(s) && downMs >= replaceAfterMs) {
-      out.push({ name: r.name, cause: 'edge', reason: `failing its edge health checks on ${h.path} for ${Math.round(downMs / 1000)} s (replace_after ${Math.round(replaceAfterMs / 1000)} s)` });
+      out.push({ name: r.name, cause: 'edge', reason: `failing its edge health checks ${edgeCheckTarget(h)} for ${Math.round(downMs / 1000)} s (replace_after ${Math.round(replaceAfterMs / 1000)} s)` });
       continue;
     }
     const failures = input.livenessFailures?.get(r.name) ?? 0;
@@ -96,7 +97,7 @@ export class ReplicaHealthMonitor {
     const serverMap = new Map(servers.map((s) => [s.name, s]));
     for (const r of live) {
       const s = serverMap.get(r.name);
-      if (isEdgeDown(s)) await this.report(ref, r.name, `fails its edge health checks on ${h.path}: out of rotation`);
+      if (isEdgeDown(s)) await this.report(ref, r.name, `fails its edge health checks ${edgeCheckTarget(h)}: out of rotation`);
       else if ((this.livenessFailures.get(prefix + r.name) ?? 0) === 0) this.reported.delete(prefix + r.name);
     }
     // Forget replicas that are gone.

@@ -10,6 +10,7 @@ import { SlipwayError, errorMessage, isSlipwayError } from '../core/errors';
 import type { SecretListView } from '../core/contract/views';
 import type { EngineContext } from './engine-context';
 import { openSecrets, secretsSealContext } from './secret-values';
+import { accessorySealContext } from './accessory-credentials';
 
 export interface SecretsChange {
   set?: Record<string, string>;
@@ -145,18 +146,38 @@ export class Secrets {
       resealed += updates.length;
       batch = (await store.listAllSecrets()).filter((s) => s.keyId !== keyId);
     }
+    const accessoryCredentials = await this.resealAccessoryCredentials(keyId);
     await this.resealOthers();
     await cipher.retireOtherKeys();
-    this.ctx.logger.info({ keyId, resealed }, 'master key rotated; every secret re-sealed');
+    this.ctx.logger.info({ keyId, resealed, accessoryCredentials }, 'master key rotated; every secret re-sealed');
     return { keyId, newKeyGenerated: generated, resealed };
   }
 
-  /** Stored versions sealed under a key the cipher does not hold (the health check: decrypts nothing). */
-  async versionsWithoutKey(): Promise<number> {
-    return (await this.ctx.store.listAllSecrets()).filter((s) => !this.ctx.cipher.holdsKey(s.keyId)).length;
+  /** Every version of every accessory's generated credentials, the same two passes as secrets; returns how many. */
+  private async resealAccessoryCredentials(keyId: string): Promise<number> {
+    const { store, cipher } = this.ctx;
+    let count = 0;
+    let batch = await store.listAllAccessoryCredentials();
+    while (batch.length > 0) {
+      const updates = batch.map((c) => {
+        const context = accessorySealContext(c.accessoryId, c.version);
+        return { accessoryId: c.accessoryId, version: c.version, ...cipher.seal(cipher.open(c.sealed, context), context) };
+      });
+      await store.resealAccessoryCredentials(updates);
+      count += updates.length;
+      batch = (await store.listAllAccessoryCredentials()).filter((c) => c.keyId !== keyId);
+    }
+    return count;
   }
 
-  /** Stored versions that fail to open, missing key or failed authentication (checked once at startup). */
+  /** Stored versions (secrets and accessory credentials) sealed under a key the cipher does not hold (the health check: decrypts nothing). */
+  async versionsWithoutKey(): Promise<number> {
+    const { store, cipher } = this.ctx;
+    const seals = [...(await store.listAllSecrets()), ...(await store.listAllAccessoryCredentials())];
+    return seals.filter((s) => !cipher.holdsKey(s.keyId)).length;
+  }
+
+  /** Stored versions (secrets and accessory credentials) that fail to open, missing key or failed authentication (checked once at startup). */
   async unreadableVersions(): Promise<number> {
     let bad = 0;
     for (const s of await this.ctx.store.listAllSecrets()) {
@@ -165,6 +186,14 @@ export class Secrets {
       } catch (err) {
         bad++;
         this.ctx.logger.error({ environmentId: s.environmentId, version: s.version }, errorMessage(err));
+      }
+    }
+    for (const c of await this.ctx.store.listAllAccessoryCredentials()) {
+      try {
+        this.ctx.cipher.open(c.sealed, accessorySealContext(c.accessoryId, c.version));
+      } catch (err) {
+        bad++;
+        this.ctx.logger.error({ accessoryId: c.accessoryId, version: c.version }, `accessory credentials: ${errorMessage(err)}`);
       }
     }
     return bad;

@@ -76,8 +76,10 @@ class FakeRuntime {
   }
 }
 
-function context(runtime: FakeRuntime, secrets: Array<Record<string, string>> = []): EngineContext {
+/** `credentials`: accessory credential values by version (a rotation pushes one). */
+function context(runtime: FakeRuntime, secrets: Array<Record<string, string>> = [], credentials: string[][] = []): EngineContext {
   const store = {
+    listAccessories: async () => (credentials.length > 0 ? [{ id: 1, credentialsVersion: credentials.length }] : []),
     getProject: async () => ({ id: 1 }),
     getEnvironment: async () => ({ id: 7 }),
     getSecrets: async (_env: number, v?: number) => {
@@ -85,7 +87,8 @@ function context(runtime: FakeRuntime, secrets: Array<Record<string, string>> = 
       return version === 0 ? null : { version, sealed: JSON.stringify(secrets[version - 1]) };
     },
   };
-  return { runtime: runtime as unknown as Runtime, store, cipher: { open: (s: string) => s }, logger: pino({ level: 'silent' }) } as unknown as EngineContext;
+  const accessories = { credentialValues: async () => credentials.flat() };
+  return { runtime: runtime as unknown as Runtime, store, accessories, cipher: { open: (s: string) => s }, logger: pino({ level: 'silent' }) } as unknown as EngineContext;
 }
 
 const ref = { project: 'p', service: 'web', env: 'production' };
@@ -155,6 +158,21 @@ test('masking follows new secrets versions; grep sees the masked text; unmask sh
   assert.deepEqual(await probe({ grep: (l) => l.includes('first-secret') }), [], 'a pattern cannot test a masked value');
   assert.deepEqual(await probe({ grep: (l) => l.includes('[secret]') }), ['API_KEY=[secret]', 'API_KEY=[secret]']);
   assert.deepEqual(await probe({ unmask: true }), ['API_KEY=first-secret-value', 'API_KEY=second-secret-value']);
+});
+
+test('accessory credentials are masked in service logs, and a rotation is picked up while following', async () => {
+  const credentials = [['0123456789abcdef-db-app-password']];
+  const rt = new FakeRuntime();
+  const logs = new ServiceLogs(context(rt, [], credentials), { pollMs: 20, windowMs: 10 });
+  const v1 = rt.start('p-web-production-v1-aaaaaa', 1);
+  rt.print(v1, 'connecting to postgres://app:0123456789abcdef-db-app-password@db:5432/shop');
+  const abort = new AbortController();
+  const reading = collect(logs.stream(ref, { follow: true, signal: abort.signal }), (seen) => seen.length === 2, abort);
+  await new Promise((r) => setTimeout(r, 40));
+  credentials.push(['fedcba9876543210-rotated-password']); // `slipway accessories rotate db`
+  const v2 = rt.start('p-web-production-v2-bbbbbb', 2);
+  rt.print(v2, 'password=fedcba9876543210-rotated-password');
+  assert.deepEqual((await reading).map((e) => e.entry.line), ['connecting to postgres://app:[secret]@db:5432/shop', 'password=[secret]']);
 });
 
 test('past lines: merged in time order, tail per replica, release filter, resume after a cursor', async () => {

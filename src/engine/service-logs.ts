@@ -178,9 +178,9 @@ export class ServiceLogs {
   }
 }
 
-/** The secret values to mask, reloaded when the environment's secrets version changes. */
+/** The secret values (and accessory credentials) to mask, reloaded when either changes version. */
 class SecretMasking {
-  private version: number | null = null;
+  private version: string | null = null;
   mask: (text: string) => string = (t) => t;
 
   constructor(
@@ -192,13 +192,17 @@ class SecretMasking {
     const { store } = this.ctx;
     const project = await store.getProject(this.ref.project);
     const env = project ? await store.getEnvironment(project.id, this.ref.env) : null;
-    const latest = env ? await store.getSecrets(env.id) : null;
-    if (!env || !latest || latest.version === this.version) return;
+    if (!env) return;
+    const latest = await store.getSecrets(env.id);
+    const accessories = await store.listAccessories(env.id);
+    const version = `${latest?.version ?? 0}|${accessories.map((a) => `${a.id}:${a.credentialsVersion}`).join(',')}`;
+    if (version === this.version) return;
     const values: string[] = [];
     // Versions are numbered 1…latest without gaps (each change adds latest + 1).
-    for (let v = 1; v <= latest.version; v++) values.push(...Object.values(await openSecrets(this.ctx, env.id, v)));
+    for (let v = 1; v <= (latest?.version ?? 0); v++) values.push(...Object.values(await openSecrets(this.ctx, env.id, v)));
+    if (accessories.length > 0 && this.ctx.accessories) values.push(...(await this.ctx.accessories.credentialValues(env.id)));
     this.mask = secretMasker(values);
-    this.version = latest.version;
+    this.version = version;
   }
 }
 

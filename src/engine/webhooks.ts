@@ -122,6 +122,7 @@ export class Webhooks {
       service,
       env,
       source: resolved.config.services[service]!.source.kind === 'build' ? { kind: 'git' as const, url: hook.repository, ref: push.commit, path: hook.path } : null,
+      releaseSource: resolved.config.services[service]!.release?.source.kind === 'build' ? { kind: 'git' as const, url: hook.repository, ref: push.commit, path: hook.path } : null,
       triggeredBy,
     }));
     const deployments = (await this.engine.deployAll(requests)).map((d) => d.id);

@@ -11,10 +11,10 @@
 import { randomUUID } from 'node:crypto';
 import { Migrator, sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { ApiToken, ApprovalPolicy, AuditEntry, CertificateRecord, EventType, NotificationDelivery, NotificationTarget, OutboxEvent, Scope, User, Webhook, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
-import type { ServiceConfig, ServiceType } from '../core/config';
+import type { AccessoryRecord, SealedAccessoryCredentials, ApiToken, ApprovalPolicy, AuditEntry, CertificateRecord, EventType, NotificationDelivery, NotificationTarget, OutboxEvent, Scope, User, Webhook, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
+import type { AccessoryConfig, ServiceConfig, ServiceType } from '../core/config';
 import { SlipwayError } from '../core/errors';
-import type { AuditQuery, DeploymentPatch, DeploymentQuery, NewDeployment, NewOutboxEvent, NewRelease, NewToken, Store } from '../core/ports/store';
+import type { AccessoryWrite, AuditQuery, DeploymentPatch, DeploymentQuery, NewDeployment, NewOutboxEvent, NewRelease, NewToken, Store } from '../core/ports/store';
 import { migrationProvider } from './migrations';
 import type { HostSample, ReplicaSample } from '../core/resource-stats';
 import * as stats from './resource-stats-queries';
@@ -101,6 +101,9 @@ export class KyselyStore implements Store {
       await trx.deleteFrom('releases').where('environment_id', 'in', envs).execute();
       await trx.deleteFrom('secrets').where('environment_id', 'in', envs).execute();
       await trx.deleteFrom('job_runs').where('environment_id', 'in', envs).execute();
+      const accessories = trx.selectFrom('accessories').select('id').where('environment_id', 'in', envs);
+      await trx.deleteFrom('accessory_credentials').where('accessory_id', 'in', accessories).execute();
+      await trx.deleteFrom('accessories').where('environment_id', 'in', envs).execute();
       await trx.deleteFrom('environments').where('project_id', '=', projectId).execute();
       await trx.deleteFrom('services').where('project_id', '=', projectId).execute();
       await trx.deleteFrom('webhooks').where('project', '=', name).execute();
@@ -154,6 +157,9 @@ export class KyselyStore implements Store {
       await trx.deleteFrom('releases').where('environment_id', '=', environmentId).execute();
       await trx.deleteFrom('secrets').where('environment_id', '=', environmentId).execute();
       await trx.deleteFrom('job_runs').where('environment_id', '=', environmentId).execute();
+      const accessories = trx.selectFrom('accessories').select('id').where('environment_id', '=', environmentId);
+      await trx.deleteFrom('accessory_credentials').where('accessory_id', 'in', accessories).execute();
+      await trx.deleteFrom('accessories').where('environment_id', '=', environmentId).execute();
       await trx.deleteFrom('environments').where('id', '=', environmentId).execute();
     });
   }
@@ -503,6 +509,95 @@ export class KyselyStore implements Store {
           .where('version', '=', u.version)
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) !== 1) throw notFound(`secrets version ${u.version} of environment`, u.environmentId);
+      }
+    });
+  }
+
+  // accessories -------------------------------------------------------------------
+  async listAccessories(environmentId?: number): Promise<AccessoryRecord[]> {
+    const rows = await this.#db
+      .selectFrom('accessories')
+      .selectAll()
+      .$if(environmentId !== undefined, (q) => q.where('environment_id', '=', environmentId!))
+      .orderBy('environment_id')
+      .orderBy('name')
+      .execute();
+    return rows.map(toAccessory);
+  }
+
+  async getAccessory(environmentId: number, name: string): Promise<AccessoryRecord | null> {
+    const row = await this.#db.selectFrom('accessories').selectAll().where('environment_id', '=', environmentId).where('name', '=', name).executeTakeFirst();
+    return row ? toAccessory(row) : null;
+  }
+
+  async saveAccessory(a: AccessoryWrite): Promise<AccessoryRecord> {
+    return this.#db.transaction().execute(async (trx) => {
+      await requireRow(trx, 'environments', a.environmentId, 'environment');
+      const at = now();
+      const applied = { kind: a.kind, config: JSON.stringify(a.config), image_digest: a.imageDigest, spec_hash: a.specHash, updated_at: at };
+      // The credentials version is not written here: only addAccessoryCredentials moves it.
+      await trx
+        .insertInto('accessories')
+        .values({ environment_id: a.environmentId, name: a.name, ...applied, created_at: at })
+        .onConflict((oc) => oc.columns(['environment_id', 'name']).doUpdateSet(applied))
+        .execute();
+      const row = await trx.selectFrom('accessories').selectAll().where('environment_id', '=', a.environmentId).where('name', '=', a.name).executeTakeFirstOrThrow();
+      return toAccessory(row);
+    });
+  }
+
+  async deleteAccessory(id: number): Promise<void> {
+    // Idempotent: a destroy resumed after a crash may find the record already gone.
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('accessory_credentials').where('accessory_id', '=', id).execute();
+      await trx.deleteFrom('accessories').where('id', '=', id).execute();
+    });
+  }
+
+  async addAccessoryCredentials(accessoryId: number, sealed: { keyId: string; sealed: string }): Promise<SealedAccessoryCredentials> {
+    return this.#db.transaction().execute(async (trx) => {
+      const owner = await trx.selectFrom('accessories').select('id').where('id', '=', accessoryId).executeTakeFirst();
+      if (!owner) throw notFound('accessory', accessoryId);
+      const { max } = await trx
+        .selectFrom('accessory_credentials')
+        .select((eb) => eb.fn.max('version').as('max'))
+        .where('accessory_id', '=', accessoryId)
+        .executeTakeFirstOrThrow();
+      const row = await trx
+        .insertInto('accessory_credentials')
+        .values({ accessory_id: accessoryId, version: Number(max ?? 0) + 1, key_id: sealed.keyId, sealed: sealed.sealed, created_at: now() })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await trx.updateTable('accessories').set({ credentials_version: row.version }).where('id', '=', accessoryId).execute();
+      return toAccessoryCredentials(row);
+    });
+  }
+
+  async getAccessoryCredentials(accessoryId: number, version?: number): Promise<SealedAccessoryCredentials | null> {
+    let wanted = version;
+    if (wanted === undefined) {
+      const owner = await this.#db.selectFrom('accessories').select('credentials_version').where('id', '=', accessoryId).executeTakeFirst();
+      if (!owner || owner.credentials_version === 0) return null;
+      wanted = owner.credentials_version;
+    }
+    const row = await this.#db.selectFrom('accessory_credentials').selectAll().where('accessory_id', '=', accessoryId).where('version', '=', wanted).executeTakeFirst();
+    return row ? toAccessoryCredentials(row) : null;
+  }
+
+  async listAllAccessoryCredentials(): Promise<SealedAccessoryCredentials[]> {
+    return (await this.#db.selectFrom('accessory_credentials').selectAll().orderBy('accessory_id').orderBy('version').execute()).map(toAccessoryCredentials);
+  }
+
+  async resealAccessoryCredentials(updates: Array<{ accessoryId: number; version: number; keyId: string; sealed: string }>): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      for (const u of updates) {
+        const r = await trx
+          .updateTable('accessory_credentials')
+          .set({ key_id: u.keyId, sealed: u.sealed })
+          .where('accessory_id', '=', u.accessoryId)
+          .where('version', '=', u.version)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) throw notFound(`credentials version ${u.version} of accessory`, u.accessoryId);
       }
     });
   }
@@ -991,6 +1086,25 @@ const toSecrets = (r: Row<'secrets'>): SealedSecrets => ({
   keyId: r.key_id,
   sealed: r.sealed,
   names: JSON.parse(r.names) as SealedSecrets['names'],
+  createdAt: r.created_at,
+});
+const toAccessory = (r: Row<'accessories'>): AccessoryRecord => ({
+  id: r.id,
+  environmentId: r.environment_id,
+  name: r.name,
+  kind: r.kind,
+  config: JSON.parse(r.config) as AccessoryConfig,
+  imageDigest: r.image_digest,
+  specHash: r.spec_hash,
+  credentialsVersion: r.credentials_version,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+const toAccessoryCredentials = (r: Row<'accessory_credentials'>): SealedAccessoryCredentials => ({
+  accessoryId: r.accessory_id,
+  version: r.version,
+  keyId: r.key_id,
+  sealed: r.sealed,
   createdAt: r.created_at,
 });
 const toDeployment = (r: Row<'deployments'>): Deployment => ({

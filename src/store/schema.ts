@@ -1,6 +1,6 @@
 /** Kysely table types: the columns as stored (snake_case, ISO-8601 UTC timestamps as text, JSON as text). */
 import type { Generated } from 'kysely';
-import type { ServiceType } from '../core/config';
+import type { AccessoryKind, ServiceType } from '../core/config';
 import type { ApprovalPolicy, AuditOutcome, CertificateSource, CertificateStatus, JobRunStatus, DeploymentKind, DeploymentState, LogLevel, Scope, StepStatus } from '../core/domain';
 
 export interface Database {
@@ -55,6 +55,21 @@ export interface Database {
   leases: { key: string; holder: string; expires_at: string };
   /** `names` is JSON: Record<name, SecretMeta>. */
   secrets: { environment_id: number; version: number; key_id: string; sealed: string; names: string; created_at: string };
+  /** Accessories (0020): `config` is the resolved AccessoryConfig, JSON; `credentials_version` 0 = none yet. */
+  accessories: {
+    id: Generated<number>;
+    environment_id: number;
+    name: string;
+    kind: AccessoryKind;
+    config: string;
+    image_digest: string;
+    spec_hash: string;
+    credentials_version: Generated<number>;
+    created_at: string;
+    updated_at: string;
+  };
+  /** Generated credentials per accessory and version (0020), sealed under the master key. */
+  accessory_credentials: { accessory_id: number; version: number; key_id: string; sealed: string; created_at: string };
   job_runs: {
     id: Generated<number>;
     service_id: number;

@@ -21,6 +21,8 @@ export interface Variant {
   environments?: Record<string, unknown>;
   /** More services beside web (workers…), as written in slipway.yml. */
   services?: Record<string, unknown>;
+  /** Top-level accessories (databases, any container), as written in slipway.yml. */
+  accessories?: Record<string, unknown>;
 }
 
 export class TestProject {
@@ -51,6 +53,7 @@ export class TestProject {
         },
         ...v.services,
       },
+      ...(v.accessories ? { accessories: v.accessories } : {}),
       ...(v.environments ? { environments: v.environments } : {}),
     });
   }

@@ -20,15 +20,19 @@ export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const { config, names } = resolveServices(body.config, body.env, body.services);
     assertProjectAccess(req, config.project);
     req.audit = { project: config.project, target: `${names.join(', ')} env ${body.env}` };
-    const undefinedSources = Object.keys(body.sources).filter((n) => !config.services[n]);
+    const undefinedSources = Object.keys(body.sources).filter((n) => !config.services[n.replace(RELEASE_KEY, '')]);
     if (undefinedSources.length > 0) {
       throw new SlipwayError('SLW_BAD_REQUEST', `sources name services not in slipway.yml: ${undefinedSources.join(', ')}`, undefinedSources.map((n) => ({ path: `sources.${n}`, message: 'no such service' })));
+    }
+    const strayRelease = Object.keys(body.sources).filter((n) => RELEASE_KEY.test(n) && config.services[n.replace(RELEASE_KEY, '')]!.release?.source.kind !== 'build');
+    if (strayRelease.length > 0) {
+      throw new SlipwayError('SLW_BAD_REQUEST', `sources name release images that slipway.yml does not build: ${strayRelease.join(', ')}`, strayRelease.map((n) => ({ path: `sources.${n}`, message: `services.${n.replace(RELEASE_KEY, '')}.release has no build` })));
     }
     if (body.image) for (const n of names) config.services[n]!.source = { kind: 'image', ref: body.image };
     const triggeredBy = req.principal!.actor;
     // A project token deploys only images built for its project or allowed by an admin (engine/image-policy.ts).
     const unrestricted = !req.principal!.project;
-    const requests = names.map((service) => ({ config, service, env: body.env, source: buildSourceOf(body, service, config), triggeredBy, unrestricted }));
+    const requests = names.map((service) => ({ config, service, env: body.env, source: buildSourceOf(body, service, config), releaseSource: releaseSourceOf(body, service, config), triggeredBy, unrestricted }));
     const started = [];
     for (const d of await deps.engine.deployAll(requests)) started.push(await deps.queries.deployment(d.id));
     req.audit.detail = `deployments ${started.map((d) => d.id).join(', ')}`;
@@ -132,6 +136,16 @@ function buildSourceOf(body: DeployBody, service: string, config: ProjectConfig)
   if (config.services[service]!.source.kind === 'image') return null;
   if (body.git) return { kind: 'git', ...body.git };
   const archive = body.sources[service];
+  return archive ? { kind: 'archive', sha256: archive.sha256, commit: archive.commit } : null;
+}
+
+const RELEASE_KEY = /:release$/;
+
+/** The source of a service's release image (`release: { build }`): the deploy's git repository, or the upload keyed `<service>:release`. */
+function releaseSourceOf(body: DeployBody, service: string, config: ProjectConfig): BuildSource | null {
+  if (config.services[service]!.release?.source.kind !== 'build') return null;
+  if (body.git) return { kind: 'git', ...body.git };
+  const archive = body.sources[`${service}:release`];
   return archive ? { kind: 'archive', sha256: archive.sha256, commit: archive.commit } : null;
 }
 

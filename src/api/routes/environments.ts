@@ -16,12 +16,15 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return reply.status(201).send({ environment: await deps.environments.create(project, body.name) });
   });
 
-  /** Destroys replicas, routes and records of one environment; `?confirm=<env>` must repeat its name. */
+  /** Destroys replicas, accessories, routes and records of one environment; `?confirm=<env>` must repeat its name; volumes only with `deleteVolumes=true`. */
   app.delete('/api/v1/projects/:project/environments/:env', { config: { scope: 'admin' } }, async (req) => {
     const p = parseInput(environmentParams, req.params, 'path');
     const q = parseInput(destroyQuery, req.query, 'query');
     if (q.confirm !== p.env) throw new SlipwayError('SLW_BAD_REQUEST', `confirm: must repeat the environment name "${p.env}" to destroy it`, [{ path: 'confirm', message: `must be "${p.env}"` }]);
-    return { destroyed: await deps.environments.destroy(p.project, p.env) };
+    const r = await deps.environments.destroy(p.project, p.env, { deleteVolumes: q.deleteVolumes });
+    const destroyed = { environment: r.environment, replicasRemoved: r.replicasRemoved, routesRemoved: r.routesRemoved, accessoriesStopped: r.accessories, volumesDeleted: r.volumesDeleted, volumesKept: r.volumesKept };
+    req.audit = { detail: `${destroyed.replicasRemoved} replica(s), ${destroyed.accessoriesStopped.length} accessory(ies) removed; volumes ${q.deleteVolumes ? `deleted: ${destroyed.volumesDeleted.join(', ') || '-'}` : `kept: ${destroyed.volumesKept.length}`}` };
+    return { destroyed };
   });
 
   /** Deletes a project and everything it has on the server; `?confirm=<project>` must repeat its name. */

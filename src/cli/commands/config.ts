@@ -31,7 +31,9 @@ export function registerConfig(program: Command): void {
       for (const { env, result } of results) {
         if (!result.ok) continue;
         const services = Object.values(result.config.services);
-        console.log(`${f.path} is valid for ${env}: project ${result.config.project}, ${services.length} service(s): ${services.map((s) => `${s.name} (${s.replicas}×, ${s.source.kind === 'build' ? `build ${s.source.context}` : s.source.ref})`).join(', ')}`);
+        const accessories = Object.values(result.config.accessories ?? {});
+        const withAccessories = accessories.length ? `; ${accessories.length} accessory(ies): ${accessories.map((a) => `${a.name} (${a.kind}, ${a.image})`).join(', ')}` : '';
+        console.log(`${f.path} is valid for ${env}: project ${result.config.project}, ${services.length} service(s): ${services.map((s) => `${s.name} (${s.replicas}×, ${s.source.kind === 'build' ? `build ${s.source.context}` : s.source.ref})`).join(', ')}${withAccessories}`);
       }
     });
 

@@ -5,6 +5,8 @@ import { connect, type GlobalOptions } from '../connection';
 import { ago, printJson, printTable } from '../output';
 import { projectName } from '../project-file';
 import { projectOptions } from '../project-options';
+import { volumeLines } from '../accessories-format';
+import type { SlipwayClient } from '../../client/api-client';
 
 const projectOpts = (c: Command) => projectOptions(c, { env: false });
 
@@ -35,21 +37,42 @@ export function registerEnv(program: Command): void {
   projectOpts(
     env
       .command('destroy')
-      .description('remove an environment: drains and removes its replicas, its edge routes, its releases and history')
+      .description("remove an environment: drains and removes its replicas and accessories, its edge routes, its releases and history; its volumes are kept unless --delete-volumes")
       .argument('<name>')
-      .option('-y, --yes', 'do not ask for confirmation'),
+      .option('-y, --yes', 'do not ask for confirmation (required with --delete-volumes)')
+      .option('--delete-volumes', "also delete its volumes (the accessories' data): irreversible"),
   ).action(async (name: string, opts, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOptions>();
     const project = projectName(opts);
+    const client = connect(g);
     if (!opts.yes) {
-      if (!process.stdin.isTTY) throw new CliError(`refusing to destroy ${project}/${name} without confirmation: pass --yes`);
+      const what = await destroySummary(client, project, name, Boolean(opts.deleteVolumes));
+      // Deleting data is never one keystroke away: --delete-volumes always needs --yes.
+      if (opts.deleteVolumes || !process.stdin.isTTY) {
+        throw new CliError(`refusing to destroy ${project}/${name} without confirmation: pass --yes\n${what.map((l) => `  ${l}`).join('\n')}`);
+      }
       const rl = createInterface({ input: process.stdin, output: process.stdout });
-      const answer = await rl.question(`This removes every replica, route, release and deployment of ${project}/${name}. Type "${name}" to confirm: `);
+      const answer = await rl.question(`This removes ${project}/${name}:\n${what.map((l) => `  ${l}`).join('\n')}\nType "${name}" to confirm: `);
       rl.close();
       if (answer.trim() !== name) throw new CliError('not confirmed; nothing was changed');
     }
-    const { destroyed } = await connect(g).destroyEnvironment(project, name);
+    const { destroyed } = await client.destroyEnvironment(project, name, { deleteVolumes: Boolean(opts.deleteVolumes) });
     if (g.json) return printJson(destroyed);
-    console.log(`destroyed ${project}/${name}: ${destroyed.replicasRemoved} replica(s) removed, ${destroyed.routesRemoved} route(s) removed`);
+    console.log(`destroyed ${project}/${name}: ${destroyed.replicasRemoved} replica(s) removed, ${destroyed.routesRemoved} route(s) removed, ${destroyed.accessoriesStopped.length} accessory(ies) removed${destroyed.accessoriesStopped.length ? ` (${destroyed.accessoriesStopped.join(', ')})` : ''}`);
+    for (const line of volumeLines(destroyed, project, name)) console.log(line);
   });
+}
+
+/** What a destroy would remove, for the confirmation (best effort: an environment never deployed has no status). */
+async function destroySummary(client: SlipwayClient, project: string, env: string, deleteVolumes: boolean): Promise<string[]> {
+  const [status, volumes] = await Promise.all([client.status(project, env).catch(() => null), client.volumes({ project, env }).catch(() => null)]);
+  const lines: string[] = [];
+  if (status) {
+    const replicas = status.services.reduce((n, s) => n + s.replicas.length, 0);
+    lines.push(`services: ${status.services.map((s) => s.service).join(', ') || '-'} (${replicas} replica(s)), their releases and deployment history`);
+    lines.push(`accessories: ${(status.accessories ?? []).map((a) => a.name).join(', ') || '-'}`);
+  }
+  const names = volumes?.volumes.map((v) => v.name) ?? [];
+  if (names.length) lines.push(deleteVolumes ? `volumes DELETED with their data: ${names.join(', ')}` : `volumes kept: ${names.join(', ')} (add --delete-volumes to delete them)`);
+  return lines;
 }

@@ -8,6 +8,7 @@ import { formatCpu, formatMemory, hostLine } from '../stats-format';
 import { canaryWindowLines, liveCanaryLines } from '../canary-format';
 import { edgeHealthCell, repairLine } from '../health-format';
 import type { ReleaseView } from '../../core/contract/views';
+import { ACCESSORY_COLUMNS, accessoryRows, limitsCell } from '../accessories-format';
 
 const projectOpts = (c: Command) => projectOptions(c);
 /** `slipway releases`: whether each release went live (derived from its deployments by the server). */
@@ -48,12 +49,17 @@ export function registerInspect(program: Command): void {
           'in-flight': r.activeRequests,
           cpu: formatCpu(r.stats?.cpuPercent ?? null),
           memory: formatMemory(r.stats),
-          restarts: r.restarts,
+          restarts: r.oomKilled ? `${r.restarts} (OOM killed)` : r.restarts,
           address: r.address,
           started: ago(r.startedAt),
+          ...(r.resources ? { limits: limitsCell(r.resources) } : {}),
         })),
-        ['replica', 'release', 'container', 'edge', 'health', 'in-flight', 'cpu', 'memory', 'restarts', 'address', 'started'],
+        ['replica', 'release', 'container', 'edge', 'health', 'in-flight', 'cpu', 'memory', 'restarts', 'address', 'started', ...(s.replicas.some((r) => r.resources) ? ['limits'] : [])],
       );
+    }
+    if (status.accessories?.length) {
+      console.log('\naccessories:');
+      printTable(accessoryRows(status.accessories), ACCESSORY_COLUMNS);
     }
   });
 

@@ -29,5 +29,7 @@ export function registerProject(program: Command): void {
           `${deleted.certificatesRemoved.length} certificate(s), ${deleted.sourcesRemoved} source archive(s), ${deleted.imagesRemoved.length} image tag(s) removed${deleted.webhookRemoved ? '; webhook removed' : ''}`,
       );
       for (const k of deleted.imagesKept) console.log(`kept image ${k.tag}: ${k.reason}`);
+      if (deleted.accessoriesStopped.length) console.log(`accessories stopped: ${deleted.accessoriesStopped.join(', ')}`);
+      for (const v of deleted.volumesKept) console.log(`kept volume ${v}: its data stays on the host (remove it with "docker volume rm ${v}" once you no longer need it)`);
     });
 }

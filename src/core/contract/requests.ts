@@ -13,6 +13,7 @@ import { imageRefProblem } from '../image-ref';
 import { gitRefProblem, gitUrlProblem, repoPathProblem } from '../git-source';
 import { SHA256_RE } from '../content-address';
 import { IMAGE_PATTERNS_MAX, imagePatternProblem } from '../image-patterns';
+import { parseLogSince } from '../log-filters';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, { error: 'must be a lowercase name' });
 
@@ -30,6 +31,9 @@ const fromRule = (problem: (v: string) => string | null, what: string) =>
     const p = problem(v);
     if (p) ctx.addIssue({ code: 'custom', message: p });
   });
+
+/** The key of an upload: a service, or `<service>:release` for the image its release command runs in. */
+const sourceKey = z.string().regex(/^[a-z][a-z0-9-]{0,39}(:release)?$/, { error: 'must be a service name, or "<service>:release" for its release image' });
 
 /** A build context already uploaded with PUT /api/v1/projects/:project/sources/:sha256. */
 const archiveSource = z.strictObject({
@@ -49,8 +53,8 @@ export const deployBody = z
     config: configText,
     services: z.array(name, { error: 'must be a list of service names' }).optional(),
     env: name.default('production'),
-    sources: z.record(name, archiveSource, { error: 'must map service names to uploaded build contexts' }).default({})
-      .describe('per built service: the uploaded context it builds from'),
+    sources: z.record(sourceKey, archiveSource, { error: 'must map service names to uploaded build contexts' }).default({})
+      .describe('per built service: the uploaded context it builds from; "<service>:release" for its release image (release: { build })'),
     git: gitSource.optional().describe('build every built service from this repository and ref instead'),
     image: fromRule(imageRefProblem, 'an image reference').optional()
       .describe('deploy this prebuilt image to the selected services instead of their build/image'),
@@ -98,6 +102,8 @@ export const projectDeleteQuery = z.strictObject({
 });
 export const destroyQuery = z.strictObject({
   confirm: z.string({ error: 'must repeat the environment name to confirm the destruction' }),
+  deleteVolumes: z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true' || v === '1')
+    .describe("also delete the environment's volumes (accessories' data): irreversible; default keeps them"),
 });
 
 export const runBody = z.strictObject({
@@ -232,3 +238,55 @@ export const notificationTargetBody = z.strictObject({
 export const notificationTargetParams = z.strictObject({ id: z.string().regex(/^ntf_[0-9a-f]+$/, { error: 'must be a target id (ntf_…)' }) });
 
 export const deliveriesQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+
+/** An environment's accessories (`/envs/:env/accessories`). */
+export const accessoriesParams = z.strictObject({ project: name, env: envName });
+export const accessoryParams = z.strictObject({ project: name, env: envName, name: name.describe('the accessory (its name under accessories: in slipway.yml)') });
+
+const boolFlag = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true' || v === '1');
+
+/** An accessory's container log: the same window as service logs (tail, follow, since). */
+export const accessoryLogsQuery = z.strictObject({
+  tail: z.coerce.number().int({ error: 'must be a whole number of lines' }).min(0, { error: 'must be 0 or more' }).max(10_000, { error: 'must be at most 10000' }).optional()
+    .describe('last lines; default 100, or every line when since is given'),
+  follow: boolFlag.describe('keep streaming (across restarts of the accessory)'),
+  since: z
+    .string()
+    .transform((v, ctx) => {
+      const iso = parseLogSince(v);
+      if (iso === null) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration back from now (30s, 10m, 2h) or an ISO time (2025-01-31T12:00:00Z)' });
+        return z.NEVER;
+      }
+      return iso;
+    })
+    .optional()
+    .describe('only lines written since: a duration back from now (10m) or an ISO time'),
+});
+
+/**
+ * `slipway db shell`: SQL run by psql as the database owner; never logged or audited (only the
+ * statement count). It reaches psql as one environment variable: Linux caps one at 128 KiB.
+ */
+export const MAX_SQL_BYTES = 100 * 1024;
+export const sqlBody = z.strictObject({
+  sql: z
+    .string({ error: 'must be the SQL to run (text)' })
+    .min(1, { error: 'must not be empty' })
+    .max(MAX_SQL_BYTES, { error: `size limit exceeded: must be at most ${MAX_SQL_BYTES} characters of SQL` })
+    .refine((v) => v.trim().length > 0, { error: 'must not be blank' }),
+  timeout: z
+    .string({ error: 'must be a duration such as "30s" or "10m"' })
+    .superRefine((v, ctx) => {
+      const problem = durationProblem(v, MAX_TIMER_MS, '"30s" or "10m"');
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .default('10m')
+    .transform((v) => parseDuration(v)!),
+});
+
+/** Volumes Slipway created; a project-restricted token sees its project's only. */
+export const volumesQuery = z.strictObject({
+  project: name.optional(),
+  env: envName.optional(),
+});

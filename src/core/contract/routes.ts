@@ -69,6 +69,30 @@ export const webhookOutcome = z.strictObject({
   deployments: z.array(z.string()).optional(),
 });
 
+/** One line of an accessory's container log (generated credentials masked). */
+export const accessoryLogEntry = z.strictObject({
+  container: z.string().describe('container name: <project>-<accessory>-<env>-<6 hex>'),
+  stream: z.enum(['stdout', 'stderr']),
+  at: z.string().describe('ISO 8601 time the runtime read the line'),
+  line: z.string(),
+});
+/** SSE data by event: `log` → a line, `error` → why the stream broke, `end` → how many lines were sent. */
+export const accessoryLogEvent = z.union([accessoryLogEntry, z.strictObject({ error: z.string() }), z.strictObject({ lines: z.number().int() })]);
+
+/** NDJSON of `db shell`: psql's output lines (credentials masked), then its exit. */
+export const dbShellEvent = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('output'), stream: z.enum(['stdout', 'stderr']), line: z.string() }),
+  z.strictObject({ type: z.literal('exit'), exitCode: z.number().int().nullable(), timedOut: z.boolean(), durationMs: z.number() }),
+  z.strictObject({ type: z.literal('error'), message: z.string() }),
+]);
+
+export const accessoryRotateResult = z.strictObject({
+  accessory: z.string(),
+  version: z.number().int().describe('the new credentials version'),
+  rollouts: z.array(z.strictObject({ service: z.string(), deploymentId: z.string().nullable(), note: z.string().nullable() }))
+    .describe('the services using it, each redeployed with the new credentials (note: why not)'),
+});
+
 export const ROUTES = {
   'GET /api/v1/health': {
     summary: 'Health of the control plane and its dependencies (store, Docker, edge, secrets); 503 when one fails',
@@ -125,6 +149,8 @@ export const ROUTES = {
         sourcesRemoved: z.number().int(),
         imagesRemoved: z.array(z.string()),
         imagesKept: z.array(z.strictObject({ tag: z.string(), reason: z.string() })).describe('tags Docker refused to remove (a container still uses the image)'),
+        accessoriesStopped: z.array(z.string()).describe('accessories stopped and forgotten (<env>/<name>)'),
+        volumesKept: z.array(z.string()).describe('Docker names of the volumes kept: deleting a project never deletes their data'),
       }),
     }),
   },
@@ -210,7 +236,48 @@ export const ROUTES = {
     summary: 'Destroy an environment: replicas, routes, releases, history',
     params: s.environmentParams,
     query: s.destroyQuery,
-    response: z.strictObject({ destroyed: z.strictObject({ environment: z.string(), replicasRemoved: z.number().int(), routesRemoved: z.number().int() }) }),
+    response: z.strictObject({
+      destroyed: z.strictObject({
+        environment: z.string(),
+        replicasRemoved: z.number().int(),
+        routesRemoved: z.number().int(),
+        accessoriesStopped: z.array(z.string()).describe('accessories stopped and forgotten'),
+        volumesDeleted: z.array(z.string()).describe("Docker names of the volumes deleted (deleteVolumes=true only)"),
+        volumesKept: z.array(z.string()).describe('Docker names of the volumes kept (their data stays on the host)'),
+      }),
+    }),
+  },
+  'GET /api/v1/projects/:project/envs/:env/accessories': {
+    summary: "The environment's accessories (databases, caches, any container of slipway.yml accessories:): state, readiness, address, volumes, users; never a credential",
+    params: s.accessoriesParams,
+    response: z.strictObject({ accessories: z.array(v.accessoryView) }),
+  },
+  'GET /api/v1/projects/:project/envs/:env/accessories/:name/logs': {
+    summary: "An accessory's container log as SSE: `log` events, `error`, and `end` unless following; generated credentials are masked",
+    params: s.accessoryParams,
+    query: s.accessoryLogsQuery,
+    stream: { contentType: 'text/event-stream', item: accessoryLogEvent },
+  },
+  'POST /api/v1/projects/:project/envs/:env/accessories/:name/restart': {
+    summary: 'Restart an accessory: stop, start the same container spec, wait until ready (its volumes and credentials stay)',
+    params: s.accessoryParams,
+    response: z.strictObject({ accessory: v.accessoryView, detail: z.string() }),
+  },
+  'POST /api/v1/projects/:project/envs/:env/accessories/:name/rotate': {
+    summary: 'New generated credentials for an accessory; the services using it are redeployed with them (one deployment each)',
+    params: s.accessoryParams,
+    response: accessoryRotateResult,
+  },
+  'POST /api/v1/projects/:project/envs/:env/accessories/:name/sql': {
+    summary: "Run SQL with psql as the database owner in a one-off container on the environment's network (postgres accessories); NDJSON output lines, then the exit. Audited (statement count, never the SQL)",
+    params: s.accessoryParams,
+    body: s.sqlBody,
+    stream: { contentType: 'application/x-ndjson', item: dbShellEvent },
+  },
+  'GET /api/v1/volumes': {
+    summary: 'Named volumes Slipway created for accessories and services, with sizes and the containers using them',
+    query: s.volumesQuery,
+    response: z.strictObject({ volumes: z.array(v.volumeView) }),
   },
   'GET /api/v1/projects/:project/environments/:env/secrets': {
     summary: 'Secret names, versions and update times (never values)',

@@ -75,6 +75,11 @@ export const releaseView = z.strictObject({
 });
 export type ReleaseView = z.infer<typeof releaseView>;
 
+export const resourceLimitsView = z.strictObject({
+  memoryBytes: z.number().int().nullable().describe('memory limit in bytes (null: none)'),
+  cpus: z.number().nullable().describe('CPU limit in cores (null: none)'),
+});
+
 export const replicaView = z.strictObject({
   name: text,
   release: z.number().int(),
@@ -89,6 +94,8 @@ export const replicaView = z.strictObject({
   startedAt: nullableAt,
   restarts: z.number().int().describe("Docker's restart count of the container"),
   stats: replicaStatsView.nullable().describe('the newest CPU/memory sample (null until the sampler has read it)'),
+  resources: resourceLimitsView.optional().describe("its Docker limits (slipway.yml resources:); absent when it has none"),
+  oomKilled: z.boolean().optional().describe("the kernel's OOM killer ended it (absent: no)"),
 });
 export type ReplicaView = z.infer<typeof replicaView>;
 
@@ -147,11 +154,44 @@ export const serviceStatusView = z.strictObject({
 });
 export type ServiceStatusView = z.infer<typeof serviceStatusView>;
 
+export const accessoryView = z.strictObject({
+  name: text,
+  kind: z.enum(['postgres', 'redis', 'nats', 'container']),
+  env: text,
+  image: text.describe('the image it runs (slipway/postgres:15 or slipway.yml\'s image)'),
+  imageDigest: text.nullable(),
+  version: text.nullable(),
+  state: z.enum(['running', 'starting', 'exited', 'missing']).describe('missing: recorded but no container (the reconciler restarts it)'),
+  ready: z.boolean().describe('its readiness check passes now'),
+  address: text.nullable().describe('its name on the project network, with the port (db:5432)'),
+  startedAt: nullableAt,
+  oomKilled: z.boolean(),
+  resources: resourceLimitsView,
+  volumes: z.array(z.strictObject({ volume: text, path: text, dockerName: text })),
+  usedBy: z.array(text).describe('services whose live release uses it'),
+  credentialsVersion: z.number().int().describe('0: the kind has no generated credentials'),
+  updatedAt: at.describe('when its config last changed (a recreate)'),
+});
+export type AccessoryView = z.infer<typeof accessoryView>;
+
+export const volumeView = z.strictObject({
+  name: text.describe("Docker's name of the volume"),
+  project: text,
+  env: text,
+  owner: text.describe('the accessory or service it belongs to'),
+  volume: text.describe('its name in slipway.yml'),
+  sizeBytes: z.number().int().nullable(),
+  createdAt: nullableAt,
+  usedBy: z.array(text).describe('containers mounting it now'),
+});
+export type VolumeView = z.infer<typeof volumeView>;
+
 export const projectStatusView = z.strictObject({
   project: text,
   env: text,
   edge: z.strictObject({ running: z.boolean(), httpPort: z.number().int(), version: text.nullable() }),
   services: z.array(serviceStatusView),
+  accessories: z.array(accessoryView).optional().describe('the stateful singletons of this environment (slipway.yml accessories:)'),
   host: hostStatsView.nullable().describe('the newest sample of the host the control plane runs on'),
 });
 export type ProjectStatusView = z.infer<typeof projectStatusView>;

@@ -1,7 +1,10 @@
-/** Offline base images (built FROM scratch from host binaries; no registry needed). */
+/**
+ * Offline base images, no registry needed: `node` and `static` built FROM scratch from host
+ * binaries; `debian` bootstrapped from the host's apt mirror (debootstrap + docker import).
+ */
 import type { ImageInfo } from './runtime';
 
-export const BASE_IMAGE_KINDS = ['node', 'static'] as const;
+export const BASE_IMAGE_KINDS = ['node', 'static', 'debian'] as const;
 export type BaseImageKind = (typeof BASE_IMAGE_KINDS)[number];
 
 export interface BaseImageResult extends ImageInfo {

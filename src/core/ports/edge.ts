@@ -35,7 +35,9 @@ export type EdgeServerHealth = 'up' | 'down' | 'unchecked';
 
 /** Active HTTP checks of every server of a backend (HAProxy `option httpchk`), plus passive observation of errors. */
 export interface EdgeHealthCheck {
-  /** Path requested with GET; any 2xx/3xx answer is a success. */
+  /** `tcp`: a connect to the server's port is the check (services with `health.kind` tcp or exec); absent: HTTP. */
+  kind?: 'http' | 'tcp';
+  /** Path requested with GET (HTTP checks); any 2xx/3xx answer is a success. */
   path: string;
   /** Host header sent (the service's first domain; the backend name when it has none). */
   host: string;

@@ -3,6 +3,7 @@
  * Implemented by src/drivers/docker over the Docker Engine API.
  */
 import type { ContainerCpuCounters } from '../resource-stats';
+import type { ResourceLimits, VolumeMount } from '../config';
 
 /** Labels every replica carries (`slipway.project`, `slipway.service`, …). */
 export interface ReplicaLabels {
@@ -23,6 +24,9 @@ export interface ReplicaSpec {
   port: number;
   /** Replaces the image's CMD. */
   command?: string[];
+  /** Named volumes of the service (`owner` = the service), created on first use and kept. */
+  volumes?: VolumeMount[];
+  resources?: ResourceLimits;
 }
 
 /** Docker HEALTHCHECK status; `none` when the image has no HEALTHCHECK. */
@@ -45,6 +49,10 @@ export interface Replica {
   health: ReplicaHealth;
   /** Times the runtime restarted the container (Docker's RestartCount; 0 under Slipway's `no` restart policy unless changed by hand). */
   restartCount: number;
+  /** The kernel's OOM killer ended it (its memory limit, or the host's memory). (Absent: false.) */
+  oomKilled?: boolean;
+  /** Its Docker limits (absent or nulls: none). */
+  resources?: ResourceLimits;
 }
 
 /** One reading of a running replica's resources (the CPU counters are cumulative: compare two readings). */
@@ -143,6 +151,72 @@ export interface EngineInfo {
   rootDir: string;
 }
 
+/** Labels of an accessory container (their own namespace: an accessory is never a replica). */
+export interface AccessoryLabels {
+  project: string;
+  env: string;
+  accessory: string;
+  /** Hash of the desired container (image digest, env, command, volumes, limits, credentials version): a different one means recreate. */
+  spec: string;
+}
+
+export interface AccessorySpec {
+  /** Container name; unique on the host. */
+  name: string;
+  image: string;
+  env: Record<string, string>;
+  /** Replaces the image's CMD. */
+  command?: string[];
+  labels: AccessoryLabels;
+  /** Named volumes (`owner` = the accessory), created on first use and kept. */
+  volumes: VolumeMount[];
+  resources?: ResourceLimits;
+}
+
+export interface AccessoryContainer {
+  id: string;
+  name: string;
+  labels: AccessoryLabels;
+  state: ReplicaState;
+  /** IP on the project network, null when not running. */
+  address: string | null;
+  image: string;
+  startedAt: string | null;
+  exitCode: number | null;
+  oomKilled: boolean;
+  resources: ResourceLimits;
+}
+
+export interface AccessoryFilter {
+  project?: string;
+  env?: string;
+  accessory?: string;
+}
+
+/** A named volume Slipway created for a service or an accessory. */
+export interface VolumeInfo {
+  /** Docker's name of the volume. */
+  name: string;
+  project: string;
+  env: string;
+  /** The service or accessory it belongs to. */
+  owner: string;
+  /** Its name in slipway.yml (`data`). */
+  volume: string;
+  /** Bytes used (from Docker's disk usage), null when Docker does not say. */
+  sizeBytes: number | null;
+  createdAt: string | null;
+  /** Names of the containers mounting it now. */
+  usedBy: string[];
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  timedOut: boolean;
+  /** stdout and stderr, interleaved, at most the last 64 KiB. */
+  output: string;
+}
+
 export interface Runtime {
   /** Checks the engine answers; throws SLW_HOST_MISSING with a clear message if not. */
   ping(): Promise<void>;
@@ -184,4 +258,24 @@ export interface Runtime {
   replicaStats(id: string, timeoutMs: number): Promise<ReplicaStats | null>;
   /** Runs a one-off container to completion (release commands, jobs), streaming its output; removes it afterwards. */
   runOnce(spec: OneOffSpec): Promise<OneOffResult>;
+
+  /**
+   * The private network of a project's environment (created if missing): every replica,
+   * one-off and accessory of it joins it, and reaches the others by name (service and
+   * accessory names are DNS aliases there). Other projects and environments cannot reach it.
+   */
+  ensureEnvNetwork(project: string, env: string): Promise<string>;
+  /** Removes that network (environment destroyed, project deleted); a missing one is fine; containers still on it are an error. */
+  removeEnvNetwork(project: string, env: string): Promise<void>;
+  /** Creates and starts an accessory on its project network (alias: its name), creating its volumes; resolves once it runs. */
+  startAccessory(spec: AccessorySpec): Promise<AccessoryContainer>;
+  listAccessories(filter: AccessoryFilter): Promise<AccessoryContainer[]>;
+  /** Stops (SIGTERM, SIGKILL after the timeout) and removes an accessory container; its volumes stay. Missing is fine. */
+  stopAccessory(id: string, stopTimeoutMs: number): Promise<void>;
+  /** Runs argv inside a running container (readiness checks); never a shell string. */
+  exec(containerId: string, argv: string[], opts: { env?: Record<string, string>; timeoutMs: number }): Promise<ExecResult>;
+  /** Volumes Slipway created, with their sizes. */
+  listVolumes(filter: { project?: string; env?: string }): Promise<VolumeInfo[]>;
+  /** Removes one volume by Docker name; refused (removed: false, reason) while a container uses it. Missing counts as removed. */
+  removeVolume(name: string): Promise<{ removed: boolean; reason?: string }>;
 }

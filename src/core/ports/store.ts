@@ -5,6 +5,8 @@
 import type { ServiceConfig, ServiceType } from '../config';
 import type { HostSample, ReplicaSample } from '../resource-stats';
 import type {
+  AccessoryRecord,
+  SealedAccessoryCredentials,
   CertificateRecord,
   ApiToken,
   ApprovalPolicy,
@@ -109,6 +111,15 @@ export interface DeploymentQuery {
   limit?: number;
 }
 
+export interface AccessoryWrite {
+  environmentId: number;
+  name: string;
+  kind: AccessoryRecord['kind'];
+  config: AccessoryRecord['config'];
+  imageDigest: string;
+  specHash: string;
+}
+
 export interface Store {
   /** Applies pending schema migrations (versioned, forward-only). */
   migrate(): Promise<void>;
@@ -119,7 +130,7 @@ export interface Store {
   listProjects(): Promise<Project[]>;
   /**
    * Deletes the project and everything recorded for it, in one transaction: its environments
-   * (releases, deployments, logs, secrets, job runs), services, webhook and its deliveries,
+   * (releases, deployments, logs, secrets, job runs, accessories and their credentials), services, webhook and its deliveries,
    * request metrics and resource samples. The audit log and the outbox are history: kept.
    */
   deleteProject(projectId: number): Promise<void>;
@@ -130,7 +141,7 @@ export interface Store {
   listEnvironments(projectId: number): Promise<Environment[]>;
   /** Records the environment's approval policy (slipway.yml's, as a deploy or promotion resolved it). */
   setEnvironmentApproval(environmentId: number, approval: ApprovalPolicy): Promise<void>;
-  /** Deletes the environment and everything recorded for it (releases, deployments, logs). */
+  /** Deletes the environment and everything recorded for it (releases, deployments, logs, secrets, accessories and their credentials). */
   deleteEnvironment(environmentId: number): Promise<void>;
 
   upsertService(projectId: number, name: string, type: ServiceType): Promise<Service>;
@@ -189,6 +200,21 @@ export interface Store {
   listAllSecrets(): Promise<SealedSecrets[]>;
   /** Replaces the seal of existing versions, all in one transaction. */
   resealSecrets(updates: Array<{ environmentId: number; version: number; keyId: string; sealed: string }>): Promise<void>;
+
+  /** Accessories of one environment (all environments when absent: the reconciler), by name. */
+  listAccessories(environmentId?: number): Promise<AccessoryRecord[]>;
+  getAccessory(environmentId: number, name: string): Promise<AccessoryRecord | null>;
+  /** Creates or updates (by environment and name) what was applied; keeps the credentials version. */
+  saveAccessory(a: AccessoryWrite): Promise<AccessoryRecord>;
+  /** Deletes the record and its credentials (the container and volumes are the runtime's); no-op when already gone. */
+  deleteAccessory(id: number): Promise<void>;
+  /** Adds the next credentials version and makes it the accessory's current one, atomically. */
+  addAccessoryCredentials(accessoryId: number, sealed: { keyId: string; sealed: string }): Promise<SealedAccessoryCredentials>;
+  /** The given version, or the current one; null if there is none. */
+  getAccessoryCredentials(accessoryId: number, version?: number): Promise<SealedAccessoryCredentials | null>;
+  /** Every version of every accessory (master key rotation re-seals them). */
+  listAllAccessoryCredentials(): Promise<SealedAccessoryCredentials[]>;
+  resealAccessoryCredentials(updates: Array<{ accessoryId: number; version: number; keyId: string; sealed: string }>): Promise<void>;
 
   /** Records a scheduled run (status running) or a skipped one. */
   createJobRun(r: Omit<JobRun, 'id' | 'finishedAt' | 'exitCode' | 'output'> & { output?: string }): Promise<JobRun>;

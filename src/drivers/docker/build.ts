@@ -91,5 +91,5 @@ function followBuild(docker: Docker, output: NodeJS.ReadableStream, emit: (line:
 /** Docker's answer when a FROM image is missing locally and cannot be pulled deserves the offline way out. */
 export function withPullHint(message: string): string {
   if (!/registry|pull access denied|manifest unknown|repository does not exist|dial tcp|no such host/i.test(message)) return message;
-  return `${message} (an image in FROM is not on this host and could not be pulled; build the offline base images with \`slipway base-image create node\` or \`slipway base-image create static\`)`;
+  return `${message} (an image in FROM is not on this host and could not be pulled; build the offline base images with \`slipway base-image create node\`, \`static\` or \`debian\`)`;
 }

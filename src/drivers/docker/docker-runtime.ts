@@ -1,14 +1,38 @@
 /**
- * The Runtime port over the Docker Engine API (dockerode). Replicas join a Slipway
- * bridge network and publish no ports: the edge reaches them by IP. Everything goes
+ * The Runtime port over the Docker Engine API (dockerode). Replicas, one-offs and accessories
+ * join their project environment's bridge network and publish no ports: the edge reaches
+ * them by IP, siblings by name. Everything goes
  * through API objects (argv and env arrays), never shell strings. Each concern lives in
  * its own file; this class only wires them to one engine connection and network.
  */
 import { createReadStream } from 'node:fs';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { SlipwayError } from '../../core/errors';
-import type { BuildRequest, EngineInfo, ImageInfo, LogEntry, LogOptions, OneOffResult, OneOffSpec, Replica, ReplicaFilter, ReplicaSpec, ReplicaStats, Runtime } from '../../core/ports/runtime';
+import type {
+  AccessoryContainer,
+  AccessoryFilter,
+  AccessorySpec,
+  BuildRequest,
+  EngineInfo,
+  ExecResult,
+  ImageInfo,
+  LogEntry,
+  LogOptions,
+  OneOffResult,
+  OneOffSpec,
+  Replica,
+  ReplicaFilter,
+  ReplicaSpec,
+  ReplicaStats,
+  Runtime,
+  VolumeInfo,
+} from '../../core/ports/runtime';
+import { SlipwayError, errorMessage } from '../../core/errors';
+import { listAccessories, startAccessory } from './accessories';
+import { EnvNetworks } from './env-network';
+import { execInContainer } from './exec';
+import { DEFAULT_SUBNET_POOL, parseSubnetPool } from './subnet-pool';
+import { ensureVolumes, listVolumes, removeVolume } from './volumes';
 import { readContainerStats } from './container-stats';
 import { runBuild } from './build';
 import { normalizeDockerfilePath } from '../../source/build-context';
@@ -27,8 +51,10 @@ export const DEFAULT_NETWORK = 'slipway';
 export interface DockerRuntimeOptions {
   /** Docker engine socket; default /var/run/docker.sock. */
   socketPath?: string;
-  /** Bridge network replicas join; default `slipway`. */
+  /** Base network (default `slipway`): environment networks are named `<network>-<project>-<env>`. */
   network?: string;
+  /** IPv4 range environment networks take their /24 subnets from (SLIPWAY_SUBNET_POOL); default 10.213.0.0/16. */
+  subnetPool?: string;
   logger: Logger;
 }
 
@@ -40,12 +66,15 @@ export class DockerRuntime implements Runtime {
   private readonly logger: Logger;
   private readonly inspections = new InspectCache();
   private readonly index: ReplicaIndex;
+  private readonly envNetworks: EnvNetworks;
 
   constructor(opts: DockerRuntimeOptions) {
     this.socketPath = opts.socketPath ?? DEFAULT_DOCKER_SOCKET;
     this.docker = new Docker({ socketPath: this.socketPath });
     this.network = opts.network ?? DEFAULT_NETWORK;
     this.logger = opts.logger;
+    const pool = parseSubnetPool(opts.subnetPool ?? DEFAULT_SUBNET_POOL);
+    this.envNetworks = new EnvNetworks({ docker: this.docker, base: this.network, pool, logger: this.logger });
     this.index = new ReplicaIndex({ docker: this.docker, network: this.network, listAll: () => this.listReplicas({}), logger: this.logger });
   }
 
@@ -105,7 +134,9 @@ export class DockerRuntime implements Runtime {
   }
 
   async startReplica(spec: ReplicaSpec): Promise<Replica> {
-    const replica = await startReplica(this.docker, this.network, spec);
+    const { project, env, service } = spec.labels;
+    const mounts = await ensureVolumes(this.docker, this.network, { project, env, owner: service }, spec.volumes ?? []);
+    const replica = await this.onEnvNetwork(project, env, (network) => startReplica(this.docker, this.network, network, spec, mounts));
     this.logger.debug({ replica: replica.name, address: replica.address, image: spec.image }, 'replica started');
     return replica;
   }
@@ -142,6 +173,61 @@ export class DockerRuntime implements Runtime {
   }
 
   runOnce(spec: OneOffSpec): Promise<OneOffResult> {
-    return runOneOff(this.docker, this.network, spec);
+    return this.onEnvNetwork(spec.labels.project, spec.labels.env, (network) => runOneOff(this.docker, network, spec));
+  }
+
+  ensureEnvNetwork(project: string, env: string): Promise<string> {
+    return this.envNetworks.ensure(project, env);
+  }
+
+  removeEnvNetwork(project: string, env: string): Promise<void> {
+    return this.envNetworks.remove(project, env);
+  }
+
+  async startAccessory(spec: AccessorySpec): Promise<AccessoryContainer> {
+    const { project, env, accessory } = spec.labels;
+    const mounts = await ensureVolumes(this.docker, this.network, { project, env, owner: accessory }, spec.volumes);
+    const started = await this.onEnvNetwork(project, env, (network) => startAccessory(this.docker, this.network, network, spec, mounts));
+    this.logger.info({ accessory: started.name, address: started.address, image: spec.image }, 'accessory started');
+    return started;
+  }
+
+  listAccessories(filter: AccessoryFilter): Promise<AccessoryContainer[]> {
+    return listAccessories(this.docker, this.network, filter);
+  }
+
+  async stopAccessory(id: string, stopTimeoutMs: number): Promise<void> {
+    const started = Date.now();
+    await stopReplica(this.docker, id, stopTimeoutMs); // the same stop-then-remove; volumes are never removed with it
+    this.logger.info({ accessory: id.slice(0, 12), ms: Date.now() - started }, 'accessory stopped and removed');
+  }
+
+  exec(containerId: string, argv: string[], opts: { env?: Record<string, string>; timeoutMs: number }): Promise<ExecResult> {
+    return execInContainer(this.docker, containerId, argv, opts);
+  }
+
+  listVolumes(filter: { project?: string; env?: string }): Promise<VolumeInfo[]> {
+    return listVolumes(this.docker, this.network, filter);
+  }
+
+  async removeVolume(name: string): Promise<{ removed: boolean; reason?: string }> {
+    const result = await removeVolume(this.docker, this.network, name);
+    this.logger.info({ volume: name, ...result }, result.removed ? 'volume removed' : 'volume kept');
+    return result;
+  }
+
+  /**
+   * Runs `fn` with the environment's network, ensured. A network removed behind our back
+   * (cached as present) makes Docker answer "network … not found": create it again, once.
+   */
+  private async onEnvNetwork<T>(project: string, env: string, fn: (network: string) => Promise<T>): Promise<T> {
+    const network = await this.envNetworks.ensure(project, env);
+    try {
+      return await fn(network);
+    } catch (err) {
+      if (!/network .* not found/i.test(errorMessage(err))) throw err;
+      this.envNetworks.forget(network);
+      return fn(await this.envNetworks.ensure(project, env));
+    }
   }
 }

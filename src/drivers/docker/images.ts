@@ -49,7 +49,7 @@ export async function removeRepositories(docker: Docker, repositories: string[])
 }
 
 /** Tags of Slipway's own offline base images (base-images.ts): builds start FROM them, never pruned here. */
-const BASE_IMAGE_REPOS = ['slipway/node', 'slipway/static'];
+const BASE_IMAGE_REPOS = ['slipway/node', 'slipway/static', 'slipway/debian'];
 
 export interface RemoveImageResult {
   /** The image is gone (or was already). */

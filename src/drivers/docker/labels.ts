@@ -14,6 +14,28 @@ export const LABEL = {
 /** Put on everything Slipway creates that is not a replica (the network). */
 export const MANAGED_LABELS = { 'slipway.managed': 'true' } as const;
 
+/** The base network name of the Slipway that created a network, volume or accessory: several can share a host (tests). */
+export const BASE_LABEL = 'slipway.base';
+
+/** A project environment's network. */
+export const NETWORK_LABEL = { project: 'slipway.network.project', env: 'slipway.network.env' } as const;
+
+/** A named volume: whose it is and its name in slipway.yml. */
+export const VOLUME_LABEL = {
+  project: 'slipway.volume.project',
+  env: 'slipway.volume.env',
+  owner: 'slipway.volume.owner',
+  name: 'slipway.volume.name',
+} as const;
+
+/** Accessory containers: their own namespace, so converge, recovery and the reconciler never take one for a replica. */
+export const ACCESSORY_LABEL = {
+  project: 'slipway.accessory.project',
+  env: 'slipway.accessory.env',
+  name: 'slipway.accessory.name',
+  spec: 'slipway.accessory.spec',
+} as const;
+
 export function toDockerLabels(labels: ReplicaLabels, port: number): Record<string, string> {
   return {
     [LABEL.project]: labels.project,

@@ -18,7 +18,11 @@ export class LogDemuxer {
   /** Per stream, so a character cut between two frames is decoded whole. */
   private readonly decoders: Record<StreamName, StringDecoder> = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
 
-  constructor(private readonly replica: string) {}
+  /** `timestamps`: lines start with Docker's timestamp (logs asked with `timestamps: true`); off for raw output (exec). */
+  constructor(
+    private readonly replica: string,
+    private readonly timestamps = true,
+  ) {}
 
   /** Feeds raw bytes; returns the complete lines they finish. */
   push(chunk: Buffer): LogEntry[] {
@@ -52,7 +56,7 @@ export class LogDemuxer {
   }
 
   private entry(raw: string, stream: StreamName): LogEntry {
-    const m = TIMESTAMP_RE.exec(raw);
+    const m = this.timestamps ? TIMESTAMP_RE.exec(raw) : null;
     const line = (m ? raw.slice(m[0].length) : raw).replace(/\r$/, '');
     return { replica: this.replica, stream, at: m ? m[1]! : new Date().toISOString(), line };
   }

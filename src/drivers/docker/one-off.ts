@@ -1,6 +1,7 @@
 /**
  * One-off containers (release commands, `slipway run`): the image with an argv array
- * instead of its CMD, the release's environment, on the replica network; output is
+ * instead of its CMD, the release's environment, on its environment's network (it reaches
+ * services and accessories by name; no alias of its own); output is
  * streamed as it is produced; killed after the timeout; always removed afterwards.
  */
 import type { Readable } from 'node:stream';

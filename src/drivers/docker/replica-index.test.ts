@@ -16,6 +16,17 @@ test('replica events change the listing; health-probe execs and other containers
   assert.equal(changesReplicas({ Type: 'image', Action: 'tag' }, NET), false);
 });
 
+test('environment networks count; accessories and one-offs never do; an OOM kill does', () => {
+  assert.equal(changesReplicas({ Type: 'network', Action: 'connect', Actor: { Attributes: { name: `${NET}-shop-production`, container: 'abc' } } }, NET), true);
+  assert.equal(changesReplicas({ Type: 'network', Action: 'disconnect', Actor: { Attributes: { name: `${NET}x-shop-production`, container: 'abc' } } }, NET), false);
+  assert.equal(changesReplicas({ Type: 'network', Action: 'create', Actor: { Attributes: { name: `${NET}-shop-production` } } }, NET), false);
+  const accessory = { 'slipway.accessory.project': 'shop', 'slipway.accessory.name': 'db', 'slipway.base': NET };
+  assert.equal(changesReplicas({ Type: 'container', Action: 'start', Actor: { Attributes: accessory } }, NET), false);
+  assert.equal(changesReplicas({ Type: 'container', Action: 'oom', Actor: { Attributes: accessory } }, NET), false);
+  assert.equal(changesReplicas({ Type: 'container', Action: 'start', Actor: { Attributes: { 'slipway.run.project': 'shop' } } }, NET), false);
+  assert.equal(changesReplicas({ Type: 'container', Action: 'oom', Actor: { Attributes: { 'slipway.project': 'shop' } } }, NET), true);
+});
+
 test('filters match every given label field', () => {
   const r = { labels: { project: 'shop', service: 'web', env: 'production', release: 3, deployment: 'd1' } } as Replica;
   assert.equal(matchesFilter(r, {}), true);

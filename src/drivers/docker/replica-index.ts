@@ -16,7 +16,7 @@ import { LABEL } from './labels';
 
 export interface ReplicaIndexOptions {
   docker: Docker;
-  /** Our Docker network: its connect/disconnect events change replica addresses. */
+  /** Our base Docker network: its and the environment networks' (`<base>-…`) connect/disconnect events change replica addresses. */
   network: string;
   /** Every replica (no filter), as `listReplicas` reads them. */
   listAll: () => Promise<Replica[]>;
@@ -34,12 +34,16 @@ interface DockerEvent {
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 
-/** Whether a Docker event can change what a replica listing says. */
+/**
+ * Whether a Docker event can change what a replica listing says. Container events carry the
+ * container's labels: accessories and one-offs (other label namespaces) never count; a
+ * replica's `oom` (then `die`) does, so an OOM kill shows at once.
+ */
 export function changesReplicas(e: DockerEvent, network: string): boolean {
   const attrs = e.Actor?.Attributes ?? {};
   // Health probes run as execs (exec_create/start/die) every few seconds: not a change of state.
   if (e.Type === 'container') return attrs[LABEL.project] !== undefined && !(e.Action ?? '').startsWith('exec_');
-  if (e.Type === 'network') return attrs.name === network && attrs.container !== undefined;
+  if (e.Type === 'network') return (attrs.name === network || (attrs.name ?? '').startsWith(`${network}-`)) && attrs.container !== undefined;
   return false;
 }
 

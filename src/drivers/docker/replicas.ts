@@ -1,6 +1,7 @@
 /**
- * Replicas as containers: created from API objects (env array, labels), joined to the
- * Slipway bridge network with no published ports, never restarted by Docker (the engine
+ * Replicas as containers: created from API objects (env array, labels), joined to their
+ * project environment's network (their service name as DNS alias there) with no published
+ * ports, never restarted by Docker (the engine
  * decides), and with Docker's init (tini, bind-mounted from the host, so it works in
  * FROM-scratch images) as PID 1: it forwards SIGTERM to the app and reaps zombies.
  */
@@ -10,11 +11,13 @@ import type { Replica, ReplicaFilter, ReplicaHealth, ReplicaSpec, ReplicaState }
 import { envArray } from './container-env';
 import { dockerCall, dockerCallTolerating, dockerMessage } from './docker-errors';
 import { fromDockerLabels, labelFilters, portFromDockerLabels, toDockerLabels } from './labels';
+import { resourceHostConfig, resourcesOf } from './container-resources';
+import { containerAddress, envNetworkName } from './env-network';
 
 const STATES: readonly ReplicaState[] = ['created', 'running', 'restarting', 'paused', 'exited', 'dead', 'removing'];
 
-/** The create-container request for a replica. */
-export function replicaContainerOptions(spec: ReplicaSpec, network: string): Docker.ContainerCreateOptions {
+/** The create-container request for a replica: `network` is its environment's, `mounts` its (created) volumes. */
+export function replicaContainerOptions(spec: ReplicaSpec, network: string, mounts: Docker.MountSettings[] = []): Docker.ContainerCreateOptions {
   return {
     name: spec.name,
     Image: spec.image,
@@ -27,8 +30,11 @@ export function replicaContainerOptions(spec: ReplicaSpec, network: string): Doc
       Init: true,
       // Bounded logs: a chatty replica must not fill the host's disk.
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+      ...(mounts.length > 0 ? { Mounts: mounts } : {}),
+      ...resourceHostConfig(spec.resources),
     },
-    NetworkingConfig: { EndpointsConfig: { [network]: {} } },
+    // Siblings reach the service by its name; several replicas share it (DNS round robin).
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.labels.service] } } },
   };
 }
 
@@ -37,12 +43,15 @@ function dockerHealth(status: string | undefined): ReplicaHealth {
   return status === 'starting' || status === 'healthy' || status === 'unhealthy' ? status : 'none';
 }
 
-/** A Replica from `docker inspect`, or null for a container that is not a Slipway replica. */
-export function toReplica(c: Docker.ContainerInspectInfo, network: string): Replica | null {
+/**
+ * A Replica from `docker inspect`, or null for a container that is not a Slipway replica.
+ * `base` is the base network: replicas started before environment networks are on it.
+ */
+export function toReplica(c: Docker.ContainerInspectInfo, base: string): Replica | null {
   const rawLabels = c.Config.Labels ?? {};
   const labels = fromDockerLabels(rawLabels);
   if (!labels) return null;
-  const ip = c.NetworkSettings.Networks?.[network]?.IPAddress;
+  const ip = containerAddress(c.NetworkSettings.Networks, [envNetworkName(base, labels.project, labels.env), base]);
   const started = c.State.StartedAt && !c.State.StartedAt.startsWith('0001-') ? c.State.StartedAt : null;
   const status = c.State.Status as ReplicaState;
   return {
@@ -57,25 +66,28 @@ export function toReplica(c: Docker.ContainerInspectInfo, network: string): Repl
     exitCode: c.State.Running || !started ? null : c.State.ExitCode,
     health: dockerHealth(c.State.Health?.Status),
     restartCount: c.RestartCount ?? 0,
+    oomKilled: c.State.OOMKilled === true,
+    resources: resourcesOf(c.HostConfig),
   };
 }
 
-export async function startReplica(docker: Docker, network: string, spec: ReplicaSpec): Promise<Replica> {
-  const container = await dockerCall(`create container ${spec.name}`, () => docker.createContainer(replicaContainerOptions(spec, network)));
+/** Creates and starts it on `network` (its environment's, already ensured) with its volumes' `mounts` (created). */
+export async function startReplica(docker: Docker, base: string, network: string, spec: ReplicaSpec, mounts: Docker.MountSettings[] = []): Promise<Replica> {
+  const container = await dockerCall(`create container ${spec.name}`, () => docker.createContainer(replicaContainerOptions(spec, network, mounts)));
   try {
     await container.start();
   } catch (err) {
     await container.remove({ force: true }).catch(() => undefined);
     throw new SlipwayError('SLW_RUNTIME', `docker: start container ${spec.name}: ${dockerMessage(err)}`);
   }
-  const replica = await inspectReplica(docker, network, container.id);
+  const replica = await inspectReplica(docker, base, container.id);
   if (!replica) throw new SlipwayError('SLW_RUNTIME', `docker: container ${spec.name} vanished right after starting`);
   return replica;
 }
 
-export async function inspectReplica(docker: Docker, network: string, id: string): Promise<Replica | null> {
+export async function inspectReplica(docker: Docker, base: string, id: string): Promise<Replica | null> {
   const info = await dockerCallTolerating(`inspect container ${id.slice(0, 12)}`, [404], () => docker.getContainer(id).inspect());
-  return info ? toReplica(info, network) : null;
+  return info ? toReplica(info, base) : null;
 }
 
 /**
@@ -109,14 +121,14 @@ function keyOf(c: Docker.ContainerInfo): string {
 }
 
 /** Replicas matching every field of the filter, sorted by name. */
-export async function listReplicas(docker: Docker, network: string, filter: ReplicaFilter, cache?: InspectCache): Promise<Replica[]> {
+export async function listReplicas(docker: Docker, base: string, filter: ReplicaFilter, cache?: InspectCache): Promise<Replica[]> {
   const list = await dockerCall('list containers', () => docker.listContainers({ all: true, filters: { label: labelFilters(filter) } }));
   // Inspect each (unless cached): the listing lacks start time, exit code and per-network addresses are not always filled in.
   const replicas = await Promise.all(
     list.map(async (c) => {
       const cached = cache?.get(c);
       if (cached) return cached;
-      const r = await inspectReplica(docker, network, c.Id);
+      const r = await inspectReplica(docker, base, c.Id);
       cache?.put(c, r);
       return r;
     }),

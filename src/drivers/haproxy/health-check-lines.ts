@@ -1,6 +1,7 @@
 /**
  * Edge health checks of a backend's servers: HAProxy active HTTP checks on the service's health
- * path, plus passive observation of connection errors. The same options go on servers written
+ * path (or, for `kind: tcp`, a TCP connect to the server's port: `check` without
+ * `option httpchk`), plus passive observation of connection errors. The same options go on servers written
  * in haproxy.cfg and on servers added at runtime (`add server … check …`), so a reload never
  * changes how a server is checked.
  */
@@ -13,7 +14,8 @@ const HOST = /^[a-z0-9]([a-z0-9._-]{0,252})$/i;
 
 export function assertHealthCheck(c: EdgeHealthCheck): void {
   const bad = (what: string) => new SlipwayError('SLW_EDGE', `edge health check: ${what}`);
-  if (typeof c.path !== 'string' || !PATH.test(c.path)) throw bad(`path ${JSON.stringify(c.path)} must be a URL path such as "/health"`);
+  if (c.kind !== undefined && c.kind !== 'http' && c.kind !== 'tcp') throw bad(`kind ${JSON.stringify(c.kind)} must be "http" or "tcp"`);
+  if (c.kind !== 'tcp' && (typeof c.path !== 'string' || !PATH.test(c.path))) throw bad(`path ${JSON.stringify(c.path)} must be a URL path such as "/health"`);
   if (typeof c.host !== 'string' || !HOST.test(c.host)) throw bad(`host ${JSON.stringify(c.host)} must be a host name`);
   for (const [k, min, max] of [['intervalMs', 100, 3_600_000], ['timeoutMs', 1, 3_600_000], ['fall', 1, 100], ['rise', 1, 100]] as const) {
     const v = c[k];
@@ -21,9 +23,10 @@ export function assertHealthCheck(c: EdgeHealthCheck): void {
   }
 }
 
-/** Lines of the backend section: what a check sends and what counts as healthy (2xx/3xx, as Slipway's readiness probe). */
+/** Lines of the backend section: what a check sends and what counts as healthy (2xx/3xx, as Slipway's readiness probe; for tcp, a connection). */
 export function backendCheckLines(c: EdgeHealthCheck): string[] {
   assertHealthCheck(c);
+  if (c.kind === 'tcp') return [`  timeout check ${c.timeoutMs}ms`];
   return [
     '  option httpchk',
     `  http-check send meth GET uri ${c.path} ver HTTP/1.1 hdr Host ${c.host}`,

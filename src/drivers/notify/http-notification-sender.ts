@@ -32,7 +32,7 @@ export const httpNotificationSender: NotificationSender = {
   },
 };
 
-function slackText(e: OutboxEvent): string {
+export function slackText(e: OutboxEvent): string {
   const p = e.payload as Record<string, string | number | null>;
   const where = [p.project, p.service, p.env].filter(Boolean).join('/');
   switch (e.type) {
@@ -60,7 +60,15 @@ function slackText(e: OutboxEvent): string {
       return `:face_with_thermometer: ${where}: replica ${p.replica} ${p.reason}`;
     case 'replica.replaced':
       return `:recycle: ${where}: replica ${p.replica} replaced (${p.reason})`;
+    case 'replica.oom_killed':
+      return `:boom: ${where}: replica ${p.replica} (v${p.release}) was killed by the kernel's OOM killer${p.memoryLimitMiB !== null && p.memoryLimitMiB !== undefined ? ` (memory limit ${p.memoryLimitMiB} MiB)` : ' (no memory limit: the host ran out of memory)'}; the reconciler replaces it`;
     case 'disk.low':
       return `:floppy_disk: low disk on ${p.path}: ${p.detail}; new builds and deployments are refused until space is freed`;
+    case 'accessory.restarted':
+      return `:arrows_counterclockwise: ${where}: accessory ${p.accessory} ${p.detail}`;
+    case 'accessory.recreated':
+      return `:recycle: ${where}: accessory ${p.accessory} ${p.detail}`;
+    case 'accessory.failed':
+      return `:x: ${where}: accessory ${p.accessory} could not be restarted: ${p.detail}`;
   }
 }

@@ -14,6 +14,7 @@ import { m0011RequestMetricsSeriesRollups } from './0011-request-metrics-series-
 import { m0012Certificates } from './0012-certificates';
 import { m0013TokenCreatorsAuditCounts } from './0013-token-creators-audit-counts';
 import { m0015WebhookPushes } from './0015-webhook-pushes';
+import { m0020Accessories } from './0020-accessories';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001Initial,
@@ -30,6 +31,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0012-certificates': m0012Certificates,
   '0013-token-creators-audit-counts': m0013TokenCreatorsAuditCounts,
   '0015-webhook-pushes': m0015WebhookPushes,
+  '0020-accessories': m0020Accessories,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -5,7 +5,7 @@
  */
 import { api } from '../../lib/api';
 import { percent } from '../../lib/format';
-import type { ProjectStatusView, ServiceStatusView } from '../../../../src/core/contract/views';
+import type { AccessoryView, ProjectStatusView, ServiceStatusView, VolumeView } from '../../../../src/core/contract/views';
 import type { RouteResponse } from '../../../../src/core/contract/routes';
 
 export type Metrics = RouteResponse<'GET /api/v1/projects/:project/metrics'>['groups'][number];
@@ -23,6 +23,9 @@ export interface EnvBlock {
   env: string;
   edgeRunning: boolean;
   rows: Row[];
+  /** slipway.yml accessories: of the environment, and its named volumes (never a credential). */
+  accessories: AccessoryView[];
+  volumes: VolumeView[];
 }
 
 function problemsOf(s: ServiceStatusView, m: Metrics | null): string[] {
@@ -40,7 +43,7 @@ function blockOf(status: ProjectStatusView, metrics: Metrics[], series: Series[]
   });
   // Failing first, then by name.
   rows.sort((a, b) => b.problems.length - a.problems.length || a.status.service.localeCompare(b.status.service));
-  return { project: status.project, env: status.env, edgeRunning: status.edge.running, rows };
+  return { project: status.project, env: status.env, edgeRunning: status.edge.running, rows, accessories: status.accessories ?? [], volumes: [] };
 }
 
 async function loadEnv(project: string, env: string): Promise<EnvBlock> {
@@ -55,7 +58,10 @@ async function loadEnv(project: string, env: string): Promise<EnvBlock> {
 export async function loadOverview(): Promise<EnvBlock[]> {
   const { projects } = await api.projects();
   const pairs = projects.flatMap((p) => p.environments.map((env) => ({ project: p.name, env })));
-  return Promise.all(pairs.map((x) => loadEnv(x.project, x.env)));
+  // One volume listing for every environment (a server without volumes answers an empty list).
+  const [blocks, volumes] = await Promise.all([Promise.all(pairs.map((x) => loadEnv(x.project, x.env))), api.volumes().then((v) => v.volumes, () => [])]);
+  for (const b of blocks) b.volumes = volumes.filter((v) => v.project === b.project && v.env === b.env);
+  return blocks;
 }
 
 let early: { at: number; blocks: Promise<EnvBlock[]> } | null = null;

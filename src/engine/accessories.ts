@@ -1,0 +1,466 @@
+/**
+ * The accessory manager: an environment's stateful singletons (Postgres, Redis, NATS, any
+ * container with a volume). Never rolled: a changed accessory is recreated (stop → start →
+ * ready; never two containers on one volume), an unchanged one is left running. Work on one
+ * environment is serialized (an in-process queue per environment id), so the services of
+ * one deploy may all call ensure() at once and the later ones find everything unchanged.
+ * Credential values go to containers, Postgres provisioning and services' connection
+ * variables only; every text relayed from a container is masked.
+ */
+import { isBuiltInKind, postgresProvisioning, POSTGRES_SUPERUSER, ACCESSORY_KINDS, connectionVars, credentialValues as credsValues, type AccessoryCredentials } from '../core/accessory-kinds';
+import type { AccessoryConfig, ProjectConfig, ServiceUse } from '../core/config';
+import type { AccessoryView } from '../core/contract/views';
+import type { AccessoryRecord, Environment, EventType, Project } from '../core/domain';
+import { errorMessage, isSlipwayError, SlipwayError } from '../core/errors';
+import type { AccessoryImages } from '../core/ports/accessory-images';
+import type { PostgresAdmin } from '../core/ports/postgres-admin';
+import type { AccessoryContainer, LogEntry, LogOptions } from '../core/ports/runtime';
+import { addAccessoryCredentials, generateAccessoryCredentials, openAccessoryCredentials, rotatedCredentials } from './accessory-credentials';
+import { checkAccessoryOnce, waitForAccessoryReady } from './accessory-readiness';
+import { accessorySpecHash, describeAccessoryChange, desiredAccessorySpec } from './accessory-spec';
+import type { EngineContext } from './engine-context';
+import { secretMasker } from './secret-values';
+
+export interface AccessoryDeps {
+  ctx: EngineContext;
+  images: AccessoryImages;
+  postgres: PostgresAdmin;
+  /** Test hook: waits between readiness checks. */
+  sleep?: (ms: number) => Promise<void>;
+}
+export type AccessoryLog = (line: string, level?: 'info' | 'warn' | 'error') => Promise<void>;
+export interface AccessoryOutcome {
+  name: string;
+  action: 'started' | 'unchanged' | 'recreated' | 'restarted';
+  detail: string;
+}
+
+/** Log lines of a failed accessory relayed into the deployment log. */
+const FAILURE_LOG_LINES = 20;
+/** A record saved before its container ever became ready: heal() leaves it alone. */
+const NEVER_STARTED = '';
+
+interface Target {
+  project: string;
+  env: { id: number; name: string };
+}
+
+export class Accessories {
+  private readonly ctx: EngineContext;
+  /** Tail of each environment's queue. */
+  private readonly queues = new Map<number, Promise<unknown>>();
+  /** Environments with work running or queued (heal skips them). */
+  private readonly busy = new Map<number, number>();
+
+  constructor(private readonly deps: AccessoryDeps) {
+    this.ctx = deps.ctx;
+  }
+
+  async ensure(project: string, env: { id: number; name: string }, config: ProjectConfig, log: AccessoryLog): Promise<AccessoryOutcome[]> {
+    return this.serial(env.id, async () => {
+      const wanted = Object.values(config.accessories ?? {});
+      for (const r of await this.ctx.store.listAccessories(env.id)) {
+        if (config.accessories?.[r.name]) continue;
+        await log(`accessory ${r.name} is no longer in slipway.yml: left running with its data (remove it with "slipway env destroy" or by hand)`, 'warn');
+      }
+      if (wanted.length === 0) return [];
+      await this.ctx.runtime.ensureEnvNetwork(project, env.name);
+      const outcomes: AccessoryOutcome[] = [];
+      for (const cfg of wanted) {
+        const users = Object.entries(config.services)
+          .filter(([, s]) => (s.uses ?? []).some((u) => u.accessory === cfg.name))
+          .map(([name]) => name)
+          .sort();
+        outcomes.push(await this.ensureOne({ project, env }, cfg, users, log));
+      }
+      return outcomes;
+    });
+  }
+
+  private async ensureOne(t: Target, cfg: AccessoryConfig, users: string[], log: AccessoryLog): Promise<AccessoryOutcome> {
+    const { store } = this.ctx;
+    let masked = (s: string) => s;
+    try {
+      const imageDigest = await this.image(cfg, log);
+      let record = await store.getAccessory(t.env.id, cfg.name);
+      if (!record) {
+        record = await store.saveAccessory({ environmentId: t.env.id, name: cfg.name, kind: cfg.kind, config: cfg, imageDigest, specHash: NEVER_STARTED });
+      }
+      if (record.credentialsVersion === 0 && cfg.kind !== 'container') {
+        const version = await generateAccessoryCredentials(this.ctx, record.id, cfg.kind);
+        record = { ...record, credentialsVersion: version };
+        await log(`accessory ${cfg.name}: credentials generated (version ${version})`);
+      }
+      const creds = await openAccessoryCredentials(this.ctx, record.id, record.credentialsVersion);
+      masked = secretMasker(credsValues(creds));
+      const hash = accessorySpecHash({ config: cfg, imageDigest, creds });
+      const existing = await this.containers(t, cfg.name);
+      const current = existing.find((c) => c.labels.spec === hash && c.state === 'running');
+      let action: AccessoryOutcome['action'];
+      let detail: string;
+      let container: AccessoryContainer;
+      if (current && existing.length === 1) {
+        action = 'unchanged';
+        detail = 'running, unchanged';
+        container = current;
+      } else {
+        if (existing.length === 0) {
+          action = record.specHash === NEVER_STARTED ? 'started' : 'restarted';
+          detail = action === 'started' ? `started ${cfg.image}` : 'its container was missing: started again';
+        } else if (existing.some((c) => c.labels.spec === hash)) {
+          action = 'restarted';
+          detail = `its container was ${existing[0]!.state}: started again`;
+        } else {
+          action = 'recreated';
+          const why = describeAccessoryChange(record.specHash === NEVER_STARTED ? null : record, { config: cfg, imageDigest });
+          detail = `recreated: ${why.length ? why.join('; ') : 'credentials or container settings changed'}`;
+          await log(`accessory ${cfg.name}: ${detail}; stopping it (its data stays on its volumes)${users.length ? `; used by ${users.join(', ')}, which lose their connections until it is ready` : ''}`, 'warn');
+        }
+        for (const c of existing) await this.ctx.runtime.stopAccessory(c.id, (record.config ?? cfg).stopTimeoutMs);
+        container = await this.ctx.runtime.startAccessory(desiredAccessorySpec({ project: t.project, env: t.env.name, config: cfg, imageDigest, creds }));
+      }
+      await this.ready(container, cfg, creds, masked, log);
+      await this.provision(container, cfg, creds, log);
+      await store.saveAccessory({ environmentId: t.env.id, name: cfg.name, kind: cfg.kind, config: cfg, imageDigest, specHash: hash });
+      if (action === 'recreated' || action === 'restarted') await this.event(`accessory.${action}`, t, cfg.name, detail);
+      await log(`accessory ${cfg.name}: ${action === 'unchanged' ? 'running, unchanged, ready' : `${detail}; ready`}`);
+      return { name: cfg.name, action, detail };
+    } catch (err) {
+      if (isSlipwayError(err) && (err.code === 'SLW_HEALTH_FAILED' || err.code === 'SLW_NOT_FOUND' || err.code === 'SLW_BUILD_FAILED')) {
+        throw new SlipwayError(err.code, masked(err.message), err.details);
+      }
+      throw new SlipwayError('SLW_DEPLOY_FAILED', `accessory ${cfg.name}: ${masked(errorMessage(err))}`, [{ path: `accessories.${cfg.name}`, message: 'could not be started' }]);
+    }
+  }
+
+  /** The image's content address: built-in ones built on first use (output streamed), `image:` ones must be on the host. */
+  private async image(cfg: AccessoryConfig, log: AccessoryLog): Promise<string> {
+    if (cfg.builtIn && isBuiltInKind(cfg.kind)) {
+      let lines: Promise<void> = Promise.resolve();
+      const img = await this.deps.images.ensure(cfg.kind, cfg.version ?? ACCESSORY_KINDS[cfg.kind].defaultVersion, (line) => {
+        lines = lines.then(() => log(`accessory ${cfg.name}: ${line}`));
+      });
+      await lines;
+      if (img.built) await log(`accessory ${cfg.name}: built ${img.ref}`);
+      return img.id;
+    }
+    const info = await this.ctx.runtime.inspectImage(cfg.image);
+    if (!info) {
+      throw new SlipwayError('SLW_NOT_FOUND', `accessories.${cfg.name}.image: image ${cfg.image} is not on this host (no registry is assumed: build or load it first)`, [
+        { path: `accessories.${cfg.name}.image`, message: `${cfg.image} is not on the host` },
+      ]);
+    }
+    return info.id;
+  }
+
+  private async ready(c: AccessoryContainer, cfg: AccessoryConfig, creds: AccessoryCredentials, mask: (s: string) => string, log: AccessoryLog): Promise<void> {
+    try {
+      await waitForAccessoryReady(c, cfg, creds, { runtime: this.ctx.runtime, probe: this.ctx.probe, tcpProbe: this.ctx.tcpProbe, mask, sleep: this.deps.sleep });
+    } catch (err) {
+      await log(`accessory ${cfg.name}: not ready; its last log lines:`, 'error');
+      try {
+        for await (const e of this.ctx.runtime.replicaLogs({ id: c.id, name: c.name }, { tail: FAILURE_LOG_LINES })) await log(`  ${mask(e.line)}`, 'error');
+      } catch (logErr) {
+        await log(`  (its logs could not be read: ${mask(errorMessage(logErr))})`, 'error');
+      }
+      throw err;
+    }
+  }
+
+  /** Postgres: the two-user model, idempotently, as the superuser at the container's address (every deploy). */
+  private async provision(c: AccessoryContainer, cfg: AccessoryConfig, creds: AccessoryCredentials, log: AccessoryLog): Promise<void> {
+    if (cfg.kind !== 'postgres') return;
+    if (!c.address) throw new SlipwayError('SLW_DEPLOY_FAILED', `accessory ${cfg.name} has no address on the project network`);
+    const target = { host: c.address, port: cfg.port ?? ACCESSORY_KINDS.postgres.port, user: POSTGRES_SUPERUSER, password: creds.superuser ?? '' };
+    const { changes } = await this.deps.postgres.provision(target, postgresProvisioning(cfg, creds), { timeoutMs: cfg.health?.timeoutMs ?? 10_000 });
+    for (const change of changes) await log(`accessory ${cfg.name}: ${change}`);
+  }
+
+  async heal(): Promise<AccessoryOutcome[]> {
+    const out: AccessoryOutcome[] = [];
+    const names = await this.environmentNames();
+    for (const record of await this.ctx.store.listAccessories()) {
+      if (record.specHash === NEVER_STARTED || this.busy.has(record.environmentId)) continue;
+      const where = names.get(record.environmentId);
+      if (!where) continue;
+      const t: Target = { project: where.project.name, env: { id: record.environmentId, name: where.env.name } };
+      try {
+        const existing = await this.containers(t, record.name);
+        if (existing.some((c) => c.state === 'running')) continue;
+        const why = existing.length ? `its container had exited (exit code ${existing[0]!.exitCode ?? 'unknown'}${existing[0]!.oomKilled ? ', killed by the OOM killer' : ''})` : 'its container was missing';
+        const outcome = await this.serial(record.environmentId, async () => {
+          // A deploy may have started it (or changed it) between the look above and our turn.
+          const now = await this.containers(t, record.name);
+          if (now.some((c) => c.state === 'running') || !(await this.ctx.store.getAccessory(t.env.id, record.name))) return null;
+          return this.restartFromRecord(t, record.name, why, async (line, level) => void this.ctx.logger[level ?? 'info']({ project: t.project, env: t.env.name, accessory: record.name }, line));
+        });
+        if (outcome) out.push(outcome);
+      } catch (err) {
+        this.ctx.logger.error({ project: t.project, env: t.env.name, accessory: record.name }, `accessory could not be restarted: ${errorMessage(err)}`);
+        await this.event('accessory.failed', t, record.name, errorMessage(err)).catch(() => undefined);
+      }
+    }
+    return out;
+  }
+
+  async list(project: string, env: string): Promise<AccessoryView[]> {
+    const { p, e } = await this.environment(project, env);
+    const t: Target = { project: p.name, env: { id: e.id, name: e.name } };
+    const containers = await this.ctx.runtime.listAccessories({ project: p.name, env: e.name });
+    const volumes = await this.ctx.runtime.listVolumes({ project: p.name, env: e.name });
+    const usedBy = await this.usedBy(p, e);
+    const views: AccessoryView[] = [];
+    for (const r of await this.ctx.store.listAccessories(e.id)) {
+      const c = containers.filter((x) => x.labels.accessory === r.name).sort((a, b) => (b.state === 'running' ? 1 : 0) - (a.state === 'running' ? 1 : 0))[0];
+      let ready = false;
+      if (c?.state === 'running') {
+        const creds = await openAccessoryCredentials(this.ctx, r.id, r.credentialsVersion);
+        ready = await checkAccessoryOnce(c, r.config, creds, { runtime: this.ctx.runtime, probe: this.ctx.probe, tcpProbe: this.ctx.tcpProbe }).then(
+          (x) => x.ok,
+          () => false,
+        );
+      }
+      const port = r.config.port;
+      views.push({
+        name: r.name,
+        kind: r.kind,
+        env: t.env.name,
+        image: r.config.image,
+        imageDigest: r.imageDigest || null,
+        version: r.config.version,
+        state: !c ? 'missing' : c.state === 'running' ? 'running' : c.state === 'created' || c.state === 'restarting' ? 'starting' : 'exited',
+        ready,
+        address: port !== null ? `${r.name}:${port}` : null,
+        startedAt: c?.startedAt ?? null,
+        oomKilled: c?.oomKilled ?? false,
+        resources: { memoryBytes: r.config.resources.memoryBytes, cpus: r.config.resources.cpus },
+        volumes: r.config.volumes.map((v) => ({
+          volume: v.volume,
+          path: v.path,
+          dockerName: volumes.find((x) => x.owner === r.name && x.volume === v.volume)?.name ?? `(not created yet: ${v.volume})`,
+        })),
+        usedBy: usedBy.get(r.name) ?? [],
+        credentialsVersion: r.credentialsVersion,
+        updatedAt: r.updatedAt,
+      });
+    }
+    return views;
+  }
+
+  async restart(project: string, env: string, name: string, log?: AccessoryLog): Promise<AccessoryOutcome> {
+    const { p, e } = await this.environment(project, env);
+    const t: Target = { project: p.name, env: { id: e.id, name: e.name } };
+    await this.record(e.id, name, env);
+    const sink: AccessoryLog = log ?? (async (line, level) => void this.ctx.logger[level ?? 'info']({ project, env, accessory: name }, line));
+    return this.serial(e.id, () => this.restartFromRecord(t, name, 'restart asked for', sink));
+  }
+
+  /** Stop → start from the record (same spec; a built-in image that is gone is rebuilt) → ready → provisioned. */
+  private async restartFromRecord(t: Target, name: string, why: string, log: AccessoryLog): Promise<AccessoryOutcome> {
+    const record = await this.record(t.env.id, name, t.env.name);
+    const cfg = record.config;
+    const creds = await openAccessoryCredentials(this.ctx, record.id, record.credentialsVersion);
+    const mask = secretMasker(credsValues(creds));
+    let imageDigest = record.imageDigest;
+    if (!(await this.ctx.runtime.inspectImage(imageDigest))) {
+      await log(`accessory ${name}: its image ${cfg.image} (${imageDigest}) is gone; getting it again`, 'warn');
+      imageDigest = await this.image(cfg, log);
+    }
+    await this.ctx.runtime.ensureEnvNetwork(t.project, t.env.name);
+    for (const c of await this.containers(t, name)) await this.ctx.runtime.stopAccessory(c.id, cfg.stopTimeoutMs);
+    try {
+      const c = await this.ctx.runtime.startAccessory(desiredAccessorySpec({ project: t.project, env: t.env.name, config: cfg, imageDigest, creds }));
+      await this.ready(c, cfg, creds, mask, log);
+      await this.provision(c, cfg, creds, log);
+    } catch (err) {
+      throw new SlipwayError(isSlipwayError(err) ? err.code : 'SLW_DEPLOY_FAILED', `accessory ${name}: ${mask(errorMessage(err))}`);
+    }
+    if (imageDigest !== record.imageDigest) {
+      await this.ctx.store.saveAccessory({ environmentId: t.env.id, name, kind: record.kind, config: cfg, imageDigest, specHash: accessorySpecHash({ config: cfg, imageDigest, creds }) });
+    }
+    const detail = `${why}: restarted, ready`;
+    await log(`accessory ${name}: ${detail}`);
+    await this.event('accessory.restarted', t, name, detail);
+    return { name, action: 'restarted', detail };
+  }
+
+  async rotate(project: string, env: string, name: string): Promise<{ version: number; services: string[] }> {
+    const { p, e } = await this.environment(project, env);
+    const t: Target = { project: p.name, env: { id: e.id, name: e.name } };
+    const first = await this.record(e.id, name, env);
+    if (first.kind === 'container') {
+      throw new SlipwayError('SLW_BAD_REQUEST', `accessory ${name} is a container accessory: it has no generated credentials to rotate`, [{ path: 'name', message: 'has no generated credentials' }]);
+    }
+    const log: AccessoryLog = async (line, level) => void this.ctx.logger[level ?? 'info']({ project, env, accessory: name }, line);
+    const version = await this.serial(e.id, async () => {
+      const record = await this.record(e.id, name, env);
+      const previous = await openAccessoryCredentials(this.ctx, record.id, record.credentialsVersion);
+      const creds = rotatedCredentials(record.kind, previous);
+      // Stored first: whatever fails below, the next deploy applies this version (provisioning runs on every deploy).
+      const v = await addAccessoryCredentials(this.ctx, record.id, creds);
+      const mask = secretMasker([...credsValues(previous), ...credsValues(creds)]);
+      try {
+        const hash = accessorySpecHash({ config: record.config, imageDigest: record.imageDigest, creds });
+        const running = (await this.containers(t, name)).find((c) => c.state === 'running');
+        if (running && running.labels.spec === hash) {
+          await this.provision(running, record.config, creds, log); // postgres: new owner/app passwords, same container
+        } else {
+          for (const c of await this.containers(t, name)) await this.ctx.runtime.stopAccessory(c.id, record.config.stopTimeoutMs);
+          const c = await this.ctx.runtime.startAccessory(desiredAccessorySpec({ project: t.project, env: t.env.name, config: record.config, imageDigest: record.imageDigest, creds }));
+          await this.ready(c, record.config, creds, mask, log);
+          await this.provision(c, record.config, creds, log);
+          await this.ctx.store.saveAccessory({ environmentId: e.id, name, kind: record.kind, config: record.config, imageDigest: record.imageDigest, specHash: hash });
+        }
+      } catch (err) {
+        throw new SlipwayError('SLW_DEPLOY_FAILED', `accessory ${name}: credentials version ${v} is stored but could not be applied (${mask(errorMessage(err))}); the next deploy applies it`);
+      }
+      return v;
+    });
+    this.ctx.logger.info({ project, env, accessory: name, version }, 'accessory credentials rotated');
+    const services = (await this.usedBy(p, e)).get(name) ?? [];
+    return { version, services };
+  }
+
+  async *logs(project: string, env: string, name: string, opts: LogOptions): AsyncIterable<LogEntry> {
+    const { p, e } = await this.environment(project, env);
+    await this.record(e.id, name, env);
+    const mask = secretMasker(await this.credentialValues(e.id));
+    const containers = await this.ctx.runtime.listAccessories({ project: p.name, env: e.name, accessory: name });
+    const c = containers.find((x) => x.state === 'running') ?? containers[0];
+    if (!c) return;
+    for await (const entry of this.ctx.runtime.replicaLogs({ id: c.id, name: c.name }, opts)) yield { ...entry, line: mask(entry.line) };
+  }
+
+  async connectionEnv(environmentId: number, uses: ServiceUse[], role: 'app' | 'owner'): Promise<{ env: Record<string, string>; secrets: string[] }> {
+    const env: Record<string, string> = {};
+    const secrets: string[] = [];
+    for (const use of uses) {
+      const record = await this.ctx.store.getAccessory(environmentId, use.accessory);
+      if (!record) throw notDeployed(use.accessory);
+      const creds = await openAccessoryCredentials(this.ctx, record.id, record.kind === 'container' ? 0 : (use.credentialsVersion ?? record.credentialsVersion));
+      const vars = connectionVars(use, record.config, creds, role);
+      Object.assign(env, vars);
+      const values = credsValues(creds);
+      if (values.length) secrets.push(...values, ...Object.values(vars));
+    }
+    return { env, secrets };
+  }
+
+  async pinUses(environmentId: number, uses: ServiceUse[]): Promise<ServiceUse[]> {
+    const out: ServiceUse[] = [];
+    for (const use of uses) {
+      const record = await this.ctx.store.getAccessory(environmentId, use.accessory);
+      if (!record) throw notDeployed(use.accessory);
+      out.push({ ...use, credentialsVersion: record.credentialsVersion });
+    }
+    return out;
+  }
+
+  async credentialValues(environmentId: number): Promise<string[]> {
+    const values = new Set<string>();
+    for (const r of await this.ctx.store.listAccessories(environmentId)) {
+      for (let v = 1; v <= r.credentialsVersion; v++) {
+        for (const value of credsValues(await openAccessoryCredentials(this.ctx, r.id, v))) values.add(value);
+      }
+    }
+    return [...values];
+  }
+
+  async destroy(project: string, env: { id: number; name: string }, opts: { deleteVolumes: boolean }): Promise<{ accessories: string[]; volumesDeleted: string[]; volumesKept: string[] }> {
+    return this.serial(env.id, async () => {
+      const records = await this.ctx.store.listAccessories(env.id);
+      const stopTimeout = new Map(records.map((r) => [r.name, r.config.stopTimeoutMs]));
+      for (const c of await this.ctx.runtime.listAccessories({ project, env: env.name })) {
+        await this.ctx.runtime.stopAccessory(c.id, stopTimeout.get(c.labels.accessory) ?? 10_000);
+      }
+      for (const r of records) await this.ctx.store.deleteAccessory(r.id);
+      const volumes = await environmentVolumes(this.ctx, project, env.name, opts);
+      this.ctx.logger.info({ project, env: env.name, accessories: records.map((r) => r.name), ...volumes }, 'accessories destroyed');
+      return { accessories: records.map((r) => r.name).sort(), ...volumes };
+    });
+  }
+
+  /** Runs `work` after every earlier piece of work on this environment (a failure does not block the queue). */
+  private serial<T>(environmentId: number, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(environmentId) ?? Promise.resolve();
+    this.busy.set(environmentId, (this.busy.get(environmentId) ?? 0) + 1);
+    const run = previous.then(work, work);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(environmentId, tail);
+    void tail.then(() => {
+      const n = (this.busy.get(environmentId) ?? 1) - 1;
+      if (n > 0) this.busy.set(environmentId, n);
+      else this.busy.delete(environmentId);
+      if (this.queues.get(environmentId) === tail) this.queues.delete(environmentId);
+    });
+    return run;
+  }
+
+  private async containers(t: Target, name: string): Promise<AccessoryContainer[]> {
+    return this.ctx.runtime.listAccessories({ project: t.project, env: t.env.name, accessory: name });
+  }
+
+  private async record(environmentId: number, name: string, env: string): Promise<AccessoryRecord> {
+    const r = await this.ctx.store.getAccessory(environmentId, name);
+    if (!r) throw new SlipwayError('SLW_NOT_FOUND', `accessory "${name}" is not deployed in environment "${env}"`, [{ path: 'name', message: 'no such accessory' }]);
+    return r;
+  }
+
+  private async environment(project: string, env: string): Promise<{ p: Project; e: Environment }> {
+    const p = await this.ctx.store.getProject(project);
+    if (!p) throw new SlipwayError('SLW_NOT_FOUND', `project "${project}" does not exist`);
+    const e = await this.ctx.store.getEnvironment(p.id, env);
+    if (!e) throw new SlipwayError('SLW_NOT_FOUND', `environment "${env}" does not exist in project "${project}"`);
+    return { p, e };
+  }
+
+  /** Accessory → services whose live release uses it. */
+  private async usedBy(p: Project, e: Environment): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const s of await this.ctx.store.listServices(p.id)) {
+      const id = await this.ctx.store.getCurrentReleaseId(s.id, e.id);
+      const release = id ? await this.ctx.store.getRelease(id) : null;
+      for (const u of release?.config.uses ?? []) out.set(u.accessory, [...(out.get(u.accessory) ?? []), s.name].sort());
+    }
+    return out;
+  }
+
+  private async environmentNames(): Promise<Map<number, { project: Project; env: Environment }>> {
+    const out = new Map<number, { project: Project; env: Environment }>();
+    for (const project of await this.ctx.store.listProjects()) {
+      for (const env of await this.ctx.store.listEnvironments(project.id)) out.set(env.id, { project, env });
+    }
+    return out;
+  }
+
+  private async event(type: EventType, t: Target, accessory: string, detail: string): Promise<void> {
+    await this.ctx.store.appendOutboxEvent({ type, project: t.project, payload: { project: t.project, env: t.env.name, accessory, detail } });
+  }
+}
+
+const notDeployed = (name: string) =>
+  new SlipwayError('SLW_NOT_FOUND', `accessory "${name}" (in uses) is not deployed in this environment; declare it under accessories: and deploy`, [{ path: `uses.${name}`, message: 'no such accessory in this environment' }]);
+
+/**
+ * The environment's named volumes (its accessories' and its services'): removed only when
+ * asked (`env destroy --delete-volumes --yes`); otherwise kept and reported. A volume a
+ * container still uses is kept with the reason logged.
+ */
+export async function environmentVolumes(ctx: Pick<EngineContext, 'runtime' | 'logger'>, project: string, env: string, opts: { deleteVolumes: boolean }): Promise<{ volumesDeleted: string[]; volumesKept: string[] }> {
+  const names = (await ctx.runtime.listVolumes({ project, env })).map((v) => v.name).sort();
+  if (!opts.deleteVolumes) return { volumesDeleted: [], volumesKept: names };
+  const volumesDeleted: string[] = [];
+  const volumesKept: string[] = [];
+  for (const name of names) {
+    const r = await ctx.runtime.removeVolume(name);
+    if (r.removed) volumesDeleted.push(name);
+    else {
+      volumesKept.push(name);
+      ctx.logger.warn({ project, env, volume: name }, `volume kept: ${r.reason ?? 'Docker refused to remove it'}`);
+    }
+  }
+  return { volumesDeleted, volumesKept };
+}
