@@ -58,7 +58,7 @@ test('destroying staging removes its replicas, route and records; production kee
   assert.equal((await cp.client.environments('envs')).environments.length, 2, 'nothing changed without confirmation');
 
   const { destroyed } = await cp.client.destroyEnvironment('envs', 'staging');
-  assert.deepEqual(destroyed, { environment: 'staging', replicasRemoved: 1, routesRemoved: 1 });
+  assert.deepEqual(destroyed, { environment: 'staging', replicasRemoved: 1, routesRemoved: 1, accessoriesStopped: [], volumesDeleted: [], volumesKept: [] });
   assert.equal((await getWithHost(cp.httpPort, stagingDomain)).status, 404);
   assert.equal((await getWithHost(cp.httpPort, app.domain)).status, 200);
   const left = await new Docker().listContainers({ all: true, filters: { label: ['slipway.project=envs', 'slipway.env=staging'] } });

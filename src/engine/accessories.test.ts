@@ -167,6 +167,15 @@ test('heal: restarts a recorded accessory whose container died or vanished; leav
   assert.equal(rec.specHash, w.started.at(-1)!.labels.spec);
 });
 
+test('heal after a reboot: every stopped accessory of an environment is restarted in one pass', async () => {
+  const { w, accessories, sink } = accessoryWorld();
+  await accessories.ensure('shop', production, project([db(), cache()]), sink);
+  for (const c of w.containers) c.state = 'exited';
+  const outcomes = await accessories.heal();
+  assert.deepEqual(outcomes.map((o) => [o.name, o.action]).sort(), [['cache', 'restarted'], ['db', 'restarted']]);
+  assert.equal(w.containers.filter((c) => c.state === 'running').length, 2);
+});
+
 test('connectionEnv: app role for replicas, owner for the release command, pinned version, values to mask; unknown accessory named', async () => {
   const { accessories, sink, w } = accessoryWorld();
   await accessories.ensure('shop', production, project([db(), cache()]), sink);

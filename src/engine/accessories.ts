@@ -39,6 +39,8 @@ export interface AccessoryOutcome {
 const FAILURE_LOG_LINES = 20;
 /** A record saved before its container ever became ready: heal() leaves it alone. */
 const NEVER_STARTED = '';
+/** How long the read side trusts one readiness answer (the dashboard polls every 10 s). */
+const READY_CACHE_MS = 5000;
 
 interface Target {
   project: string;
@@ -51,6 +53,8 @@ export class Accessories {
   private readonly queues = new Map<number, Promise<unknown>>();
   /** Environments with work running or queued (heal skips them). */
   private readonly busy = new Map<number, number>();
+  /** The read side's recent readiness answers, by container id (readyNow). */
+  private readonly readiness = new Map<string, { ready: boolean; at: number }>();
 
   constructor(private readonly deps: AccessoryDeps) {
     this.ctx = deps.ctx;
@@ -177,10 +181,23 @@ export class Accessories {
   }
 
   async heal(): Promise<AccessoryOutcome[]> {
-    const out: AccessoryOutcome[] = [];
     const names = await this.environmentNames();
+    // Environments a deploy (or restart, rotation…) works on as the pass starts are left to it. Taken
+    // once: heal's own queued work must not make the next accessory of an environment look busy.
+    const busy = new Set(this.busy.keys());
+    const byEnv = new Map<number, AccessoryRecord[]>();
     for (const record of await this.ctx.store.listAccessories()) {
-      if (record.specHash === NEVER_STARTED || this.busy.has(record.environmentId)) continue;
+      if (record.specHash === NEVER_STARTED || busy.has(record.environmentId)) continue;
+      byEnv.set(record.environmentId, [...(byEnv.get(record.environmentId) ?? []), record]);
+    }
+    // Environments in parallel (a reboot stopped them all), accessories of one in turn.
+    const outcomes = await Promise.all([...byEnv.values()].map((records) => this.healEnvironment(records, names)));
+    return outcomes.flat();
+  }
+
+  private async healEnvironment(records: AccessoryRecord[], names: Map<number, { project: Project; env: Environment }>): Promise<AccessoryOutcome[]> {
+    const out: AccessoryOutcome[] = [];
+    for (const record of records) {
       const where = names.get(record.environmentId);
       if (!where) continue;
       const t: Target = { project: where.project.name, env: { id: record.environmentId, name: where.env.name } };
@@ -206,20 +223,18 @@ export class Accessories {
   async list(project: string, env: string): Promise<AccessoryView[]> {
     const { p, e } = await this.environment(project, env);
     const t: Target = { project: p.name, env: { id: e.id, name: e.name } };
-    const containers = await this.ctx.runtime.listAccessories({ project: p.name, env: e.name });
-    const volumes = await this.ctx.runtime.listVolumes({ project: p.name, env: e.name });
-    const usedBy = await this.usedBy(p, e);
+    // Status pages call this for every environment: one with no accessory costs no Docker call.
+    const records = await this.ctx.store.listAccessories(e.id);
+    if (records.length === 0) return [];
+    const [containers, volumes, usedBy] = await Promise.all([
+      this.ctx.runtime.listAccessories({ project: p.name, env: e.name }),
+      this.ctx.runtime.listVolumes({ project: p.name, env: e.name, sizes: false }),
+      this.usedBy(p, e),
+    ]);
     const views: AccessoryView[] = [];
-    for (const r of await this.ctx.store.listAccessories(e.id)) {
+    for (const r of records) {
       const c = containers.filter((x) => x.labels.accessory === r.name).sort((a, b) => (b.state === 'running' ? 1 : 0) - (a.state === 'running' ? 1 : 0))[0];
-      let ready = false;
-      if (c?.state === 'running') {
-        const creds = await openAccessoryCredentials(this.ctx, r.id, r.credentialsVersion);
-        ready = await checkAccessoryOnce(c, r.config, creds, { runtime: this.ctx.runtime, probe: this.ctx.probe, tcpProbe: this.ctx.tcpProbe }).then(
-          (x) => x.ok,
-          () => false,
-        );
-      }
+      const ready = c?.state === 'running' ? await this.readyNow(c, r) : false;
       const port = r.config.port;
       views.push({
         name: r.name,
@@ -380,6 +395,24 @@ export class Accessories {
     });
   }
 
+  /**
+   * One readiness check for the read side, remembered a few seconds per container: the dashboard
+   * polls status, and an exec check (pg_isready) costs a process in the container each time.
+   */
+  private async readyNow(c: AccessoryContainer, r: AccessoryRecord): Promise<boolean> {
+    const now = Date.now();
+    const hit = this.readiness.get(c.id);
+    if (hit && now - hit.at < READY_CACHE_MS) return hit.ready;
+    const creds = await openAccessoryCredentials(this.ctx, r.id, r.credentialsVersion);
+    const ready = await checkAccessoryOnce(c, r.config, creds, { runtime: this.ctx.runtime, probe: this.ctx.probe, tcpProbe: this.ctx.tcpProbe }).then(
+      (x) => x.ok,
+      () => false,
+    );
+    if (this.readiness.size > 1000) this.readiness.clear();
+    this.readiness.set(c.id, { ready, at: now });
+    return ready;
+  }
+
   /** Runs `work` after every earlier piece of work on this environment (a failure does not block the queue). */
   private serial<T>(environmentId: number, work: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(environmentId) ?? Promise.resolve();
@@ -450,7 +483,7 @@ const notDeployed = (name: string) =>
  * container still uses is kept with the reason logged.
  */
 export async function environmentVolumes(ctx: Pick<EngineContext, 'runtime' | 'logger'>, project: string, env: string, opts: { deleteVolumes: boolean }): Promise<{ volumesDeleted: string[]; volumesKept: string[] }> {
-  const names = (await ctx.runtime.listVolumes({ project, env })).map((v) => v.name).sort();
+  const names = (await ctx.runtime.listVolumes({ project, env, sizes: false })).map((v) => v.name).sort();
   if (!opts.deleteVolumes) return { volumesDeleted: [], volumesKept: names };
   const volumesDeleted: string[] = [];
   const volumesKept: string[] = [];

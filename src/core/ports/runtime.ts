@@ -274,8 +274,8 @@ export interface Runtime {
   stopAccessory(id: string, stopTimeoutMs: number): Promise<void>;
   /** Runs argv inside a running container (readiness checks); never a shell string. */
   exec(containerId: string, argv: string[], opts: { env?: Record<string, string>; timeoutMs: number }): Promise<ExecResult>;
-  /** Volumes Slipway created, with their sizes. */
-  listVolumes(filter: { project?: string; env?: string }): Promise<VolumeInfo[]>;
+  /** Volumes Slipway created, with their sizes (`sizes: false`: sizeBytes null, without Docker's disk-usage scan). */
+  listVolumes(filter: { project?: string; env?: string; sizes?: boolean }): Promise<VolumeInfo[]>;
   /** Removes one volume by Docker name; refused (removed: false, reason) while a container uses it. Missing counts as removed. */
   removeVolume(name: string): Promise<{ removed: boolean; reason?: string }>;
 }

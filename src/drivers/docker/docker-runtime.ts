@@ -206,7 +206,7 @@ export class DockerRuntime implements Runtime {
     return execInContainer(this.docker, containerId, argv, opts);
   }
 
-  listVolumes(filter: { project?: string; env?: string }): Promise<VolumeInfo[]> {
+  listVolumes(filter: { project?: string; env?: string; sizes?: boolean }): Promise<VolumeInfo[]> {
     return listVolumes(this.docker, this.network, filter);
   }
 

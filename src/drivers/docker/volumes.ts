@@ -48,6 +48,9 @@ interface VolumeListing {
 
 type DiskUsage = { Volumes?: Array<{ Name: string; UsageData?: { Size?: number } | null }> | null };
 const diskUsageRuns = new WeakMap<Docker, Promise<DiskUsage>>();
+/** The last good report, reused for a while: it walks every volume and image, and the dashboard polls. */
+const diskUsageLast = new WeakMap<Docker, { at: number; usage: DiskUsage }>();
+const DISK_USAGE_REUSE_MS = 15_000;
 
 /**
  * Docker's disk-usage report, shared by concurrent callers of this process. Docker runs one at
@@ -56,9 +59,12 @@ const diskUsageRuns = new WeakMap<Docker, Promise<DiskUsage>>();
  * failing the listing (status, `slipway volumes`, the dashboard).
  */
 function diskUsage(docker: Docker): Promise<DiskUsage> {
+  const last = diskUsageLast.get(docker);
+  if (last && Date.now() - last.at < DISK_USAGE_REUSE_MS) return Promise.resolve(last.usage);
   const running = diskUsageRuns.get(docker);
   if (running) return running;
   const run = dockerCall('disk usage', () => docker.df() as Promise<DiskUsage>)
+    .then((usage) => (diskUsageLast.set(docker, { at: Date.now(), usage }), usage))
     .catch((): DiskUsage => ({ Volumes: null }))
     .finally(() => diskUsageRuns.delete(docker));
   diskUsageRuns.set(docker, run);
@@ -66,14 +72,14 @@ function diskUsage(docker: Docker): Promise<DiskUsage> {
 }
 
 /** Slipway's volumes (of this base network), with sizes and the containers mounting them. */
-export async function listVolumes(docker: Docker, base: string, filter: { project?: string; env?: string }): Promise<VolumeInfo[]> {
+export async function listVolumes(docker: Docker, base: string, filter: { project?: string; env?: string; sizes?: boolean }): Promise<VolumeInfo[]> {
   const label = [`${BASE_LABEL}=${base}`, VOLUME_LABEL.project + (filter.project ? `=${filter.project}` : '')];
   if (filter.env) label.push(`${VOLUME_LABEL.env}=${filter.env}`);
   const listed = await dockerCall('list volumes', () => docker.listVolumes({ filters: { label } }));
   const volumes = (listed.Volumes ?? []) as VolumeListing[];
   if (volumes.length === 0) return [];
-  // Docker computes volume sizes only in its disk-usage report.
-  const [usage, containers] = await Promise.all([diskUsage(docker), dockerCall('list containers', () => docker.listContainers({ all: true }))]);
+  // Docker computes volume sizes only in its disk-usage report (it walks every volume: skipped when not asked for).
+  const [usage, containers] = await Promise.all([filter.sizes === false ? { Volumes: null } : diskUsage(docker), dockerCall('list containers', () => docker.listContainers({ all: true }))]);
   const sizes = new Map((usage.Volumes ?? []).map((v) => [v.Name, v.UsageData?.Size]));
   const users = new Map<string, string[]>();
   for (const c of containers) {
