@@ -15,6 +15,7 @@ import { ControlPlaneProcess } from './support/control-plane-process';
 import { TestProject } from './support/test-project';
 import { deployAndWait, deploymentLog } from './support/wait-deployment';
 import { cliFor } from './support/cli';
+import { ensureAccessoryImage } from './support/accessory-image';
 import type { AccessoryView, VolumeView } from '../src/core/contract/views';
 
 const cp = await ControlPlaneProcess.create('accapi');
@@ -44,6 +45,10 @@ const volumeName = (env: string) => `${cp.network}-accapi-${env}-search-data`;
 const accessoryContainers = async (env: string) =>
   docker.listContainers({ all: true, filters: { label: [`slipway.accessory.project=accapi`, `slipway.accessory.env=${env}`, 'slipway.accessory.name=search'] } });
 const volumeExists = async (name: string) => ((await docker.listVolumes({ filters: { name: [name] } })).Volumes ?? []).some((v) => v.Name === name);
+
+// On a fresh machine slipway/postgres:15 takes minutes to build (the Debian base first): built here,
+// with its own time limit, rather than inside the db shell test's deploy.
+before(() => ensureAccessoryImage('postgres', '15'), { timeout: 3_600_000 });
 
 before(async () => {
   await cp.start();

@@ -29,6 +29,7 @@ import { cliFor } from './support/cli';
 import { StackProject, type StackVariant } from './support/stack-project';
 import { deploymentLog, waitDeployment } from './support/wait-deployment';
 import { openBrowser } from './support/browser';
+import { ensureAccessoryImage } from './support/accessory-image';
 
 const cp = await ControlPlaneProcess.create('stack');
 const app = new StackProject('stk');
@@ -46,6 +47,12 @@ const DASHBOARD_PASSWORD = 'stack-test-dashboard-password';
 const ECHO = { ECHO_ENV: 'DATABASE_URL,REDIS_URL' };
 const ENVIRONMENTS = { staging: { services: { web: { replicas: 1, domains: [app.domainOf('staging')] } } } };
 const variant = (version: string, extra: Partial<StackVariant> = {}): StackVariant => ({ version, webEnv: ECHO, environments: ENVIRONMENTS, ...extra });
+
+// The built-in images take minutes on a fresh machine: built here with their own time limit (reused when present).
+before(async () => {
+  await ensureAccessoryImage('postgres', '15');
+  await ensureAccessoryImage('redis', '7');
+}, { timeout: 3_600_000 });
 
 before(async () => {
   await cp.start();
