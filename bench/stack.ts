@@ -147,7 +147,7 @@ async function removeProjects(docker: Docker, base: string, projects: string[]):
     const images = await docker.listImages({ filters: { reference: [`slipway/${project}-*`] } });
     await Promise.all(images.map((i) => docker.getImage(i.Id).remove({ force: true }).catch(() => undefined)));
   }
-  for (const n of await docker.listNetworks()) if (n.Name.startsWith(`${base}-`)) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  for (const n of await docker.listNetworks()) if (n.Name.startsWith(`${base}_`)) await docker.getNetwork(n.Id).remove().catch(() => undefined);
   const { Volumes } = await docker.listVolumes({ filters: { label: [`slipway.base=${base}`] } });
   await Promise.all((Volumes ?? []).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
 }

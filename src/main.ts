@@ -78,6 +78,9 @@ import { VERSION } from './core/version';
 
 export { VERSION };
 
+/** How long the start waits for dead accessories to be running and ready before recovery. */
+const BOOT_HEAL_WAIT_MS = 60_000;
+
 export interface ControlPlaneOptions {
   dataDir: string;
   apiHost: string;
@@ -274,6 +277,12 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const notifier = new Notifier(ctx, { send: (t, e, secret) => (t.kind === 'nats' ? nats.send(t, e) : httpNotificationSender.send(t, e, secret)) });
   await notifier.ensureNatsTarget(opts.env?.NATS_URL ?? process.env.NATS_URL ?? null);
   notifier.start();
+  // After a reboot the accessories stopped too: started before recovery converges services whose
+  // health needs them; bounded, so a broken one cannot hold the start (the reconciler retries it).
+  await Promise.race([
+    accessories.heal().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'boot: accessory heal failed; the reconciler retries')),
+    new Promise((resolve) => setTimeout(resolve, BOOT_HEAL_WAIT_MS).unref()),
+  ]);
   const recovery = await recoverAfterRestart(ctx, engine.events);
   const scheduler = new JobScheduler(ctx);
   await scheduler.start();

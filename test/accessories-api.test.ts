@@ -41,7 +41,7 @@ const variant = {
 let cli: ReturnType<typeof cliFor>;
 const BIN = path.resolve(import.meta.dirname, '../bin/slipway.mjs');
 
-const volumeName = (env: string) => `${cp.network}-accapi-${env}-search-data`;
+const volumeName = (env: string) => `${cp.network}_accapi_${env}_search_data`;
 const accessoryContainers = async (env: string) =>
   docker.listContainers({ all: true, filters: { label: [`slipway.accessory.project=accapi`, `slipway.accessory.env=${env}`, 'slipway.accessory.name=search'] } });
 const volumeExists = async (name: string) => ((await docker.listVolumes({ filters: { name: [name] } })).Volumes ?? []).some((v) => v.Name === name);

@@ -99,13 +99,13 @@ test('environment networks: labelled bridges with distinct /24s from the pool, o
       other.ensureEnvNetwork(project, 'production'),
       runtime.ensureEnvNetwork(project, 'qa'),
     ]);
-    assert.deepEqual(names, [`${network}-${project}-production`, `${network}-${project}-production`, `${network}-${project}-staging`, `${network}-${project}-review`, `${network}-${project}-production`, `${network}-${project}-qa`]);
+    assert.deepEqual(names, [`${network}_${project}_production`, `${network}_${project}_production`, `${network}_${project}_staging`, `${network}_${project}_review`, `${network}_${project}_production`, `${network}_${project}_qa`]);
   } finally {
     other.close();
   }
   const subnets = new Set<string>();
   for (const env of ['production', 'staging', 'review', 'qa']) {
-    const name = `${network}-${project}-${env}`;
+    const name = `${network}_${project}_${env}`;
     assert.equal((await docker.listNetworks({ filters: { name: [name] } })).filter((n) => n.Name === name).length, 1, `${name} exists once`);
     const info = await inspectNetwork(name);
     assert.equal(info.Driver, 'bridge');
@@ -120,7 +120,7 @@ test('environment networks: labelled bridges with distinct /24s from the pool, o
   }
   assert.equal(subnets.size, 4, 'distinct subnets');
   // Ensuring again is free and changes nothing.
-  assert.equal(await runtime.ensureEnvNetwork(project, 'staging'), `${network}-${project}-staging`);
+  assert.equal(await runtime.ensureEnvNetwork(project, 'staging'), `${network}_${project}_staging`);
 
   // A pool whose only /24 is taken: a clear error naming the setting.
   const [only] = [...subnets];
@@ -139,7 +139,7 @@ test('environment networks: labelled bridges with distinct /24s from the pool, o
   // Removal: missing is fine; it goes.
   await runtime.removeEnvNetwork(project, 'qa');
   await runtime.removeEnvNetwork(project, 'qa');
-  assert.equal((await docker.listNetworks({ filters: { name: [`${network}-${project}-qa`] } })).length, 0);
+  assert.equal((await docker.listNetworks({ filters: { name: [`${network}_${project}_qa`] } })).length, 0);
 });
 
 test('a subnet another process takes between our listing and our create is retried with another', async () => {
@@ -151,7 +151,7 @@ test('a subnet another process takes between our listing and our create is retri
   const first = formatCidr({ base: pool.base, bits: 24 });
   const second = formatCidr({ base: pool.base + 256, bits: 24 });
   // The rival holds the first /24, but our first listing does not show it yet (as if created just after).
-  const rival = `${network}-rival`;
+  const rival = `${network}_rival`;
   await docker.createNetwork({ Name: rival, Driver: 'bridge', Labels: { 'slipway.base': network }, IPAM: { Driver: 'default', Config: [{ Subnet: first }] } });
   let listings = 0;
   const racing = Object.create(docker) as typeof docker;
@@ -169,7 +169,7 @@ test('a subnet another process takes between our listing and our create is retri
 });
 
 test('replicas and one-offs join their environment network: siblings reach them by service name, other environments cannot', async () => {
-  const prodNet = `${network}-${project}-production`;
+  const prodNet = `${network}_${project}_production`;
   const web = await runtime.startReplica({ name: `${project}-web-${hex()}`, image: 'slipway/static:latest', port: 8080, env: {}, labels: labels(), volumes: [{ volume: 'uploads', path: '/www', readOnly: false }] });
   const info = await docker.getContainer(web.id).inspect();
   assert.deepEqual(Object.keys(info.NetworkSettings.Networks), [prodNet], 'only its environment network');
@@ -196,7 +196,7 @@ test('replicas and one-offs join their environment network: siblings reach them 
   // The replica's volume is Slipway's: labelled with its owner, listed with who uses it.
   const [vol] = await runtime.listVolumes({ project, env: 'production' });
   assert.deepEqual({ ...vol, sizeBytes: typeof vol?.sizeBytes, createdAt: typeof vol?.createdAt }, {
-    name: `${network}-${project}-production-web-uploads`,
+    name: `${network}_${project}_production_web_uploads`,
     project,
     env: 'production',
     owner: 'web',
@@ -226,7 +226,7 @@ test('accessories: on the network by name, never replicas, limits applied, volum
   assert.equal(first.oomKilled, false);
   assert.match(first.address ?? '', /^10\.213\./);
   const info = await docker.getContainer(first.id).inspect();
-  const net = `${network}-${project}-production`;
+  const net = `${network}_${project}_production`;
   assert.deepEqual(Object.keys(info.NetworkSettings.Networks), [net]);
   assert.ok(info.NetworkSettings.Networks[net]?.Aliases?.includes('store'));
   assert.equal(info.HostConfig.RestartPolicy?.Name, 'no');
@@ -251,7 +251,7 @@ test('accessories: on the network by name, never replicas, limits applied, volum
   const read = await fetchFrom('production', 'http://store:8080/f.txt');
   assert.deepEqual(read, { exitCode: 0, out: `kept-${suffix}\n` });
 
-  const volumeName = `${network}-${project}-production-store-data`;
+  const volumeName = `${network}_${project}_production_store_data`;
   const inUse = await runtime.removeVolume(volumeName);
   assert.equal(inUse.removed, false);
   assert.match(inUse.reason ?? '', new RegExp(`in use by container ${first.name}`));

@@ -160,8 +160,8 @@ test('replicas: started on the network, reached by IP, listed by label, logged, 
   assert.equal(info.HostConfig.Init, true);
   assert.ok(info.Config.Env.includes('WEIRD=a b $HOME "q" `id`'), 'env values are passed verbatim');
   // Its environment's network only (the service name as alias there), not the base network.
-  assert.deepEqual(Object.keys(info.NetworkSettings.Networks), [`${network}-${project}-production`]);
-  assert.ok(info.NetworkSettings.Networks[`${network}-${project}-production`]?.Aliases?.includes('web'));
+  assert.deepEqual(Object.keys(info.NetworkSettings.Networks), [`${network}_${project}_production`]);
+  assert.ok(info.NetworkSettings.Networks[`${network}_${project}_production`]?.Aliases?.includes('web'));
 
   // The host reaches replicas directly on the bridge network.
   for (const r of [r1, r2]) {

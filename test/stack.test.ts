@@ -70,7 +70,7 @@ after(async () => {
       await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
     }
   }
-  for (const n of await docker.listNetworks()) if (n.Name.startsWith(`${cp.network}-`)) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  for (const n of await docker.listNetworks()) if (n.Name.startsWith(`${cp.network}_`)) await docker.getNetwork(n.Id).remove().catch(() => undefined);
   const { Volumes } = await docker.listVolumes({ filters: { label: [`slipway.base=${cp.network}`] } });
   await Promise.all((Volumes ?? []).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
   for (const project of projects) {
@@ -428,10 +428,10 @@ async function generatedCredentials(): Promise<string[]> {
     }
     for (const c of await accessoryContainers(project, env)) {
       const info = await docker.getContainer(c.Id).inspect();
-      for (const e of info.Config.Env) if (e.startsWith('POSTGRES_PASSWORD=')) values.add(e.slice('POSTGRES_PASSWORD='.length));
-      const cmd = info.Config.Cmd ?? [];
-      const i = cmd.indexOf('--requirepass');
-      if (i >= 0 && cmd[i + 1]) values.add(cmd[i + 1]!);
+      for (const e of info.Config.Env) {
+        const m = /^(POSTGRES_PASSWORD|REDIS_PASSWORD)=(.*)$/.exec(e);
+        if (m) values.add(m[2]!);
+      }
     }
   }
   const out = [...values].filter((v) => v.length > 0);

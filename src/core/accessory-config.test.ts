@@ -144,7 +144,7 @@ test('env, command, database and health rules name the field', () => {
   assert.match(errorsOf(file({ db: { kind: 'postgres', env: { PGDATA: '/x' } } })), /^accessories\.db\.env\.PGDATA: is set by Slipway/m);
   assert.match(errorsOf(file({ db: { kind: 'postgres', env: { SLIPWAY_X: '1' } } })), /^accessories\.db\.env\.SLIPWAY_X: is set by Slipway itself/m);
   assert.ok(parseProjectConfig(file({ search: { kind: 'container', image: 'x:1', env: { POSTGRES_PASSWORD: 'theirs' } } })).ok, 'only postgres reserves them');
-  assert.match(errorsOf(file({ cache: { kind: 'redis', command: ['redis-server'] } })), /^accessories\.cache\.command: is not allowed for redis: Slipway runs it with the generated password/m);
+  assert.match(errorsOf(file({ cache: { kind: 'redis', command: ['redis-server'] } })), /^accessories\.cache\.command: is not allowed for redis: Slipway runs it with a config file carrying the generated password/m);
   assert.match(errorsOf(file({ queue: { kind: 'nats', command: ['nats-server'] } })), /^accessories\.queue\.command: is not allowed for nats/m);
   assert.match(errorsOf(file({ db: { kind: 'postgres', command: 'postgres -c x=1' } })), /^accessories\.db\.command: must be a command as a list of arguments/m);
   assert.match(errorsOf(file({ db: { kind: 'postgres', database: 'My-DB' } })), /^accessories\.db\.database: must be a lowercase Postgres identifier/m);

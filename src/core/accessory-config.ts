@@ -35,10 +35,11 @@ export function accessoryProblems(a: AccessoryWritten): AccessoryProblem[] {
     }
     if (a.port !== undefined && a.port !== info.port) add(['port'], `${a.kind} listens on ${info.port}, which cannot be changed (remove port)`);
     if (a.command !== undefined && (a.kind === 'redis' || a.kind === 'nats')) {
-      add(['command'], `is not allowed for ${a.kind}: Slipway runs it with the generated password on its command line (use kind: container for a ${a.kind} configured your own way)`);
+      add(['command'], `is not allowed for ${a.kind}: Slipway runs it with a config file carrying the generated password (use kind: container for a ${a.kind} configured your own way)`);
     }
     (a.volumes ?? []).forEach((v, i) => {
       if (v.name === 'data' && v.path !== info.dataDir) add(['volumes', i, 'name'], `"data" is the ${a.kind} data volume, mounted at ${info.dataDir}; mount it there or choose another name`);
+      else if (v.path === info.dataDir && v.read_only) add(['volumes', i, 'read_only'], `must be false: the volume at ${info.dataDir} is where ${a.kind} writes its data (remove read_only or ":ro")`);
     });
   }
   if (a.database !== undefined && a.kind !== 'postgres') add(['database'], 'is only for postgres');
@@ -113,6 +114,17 @@ export function normalizeVolumes(vols: Array<{ name: string; path: string; read_
 /** The default Postgres database of a project: its name with `-` as `_` (a valid identifier). */
 export function defaultDatabase(project: string): string {
   return project.replace(/-/g, '_');
+}
+
+/** Postgres's own databases: the services' database is never one of them. */
+export const RESERVED_DATABASES: readonly string[] = ['postgres', 'template0', 'template1'];
+
+/** A project whose name would make the default database one of Postgres's own must set `database:`. */
+export function defaultDatabaseProblem(project: string): string | null {
+  const db = defaultDatabase(project);
+  return RESERVED_DATABASES.includes(db)
+    ? `is required for project "${project}": the default database (the project name) would be "${db}", one of Postgres's own databases; set another name, e.g. database: app`
+    : null;
 }
 
 /** A validated accessory (accessoryProblems found nothing) → its normalized form. */

@@ -85,24 +85,64 @@ export function accessoryCheckEnv(cfg: AccessoryConfig, creds: AccessoryCredenti
   return cfg.kind === 'redis' && creds.password ? { REDISCLI_AUTH: creds.password } : {};
 }
 
-/** The container's env: slipway.yml's `env`, then what the kind needs (the official images' variables). */
+/** The container's env: slipway.yml's `env`, then what the kind needs (the official images' variables; redis and nats: their password, read by their command). */
 export function accessoryContainerEnv(cfg: AccessoryConfig, creds: AccessoryCredentials): Record<string, string> {
   switch (cfg.kind) {
     case 'postgres':
       return { ...cfg.env, POSTGRES_USER: POSTGRES_SUPERUSER, POSTGRES_PASSWORD: creds.superuser ?? '', PGDATA: ACCESSORY_KINDS.postgres.dataDir };
+    case 'redis':
+      return { ...cfg.env, REDIS_PASSWORD: creds.password ?? '' };
+    case 'nats':
+      return { ...cfg.env, NATS_PASSWORD: creds.password ?? '' };
     default:
       return { ...cfg.env };
   }
 }
 
-/** The container's command: slipway.yml's `command` when set, else what the kind runs (redis and nats take their password on the command line). */
-export function accessoryCommand(cfg: AccessoryConfig, creds: AccessoryCredentials): string[] | null {
+/** Where the redis and nats commands write the config file that carries the password (inside the container). */
+export const REDIS_AUTH_CONF = '/tmp/redis-auth.conf';
+export const NATS_AUTH_CONF = '/tmp/nats-auth.conf';
+
+/**
+ * A `sh -c` script that writes the password (from the env variable `passwordVar`) into a config
+ * file only the server's user can read, then starts the server with it. The password never
+ * reaches an argv (`ps` shows every process's arguments to every user of the host): printf is
+ * a shell builtin and the script names the variable, not its value. Run as root (the images'
+ * default), the file is given to `user` when the image has one, and the image's
+ * docker-entrypoint.sh (when it has one) is entered again with the server's own command line,
+ * so it drops privileges to that user as it does for a plain `redis-server …`.
+ */
+function serverWithAuthFile(passwordVar: string, file: string, format: string, user: string, server: string[]): string {
+  const argv = server.map((a) => `'${a}'`).join(' ');
+  return [
+    'set -e',
+    'umask 077',
+    `printf '${format}' "$${passwordVar}" > ${file}`,
+    `unset ${passwordVar}`,
+    `if [ "$(id -u)" = 0 ] && id ${user} >/dev/null 2>&1; then chown ${user} ${file}; fi`,
+    `if command -v docker-entrypoint.sh >/dev/null 2>&1; then exec docker-entrypoint.sh ${argv}; fi`,
+    `exec ${argv}`,
+  ].join('\n');
+}
+
+/**
+ * The container's command: slipway.yml's `command` when set, else what the kind runs. Redis and
+ * nats get their password from the env (REDIS_PASSWORD, NATS_PASSWORD) through a config file, never
+ * on a command line; the image needs `sh` (docs/accessory-images.md).
+ */
+export function accessoryCommand(cfg: AccessoryConfig, _creds?: AccessoryCredentials): string[] | null {
   if (cfg.command) return cfg.command;
   switch (cfg.kind) {
     case 'redis':
-      return ['redis-server', '--port', '6379', '--dir', ACCESSORY_KINDS.redis.dataDir, '--appendonly', 'yes', '--protected-mode', 'no', '--requirepass', creds.password ?? ''];
+      return ['sh', '-c', serverWithAuthFile('REDIS_PASSWORD', REDIS_AUTH_CONF, 'requirepass %s\\n', 'redis', ['redis-server', REDIS_AUTH_CONF, '--port', '6379', '--dir', ACCESSORY_KINDS.redis.dataDir, '--appendonly', 'yes', '--protected-mode', 'no'])];
     case 'nats':
-      return ['nats-server', '--jetstream', '--store_dir', ACCESSORY_KINDS.nats.dataDir, '--port', '4222', '--http_port', String(NATS_MONITOR_PORT), '--user', NATS_USER, '--pass', creds.password ?? ''];
+      return [
+        'sh',
+        '-c',
+        serverWithAuthFile('NATS_PASSWORD', NATS_AUTH_CONF, `authorization {\\n  user: "${NATS_USER}"\\n  password: "%s"\\n}\\n`, 'nats', [
+          'nats-server', '-c', NATS_AUTH_CONF, '--jetstream', '--store_dir', ACCESSORY_KINDS.nats.dataDir, '--port', '4222', '--http_port', String(NATS_MONITOR_PORT),
+        ]),
+      ];
     default:
       return null;
   }

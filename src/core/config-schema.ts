@@ -8,7 +8,7 @@ import { parseCron } from './cron';
 import { durationProblem, MAX_SPAN_MS, MAX_TIMER_MS, parseDuration } from './duration';
 import { gitUrlProblem } from './git-source';
 import { imageRefProblem } from './image-ref';
-import { accessoryProblems } from './accessory-config';
+import { accessoryProblems, defaultDatabaseProblem, RESERVED_DATABASES } from './accessory-config';
 import { memoryProblem } from './parse-size';
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
@@ -51,6 +51,18 @@ const wholeNumber = (min: number, max?: number) => {
   return max === undefined ? n : n.max(max, { error: `must be between ${min} and ${max}` });
 };
 
+/** One argument of a command: Docker and execve take C strings, so a NUL would cut it (or fail the deploy). */
+const argvElement = (allowEmpty = false) => {
+  const s = z.string({ error: 'must be a string' });
+  return (allowEmpty ? s : s.min(1, { error: 'must not be empty' })).refine((v) => !v.includes('\0'), { error: 'must not contain a NUL character (a command argument cannot hold one)' });
+};
+
+/** A command as an argv list: never a shell string. `allowEmpty`: "" is a valid argument (a service's `command`). */
+const argv = (example: string, allowEmpty = false) =>
+  z
+    .array(argvElement(allowEmpty), { error: `must be a command as a list of arguments, e.g. ${example}` })
+    .min(1, { error: 'must have at least the program to run' });
+
 /** A URL path the edge can carry in its config (no space, quote, `#`, `$` or backslash). */
 export const CHECK_PATH = /^\/[A-Za-z0-9\-._~!&()*+,;=:@%/?]*$/;
 const CHECK_PATH_ERROR = 'must be a URL path such as "/health" (letters, digits and - . _ ~ ! & ( ) * + , ; = : @ % / ? only)';
@@ -88,9 +100,7 @@ export const healthSchema = z
       .enum(['http', 'tcp', 'exec'], { error: 'must be "http" (GET path), "tcp" (connect to the port) or "exec" (run command in the container; exit 0 = ready)' })
       .optional()
       .describe('how readiness and the edge checks probe: http (default) GETs path; tcp connects to the port; exec runs command inside the container (default: exec when command is set)'),
-    command: z
-      .array(z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }), { error: 'must be a command as a list of arguments, e.g. ["pg_isready", "-q"]' })
-      .min(1, { error: 'must have at least the program to run' })
+    command: argv('["pg_isready", "-q"]')
       .optional()
       .describe('exec: argv run inside the container; exit 0 = ready'),
   })
@@ -215,25 +225,29 @@ const envValue = z
   .union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' })
   .refine((v) => typeof v !== 'string' || !v.includes('\0'), { error: 'must not contain a NUL character (environment variables cannot hold one)' });
 
-/** A command as an argv list: never a shell string. */
-const argv = (example: string) =>
-  z
-    .array(z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }), { error: `must be a command as a list of arguments, e.g. ${example}` })
-    .min(1, { error: 'must have at least the program to run' });
+/** Longest mount path (Linux's PATH_MAX). */
+export const MAX_MOUNT_PATH_BYTES = 4096;
+/** The kernel's filesystems: a volume over them would hide them from the process (or fail to start). */
+const KERNEL_MOUNT_RE = /^\/(proc|sys|dev)(\/|$)/;
 
 /** Where a volume is mounted: an absolute path Docker's mount syntax cannot misread, without `.`/`..`. */
 const mountPath = z
   .string({ error: 'must be an absolute path inside the container, such as "/data"' })
   .superRefine((p, ctx) => {
-    const problem = !p.startsWith('/')
-      ? 'must be an absolute path inside the container, such as "/data"'
-      : /[:,\0\n\r]/.test(p)
-        ? 'must not contain ":", ",", a NUL or a line break'
-        : p.split('/').some((seg) => seg === '..' || seg === '.')
-          ? 'must not contain "." or ".." segments'
-          : /^\/+$/.test(p)
-            ? 'must not be "/" (mount a volume on a directory)'
-            : null;
+    const normal = p.replace(/\/+/g, '/');
+    const problem = new TextEncoder().encode(p).length > MAX_MOUNT_PATH_BYTES
+      ? `must be at most ${MAX_MOUNT_PATH_BYTES} bytes long`
+      : !p.startsWith('/')
+        ? 'must be an absolute path inside the container, such as "/data"'
+        : /[:,\0\n\r]/.test(p)
+          ? 'must not contain ":", ",", a NUL or a line break'
+          : p.split('/').some((seg) => seg === '..' || seg === '.')
+            ? 'must not contain "." or ".." segments'
+            : /^\/+$/.test(p)
+              ? 'must not be "/" (mount a volume on a directory)'
+              : KERNEL_MOUNT_RE.test(normal)
+                ? `must not be /proc, /sys or /dev or a path under them (the kernel's filesystems; got "${normal}")`
+                : null;
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   })
   // `/data/` and `/data` are one mount point (duplicates are found on this form).
@@ -377,15 +391,16 @@ const accessoryShape = {
   port: wholeNumber(1, 65535).optional().describe("container: the port it listens on inside the project network; built-in kinds listen on their own port (5432, 6379, 4222)"),
   volumes: volumesSchema.optional(),
   env: z.record(envKey, envValue).default({}).describe('plain environment variables of the container'),
-  command: argv('["postgres", "-c", "max_connections=200"]').optional().describe("replaces the image's CMD (not for redis and nats: Slipway passes their generated password on their command line)"),
+  command: argv('["postgres", "-c", "max_connections=200"]').optional().describe("replaces the image's CMD (not for redis and nats: Slipway runs them with a config file carrying their generated password)"),
   health: accessoryHealthSchema.optional(),
   resources: resourcesSchema.optional(),
   stop_timeout: duration('30s', 'time between SIGTERM and SIGKILL when the accessory is stopped or recreated'),
   database: z
     .string({ error: 'must be a string' })
     .regex(PG_IDENTIFIER_RE, { error: 'must be a lowercase Postgres identifier (a-z, 0-9 and "_", starting with a letter or "_", at most 63 characters)' })
+    .refine((d) => !RESERVED_DATABASES.includes(d), { error: 'must not be "postgres", "template0" or "template1" (Postgres\'s own databases); choose another name, e.g. app' })
     .optional()
-    .describe('postgres: the database created for the services (default: the project name with "-" as "_")'),
+    .describe('postgres: the database created for the services (default: the project name with "-" as "_"; never postgres, template0 or template1)'),
 };
 
 export const accessoryBaseSchema = z.strictObject(accessoryShape);
@@ -415,6 +430,10 @@ export const accessoryOverrideSchema = z
   })
   .describe('per-environment changes to an accessory');
 
+/** A service's `command` and `release_command`: one schema for the service and its per-environment overrides. */
+const serviceCommand = argv('["node", "worker.js"]', true);
+const releaseCommand = argv('["node", "migrate.js"]');
+
 export const webServiceSchema = z
   .strictObject({
     type: z
@@ -438,22 +457,14 @@ export const webServiceSchema = z
     port: wholeNumber(1, 65535)
       .optional()
       .describe('port the app listens on inside the container; without it the service is a worker (no traffic, no health path)'),
-    command: z
-      .array(z.string({ error: 'must be a string' }), { error: 'must be a command as a list of arguments, e.g. ["node", "worker.js"]' })
-      .min(1, { error: 'must have at least the program to run' })
-      .optional()
-      .describe("replaces the image's CMD (e.g. a worker built from the web image)"),
+    command: serviceCommand.optional().describe("replaces the image's CMD (e.g. a worker built from the web image)"),
     min_ready: duration('5s', 'a worker without a HEALTHCHECK is ready once it has been running this long'),
     domains: z.array(domain, { error: 'must be a list of host names' }).default([]).describe('host names the edge routes to this service'),
     https: httpsSchema.default(httpsSchema.parse({})),
     health: healthSchema.default(healthSchema.parse({})),
     replicas: wholeNumber(1, 100).default(1).describe('replicas to run'),
     deploy: deploySchema.default(deploySchema.parse({})),
-    release_command: z
-      .array(z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }), {
-        error: 'must be a command as a list of arguments, e.g. ["node", "migrate.js"]',
-      })
-      .min(1, { error: 'must have at least the program to run' })
+    release_command: releaseCommand
       .optional()
       .describe('runs once per deployment in a one-off container of the new image, before traffic moves (migrations)'),
     release_timeout: duration('5m', 'how long the release command may run before the deployment fails'),
@@ -508,9 +519,9 @@ export const serviceOverrideSchema = z
     env: z.record(envKey, envValue).optional(),
     health: z.strictObject(healthSchema.shape).partial().optional(),
     deploy: z.strictObject(deployBaseShape).partial().optional(),
-    release_command: z.array(z.string().min(1)).min(1, { error: 'must have at least the program to run' }).optional(),
+    release_command: releaseCommand.optional(),
     release_timeout: durationValue().optional(),
-    command: z.array(z.string()).min(1, { error: 'must have at least the program to run' }).optional(),
+    command: serviceCommand.optional(),
     min_ready: durationValue().optional(),
     retention: z.strictObject(retentionSchema.shape).partial().optional(),
     uses: usesSchema.optional(),
@@ -577,6 +588,12 @@ export const projectConfigSchema = z
       )
       .optional()
       .describe('per-environment overrides: environments: { staging: { services: { web: { replicas: 1 } } } }'),
+  })
+  .superRefine((p, ctx) => {
+    for (const [name, a] of Object.entries(p.accessories ?? {})) {
+      const problem = a.kind === 'postgres' && a.database === undefined ? defaultDatabaseProblem(p.project) : null;
+      if (problem) ctx.addIssue({ code: 'custom', path: ['accessories', name, 'database'], message: problem });
+    }
   })
   .describe('slipway.yml: a project, its services and its accessories');
 

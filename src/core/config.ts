@@ -189,7 +189,7 @@ export interface ServiceUse {
   accessory: string;
   kind: AccessoryKind;
   vars: Record<string, string>;
-  /** Credentials version pinned when the release was created (set by the engine, not slipway.yml). */
+  /** Credentials version current when the release was created (a record, set by the engine; containers get the current one). */
   credentialsVersion?: number;
 }
 

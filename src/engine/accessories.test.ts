@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ProjectConfig, ServiceConfig } from '../core/config';
-import { isSlipwayError } from '../core/errors';
+import { isSlipwayError, SlipwayError } from '../core/errors';
 import { accessoryConfig, accessoryWorld } from './accessory-world.test-support';
 import { Environments } from './environments';
 
@@ -31,7 +31,7 @@ test('first deploy: builds the built-in image (streamed), generates credentials,
   assert.equal(spec.env.POSTGRES_USER, 'postgres');
   assert.equal(spec.env.POSTGRES_PASSWORD?.length, 32);
   assert.deepEqual(spec.volumes, [{ volume: 'data', path: '/data', readOnly: false }]);
-  assert.ok(w.started[1]!.command!.includes('--requirepass'));
+  assert.equal(w.started[1]!.env.REDIS_PASSWORD?.length, 32, 'redis gets its password in its env (never argv)');
   // Postgres provisioned as superuser at the container's address, with the two-user model.
   assert.equal(w.provisions.length, 1);
   const { target, plan } = w.provisions[0]!;
@@ -157,9 +157,10 @@ test('heal: restarts a recorded accessory whose container died or vanished; leav
   assert.equal(w.containers.filter((c) => c.labels.accessory === 'db').length, 1);
   assert.equal(w.started.at(-1)!.labels.spec, w.started[0]!.labels.spec, 'same spec');
   assert.deepEqual(w.events.map((e) => [e.type, e.payload.accessory]), [['accessory.restarted', 'db']]);
-  // Vanished, and its built-in image gone too: rebuilt, record updated.
+  // Vanished, and its built-in image gone too: rebuilt, record updated (past the first backoff step).
   w.containers = w.containers.filter((c) => c.labels.accessory !== 'db');
   w.images.delete('slipway/postgres:15');
+  w.now += 15_001;
   await accessories.heal();
   assert.equal(w.builtIns, 3);
   const rec = w.records.find((r) => r.name === 'db')!;
@@ -176,7 +177,7 @@ test('heal after a reboot: every stopped accessory of an environment is restarte
   assert.equal(w.containers.filter((c) => c.state === 'running').length, 2);
 });
 
-test('connectionEnv: app role for replicas, owner for the release command, pinned version, values to mask; unknown accessory named', async () => {
+test('connectionEnv: app role for replicas, owner for the release command, current credentials (not the pinned version), values to mask; unknown accessory named', async () => {
   const { accessories, sink, w } = accessoryWorld();
   await accessories.ensure('shop', production, project([db(), cache()]), sink);
   const uses = service(['db', 'cache']).uses!;
@@ -190,12 +191,15 @@ test('connectionEnv: app role for replicas, owner for the release command, pinne
   for (const v of Object.values(app.env)) assert.ok(app.secrets.includes(v));
   const password = new URL(app.env.DATABASE_URL!).password;
   assert.ok(app.secrets.includes(password));
-  // After a rotation the pinned release keeps its version; a new pin takes the new one.
+  // After a rotation the old passwords no longer work: a release pinned to version 1 (a rollback,
+  // a repair) connects with the current ones; the pin only records what it was created with.
   await accessories.rotate('shop', 'production', 'db');
-  assert.equal((await accessories.connectionEnv(10, pinned, 'app')).env.DATABASE_URL, app.env.DATABASE_URL);
+  const rotated = (await accessories.connectionEnv(10, pinned, 'app')).env.DATABASE_URL;
+  assert.notEqual(rotated, app.env.DATABASE_URL);
+  assert.equal(new URL(rotated!).password, w.provisions.at(-1)!.plan.app.password, 'the password provisioning set last');
   const repinned = await accessories.pinUses(10, uses);
   assert.equal(repinned[0]!.credentialsVersion, 2);
-  assert.notEqual((await accessories.connectionEnv(10, repinned, 'app')).env.DATABASE_URL, app.env.DATABASE_URL);
+  assert.equal((await accessories.connectionEnv(10, repinned, 'app')).env.DATABASE_URL, rotated);
   await assert.rejects(accessories.connectionEnv(11, pinned, 'app'), (err) => isSlipwayError(err) && err.code === 'SLW_NOT_FOUND' && err.details[0]?.path === 'uses.db');
   await assert.rejects(accessories.pinUses(10, [{ accessory: 'queue', kind: 'nats', vars: { url: 'NATS_URL' } }]), /accessory "queue" \(in uses\) is not deployed/);
   assert.equal(w.records.length, 2);
@@ -234,12 +238,12 @@ test('rotate postgres: new owner/app passwords provisioned in the running contai
 test('rotate redis: recreated with the new password (stop → start → ready); a container accessory cannot rotate', async () => {
   const { w, accessories, sink } = accessoryWorld();
   await accessories.ensure('shop', production, project([cache(), accessoryConfig('thing', 'container')], {}), sink);
-  const oldPass = w.started[0]!.command!.at(-1)!;
+  const oldPass = w.started[0]!.env.REDIS_PASSWORD!;
   w.calls.length = 0;
   const r = await accessories.rotate('shop', 'production', 'cache');
   assert.equal(r.version, 2);
   assert.deepEqual(w.calls.filter((c) => /^(stop|start)/.test(c)), ['stop cache', 'start cache']);
-  assert.notEqual(w.started.at(-1)!.command!.at(-1), oldPass);
+  assert.notEqual(w.started.at(-1)!.env.REDIS_PASSWORD, oldPass);
   assert.equal(w.records.find((r) => r.name === 'cache')!.specHash, w.started.at(-1)!.labels.spec);
   const [o] = await accessories.ensure('shop', production, project([cache(), accessoryConfig('thing', 'container')], {}), sink);
   assert.equal(o!.action, 'unchanged', 'the next deploy keeps the rotated container');
@@ -336,4 +340,140 @@ test('heal never touches an accessory a deploy is ensuring, nor one that runs ag
   assert.equal(w.started.length, 2);
   assert.deepEqual(await accessories.heal(), [], 'running again: nothing to heal');
   assert.equal(w.started.length, 2);
+});
+
+test('a changed kind is refused before anything changes: SLW_CONFLICT on accessories.<name>.kind, naming the old kind and the ways out', async () => {
+  const { w, accessories, sink } = accessoryWorld();
+  await accessories.ensure('shop', production, project([db()]), sink);
+  w.calls.length = 0;
+  const networks = w.networksEnsured.length;
+  await assert.rejects(accessories.ensure('shop', production, project([cache(), accessoryConfig('db', 'redis')]), sink), (err) => {
+    assert.ok(isSlipwayError(err));
+    assert.equal(err.code, 'SLW_CONFLICT');
+    assert.equal(err.details[0]?.path, 'accessories.db.kind');
+    assert.match(err.message, /accessory db is a postgres accessory in environment production and cannot become redis/);
+    assert.match(err.message, /data \(volumes\) and generated credentials belong to postgres/);
+    assert.match(err.message, /another name/);
+    assert.match(err.message, /slipway env destroy production -p shop --delete-volumes --yes/);
+    return true;
+  });
+  assert.deepEqual(w.calls, [], 'nothing stopped, started or saved (not even the other accessory)');
+  assert.equal(w.networksEnsured.length, networks);
+  assert.equal(w.records.length, 1);
+  assert.equal(w.records[0]!.kind, 'postgres');
+});
+
+test('credentials lacking a key their kind needs are SLW_INTERNAL naming the accessory, never an empty password', async () => {
+  const { w, ctx, accessories, sink, cipher } = accessoryWorld();
+  await accessories.ensure('shop', production, project([cache()], {}), sink);
+  // A record whose kind no longer matches its credentials (redis → postgres by hand).
+  w.records[0]!.kind = 'postgres';
+  w.records[0]!.config = db({ name: 'cache' });
+  await assert.rejects(accessories.connectionEnv(10, [{ accessory: 'cache', kind: 'postgres', vars: { url: 'DATABASE_URL' } }], 'app'), (err) => {
+    return isSlipwayError(err) && err.code === 'SLW_INTERNAL' && /accessory cache lack superuser, owner, app, which a postgres accessory needs/.test(err.message);
+  });
+  await assert.rejects(accessories.ensure('shop', production, project([db({ name: 'cache' })], {}), sink), (err) => isSlipwayError(err) && err.code === 'SLW_INTERNAL' && /accessory cache/.test(err.message));
+  // An empty value counts as missing too.
+  const { openAccessoryCredentials } = await import('./accessory-credentials');
+  w.creds.push({ accessoryId: 1, version: 2, ...cipher.seal(JSON.stringify({ password: '' }), 'slipway/accessories/1/v2'), createdAt: '' });
+  await assert.rejects(openAccessoryCredentials(ctx, 1, 2, { name: 'cache', kind: 'redis' }), (err) => isSlipwayError(err) && err.code === 'SLW_INTERNAL' && /of accessory cache lack password/.test(err.message));
+  assert.deepEqual(await openAccessoryCredentials(ctx, 1, 1, { name: 'cache', kind: 'redis' }).then((c) => Object.keys(c)), ['password']);
+});
+
+test('a failed recreate brings the previous container back (new one stopped), logs it, and still fails the deploy', async () => {
+  const { w, accessories, log, sink, secretValues } = accessoryWorld();
+  await accessories.ensure('shop', production, project([db()]), sink);
+  const previous = w.started[0]!;
+  w.exitsIf = (spec) => spec.env.POSTGRES_INITDB_ARGS === 'broken';
+  w.calls.length = 0;
+  log.length = 0;
+  await assert.rejects(accessories.ensure('shop', production, project([db({ env: { POSTGRES_INITDB_ARGS: 'broken' } })]), sink), (err) => isSlipwayError(err) && err.code === 'SLW_HEALTH_FAILED' && /accessory db stopped before becoming ready/.test(err.message));
+  assert.deepEqual(w.calls, ['stop db', 'start db', 'stop db', 'start db', 'provision']);
+  assert.equal(w.containers.length, 1);
+  assert.equal(w.containers[0]!.state, 'running');
+  assert.equal(w.containers[0]!.labels.spec, previous.labels.spec, 'the previous spec runs again');
+  assert.equal(w.started.at(-1)!.image, previous.image);
+  assert.equal(w.records[0]!.specHash, previous.labels.spec, 'the record still describes the previous one');
+  assert.ok(log.some((l) => /^warn: accessory db: the new container failed \(accessory db stopped before becoming ready \(exit code 1\)\); the previous one runs again$/.test(l)), log.join('\n'));
+  assertNoSecrets(log, secretValues());
+  // The previous one cannot start either: said clearly, nothing left running half-ready.
+  w.exitsIf = () => true;
+  log.length = 0;
+  await assert.rejects(accessories.ensure('shop', production, project([db({ env: { POSTGRES_INITDB_ARGS: 'broken' } })]), sink), (err) => isSlipwayError(err) && err.code === 'SLW_HEALTH_FAILED');
+  assert.ok(log.some((l) => /^error: accessory db: the new container failed \(.*\), and the previous one could not be started again either \(accessory db: .*\): db is down/.test(l)), log.join('\n'));
+  assert.equal(w.containers.length, 0);
+});
+
+test('heal backs off a crash-looping accessory (15 s doubling), stops an attempt left running but not ready, and forgets the backoff once it stays up', async () => {
+  const { w, accessories, sink } = accessoryWorld();
+  await accessories.ensure('shop', production, project([db()]), sink);
+  // Runs but never answers pg_isready: each attempt waits its deadline and fails.
+  w.execAnswer = (argv) => (argv[0] === 'pg_isready' ? { exitCode: 2, timedOut: false, output: 'no response' } : undefined);
+  w.containers[0]!.state = 'exited';
+  const starts = () => w.started.length;
+  assert.deepEqual(await accessories.heal(), []);
+  assert.equal(starts(), 2, 'first attempt at once');
+  assert.equal(w.containers.length, 0, 'the running-but-not-ready container was stopped');
+  assert.deepEqual(w.events.map((e) => e.type), ['accessory.failed']);
+  await accessories.heal();
+  assert.equal(starts(), 2, 'not again on the next pass');
+  w.now += 14_000;
+  await accessories.heal();
+  assert.equal(starts(), 2);
+  w.now += 1_001;
+  await accessories.heal();
+  assert.equal(starts(), 3, 'after 15 s');
+  w.now += 15_001;
+  await accessories.heal();
+  assert.equal(starts(), 3, 'the second wait is 30 s');
+  w.now += 15_000;
+  await accessories.heal();
+  assert.equal(starts(), 4);
+  // Fixed: the next due attempt succeeds; once it has kept running 2 min the backoff is forgotten.
+  w.execAnswer = null;
+  w.now += 60_001;
+  assert.equal((await accessories.heal()).length, 1);
+  assert.equal(starts(), 5);
+  w.now += 120_001;
+  await accessories.heal();
+  w.containers[0]!.state = 'exited';
+  assert.equal((await accessories.heal()).length, 1, 'a later death is restarted at once');
+  assert.equal(starts(), 6);
+});
+
+test('a data directory kept from an earlier environment: the superuser password is reset inside the container (password in env only) and provisioning retried once', async () => {
+  const { w, accessories, log, sink, secretValues } = accessoryWorld();
+  const authError = () => new SlipwayError('SLW_RUNTIME', 'postgres at 10.213.0.2:5432 (database postgres): password authentication failed for user "postgres"', [{ path: 'sqlstate', message: '28P01' }]);
+  w.provisionErrors = [authError()];
+  const [o] = await accessories.ensure('shop', production, project([db()]), sink);
+  assert.equal(o!.action, 'started');
+  assert.deepEqual(w.calls.filter((c) => c === 'provision'), ['provision', 'provision']);
+  assert.equal(w.provisions.length, 1, 'the retry succeeded');
+  const superuser = w.started[0]!.env.POSTGRES_PASSWORD!;
+  const i = w.execArgv.findIndex((a) => a.join(' ').includes('psql'));
+  assert.ok(i >= 0, 'psql was run inside the container');
+  assert.deepEqual(w.execArgv[i], ['sh', '-c', 'printf "%s" "$SLIPWAY_SQL" | psql -v ON_ERROR_STOP=1 -X -q -U postgres -d postgres']);
+  assert.deepEqual(w.execEnvs[i], { SLIPWAY_SQL: `ALTER ROLE postgres PASSWORD '${superuser}'` });
+  for (const argv of w.execArgv) assertNoSecrets(argv, secretValues());
+  assert.ok(log.includes('warn: accessory db: its data directory was kept from an earlier environment; the superuser password was reset to the new credentials'));
+  assertNoSecrets(log, secretValues());
+  // Once only: a second auth failure fails the deploy (masked); other errors are not retried at all.
+  w.provisionErrors = [authError(), authError()];
+  w.execArgv.length = 0;
+  await assert.rejects(accessories.ensure('shop', production, project([db()]), sink), (err) => isSlipwayError(err) && err.code === 'SLW_DEPLOY_FAILED' && /password authentication failed/.test(err.message));
+  assert.equal(w.execArgv.filter((a) => a.join(' ').includes('psql')).length, 1);
+  w.provisionErrors = [new SlipwayError('SLW_RUNTIME', 'postgres at 10.213.0.2:5432: connection refused')];
+  w.execArgv.length = 0;
+  await assert.rejects(accessories.ensure('shop', production, project([db()]), sink), /connection refused/);
+  assert.equal(w.execArgv.filter((a) => a.join(' ').includes('psql')).length, 0);
+  // A reset that fails says so, its output masked.
+  w.provisionErrors = [authError()];
+  w.execAnswer = (argv) => (argv[0] === 'sh' ? { exitCode: 2, timedOut: false, output: `psql: error: ${superuser} rejected` } : undefined);
+  await assert.rejects(accessories.ensure('shop', production, project([db()]), sink), (err) => {
+    assert.ok(isSlipwayError(err));
+    assert.equal(err.code, 'SLW_DEPLOY_FAILED');
+    assert.match(err.message, /resetting its password inside the container failed \(exit code 2: psql: error: \[secret\] rejected\)/);
+    assertNoSecrets([err.message], secretValues());
+    return true;
+  });
 });

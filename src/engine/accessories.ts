@@ -19,6 +19,7 @@ import { addAccessoryCredentials, generateAccessoryCredentials, openAccessoryCre
 import { checkAccessoryOnce, waitForAccessoryReady } from './accessory-readiness';
 import { accessorySpecHash, describeAccessoryChange, desiredAccessorySpec } from './accessory-spec';
 import type { EngineContext } from './engine-context';
+import { HEALTHY_RESET_MS, nextRepairAt } from './reconciler';
 import { secretMasker } from './secret-values';
 
 export interface AccessoryDeps {
@@ -27,6 +28,8 @@ export interface AccessoryDeps {
   postgres: PostgresAdmin;
   /** Test hook: waits between readiness checks. */
   sleep?: (ms: number) => Promise<void>;
+  /** Test hook: the clock of heal()'s backoff (default Date.now). */
+  now?: () => number;
 }
 export type AccessoryLog = (line: string, level?: 'info' | 'warn' | 'error') => Promise<void>;
 export interface AccessoryOutcome {
@@ -55,6 +58,12 @@ export class Accessories {
   private readonly busy = new Map<number, number>();
   /** The read side's recent readiness answers, by container id (readyNow). */
   private readonly readiness = new Map<string, { ready: boolean; at: number }>();
+  /**
+   * heal()'s restarts per accessory (`<env id>:<name>`) while it keeps dying, and when the last
+   * one started: backs off like service repairs (reconciler.ts: 15 s doubling to 10 min),
+   * forgotten once it has kept running HEALTHY_RESET_MS after the last one.
+   */
+  private readonly healAttempts = new Map<string, { count: number; lastAt: number }>();
 
   constructor(private readonly deps: AccessoryDeps) {
     this.ctx = deps.ctx;
@@ -63,7 +72,13 @@ export class Accessories {
   async ensure(project: string, env: { id: number; name: string }, config: ProjectConfig, log: AccessoryLog): Promise<AccessoryOutcome[]> {
     return this.serial(env.id, async () => {
       const wanted = Object.values(config.accessories ?? {});
-      for (const r of await this.ctx.store.listAccessories(env.id)) {
+      const records = await this.ctx.store.listAccessories(env.id);
+      // Before anything changes: an accessory's data and credentials belong to the kind it was created as.
+      for (const r of records) {
+        const cfg = config.accessories?.[r.name];
+        if (cfg && cfg.kind !== r.kind) throw kindChanged(project, env.name, r, cfg);
+      }
+      for (const r of records) {
         if (config.accessories?.[r.name]) continue;
         await log(`accessory ${r.name} is no longer in slipway.yml: left running with its data (remove it with "slipway env destroy" or by hand)`, 'warn');
       }
@@ -84,6 +99,8 @@ export class Accessories {
   private async ensureOne(t: Target, cfg: AccessoryConfig, users: string[], log: AccessoryLog): Promise<AccessoryOutcome> {
     const { store } = this.ctx;
     let masked = (s: string) => s;
+    /** Set once a recreate stopped the previous (started) container: a failure then brings that one back. */
+    let restore: { container: AccessoryContainer | null } | null = null;
     try {
       const imageDigest = await this.image(cfg, log);
       let record = await store.getAccessory(t.env.id, cfg.name);
@@ -95,7 +112,7 @@ export class Accessories {
         record = { ...record, credentialsVersion: version };
         await log(`accessory ${cfg.name}: credentials generated (version ${version})`);
       }
-      const creds = await openAccessoryCredentials(this.ctx, record.id, record.credentialsVersion);
+      const creds = await openAccessoryCredentials(this.ctx, record.id, record.credentialsVersion, { name: cfg.name, kind: cfg.kind });
       masked = secretMasker(credsValues(creds));
       const hash = accessorySpecHash({ config: cfg, imageDigest, creds });
       const existing = await this.containers(t, cfg.name);
@@ -121,7 +138,9 @@ export class Accessories {
           await log(`accessory ${cfg.name}: ${detail}; stopping it (its data stays on its volumes)${users.length ? `; used by ${users.join(', ')}, which lose their connections until it is ready` : ''}`, 'warn');
         }
         for (const c of existing) await this.ctx.runtime.stopAccessory(c.id, (record.config ?? cfg).stopTimeoutMs);
+        if (action === 'recreated' && record.specHash !== NEVER_STARTED) restore = { container: null };
         container = await this.ctx.runtime.startAccessory(desiredAccessorySpec({ project: t.project, env: t.env.name, config: cfg, imageDigest, creds }));
+        if (restore) restore.container = container;
       }
       await this.ready(container, cfg, creds, masked, log);
       await this.provision(container, cfg, creds, log);
@@ -130,10 +149,29 @@ export class Accessories {
       await log(`accessory ${cfg.name}: ${action === 'unchanged' ? 'running, unchanged, ready' : `${detail}; ready`}`);
       return { name: cfg.name, action, detail };
     } catch (err) {
-      if (isSlipwayError(err) && (err.code === 'SLW_HEALTH_FAILED' || err.code === 'SLW_NOT_FOUND' || err.code === 'SLW_BUILD_FAILED')) {
+      if (restore) await this.restorePrevious(t, cfg, restore.container, masked(errorMessage(err)), masked, log);
+      if (isSlipwayError(err) && (err.code === 'SLW_HEALTH_FAILED' || err.code === 'SLW_NOT_FOUND' || err.code === 'SLW_BUILD_FAILED' || err.code === 'SLW_INTERNAL')) {
         throw new SlipwayError(err.code, masked(err.message), err.details);
       }
       throw new SlipwayError('SLW_DEPLOY_FAILED', `accessory ${cfg.name}: ${masked(errorMessage(err))}`, [{ path: `accessories.${cfg.name}`, message: 'could not be started' }]);
+    }
+  }
+
+  /**
+   * A recreate failed after the previous container was stopped: the new one goes and the
+   * previous one (the record: its config and image digest) runs again, so the accessory is not
+   * left down; the deployment still fails (the caller rethrows). Never throws.
+   */
+  private async restorePrevious(t: Target, cfg: AccessoryConfig, failed: AccessoryContainer | null, why: string, mask: (s: string) => string, log: AccessoryLog): Promise<void> {
+    try {
+      if (failed) await this.ctx.runtime.stopAccessory(failed.id, cfg.stopTimeoutMs);
+      await this.restartFromRecord(t, cfg.name, 'back to its previous configuration', log);
+      await log(`accessory ${cfg.name}: the new container failed (${why}); the previous one runs again`, 'warn');
+    } catch (restoreErr) {
+      await log(
+        `accessory ${cfg.name}: the new container failed (${why}), and the previous one could not be started again either (${mask(errorMessage(restoreErr))}): ${cfg.name} is down until the reconciler or the next deploy starts it`,
+        'error',
+      );
     }
   }
 
@@ -176,8 +214,43 @@ export class Accessories {
     if (cfg.kind !== 'postgres') return;
     if (!c.address) throw new SlipwayError('SLW_DEPLOY_FAILED', `accessory ${cfg.name} has no address on the project network`);
     const target = { host: c.address, port: cfg.port ?? ACCESSORY_KINDS.postgres.port, user: POSTGRES_SUPERUSER, password: creds.superuser ?? '' };
-    const { changes } = await this.deps.postgres.provision(target, postgresProvisioning(cfg, creds), { timeoutMs: cfg.health?.timeoutMs ?? 10_000 });
-    for (const change of changes) await log(`accessory ${cfg.name}: ${change}`);
+    const timeoutMs = cfg.health?.timeoutMs ?? 10_000;
+    const run = () => this.deps.postgres.provision(target, postgresProvisioning(cfg, creds), { timeoutMs });
+    let result: { changes: string[] };
+    try {
+      result = await run();
+    } catch (err) {
+      if (!isPostgresAuthFailure(err)) throw err;
+      // A data directory kept from an earlier environment (env destroy without --delete-volumes, project
+      // delete) holds the old superuser password; initdb is skipped, so the new one was never set.
+      await this.resetSuperuserPassword(c, cfg, creds, timeoutMs);
+      await log(`accessory ${cfg.name}: its data directory was kept from an earlier environment; the superuser password was reset to the new credentials`, 'warn');
+      result = await run();
+    }
+    for (const change of result.changes) await log(`accessory ${cfg.name}: ${change}`);
+  }
+
+  /**
+   * Sets the superuser's password to `creds.superuser` inside the container, over the local
+   * socket (the built-in and the official images trust local connections). The SQL reaches psql
+   * through the exec's environment, never its argv.
+   */
+  private async resetSuperuserPassword(c: AccessoryContainer, cfg: AccessoryConfig, creds: AccessoryCredentials, timeoutMs: number): Promise<void> {
+    const password = creds.superuser ?? '';
+    // Generated passwords are hex: safe as an SQL literal. Anything else is not ours to quote.
+    if (!/^[0-9a-f]{16,}$/.test(password)) throw new SlipwayError('SLW_INTERNAL', `accessory ${cfg.name}: its superuser password is not a generated one; it cannot be reset inside the container`);
+    const r = await this.ctx.runtime.exec(c.id, ['sh', '-c', 'printf "%s" "$SLIPWAY_SQL" | psql -v ON_ERROR_STOP=1 -X -q -U postgres -d postgres'], {
+      env: { SLIPWAY_SQL: `ALTER ROLE ${POSTGRES_SUPERUSER} PASSWORD '${password}'` },
+      timeoutMs,
+    });
+    if (r.exitCode !== 0 || r.timedOut) {
+      const mask = secretMasker(credsValues(creds));
+      throw new SlipwayError(
+        'SLW_DEPLOY_FAILED',
+        `accessory ${cfg.name}: the superuser could not log in with the current credentials (a data directory kept from an earlier environment?), and resetting its password inside the container failed (${r.timedOut ? `timed out after ${timeoutMs} ms` : `exit code ${r.exitCode}`}: ${mask(r.output.trim()).slice(0, 500)})`,
+        [{ path: `accessories.${cfg.name}`, message: 'the superuser password of its data directory could not be reset' }],
+      );
+    }
   }
 
   async heal(): Promise<AccessoryOutcome[]> {
@@ -186,7 +259,10 @@ export class Accessories {
     // once: heal's own queued work must not make the next accessory of an environment look busy.
     const busy = new Set(this.busy.keys());
     const byEnv = new Map<number, AccessoryRecord[]>();
-    for (const record of await this.ctx.store.listAccessories()) {
+    const all = await this.ctx.store.listAccessories();
+    const known = new Set(all.map((r) => `${r.environmentId}:${r.name}`));
+    for (const key of this.healAttempts.keys()) if (!known.has(key)) this.healAttempts.delete(key); // destroyed since
+    for (const record of all) {
       if (record.specHash === NEVER_STARTED || busy.has(record.environmentId)) continue;
       byEnv.set(record.environmentId, [...(byEnv.get(record.environmentId) ?? []), record]);
     }
@@ -201,14 +277,23 @@ export class Accessories {
       const where = names.get(record.environmentId);
       if (!where) continue;
       const t: Target = { project: where.project.name, env: { id: record.environmentId, name: where.env.name } };
+      const now = this.deps.now ?? Date.now;
+      const key = `${record.environmentId}:${record.name}`;
+      const tried = this.healAttempts.get(key);
       try {
         const existing = await this.containers(t, record.name);
-        if (existing.some((c) => c.state === 'running')) continue;
+        if (existing.some((c) => c.state === 'running')) {
+          if (tried && now() - tried.lastAt > HEALTHY_RESET_MS) this.healAttempts.delete(key);
+          continue;
+        }
+        // Crash-looping: not restarted (and waited for) every pass.
+        if (tried && now() < nextRepairAt(tried.lastAt, tried.count)) continue;
         const why = existing.length ? `its container had exited (exit code ${existing[0]!.exitCode ?? 'unknown'}${existing[0]!.oomKilled ? ', killed by the OOM killer' : ''})` : 'its container was missing';
         const outcome = await this.serial(record.environmentId, async () => {
           // A deploy may have started it (or changed it) between the look above and our turn.
-          const now = await this.containers(t, record.name);
-          if (now.some((c) => c.state === 'running') || !(await this.ctx.store.getAccessory(t.env.id, record.name))) return null;
+          const current = await this.containers(t, record.name);
+          if (current.some((c) => c.state === 'running') || !(await this.ctx.store.getAccessory(t.env.id, record.name))) return null;
+          this.healAttempts.set(key, { count: (tried?.count ?? 0) + 1, lastAt: now() });
           return this.restartFromRecord(t, record.name, why, async (line, level) => void this.ctx.logger[level ?? 'info']({ project: t.project, env: t.env.name, accessory: record.name }, line));
         });
         if (outcome) out.push(outcome);
@@ -274,7 +359,7 @@ export class Accessories {
   private async restartFromRecord(t: Target, name: string, why: string, log: AccessoryLog): Promise<AccessoryOutcome> {
     const record = await this.record(t.env.id, name, t.env.name);
     const cfg = record.config;
-    const creds = await openAccessoryCredentials(this.ctx, record.id, record.credentialsVersion);
+    const creds = await openAccessoryCredentials(this.ctx, record.id, record.credentialsVersion, { name, kind: record.kind });
     const mask = secretMasker(credsValues(creds));
     let imageDigest = record.imageDigest;
     if (!(await this.ctx.runtime.inspectImage(imageDigest))) {
@@ -283,11 +368,14 @@ export class Accessories {
     }
     await this.ctx.runtime.ensureEnvNetwork(t.project, t.env.name);
     for (const c of await this.containers(t, name)) await this.ctx.runtime.stopAccessory(c.id, cfg.stopTimeoutMs);
+    let started: AccessoryContainer | null = null;
     try {
-      const c = await this.ctx.runtime.startAccessory(desiredAccessorySpec({ project: t.project, env: t.env.name, config: cfg, imageDigest, creds }));
-      await this.ready(c, cfg, creds, mask, log);
-      await this.provision(c, cfg, creds, log);
+      started = await this.ctx.runtime.startAccessory(desiredAccessorySpec({ project: t.project, env: t.env.name, config: cfg, imageDigest, creds }));
+      await this.ready(started, cfg, creds, mask, log);
+      await this.provision(started, cfg, creds, log);
     } catch (err) {
+      // A container left running but not ready would look healthy to heal(): stopped, the next attempt starts clean.
+      if (started) await this.ctx.runtime.stopAccessory(started.id, cfg.stopTimeoutMs).catch(() => undefined);
       throw new SlipwayError(isSlipwayError(err) ? err.code : 'SLW_DEPLOY_FAILED', `accessory ${name}: ${mask(errorMessage(err))}`);
     }
     if (imageDigest !== record.imageDigest) {
@@ -309,7 +397,7 @@ export class Accessories {
     const log: AccessoryLog = async (line, level) => void this.ctx.logger[level ?? 'info']({ project, env, accessory: name }, line);
     const version = await this.serial(e.id, async () => {
       const record = await this.record(e.id, name, env);
-      const previous = await openAccessoryCredentials(this.ctx, record.id, record.credentialsVersion);
+      const previous = await openAccessoryCredentials(this.ctx, record.id, record.credentialsVersion, { name, kind: record.kind });
       const creds = rotatedCredentials(record.kind, previous);
       // Stored first: whatever fails below, the next deploy applies this version (provisioning runs on every deploy).
       const v = await addAccessoryCredentials(this.ctx, record.id, creds);
@@ -346,13 +434,19 @@ export class Accessories {
     for await (const entry of this.ctx.runtime.replicaLogs({ id: c.id, name: c.name }, opts)) yield { ...entry, line: mask(entry.line) };
   }
 
+  /**
+   * The connection variables of `uses`, always with each accessory's CURRENT credentials: after
+   * a rotation the old passwords no longer work (postgres ALTER ROLE; redis/nats recreated), so a
+   * rollback or a repair of an older release connects with the current ones. `use.credentialsVersion`
+   * (pinUses) only records what a release was created with.
+   */
   async connectionEnv(environmentId: number, uses: ServiceUse[], role: 'app' | 'owner'): Promise<{ env: Record<string, string>; secrets: string[] }> {
     const env: Record<string, string> = {};
     const secrets: string[] = [];
     for (const use of uses) {
       const record = await this.ctx.store.getAccessory(environmentId, use.accessory);
       if (!record) throw notDeployed(use.accessory);
-      const creds = await openAccessoryCredentials(this.ctx, record.id, record.kind === 'container' ? 0 : (use.credentialsVersion ?? record.credentialsVersion));
+      const creds = await openAccessoryCredentials(this.ctx, record.id, record.kind === 'container' ? 0 : record.credentialsVersion, { name: record.name, kind: record.kind });
       const vars = connectionVars(use, record.config, creds, role);
       Object.assign(env, vars);
       const values = credsValues(creds);
@@ -403,7 +497,7 @@ export class Accessories {
     const now = Date.now();
     const hit = this.readiness.get(c.id);
     if (hit && now - hit.at < READY_CACHE_MS) return hit.ready;
-    const creds = await openAccessoryCredentials(this.ctx, r.id, r.credentialsVersion);
+    const creds = await openAccessoryCredentials(this.ctx, r.id, r.credentialsVersion, { name: r.name, kind: r.kind });
     const ready = await checkAccessoryOnce(c, r.config, creds, { runtime: this.ctx.runtime, probe: this.ctx.probe, tcpProbe: this.ctx.tcpProbe }).then(
       (x) => x.ok,
       () => false,
@@ -472,6 +566,22 @@ export class Accessories {
   private async event(type: EventType, t: Target, accessory: string, detail: string): Promise<void> {
     await this.ctx.store.appendOutboxEvent({ type, project: t.project, payload: { project: t.project, env: t.env.name, accessory, detail } });
   }
+}
+
+/** SLW_CONFLICT: `kind` changed under an existing name (its volumes and credentials are the old kind's). */
+function kindChanged(project: string, env: string, r: AccessoryRecord, cfg: AccessoryConfig): SlipwayError {
+  const path = `accessories.${r.name}.kind`;
+  return new SlipwayError(
+    'SLW_CONFLICT',
+    `${path}: accessory ${r.name} is a ${r.kind} accessory in environment ${env} and cannot become ${cfg.kind}: its data (volumes) and generated credentials belong to ${r.kind}. ` +
+      `Give the ${cfg.kind} accessory another name, or remove the environment's accessories and their data first with "slipway env destroy ${env} -p ${project} --delete-volumes --yes" (deletes every volume of the environment: irreversible)`,
+    [{ path, message: `was ${r.kind}; cannot change to ${cfg.kind} (use another name, or env destroy --delete-volumes --yes)` }],
+  );
+}
+
+/** Postgres refused the login itself (SQLSTATE 28P01 invalid_password, 28000 invalid_authorization_specification; postgres-admin.ts puts it in the details). */
+function isPostgresAuthFailure(err: unknown): boolean {
+  return isSlipwayError(err) && err.details.some((d) => d.path === 'sqlstate' && (d.message === '28P01' || d.message === '28000'));
 }
 
 const notDeployed = (name: string) =>

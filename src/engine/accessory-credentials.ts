@@ -31,12 +31,30 @@ export async function generateAccessoryCredentials(deps: Deps, accessoryId: numb
   return addAccessoryCredentials(deps, accessoryId, generateCredentials(kind));
 }
 
-/** The values of one version (version 0: none). */
-export async function openAccessoryCredentials(deps: Deps, accessoryId: number, version: number): Promise<AccessoryCredentials> {
-  if (version === 0) return {};
+/** The keys each kind's credentials must have (a missing one would become an empty password). */
+export const REQUIRED_CREDENTIAL_KEYS: Record<AccessoryKind, readonly string[]> = { postgres: ['superuser', 'owner', 'app'], redis: ['password'], nats: ['password'], container: [] };
+
+/**
+ * The values of one version (version 0: none). With `expect`, a version lacking a key its
+ * kind needs (made for another kind, or damaged) is SLW_INTERNAL naming the accessory: never
+ * an empty password.
+ */
+export async function openAccessoryCredentials(deps: Deps, accessoryId: number, version: number, expect?: { name: string; kind: AccessoryKind }): Promise<AccessoryCredentials> {
+  const what = expect ? `accessory ${expect.name}` : `accessory ${accessoryId}`;
+  if (version === 0) {
+    if (expect && REQUIRED_CREDENTIAL_KEYS[expect.kind].length > 0) throw new SlipwayError('SLW_INTERNAL', `${what} (${expect.kind}) has no credentials version; a ${expect.kind} accessory needs ${REQUIRED_CREDENTIAL_KEYS[expect.kind].join(', ')}`);
+    return {};
+  }
   const row = await deps.store.getAccessoryCredentials(accessoryId, version);
-  if (!row) throw new SlipwayError('SLW_INTERNAL', `credentials version ${version} of accessory ${accessoryId} are missing from the store`);
-  return JSON.parse(deps.cipher.open(row.sealed, accessorySealContext(accessoryId, version))) as AccessoryCredentials;
+  if (!row) throw new SlipwayError('SLW_INTERNAL', `credentials version ${version} of ${what} are missing from the store`);
+  const creds = JSON.parse(deps.cipher.open(row.sealed, accessorySealContext(accessoryId, version))) as AccessoryCredentials;
+  if (expect) {
+    const missing = REQUIRED_CREDENTIAL_KEYS[expect.kind].filter((k) => typeof creds[k] !== 'string' || creds[k] === '');
+    if (missing.length > 0) {
+      throw new SlipwayError('SLW_INTERNAL', `credentials version ${version} of ${what} lack ${missing.join(', ')}, which a ${expect.kind} accessory needs (were they made for another kind?)`);
+    }
+  }
+  return creds;
 }
 
 /**

@@ -67,6 +67,15 @@ export function accessoryWorld() {
     networksRemoved: [] as string[],
     tcp: [] as Array<{ host: string; port: number }>,
     http: [] as string[],
+    /** Errors postgres.provision throws, consumed in order (then it succeeds). */
+    provisionErrors: [] as Error[],
+    execArgv: [] as string[][],
+    /** Answers exec by argv before execResults (undefined: not this one). */
+    execAnswer: null as null | ((argv: string[]) => ExecResult | undefined),
+    /** Started containers whose spec this accepts exit at once with code 1 (readiness fails). */
+    exitsIf: null as null | ((spec: AccessorySpec) => boolean),
+    /** The clock heal()'s backoff reads (ms); tests move it. */
+    now: 1_000_000,
   };
   const now = () => new Date().toISOString();
   const store = {
@@ -130,7 +139,7 @@ export function accessoryWorld() {
       calls.push(`start ${spec.labels.accessory}`);
       w.started.push(spec);
       seq++;
-      const exited = w.startExited;
+      const exited = w.startExited ?? (w.exitsIf?.(spec) ? { exitCode: 1, oomKilled: false } : null);
       const c: AccessoryContainer = {
         id: `c${seq}`,
         name: spec.name,
@@ -154,9 +163,11 @@ export function accessoryWorld() {
       calls.push(`stop ${c?.labels.accessory ?? id}`);
       w.containers = w.containers.filter((x) => x.id !== id);
     },
-    exec: async (_id: string, _argv: string[], opts: { env?: Record<string, string> }) => {
+    exec: async (id: string, argv: string[], opts: { env?: Record<string, string> }) => {
+      if (w.containers.find((x) => x.id === id)?.state === 'exited') return { exitCode: 1, timedOut: false, output: 'container is not running' };
+      w.execArgv.push(argv);
       w.execEnvs.push(opts.env);
-      return w.execResults.shift() ?? { exitCode: 0, timedOut: false, output: '' };
+      return w.execAnswer?.(argv) ?? w.execResults.shift() ?? { exitCode: 0, timedOut: false, output: '' };
     },
     replicaLogs: async function* (r: { id: string; name: string }) {
       for (const line of w.containerLog) yield { replica: r.name, stream: 'stdout' as const, at: now(), line };
@@ -209,12 +220,14 @@ export function accessoryWorld() {
   const postgres = {
     provision: async (target: PostgresTarget, plan: PostgresProvisioning) => {
       calls.push('provision');
+      const failure = w.provisionErrors.shift();
+      if (failure) throw failure;
       w.provisions.push({ target, plan });
       return { changes: w.provisions.length === 1 ? ['created role owner', 'created role app', `created database ${plan.database}`] : [] };
     },
     tableRowCounts: async () => ({}),
   };
-  const accessories = new Accessories({ ctx, images, postgres, sleep: async () => undefined });
+  const accessories = new Accessories({ ctx, images, postgres, sleep: async () => undefined, now: () => w.now });
   const log: string[] = [];
   const sink = async (line: string, level: 'info' | 'warn' | 'error' = 'info') => void log.push(`${level}: ${line}`);
   /** Every credential value generated so far (opened with the fake cipher). */

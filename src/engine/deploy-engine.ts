@@ -528,7 +528,7 @@ export class DeployEngine {
             environmentId: deployment.environmentId,
             imageRef: image.ref,
             imageDigest: image.digest,
-            // Each accessory's newest credentials, pinned like the secrets version (a rollback keeps them).
+            // Records each accessory's credentials version at release time (containers always get the current ones: a rotation invalidates older ones).
             config: await this.pinAccessoryCredentials(deployment.environmentId, ref, config),
             sourceRef: image.sourceRef,
             secretsVersion: secrets?.version ?? null,

@@ -25,7 +25,7 @@ export async function releaseEnvAndMask(
     ...release.config.env,
     // A secret wins over a plain env value of the same name (docs/secrets.md).
     ...secrets,
-    // The accessories' connection variables (DATABASE_URL…), pinned in the release's `uses`.
+    // The accessories' connection variables (DATABASE_URL…) with their current credentials (a rotation invalidates older ones).
     ...connections.env,
     // Workers and jobs listen on nothing: no PORT rather than PORT=null.
     ...(release.config.port !== null ? { PORT: String(release.config.port) } : {}),

@@ -40,7 +40,8 @@ async function runSql(client: SlipwayClient, project: string, env: string, db: s
 
 async function interactive(client: SlipwayClient, project: string, env: string, db: string): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: `${db}=> ` });
-  console.log(`psql as the owner of ${db} in ${project}/${env} (each statement runs on its own; end statements with ";", \\q to quit)`);
+  console.log(`psql as the owner of ${db} in ${project}/${env}; end statements with ";", \\q to quit.`);
+  console.log('Each line is its own session: write a transaction on one line (BEGIN; …; COMMIT;) or pipe a script.');
   let buffer = '';
   rl.prompt();
   for await (const line of rl) {

@@ -273,7 +273,9 @@ export const sqlBody = z.strictObject({
   sql: z
     .string({ error: 'must be the SQL to run (text)' })
     .min(1, { error: 'must not be empty' })
-    .max(MAX_SQL_BYTES, { error: `size limit exceeded: must be at most ${MAX_SQL_BYTES} characters of SQL` })
+    // Bytes, not characters: the variable's limit is in bytes (UTF-8), and é is two of them.
+    .refine((v) => new TextEncoder().encode(v).length <= MAX_SQL_BYTES, { error: `size limit exceeded: must be at most ${MAX_SQL_BYTES} bytes of SQL (UTF-8)` })
+    .refine((v) => !v.includes('\0'), { error: 'must not contain a NUL character (the SQL travels in an environment variable, which cannot hold one)' })
     .refine((v) => v.trim().length > 0, { error: 'must not be blank' }),
   timeout: z
     .string({ error: 'must be a duration such as "30s" or "10m"' })

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
-import { ACCESSORY_KINDS, NATS_MONITOR_PORT, accessoryCommand } from '../../core/accessory-kinds';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ACCESSORY_KINDS, NATS_AUTH_CONF, NATS_MONITOR_PORT, REDIS_AUTH_CONF, accessoryCommand } from '../../core/accessory-kinds';
 import { ACCESSORY_DEBIAN_RELEASE, RECIPE_LABEL, accessoryRecipe } from './accessory-recipes';
 import { debootstrapArgs } from './debian-base';
 import { SharedBuilds } from './shared-builds';
@@ -76,8 +79,28 @@ test('entrypoint argument handling: options go to the server, other programs run
   assert.equal(one.stdout.trim(), 'redis-server --port 1');
   const two = await run('bash', ['-c', asNonRoot, 'entry', 'redis-cli', 'ping']);
   assert.equal(two.stdout.trim(), 'redis-cli ping');
-  // The engine's command for a redis accessory starts with the program itself.
-  assert.equal(accessoryCommand({ kind: 'redis', command: null } as never, { password: 'x' })?.[0], 'redis-server');
+  // The engine's command for a redis accessory is a `sh -c` script (the password goes into a config file).
+  assert.deepEqual(accessoryCommand({ kind: 'redis', command: null } as never, { password: 'x' })?.slice(0, 2), ['sh', '-c']);
+});
+
+test("the engine's redis and nats commands re-enter the built-in entrypoint with the server's own command line", async () => {
+  for (const kind of ['redis', 'nats'] as const) {
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-entry-'));
+    try {
+      // The entrypoint as a non-root container runs it (the root branch drops privileges with setpriv).
+      const entry = accessoryRecipe(kind, ACCESSORY_KINDS[kind].defaultVersion).files[0]!.content.replace(`[ "$(id -u)" = '0' ]`, 'false');
+      await writeFile(join(dir, 'docker-entrypoint.sh'), entry, { mode: 0o755 });
+      await writeFile(join(dir, `${kind}-server`), `#!/bin/sh\necho "${kind}-server $*"\n`, { mode: 0o755 });
+      const conf = kind === 'redis' ? REDIS_AUTH_CONF : NATS_AUTH_CONF;
+      const cmd = accessoryCommand({ kind, command: null } as never, { password: 'pw' })!.map((a) => a.replaceAll(conf, join(dir, 'auth.conf')));
+      const { stdout } = await run(join(dir, 'docker-entrypoint.sh'), cmd, { env: { PATH: `${dir}:/usr/bin:/bin`, [kind === 'redis' ? 'REDIS_PASSWORD' : 'NATS_PASSWORD']: 'pw' } });
+      assert.equal(stdout.split(' ')[0], `${kind}-server`);
+      assert.ok(stdout.includes(join(dir, 'auth.conf')), stdout);
+      assert.match(await readFile(join(dir, 'auth.conf'), 'utf8'), /pw/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
 });
 
 test('debootstrap argv: minbase, the mirror components and keyring, never a shell string', () => {

@@ -1,8 +1,11 @@
 /**
- * Each project environment's own bridge network, `<base>-<project>-<env>`: its replicas,
+ * Each project environment's own bridge network, `<base>_<project>_<env>`: its replicas,
  * one-offs and accessories join it (only it) and reach each other by name through Docker's
  * DNS; Docker's bridge isolation keeps other networks out. The host (edge, control plane)
  * still reaches every container by IP. Subnets are explicit /24s from Slipway's pool.
+ * The separator is `_`, which project and environment names (`[a-z0-9-]`) cannot contain, so
+ * two environments never share a name (`shop`+`preview-x` ≠ `shop-preview`+`x`); a network of
+ * that name Slipway did not create for this project environment is refused, never adopted.
  */
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
@@ -11,7 +14,28 @@ import { dockerCall, dockerCallTolerating, dockerMessage, statusOf } from './doc
 import { BASE_LABEL, MANAGED_LABELS, NETWORK_LABEL } from './labels';
 import { type Cidr, formatCidr, freeSubnets, gatewayOf, parseCidr, subnetCount } from './subnet-pool';
 
-export const envNetworkName = (base: string, project: string, env: string): string => `${base}-${project}-${env}`;
+export const envNetworkName = (base: string, project: string, env: string): string => `${base}_${project}_${env}`;
+
+type Labels = Record<string, string> | null | undefined;
+
+/**
+ * Why an existing network of our name is not this project environment's (null when it is): it
+ * lacks Slipway's labels (someone else's), or they name another base, project or environment.
+ */
+export function networkOwnerProblem(name: string, labels: Labels, want: { base: string; project: string; env: string }): string | null {
+  const l = labels ?? {};
+  const project = l[NETWORK_LABEL.project];
+  const env = l[NETWORK_LABEL.env];
+  if (project === undefined || env === undefined) {
+    return `docker network ${name} already exists but was not created by Slipway (no ${NETWORK_LABEL.project}/${NETWORK_LABEL.env} labels), so it is not used as the network of project ${want.project} environment ${want.env}. Docker cannot rename a network: if it is needed, recreate it under another name; then remove this one (\`docker network rm ${name}\`, after disconnecting its containers)`;
+  }
+  const base = l[BASE_LABEL];
+  if (project !== want.project || env !== want.env || (base !== undefined && base !== want.base)) {
+    const whose = `project ${project} environment ${env}${base !== undefined && base !== want.base ? ` of the Slipway with base network ${base}` : ''}`;
+    return `docker network ${name} belongs to ${whose} (its ${NETWORK_LABEL.project}/${NETWORK_LABEL.env}/${BASE_LABEL} labels), not to project ${want.project} environment ${want.env}: refusing to use it. Remove it (\`docker network rm ${name}\`) if it is stale, or give this Slipway another SLIPWAY_DOCKER_NETWORK`;
+  }
+  return null;
+}
 
 type Endpoints = Record<string, { IPAddress?: string }> | undefined;
 
@@ -49,6 +73,7 @@ interface NetworkListing {
   Id: string;
   Name: string;
   Created?: string;
+  Labels?: Labels;
   IPAM?: { Config?: Array<{ Subnet?: string }> | null } | null;
 }
 
@@ -84,6 +109,13 @@ export class EnvNetworks {
   async remove(project: string, env: string): Promise<void> {
     const name = envNetworkName(this.opts.base, project, env);
     this.ensured.delete(name);
+    const existing = await this.inspect(name);
+    if (!existing) return;
+    if (networkOwnerProblem(name, existing.Labels, { base: this.opts.base, project, env })) {
+      // Not this environment's (someone else's network of the same name): never ours to remove.
+      this.opts.logger.warn({ network: name, project, env }, 'a network of the environment network name was not created by Slipway for this environment: left alone');
+      return;
+    }
     try {
       await dockerCallTolerating(`remove network ${name}`, [404], () => this.opts.docker.getNetwork(name).remove());
     } catch (err) {
@@ -99,8 +131,9 @@ export class EnvNetworks {
   }
 
   private async createIfMissing(project: string, env: string, name: string): Promise<void> {
-    const existing = await dockerCallTolerating(`inspect network ${name}`, [404], () => this.opts.docker.getNetwork(name).inspect() as Promise<{ Name: string; Driver: string }>);
-    if (existing && existing.Name === name) {
+    const existing = await this.inspect(name);
+    if (existing) {
+      this.checkOwner(name, existing.Labels, project, env);
       if (existing.Driver !== 'bridge') this.opts.logger.warn({ network: name, driver: existing.Driver }, 'an environment network exists but is not a bridge network');
       return;
     }
@@ -109,13 +142,32 @@ export class EnvNetworks {
     await run;
   }
 
+  /** The network of exactly this name (Docker also resolves ids and id prefixes), or undefined. */
+  private async inspect(name: string): Promise<{ Name: string; Driver: string; Labels?: Labels } | undefined> {
+    const found = await dockerCallTolerating(`inspect network ${name}`, [404], () => this.opts.docker.getNetwork(name).inspect() as Promise<{ Name: string; Driver: string; Labels?: Labels }>);
+    return found && found.Name === name ? found : undefined;
+  }
+
+  /** Refuses (SLW_RUNTIME) a network of our name that is not this project environment's. */
+  private checkOwner(name: string, labels: Labels, project: string, env: string): void {
+    const problem = networkOwnerProblem(name, labels, { base: this.opts.base, project, env });
+    if (problem) throw new SlipwayError('SLW_RUNTIME', problem);
+  }
+
+  /** Another process created the network meanwhile: use it only if it is this environment's. */
+  private async checkCreatedMeanwhile(project: string, env: string, name: string): Promise<void> {
+    const found = await this.inspect(name);
+    if (found) this.checkOwner(name, found.Labels, project, env);
+  }
+
   private async allocateAndCreate(project: string, env: string, name: string): Promise<void> {
     const { docker, pool, logger } = this.opts;
     const maxAttempts = this.opts.maxAttempts ?? 8;
     const refused: Cidr[] = [];
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const networks = (await dockerCall('list networks', () => docker.listNetworks())) as NetworkListing[];
-      if (networks.some((n) => n.Name === name)) return; // created meanwhile (another process)
+      const meanwhile = networks.find((n) => n.Name === name);
+      if (meanwhile) return this.checkOwner(name, meanwhile.Labels, project, env); // created meanwhile (another process)
       const inUse = networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => (c.Subnet ? parseCidr(c.Subnet) : null))).filter((c): c is Cidr => c !== null);
       const free = freeSubnets(pool, [...inUse, ...refused]);
       if (free.length === 0) {
@@ -136,7 +188,7 @@ export class EnvNetworks {
           IPAM: { Driver: 'default', Config: [{ Subnet: formatCidr(subnet), Gateway: gatewayOf(subnet) }] },
         });
       } catch (err) {
-        if (isExists(err)) return; // another process created it between our inspect and create
+        if (isExists(err)) return this.checkCreatedMeanwhile(project, env, name); // another process created it between our inspect and create
         if (!isOverlap(err)) throw new SlipwayError('SLW_RUNTIME', `docker: create network ${name}: ${dockerMessage(err)}`);
         refused.push(subnet);
         logger.debug({ network: name, subnet: formatCidr(subnet), attempt }, 'subnet taken meanwhile; trying another');

@@ -17,9 +17,11 @@ test('replica events change the listing; health-probe execs and other containers
 });
 
 test('environment networks count; accessories and one-offs never do; an OOM kill does', () => {
-  assert.equal(changesReplicas({ Type: 'network', Action: 'connect', Actor: { Attributes: { name: `${NET}-shop-production`, container: 'abc' } } }, NET), true);
-  assert.equal(changesReplicas({ Type: 'network', Action: 'disconnect', Actor: { Attributes: { name: `${NET}x-shop-production`, container: 'abc' } } }, NET), false);
-  assert.equal(changesReplicas({ Type: 'network', Action: 'create', Actor: { Attributes: { name: `${NET}-shop-production` } } }, NET), false);
+  assert.equal(changesReplicas({ Type: 'network', Action: 'connect', Actor: { Attributes: { name: `${NET}_shop_production`, container: 'abc' } } }, NET), true);
+  // `<base>-…` is another Slipway's base network (tests run several), not one of our environment networks.
+  assert.equal(changesReplicas({ Type: 'network', Action: 'connect', Actor: { Attributes: { name: `${NET}-shop-production`, container: 'abc' } } }, NET), false);
+  assert.equal(changesReplicas({ Type: 'network', Action: 'disconnect', Actor: { Attributes: { name: `${NET}x_shop_production`, container: 'abc' } } }, NET), false);
+  assert.equal(changesReplicas({ Type: 'network', Action: 'create', Actor: { Attributes: { name: `${NET}_shop_production` } } }, NET), false);
   const accessory = { 'slipway.accessory.project': 'shop', 'slipway.accessory.name': 'db', 'slipway.base': NET };
   assert.equal(changesReplicas({ Type: 'container', Action: 'start', Actor: { Attributes: accessory } }, NET), false);
   assert.equal(changesReplicas({ Type: 'container', Action: 'oom', Actor: { Attributes: accessory } }, NET), false);

@@ -16,7 +16,7 @@ import { LABEL } from './labels';
 
 export interface ReplicaIndexOptions {
   docker: Docker;
-  /** Our base Docker network: its and the environment networks' (`<base>-…`) connect/disconnect events change replica addresses. */
+  /** Our base Docker network: its and the environment networks' (`<base>_…`) connect/disconnect events change replica addresses. */
   network: string;
   /** Every replica (no filter), as `listReplicas` reads them. */
   listAll: () => Promise<Replica[]>;
@@ -43,7 +43,7 @@ export function changesReplicas(e: DockerEvent, network: string): boolean {
   const attrs = e.Actor?.Attributes ?? {};
   // Health probes run as execs (exec_create/start/die) every few seconds: not a change of state.
   if (e.Type === 'container') return attrs[LABEL.project] !== undefined && !(e.Action ?? '').startsWith('exec_');
-  if (e.Type === 'network') return (attrs.name === network || (attrs.name ?? '').startsWith(`${network}-`)) && attrs.container !== undefined;
+  if (e.Type === 'network') return (attrs.name === network || (attrs.name ?? '').startsWith(`${network}_`)) && attrs.container !== undefined;
   return false;
 }
 

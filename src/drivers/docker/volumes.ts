@@ -1,8 +1,10 @@
 /**
- * Named volumes of services and accessories: `<base>-<project>-<env>-<owner>-<volume>`,
- * labelled with whose they are. Created (with labels) before the container that mounts them,
- * since Docker would otherwise create them unlabelled; never removed here except by an
- * explicit removeVolume (environment destroy with --delete-volumes).
+ * Named volumes of services and accessories: `<base>_<project>_<env>_<owner>_<volume>`,
+ * labelled with whose they are. The separator `_` is one slipway.yml names (`[a-z0-9-]`)
+ * cannot contain, so two owners never share a name. Created (with labels) before the
+ * container that mounts them, since Docker would otherwise create them unlabelled; an
+ * existing volume of the name is mounted only if its labels say it is this owner's. Never
+ * removed here except by an explicit removeVolume (environment destroy with --delete-volumes).
  */
 import type Docker from 'dockerode';
 import type { VolumeMount } from '../../core/config';
@@ -18,23 +20,46 @@ export interface VolumeOwner {
   owner: string;
 }
 
-export const volumeName = (base: string, o: VolumeOwner, volume: string): string => `${base}-${o.project}-${o.env}-${o.owner}-${volume}`;
+export const volumeName = (base: string, o: VolumeOwner, volume: string): string => `${base}_${o.project}_${o.env}_${o.owner}_${volume}`;
 
 /** The volume's labels (what listVolumes and cleanup find it by). */
 export function volumeLabels(base: string, o: VolumeOwner, volume: string): Record<string, string> {
   return { ...MANAGED_LABELS, [BASE_LABEL]: base, [VOLUME_LABEL.project]: o.project, [VOLUME_LABEL.env]: o.env, [VOLUME_LABEL.owner]: o.owner, [VOLUME_LABEL.name]: volume };
 }
 
-/** Creates the missing volumes and returns the container's mounts of them. */
+/**
+ * Why an existing volume of our name is not this owner's volume (null when it is): it lacks
+ * Slipway's labels (someone else's), or they name another base, project, environment, owner or volume.
+ */
+export function volumeOwnerProblem(name: string, labels: Record<string, string> | null | undefined, base: string, o: VolumeOwner, volume: string): string | null {
+  const l = labels ?? {};
+  const keys = [VOLUME_LABEL.project, VOLUME_LABEL.env, VOLUME_LABEL.owner, VOLUME_LABEL.name] as const;
+  const wanted = `volume ${volume} of ${o.owner} in project ${o.project} environment ${o.env}`;
+  if (keys.some((k) => l[k] === undefined)) {
+    return `docker volume ${name} already exists but was not created by Slipway (no slipway.volume.project/env/owner/name labels), so it is not mounted as ${wanted}. Docker cannot rename a volume: if its data is needed, copy it into a volume of another name; then remove this one (\`docker volume rm ${name}\`)`;
+  }
+  const otherBase = l[BASE_LABEL] !== undefined && l[BASE_LABEL] !== base;
+  if (keys.some((k, i) => l[k] !== [o.project, o.env, o.owner, volume][i]) || otherBase) {
+    const whose = `volume ${l[VOLUME_LABEL.name]} of ${l[VOLUME_LABEL.owner]} in project ${l[VOLUME_LABEL.project]} environment ${l[VOLUME_LABEL.env]}${otherBase ? ` of the Slipway with base network ${l[BASE_LABEL]}` : ''}`;
+    return `docker volume ${name} is ${whose} (its slipway.volume.* labels), not ${wanted}: refusing to mount it. Remove it (\`docker volume rm ${name}\`) only if its data is no longer needed`;
+  }
+  return null;
+}
+
+/** Creates the missing volumes and returns the container's mounts of them; refuses (SLW_RUNTIME) a volume of the name that is not this owner's. */
 export async function ensureVolumes(docker: Docker, base: string, owner: VolumeOwner, mounts: VolumeMount[]): Promise<Docker.MountSettings[]> {
   const out: Docker.MountSettings[] = [];
   for (const m of mounts) {
     const name = volumeName(base, owner, m.volume);
-    const existing = await dockerCallTolerating(`inspect volume ${name}`, [404], () => docker.getVolume(name).inspect());
+    const inspect = () => dockerCallTolerating(`inspect volume ${name}`, [404], () => docker.getVolume(name).inspect());
+    let existing = await inspect();
     if (!existing) {
-      // Creating an existing local volume returns it: a concurrent creation is harmless.
+      // Creating an existing local volume returns it (whoever created it meanwhile): look again after.
       await dockerCall(`create volume ${name}`, () => docker.createVolume({ Name: name, Driver: 'local', Labels: volumeLabels(base, owner, m.volume) }));
+      existing = await inspect();
     }
+    const problem = existing ? volumeOwnerProblem(name, existing.Labels, base, owner, m.volume) : null;
+    if (problem) throw new SlipwayError('SLW_RUNTIME', problem);
     out.push({ Type: 'volume', Source: name, Target: m.path, ReadOnly: m.readOnly });
   }
   return out;

@@ -123,7 +123,9 @@ export class PgPostgresAdmin implements PostgresAdmin {
       await fn(client);
     } catch (err) {
       if (err instanceof SlipwayError) throw err;
-      throw new SlipwayError('SLW_RUNTIME', `postgres at ${target.host}:${target.port} (database ${database}): ${maskSecrets(errorMessage(err), secrets)}`);
+      // The server's SQLSTATE (e.g. 28P01: wrong password) as a detail, for callers that act on it.
+      const details = err instanceof pg.DatabaseError && err.code ? [{ path: 'sqlstate', message: err.code }] : [];
+      throw new SlipwayError('SLW_RUNTIME', `postgres at ${target.host}:${target.port} (database ${database}): ${maskSecrets(errorMessage(err), secrets)}`, details);
     } finally {
       await client.end().catch(() => undefined);
     }
