@@ -24,6 +24,7 @@ import Docker from 'dockerode';
 import { startLoad, type LoadRun } from '../bench/lib/load-generator';
 import { deployDirectory } from '../src/client/upload-contexts';
 import type { AccessoryView, DeploymentView } from '../src/core/contract/views';
+import { ACTIVE_STATES } from '../src/core/domain';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import { cliFor } from './support/cli';
 import { StackProject, type StackVariant } from './support/stack-project';
@@ -341,6 +342,11 @@ test('(c) control-plane restart, then stop-everything-then-start: data intact, s
     return web.replicas.filter((r) => r.state === 'running' && r.edge === 'ready').length === 2 && worker.replicas.some((r) => r.state === 'running');
   });
   t.diagnostic(`web ×2 and the worker running after ${since()}`);
+  // The reconciler replaces the dead replicas under each service's lease: a deploy now would be refused (SLW_DEPLOY_LOCKED).
+  await until('the repairs to finish', async () => {
+    const { deployments } = await cp.client.deployments(app.project);
+    return deployments.every((d) => !ACTIVE_STATES.includes(d.state));
+  });
   await assertRowsIntact('after stop-everything-then-start');
   assert.ok((await visitCounter()) > counter, 'the Redis counter kept its value (appendonly on the volume)');
   await workerRoundTrip(t, 'after stop-everything-then-start');

@@ -31,7 +31,7 @@ test('env order does not matter; health and stop timeout are not part of the con
   assert.equal(accessorySpecHash(a), accessorySpecHash(b));
 });
 
-test('a postgres rotation keeps the hash (superuser kept); a redis rotation changes it (its password is in the container's env)', () => {
+test('a postgres rotation keeps the hash (superuser kept); a redis rotation changes it (its password is in the container env)', () => {
   assert.equal(accessorySpecHash({ ...base, creds: rotatedCredentials('postgres', creds) }), accessorySpecHash(base));
   const redis = accessoryConfig('cache', 'redis');
   const rc = generateCredentials('redis');

@@ -73,7 +73,7 @@ interface VolumeListing {
 
 type DiskUsage = { Volumes?: Array<{ Name: string; UsageData?: { Size?: number } | null }> | null };
 const diskUsageRuns = new WeakMap<Docker, Promise<DiskUsage>>();
-/** The last good report, reused for a while: it walks every volume and image, and the dashboard polls. */
+/** The last good report, reused for a while when it covers every volume asked about: it walks every volume and image, and the dashboard polls. */
 const diskUsageLast = new WeakMap<Docker, { at: number; usage: DiskUsage }>();
 const DISK_USAGE_REUSE_MS = 15_000;
 
@@ -83,9 +83,10 @@ const DISK_USAGE_REUSE_MS = 15_000;
  * sizes are best effort, so a refused or failed report leaves them unknown (null) instead of
  * failing the listing (status, `slipway volumes`, the dashboard).
  */
-function diskUsage(docker: Docker): Promise<DiskUsage> {
+function diskUsage(docker: Docker, names: string[]): Promise<DiskUsage> {
   const last = diskUsageLast.get(docker);
-  if (last && Date.now() - last.at < DISK_USAGE_REUSE_MS) return Promise.resolve(last.usage);
+  const covers = (usage: DiskUsage) => names.every((n) => usage.Volumes?.some((v) => v.Name === n));
+  if (last && Date.now() - last.at < DISK_USAGE_REUSE_MS && covers(last.usage)) return Promise.resolve(last.usage);
   const running = diskUsageRuns.get(docker);
   if (running) return running;
   const run = dockerCall('disk usage', () => docker.df() as Promise<DiskUsage>)
@@ -104,7 +105,7 @@ export async function listVolumes(docker: Docker, base: string, filter: { projec
   const volumes = (listed.Volumes ?? []) as VolumeListing[];
   if (volumes.length === 0) return [];
   // Docker computes volume sizes only in its disk-usage report (it walks every volume: skipped when not asked for).
-  const [usage, containers] = await Promise.all([filter.sizes === false ? { Volumes: null } : diskUsage(docker), dockerCall('list containers', () => docker.listContainers({ all: true }))]);
+  const [usage, containers] = await Promise.all([filter.sizes === false ? { Volumes: null } : diskUsage(docker, volumes.map((v) => v.Name)), dockerCall('list containers', () => docker.listContainers({ all: true }))]);
   const sizes = new Map((usage.Volumes ?? []).map((v) => [v.Name, v.UsageData?.Size]));
   const users = new Map<string, string[]>();
   for (const c of containers) {
