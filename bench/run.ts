@@ -1,5 +1,5 @@
 /** `npm run bench -- <name>`: runs one benchmark from bench/<name>.ts. */
-const BENCHES = ['zero-downtime', 'build-once', 'resource-stats', 'metrics-query', 'metrics-ingest', 'blue-green', 'canary', 'status-scale', 'footprint', 'scale', 'deploy-latency', 'edge-overhead', 'chaos', 'stack'] as const;
+const BENCHES = ['zero-downtime', 'build-once', 'resource-stats', 'metrics-query', 'metrics-ingest', 'blue-green', 'canary', 'status-scale', 'footprint', 'scale', 'deploy-latency', 'edge-overhead', 'chaos', 'stack', 'backups'] as const;
 const name = process.argv[2];
 if (!name || !(BENCHES as readonly string[]).includes(name)) {
   console.error(`usage: npm run bench -- <name>\nbenchmarks: ${BENCHES.join(', ')}`);

@@ -38,6 +38,7 @@ import { recoverAfterRestart } from './engine/recovery';
 import { ServiceLogs } from './engine/service-logs';
 import type { EngineContext } from './engine/engine-context';
 import { Accessories } from './engine/accessories';
+import { Backups } from './engine/backups';
 import { DbShell } from './engine/db-shell';
 import { listVolumes } from './engine/volumes';
 import { DockerRuntime } from './drivers/docker/docker-runtime';
@@ -112,6 +113,8 @@ export interface ControlPlaneOptions {
   statsIntervalMs?: number;
   /** How often the reconciler looks for dead replicas to replace; 0: never. */
   reconcileIntervalMs?: number;
+  /** How often scheduled backups and verifications are checked for (default 60 s). */
+  backupTickMs?: number;
   /**
    * Replicas whose stats are read at once (SLIPWAY_STATS_CONCURRENCY, default 32). Docker answers
    * a stats call at its next 1 s collection tick, so a round takes ⌈replicas / this⌉ seconds.
@@ -165,6 +168,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPla
     edgePrometheus: parseListenAddress(env.SLIPWAY_EDGE_PROMETHEUS ?? 'off', 'SLIPWAY_EDGE_PROMETHEUS'),
     statsIntervalMs: durationFrom(env.SLIPWAY_STATS_INTERVAL, 5000, 'SLIPWAY_STATS_INTERVAL'),
     reconcileIntervalMs: durationFrom(env.SLIPWAY_RECONCILE_INTERVAL, 5000, 'SLIPWAY_RECONCILE_INTERVAL'),
+    backupTickMs: durationFrom(env.SLIPWAY_BACKUP_TICK, 60_000, 'SLIPWAY_BACKUP_TICK'),
     statsConcurrency: countFrom(env.SLIPWAY_STATS_CONCURRENCY, 32, 'SLIPWAY_STATS_CONCURRENCY'),
     readyTimeoutMs: durationFrom(env.SLIPWAY_READY_TIMEOUT, 1000, 'SLIPWAY_READY_TIMEOUT'),
     httpsPort: env.SLIPWAY_HTTPS_PORT === 'off' ? null : intFrom(env.SLIPWAY_HTTPS_PORT, 443, 'SLIPWAY_HTTPS_PORT'),
@@ -284,6 +288,12 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     new Promise((resolve) => setTimeout(resolve, BOOT_HEAL_WAIT_MS).unref()),
   ]);
   const recovery = await recoverAfterRestart(ctx, engine.events);
+  // Backups (engine/backups.ts): what the previous process left running is failed; the schedule runs every minute.
+  const backups = new Backups({ ctx, accessories, restartService: async (ref) => void (await engine.repair(ref, 'restore in place')) });
+  ctx.backups = backups;
+  await backups.recoverInterrupted().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'boot: could not resolve interrupted backups'));
+  const backupTimer = opts.backupTickMs === 0 ? undefined : setInterval(() => void backups.tick(), opts.backupTickMs ?? 60_000);
+  backupTimer?.unref();
   const scheduler = new JobScheduler(ctx);
   await scheduler.start();
   // After recovery, which keeps warm sets whose keep_warm has not ended: this retires them on schedule.
@@ -419,6 +429,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     serviceLogs: new ServiceLogs(ctx),
     accessories,
     dbShell: new DbShell(ctx),
+    backups,
     volumes: (filter, restrictedTo) => listVolumes(ctx, filter, restrictedTo),
     baseImages,
     sources,
@@ -458,6 +469,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
     close: async () => {
       // The edge is never stopped: it keeps serving while the control plane is away.
       scheduler.stop();
+      clearInterval(backupTimer);
       await certificates.stop();
       await warmSets.stop();
       await reconciler.stop();

@@ -91,6 +91,8 @@ const PROJECT_SCOPED_BY_HANDLER: Record<string, string> = {
   'POST /api/v1/deployments/:id/pause': 'idem',
   'POST /api/v1/deployments/:id/resume': 'idem',
   'GET /api/v1/jobs/:id': "the job run's project must be the token's",
+  'GET /api/v1/backups/:id': "BackupOperations.get is given the token's project and refuses another's",
+  'POST /api/v1/backups/:id/verify': 'idem (get before the stream, then verify with the project)',
   'GET /api/v1/projects': 'other projects are left out',
   'GET /api/v1/session': 'its own session',
   'DELETE /api/v1/session': 'its own session',

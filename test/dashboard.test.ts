@@ -190,7 +190,7 @@ test("the overview shows an environment's accessories and volumes (a container a
   });
   const text = await row.innerText();
   for (const want of [/search/, /container/, /ready/, /search:8080/, /slipway\/static:latest/, /data/, /\/data/, /web/, /64 MiB, 0\.5 CPU/]) assert.match(text, want);
-  const volume = page.locator('section[aria-labelledby="env-dashacc-production"] [data-testid="volumes-table"] tr[data-volume$="-dashacc-production-search-data"]');
+  const volume = page.locator('section[aria-labelledby="env-dashacc-production"] [data-testid="volumes-table"] tr[data-volume$="_dashacc_production_search_data"]');
   await volume.waitFor();
   assert.match(await volume.innerText(), /data\s+search/);
   await page.locator('section[aria-labelledby="env-dashacc-production"]').screenshot({ path: path.join(OUT, 'accessories.png') });

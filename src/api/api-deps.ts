@@ -21,6 +21,7 @@ import type { RequestMetricsReader } from '../core/contract/metrics';
 import type { VolumeView } from '../core/contract/views';
 import type { Accessories } from '../engine/accessories';
 import type { DbShell } from '../engine/db-shell';
+import type { BackupOperations } from '../engine/backup-operations';
 
 /** Everything the HTTP layer may call; built by src/main.ts. */
 export interface ApiDeps {
@@ -33,9 +34,11 @@ export interface ApiDeps {
   secrets: Secrets;
   serviceLogs: ServiceLogs;
   /** Accessories of environments: list, logs, restart, rotate (engine/accessories.ts). */
-  accessories: Pick<Accessories, 'list' | 'logs' | 'restart' | 'rotate'>;
+  accessories: Pick<Accessories, 'list' | 'logs' | 'restart' | 'rotate' | 'remove'>;
   /** `slipway db shell` (engine/db-shell.ts). */
   dbShell: Pick<DbShell, 'prepare'>;
+  /** Backups of accessories: list, show, back up now, verify, restore (engine/backups.ts). */
+  backups: Pick<BackupOperations, 'take' | 'verify' | 'restore' | 'list' | 'get'>;
   /** Volumes Slipway created (engine/volumes.ts listVolumes); `restrictedTo`: the caller's project, if its token has one. */
   volumes: (filter: { project?: string; env?: string }, restrictedTo: string | null) => Promise<VolumeView[]>;
   baseImages: BaseImageFactory;

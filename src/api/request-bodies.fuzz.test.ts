@@ -37,6 +37,8 @@ const VALID_BODIES: Record<string, unknown> = {
   'PUT /api/v1/projects/:project/webhook': { repository: 'https://git.example.com/shop.git', path: '' },
   'POST /api/v1/notifications/targets': { kind: 'webhook', url: 'https://hooks.example.com/x', events: [] },
   'POST /api/v1/projects/:project/envs/:env/accessories/:name/sql': { sql: 'select count(*) from orders;', timeout: '1m' },
+  'POST /api/v1/projects/:project/envs/:env/accessories/:name/backups': { type: 'full' },
+  'POST /api/v1/projects/:project/envs/:env/accessories/:name/restore': { backup: '1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b', inPlace: false },
 };
 
 const bodyRoutes = Object.entries(ROUTES as Record<string, { body?: unknown }>).filter(([, r]) => r.body !== undefined);

@@ -33,6 +33,7 @@ import { metricsRoutes } from './routes/metrics';
 import { dashboardRoutes } from './dashboard-assets';
 import { accessoryRoutes } from './routes/accessories';
 import { volumeRoutes } from './routes/volumes';
+import { backupRoutes } from './routes/backups';
 
 export interface BuildApiOptions {
   /** Sees every route as it is registered (the auth test walks the whole table). */
@@ -98,6 +99,7 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   serviceLogRoutes(app, deps);
   environmentRoutes(app, deps);
   accessoryRoutes(app, deps);
+  backupRoutes(app, deps);
   volumeRoutes(app, deps);
   secretRoutes(app, deps);
   jobRoutes(app, deps);

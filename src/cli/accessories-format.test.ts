@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccessoryView, VolumeView } from '../core/contract/views';
-import { accessoryRows, limitsCell, volumeLines, volumeRows } from './accessories-format';
+import { accessoryBackupLines, accessoryRows, limitsCell, volumeLines, volumeRows } from './accessories-format';
 
 const db: AccessoryView = {
   name: 'db', kind: 'postgres', env: 'production', image: 'slipway/postgres:15', imageDigest: 'sha256:abc', version: '15',
@@ -38,4 +38,19 @@ test('env destroy says which volumes were kept and how to delete them', () => {
   assert.match(kept[1]!, /slipway env destroy staging -p shop --delete-volumes --yes/);
   assert.deepEqual(volumeLines({ volumesDeleted: ['x'], volumesKept: [] }, 'shop', 'staging'), ['deleted 1 volume(s): x']);
   assert.deepEqual(volumeLines({ volumesDeleted: [], volumesKept: [] }, 'shop', 'staging'), []);
+});
+
+test('accessories with backups on get a line each: ok, or what failed', () => {
+  const now = Date.parse('2026-12-07T12:00:00Z');
+  const twoHoursAgo = '2026-12-07T10:00:00Z';
+  const lines = accessoryBackupLines([
+    { ...db, backup: { state: 'ok', lastBackupAt: twoHoursAgo, lastVerifiedAt: twoHoursAgo, detail: null } },
+    { ...db, name: 'cache', kind: 'redis', backup: null },
+    { ...db, name: 'orders', backup: { state: 'verify_failed', lastBackupAt: twoHoursAgo, lastVerifiedAt: null, detail: 'verification of backup 5e5e5e5e failed: row counts' } },
+  ], now);
+  assert.deepEqual(lines, [
+    'db      backups: ok, last 2h ago, verified 2h ago',
+    'orders  backups: verify FAILED — verification of backup 5e5e5e5e failed: row counts (last 2h ago, verified never)',
+  ]);
+  assert.deepEqual(accessoryBackupLines([db]), []);
 });

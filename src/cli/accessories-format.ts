@@ -1,6 +1,7 @@
 /** Tables of `slipway accessories`, `slipway volumes` and the accessories part of `slipway status` (pure). */
 import type { AccessoryView, VolumeView } from '../core/contract/views';
 import { formatBytes } from '../core/format-bytes';
+import { backupHealthText } from './backups-format';
 
 type Limits = { memoryBytes: number | null; cpus: number | null } | null | undefined;
 
@@ -29,6 +30,13 @@ export function accessoryRows(accessories: AccessoryView[]): Array<Record<string
     'used by': a.usedBy.join(', ') || '-',
     limits: limitsCell(a.resources),
   }));
+}
+
+/** Under the accessories table: each accessory with backups on, at a glance ("db  backups: ok, last 2h ago, verified 2h ago"). */
+export function accessoryBackupLines(accessories: AccessoryView[], now = Date.now()): string[] {
+  const on = accessories.filter((a) => a.backup);
+  const width = Math.max(0, ...on.map((a) => a.name.length));
+  return on.map((a) => `${a.name.padEnd(width)}  ${backupHealthText(a.backup!, now)}`);
 }
 
 export const VOLUME_COLUMNS = ['name', 'env', 'owner', 'volume', 'size', 'used by'];

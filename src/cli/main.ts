@@ -29,6 +29,7 @@ import { registerMetrics } from './commands/metrics';
 import { registerInstall } from './commands/install';
 import { registerAccessories, registerVolumes } from './commands/accessories';
 import { registerDb } from './commands/db';
+import { registerBackup, registerBackups, registerRestore } from './commands/backups';
 import { addExamples } from './help-examples';
 import { VERSION } from '../core/version';
 
@@ -62,6 +63,9 @@ export function buildProgram(): Command {
   registerAccessories(program);
   registerVolumes(program);
   registerDb(program);
+  registerBackups(program);
+  registerBackup(program);
+  registerRestore(program);
   registerProject(program);
   registerRun(program);
   registerJobs(program);

@@ -12,9 +12,9 @@ export function printTable(rows: Array<Record<string, string | number | null | u
   for (const r of rows) console.log(line(columns.map((c) => cell(r[c]))));
 }
 
-export function ago(iso: string | null): string {
+export function ago(iso: string | null, now = Date.now()): string {
   if (!iso) return '-';
-  const s = Math.round((Date.now() - Date.parse(iso)) / 1000);
+  const s = Math.round((now - Date.parse(iso)) / 1000);
   if (s < 60) return `${s}s ago`;
   if (s < 3600) return `${Math.round(s / 60)}m ago`;
   if (s < 86400) return `${Math.round(s / 3600)}h ago`;

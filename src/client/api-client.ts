@@ -11,7 +11,7 @@ import type { LogEntryView } from '../core/contract/logs';
 import type { z } from 'zod';
 import type { accessoryLogEntry } from '../core/contract/routes';
 
-export type { AccessoryView, DeliveryView, NotificationTargetView, SourceView, VolumeView, WebhookView } from '../core/contract/views';
+export type { AccessoryView, BackupHealthView, BackupView, DeliveryView, NotificationTargetView, SourceView, VolumeView, WebhookView } from '../core/contract/views';
 
 export class ApiError extends Error {
   constructor(
@@ -72,6 +72,19 @@ const _logsQueryFields: Exclude<keyof LogsQuery, keyof RouteQuery<'GET /api/v1/p
 void _logsQueryFields;
 export type DbShellEvent = RouteStreamItem<'POST /api/v1/projects/:project/envs/:env/accessories/:name/sql'>;
 export type AccessoryLogEntry = z.output<typeof accessoryLogEntry>;
+/** GET …/backups: `expired` as a boolean (the query carries it as text). */
+export interface BackupsQuery {
+  accessory?: string;
+  limit?: number;
+  expired?: boolean;
+}
+/** Compile-time: every BackupsQuery field is a query field of the route. */
+const _backupsQueryFields: Exclude<keyof BackupsQuery, keyof RouteQuery<'GET /api/v1/projects/:project/envs/:env/backups'>> extends never ? true : false = true;
+void _backupsQueryFields;
+/** NDJSON of backing up and verifying: progress lines, then `done` (the backup) or `error`. */
+export type BackupEvent = RouteStreamItem<'POST /api/v1/projects/:project/envs/:env/accessories/:name/backups'>;
+/** NDJSON of a restore: progress lines, then `done` (where the data went, what to do next) or `error`. */
+export type RestoreEvent = RouteStreamItem<'POST /api/v1/projects/:project/envs/:env/accessories/:name/restore'>;
 /** GET …/accessories/:name/logs: `tail` lines, `follow` as a boolean, `since` a duration (10m) or ISO time. */
 export interface AccessoryLogsQuery {
   tail?: number;
@@ -253,6 +266,11 @@ export class SlipwayClient {
     return this.call('GET /api/v1/projects/:project/envs/:env/accessories', { params: { project, env } });
   }
 
+  /** Removes an accessory no live release uses; its volumes only with deleteVolumes. */
+  removeAccessory(project: string, env: string, name: string, q: { deleteVolumes: boolean }): Answer<'DELETE /api/v1/projects/:project/envs/:env/accessories/:name'> {
+    return this.call('DELETE /api/v1/projects/:project/envs/:env/accessories/:name', { params: { project, env, name }, query: { deleteVolumes: String(q.deleteVolumes) } });
+  }
+
   restartAccessory(project: string, env: string, name: string): Answer<'POST /api/v1/projects/:project/envs/:env/accessories/:name/restart'> {
     return this.call('POST /api/v1/projects/:project/envs/:env/accessories/:name/restart', { params: { project, env, name } });
   }
@@ -277,6 +295,44 @@ export class SlipwayClient {
     });
     if (!res.ok) throw await toApiError(res);
     yield* ndjson<DbShellEvent>(res.body!);
+  }
+
+  /** The environment's backups, newest first (`accessory`: only its; `expired`: also those retention removed). */
+  backups(project: string, env: string, q: BackupsQuery = {}): Answer<'GET /api/v1/projects/:project/envs/:env/backups'> {
+    return this.call('GET /api/v1/projects/:project/envs/:env/backups', { params: { project, env }, query: q as Query });
+  }
+
+  backup(id: string): Answer<'GET /api/v1/backups/:id'> {
+    return this.call('GET /api/v1/backups/:id', { params: { id } });
+  }
+
+  /** Backs up an accessory now; yields progress lines, then the backup (or the error). */
+  createBackup(project: string, env: string, name: string, body: RouteBody<'POST /api/v1/projects/:project/envs/:env/accessories/:name/backups'> = {}): AsyncGenerator<BackupEvent> {
+    return this.postNdjson<BackupEvent>(`/api/v1/projects/${enc(project)}/envs/${enc(env)}/accessories/${enc(name)}/backups`, body);
+  }
+
+  /** Verifies a backup (restored into a scratch container and checked); yields progress, then the backup with its verification. */
+  verifyBackup(id: string): AsyncGenerator<BackupEvent> {
+    return this.postNdjson<BackupEvent>(`/api/v1/backups/${enc(id)}/verify`, {});
+  }
+
+  /** Restores a backup or a point in time (a new accessory, or in place); yields progress, then the outcome. */
+  restore(project: string, env: string, name: string, body: RouteBody<'POST /api/v1/projects/:project/envs/:env/accessories/:name/restore'>): AsyncGenerator<RestoreEvent> {
+    return this.postNdjson<RestoreEvent>(`/api/v1/projects/${enc(project)}/envs/${enc(env)}/accessories/${enc(name)}/restore`, body);
+  }
+
+  /** A POST answered with NDJSON: a refusal before the stream (bad input, 404, 403) is an ApiError. */
+  private async *postNdjson<T>(path: string, body: unknown): AsyncGenerator<T> {
+    const res = await fetch(`${this.base}${path}`, {
+      method: 'POST',
+      headers: { ...this.authHeaders(), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).catch((err: Error) => {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? err.message;
+      throw new ApiError(0, 'SLW_UNREACHABLE', `cannot reach the Slipway server at ${this.where} (${cause}); is "slipway server" running?`);
+    });
+    if (!res.ok) throw await toApiError(res);
+    yield* ndjson<T>(res.body!);
   }
 
   /** An accessory's container log (SSE, credentials masked); with `follow`, until the signal fires. */

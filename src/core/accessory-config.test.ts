@@ -34,13 +34,17 @@ test('built-in kinds get their image, port, data volume, default check and datab
     builtIn: true,
     version: '15',
     port: 5432,
-    volumes: [{ volume: 'data', path: '/var/lib/postgresql/data', readOnly: false }],
+    volumes: [
+      { volume: 'data', path: '/var/lib/postgresql/data', readOnly: false },
+      { volume: 'backup', path: '/var/lib/pgbackrest', readOnly: false },
+    ],
     env: {},
     command: null,
     health: { kind: 'exec', path: null, port: null, command: ['pg_isready', '-q', '-h', '127.0.0.1', '-p', '5432', '-U', 'postgres'], intervalMs: 500, timeoutMs: 5000, deadlineMs: 120_000 },
     resources: { memoryBytes: null, cpus: null },
     stopTimeoutMs: 30_000,
     database: 'my_shop',
+    backup: { schedule: '0 3 * * *', fullEveryMs: 7 * 86_400_000, retention: { full: 4, pitrMs: 7 * 86_400_000 }, verify: { everyMs: null, sql: [] } },
   });
   assert.equal(a.cache!.image, 'slipway/redis:7');
   assert.equal(a.cache!.port, 6379);
@@ -110,6 +114,7 @@ test('built-in volumes: data is always mounted at the data directory; yours are 
   assert.deepEqual(a.db!.volumes, [
     { volume: 'data', path: '/var/lib/postgresql/data', readOnly: false },
     { volume: 'backups', path: '/backups', readOnly: false },
+    { volume: 'backup', path: '/var/lib/pgbackrest', readOnly: false },
   ]);
   assert.deepEqual(a.cache!.volumes, [{ volume: 'redisdata', path: '/data', readOnly: false }], 'a volume of your own at the data directory replaces "data"');
 });

@@ -6,6 +6,7 @@
 import { ACCESSORY_KINDS, defaultAccessoryHealth, isBuiltInKind } from './accessory-kinds';
 import type { AccessoryConfig, AccessoryHealth, AccessoryKind, ResourceLimits, VolumeMount } from './config';
 import type { AccessoryHealthWritten, AccessoryWritten } from './config-schema';
+import { BACKUP_VOLUME, backupProblems, normalizeBackup, PGBACKREST_REPO_PATH } from './backup-config';
 import { parseDuration } from './duration';
 import { parseSize } from './parse-size';
 
@@ -47,6 +48,12 @@ export function accessoryProblems(a: AccessoryWritten): AccessoryProblem[] {
     for (const key of Object.keys(a.env)) {
       if (POSTGRES_RESERVED_ENV.includes(key)) add(['env', key], 'is set by Slipway for postgres (the generated superuser and the data directory); remove it');
     }
+  }
+  for (const p of backupProblems(a.kind, a.backup)) add(['backup', ...p.path], p.message);
+  if (normalizeBackup(a.kind, isBuiltInKind(a.kind) && a.image === undefined, a.backup)) {
+    (a.volumes ?? []).forEach((v, i) => {
+      if (v.name === BACKUP_VOLUME || v.path === PGBACKREST_REPO_PATH) add(['volumes', i], `"${BACKUP_VOLUME}" at ${PGBACKREST_REPO_PATH} holds the backup repository; choose another name and path (or set backup: off)`);
+    });
   }
   const port = accessoryPort(a);
   problems.push(...resolveAccessoryHealth(a.kind, port, a.health).problems);
@@ -139,6 +146,9 @@ export function normalizeAccessory(name: string, a: AccessoryWritten, project: s
     const dataDir = ACCESSORY_KINDS[a.kind].dataDir;
     if (!volumes.some((v) => v.path === dataDir)) volumes = [{ volume: 'data', path: dataDir, readOnly: false }, ...volumes];
   }
+  const backup = normalizeBackup(a.kind, builtIn, a.backup);
+  // The repository lives on a volume of its own: a lost data volume leaves the backups.
+  if (backup) volumes = [...volumes, { volume: BACKUP_VOLUME, path: PGBACKREST_REPO_PATH, readOnly: false }];
   return {
     name,
     kind: a.kind,
@@ -153,5 +163,7 @@ export function normalizeAccessory(name: string, a: AccessoryWritten, project: s
     resources: normalizeResources(a.resources),
     stopTimeoutMs: parseDuration(a.stop_timeout)!,
     database: a.kind === 'postgres' ? (a.database ?? defaultDatabase(project)) : null,
+    // Set only when on, so accessories without backups keep their recorded configs (and spec hashes).
+    ...(backup ? { backup } : {}),
   };
 }

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AccessoryConfig, AccessoryHealth, AccessoryKind, ServiceUse } from './config';
 import type { PostgresProvisioning } from './ports/postgres-admin';
+import { POSTGRES_ARCHIVE_ARGS, postgresBackupEnv } from './backup-config';
 
 export type BuiltInKind = Exclude<AccessoryKind, 'container'>;
 
@@ -89,7 +90,7 @@ export function accessoryCheckEnv(cfg: AccessoryConfig, creds: AccessoryCredenti
 export function accessoryContainerEnv(cfg: AccessoryConfig, creds: AccessoryCredentials): Record<string, string> {
   switch (cfg.kind) {
     case 'postgres':
-      return { ...cfg.env, POSTGRES_USER: POSTGRES_SUPERUSER, POSTGRES_PASSWORD: creds.superuser ?? '', PGDATA: ACCESSORY_KINDS.postgres.dataDir };
+      return { ...cfg.env, POSTGRES_USER: POSTGRES_SUPERUSER, POSTGRES_PASSWORD: creds.superuser ?? '', PGDATA: ACCESSORY_KINDS.postgres.dataDir, ...(cfg.backup ? postgresBackupEnv(ACCESSORY_KINDS.postgres.dataDir) : {}) };
     case 'redis':
       return { ...cfg.env, REDIS_PASSWORD: creds.password ?? '' };
     case 'nats':
@@ -131,6 +132,8 @@ function serverWithAuthFile(passwordVar: string, file: string, format: string, u
  * on a command line; the image needs `sh` (docs/accessory-images.md).
  */
 export function accessoryCommand(cfg: AccessoryConfig, _creds?: AccessoryCredentials): string[] | null {
+  // Backups: every WAL segment archived by pgBackRest (the server options go after the user's own).
+  if (cfg.kind === 'postgres' && cfg.backup) return [...(cfg.command ?? ['postgres']), ...POSTGRES_ARCHIVE_ARGS];
   if (cfg.command) return cfg.command;
   switch (cfg.kind) {
     case 'redis':

@@ -346,6 +346,36 @@ export const releaseSchema = z
   })
   .describe('the release command from its own image (e.g. a migrator), built or pinned with the release; instead of release_command');
 
+/** A directory inside an image: absolute, without `.`/`..` segments (read from the image, never from this host). */
+const imageDir = z
+  .string({ error: 'must be an absolute path inside the release image, such as "/app/db/migrations"' })
+  .superRefine((p, ctx) => {
+    const problem = !p.startsWith('/')
+      ? 'must be an absolute path inside the release image, such as "/app/db/migrations"'
+      : /[\0\n\r]/.test(p)
+        ? 'must not contain a NUL or a line break'
+        : p.split('/').some((seg) => seg === '..' || seg === '.')
+          ? 'must not contain "." or ".." segments'
+          : /^\/+$/.test(p)
+            ? 'must not be "/" (name the directory that holds the .sql files)'
+            : null;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .transform((p) => p.replace(/\/+/g, '/').replace(/\/$/, ''));
+
+export const migrationsSchema = z
+  .strictObject({
+    dir: imageDir.optional().describe('directory of the release image holding the migrations as .sql files, run in name order; the files not yet applied in this environment are linted'),
+    lint_command: argv('["node", "migrate.js", "--print-sql"]')
+      .optional()
+      .describe('argv run in a one-off container of the release image, with the release command\'s environment, that prints the SQL the release command will run'),
+  })
+  .refine((m) => (m.dir === undefined) !== (m.lint_command === undefined), {
+    error: 'set exactly one of "dir" (the .sql files in the release image) or "lint_command" (a command that prints the SQL)',
+    path: ['dir'],
+  })
+  .describe('the migration lint: the SQL the release command will run is checked with the Postgres parser before it runs; in production a destructive or locking statement fails the deployment unless `slipway deploy --allow-destructive`');
+
 /** The kinds of readiness probe. */
 const probeKind = z.enum(['http', 'tcp', 'exec'], {
   error: 'must be "http" (GET a path), "tcp" (connect to the port) or "exec" (run a command in the container; exit 0 = ready)',
@@ -384,6 +414,44 @@ const accessoryVersion = z
 /** Postgres identifiers Slipway creates without quoting. */
 export const PG_IDENTIFIER_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
+const accessoryBackupSchema = z
+  .union(
+    [
+      z.literal(false),
+      z.literal('off'),
+      z.strictObject({
+        schedule: z
+          .union([
+            z.literal(false),
+            z.string({ error: 'must be a cron expression such as "0 3 * * *", or false' }).superRefine((v, ctx) => {
+              try {
+                parseCron(v);
+              } catch (err) {
+                ctx.addIssue({ code: 'custom', message: (err as Error).message });
+              }
+            }),
+          ], { error: 'must be a cron expression such as "0 3 * * *", or false (backups only by hand and before releases)' })
+          .optional()
+          .describe('cron (UTC) of scheduled backups (default "0 3 * * *"); false: only by hand and before releases'),
+        full_every: durationValue('"7d"', MAX_SPAN_MS).optional().describe('a scheduled backup is full when the last full one is older than this (default 7d), differential otherwise'),
+        retention: z
+          .strictObject({
+            full: wholeNumber(1, 1000).optional().describe('full backups kept (default 4)'),
+            pitr: durationValue('"7d"', MAX_SPAN_MS).optional().describe('every point in this window stays restorable with --to-time (default 7d)'),
+          })
+          .optional(),
+        verify: z
+          .strictObject({
+            every: durationValue('"1d"', MAX_SPAN_MS).optional().describe('verify the newest backup this often (default: every scheduled backup, right after it)'),
+            sql: z.array(z.string({ error: 'must be a SQL query' }).min(1, { error: 'must not be empty' }), { error: 'must be a list of SQL queries' }).optional().describe('queries run on the restored copy: each must succeed, and a single count must not be 0'),
+          })
+          .optional(),
+      }),
+    ],
+    { error: 'must be a map such as { schedule: "0 3 * * *", retention: { full: 4, pitr: 7d } }, or off' },
+  )
+  .describe('postgres: pgBackRest backups (on by default for the built-in image): WAL archived continuously, scheduled full/differential backups, each verified by restoring it');
+
 const accessoryShape = {
   kind: accessoryKind.describe('postgres, redis and nats are built in (images built from Debian packages on first use); container runs any image'),
   version: accessoryVersion.optional().describe('postgres "15", redis "7", nats "2" (the default); not for container'),
@@ -395,6 +463,7 @@ const accessoryShape = {
   health: accessoryHealthSchema.optional(),
   resources: resourcesSchema.optional(),
   stop_timeout: duration('30s', 'time between SIGTERM and SIGKILL when the accessory is stopped or recreated'),
+  backup: accessoryBackupSchema.optional(),
   database: z
     .string({ error: 'must be a string' })
     .regex(PG_IDENTIFIER_RE, { error: 'must be a lowercase Postgres identifier (a-z, 0-9 and "_", starting with a letter or "_", at most 63 characters)' })
@@ -427,6 +496,7 @@ export const accessoryOverrideSchema = z
     health: accessoryHealthSchema.optional(),
     resources: resourcesSchema.optional(),
     stop_timeout: durationValue().optional(),
+    backup: accessoryBackupSchema.optional(),
   })
   .describe('per-environment changes to an accessory');
 
@@ -477,6 +547,7 @@ export const webServiceSchema = z
     volumes: volumesSchema.optional(),
     resources: resourcesSchema.optional(),
     release: releaseSchema.optional(),
+    migrations: migrationsSchema.optional(),
   })
   .refine((s) => (s.build === undefined) !== (s.image === undefined), {
     error: 'set exactly one of "build" (a directory to build) or "image" (a prebuilt image)',
@@ -498,6 +569,10 @@ export const webServiceSchema = z
   .refine((s) => s.release === undefined || s.release_command === undefined, {
     error: 'set either "release" (the release command in its own image) or "release_command" (in the service\'s image), not both',
     path: ['release'],
+  })
+  .refine((s) => s.migrations === undefined || s.release_command !== undefined || s.release !== undefined, {
+    error: 'lints the SQL of the release command, but the service has none: add release_command (or release: { command }), or remove migrations',
+    path: ['migrations'],
   })
   .refine((s) => s.health.kind !== 'exec' || s.health.command !== undefined, { error: 'health kind "exec" needs a command (argv run inside the container; exit 0 = ready)', path: ['health', 'command'] })
   .refine((s) => s.health.command === undefined || s.health.kind === undefined || s.health.kind === 'exec', { error: 'is only used by health kind "exec" (remove it, or set kind: exec)', path: ['health', 'command'] })
@@ -521,6 +596,7 @@ export const serviceOverrideSchema = z
     deploy: z.strictObject(deployBaseShape).partial().optional(),
     release_command: releaseCommand.optional(),
     release_timeout: durationValue().optional(),
+    migrations: migrationsSchema.optional(),
     command: serviceCommand.optional(),
     min_ready: durationValue().optional(),
     retention: z.strictObject(retentionSchema.shape).partial().optional(),
@@ -538,6 +614,10 @@ export const environmentOverrideSchema = z
       .enum(['required', 'none'], { error: 'must be "required" or "none"' })
       .default('none')
       .describe('"required": deploys and promotions to this environment wait for `slipway approve`'),
+    backup_before_release: z
+      .boolean({ error: 'must be true or false' })
+      .optional()
+      .describe('a deployment with a release command takes a backup of the Postgres accessories its service uses first (default: true for production)'),
     services: z.record(name('service'), serviceOverrideSchema, { error: 'must be a map of service name to overrides' }).default({}),
     accessories: z.record(name('accessory'), accessoryOverrideSchema, { error: 'must be a map of accessory name to overrides' }).optional(),
   })

@@ -1,4 +1,5 @@
 /** Normalized configuration: what the engine and drivers use (durations in ms, defaults applied). */
+import type { BackupPolicy } from './backup-config';
 export interface HealthConfig {
   path: string;
   intervalMs: number;
@@ -99,6 +100,16 @@ export interface ServiceConfig {
   resources?: ResourceLimits;
   /** The release command's own image (absent: the release command runs in the service's image). */
   release?: ReleaseImageConfig | null;
+  /** The migration lint's source of SQL (absent: no lint); exactly one of the two is set. */
+  migrations?: MigrationsConfig;
+}
+
+/** Where the migration lint reads the SQL the release command will run. */
+export interface MigrationsConfig {
+  /** A directory of the release image: its `.sql` files, in name order. */
+  dir: string | null;
+  /** An argv run in a one-off of the release image that prints the SQL. */
+  lintCommand: string[] | null;
 }
 
 export interface ProjectConfig {
@@ -109,6 +120,8 @@ export interface ProjectConfig {
   environments: string[];
   /** `required`: deploys and promotions to this environment wait in awaiting_approval. */
   approval: 'required' | 'none';
+  /** A deployment with a release command backs up the Postgres accessories its service uses first (absent: production only). */
+  backupBeforeRelease?: boolean;
   /** Git repository URL the server builds from for `slipway deploy --ref`; null when not set. */
   repository: string | null;
   /** Push webhooks: branch → environment. */
@@ -132,6 +145,8 @@ export interface VolumeMount {
   volume: string;
   path: string;
   readOnly: boolean;
+  /** Another owner's volume of the same environment (a scratch restore reads the accessory's backup repository); absent: the container's own. */
+  owner?: string;
 }
 
 export type AccessoryKind = 'postgres' | 'redis' | 'nats' | 'container';
@@ -178,6 +193,8 @@ export interface AccessoryConfig {
   stopTimeoutMs: number;
   /** postgres: the database services get (default: the project name, `-` → `_`). */
   database: string | null;
+  /** pgBackRest backups (absent: none). */
+  backup?: BackupPolicy;
 }
 
 /**

@@ -96,6 +96,51 @@ export interface AccessoryRecord {
   updatedAt: string;
 }
 
+export type BackupType = 'full' | 'diff';
+/** What asked for it: the accessory's schedule, a person, a deployment's release command, or a restore in place (the state it replaces). */
+export type BackupTrigger = 'schedule' | 'manual' | 'release' | 'restore';
+/** `running` until pgBackRest finished; a backup interrupted (control plane restarted) is `failed`, never listed as good. */
+export type BackupState = 'running' | 'succeeded' | 'failed';
+export interface BackupVerification {
+  state: 'running' | 'passed' | 'failed';
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  /** Each check and what it found (pgBackRest's verify, the restore, the server starting, row counts, user queries). */
+  checks: Array<{ name: string; ok: boolean; detail: string }>;
+  /** The first failed check's detail. */
+  error: string | null;
+}
+
+/** One backup of an accessory (a pgBackRest set) and its latest verification. */
+export interface BackupRecord {
+  id: string;
+  environmentId: number;
+  accessory: string;
+  type: BackupType;
+  trigger: BackupTrigger;
+  deploymentId: string | null;
+  triggeredBy: string | null;
+  state: BackupState;
+  /** pgBackRest's label of the set (`20261207-102339F`); null until it finished. */
+  label: string | null;
+  /** The restore point made right after it, at which the row counts were read: verification restores to it. */
+  restorePoint: string | null;
+  /** The database's size, and what the set added to the repository. */
+  sizeBytes: number | null;
+  storedBytes: number | null;
+  walStart: string | null;
+  walStop: string | null;
+  /** Rows per table (`schema.table`) at the restore point. */
+  tableCounts: Record<string, number> | null;
+  error: string | null;
+  verification: BackupVerification | null;
+  startedAt: string;
+  finishedAt: string | null;
+  /** Removed from the repository by retention. */
+  expiredAt: string | null;
+}
+
 /** One version of an accessory's generated credentials, sealed under the master key (JSON of core/accessory-kinds.ts AccessoryCredentials). */
 export interface SealedAccessoryCredentials {
   accessoryId: number;
@@ -266,7 +311,7 @@ export interface Webhook {
 }
 
 /** Domain events the notifier delivers. */
-export const EVENT_TYPES = ['deployment.started', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled_back', 'approval.needed', 'job.failed', 'certificate.issued', 'certificate.failed', 'edge.restarted', 'edge.corrected', 'disk.low', 'replica.unhealthy', 'replica.replaced', 'replica.oom_killed', 'accessory.restarted', 'accessory.recreated', 'accessory.failed'] as const;
+export const EVENT_TYPES = ['deployment.started', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled_back', 'approval.needed', 'job.failed', 'certificate.issued', 'certificate.failed', 'edge.restarted', 'edge.corrected', 'disk.low', 'replica.unhealthy', 'replica.replaced', 'replica.oom_killed', 'accessory.restarted', 'accessory.recreated', 'accessory.failed', 'backup.failed', 'backup.verify_failed'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface OutboxEvent {

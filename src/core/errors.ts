@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   'SLW_ACME',
   'SLW_LOW_DISK',
   'SLW_IMAGE_PRUNED',
+  'SLW_BACKUP_FAILED',
+  'SLW_MIGRATION_BLOCKED',
   'SLW_INTERNAL',
 ] as const;
 

@@ -120,7 +120,8 @@ export function validateProjectConfig(raw: unknown, opts: ParseOptions = {}): Pa
     return { ok: false, errors: mergedErrors.map((e) => ({ ...e, message: `${e.message} (in environment ${env})` })) };
   }
   const approval = written.data.environments?.[env]?.approval ?? 'none';
-  return { ok: true, config: { ...normalize(merged.data, env, Object.keys(file.environments ?? {}), approval), repository: written.data.repository ?? null, branches: written.data.branches ?? {}, allowForcePush: written.data.webhooks?.allow_force_push ?? false } };
+  const backupBeforeRelease = written.data.environments?.[env]?.backup_before_release ?? env === 'production';
+  return { ok: true, config: { ...normalize(merged.data, env, Object.keys(file.environments ?? {}), approval), backupBeforeRelease, repository: written.data.repository ?? null, branches: written.data.branches ?? {}, allowForcePush: written.data.webhooks?.allow_force_push ?? false } };
 }
 
 type RawService = Record<string, unknown>;
@@ -275,6 +276,7 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
       ...(s.release !== undefined
         ? { release: { source: s.release.image !== undefined ? { kind: 'image' as const, ref: s.release.image } : { kind: 'build' as const, ...s.release.build! } } }
         : {}),
+      ...(s.migrations !== undefined ? { migrations: { dir: s.migrations.dir ?? null, lintCommand: s.migrations.lint_command ?? null } } : {}),
     };
   }
   return { project: written.project, env, environments, approval, services, ...(written.accessories !== undefined ? { accessories } : {}) };

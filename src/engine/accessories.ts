@@ -228,6 +228,25 @@ export class Accessories {
       result = await run();
     }
     for (const change of result.changes) await log(`accessory ${cfg.name}: ${change}`);
+    if (cfg.backup) await this.prepareBackupRepository(c, cfg, log);
+  }
+
+  /**
+   * The pgBackRest stanza, made as soon as the server runs: until it exists every archive_command
+   * fails and Postgres keeps the WAL it could not archive (pg_wal grows). Idempotent. A repository
+   * made for another database (a replaced data volume with the old backup volume kept) is
+   * refused by pgBackRest: said loudly, since archiving stays off until it is dealt with.
+   */
+  private async prepareBackupRepository(c: AccessoryContainer, cfg: AccessoryConfig, log: AccessoryLog): Promise<void> {
+    const r = await this.ctx.runtime
+      .exec(c.id, ['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', 'pgbackrest', 'stanza-create'], { timeoutMs: 120_000 })
+      .catch((err: unknown) => ({ exitCode: null, timedOut: false, output: errorMessage(err) }));
+    if (r.exitCode === 0) return;
+    const why = r.output.split('\n').filter((l) => /ERROR|HINT/.test(l)).slice(-2).join(' ') || r.output.split('\n').slice(-2).join(' ');
+    await log(
+      `accessory ${cfg.name}: its backup repository could not be prepared (${why}); WAL is not archived and backups fail until this is fixed (docs/backups.md, "A repository of another database")`,
+      'error',
+    );
   }
 
   /**
@@ -342,6 +361,7 @@ export class Accessories {
         usedBy: usedBy.get(r.name) ?? [],
         credentialsVersion: r.credentialsVersion,
         updatedAt: r.updatedAt,
+        ...(r.config.backup && this.ctx.backups ? { backup: await this.ctx.backups.health(e.id, r.name) } : {}),
       });
     }
     return views;
@@ -385,6 +405,44 @@ export class Accessories {
     await log(`accessory ${name}: ${detail}`);
     await this.event('accessory.restarted', t, name, detail);
     return { name, action: 'restarted', detail };
+  }
+
+  /**
+   * A restored copy becomes an accessory of the environment (restore into a new accessory): its
+   * record with the source's current credentials (the restored data has the source's roles and
+   * passwords), then started and checked like any other. It is not in slipway.yml: deploys leave it running.
+   */
+  async adoptRestored(project: string, env: { id: number; name: string }, source: AccessoryRecord, cfg: AccessoryConfig, log: AccessoryLog): Promise<AccessoryOutcome> {
+    return this.serial(env.id, async () => {
+      const creds = await openAccessoryCredentials(this.ctx, source.id, source.credentialsVersion, { name: source.name, kind: source.kind });
+      const record = await this.ctx.store.saveAccessory({ environmentId: env.id, name: cfg.name, kind: cfg.kind, config: cfg, imageDigest: source.imageDigest, specHash: NEVER_STARTED });
+      // Sealed again under the copy's own context (a seal is bound to its accessory and version).
+      if (record.credentialsVersion === 0) await addAccessoryCredentials(this.ctx, record.id, creds);
+      return this.ensureOne({ project, env }, cfg, [], log);
+    });
+  }
+
+  /**
+   * Restore in place: with the environment's accessory work held (heal does not restart it
+   * meanwhile), the accessory's container is stopped, `work` replaces its data, and it is
+   * started again from its record and checked.
+   */
+  async replaceData(project: string, env: { id: number; name: string }, name: string, work: () => Promise<void>, log: AccessoryLog): Promise<AccessoryOutcome> {
+    return this.serial(env.id, async () => {
+      const t = { project, env };
+      const record = await this.record(env.id, name, env.name);
+      for (const c of await this.containers(t, name)) await this.ctx.runtime.stopAccessory(c.id, record.config.stopTimeoutMs);
+      await log(`accessory ${name}: stopped; replacing its data`);
+      try {
+        await work();
+      } catch (err) {
+        // Started again either way: on the old data if the restore did not touch it, else on what it left (the safety backup restores it).
+        await log(`accessory ${name}: the restore failed (${errorMessage(err)}); starting it again`, 'error');
+        await this.restartFromRecord(t, name, 'restore failed', log).catch((e: unknown) => log(`accessory ${name}: could not be started again: ${errorMessage(e)}`, 'error'));
+        throw err;
+      }
+      return this.restartFromRecord(t, name, 'data restored', log);
+    });
   }
 
   async rotate(project: string, env: string, name: string): Promise<{ version: number; services: string[] }> {
@@ -486,6 +544,33 @@ export class Accessories {
       const volumes = await environmentVolumes(this.ctx, project, env.name, opts);
       this.ctx.logger.info({ project, env: env.name, accessories: records.map((r) => r.name), ...volumes }, 'accessories destroyed');
       return { accessories: records.map((r) => r.name).sort(), ...volumes };
+    });
+  }
+
+  /**
+   * Removes one accessory no live release uses (a restored copy, or one dropped from slipway.yml):
+   * its container and record; its volumes only with deleteVolumes (else kept and reported). The
+   * next deploy of a slipway.yml that still declares it creates it again (with new credentials).
+   */
+  async remove(project: string, env: string, name: string, opts: { deleteVolumes: boolean }): Promise<{ accessory: string; volumesDeleted: string[]; volumesKept: string[] }> {
+    const { p, e } = await this.environment(project, env);
+    const record = await this.record(e.id, name, e.name);
+    const users = (await this.usedBy(p, e)).get(name) ?? [];
+    if (users.length) {
+      throw new SlipwayError('SLW_CONFLICT', `accessory ${name} is used by the live release of ${users.join(', ')}: remove it from their uses (and deploy) first`, [{ path: 'name', message: `used by ${users.join(', ')}` }]);
+    }
+    return this.serial(e.id, async () => {
+      for (const c of await this.containers({ project: p.name, env: { id: e.id, name: e.name } }, name)) await this.ctx.runtime.stopAccessory(c.id, record.config.stopTimeoutMs);
+      await this.ctx.store.deleteAccessory(record.id);
+      const volumesDeleted: string[] = [];
+      const volumesKept: string[] = [];
+      for (const v of (await this.ctx.runtime.listVolumes({ project: p.name, env: e.name, sizes: false })).filter((x) => x.owner === name)) {
+        if (!opts.deleteVolumes) volumesKept.push(v.name);
+        else if ((await this.ctx.runtime.removeVolume(v.name)).removed) volumesDeleted.push(v.name);
+        else volumesKept.push(v.name);
+      }
+      this.ctx.logger.info({ project, env, accessory: name, volumesDeleted, volumesKept }, 'accessory removed');
+      return { accessory: name, volumesDeleted, volumesKept };
     });
   }
 

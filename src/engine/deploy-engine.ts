@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ProjectConfig, ServiceConfig } from '../core/config';
 import { isTerminal, type BuildSource, type Deployment, type DeploymentKind, type Environment, type PromotionSource, type Release, type ServiceRef } from '../core/domain';
+import type { BackupView } from '../core/contract/views';
 import { edgeHttpsPolicy } from './https-policy';
 import { edgeHealthCheck } from './edge-health-check';
 import { SlipwayError, errorMessage, isSlipwayError } from '../core/errors';
@@ -23,6 +24,7 @@ import { deploymentEvent } from './domain-events';
 import { checkBuildContext, prepareImage, imageRepository, type PreparedImage } from './prepare-image';
 import { ImagePolicy } from './image-policy';
 import { runReleaseCommand } from './release-command';
+import { checkMigrations, recordMigrations } from './migration-check';
 import { checkReleaseSource, prepareReleaseImage, promotedReleaseImage } from './release-image';
 import { assessDamage, needsRepair, repairService, type Damage } from './repair';
 import type { SickReplica } from './replica-health';
@@ -52,6 +54,8 @@ export interface DeployRequest {
    * project or allowed by an admin: see image-policy.ts.
    */
   unrestricted?: boolean;
+  /** `slipway deploy --allow-destructive`: in production the migration lint's findings are logged, not blocking (migration-check.ts). */
+  allowDestructive?: boolean;
 }
 
 export interface RollbackRequest {
@@ -477,6 +481,20 @@ export class DeployEngine {
     this.running.set(deployment.id, task);
   }
 
+  /**
+   * Before a release command (migrations) in an environment with backup_before_release (default:
+   * production): a backup of each Postgres accessory with backups the service uses, linked to the
+   * deployment. A failed backup fails the deployment before the release command runs.
+   */
+  private async backupBeforeRelease(deployment: Deployment, ref: ServiceRef, release: Release, rec: DeploymentRecorder): Promise<BackupView[]> {
+    const backups = this.ctx.backups;
+    const uses = (release.config.uses ?? []).filter((u) => u.kind === 'postgres').map((u) => u.accessory);
+    if (!backups || uses.length === 0) return [];
+    const names = await backups.backedUp(deployment.environmentId, uses);
+    if (names.length === 0) return [];
+    return rec.step('backup', () => backups.beforeRelease(ref.project, ref.env, names, deployment.id, (line) => rec.log(line)), (bs) => bs.map((b) => `${b.accessory}: backup ${b.id} (${b.label}, ${b.type})`).join('; '));
+  }
+
   private async run(deployment: Deployment, ref: ServiceRef, plan: Plan, leaseKey: string): Promise<void> {
     const { store } = this.ctx;
     const rec = new DeploymentRecorder(store, this.events, this.ctx.logger, deployment.id);
@@ -541,7 +559,20 @@ export class DeployEngine {
           return r;
         }, (r) => `v${r.number}${r.secretsVersion ? ` with secrets version ${r.secretsVersion}` : ''}`);
         if (release.config.releaseCommand) {
-          await rec.step('release command', () => runReleaseCommand(this.ctx, ref, release, deployment.id, rec), (r) => `exit 0 after ${r.durationMs} ms`);
+          // Before the backup: a blocked migration costs no backup.
+          const allowDestructive = plan.kind === 'deploy' && plan.request.allowDestructive === true;
+          const migrations = await checkMigrations(this.ctx, ref, release, deployment.id, rec, { allowDestructive, requestedBy: deployment.triggeredBy });
+          const wanted = (plan.kind === 'deploy' ? plan.request.config.backupBeforeRelease : undefined) ?? ref.env === 'production';
+          const taken = wanted ? await this.backupBeforeRelease(deployment, ref, release, rec) : [];
+          try {
+            await rec.step('release command', () => runReleaseCommand(this.ctx, ref, release, deployment.id, rec), (r) => `exit 0 after ${r.durationMs} ms`);
+          } catch (err) {
+            for (const b of taken) {
+              await rec.log(`the data of ${b.accessory} before this release command is backup ${b.id}: restore it with "slipway restore ${b.accessory} --backup ${b.id} --env ${ref.env} -p ${ref.project}" (into a new accessory, to inspect) or add "--in-place --yes" (replaces ${b.accessory})`, 'error');
+            }
+            throw err;
+          }
+          await recordMigrations(this.ctx, release, migrations, rec);
         }
       } else {
         release = plan.release;

@@ -13,7 +13,7 @@ import type { Telemetry } from '../core/ports/telemetry';
 import type { DiskGuard } from './disk-guard';
 import type { AccessoryLog, AccessoryOutcome } from './accessories';
 import type { ProjectConfig, ServiceUse } from '../core/config';
-import type { AccessoryView } from '../core/contract/views';
+import type { AccessoryView, BackupHealthView, BackupView } from '../core/contract/views';
 
 /** What the deploy engine needs of the accessory manager (engine/accessories.ts). */
 export interface AccessoryServices {
@@ -27,6 +27,15 @@ export interface AccessoryServices {
   destroy?(project: string, env: { id: number; name: string }, opts: { deleteVolumes: boolean }): Promise<{ accessories: string[]; volumesDeleted: string[]; volumesKept: string[] }>;
   /** The environment's accessories as `status` shows them (engine/queries.ts); absent: status lists none. */
   list?(project: string, env: string): Promise<AccessoryView[]>;
+}
+
+/** What the deploy engine and the accessory views need of the backup manager (engine/backups.ts). */
+export interface BackupServices {
+  /** Of these accessories, the Postgres ones with backups on. */
+  backedUp(environmentId: number, names: string[]): Promise<string[]>;
+  /** A backup of each, linked to the deployment; throws when one fails. */
+  beforeRelease(project: string, env: string, accessories: string[], deploymentId: string, log: (line: string) => Promise<void>): Promise<BackupView[]>;
+  health(environmentId: number, accessory: string): Promise<BackupHealthView | null>;
 }
 
 export interface EngineContext {
@@ -50,4 +59,6 @@ export interface EngineContext {
   disk?: Pick<DiskGuard, 'assertRoom' | 'check'>;
   /** The accessory manager (set by main.ts once built: it needs this context); absent in tests without accessories. */
   accessories?: AccessoryServices;
+  /** The backup manager (set by main.ts); absent: no backups before releases. */
+  backups?: BackupServices;
 }

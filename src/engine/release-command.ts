@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Release, ServiceRef } from '../core/domain';
 import { SlipwayError } from '../core/errors';
-import type { OneOffResult } from '../core/ports/runtime';
+import type { OneOffResult, OneOffSpec } from '../core/ports/runtime';
 import type { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
 import { releaseEnvAndMask } from './replica-env';
@@ -17,17 +17,10 @@ import { releaseCommandImage } from './release-image';
 export async function runReleaseCommand(ctx: EngineContext, ref: ServiceRef, release: Release, deploymentId: string, rec: DeploymentRecorder): Promise<OneOffResult> {
   const argv = release.config.releaseCommand!;
   const shown = JSON.stringify(argv);
-  // Its own image when slipway.yml says `release: { build | image }` (pinned with the release: release-image.ts).
-  const { image, own } = releaseCommandImage(release, ref.service);
-  await rec.log(`running release command ${shown} in a one-off container of v${release.number}${own ? ` from its release image ${release.config.release!.imageRef ?? ''} (${image.slice(0, 19)})` : ''}`);
-  // Migrations connect as the Postgres owner (the app role of replicas cannot CREATE or ALTER).
-  const { env, mask } = await releaseEnvAndMask(ctx, ref, release, 'owner');
+  const { spec, own, mask } = await releasePhaseOneOff(ctx, ref, release, deploymentId, 'release');
+  await rec.log(`running release command ${shown} in a one-off container of v${release.number}${own ? ` from its release image ${release.config.release!.imageRef ?? ''} (${spec.image.slice(0, 19)})` : ''}`);
   const result = await ctx.runtime.runOnce({
-    kind: 'release',
-    name: `${ref.project}-${ref.service}-${ref.env}-v${release.number}-release-${randomBytes(3).toString('hex')}`,
-    image,
-    env,
-    labels: { ...ref, release: release.number, deployment: deploymentId },
+    ...spec,
     argv,
     timeoutMs: release.config.releaseTimeoutMs,
     onOutput: (line, stream) => void rec.log(`  release | ${mask(line)}`, stream === 'stderr' ? 'warn' : 'info'),
@@ -39,4 +32,30 @@ export async function runReleaseCommand(ctx: EngineContext, ref: ServiceRef, rel
     throw new SlipwayError('SLW_RELEASE_COMMAND_FAILED', `release command ${shown} exited with code ${result.exitCode}; no traffic moved`);
   }
   return result;
+}
+
+/**
+ * A one-off container of the release phase (the release command, the migration lint's
+ * `lint_command`): the image the release command runs in, its environment and labels, and a
+ * masker of the secret values in that environment. `purpose` goes into the container's name.
+ */
+export async function releasePhaseOneOff(
+  ctx: EngineContext,
+  ref: ServiceRef,
+  release: Release,
+  deploymentId: string,
+  purpose: 'release' | 'lint',
+): Promise<{ spec: Omit<OneOffSpec, 'argv' | 'timeoutMs' | 'onOutput'>; own: boolean; mask: (text: string) => string }> {
+  // Its own image when slipway.yml says `release: { build | image }` (pinned with the release: release-image.ts).
+  const { image, own } = releaseCommandImage(release, ref.service);
+  // Migrations connect as the Postgres owner (the app role of replicas cannot CREATE or ALTER).
+  const { env, mask } = await releaseEnvAndMask(ctx, ref, release, 'owner');
+  const spec = {
+    kind: 'release' as const,
+    name: `${ref.project}-${ref.service}-${ref.env}-v${release.number}-${purpose}-${randomBytes(3).toString('hex')}`,
+    image,
+    env,
+    labels: { ...ref, release: release.number, deployment: deploymentId },
+  };
+  return { spec, own, mask };
 }

@@ -11,10 +11,10 @@
 import { randomUUID } from 'node:crypto';
 import { Migrator, sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { AccessoryRecord, SealedAccessoryCredentials, ApiToken, ApprovalPolicy, AuditEntry, CertificateRecord, EventType, NotificationDelivery, NotificationTarget, OutboxEvent, Scope, User, Webhook, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
+import type { AccessoryRecord, BackupRecord, BackupVerification, SealedAccessoryCredentials, ApiToken, ApprovalPolicy, AuditEntry, CertificateRecord, EventType, NotificationDelivery, NotificationTarget, OutboxEvent, Scope, User, Webhook, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
 import type { AccessoryConfig, ServiceConfig, ServiceType } from '../core/config';
 import { SlipwayError } from '../core/errors';
-import type { AccessoryWrite, AuditQuery, DeploymentPatch, DeploymentQuery, NewDeployment, NewOutboxEvent, NewRelease, NewToken, Store } from '../core/ports/store';
+import type { AccessoryWrite, AuditQuery, BackupPatch, BackupQuery, NewBackup, DeploymentPatch, DeploymentQuery, NewDeployment, NewOutboxEvent, NewRelease, NewToken, Store } from '../core/ports/store';
 import { migrationProvider } from './migrations';
 import type { HostSample, ReplicaSample } from '../core/resource-stats';
 import * as stats from './resource-stats-queries';
@@ -101,6 +101,8 @@ export class KyselyStore implements Store {
       await trx.deleteFrom('releases').where('environment_id', 'in', envs).execute();
       await trx.deleteFrom('secrets').where('environment_id', 'in', envs).execute();
       await trx.deleteFrom('job_runs').where('environment_id', 'in', envs).execute();
+      await trx.deleteFrom('backups').where('environment_id', 'in', envs).execute();
+      await trx.deleteFrom('applied_migrations').where('environment_id', 'in', envs).execute();
       const accessories = trx.selectFrom('accessories').select('id').where('environment_id', 'in', envs);
       await trx.deleteFrom('accessory_credentials').where('accessory_id', 'in', accessories).execute();
       await trx.deleteFrom('accessories').where('environment_id', 'in', envs).execute();
@@ -157,6 +159,8 @@ export class KyselyStore implements Store {
       await trx.deleteFrom('releases').where('environment_id', '=', environmentId).execute();
       await trx.deleteFrom('secrets').where('environment_id', '=', environmentId).execute();
       await trx.deleteFrom('job_runs').where('environment_id', '=', environmentId).execute();
+      await trx.deleteFrom('backups').where('environment_id', '=', environmentId).execute();
+      await trx.deleteFrom('applied_migrations').where('environment_id', '=', environmentId).execute();
       const accessories = trx.selectFrom('accessories').select('id').where('environment_id', '=', environmentId);
       await trx.deleteFrom('accessory_credentials').where('accessory_id', 'in', accessories).execute();
       await trx.deleteFrom('accessories').where('environment_id', '=', environmentId).execute();
@@ -509,6 +513,88 @@ export class KyselyStore implements Store {
           .where('version', '=', u.version)
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) !== 1) throw notFound(`secrets version ${u.version} of environment`, u.environmentId);
+      }
+    });
+  }
+
+  // backups -----------------------------------------------------------------------
+  async createBackup(b: NewBackup): Promise<BackupRecord> {
+    await this.#db.transaction().execute(async (trx) => {
+      await requireRow(trx, 'environments', b.environmentId, 'environment');
+      await trx
+        .insertInto('backups')
+        .values({ id: b.id, environment_id: b.environmentId, accessory: b.accessory, type: b.type, trigger: b.trigger, deployment_id: b.deploymentId, triggered_by: b.triggeredBy, state: 'running', started_at: now() })
+        .execute();
+    });
+    return (await this.getBackup(b.id))!;
+  }
+
+  async updateBackup(id: string, patch: BackupPatch): Promise<BackupRecord> {
+    const set: Partial<Row<'backups'>> = {};
+    if (patch.type !== undefined) set.type = patch.type;
+    if (patch.state !== undefined) set.state = patch.state;
+    if (patch.label !== undefined) set.label = patch.label;
+    if (patch.restorePoint !== undefined) set.restore_point = patch.restorePoint;
+    if (patch.sizeBytes !== undefined) set.size_bytes = patch.sizeBytes;
+    if (patch.storedBytes !== undefined) set.stored_bytes = patch.storedBytes;
+    if (patch.walStart !== undefined) set.wal_start = patch.walStart;
+    if (patch.walStop !== undefined) set.wal_stop = patch.walStop;
+    if (patch.tableCounts !== undefined) set.table_counts = patch.tableCounts === null ? null : JSON.stringify(patch.tableCounts);
+    if (patch.error !== undefined) set.error = patch.error;
+    if (patch.verification !== undefined) set.verify = patch.verification === null ? null : JSON.stringify(patch.verification);
+    if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
+    if (patch.expiredAt !== undefined) set.expired_at = patch.expiredAt;
+    if (Object.keys(set).length > 0) {
+      const r = await this.#db.updateTable('backups').set(set).where('id', '=', id).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) throw notFound('backup', id);
+    }
+    const row = await this.getBackup(id);
+    if (!row) throw notFound('backup', id);
+    return row;
+  }
+
+  async getBackup(id: string): Promise<BackupRecord | null> {
+    const row = await this.#db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toBackup(row) : null;
+  }
+
+  async listBackups(q: BackupQuery): Promise<BackupRecord[]> {
+    const rows = await this.#db
+      .selectFrom('backups')
+      .selectAll()
+      .$if(q.environmentId !== undefined, (b) => b.where('environment_id', '=', q.environmentId!))
+      .$if(q.accessory !== undefined, (b) => b.where('accessory', '=', q.accessory!))
+      .$if(q.deploymentId !== undefined, (b) => b.where('deployment_id', '=', q.deploymentId!))
+      .$if(q.states !== undefined && q.states.length > 0, (b) => b.where('state', 'in', q.states!))
+      .$if(!q.expired, (b) => b.where('expired_at', 'is', null))
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(q.limit ?? 100)
+      .execute();
+    return rows.map(toBackup);
+  }
+
+  // applied migrations (the migration lint) ----------------------------------------
+  async listAppliedMigrations(serviceId: number, environmentId: number): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom('applied_migrations')
+      .select('name')
+      .where('service_id', '=', serviceId)
+      .where('environment_id', '=', environmentId)
+      .orderBy('name')
+      .execute();
+    return rows.map((r) => r.name);
+  }
+
+  async recordAppliedMigrations(serviceId: number, environmentId: number, names: string[]): Promise<void> {
+    const at = now();
+    await this.#db.transaction().execute(async (trx) => {
+      await requireRow(trx, 'services', serviceId, 'service');
+      await requireRow(trx, 'environments', environmentId, 'environment');
+      // In chunks: SQLite bounds the variables of one statement.
+      for (let i = 0; i < names.length; i += 200) {
+        const values = names.slice(i, i + 200).map((name) => ({ service_id: serviceId, environment_id: environmentId, name, applied_at: at }));
+        await trx.insertInto('applied_migrations').values(values).onConflict((oc) => oc.columns(['service_id', 'environment_id', 'name']).doNothing()).execute();
       }
     });
   }
@@ -1099,6 +1185,28 @@ const toAccessory = (r: Row<'accessories'>): AccessoryRecord => ({
   credentialsVersion: r.credentials_version,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+});
+const toBackup = (r: Row<'backups'>): BackupRecord => ({
+  id: r.id,
+  environmentId: r.environment_id,
+  accessory: r.accessory,
+  type: r.type,
+  trigger: r.trigger,
+  deploymentId: r.deployment_id,
+  triggeredBy: r.triggered_by,
+  state: r.state,
+  label: r.label,
+  restorePoint: r.restore_point,
+  sizeBytes: r.size_bytes,
+  storedBytes: r.stored_bytes,
+  walStart: r.wal_start,
+  walStop: r.wal_stop,
+  tableCounts: r.table_counts === null ? null : (JSON.parse(r.table_counts) as Record<string, number>),
+  error: r.error,
+  verification: r.verify === null ? null : (JSON.parse(r.verify) as BackupVerification),
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+  expiredAt: r.expired_at,
 });
 const toAccessoryCredentials = (r: Row<'accessory_credentials'>): SealedAccessoryCredentials => ({
   accessoryId: r.accessory_id,

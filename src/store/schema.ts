@@ -1,7 +1,7 @@
 /** Kysely table types: the columns as stored (snake_case, ISO-8601 UTC timestamps as text, JSON as text). */
 import type { Generated } from 'kysely';
 import type { AccessoryKind, ServiceType } from '../core/config';
-import type { ApprovalPolicy, AuditOutcome, CertificateSource, CertificateStatus, JobRunStatus, DeploymentKind, DeploymentState, LogLevel, Scope, StepStatus } from '../core/domain';
+import type { ApprovalPolicy, BackupState, BackupTrigger, BackupType, AuditOutcome, CertificateSource, CertificateStatus, JobRunStatus, DeploymentKind, DeploymentState, LogLevel, Scope, StepStatus } from '../core/domain';
 
 export interface Database {
   projects: { id: Generated<number>; name: string; created_at: string };
@@ -68,8 +68,33 @@ export interface Database {
     created_at: string;
     updated_at: string;
   };
+  /** Backups of accessories (0021): `table_counts` and `verify` are JSON. */
+  backups: {
+    id: string;
+    environment_id: number;
+    accessory: string;
+    type: BackupType;
+    trigger: BackupTrigger;
+    deployment_id: string | null;
+    triggered_by: string | null;
+    state: BackupState;
+    label: string | null;
+    restore_point: string | null;
+    size_bytes: number | null;
+    stored_bytes: number | null;
+    wal_start: string | null;
+    wal_stop: string | null;
+    table_counts: string | null;
+    error: string | null;
+    verify: string | null;
+    started_at: string;
+    finished_at: string | null;
+    expired_at: string | null;
+  };
   /** Generated credentials per accessory and version (0020), sealed under the master key. */
   accessory_credentials: { accessory_id: number; version: number; key_id: string; sealed: string; created_at: string };
+  /** Migration files present when a release command succeeded (0022): what the migration lint skips. */
+  applied_migrations: { service_id: number; environment_id: number; name: string; applied_at: string };
   job_runs: {
     id: Generated<number>;
     service_id: number;

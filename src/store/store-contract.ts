@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { AccessoryConfig, ServiceConfig } from '../core/config';
 import type { DeploymentState } from '../core/domain';
 import { isSlipwayError } from '../core/errors';
-import type { AccessoryWrite, NewDeployment, Store } from '../core/ports/store';
+import type { AccessoryWrite, NewBackup, NewDeployment, Store } from '../core/ports/store';
 import { runRequestMetricsContract } from './request-metrics-contract';
 import { runResourceStatsContract } from './resource-stats-contract';
 
@@ -625,6 +625,82 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
         await store.addSecrets({ environmentId: env.id, version: 1, keyId: 'k', sealed: 's', names });
         await store.deleteEnvironment(env.id);
         assert.deepEqual(await store.listAllSecrets(), []);
+      });
+    });
+
+    describe('backups', () => {
+      const newBackup = (environmentId: number, id: string, over: Partial<NewBackup> = {}): NewBackup => ({
+        id,
+        environmentId,
+        accessory: 'db',
+        type: 'full',
+        trigger: 'manual',
+        deploymentId: null,
+        triggeredBy: 'alice',
+        ...over,
+      });
+
+      test('a backup starts running; its outcome, counts and verification round-trip', async (t) => {
+        const { store, env } = await fresh(t);
+        const b = await store.createBackup(newBackup(env.id, 'b1'));
+        assert.equal(b.state, 'running');
+        assert.match(b.startedAt, ISO_UTC);
+        assert.deepEqual([b.label, b.finishedAt, b.tableCounts, b.verification, b.expiredAt], [null, null, null, null, null]);
+        const verification = { state: 'passed' as const, startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), durationMs: 1200, checks: [{ name: 'rows', ok: true, detail: 'public.orders 10000' }], error: null };
+        const done = await store.updateBackup('b1', { state: 'succeeded', label: '20261207-102339F', restorePoint: 'slipway-b1', sizeBytes: 2 ** 40, storedBytes: 3_077_615, walStart: '000000010000000000000002', walStop: '000000010000000000000002', tableCounts: { 'public.orders': 10_000 }, finishedAt: new Date().toISOString(), verification });
+        assert.equal(done.state, 'succeeded');
+        assert.equal(done.sizeBytes, 2 ** 40, 'sizes beyond 32 bits');
+        assert.deepEqual(done.tableCounts, { 'public.orders': 10_000 });
+        assert.deepEqual(done.verification, verification);
+        assert.deepEqual(await store.getBackup('b1'), done);
+        await rejectsWithCode(store.updateBackup('nope', { state: 'failed' }), 'SLW_NOT_FOUND');
+        await rejectsWithCode(store.createBackup(newBackup(9999, 'b2')), 'SLW_NOT_FOUND');
+      });
+
+      test('listing: newest first, by accessory, state and deployment; expired ones only when asked; deleted with the environment', async (t) => {
+        const { store, env } = await fresh(t);
+        await store.createBackup(newBackup(env.id, 'a'));
+        await new Promise((r) => setTimeout(r, 5));
+        await store.createBackup(newBackup(env.id, 'b', { accessory: 'other', trigger: 'release', deploymentId: 'd1' }));
+        await new Promise((r) => setTimeout(r, 5));
+        await store.createBackup(newBackup(env.id, 'c'));
+        await store.updateBackup('c', { state: 'failed', error: 'boom' });
+        assert.deepEqual((await store.listBackups({ environmentId: env.id })).map((b) => b.id), ['c', 'b', 'a']);
+        assert.deepEqual((await store.listBackups({ environmentId: env.id, accessory: 'db' })).map((b) => b.id), ['c', 'a']);
+        assert.deepEqual((await store.listBackups({ states: ['running'] })).map((b) => b.id), ['b', 'a']);
+        assert.deepEqual((await store.listBackups({ deploymentId: 'd1' })).map((b) => b.id), ['b']);
+        assert.deepEqual((await store.listBackups({ environmentId: env.id, limit: 1 })).map((b) => b.id), ['c']);
+        await store.updateBackup('a', { expiredAt: new Date().toISOString() });
+        assert.deepEqual((await store.listBackups({ environmentId: env.id })).map((b) => b.id), ['c', 'b']);
+        assert.deepEqual((await store.listBackups({ environmentId: env.id, expired: true })).map((b) => b.id), ['c', 'b', 'a']);
+        await store.deleteEnvironment(env.id);
+        assert.deepEqual(await store.listBackups({ expired: true }), []);
+      });
+    });
+
+    describe('applied migrations', () => {
+      test('recorded per service and environment, by name; recording again keeps them; deleted with the environment', async (t) => {
+        const { store, project, env, service } = await fresh(t);
+        const staging = await store.ensureEnvironment(project.id, 'staging');
+        const worker = await store.upsertService(project.id, 'worker', 'worker');
+        assert.deepEqual(await store.listAppliedMigrations(service.id, env.id), []);
+        await store.recordAppliedMigrations(service.id, env.id, ['0002_b.sql', '0001_a.sql']);
+        await store.recordAppliedMigrations(service.id, env.id, ['0001_a.sql', '0003_c.sql']);
+        await store.recordAppliedMigrations(service.id, env.id, []);
+        assert.deepEqual(await store.listAppliedMigrations(service.id, env.id), ['0001_a.sql', '0002_b.sql', '0003_c.sql']);
+        await store.recordAppliedMigrations(service.id, staging.id, ['0001_a.sql']);
+        assert.deepEqual(await store.listAppliedMigrations(service.id, staging.id), ['0001_a.sql']);
+        assert.deepEqual(await store.listAppliedMigrations(worker.id, env.id), [], 'per service');
+        const many = range(1, 450).map((n) => `${String(n).padStart(4, '0')}.sql`);
+        await store.recordAppliedMigrations(worker.id, env.id, many);
+        assert.deepEqual(await store.listAppliedMigrations(worker.id, env.id), many);
+        await rejectsWithCode(store.recordAppliedMigrations(999_999, env.id, ['x.sql']), 'SLW_NOT_FOUND');
+        await rejectsWithCode(store.recordAppliedMigrations(service.id, 999_999, ['x.sql']), 'SLW_NOT_FOUND');
+        await store.deleteEnvironment(staging.id);
+        assert.deepEqual(await store.listAppliedMigrations(service.id, staging.id), []);
+        assert.equal((await store.listAppliedMigrations(service.id, env.id)).length, 3, 'production untouched');
+        await store.deleteProject(project.id);
+        assert.deepEqual(await store.listAppliedMigrations(service.id, env.id), []);
       });
     });
 

@@ -22,6 +22,7 @@ export function authOnlyDeps(store: Store, access: Access, overrides: Partial<Re
     serviceLogs: unreachable,
     accessories: unreachable,
     dbShell: unreachable,
+    backups: unreachable,
     volumes: unreachable,
     baseImages: unreachable,
     sources: unreachable,

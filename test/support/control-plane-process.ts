@@ -59,6 +59,8 @@ export class ControlPlaneProcess {
       SLIPWAY_HTTPS_PORT: String(this.httpsPort),
       // Tests never reach Let's Encrypt: a test that wants ACME points SLIPWAY_ACME at pebble.
       SLIPWAY_ACME: 'off',
+      // Scheduled backups (default 03:00 UTC) would start in whatever test runs then: only the tests of backups turn them on.
+      SLIPWAY_BACKUP_TICK: 'off',
     };
   }
 

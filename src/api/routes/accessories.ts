@@ -4,7 +4,7 @@
  * or its output). Logic lives in engine/accessories.ts and engine/db-shell.ts.
  */
 import type { FastifyInstance } from 'fastify';
-import { accessoriesParams, accessoryLogsQuery, accessoryParams, sqlBody } from '../../core/contract/requests';
+import { accessoriesParams, accessoryLogsQuery, accessoryParams, accessoryRemoveQuery, sqlBody } from '../../core/contract/requests';
 import type { AccessoryView } from '../../core/contract/views';
 import { errorMessage, SlipwayError } from '../../core/errors';
 import { countStatements } from '../../engine/db-shell';
@@ -13,7 +13,7 @@ import { writeLogEvents } from '../log-sse';
 import { parseInput } from '../parse-body';
 
 /** The accessory's view, or a 404 naming it and the ones that exist. */
-async function findAccessory(deps: ApiDeps, p: { project: string; env: string; name: string }): Promise<AccessoryView> {
+export async function findAccessory(deps: ApiDeps, p: { project: string; env: string; name: string }): Promise<AccessoryView> {
   const all = await deps.accessories.list(p.project, p.env);
   const found = all.find((a) => a.name === p.name);
   if (!found) {
@@ -25,6 +25,15 @@ async function findAccessory(deps: ApiDeps, p: { project: string; env: string; n
 }
 
 export function accessoryRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.delete('/api/v1/projects/:project/envs/:env/accessories/:name', { config: { scope: 'admin' } }, async (req) => {
+    const p = parseInput(accessoryParams, req.params, 'path');
+    const q = parseInput(accessoryRemoveQuery, req.query, 'query');
+    await findAccessory(deps, p);
+    const removed = await deps.accessories.remove(p.project, p.env, p.name, { deleteVolumes: q.deleteVolumes });
+    req.audit = { detail: `accessory removed; volumes ${q.deleteVolumes ? `deleted: ${removed.volumesDeleted.join(', ') || '-'}` : `kept: ${removed.volumesKept.length}`}` };
+    return { removed };
+  });
+
   app.get('/api/v1/projects/:project/envs/:env/accessories', { config: { scope: 'read' } }, async (req) => {
     const p = parseInput(accessoriesParams, req.params, 'path');
     return { accessories: await deps.accessories.list(p.project, p.env) };

@@ -32,10 +32,13 @@ export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const triggeredBy = req.principal!.actor;
     // A project token deploys only images built for its project or allowed by an admin (engine/image-policy.ts).
     const unrestricted = !req.principal!.project;
-    const requests = names.map((service) => ({ config, service, env: body.env, source: buildSourceOf(body, service, config), releaseSource: releaseSourceOf(body, service, config), triggeredBy, unrestricted }));
+    const allowDestructive = body.allowDestructive;
+    const requests = names.map((service) => ({ config, service, env: body.env, source: buildSourceOf(body, service, config), releaseSource: releaseSourceOf(body, service, config), triggeredBy, unrestricted, allowDestructive }));
+    // Said before the deploy starts, so a refused deploy is audited with it too.
+    if (allowDestructive) req.audit.detail = 'allow-destructive';
     const started = [];
     for (const d of await deps.engine.deployAll(requests)) started.push(await deps.queries.deployment(d.id));
-    req.audit.detail = `deployments ${started.map((d) => d.id).join(', ')}`;
+    req.audit.detail = `deployments ${started.map((d) => d.id).join(', ')}${allowDestructive ? ' allow-destructive (migration lint findings do not block)' : ''}`;
     return reply.status(202).send({ deployments: started });
   });
 

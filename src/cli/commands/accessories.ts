@@ -11,7 +11,7 @@ import { followDeployment } from '../follow-deployment';
 import { printJson, printTable } from '../output';
 import { projectName } from '../project-file';
 import { projectOptions } from '../project-options';
-import { ACCESSORY_COLUMNS, accessoryRows, VOLUME_COLUMNS, volumeRows } from '../accessories-format';
+import { ACCESSORY_COLUMNS, accessoryBackupLines, accessoryRows, VOLUME_COLUMNS, volumeRows } from '../accessories-format';
 
 async function printStatus(opts: { project?: string; file?: string; env: string }, g: GlobalOptions): Promise<void> {
   const project = projectName(opts);
@@ -19,6 +19,8 @@ async function printStatus(opts: { project?: string; file?: string; env: string 
   if (g.json) return printJson(accessories);
   if (accessories.length === 0) return console.log(`no accessories in ${project}/${opts.env} (declare them under accessories: in slipway.yml)`);
   printTable(accessoryRows(accessories), ACCESSORY_COLUMNS);
+  const backups = accessoryBackupLines(accessories);
+  if (backups.length) console.log(`\n${backups.join('\n')}`);
 }
 
 export function registerAccessories(program: Command): void {
@@ -46,6 +48,26 @@ export function registerAccessories(program: Command): void {
     process.once('SIGINT', () => abort.abort());
     const lines = connect(g).accessoryLogs(projectName(opts), opts.env, name, { tail, follow: Boolean(opts.follow), since: opts.since }, abort.signal);
     for await (const e of lines) console.log(g.json ? JSON.stringify(e) : `${new Date(e.at).toLocaleTimeString()} ${name} | ${e.line}`);
+  });
+
+  projectOptions(
+    acc
+      .command('remove')
+      .description('remove an accessory no live release uses (a restored copy, one dropped from slipway.yml); volumes only with --delete-volumes')
+      .argument('<name>', 'the accessory')
+      .option('--delete-volumes', 'also delete its volumes (its data and backup repository): irreversible')
+      .option('-y, --yes', 'confirm'),
+  ).action(async (name: string, opts, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const project = projectName(opts);
+    if (!opts.yes) {
+      throw new CliError(`refusing to remove accessory ${name} of ${project}/${opts.env} without confirmation: pass --yes (its container stops${opts.deleteVolumes ? ' and its volumes, with its data, are deleted' : '; its volumes are kept'})`);
+    }
+    const { removed } = await connect(g).removeAccessory(project, opts.env, name, { deleteVolumes: Boolean(opts.deleteVolumes) });
+    if (g.json) return printJson(removed);
+    console.log(`✔ removed ${name} from ${project}/${opts.env}`);
+    if (removed.volumesDeleted.length) console.log(`  volumes deleted: ${removed.volumesDeleted.join(', ')}`);
+    if (removed.volumesKept.length) console.log(`  volumes kept (their data stays on the host): ${removed.volumesKept.join(', ')}`);
   });
 
   projectOptions(acc.command('restart').description('restart an accessory: stop, start the same container, wait until ready (volumes and credentials stay)').argument('<name>', 'the accessory')).action(

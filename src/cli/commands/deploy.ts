@@ -18,6 +18,7 @@ interface DeployOptions {
   ref?: string;
   git?: string;
   image?: string;
+  allowDestructive?: boolean;
 }
 
 type CanaryVerb = 'pause' | 'resume' | 'promote' | 'abort';
@@ -39,6 +40,7 @@ export function registerDeploy(program: Command): void {
     .option('--ref <ref>', 'build on the server from git at this branch, tag or commit (repository: from slipway.yml or --git) instead of uploading this directory')
     .option('--git <url>', 'repository the server clones for --ref (default: repository: in slipway.yml)')
     .option('--image <ref>', 'deploy this prebuilt image (on the server host) to the services instead of building')
+    .option('--allow-destructive', 'production: run the release command even if the migration lint finds destructive or locking SQL (audited)')
     .addHelpText(
       'after',
       '\nSources:\n  (default)        the build contexts here are packed (.dockerignore honoured) and uploaded;\n                   unchanged contexts are not uploaded again and never rebuilt\n  --ref main       the server fetches the repository at that ref and records the commit\n  --image app:1.2  a prebuilt image already on the server host',
@@ -48,6 +50,7 @@ export function registerDeploy(program: Command): void {
       const client = connect(g);
       const file = readProjectFile(opts.file);
       const body: DeployBody = { config: file.text, services: services.length ? services : undefined, env: opts.env };
+      if (opts.allowDestructive) body.allowDestructive = true;
       if (opts.image) {
         if (opts.ref || opts.git) throw new CliError('--image deploys a prebuilt image: it cannot be combined with --ref or --git');
         body.image = opts.image;

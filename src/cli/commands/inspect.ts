@@ -8,7 +8,7 @@ import { formatCpu, formatMemory, hostLine } from '../stats-format';
 import { canaryWindowLines, liveCanaryLines } from '../canary-format';
 import { edgeHealthCell, repairLine } from '../health-format';
 import type { ReleaseView } from '../../core/contract/views';
-import { ACCESSORY_COLUMNS, accessoryRows, limitsCell } from '../accessories-format';
+import { ACCESSORY_COLUMNS, accessoryBackupLines, accessoryRows, limitsCell } from '../accessories-format';
 
 const projectOpts = (c: Command) => projectOptions(c);
 /** `slipway releases`: whether each release went live (derived from its deployments by the server). */
@@ -60,6 +60,7 @@ export function registerInspect(program: Command): void {
     if (status.accessories?.length) {
       console.log('\naccessories:');
       printTable(accessoryRows(status.accessories), ACCESSORY_COLUMNS);
+      for (const line of accessoryBackupLines(status.accessories)) console.log(line);
     }
   });
 

@@ -58,6 +58,8 @@ export const deployBody = z
     git: gitSource.optional().describe('build every built service from this repository and ref instead'),
     image: fromRule(imageRefProblem, 'an image reference').optional()
       .describe('deploy this prebuilt image to the selected services instead of their build/image'),
+    allowDestructive: z.boolean({ error: 'must be true or false' }).default(false)
+      .describe('production: run the release command even when the migration lint finds destructive or locking statements (the findings are logged; the request is audited)'),
   })
   .refine((b) => !(b.git && Object.keys(b.sources).length > 0), { error: 'give either sources (uploaded contexts) or git, not both', path: ['git'] })
   .refine((b) => !(b.image && (b.git || Object.keys(b.sources).length > 0)), { error: 'a prebuilt image needs no sources or git', path: ['image'] });
@@ -291,4 +293,28 @@ export const sqlBody = z.strictObject({
 export const volumesQuery = z.strictObject({
   project: name.optional(),
   env: envName.optional(),
+});
+
+/** `slipway backups`: an environment's backups, newest first. */
+export const backupsQuery = z.strictObject({
+  accessory: name.optional().describe('only this accessory'),
+  limit: z.coerce.number().int({ error: 'must be a whole number' }).min(1, { error: 'must be between 1 and 1000' }).max(1000, { error: 'must be between 1 and 1000' }).default(50),
+  expired: boolFlag.describe('include backups retention removed'),
+});
+export const backupParams = z.strictObject({ id: z.string().regex(/^[0-9a-f-]{36}$/, { error: 'must be a backup id (a UUID, as `slipway backups` lists)' }) });
+export const backupBody = z.strictObject({
+  type: z.enum(['full', 'diff'], { error: 'must be "full" or "diff"' }).optional().describe('default: full when there is no full backup within backup.full_every, else differential'),
+});
+export const restoreBody = z
+  .strictObject({
+    backup: backupParams.shape.id.optional().describe('restore this backup (its restore point)'),
+    toTime: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with a zone, e.g. 2026-12-07T10:30:00Z' }).optional().describe('restore to this moment (point in time, from the WAL archive)'),
+    inPlace: z.boolean({ error: 'must be true or false' }).default(false).describe('replace the live accessory (its users are stopped, a backup of the current state is taken first)'),
+  })
+  .refine((b) => (b.backup === undefined) !== (b.toTime === undefined), { error: 'give exactly one of backup (an id) or toTime (an ISO time)', path: ['backup'] });
+
+/** Removing one accessory: its volumes only when asked. */
+export const accessoryRemoveQuery = z.strictObject({
+  deleteVolumes: z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true' || v === '1')
+    .describe("also delete its volumes (its data, and its backup repository): irreversible; default keeps them"),
 });

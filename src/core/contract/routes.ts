@@ -86,6 +86,27 @@ export const dbShellEvent = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('error'), message: z.string() }),
 ]);
 
+/** Long backup operations stream NDJSON: progress lines, then the outcome. */
+export const backupEvent = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('progress'), line: z.string() }),
+  z.strictObject({ type: z.literal('done'), backup: v.backupView }),
+  z.strictObject({ type: z.literal('error'), code: z.string(), message: z.string(), backup: v.backupView.nullable() }),
+]);
+
+export const restoreEvent = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('progress'), line: z.string() }),
+  z.strictObject({
+    type: z.literal('done'),
+    accessory: z.string().describe('the accessory the data was restored into (a new one unless in place)'),
+    inPlace: z.boolean(),
+    backup: v.backupView.nullable().describe('the backup restored (null for a point in time)'),
+    toTime: z.string().nullable(),
+    safetyBackup: v.backupView.nullable().describe('in place: the backup of the state it replaced'),
+    next: z.array(z.string()).describe('how to inspect it, and how to switch to it'),
+  }),
+  z.strictObject({ type: z.literal('error'), code: z.string(), message: z.string() }),
+]);
+
 export const accessoryRotateResult = z.strictObject({
   accessory: z.string(),
   version: z.number().int().describe('the new credentials version'),
@@ -258,6 +279,12 @@ export const ROUTES = {
     query: s.accessoryLogsQuery,
     stream: { contentType: 'text/event-stream', item: accessoryLogEvent },
   },
+  'DELETE /api/v1/projects/:project/envs/:env/accessories/:name': {
+    summary: 'Remove an accessory no live release uses (a restored copy, one dropped from slipway.yml): its container and record; its volumes only with deleteVolumes=true. Audited',
+    params: s.accessoryParams,
+    query: s.accessoryRemoveQuery,
+    response: z.strictObject({ removed: z.strictObject({ accessory: z.string(), volumesDeleted: z.array(z.string()), volumesKept: z.array(z.string()) }) }),
+  },
   'POST /api/v1/projects/:project/envs/:env/accessories/:name/restart': {
     summary: 'Restart an accessory: stop, start the same container spec, wait until ready (its volumes and credentials stay)',
     params: s.accessoryParams,
@@ -273,6 +300,30 @@ export const ROUTES = {
     params: s.accessoryParams,
     body: s.sqlBody,
     stream: { contentType: 'application/x-ndjson', item: dbShellEvent },
+  },
+  'GET /api/v1/projects/:project/envs/:env/backups': {
+    summary: "The environment's backups, newest first: kind, size, duration, verified or not",
+    params: s.accessoriesParams,
+    query: s.backupsQuery,
+    response: z.strictObject({ backups: z.array(v.backupView) }),
+  },
+  'GET /api/v1/backups/:id': { summary: 'One backup and its latest verification', params: s.backupParams, response: z.strictObject({ backup: v.backupView }) },
+  'POST /api/v1/projects/:project/envs/:env/accessories/:name/backups': {
+    summary: 'Back up an accessory now; NDJSON progress lines, then the backup. Audited',
+    params: s.accessoryParams,
+    body: s.backupBody,
+    stream: { contentType: 'application/x-ndjson', item: backupEvent },
+  },
+  'POST /api/v1/backups/:id/verify': {
+    summary: 'Verify a backup by restoring it into a scratch container (pgBackRest verify, restore, start, row counts, your queries); NDJSON progress, then the backup. Audited',
+    params: s.backupParams,
+    stream: { contentType: 'application/x-ndjson', item: backupEvent },
+  },
+  'POST /api/v1/projects/:project/envs/:env/accessories/:name/restore': {
+    summary: 'Restore a backup or a point in time into a new accessory (default) or in place; NDJSON progress, then where it went and what to do next. Audited',
+    params: s.accessoryParams,
+    body: s.restoreBody,
+    stream: { contentType: 'application/x-ndjson', item: restoreEvent },
   },
   'GET /api/v1/volumes': {
     summary: 'Named volumes Slipway created for accessories and services, with sizes and the containers using them',

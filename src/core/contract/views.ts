@@ -154,6 +154,47 @@ export const serviceStatusView = z.strictObject({
 });
 export type ServiceStatusView = z.infer<typeof serviceStatusView>;
 
+export const backupVerificationView = z.strictObject({
+  state: z.enum(['running', 'passed', 'failed']),
+  startedAt: at,
+  finishedAt: nullableAt,
+  durationMs: z.number().nullable(),
+  checks: z.array(z.strictObject({ name: text, ok: z.boolean(), detail: text })).describe("each check and what it found: pgBackRest's verify, the restore, the server starting, row counts, your queries"),
+  error: text.nullable().describe('the first failed check'),
+});
+
+export const backupView = z.strictObject({
+  id: text,
+  env: text,
+  accessory: text,
+  type: z.enum(['full', 'diff']),
+  trigger: z.enum(['schedule', 'manual', 'release', 'restore']).describe('its schedule, by hand, before a deployment\'s release command, or before a restore in place'),
+  deploymentId: text.nullable(),
+  triggeredBy: text.nullable(),
+  state: z.enum(['running', 'succeeded', 'failed']),
+  label: text.nullable().describe("pgBackRest's label of the set"),
+  sizeBytes: z.number().int().nullable().describe("the database's size"),
+  storedBytes: z.number().int().nullable().describe('what the backup added to the repository'),
+  startedAt: at,
+  finishedAt: nullableAt,
+  durationMs: z.number().nullable(),
+  tables: z.number().int().nullable().describe('tables whose rows were counted at its restore point'),
+  rows: z.number().int().nullable().describe('rows in them'),
+  error: text.nullable(),
+  verification: backupVerificationView.nullable().describe('its latest verification (null: not verified yet)'),
+  expired: z.boolean().describe('removed from the repository by retention'),
+});
+export type BackupView = z.infer<typeof backupView>;
+
+/** An accessory's backups at a glance: `status` and the dashboard. */
+export const backupHealthView = z.strictObject({
+  state: z.enum(['ok', 'failed', 'verify_failed', 'none']).describe('failed: the newest backup failed; verify_failed: the newest verification failed; none: no backup yet'),
+  lastBackupAt: nullableAt,
+  lastVerifiedAt: nullableAt,
+  detail: text.nullable(),
+});
+export type BackupHealthView = z.infer<typeof backupHealthView>;
+
 export const accessoryView = z.strictObject({
   name: text,
   kind: z.enum(['postgres', 'redis', 'nats', 'container']),
@@ -171,6 +212,7 @@ export const accessoryView = z.strictObject({
   usedBy: z.array(text).describe('services whose live release uses it'),
   credentialsVersion: z.number().int().describe('0: the kind has no generated credentials'),
   updatedAt: at.describe('when its config last changed (a recreate)'),
+  backup: backupHealthView.nullable().optional().describe('postgres with backups: the newest backup and verification (null or absent: backups off)'),
 });
 export type AccessoryView = z.infer<typeof accessoryView>;
 

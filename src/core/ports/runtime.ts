@@ -217,6 +217,20 @@ export interface ExecResult {
   output: string;
 }
 
+/** A file read out of an image (readImageFiles). */
+export interface ImageFile {
+  /** Its name in the directory (no path). */
+  name: string;
+  /** Its bytes as UTF-8 text. */
+  content: string;
+}
+
+export interface ExecOptions {
+  env?: Record<string, string>;
+  timeoutMs: number;
+  /** Each line of output as it arrives (long commands: backups, restores). */
+  onOutput?: (line: string) => void;
+}
 export interface Runtime {
   /** Checks the engine answers; throws SLW_HOST_MISSING with a clear message if not. */
   ping(): Promise<void>;
@@ -258,6 +272,12 @@ export interface Runtime {
   replicaStats(id: string, timeoutMs: number): Promise<ReplicaStats | null>;
   /** Runs a one-off container to completion (release commands, jobs), streaming its output; removes it afterwards. */
   runOnce(spec: OneOffSpec): Promise<OneOffResult>;
+  /**
+   * The `.sql` files directly in `dir` of an image (regular files, sorted by name), read without
+   * running the image. A missing `dir` (or one that is not a directory) is SLW_NOT_FOUND; more
+   * than `maxBytes` of them in all is SLW_TOO_LARGE.
+   */
+  readImageFiles(image: string, dir: string, opts: { maxBytes: number }): Promise<ImageFile[]>;
 
   /**
    * The private network of a project's environment (created if missing): every replica,
@@ -273,7 +293,7 @@ export interface Runtime {
   /** Stops (SIGTERM, SIGKILL after the timeout) and removes an accessory container; its volumes stay. Missing is fine. */
   stopAccessory(id: string, stopTimeoutMs: number): Promise<void>;
   /** Runs argv inside a running container (readiness checks); never a shell string. */
-  exec(containerId: string, argv: string[], opts: { env?: Record<string, string>; timeoutMs: number }): Promise<ExecResult>;
+  exec(containerId: string, argv: string[], opts: ExecOptions): Promise<ExecResult>;
   /** Volumes Slipway created, with their sizes (`sizes: false`: sizeBytes null, without Docker's disk-usage scan). */
   listVolumes(filter: { project?: string; env?: string; sizes?: boolean }): Promise<VolumeInfo[]>;
   /** Removes one volume by Docker name; refused (removed: false, reason) while a container uses it. Missing counts as removed. */

@@ -6,6 +6,7 @@ import type { ServiceConfig, ServiceType } from '../config';
 import type { HostSample, ReplicaSample } from '../resource-stats';
 import type {
   AccessoryRecord,
+  BackupRecord,
   SealedAccessoryCredentials,
   CertificateRecord,
   ApiToken,
@@ -111,6 +112,19 @@ export interface DeploymentQuery {
   limit?: number;
 }
 
+export type NewBackup = Pick<BackupRecord, 'id' | 'environmentId' | 'accessory' | 'type' | 'trigger' | 'deploymentId' | 'triggeredBy'>;
+export type BackupPatch = Partial<Omit<BackupRecord, 'id' | 'environmentId' | 'accessory' | 'trigger' | 'deploymentId' | 'triggeredBy' | 'startedAt'>>;
+export interface BackupQuery {
+  environmentId?: number;
+  accessory?: string;
+  states?: BackupRecord['state'][];
+  deploymentId?: string;
+  /** Newest first; default 100. */
+  limit?: number;
+  /** Include backups retention removed (default false). */
+  expired?: boolean;
+}
+
 export interface AccessoryWrite {
   environmentId: number;
   name: string;
@@ -201,6 +215,15 @@ export interface Store {
   /** Replaces the seal of existing versions, all in one transaction. */
   resealSecrets(updates: Array<{ environmentId: number; version: number; keyId: string; sealed: string }>): Promise<void>;
 
+  /** A backup starts `running` (startedAt now). */
+  createBackup(b: NewBackup): Promise<BackupRecord>;
+  updateBackup(id: string, patch: BackupPatch): Promise<BackupRecord>;
+  getBackup(id: string): Promise<BackupRecord | null>;
+  listBackups(q: BackupQuery): Promise<BackupRecord[]>;
+  /** The migration files recorded for a service in an environment (the migration lint skips them), by name. */
+  listAppliedMigrations(serviceId: number, environmentId: number): Promise<string[]>;
+  /** Adds these names to the recorded ones (names already recorded are kept as they were). */
+  recordAppliedMigrations(serviceId: number, environmentId: number, names: string[]): Promise<void>;
   /** Accessories of one environment (all environments when absent: the reconciler), by name. */
   listAccessories(environmentId?: number): Promise<AccessoryRecord[]>;
   getAccessory(environmentId: number, name: string): Promise<AccessoryRecord | null>;

@@ -14,7 +14,9 @@ import type {
   AccessorySpec,
   BuildRequest,
   EngineInfo,
+  ExecOptions,
   ExecResult,
+  ImageFile,
   ImageInfo,
   LogEntry,
   LogOptions,
@@ -37,6 +39,8 @@ import { readContainerStats } from './container-stats';
 import { runBuild } from './build';
 import { normalizeDockerfilePath } from '../../source/build-context';
 import { inspectImage, pruneBuildLeftovers, removeImage, removeRepositories, tagImage } from './images';
+import { readImageFiles } from './image-files';
+import { BASE_LABEL, MANAGED_LABELS } from './labels';
 import { replicaLogs } from './logs';
 import { ensureBridgeNetwork } from './network';
 import { runOneOff } from './one-off';
@@ -176,6 +180,10 @@ export class DockerRuntime implements Runtime {
     return this.onEnvNetwork(spec.labels.project, spec.labels.env, (network) => runOneOff(this.docker, network, spec));
   }
 
+  readImageFiles(image: string, dir: string, opts: { maxBytes: number }): Promise<ImageFile[]> {
+    return readImageFiles(this.docker, image, dir, { maxBytes: opts.maxBytes, labels: { ...MANAGED_LABELS, [BASE_LABEL]: this.network } });
+  }
+
   ensureEnvNetwork(project: string, env: string): Promise<string> {
     return this.envNetworks.ensure(project, env);
   }
@@ -202,7 +210,7 @@ export class DockerRuntime implements Runtime {
     this.logger.info({ accessory: id.slice(0, 12), ms: Date.now() - started }, 'accessory stopped and removed');
   }
 
-  exec(containerId: string, argv: string[], opts: { env?: Record<string, string>; timeoutMs: number }): Promise<ExecResult> {
+  exec(containerId: string, argv: string[], opts: ExecOptions): Promise<ExecResult> {
     return execInContainer(this.docker, containerId, argv, opts);
   }
 

@@ -8,7 +8,7 @@
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { SlipwayError } from '../../core/errors';
-import type { ExecResult } from '../../core/ports/runtime';
+import type { ExecOptions, ExecResult } from '../../core/ports/runtime';
 import { envArray } from './container-env';
 import { dockerCall } from './docker-errors';
 import { LogDemuxer } from './log-demux';
@@ -34,7 +34,7 @@ export class OutputTail {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function execInContainer(docker: Docker, containerId: string, argv: string[], opts: { env?: Record<string, string>; timeoutMs: number }): Promise<ExecResult> {
+export async function execInContainer(docker: Docker, containerId: string, argv: string[], opts: ExecOptions): Promise<ExecResult> {
   if (argv.length === 0) throw new SlipwayError('SLW_RUNTIME', 'exec: the command is empty');
   const short = containerId.slice(0, 12);
   const container = docker.getContainer(containerId);
@@ -46,7 +46,10 @@ export async function execInContainer(docker: Docker, containerId: string, argv:
   const demux = new LogDemuxer(short, false);
   const ended = new Promise<void>((resolve) => {
     stream.on('data', (chunk: Buffer) => {
-      for (const e of demux.push(chunk)) tail.addLine(e.line);
+      for (const e of demux.push(chunk)) {
+        tail.addLine(e.line);
+        opts.onOutput?.(e.line);
+      }
     });
     stream.once('end', resolve);
     stream.once('close', resolve);

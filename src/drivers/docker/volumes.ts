@@ -50,15 +50,16 @@ export function volumeOwnerProblem(name: string, labels: Record<string, string> 
 export async function ensureVolumes(docker: Docker, base: string, owner: VolumeOwner, mounts: VolumeMount[]): Promise<Docker.MountSettings[]> {
   const out: Docker.MountSettings[] = [];
   for (const m of mounts) {
-    const name = volumeName(base, owner, m.volume);
+    const o = m.owner ? { ...owner, owner: m.owner } : owner;
+    const name = volumeName(base, o, m.volume);
     const inspect = () => dockerCallTolerating(`inspect volume ${name}`, [404], () => docker.getVolume(name).inspect());
     let existing = await inspect();
     if (!existing) {
       // Creating an existing local volume returns it (whoever created it meanwhile): look again after.
-      await dockerCall(`create volume ${name}`, () => docker.createVolume({ Name: name, Driver: 'local', Labels: volumeLabels(base, owner, m.volume) }));
+      await dockerCall(`create volume ${name}`, () => docker.createVolume({ Name: name, Driver: 'local', Labels: volumeLabels(base, o, m.volume) }));
       existing = await inspect();
     }
-    const problem = existing ? volumeOwnerProblem(name, existing.Labels, base, owner, m.volume) : null;
+    const problem = existing ? volumeOwnerProblem(name, existing.Labels, base, o, m.volume) : null;
     if (problem) throw new SlipwayError('SLW_RUNTIME', problem);
     out.push({ Type: 'volume', Source: name, Target: m.path, ReadOnly: m.readOnly });
   }

@@ -70,5 +70,9 @@ export function slackText(e: OutboxEvent): string {
       return `:recycle: ${where}: accessory ${p.accessory} ${p.detail}`;
     case 'accessory.failed':
       return `:x: ${where}: accessory ${p.accessory} could not be restarted: ${p.detail}`;
+    case 'backup.failed':
+      return `:x: ${where}: backup ${p.backup} of ${p.accessory} failed: ${p.detail}`;
+    case 'backup.verify_failed':
+      return `:rotating_light: ${where}: backup ${p.backup} of ${p.accessory} did not pass verification: ${p.detail}`;
   }
 }

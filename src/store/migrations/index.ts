@@ -15,6 +15,8 @@ import { m0012Certificates } from './0012-certificates';
 import { m0013TokenCreatorsAuditCounts } from './0013-token-creators-audit-counts';
 import { m0015WebhookPushes } from './0015-webhook-pushes';
 import { m0020Accessories } from './0020-accessories';
+import { m0021Backups } from './0021-backups';
+import { m0022AppliedMigrations } from './0022-applied-migrations';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001Initial,
@@ -32,6 +34,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0013-token-creators-audit-counts': m0013TokenCreatorsAuditCounts,
   '0015-webhook-pushes': m0015WebhookPushes,
   '0020-accessories': m0020Accessories,
+  '0021-backups': m0021Backups,
+  '0022-applied-migrations': m0022AppliedMigrations,
 };
 
 export const migrationProvider: MigrationProvider = {
