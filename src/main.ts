@@ -289,7 +289,11 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   ]);
   const recovery = await recoverAfterRestart(ctx, engine.events);
   // Backups (engine/backups.ts): what the previous process left running is failed; the schedule runs every minute.
-  const backups = new Backups({ ctx, accessories, restartService: async (ref) => void (await engine.repair(ref, 'restore in place')) });
+  const backups = new Backups({ ctx, accessories, restartService: async (ref) => {
+      // Back serving before the restore answers: the repair runs to its end.
+      const d = await engine.repair(ref, 'restore in place');
+      if (d) await engine.settled([d.id]);
+    } });
   ctx.backups = backups;
   await backups.recoverInterrupted().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'boot: could not resolve interrupted backups'));
   const backupTimer = opts.backupTickMs === 0 ? undefined : setInterval(() => void backups.tick(), opts.backupTickMs ?? 60_000);

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 
 const EXAMPLES: Record<string, string[]> = {
-  deploy: ['slipway deploy', 'slipway deploy web --env staging', 'slipway deploy --ref v1.4.2', 'slipway deploy web --image shop-web:1.4 --detach'],
+  deploy: ['slipway deploy', 'slipway deploy web --env staging', 'slipway deploy --ref v1.4.2', 'slipway deploy web --image shop-web:1.4 --detach', 'slipway deploy web --allow-destructive   # production: run a migration the lint blocked (audited)'],
   'deploy pause': ['slipway deploy pause 3f2a9c1d-…      # the step stops counting down; analysis goes on'],
   'deploy resume': ['slipway deploy resume 3f2a9c1d-…'],
   'deploy promote': ['slipway deploy promote 3f2a9c1d-…    # skip the remaining steps'],
