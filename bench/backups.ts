@@ -11,7 +11,11 @@
  * - Slipway verification (`Backups.verify`): wall time and each check;
  * - Slipway restore of that backup into a new accessory (`Backups.restore`, not in place);
  * - baseline, in the live Postgres container as the postgres user: `pg_dump -Fc` to a file,
- *   then `createdb` + `pg_restore` into a fresh database of the same server.
+ *   then `createdb` + `pg_restore` into a fresh database of the same server;
+ * - for reference, what one core does with the table's heap file alone (read, sha1sum, gzip -6
+ *   and -1): the costs a single-process pgBackRest backup adds up.
+ * Index builds (the fill's, pg_restore's) run with max_parallel_maintenance_workers = 0: a
+ * parallel build needs more than the container's 64 MB /dev/shm.
  * MB are 2^20 bytes; MB/s is the database size (`pg_database_size`) over the wall time.
  *
  *   npm run bench -- backups [--mb 1024]     (SLIPWAY_BENCH_DB_MB=1024 works too)
@@ -28,6 +32,7 @@ import pino from 'pino';
 import type { ProjectConfig } from '../src/core/config';
 import { parseProjectConfig } from '../src/core/parse-config';
 import { PGBACKREST_REPO_PATH } from '../src/core/backup-config';
+import { ACCESSORY_KINDS } from '../src/core/accessory-kinds';
 import { DockerRuntime } from '../src/drivers/docker/docker-runtime';
 import { DockerAccessoryImages } from '../src/drivers/docker/accessory-images';
 import { MasterKeyring } from '../src/drivers/keyring/master-keyring';
@@ -47,6 +52,7 @@ import { writeResult } from './lib/results';
 const MB = 1_048_576;
 const ROWS_PER_CHUNK = 500_000;
 const HOUR_MS = 3_600_000;
+const NO_PARALLEL_BUILD = 'max_parallel_maintenance_workers = 0';
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { mb: { type: 'string', default: process.env.SLIPWAY_BENCH_DB_MB ?? '1024' } } });
@@ -139,7 +145,11 @@ export async function main(argv: string[]): Promise<void> {
         say(`  ${rows.toLocaleString('en')} rows, ${(size / MB).toFixed(0)} MB`);
         if (size >= fillTo) break;
       }
-      say('  CREATE INDEX orders_account_created ON orders (account_id, created_at); VACUUM ANALYZE');
+      // A parallel index build needs a dynamic shared memory segment of ~maintenance_work_mem in
+      // /dev/shm, which is Docker's default 64 MB in the accessory container: on a ~1 GB table it
+      // fails with "could not resize shared memory segment … No space left on device" (53100).
+      say(`  CREATE INDEX orders_account_created ON orders (account_id, created_at); VACUUM ANALYZE (${NO_PARALLEL_BUILD}: the accessory's /dev/shm is 64 MB)`);
+      await client.query(`SET ${NO_PARALLEL_BUILD}`);
       await client.query('CREATE INDEX orders_account_created ON orders (account_id, created_at)');
       await client.query('VACUUM ANALYZE orders');
     } finally {
@@ -151,6 +161,8 @@ export async function main(argv: string[]): Promise<void> {
     const clusterBytes = Number((await superSql('SELECT sum(pg_database_size(oid)) FROM pg_database;'))[0]![0]);
     const [walEnd, segment] = (await superSql('SELECT pg_current_wal_lsn(), pg_walfile_name(pg_current_wal_lsn());'))[0]!;
     const walBytes = Number((await superSql(`SELECT pg_wal_lsn_diff('${walEnd}', '${walStart}');`))[0]![0]);
+    const [heapBytes, indexBytes, heapFile, checksums] = (await superSql("SELECT pg_relation_size('orders'), pg_indexes_size('orders'), pg_relation_filepath('orders'), current_setting('data_checksums');"))[0]!;
+    say(`orders: heap ${mbs(Number(heapBytes))}, indexes ${mbs(Number(indexBytes))}; data_checksums ${checksums}`);
     say(`filled: ${rows.toLocaleString('en')} rows, pg_database_size ${mbs(dbBytes)} (cluster ${mbs(clusterBytes)}), ${mbs(walBytes)} of WAL written, in ${secs(fillMs)}`);
 
     // WAL archiving (archive_command = pgbackrest archive-push, one segment at a time) catching up.
@@ -222,13 +234,31 @@ export async function main(argv: string[]): Promise<void> {
     const tRestoreDb = performance.now();
     await mustRun(runtime, live.id, ['createdb', 'bench_restore']);
     const createdbMs = performance.now() - tRestoreDb;
-    await mustRun(runtime, live.id, ['pg_restore', '-d', 'bench_restore', dumpFile]);
+    // Its index builds as well: serial, like the CREATE INDEX of the fill (the 64 MB /dev/shm).
+    await mustRun(runtime, live.id, ['pg_restore', '-d', 'bench_restore', dumpFile], { PGOPTIONS: `-c ${NO_PARALLEL_BUILD.replace(/ /g, '')}` });
     const pgRestoreMs = performance.now() - tRestoreDb;
     const baselineRows = Number((await superSql('SELECT count(*) FROM orders;', 'bench_restore'))[0]![0]);
     if (baselineRows !== rows) throw new Error(`bench_restore has ${baselineRows} rows, expected ${rows}`);
     say(`pg_restore: ${secs(pgRestoreMs)} (${rate(dbBytes, pgRestoreMs)}; createdb ${secs(createdbMs)} of it); ${baselineRows.toLocaleString('en')} rows`);
     await mustRun(runtime, live.id, ['dropdb', 'bench_restore']);
     await mustRun(runtime, live.id, ['rm', '-f', dumpFile]);
+
+    // What one core does with the table's heap file (its first 1 GB segment), alone: the costs a
+    // single-process pgBackRest backup adds up (read, SHA-1 of every file, gzip level 6).
+    const heapPath = `${ACCESSORY_KINDS.postgres.dataDir}/${heapFile}`;
+    const segmentBytes = Number((await mustRun(runtime, live.id, ['stat', '-c', '%s', heapPath])).trim());
+    const reference: Record<string, number> = {};
+    for (const [what, cmd] of [
+      ['read (cat)', `cat ${heapPath} > /dev/null`],
+      ['sha1sum', `sha1sum ${heapPath} > /dev/null`],
+      ['gzip -6', `gzip -6 -c ${heapPath} > /dev/null`],
+      ['gzip -1', `gzip -1 -c ${heapPath} > /dev/null`],
+    ] as const) {
+      const t = performance.now();
+      await mustRun(runtime, live.id, ['sh', '-c', cmd]);
+      reference[what] = performance.now() - t;
+      say(`reference, one core, the ${mbs(segmentBytes)} heap file: ${what} ${secs(reference[what])} (${rate(segmentBytes, reference[what])})`);
+    }
 
     // 6. Summary.
     const r1 = (x: number) => (x / 1000).toFixed(1);
@@ -250,6 +280,8 @@ export async function main(argv: string[]): Promise<void> {
     console.log('');
     console.log(`${machine.cpus} cpus (os.cpus().length), ${machine.memGiB} GiB; load average ${machine.loadAvgStart} at the start, ${os.loadavg()[0]!.toFixed(2)} at the end`);
     console.log(`fill: ${rows.toLocaleString('en')} rows in ${r1(fillMs)} s, ${mbs(walBytes)} of WAL; archiver caught up ${r1(archiveLagMs)} s after, archive ${mbs(archiveBytes)}`);
+    console.log(`orders: ${rows.toLocaleString('en')} rows, heap ${mbs(Number(heapBytes))}, indexes ${mbs(Number(indexBytes))}; data_checksums ${checksums}`);
+    console.log(`one core on the ${mbs(segmentBytes)} heap file: ${Object.entries(reference).map(([w, ms]) => `${w} ${rate(segmentBytes, ms)}`).join(', ')}`);
     console.log('pg_dump is a logical dump (one point in time, no PITR); pgBackRest is a physical copy plus the WAL archive.\n');
     console.log('| metric | Slipway (pgBackRest) | pg_dump/pg_restore |');
     console.log('|---|---|---|');
@@ -261,6 +293,8 @@ export async function main(argv: string[]): Promise<void> {
       dbBytes,
       clusterBytes,
       fill: { ms: Math.round(fillMs), walBytes, archiveLagMs: Math.round(archiveLagMs), archiveBytes },
+      relation: { heapBytes: Number(heapBytes), indexBytes: Number(indexBytes), dataChecksums: checksums },
+      reference: { segmentBytes, ms: Object.fromEntries(Object.entries(reference).map(([w, ms]) => [w, Math.round(ms)])) },
       slipway: {
         backup: { ms: Math.round(backupMs), prepMs: Math.round(prepMs), copyMs: Math.round(copyMs), markMs: Math.round(markMs), label: backup.label, sizeBytes: backup.sizeBytes, storedBytes: backup.storedBytes, phases: backupPhases.lines },
         verify: { ms: Math.round(verifyMs), checks: verified.verification?.checks, checkMs, restoreCopyMs: Math.round(verifyRestoreCopyMs), recoveryMs: Math.round(verifyRecoveryMs) },
@@ -311,8 +345,8 @@ async function countRows(client: pg.Client): Promise<number> {
 }
 
 /** Runs argv as the postgres user in the container; its output, or an error with the command and its last lines. */
-async function mustRun(runtime: DockerRuntime, id: string, argv: string[]): Promise<string> {
-  const r = await asPostgres(runtime, id, argv, { timeoutMs: 6 * HOUR_MS });
+async function mustRun(runtime: DockerRuntime, id: string, argv: string[], env?: Record<string, string>): Promise<string> {
+  const r = await asPostgres(runtime, id, argv, { timeoutMs: 6 * HOUR_MS, ...(env ? { env } : {}) });
   if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} ${r.timedOut ? 'timed out' : `exited ${r.exitCode}`}: ${r.output.split('\n').slice(-10).join('\n')}`);
   return r.output;
 }

@@ -10,7 +10,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { rmSync } from 'node:fs';
 import Docker from 'dockerode';
 import { startLoad } from '../bench/lib/load-generator';
 import { deployDirectory } from '../src/client/upload-contexts';
@@ -20,6 +19,8 @@ import { cliFor } from './support/cli';
 import { StackProject, type StackVariant } from './support/stack-project';
 import { deploymentLog, waitDeployment } from './support/wait-deployment';
 import { ensureAccessoryImage } from './support/accessory-image';
+import { removeStackLeftovers } from './support/stack-cleanup';
+import { until } from './support/until';
 
 const cp = await ControlPlaneProcess.create('backups');
 const app = new StackProject('bka');
@@ -41,16 +42,7 @@ before(async () => {
 
 after(async () => {
   await cp.destroy();
-  for (const label of ['slipway.project', 'slipway.accessory.project']) {
-    const containers = await docker.listContainers({ all: true, filters: { label: [`${label}=${app.project}`] } });
-    await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-  }
-  for (const n of await docker.listNetworks()) if (n.Name.startsWith(`${cp.network}_`)) await docker.getNetwork(n.Id).remove().catch(() => undefined);
-  const { Volumes } = await docker.listVolumes({ filters: { label: [`slipway.base=${cp.network}`] } });
-  await Promise.all((Volumes ?? []).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
-  const images = await docker.listImages({ filters: { reference: [`slipway/${app.project}-*`] } });
-  await Promise.all(images.map((i) => docker.getImage(i.Id).remove({ force: true }).catch(() => undefined)));
-  rmSync(app.dir, { recursive: true, force: true });
+  await removeStackLeftovers(cp, [app]);
 });
 
 function edge(method: string, path: string): Promise<{ status: number; body: string }> {
@@ -75,20 +67,7 @@ async function write(n: number): Promise<void> {
   for (let i = 0; i < n; i++) assert.equal((await edge('POST', '/visits')).status, 201);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false | null>, timeoutMs = 180_000): Promise<T> {
-  const started = Date.now();
-  let last: unknown;
-  while (Date.now() - started < timeoutMs) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${String(last)}` : ''}\n${cp.tail(40)}`);
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false | null>, timeoutMs = 180_000) => until(what, fn, { timeoutMs, everyMs: 1000, context: () => cp.tail(40) });
 
 async function deploy(v: StackVariant, services?: string[]): Promise<DeploymentView[]> {
   const { deployments } = await deployDirectory(cp.client, { ...app.write(v), ...(services ? { services } : {}) });
@@ -115,7 +94,7 @@ test('scheduled backups and their verifications run under load: 0 failed request
   const load = startLoad({ url: cp.edgeUrl, hostHeader: app.domain, concurrency: 4, path: '/' });
   let report;
   try {
-    const verified = await until('a scheduled backup, verified', async () => (await list()).find((b) => b.trigger === 'schedule' && b.verification?.state === 'passed'), 240_000);
+    const verified = await waitFor('a scheduled backup, verified', async () => (await list()).find((b) => b.trigger === 'schedule' && b.verification?.state === 'passed'), 240_000);
     t.diagnostic(`scheduled backup ${verified.id}: ${verified.type}, ${verified.sizeBytes} bytes in ${verified.durationMs} ms; verified in ${verified.verification?.durationMs} ms: ${verified.verification?.checks.map((c) => c.name).join(', ')}`);
     assert.ok((verified.rows ?? 0) >= 20, 'the visits rows were counted');
   } finally {
@@ -128,7 +107,7 @@ test('scheduled backups and their verifications run under load: 0 failed request
   const before = (await dbContainer()).Id;
   await deploy(variant('1', MANUAL), ['web']);
   assert.equal((await dbContainer()).Id, before, 'a schedule change does not recreate the accessory');
-  await until('no backup running', async () => !(await list()).some((b) => b.state === 'running' || b.verification?.state === 'running'));
+  await waitFor('no backup running', async () => !(await list()).some((b) => b.state === 'running' || b.verification?.state === 'running'));
 });
 
 let manual: BackupView;

@@ -132,6 +132,8 @@ const KILL_PGBACKREST = 'for p in /proc/[0-9]*; do if head -c 11 "$p/cmdline" 2>
 
 test('a backup: pgBackRest set, sizes, row counts at its restore point; verification restores it and passes every check', { timeout: 900_000 }, async () => {
   await writeBatches(0, 4);
+  const [db] = await runtime.listAccessories({ project, env: 'production', accessory: 'db' });
+  assert.equal((await docker.getContainer(db!.id).inspect()).HostConfig.ShmSize, 512 * 1024 * 1024, "/dev/shm beyond Docker's 64 MiB (parallel index builds)");
   const progress: string[] = [];
   const b = await backups.take(ref, { trigger: 'manual', triggeredBy: 'test', onProgress: (l) => progress.push(l) });
   first = b.id;

@@ -16,7 +16,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import pino from 'pino';
@@ -30,6 +30,7 @@ import { cliFor } from './support/cli';
 import { StackProject } from './support/stack-project';
 import { deploymentLog, waitDeployment } from './support/wait-deployment';
 import { ensureAccessoryImage } from './support/accessory-image';
+import { removeStackLeftovers } from './support/stack-cleanup';
 
 const cp = await ControlPlaneProcess.create('mlint');
 const app = new StackProject('mlint');
@@ -117,16 +118,7 @@ before(async () => {
 
 after(async () => {
   await cp.destroy();
-  for (const label of ['slipway.project', 'slipway.accessory.project']) {
-    const containers = await docker.listContainers({ all: true, filters: { label: [`${label}=${app.project}`] } });
-    await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-  }
-  for (const n of await docker.listNetworks()) if (n.Name.startsWith(`${cp.network}_`)) await docker.getNetwork(n.Id).remove().catch(() => undefined);
-  const { Volumes } = await docker.listVolumes({ filters: { label: [`slipway.base=${cp.network}`] } });
-  await Promise.all((Volumes ?? []).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
-  const images = await docker.listImages({ filters: { reference: [`slipway/${app.project}-*`] } });
-  await Promise.all(images.map((i) => docker.getImage(i.Id).remove({ force: true }).catch(() => undefined)));
-  rmSync(app.dir, { recursive: true, force: true });
+  await removeStackLeftovers(cp, [app]);
   runtime.close();
 });
 

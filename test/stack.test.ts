@@ -19,7 +19,6 @@
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { rmSync } from 'node:fs';
 import Docker from 'dockerode';
 import { startLoad, type LoadRun } from '../bench/lib/load-generator';
 import { deployDirectory } from '../src/client/upload-contexts';
@@ -31,6 +30,7 @@ import { StackProject, type StackVariant } from './support/stack-project';
 import { deploymentLog, waitDeployment } from './support/wait-deployment';
 import { openBrowser } from './support/browser';
 import { ensureAccessoryImage } from './support/accessory-image';
+import { removeStackLeftovers } from './support/stack-cleanup';
 
 const cp = await ControlPlaneProcess.create('stack');
 const app = new StackProject('stk');
@@ -62,23 +62,7 @@ before(async () => {
 
 after(async () => {
   await cp.destroy();
-  // Everything of this test's projects, whatever state the test stopped in: replicas and
-  // accessories (their own labels), the per-environment networks, the volumes, the app images.
-  const projects = [app.project, other.project];
-  for (const label of ['slipway.project', 'slipway.accessory.project']) {
-    for (const project of projects) {
-      const containers = await docker.listContainers({ all: true, filters: { label: [`${label}=${project}`] } });
-      await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-    }
-  }
-  for (const n of await docker.listNetworks()) if (n.Name.startsWith(`${cp.network}_`)) await docker.getNetwork(n.Id).remove().catch(() => undefined);
-  const { Volumes } = await docker.listVolumes({ filters: { label: [`slipway.base=${cp.network}`] } });
-  await Promise.all((Volumes ?? []).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
-  for (const project of projects) {
-    const images = await docker.listImages({ filters: { reference: [`slipway/${project}-*`] } });
-    await Promise.all(images.map((i) => docker.getImage(i.Id).remove({ force: true }).catch(() => undefined)));
-  }
-  for (const p of [app, other]) rmSync(p.dir, { recursive: true, force: true });
+  await removeStackLeftovers(cp, [app, other]);
 });
 
 interface Answer {

@@ -31,6 +31,18 @@ export const ACCESSORY_KINDS: Record<BuiltInKind, AccessoryKindInfo> = {
   nats: { versions: ['2'], defaultVersion: '2', imageRepo: 'slipway/nats', port: 4222, dataDir: '/data', vars: { url: 'NATS_URL' } },
 };
 
+/**
+ * /dev/shm of a Postgres container: Docker's default 64 MiB fails parallel index builds and
+ * hash joins on tables of a few hundred MB ("could not resize shared memory segment"). Pages of
+ * it count against the container's memory limit only while used.
+ */
+export const POSTGRES_SHM_BYTES = 512 * 1024 * 1024;
+
+/** The shared-memory size a kind's container gets (null: Docker's default). */
+export function accessoryShmBytes(kind: AccessoryKind): number | null {
+  return kind === 'postgres' ? POSTGRES_SHM_BYTES : null;
+}
+
 /** NATS's monitoring port (`/healthz` answers once JetStream is ready). */
 export const NATS_MONITOR_PORT = 8222;
 /** Role names of the two-user model; the superuser is `postgres` (Slipway's own, never handed out). */

@@ -7,7 +7,7 @@
  * and command (a Postgres rotation keeps the superuser, so it never changes the hash).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { accessoryCommand, accessoryContainerEnv, type AccessoryCredentials } from '../core/accessory-kinds';
+import { accessoryCommand, accessoryContainerEnv, accessoryShmBytes, type AccessoryCredentials } from '../core/accessory-kinds';
 import type { AccessoryConfig } from '../core/config';
 import type { AccessorySpec } from '../core/ports/runtime';
 
@@ -32,6 +32,8 @@ export function accessorySpecHash(d: Omit<DesiredAccessory, 'project' | 'env'>):
     volumes: cfg.volumes.map((v) => [v.volume, v.path, v.readOnly]),
     resources: [cfg.resources.memoryBytes, cfg.resources.cpus],
     port: cfg.port,
+    // Only when set, so the hashes of kinds without one (and so their containers) stay as they were.
+    ...(accessoryShmBytes(cfg.kind) ? { shm: accessoryShmBytes(cfg.kind) } : {}),
   };
   return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 16);
 }
@@ -53,6 +55,7 @@ export function desiredAccessorySpec(d: DesiredAccessory, suffix?: string): Acce
     labels: { project: d.project, env: d.env, accessory: cfg.name, spec: accessorySpecHash(d) },
     volumes: cfg.volumes,
     ...(hasLimits ? { resources: cfg.resources } : {}),
+    ...(accessoryShmBytes(cfg.kind) ? { shmBytes: accessoryShmBytes(cfg.kind)! } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
  * verification (a scratch volume, removed after) and by restore (the new accessory's own volume).
  */
 import { randomBytes } from 'node:crypto';
-import { ACCESSORY_KINDS } from '../core/accessory-kinds';
+import { ACCESSORY_KINDS, POSTGRES_SHM_BYTES } from '../core/accessory-kinds';
 import { BACKUP_VOLUME, PGBACKREST_REPO_PATH, postgresBackupEnv } from '../core/backup-config';
 import type { AccessoryRecord } from '../core/domain';
 import { errorMessage, SlipwayError } from '../core/errors';
@@ -52,6 +52,7 @@ export async function openScratch(runtime: Runtime, site: ScratchSite): Promise<
     // The image's entrypoint runs any other command as is: the server is started by hand after the restore.
     command: ['sleep', 'infinity'],
     labels: { project: site.project, env: site.env, accessory: site.name, spec: SCRATCH_SPEC },
+    shmBytes: POSTGRES_SHM_BYTES,
     volumes: [
       { volume: 'data', path: DATA_DIR, readOnly: false, ...(site.dataOwner ? { owner: site.dataOwner } : {}) },
       { volume: BACKUP_VOLUME, path: PGBACKREST_REPO_PATH, readOnly: true, owner: site.source.name },

@@ -171,6 +171,8 @@ export interface AccessorySpec {
   /** Named volumes (`owner` = the accessory), created on first use and kept. */
   volumes: VolumeMount[];
   resources?: ResourceLimits;
+  /** Size of /dev/shm (absent: the engine's default, 64 MiB). */
+  shmBytes?: number;
 }
 
 export interface AccessoryContainer {

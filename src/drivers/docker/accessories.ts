@@ -57,6 +57,7 @@ export function accessoryContainerOptions(spec: AccessorySpec, base: string, net
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
       Mounts: mounts,
       ...resourceHostConfig(spec.resources),
+      ...(spec.shmBytes ? { ShmSize: spec.shmBytes } : {}),
     },
     NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.labels.accessory] } } },
   };
