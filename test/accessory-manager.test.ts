@@ -151,7 +151,7 @@ test('destroy keeps volumes unless asked; no credential ever reached a log line'
   for (const l of lines) for (const s of secrets) assert.ok(!l.includes(s), `credential in: ${l}`);
   const kept = await accessories.destroy(project, env, { deleteVolumes: false });
   assert.deepEqual(kept.accessories, ['cache', 'db']);
-  assert.equal(kept.volumesKept.length, 2);
+  assert.equal(kept.volumesKept.length, 3, 'db: data and its backup repository; cache: data');
   assert.deepEqual(await runtime.listAccessories({ project }), []);
   const gone = await accessories.destroy(project, env, { deleteVolumes: true });
   assert.deepEqual(gone.volumesDeleted, kept.volumesKept);

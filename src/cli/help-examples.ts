@@ -37,6 +37,7 @@ const EXAMPLES: Record<string, string[]> = {
   'accessories status': ['slipway accessories', 'slipway accessories status --env staging --json'],
   'accessories logs': ['slipway accessories logs db -f', 'slipway accessories logs cache --tail 500 --since 1h --env staging'],
   'accessories restart': ['slipway accessories restart cache'],
+  'accessories remove': ['slipway accessories remove db-restored-202612071030 --yes                   # keeps its volumes', 'slipway accessories remove db-restored-202612071030 --delete-volumes --yes  # and its data'],
   'accessories rotate': ['slipway accessories rotate db --follow    # new credentials; web and worker are redeployed with them'],
   volumes: ['slipway volumes', 'slipway volumes --env staging --json', 'slipway volumes -p shop'],
   'db shell': ['slipway db shell                      # interactive: end statements with ";", \\q quits', "slipway db shell db -c 'select count(*) from orders'", 'slipway db shell --env staging < migrations/fix.sql'],
