@@ -281,14 +281,9 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   const notifier = new Notifier(ctx, { send: (t, e, secret) => (t.kind === 'nats' ? nats.send(t, e) : httpNotificationSender.send(t, e, secret)) });
   await notifier.ensureNatsTarget(opts.env?.NATS_URL ?? process.env.NATS_URL ?? null);
   notifier.start();
-  // After a reboot the accessories stopped too: started before recovery converges services whose
-  // health needs them; bounded, so a broken one cannot hold the start (the reconciler retries it).
-  await Promise.race([
-    accessories.heal().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'boot: accessory heal failed; the reconciler retries')),
-    new Promise((resolve) => setTimeout(resolve, BOOT_HEAL_WAIT_MS).unref()),
-  ]);
-  const recovery = await recoverAfterRestart(ctx, engine.events);
-  // Backups (engine/backups.ts): what the previous process left running is failed; the schedule runs every minute.
+  // Backups (engine/backups.ts): what the previous process left running is failed and its scratch
+  // containers removed before accessories are healed (a restore in place may have left one on the
+  // accessory's volume); the schedule runs every minute.
   const backups = new Backups({ ctx, accessories, restartService: async (ref) => {
       // Back serving before the restore answers: the repair runs to its end.
       const d = await engine.repair(ref, 'restore in place');
@@ -298,6 +293,13 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   await backups.recoverInterrupted().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'boot: could not resolve interrupted backups'));
   const backupTimer = opts.backupTickMs === 0 ? undefined : setInterval(() => void backups.tick(), opts.backupTickMs ?? 60_000);
   backupTimer?.unref();
+  // After a reboot the accessories stopped too: started before recovery converges services whose
+  // health needs them; bounded, so a broken one cannot hold the start (the reconciler retries it).
+  await Promise.race([
+    accessories.heal().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'boot: accessory heal failed; the reconciler retries')),
+    new Promise((resolve) => setTimeout(resolve, BOOT_HEAL_WAIT_MS).unref()),
+  ]);
+  const recovery = await recoverAfterRestart(ctx, engine.events);
   const scheduler = new JobScheduler(ctx);
   await scheduler.start();
   // After recovery, which keeps warm sets whose keep_warm has not ended: this retires them on schedule.

@@ -17,7 +17,7 @@ import { openScratch, type RestoreTarget } from './backup-scratch';
 import { backupView } from './backup-view';
 import type { EngineContext } from './engine-context';
 import { psqlRows } from './pg-in-container';
-import { LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
+import { LEASE_TTL_MS, serviceLeaseKey, startHeartbeat } from './service-lease';
 
 export interface RestoreDeps {
   ctx: EngineContext;
@@ -82,21 +82,30 @@ export async function restoreAccessory(deps: RestoreDeps, src: RestoreSource, op
   progress(`restoring ${what} into ${src.record.name} in place${users.length ? `; stopping ${users.map((u) => u.service).join(', ')} first` : ''}`);
   const holder = `restore-${src.record.name}-${deps.now().getTime()}`;
   const held: string[] = [];
+  const heartbeats: Array<() => void> = [];
   let safety: BackupRecord | null = null;
   try {
+    // Held (and renewed) for the whole restore: no deploy or repair starts these services meanwhile.
     for (const u of users) {
       const key = serviceLeaseKey(u.serviceId, src.env.id);
-      if (!(await deps.ctx.store.acquireLease(key, holder, LEASE_TTL_MS * 20))) {
+      if (!(await deps.ctx.store.acquireLease(key, holder, LEASE_TTL_MS))) {
         throw new SlipwayError('SLW_DEPLOY_LOCKED', `${u.service} in ${src.env.name} is being deployed; restore in place once it finished (it would start its replicas against the data being replaced)`);
       }
       held.push(key);
+      heartbeats.push(startHeartbeat(deps.ctx.store, key, holder, () => progress(`warning: the deploy lease of ${u.service} could not be renewed`)));
     }
     for (const u of users) {
       for (const r of await deps.ctx.runtime.listReplicas({ project: src.project, service: u.service, env: src.env.name })) await deps.ctx.runtime.stopReplica(r.id, 10_000);
       progress(`stopped ${u.service}`);
     }
-    progress('taking a backup of the current state first');
-    safety = await deps.takeSafetyBackup(progress);
+    const running = (await deps.ctx.runtime.listAccessories({ project: src.project, env: src.env.name, accessory: src.record.name })).some((c) => c.state === 'running');
+    if (running) {
+      progress('taking a backup of the current state first');
+      safety = await deps.takeSafetyBackup(progress);
+    } else {
+      // The disaster case: the database does not run, so its state cannot be backed up; the restore goes on.
+      progress(`warning: ${src.record.name} is not running: no backup of its current state can be taken; restoring without one`);
+    }
     await deps.accessories.replaceData(src.project, env, src.record.name, async () => {
       const scratch = await openScratch(deps.ctx.runtime, { project: src.project, env: src.env.name, name: `${src.record.name}-restore`, source: src.record, dataOwner: src.record.name });
       try {
@@ -106,6 +115,7 @@ export async function restoreAccessory(deps: RestoreDeps, src: RestoreSource, op
       }
     }, log);
   } finally {
+    for (const stop of heartbeats) stop();
     for (const key of held) await deps.ctx.store.releaseLease(key, holder).catch(() => undefined);
     for (const u of users) {
       await deps.restartService?.({ project: src.project, service: u.service, env: src.env.name }).then(

@@ -44,6 +44,11 @@ export interface Scratch {
   close(dropData: boolean): Promise<void>;
 }
 
+/** The name of the source's volume at the data directory. */
+export function dataVolume(source: AccessoryRecord): string {
+  return source.config.volumes.find((v) => v.path === DATA_DIR)?.volume ?? 'data';
+}
+
 export async function openScratch(runtime: Runtime, site: ScratchSite): Promise<Scratch> {
   const container = await runtime.startAccessory({
     name: `${site.project}-${site.name}-${site.env}-${randomBytes(3).toString('hex')}`,
@@ -54,7 +59,8 @@ export async function openScratch(runtime: Runtime, site: ScratchSite): Promise<
     labels: { project: site.project, env: site.env, accessory: site.name, spec: SCRATCH_SPEC },
     shmBytes: POSTGRES_SHM_BYTES,
     volumes: [
-      { volume: 'data', path: DATA_DIR, readOnly: false, ...(site.dataOwner ? { owner: site.dataOwner } : {}) },
+      // The accessory's volume at the data directory (`data`, or one of the user's own there).
+      { volume: dataVolume(site.source), path: DATA_DIR, readOnly: false, ...(site.dataOwner ? { owner: site.dataOwner } : {}) },
       { volume: BACKUP_VOLUME, path: PGBACKREST_REPO_PATH, readOnly: true, owner: site.source.name },
     ],
   });
@@ -67,7 +73,11 @@ export async function openScratch(runtime: Runtime, site: ScratchSite): Promise<
     },
     async restore(target, progress) {
       const args = ['pgbackrest', 'restore', '--log-level-console=detail', '--target-action=promote'];
-      if (site.dataOwner) args.push('--delta');
+      if (site.dataOwner) {
+        args.push('--delta');
+        // The accessory's container is stopped (replaceData); a server that crashed left its pid file, which pgBackRest takes for a running one.
+        await pg(['rm', '-f', `${DATA_DIR}/postmaster.pid`], 30_000);
+      }
       if (target.kind === 'time') args.push('--type=time', `--target=${target.time}`, ...(target.label ? [`--set=${target.label}`] : []));
       else if (target.kind === 'point' && target.restorePoint) args.push(`--set=${target.label}`, '--type=name', `--target=${target.restorePoint}`);
       else args.push(`--set=${target.label}`, '--type=immediate');
@@ -85,19 +95,23 @@ export async function openScratch(runtime: Runtime, site: ScratchSite): Promise<
         }),
       );
       progress('recovery: replaying WAL to the target, then promoting');
+      // hot_standby off: no connections until recovery promoted, and recovery does not demand
+      // max_connections & co. at least the source's (an accessory `command` may raise them).
       try {
-        await mustSucceed('starting the restored server', pg(['pg_ctl', '-D', DATA_DIR, '-w', '-t', String(RECOVERY_TIMEOUT_MS / 1000), '-l', '/tmp/slipway-restore.log', '-o', "-c listen_addresses='' -c archive_mode=off", 'start'], RECOVERY_TIMEOUT_MS + 30_000));
+        await mustSucceed('starting the restored server', pg(['pg_ctl', '-D', DATA_DIR, '-w', '-t', String(RECOVERY_TIMEOUT_MS / 1000), '-l', '/tmp/slipway-restore.log', '-o', "-c listen_addresses='' -c archive_mode=off -c hot_standby=off", 'start'], RECOVERY_TIMEOUT_MS + 30_000));
       } catch (err) {
         throw new SlipwayError('SLW_BACKUP_FAILED', `${errorMessage(err)}\n${await serverLog()}`);
       }
       serverUp = true;
       const deadline = Date.now() + RECOVERY_TIMEOUT_MS;
       for (;;) {
-        let inRecovery: string[][];
+        let inRecovery: string[][] = [['t']];
         try {
           inRecovery = await psqlRows(runtime, container.id, 'postgres', 'SELECT pg_is_in_recovery();');
         } catch (err) {
-          throw new SlipwayError('SLW_BACKUP_FAILED', `the restored server stopped during recovery: ${errorMessage(err)}\n${await serverLog()}`);
+          // Without hot standby nothing connects until recovery ends (pg_ctl -w returns once it reached standby): only a stopped server is a failure.
+          const status = await pg(['pg_ctl', '-D', DATA_DIR, 'status'], 30_000);
+          if (status.exitCode !== 0) throw new SlipwayError('SLW_BACKUP_FAILED', `the restored server stopped during recovery: ${errorMessage(err)}\n${await serverLog()}`);
         }
         if (inRecovery[0]?.[0] === 'f') break;
         if (Date.now() > deadline) throw new SlipwayError('SLW_BACKUP_FAILED', `recovery did not finish within ${RECOVERY_TIMEOUT_MS / 60_000} minutes\n${await serverLog()}`);

@@ -50,6 +50,8 @@ export class Backups implements BackupOperations {
   /** Callers waiting for a backup to end (woken at every end; they look again). */
   private readonly waiters: Array<() => void> = [];
   private ticking = false;
+  /** Backups being verified (by id). */
+  private readonly verifying = new Set<string>();
 
   constructor(private readonly deps: BackupDeps) {
     this.ctx = deps.ctx;
@@ -107,7 +109,8 @@ export class Backups implements BackupOperations {
           finishedAt: this.now().toISOString(),
         });
         progress(`backup ${id} succeeded${mark.counts ? ` (${Object.keys(mark.counts).length} tables counted at its restore point)` : ''}`);
-        await this.expire(t, c, info.sets, progress).catch((err: unknown) => progress(`retention: ${errorMessage(err)} (the backups stay; retried after the next backup)`));
+        // Not before a restore in place: the set being restored must not be expired under it.
+        if (opts.trigger !== 'restore') await this.expire(t, c, info.sets, progress).catch((err: unknown) => progress(`retention: ${errorMessage(err)} (the backups stay; retried after the next backup)`));
         return b;
       } catch (err) {
         const message = errorMessage(err);
@@ -130,9 +133,20 @@ export class Backups implements BackupOperations {
 
   async verify(id: string, opts: { onProgress?: (line: string) => void; project?: string | null }): Promise<BackupView> {
     const { b, t } = await this.backupTarget(id, opts.project ?? null);
-    const done = await verifyBackup(this.ctx, { project: t.project.name, env: t.env.name, record: t.record, policy: t.policy, backup: b }, opts.onProgress ?? (() => undefined));
+    // Two verifications of one backup would share its scratch volume.
+    if (this.verifying.has(id)) throw new SlipwayError('SLW_CONFLICT', `backup ${id} is being verified already; wait for it (slipway backups ${t.record.name} --env ${t.env.name})`);
+    this.verifying.add(id);
+    const done = await this.verifyOnce(id, () => verifyBackup(this.ctx, { project: t.project.name, env: t.env.name, record: t.record, policy: t.policy, backup: b }, opts.onProgress ?? (() => undefined)));
     if (done.verification?.state === 'failed') await this.event('backup.verify_failed', t, done, done.verification.error ?? 'a check failed');
     return backupView(done, t.env.name);
+  }
+
+  private async verifyOnce(id: string, run: () => Promise<BackupRecord>): Promise<BackupRecord> {
+    try {
+      return await run();
+    } finally {
+      this.verifying.delete(id);
+    }
   }
 
   async restore(ref: AccessoryRef, opts: RestoreOptions): Promise<RestoreOutcome> {

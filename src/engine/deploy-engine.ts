@@ -491,6 +491,8 @@ export class DeployEngine {
     const uses = (release.config.uses ?? []).filter((u) => u.kind === 'postgres').map((u) => u.accessory);
     if (!backups || uses.length === 0) return [];
     const names = await backups.backedUp(deployment.environmentId, uses);
+    const without = uses.filter((u) => !names.includes(u));
+    if (without.length) await rec.log(`no backup of ${without.join(', ')} before the release command: backups are off for ${without.length > 1 ? 'them' : 'it'} (backup: in slipway.yml)`, 'warn');
     if (names.length === 0) return [];
     return rec.step('backup', () => backups.beforeRelease(ref.project, ref.env, names, deployment.id, (line) => rec.log(line)), (bs) => bs.map((b) => `${b.accessory}: backup ${b.id} (${b.label}, ${b.type})`).join('; '));
   }

@@ -39,11 +39,11 @@ export async function psqlRows(runtime: Runtime, containerId: string, database: 
 /** Quotes a value as a SQL string literal (restore point names, never user input with secrets). */
 export const sqlLiteral = (v: string): string => `'${v.replace(/'/g, "''")}'`;
 
-/** Row counts of every table of the database (`schema.table` → rows), as `count|name|n` lines. */
+/** Row counts of every logged table of the database (`schema.table` → rows), as `count|name|n` lines; unlogged tables come back empty from any recovery. */
 export const COUNT_TABLES_SQL = `SELECT 'count', n.nspname || '.' || c.relname,
   (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', n.nspname, c.relname), false, true, '')))[1]::text
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+WHERE c.relkind = 'r' AND c.relpersistence = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
 ORDER BY 2;`;
 
 export function parseCounts(rows: string[][]): Record<string, number> {
@@ -63,7 +63,7 @@ export function countAndMarkSql(restorePoint: string): string {
     "SET LOCAL lock_timeout = '5s';",
     `DO $$DECLARE r record; BEGIN
   FOR r IN SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' LOOP
+    WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' LOOP
     EXECUTE format('LOCK TABLE %I.%I IN SHARE MODE', r.nspname, r.relname);
   END LOOP;
 END $$;`,
