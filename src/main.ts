@@ -15,7 +15,7 @@ import { METRICS_ACCESS, type MetricsAccess } from './api/api-deps';
 import { SlipwayMetrics } from './observe/slipway-metrics';
 import type { BaseImageFactory } from './core/ports/base-images';
 import type { HealthReport } from './core/contract/views';
-import type { ServiceRef } from './core/domain';
+import { ACTIVE_STATES, type ServiceRef } from './core/domain';
 import { errorMessage } from './core/errors';
 import { DeployEngine } from './engine/deploy-engine';
 import { Access, hashToken } from './engine/access';
@@ -285,9 +285,14 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   // containers removed before accessories are healed (a restore in place may have left one on the
   // accessory's volume); the schedule runs every minute.
   const backups = new Backups({ ctx, accessories, restartService: async (ref) => {
-      // Back serving before the restore answers: the repair runs to its end.
+      // Back serving before the restore answers: the repair runs to its end. The reconciler may
+      // have started one first (the leases were just released): then that one is waited for.
       const d = await engine.repair(ref, 'restore in place');
-      if (d) await engine.settled([d.id]);
+      const project = await store.getProject(ref.project);
+      const env = project ? await store.getEnvironment(project.id, ref.env) : null;
+      const service = project ? (await store.listServices(project.id)).find((x) => x.name === ref.service) : undefined;
+      const active = service && env ? (await store.listDeployments({ states: [...ACTIVE_STATES] })).filter((x) => x.serviceId === service.id && x.environmentId === env.id).map((x) => x.id) : [];
+      await engine.settled(d ? [d.id, ...active] : active);
     } });
   ctx.backups = backups;
   await backups.recoverInterrupted().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'boot: could not resolve interrupted backups'));
