@@ -31,6 +31,7 @@ import { deploymentLog, waitDeployment } from './support/wait-deployment';
 import { openBrowser } from './support/browser';
 import { ensureAccessoryImage } from './support/accessory-image';
 import { removeStackLeftovers } from './support/stack-cleanup';
+import { until as waitUntil } from './support/until';
 
 const cp = await ControlPlaneProcess.create('stack');
 const app = new StackProject('stk');
@@ -90,20 +91,7 @@ async function edgeJson<T = Record<string, unknown>>(method: string, path: strin
   return JSON.parse(res.body) as T;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false | null>, timeoutMs = 120_000): Promise<T> {
-  const started = Date.now();
-  let last: unknown;
-  while (Date.now() - started < timeoutMs) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${String(last)}` : ''}\n${cp.tail(30)}`);
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined | false | null>, timeoutMs = 120_000) => waitUntil(what, fn, { timeoutMs, context: () => cp.tail(30) });
 
 /** Deploys every service of the file (and its accessories) and waits for all of them. */
 async function deploy(project: StackProject, v: StackVariant, env?: string, services?: string[]): Promise<DeploymentView[]> {

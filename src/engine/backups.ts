@@ -366,9 +366,7 @@ export class Backups implements BackupOperations {
   }
 
   /** Retention: the full backups planBackupExpiry names go, with their differentials and the WAL only they needed. */
-  private async expire(t: Target, c: AccessoryContainer, before: PgBackRestSet[], progress: (line: string) => void): Promise<void> {
-    const now = (await this.info(c)).sets;
-    const sets = now.length ? now : before;
+  private async expire(t: Target, c: AccessoryContainer, sets: PgBackRestSet[], progress: (line: string) => void): Promise<void> {
     const labels = planBackupExpiry(sets, t.policy.retention, this.now());
     for (const label of labels) {
       await mustSucceed(`pgbackrest expire --set=${label}`, asPostgres(this.ctx.runtime, c.id, ['pgbackrest', 'expire', `--set=${label}`], { timeoutMs: 600_000 }));
