@@ -124,15 +124,17 @@ export class Access {
       throw new SlipwayError('SLW_FORBIDDEN', `a token restricted to project "${by.project}" can only create tokens for that project`, [{ path: 'project', message: `must be "${by.project}"` }]);
     }
     let expiresInMs = req.expiresInMs ?? null;
+    // One clock reading for the cap and the expiry, so a tick between them cannot outlast the creator.
+    const now = Date.now();
     if (by.expiresAt) {
-      const left = Date.parse(by.expiresAt) - Date.now();
+      const left = Date.parse(by.expiresAt) - now;
       if (expiresInMs === null) expiresInMs = left;
       else if (expiresInMs > left) {
         const message = `must not outlast the token creating it (${by.tokenId} expires at ${by.expiresAt})`;
         throw new SlipwayError('SLW_BAD_REQUEST', `expiresIn: ${message}`, [{ path: 'expiresIn', message }]);
       }
     }
-    return this.issue({ name: req.name, scope: req.scope, project: req.project ?? null, userId: null, createdBy: by.actor, parentTokenId: by.tokenId, expiresInMs });
+    return this.issue({ name: req.name, scope: req.scope, project: req.project ?? null, userId: null, createdBy: by.actor, parentTokenId: by.tokenId, expiresInMs, now });
   }
 
   listTokens(): Promise<ApiToken[]> {
@@ -178,7 +180,7 @@ export class Access {
     return revoked;
   }
 
-  private async issue(t: { name: string; scope: Scope; project: string | null; userId: number | null; createdBy: string; parentTokenId: string | null; expiresInMs: number | null }): Promise<IssuedToken> {
+  private async issue(t: { name: string; scope: Scope; project: string | null; userId: number | null; createdBy: string; parentTokenId: string | null; expiresInMs: number | null; now?: number }): Promise<IssuedToken> {
     // The API bounds expiresIn already; this keeps any other caller from an expiry that is no date.
     if (t.expiresInMs !== null && !(t.expiresInMs <= MAX_TOKEN_LIFETIME_MS)) {
       const message = `must be at most ${MAX_TOKEN_LIFETIME_DAYS}d (10 years)`;
@@ -194,7 +196,7 @@ export class Access {
       userId: t.userId,
       createdBy: t.createdBy,
       parentTokenId: t.parentTokenId,
-      expiresAt: t.expiresInMs === null ? null : new Date(Date.now() + t.expiresInMs).toISOString(),
+      expiresAt: t.expiresInMs === null ? null : new Date((t.now ?? Date.now()) + t.expiresInMs).toISOString(),
     });
     return { token, record };
   }

@@ -7,6 +7,7 @@
  * Credential values go to containers, Postgres provisioning and services' connection
  * variables only; every text relayed from a container is masked.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { isBuiltInKind, postgresProvisioning, POSTGRES_SUPERUSER, ACCESSORY_KINDS, connectionVars, credentialValues as credsValues, type AccessoryCredentials } from '../core/accessory-kinds';
 import type { AccessoryConfig, ProjectConfig, ServiceUse } from '../core/config';
 import type { AccessoryView } from '../core/contract/views';
@@ -238,9 +239,17 @@ export class Accessories {
    * refused by pgBackRest: said loudly, since archiving stays off until it is dealt with.
    */
   private async prepareBackupRepository(c: AccessoryContainer, cfg: AccessoryConfig, log: AccessoryLog): Promise<void> {
-    const r = await this.ctx.runtime
-      .exec(c.id, ['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', 'pgbackrest', 'stanza-create'], { timeoutMs: 120_000 })
-      .catch((err: unknown) => ({ exitCode: null, timedOut: false, output: errorMessage(err) }));
+    const stanzaCreate = () =>
+      this.ctx.runtime
+        .exec(c.id, ['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', 'pgbackrest', 'stanza-create'], { timeoutMs: 120_000 })
+        .catch((err: unknown) => ({ exitCode: null, timedOut: false, output: errorMessage(err) }));
+    let r = await stanzaCreate();
+    // [050] is a lock held by another pgBackRest process (an archive-push Postgres started
+    // meanwhile): it passes within seconds, so it is waited out rather than reported.
+    for (let attempt = 1; r.exitCode !== 0 && /ERROR: \[050\]/.test(r.output) && attempt <= 15; attempt++) {
+      await (this.deps.sleep ?? delay)(1000);
+      r = await stanzaCreate();
+    }
     if (r.exitCode === 0) return;
     const why = r.output.split('\n').filter((l) => /ERROR|HINT/.test(l)).slice(-2).join(' ') || r.output.split('\n').slice(-2).join(' ');
     await log(
