@@ -39,6 +39,8 @@ import { ServiceLogs } from './engine/service-logs';
 import type { EngineContext } from './engine/engine-context';
 import { Accessories } from './engine/accessories';
 import { Backups } from './engine/backups';
+import { HostBackupFiles } from './drivers/backup-files/host-backup-files';
+import { NatsJetStreamAdmin } from './drivers/nats/jetstream-admin';
 import { DbShell } from './engine/db-shell';
 import { listVolumes } from './engine/volumes';
 import { DockerRuntime } from './drivers/docker/docker-runtime';
@@ -284,7 +286,8 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
   // Backups (engine/backups.ts): what the previous process left running is failed and its scratch
   // containers removed before accessories are healed (a restore in place may have left one on the
   // accessory's volume); the schedule runs every minute.
-  const backups = new Backups({ ctx, accessories, restartService: async (ref) => {
+  const backupFiles = new HostBackupFiles(path.join(opts.dataDir, 'backups'));
+  const backups = new Backups({ ctx, accessories, files: backupFiles, jetstream: new NatsJetStreamAdmin(), restartService: async (ref) => {
       // Back serving before the restore answers: the repair runs to its end. The reconciler may
       // have started one first (the leases were just released): then that one is waited for.
       const d = await engine.repair(ref, 'restore in place');

@@ -284,12 +284,13 @@ test('control plane SIGKILLed mid-canary: the restart aborts it cleanly (stable 
 });
 
 test('manual control: pause holds the step, promote skips the rest; abort rolls back', async () => {
-  const { deployments } = await deployDirectory(cp.client, canary('eight', [{ weight: 20, pause: '3s' }, { weight: 50, pause: '3s' }]));
+  // Step 1 lasts long enough for a CLI cold start under load to pause it (3 s was not, at times).
+  const { deployments } = await deployDirectory(cp.client, canary('eight', [{ weight: 20, pause: '8s' }, { weight: 50, pause: '3s' }]));
   const id = deployments[0]!.id;
   for (let i = 0; i < 150 && (await web()).canary?.phase !== 'stepping'; i++) await sleep(200);
   const paused = await cli('deploy', 'pause', id);
   assert.equal(paused.code, 0, paused.stderr);
-  await sleep(4500); // longer than the step: a paused step does not end
+  await sleep(9000); // longer than the step: a paused step does not end
   const c = (await web()).canary!;
   assert.equal(c.paused, true);
   assert.equal(c.step, 1);

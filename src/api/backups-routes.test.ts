@@ -22,7 +22,7 @@ const OTHER = '9f8e7d6c-0000-4000-8000-000000000002';
 const backup = (over: Partial<BackupView> = {}): BackupView => ({
   id: ID, env: 'production', accessory: 'db', type: 'full', trigger: 'manual', deploymentId: null, triggeredBy: 'user:admin', state: 'succeeded',
   label: '20261207-100000F', sizeBytes: 1024, storedBytes: 512, startedAt: '2026-12-07T10:00:00.000Z', finishedAt: '2026-12-07T10:00:04.000Z', durationMs: 4000,
-  tables: 2, rows: 10, error: null, verification: null, expired: false, ...over,
+  tables: 2, rows: 10, contents: '10 rows in 2 table(s) at its restore point', error: null, verification: null, expired: false, ...over,
 });
 const accessory = (name: string, kind: AccessoryView['kind']): AccessoryView => ({
   name, kind, env: 'production', image: 'img', imageDigest: null, version: null, state: 'running', ready: true, address: `${name}:5432`, startedAt: null,
@@ -111,9 +111,10 @@ test('back up now: deploy scope; bad input and unknown or unsupported accessorie
   const nope = await call('POST', `${base}/accessories/nope/backups`, 'deploy', {});
   assert.equal(nope.statusCode, 404);
   assert.match(nope.json().error.message, /accessory "nope" does not exist in shop production \(accessories: db, cache\)/);
-  const redis = await call('POST', `${base}/accessories/cache/backups`, 'deploy', {});
+  const redis = await call('POST', `${base}/accessories/cache/backups`, 'deploy', { type: 'full' });
   assert.equal(redis.statusCode, 400);
-  assert.match(redis.json().error.message, /redis accessory; backups are for postgres accessories only/);
+  assert.equal(redis.json().error.details[0].path, 'type');
+  assert.match(redis.json().error.message, /cache is a redis accessory; its backups are whole snapshots/);
   assert.ok(!calls.some((c) => c.op === 'take'), 'nothing ran for refused requests');
 
   const res = await call('POST', `${base}/accessories/db/backups`, 'deploy', { type: 'diff' });
@@ -153,7 +154,7 @@ test('a failed backup ends with an error line: its code, message and the failed 
   takeFails = null;
   const err = lines(internal.body).at(-1)!;
   assert.deepEqual([err.code, err.message], ['SLW_INTERNAL', 'internal error; see the server log']);
-  assert.ok(!internal.body.includes('docker.sock') && !internal.body.includes(' at '), 'no internal message or stack');
+  assert.ok(!internal.body.includes('docker.sock') && !internal.body.includes('    at '), 'no internal message or stack');
 });
 
 test('verify: deploy scope; 404 before the stream; the verification outcome and the restriction reach the engine', async () => {

@@ -21,11 +21,11 @@ const hoursAgo = (h: number) => new Date(NOW - h * 3_600_000).toISOString();
 const ok: BackupView = {
   id: '1a2b3c4d-0000-4000-8000-000000000001', env: 'production', accessory: 'db', type: 'full', trigger: 'schedule',
   deploymentId: null, triggeredBy: null, state: 'succeeded', label: '20261207-100000F', sizeBytes: 12 * 1024 * 1024, storedBytes: 3 * 1024 * 1024,
-  startedAt: hoursAgo(2), finishedAt: hoursAgo(2), durationMs: 4100, tables: 12, rows: 1234, error: null,
+  startedAt: hoursAgo(2), finishedAt: hoursAgo(2), durationMs: 4100, tables: 12, rows: 1234, contents: '1234 rows in 12 table(s) at its restore point', error: null,
   verification: { state: 'passed', startedAt: hoursAgo(2), finishedAt: hoursAgo(2), durationMs: 9500, checks: [{ name: 'restore', ok: true, detail: 'restored to the restore point' }], error: null },
   expired: false,
 };
-const failed: BackupView = { ...ok, id: '9f8e7d6c-0000-4000-8000-000000000002', type: 'diff', trigger: 'manual', state: 'failed', label: null, sizeBytes: null, storedBytes: null, durationMs: 800, tables: null, rows: null, error: 'archive-push timed out', verification: null };
+const failed: BackupView = { ...ok, id: '9f8e7d6c-0000-4000-8000-000000000002', type: 'diff', trigger: 'manual', state: 'failed', label: null, sizeBytes: null, storedBytes: null, durationMs: 800, tables: null, rows: null, contents: null, error: 'archive-push timed out', verification: null };
 const badVerify: BackupView = {
   ...ok, id: '5e5e5e5e-0000-4000-8000-000000000003',
   verification: { state: 'failed', startedAt: hoursAgo(1), finishedAt: hoursAgo(1), durationMs: 3000, checks: [{ name: 'restore', ok: true, detail: 'ok' }, { name: 'row counts', ok: false, detail: 'orders: 0 rows, 812 at backup' }], error: 'row counts: orders: 0 rows, 812 at backup' },

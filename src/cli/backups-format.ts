@@ -64,7 +64,7 @@ export function backupSummaryLines(b: BackupView): string[] {
   if (b.label) lines.push(`  label:  ${b.label}`);
   if (b.sizeBytes !== null) lines.push(`  size:   ${formatBytes(b.sizeBytes)}${b.storedBytes !== null ? ` (${formatBytes(b.storedBytes)} added to the repository)` : ''}`);
   lines.push(`  took:   ${tookCell(b.durationMs)}`);
-  if (b.tables !== null && b.rows !== null) lines.push(`  rows:   ${b.rows} in ${b.tables} table(s) at its restore point`);
+  if (b.contents) lines.push(`  holds:  ${b.contents}`);
   lines.push(`  verify: slipway backups verify ${b.id}`);
   return lines;
 }

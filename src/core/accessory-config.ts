@@ -50,7 +50,7 @@ export function accessoryProblems(a: AccessoryWritten): AccessoryProblem[] {
     }
   }
   for (const p of backupProblems(a.kind, a.backup)) add(['backup', ...p.path], p.message);
-  if (normalizeBackup(a.kind, isBuiltInKind(a.kind) && a.image === undefined, a.backup)) {
+  if (a.kind === 'postgres' && normalizeBackup(a.kind, a.image === undefined, a.backup)) {
     (a.volumes ?? []).forEach((v, i) => {
       if (v.name === BACKUP_VOLUME || v.path === PGBACKREST_REPO_PATH) add(['volumes', i], `"${BACKUP_VOLUME}" at ${PGBACKREST_REPO_PATH} holds the backup repository; choose another name and path (or set backup: off)`);
     });
@@ -147,8 +147,9 @@ export function normalizeAccessory(name: string, a: AccessoryWritten, project: s
     if (!volumes.some((v) => v.path === dataDir)) volumes = [{ volume: 'data', path: dataDir, readOnly: false }, ...volumes];
   }
   const backup = normalizeBackup(a.kind, builtIn, a.backup);
-  // The repository lives on a volume of its own: a lost data volume leaves the backups.
-  if (backup) volumes = [...volumes, { volume: BACKUP_VOLUME, path: PGBACKREST_REPO_PATH, readOnly: false }];
+  // The pgBackRest repository lives on a volume of its own: a lost data volume leaves the backups
+  // (snapshots of the other kinds go to the control plane's backup folder).
+  if (backup && a.kind === 'postgres') volumes = [...volumes, { volume: BACKUP_VOLUME, path: PGBACKREST_REPO_PATH, readOnly: false }];
   return {
     name,
     kind: a.kind,

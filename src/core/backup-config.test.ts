@@ -32,6 +32,17 @@ test('the built-in postgres is backed up by default; off turns it off; another i
   assert.ok(a.pg16b!.backup);
 });
 
+test('redis and nats of the built-in images are backed up as snapshots by default; containers only when asked; no repository volume for them', () => {
+  const a = parsed(file({ cache: { kind: 'redis' }, queue: { kind: 'nats', backup: { retention: { full: 2 }, schedule: '0 * * * *' } }, r6: { kind: 'redis', image: 'redis:6' }, files: { kind: 'container', image: 'minio:1', volumes: ['data:/data'] }, kept: { kind: 'container', image: 'minio:1', volumes: ['data:/data'], backup: { verify: { every: '1d' } } } })).accessories!;
+  assert.equal(a.cache!.backup!.schedule, '0 3 * * *');
+  assert.equal(a.cache!.backup!.retention.full, 4);
+  assert.deepEqual([a.queue!.backup!.schedule, a.queue!.backup!.retention.full], ['0 * * * *', 2]);
+  assert.equal(a.r6!.backup, undefined, 'another image: only when asked');
+  assert.equal(a.files!.backup, undefined);
+  assert.equal(a.kept!.backup!.verify.everyMs, DAY);
+  for (const name of ['cache', 'queue', 'kept']) assert.deepEqual(a[name]!.volumes.map((v) => v.volume), ['data'], `${name}: the snapshot goes to the backup folder, not a volume`);
+});
+
 test('schedule, full_every, retention and verify are normalized', () => {
   const a = parsed(file({ db: { kind: 'postgres', backup: { schedule: '*/15 * * * *', full_every: '1d', retention: { full: 2, pitr: '36h' }, verify: { every: '12h', sql: ['select count(*) from orders'] } } } })).accessories!;
   assert.deepEqual(a.db!.backup, { schedule: '*/15 * * * *', fullEveryMs: DAY, retention: { full: 2, pitrMs: 36 * 3_600_000 }, verify: { everyMs: 12 * 3_600_000, sql: ['select count(*) from orders'] } });
@@ -60,7 +71,9 @@ test('per-environment: backup can be changed or turned off; backup_before_releas
 });
 
 test('refusals name the field and say what is expected', () => {
-  assert.match(errorsOf(file({ cache: { kind: 'redis', backup: {} } })), /accessories\.cache\.backup: backups of redis accessories are not built yet/);
+  assert.match(errorsOf(file({ cache: { kind: 'redis', backup: { full_every: '1d' } } })), /accessories\.cache\.backup\.full_every: applies to postgres only/);
+  assert.match(errorsOf(file({ queue: { kind: 'nats', backup: { retention: { pitr: '1d' } } } })), /accessories\.queue\.backup\.retention\.pitr: applies to postgres only .*retention\.full/);
+  assert.match(errorsOf(file({ app: { kind: 'container', image: 'minio:1', backup: { verify: { sql: ['select 1'] } } } })), /accessories\.app\.backup\.verify\.sql: applies to postgres only/);
   assert.match(errorsOf(file({ db: { kind: 'postgres', backup: { schedule: '61 * * * *' } } })), /accessories\.db\.backup\.schedule: .*minute/);
   assert.match(errorsOf(file({ db: { kind: 'postgres', backup: { retention: { full: 0 } } } })), /accessories\.db\.backup\.retention\.full: must be between 1 and 1000/);
   assert.match(errorsOf(file({ db: { kind: 'postgres', backup: { retention: { pitr: 'soon' } } } })), /accessories\.db\.backup\.retention\.pitr: must be a duration/);

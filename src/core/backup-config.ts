@@ -1,8 +1,9 @@
 /**
- * An accessory's `backup:` as written → BackupPolicy. Postgres accessories of the built-in
- * image are backed up by default (pgBackRest: WAL archived continuously, a full or differential
- * backup on the schedule, each one verified by restoring it); `backup: off` turns that off.
- * Other kinds cannot be backed up yet and say so.
+ * An accessory's `backup:` as written → BackupPolicy. Accessories of the built-in images are
+ * backed up by default (`backup: off` turns that off): Postgres with pgBackRest (WAL archived
+ * continuously, a full or differential backup on the schedule), Redis as RDB snapshots, NATS as
+ * JetStream stream snapshots; `container` accessories when `backup:` is written (their volumes
+ * copied while the container is stopped). Every scheduled backup is verified by restoring it.
  */
 import type { AccessoryKind } from './config';
 import { parseDuration } from './duration';
@@ -42,24 +43,26 @@ export const PGBACKREST_REPO_PATH = '/var/lib/pgbackrest';
 export const BACKUP_VOLUME = 'backup';
 export const PGBACKREST_STANZA = 'main';
 
-/** Which kinds can be backed up today. */
-export function backupSupported(kind: AccessoryKind): boolean {
-  return kind === 'postgres';
+/** pgBackRest sets (postgres) or whole snapshots (redis RDB, nats stream snapshots, container volume copies). */
+export function backupMethod(kind: AccessoryKind): 'pgbackrest' | 'snapshot' {
+  return kind === 'postgres' ? 'pgbackrest' : 'snapshot';
 }
 
-/** Problems of a written `backup` for an accessory (paths relative to `backup`). */
+/** Problems of a written `backup` for an accessory (paths relative to `backup`): the Postgres-only settings on a snapshot kind. */
 export function backupProblems(kind: AccessoryKind, written: BackupWritten | false | 'off' | undefined): Array<{ path: Array<string | number>; message: string }> {
-  if (written === undefined || written === false || written === 'off') return [];
-  if (!backupSupported(kind)) {
-    return [{ path: [], message: `backups of ${kind} accessories are not built yet (postgres only); remove backup or set backup: off` }];
-  }
-  return [];
+  if (written === undefined || written === false || written === 'off' || backupMethod(kind) === 'pgbackrest') return [];
+  const out: Array<{ path: Array<string | number>; message: string }> = [];
+  const why = `${kind} backups are whole snapshots`;
+  if (written.full_every !== undefined) out.push({ path: ['full_every'], message: `applies to postgres only (${why}, each one full); remove it` });
+  if (written.retention?.pitr !== undefined) out.push({ path: ['retention', 'pitr'], message: `applies to postgres only (${why}: no point-in-time recovery); keep a number of them with retention.full` });
+  if (written.verify?.sql !== undefined) out.push({ path: ['verify', 'sql'], message: `applies to postgres only (a ${kind} backup is verified by restoring it and comparing what it holds)` });
+  return out;
 }
 
-/** The policy: null when off (or the kind has no backups); built-in postgres gets the defaults when `backup` is absent. */
+/** The policy: null when off; built-in images get the defaults when `backup` is absent, other images only when it is written. */
 export function normalizeBackup(kind: AccessoryKind, builtIn: boolean, written: BackupWritten | false | 'off' | undefined): BackupPolicy | null {
-  if (written === false || written === 'off' || !backupSupported(kind)) return null;
-  // Another image may lack pgBackRest: backups are on when asked for (and checked when it starts).
+  if (written === false || written === 'off') return null;
+  // Another image may lack pgBackRest (or redis-cli): backups are on when asked for (and checked when they run).
   if (written === undefined && !builtIn) return null;
   const w = written ?? {};
   return {

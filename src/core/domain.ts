@@ -1,4 +1,5 @@
 /** Domain records as the store returns them and the API serves them. */
+import type { StoredFile } from './ports/backup-files';
 import type { AccessoryConfig, AccessoryKind, ServiceConfig, ServiceType } from './config';
 
 export const DEPLOYMENT_STATES = ['awaiting_approval', 'queued', 'building', 'releasing', 'rolling', 'succeeded', 'failed', 'cancelled', 'rolled_back'] as const;
@@ -96,7 +97,8 @@ export interface AccessoryRecord {
   updatedAt: string;
 }
 
-export type BackupType = 'full' | 'diff';
+/** pgBackRest's full and differential sets; `snapshot`: the files of a redis, nats or container accessory, copied whole. */
+export type BackupType = 'full' | 'diff' | 'snapshot';
 /** What asked for it: the accessory's schedule, a person, a deployment's release command, or a restore in place (the state it replaces). */
 export type BackupTrigger = 'schedule' | 'manual' | 'release' | 'restore';
 /** `running` until pgBackRest finished; a backup interrupted (control plane restarted) is `failed`, never listed as good. */
@@ -135,6 +137,8 @@ export interface BackupRecord {
   tableCounts: Record<string, number> | null;
   error: string | null;
   verification: BackupVerification | null;
+  /** Snapshot backups: the files written to the backup folder, with sizes and checksums; null for pgBackRest sets. */
+  files: StoredFile[] | null;
   startedAt: string;
   finishedAt: string | null;
   /** Removed from the repository by retention. */

@@ -436,21 +436,30 @@ export class Accessories {
    * meanwhile), the accessory's container is stopped, `work` replaces its data, and it is
    * started again from its record and checked.
    */
-  async replaceData(project: string, env: { id: number; name: string }, name: string, work: () => Promise<void>, log: AccessoryLog): Promise<AccessoryOutcome> {
+  replaceData(project: string, env: { id: number; name: string }, name: string, work: () => Promise<void>, log: AccessoryLog): Promise<AccessoryOutcome> {
+    return this.whileStopped(project, env, name, { doing: 'replacing its data', failed: 'the restore failed', done: 'data restored' }, work, log);
+  }
+
+  /**
+   * Runs `work` with the accessory's container stopped (a restore, or a consistent copy of a
+   * container accessory's volumes), the environment's accessory work held so heal does not
+   * restart it meanwhile; it is started again from its record and checked whatever happened.
+   */
+  async whileStopped(project: string, env: { id: number; name: string }, name: string, why: { doing: string; failed: string; done: string }, work: () => Promise<void>, log: AccessoryLog): Promise<AccessoryOutcome> {
     return this.serial(env.id, async () => {
       const t = { project, env };
       const record = await this.record(env.id, name, env.name);
       for (const c of await this.containers(t, name)) await this.ctx.runtime.stopAccessory(c.id, record.config.stopTimeoutMs);
-      await log(`accessory ${name}: stopped; replacing its data`);
+      await log(`accessory ${name}: stopped; ${why.doing}`);
       try {
         await work();
       } catch (err) {
-        // Started again either way: on the old data if the restore did not touch it, else on what it left (the safety backup restores it).
-        await log(`accessory ${name}: the restore failed (${errorMessage(err)}); starting it again`, 'error');
-        await this.restartFromRecord(t, name, 'restore failed', log).catch((e: unknown) => log(`accessory ${name}: could not be started again: ${errorMessage(e)}`, 'error'));
+        // Started again either way: on the old data if the work did not touch it, else on what it left (a restore's safety backup restores it).
+        await log(`accessory ${name}: ${why.failed} (${errorMessage(err)}); starting it again`, 'error');
+        await this.restartFromRecord(t, name, why.failed, log).catch((e: unknown) => log(`accessory ${name}: could not be started again: ${errorMessage(e)}`, 'error'));
         throw err;
       }
-      return this.restartFromRecord(t, name, 'data restored', log);
+      return this.restartFromRecord(t, name, why.done, log);
     });
   }
 

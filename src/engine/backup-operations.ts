@@ -12,8 +12,8 @@ export interface AccessoryRef {
 }
 
 export interface TakeBackupOptions {
-  /** Default: full when there is no full backup within backup.full_every, else differential. */
-  type?: BackupType;
+  /** Postgres only; default: full when there is no full backup within backup.full_every, else differential. */
+  type?: Exclude<BackupType, 'snapshot'>;
   trigger: BackupTrigger;
   deploymentId?: string | null;
   triggeredBy?: string | null;

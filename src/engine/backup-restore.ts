@@ -24,6 +24,7 @@ export interface RestoreDeps {
   accessories: {
     adoptRestored(project: string, env: { id: number; name: string }, source: AccessoryRecord, cfg: AccessoryConfig, log: AccessoryLog): Promise<AccessoryOutcome>;
     replaceData(project: string, env: { id: number; name: string }, name: string, work: () => Promise<void>, log: AccessoryLog): Promise<AccessoryOutcome>;
+    whileStopped(project: string, env: { id: number; name: string }, name: string, why: { doing: string; failed: string; done: string }, work: () => Promise<void>, log: AccessoryLog): Promise<AccessoryOutcome>;
   };
   /** Repairs a service back to its live release (the deploy engine's repair), after an in-place restore. */
   restartService?: (ref: { project: string; service: string; env: string }) => Promise<void>;
@@ -78,14 +79,49 @@ export async function restoreAccessory(deps: RestoreDeps, src: RestoreSource, op
     };
   }
 
+  const safety = await withUsersStopped(deps, src, progress, async () => {
+    await deps.accessories.replaceData(src.project, env, src.record.name, async () => {
+      const scratch = await openScratch(deps.ctx.runtime, { project: src.project, env: src.env.name, name: `${src.record.name}-restore`, source: src.record, dataOwner: src.record.name });
+      try {
+        await scratch.restore(target, progress);
+      } finally {
+        await scratch.close(false);
+      }
+    }, log);
+  });
+  return {
+    accessory: src.record.name,
+    inPlace: true,
+    backup: src.backup ? backupView(src.backup, src.env.name) : null,
+    toTime: opts.toTime ?? null,
+    safetyBackup: safety ? backupView(safety, src.env.name) : null,
+    next: [
+      `check it: slipway db shell ${src.record.name} ${cli} -c 'select count(*) from <table>'`,
+      safety ? `undo: slipway restore ${src.record.name} --backup ${safety.id} --in-place --yes ${cli}` : 'no backup of the replaced state was taken',
+    ],
+  };
+}
+
+/**
+ * The bracket of every restore in place: the services whose live release uses the accessory
+ * are stopped (their replicas removed, their leases held and renewed so no deploy or repair
+ * starts them), a backup of the current state is taken when the accessory runs, `work`
+ * replaces the data, and the services are repaired back to their live release whatever
+ * happened. Resolves with the safety backup (null when the accessory was down).
+ */
+export async function withUsersStopped(
+  deps: Pick<RestoreDeps, 'ctx' | 'restartService' | 'takeSafetyBackup' | 'now'>,
+  src: Pick<RestoreSource, 'project' | 'env' | 'record'>,
+  progress: (line: string) => void,
+  work: () => Promise<void>,
+): Promise<BackupRecord | null> {
   const users = await usersOf(deps, src);
-  progress(`restoring ${what} into ${src.record.name} in place${users.length ? `; stopping ${users.map((u) => u.service).join(', ')} first` : ''}`);
+  progress(`restoring into ${src.record.name} in place${users.length ? `; stopping ${users.map((u) => u.service).join(', ')} first` : ''}`);
   const holder = `restore-${src.record.name}-${deps.now().getTime()}`;
   const held: string[] = [];
   const heartbeats: Array<() => void> = [];
   let safety: BackupRecord | null = null;
   try {
-    // Held (and renewed) for the whole restore: no deploy or repair starts these services meanwhile.
     for (const u of users) {
       const key = serviceLeaseKey(u.serviceId, src.env.id);
       if (!(await deps.ctx.store.acquireLease(key, holder, LEASE_TTL_MS))) {
@@ -103,17 +139,10 @@ export async function restoreAccessory(deps: RestoreDeps, src: RestoreSource, op
       progress('taking a backup of the current state first');
       safety = await deps.takeSafetyBackup(progress);
     } else {
-      // The disaster case: the database does not run, so its state cannot be backed up; the restore goes on.
+      // The disaster case: the accessory does not run, so its state cannot be backed up; the restore goes on.
       progress(`warning: ${src.record.name} is not running: no backup of its current state can be taken; restoring without one`);
     }
-    await deps.accessories.replaceData(src.project, env, src.record.name, async () => {
-      const scratch = await openScratch(deps.ctx.runtime, { project: src.project, env: src.env.name, name: `${src.record.name}-restore`, source: src.record, dataOwner: src.record.name });
-      try {
-        await scratch.restore(target, progress);
-      } finally {
-        await scratch.close(false);
-      }
-    }, log);
+    await work();
   } finally {
     for (const stop of heartbeats) stop();
     for (const key of held) await deps.ctx.store.releaseLease(key, holder).catch(() => undefined);
@@ -124,17 +153,7 @@ export async function restoreAccessory(deps: RestoreDeps, src: RestoreSource, op
       );
     }
   }
-  return {
-    accessory: src.record.name,
-    inPlace: true,
-    backup: src.backup ? backupView(src.backup, src.env.name) : null,
-    toTime: opts.toTime ?? null,
-    safetyBackup: safety ? backupView(safety, src.env.name) : null,
-    next: [
-      `check it: slipway db shell ${src.record.name} ${cli} -c 'select count(*) from <table>'`,
-      safety ? `undo: slipway restore ${src.record.name} --backup ${safety.id} --in-place --yes ${cli}` : 'no backup of the replaced state was taken',
-    ],
-  };
+  return safety;
 }
 
 /** What pgBackRest restores to; for a moment, the live server first archives a commit past it (recovery must see one). */
@@ -164,7 +183,7 @@ async function restoreTarget(deps: RestoreDeps, src: RestoreSource, opts: Restor
 }
 
 /** Services whose live release uses the accessory (in place: stopped during the restore). */
-async function usersOf(deps: RestoreDeps, src: RestoreSource): Promise<Array<{ service: string; serviceId: number }>> {
+async function usersOf(deps: Pick<RestoreDeps, 'ctx'>, src: Pick<RestoreSource, 'project' | 'env' | 'record'>): Promise<Array<{ service: string; serviceId: number }>> {
   const { store } = deps.ctx;
   const project = await store.getProject(src.project);
   const out: Array<{ service: string; serviceId: number }> = [];
@@ -176,7 +195,7 @@ async function usersOf(deps: RestoreDeps, src: RestoreSource): Promise<Array<{ s
   return out;
 }
 
-async function freeName(deps: RestoreDeps, src: RestoreSource, base: string): Promise<string> {
+export async function freeName(deps: Pick<RestoreDeps, 'ctx'>, src: Pick<RestoreSource, 'env'>, base: string): Promise<string> {
   for (let i = 1; ; i++) {
     const name = i === 1 ? base : `${base}-${i}`;
     if (!(await deps.ctx.store.getAccessory(src.env.id, name))) return name;
@@ -184,4 +203,4 @@ async function freeName(deps: RestoreDeps, src: RestoreSource, base: string): Pr
 }
 
 /** `202612071030` (UTC, to the minute). */
-const stamp = (d: Date): string => d.toISOString().replace(/[-:T]/g, '').slice(0, 12);
+export const stamp = (d: Date): string => d.toISOString().replace(/[-:T]/g, '').slice(0, 12);

@@ -23,6 +23,31 @@ export interface VerifyTarget {
 }
 
 export async function verifyBackup(ctx: EngineContext, v: VerifyTarget, progress: (line: string) => void): Promise<BackupRecord> {
+  return recordVerification(ctx, v.backup.id, progress, async (pass, fail) => {
+    let scratch: Scratch | null = null;
+    try {
+      progress(`verifying backup ${v.backup.id} (${v.backup.label}) of ${v.record.name} in a scratch container`);
+      scratch = await openScratch(ctx.runtime, { project: v.project, env: v.env, name: `${v.record.name}-verify-${v.backup.id.slice(0, 8)}`, source: v.record });
+      return await runChecks(scratch, v, progress, pass, fail);
+    } catch (err) {
+      return fail('scratch container', errorMessage(err));
+    } finally {
+      await scratch?.close(true);
+    }
+  });
+}
+
+/**
+ * Runs a verification's checks and stores its progress with the backup: `running` at once (a
+ * restart finds it and fails it), then passed or failed with every check's outcome. `run`
+ * reports each check through pass/fail and resolves with the first failure (null: all passed).
+ */
+export async function recordVerification(
+  ctx: EngineContext,
+  backupId: string,
+  progress: (line: string) => void,
+  run: (pass: (name: string, detail: string) => void, fail: (name: string, detail: string) => string) => Promise<string | null>,
+): Promise<BackupRecord> {
   const { store } = ctx;
   const startedAt = new Date().toISOString();
   const checks: BackupVerification['checks'] = [];
@@ -30,7 +55,7 @@ export async function verifyBackup(ctx: EngineContext, v: VerifyTarget, progress
     const finishedAt = s === 'running' ? null : new Date().toISOString();
     return { state: s, startedAt, finishedAt, durationMs: finishedAt ? Date.parse(finishedAt) - Date.parse(startedAt) : null, checks: [...checks], error };
   };
-  await store.updateBackup(v.backup.id, { verification: state('running', null) });
+  await store.updateBackup(backupId, { verification: state('running', null) });
   const pass = (name: string, detail: string) => {
     checks.push({ name, ok: true, detail });
     progress(`✓ ${name}: ${detail}`);
@@ -40,18 +65,13 @@ export async function verifyBackup(ctx: EngineContext, v: VerifyTarget, progress
     progress(`✗ ${name}: ${detail}`);
     return detail;
   };
-  let scratch: Scratch | null = null;
-  let error: string | null = null;
+  let error: string | null;
   try {
-    progress(`verifying backup ${v.backup.id} (${v.backup.label}) of ${v.record.name} in a scratch container`);
-    scratch = await openScratch(ctx.runtime, { project: v.project, env: v.env, name: `${v.record.name}-verify-${v.backup.id.slice(0, 8)}`, source: v.record });
-    error = await runChecks(scratch, v, progress, pass, fail);
+    error = await run(pass, fail);
   } catch (err) {
-    error = fail('scratch container', errorMessage(err));
-  } finally {
-    await scratch?.close(true);
+    error = fail('verification', errorMessage(err));
   }
-  const done = await store.updateBackup(v.backup.id, { verification: state(error ? 'failed' : 'passed', error) });
+  const done = await store.updateBackup(backupId, { verification: state(error ? 'failed' : 'passed', error) });
   progress(error ? `verification FAILED: ${error}` : `verification passed (${checks.length} checks)`);
   return done;
 }

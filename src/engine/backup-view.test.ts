@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BackupRecord } from '../core/domain';
-import { backupHealth, backupView } from './backup-view';
+import { backupHealth, backupView, contentsOf } from './backup-view';
 
 const at = (m: number) => new Date(Date.UTC(2026, 11, 7, 10, m)).toISOString();
 const b = (id: string, over: Partial<BackupRecord> = {}): BackupRecord => ({
   id, environmentId: 1, accessory: 'db', type: 'full', trigger: 'schedule', deploymentId: null, triggeredBy: null, state: 'succeeded', label: 'L', restorePoint: `slipway-${id}`,
-  sizeBytes: 100, storedBytes: 10, walStart: null, walStop: null, tableCounts: { 'public.a': 3, 'public.b': 4 }, error: null, verification: null, startedAt: at(0), finishedAt: at(2), expiredAt: null, ...over,
+  sizeBytes: 100, storedBytes: 10, walStart: null, walStop: null, tableCounts: { 'public.a': 3, 'public.b': 4 }, error: null, verification: null, files: null, startedAt: at(0), finishedAt: at(2), expiredAt: null, ...over,
 });
 const passed = { state: 'passed' as const, startedAt: at(3), finishedAt: at(4), durationMs: 60_000, checks: [], error: null };
 
@@ -28,4 +28,12 @@ test('health: none, ok, failed when the newest finished backup failed, verify_fa
   assert.equal(bad.state, 'verify_failed');
   assert.match(bad.detail ?? '', /verification of backup old00000 failed: row counts/);
   assert.equal(bad.lastVerifiedAt, null);
+});
+
+test('contents in words, by kind', () => {
+  assert.equal(contentsOf({ type: 'full', tableCounts: { 'public.a': 3, 'public.b': 4 } }), '7 rows in 2 table(s) at its restore point');
+  assert.equal(contentsOf({ type: 'snapshot', tableCounts: { keys: 1001 } }), '1001 keys');
+  assert.equal(contentsOf({ type: 'snapshot', tableCounts: { 'stream:ORDERS': 2000, 'stream:KV_settings': 1 } }), '2001 messages in 2 stream(s)');
+  assert.equal(contentsOf({ type: 'snapshot', tableCounts: { 'volume:files': 50 } }), '50 files in 1 volume(s)');
+  assert.equal(contentsOf({ type: 'snapshot', tableCounts: null }), null);
 });

@@ -21,6 +21,7 @@ export function backupView(b: BackupRecord, env: string): BackupView {
     durationMs: b.finishedAt ? Date.parse(b.finishedAt) - Date.parse(b.startedAt) : null,
     tables: counts ? counts.length : null,
     rows: counts ? counts.reduce((a, c) => a + c, 0) : null,
+    contents: contentsOf(b),
     error: b.error,
     verification: b.verification,
     expired: b.expiredAt !== null,
@@ -41,4 +42,16 @@ export function backupHealth(newestFirst: BackupRecord[]): BackupHealthView {
   if (newest.state === 'failed') return { state: 'failed', ...base, detail: `backup ${newest.id.slice(0, 8)} failed: ${newest.error ?? 'unknown error'}` };
   if (verified?.verification?.state === 'failed') return { state: 'verify_failed', ...base, detail: `verification of backup ${verified.id.slice(0, 8)} failed: ${verified.verification.error ?? 'a check failed'}` };
   return { state: 'ok', ...base, detail: null };
+}
+
+/** What a backup holds, in words: rows and tables (postgres), keys (redis), streams and messages (nats), volumes and files (container). */
+export function contentsOf(b: Pick<BackupRecord, 'type' | 'tableCounts'>): string | null {
+  const counts = b.tableCounts;
+  if (!counts) return null;
+  const entries = Object.entries(counts);
+  const total = entries.reduce((a, [, n]) => a + n, 0);
+  if (b.type !== 'snapshot') return `${total} rows in ${entries.length} table(s) at its restore point`;
+  if ('keys' in counts) return `${counts.keys} keys`;
+  if (entries.some(([k]) => k.startsWith('volume:'))) return `${total} files in ${entries.length} volume(s)`;
+  return `${total} messages in ${entries.length} stream(s)`;
 }

@@ -3,8 +3,10 @@
  * beside their data (WAL archived continuously by the server itself), each followed by a restore
  * point at which every table's rows were counted; verification restores a set into a scratch
  * container and checks it (backup-verify.ts); restore puts a set or a moment into a new
- * accessory or in place (backup-restore.ts). One backup per accessory at a time; a backup the
- * control plane did not see finish is failed, never listed as good.
+ * accessory or in place (backup-restore.ts). Redis, nats and container accessories are backed
+ * up as snapshots into the control plane's backup folder (snapshot-backups.ts), recorded,
+ * scheduled, verified and restored through the same calls. One backup per accessory at a time;
+ * a backup the control plane did not see finish is failed, never listed as good.
  */
 import { randomUUID } from 'node:crypto';
 import type { BackupPolicy } from '../core/backup-config';
@@ -18,17 +20,24 @@ import type { AccessoryContainer } from '../core/ports/runtime';
 import type { AccessoryRef, BackupOperations, RestoreOptions, RestoreOutcome, TakeBackupOptions } from './backup-operations';
 import { SCRATCH_SPEC } from './backup-scratch';
 import { restoreAccessory, type RestoreDeps } from './backup-restore';
-import { verifyBackup } from './backup-verify';
+import { recordVerification, verifyBackup } from './backup-verify';
+import { expireSnapshots, restoreSnapshot, takeSnapshot, verifySnapshot } from './snapshot-backups';
+import type { BackupFiles } from '../core/ports/backup-files';
+import type { JetStreamAdmin } from '../core/ports/jetstream-admin';
 import { backupHealth, backupView } from './backup-view';
 import type { EngineContext } from './engine-context';
 import { asPostgres, countAndMarkSql, mustSucceed, parseCounts, psqlRows } from './pg-in-container';
-import { PGBACKREST_STANZA } from '../core/backup-config';
+import { backupMethod, PGBACKREST_STANZA } from '../core/backup-config';
 
 const BACKUP_TIMEOUT_MS = 6 * 3_600_000;
 const ARCHIVE_WAIT_MS = 120_000;
 
 export interface BackupDeps {
   ctx: EngineContext;
+  /** Where snapshot backups (redis, nats, container accessories) are written; absent: only pgBackRest backups work. */
+  files?: BackupFiles;
+  /** NATS backups: JetStream stream snapshots through the server's API. */
+  jetstream?: JetStreamAdmin;
   /** Starts a restored accessory like any other, or replaces an accessory's data (engine/accessories.ts). */
   accessories: RestoreDeps['accessories'];
   /** After an in-place restore: the services that use it back to their live release (the deploy engine's repair). */
@@ -63,6 +72,9 @@ export class Backups implements BackupOperations {
 
   async take(ref: AccessoryRef, opts: TakeBackupOptions): Promise<BackupView> {
     const t = await this.target(ref);
+    if (opts.type && backupMethod(t.record.kind) === 'snapshot') {
+      throw new SlipwayError('SLW_BAD_REQUEST', `type: ${t.record.name} is a ${t.record.kind} accessory; its backups are whole snapshots (full and differential are pgBackRest's, for postgres)`, [{ path: 'type', message: 'is for postgres accessories only' }]);
+    }
     return backupView(await this.takeFor(t, opts), t.env.name);
   }
 
@@ -80,10 +92,12 @@ export class Backups implements BackupOperations {
     const id = randomUUID();
     this.running.set(key, id);
     try {
-      const type = opts.type ?? (await this.dueType(t));
+      const snapshot = backupMethod(t.record.kind) === 'snapshot';
+      const type = snapshot ? 'snapshot' : (opts.type ?? (await this.dueType(t)));
       let b = await store.createBackup({ id, environmentId: t.env.id, accessory: t.record.name, type, trigger: opts.trigger, deploymentId: opts.deploymentId ?? null, triggeredBy: opts.triggeredBy ?? null });
       try {
         progress(`backup ${id} of ${t.record.name} (${type}) started`);
+        if (snapshot) return await this.takeSnapshot(t, b, opts, progress);
         const c = await this.liveContainer(t);
         await this.prepareStanza(c, progress);
         const out = await mustSucceed(
@@ -124,6 +138,23 @@ export class Backups implements BackupOperations {
     }
   }
 
+  private async takeSnapshot(t: Target, b: BackupRecord, opts: TakeBackupOptions, progress: (line: string) => void): Promise<BackupRecord> {
+    const st = { project: t.project.name, env: t.env, record: t.record, policy: t.policy };
+    const taken = await takeSnapshot(this.deps, st, b.id, async (line) => progress(line), progress);
+    const done = await this.ctx.store.updateBackup(b.id, {
+      state: 'succeeded',
+      label: taken.label,
+      sizeBytes: taken.sizeBytes,
+      storedBytes: taken.files.reduce((a, f) => a + f.bytes, 0),
+      tableCounts: taken.counts,
+      files: taken.files,
+      finishedAt: this.now().toISOString(),
+    });
+    progress(`backup ${b.id} succeeded (${taken.files.length} file(s), ${formatMb(done.storedBytes ?? 0)} stored)`);
+    if (opts.trigger !== 'restore') await expireSnapshots(this.deps, st, progress).catch((err: unknown) => progress(`retention: ${errorMessage(err)} (the backups stay; retried after the next backup)`));
+    return done;
+  }
+
   private waitIdle(key: string): Promise<void> {
     return new Promise((resolve) => {
       if (!this.running.has(key)) resolve();
@@ -136,7 +167,15 @@ export class Backups implements BackupOperations {
     // Two verifications of one backup would share its scratch volume.
     if (this.verifying.has(id)) throw new SlipwayError('SLW_CONFLICT', `backup ${id} is being verified already; wait for it (slipway backups ${t.record.name} --env ${t.env.name})`);
     this.verifying.add(id);
-    const done = await this.verifyOnce(id, () => verifyBackup(this.ctx, { project: t.project.name, env: t.env.name, record: t.record, policy: t.policy, backup: b }, opts.onProgress ?? (() => undefined)));
+    const progress = opts.onProgress ?? (() => undefined);
+    const done = await this.verifyOnce(id, () =>
+      backupMethod(t.record.kind) === 'snapshot'
+        ? recordVerification(this.ctx, b.id, progress, (pass, fail) => {
+            progress(`verifying backup ${b.id} (${b.label}) of ${t.record.name}: its files, then a restore into a scratch container`);
+            return verifySnapshot(this.deps, { project: t.project.name, env: t.env, record: t.record }, b, pass, fail, progress);
+          })
+        : verifyBackup(this.ctx, { project: t.project.name, env: t.env.name, record: t.record, policy: t.policy, backup: b }, progress),
+    );
     if (done.verification?.state === 'failed') await this.event('backup.verify_failed', t, done, done.verification.error ?? 'a check failed');
     return backupView(done, t.env.name);
   }
@@ -158,17 +197,15 @@ export class Backups implements BackupOperations {
         throw new SlipwayError('SLW_BAD_REQUEST', `backup ${backup.id} is a backup of ${backup.accessory} in another environment or of another accessory, not of ${t.record.name} in ${t.env.name}`, [{ path: 'backup', message: 'must be a backup of this accessory' }]);
       }
     }
-    return restoreAccessory(
-      {
-        ctx: this.ctx,
-        accessories: this.deps.accessories,
-        restartService: this.deps.restartService,
-        takeSafetyBackup: (progress) => this.takeFor(t, { trigger: 'restore', triggeredBy: opts.triggeredBy ?? null, onProgress: progress }),
-        now: () => this.now(),
-      },
-      { project: t.project.name, env: t.env, record: t.record, backup },
-      opts,
-    );
+    const deps = {
+      ctx: this.ctx,
+      accessories: this.deps.accessories,
+      restartService: this.deps.restartService,
+      takeSafetyBackup: (progress: (line: string) => void) => this.takeFor(t, { trigger: 'restore', triggeredBy: opts.triggeredBy ?? null, onProgress: progress }),
+      now: () => this.now(),
+    };
+    if (backupMethod(t.record.kind) === 'snapshot') return restoreSnapshot({ ...deps, files: this.deps.files, jetstream: this.deps.jetstream }, { project: t.project.name, env: t.env, record: t.record }, backup, opts);
+    return restoreAccessory(deps, { project: t.project.name, env: t.env, record: t.record, backup }, opts);
   }
 
   async list(project: string, env: string, q: { accessory?: string; limit: number; expired: boolean }): Promise<BackupView[]> {
@@ -222,7 +259,9 @@ export class Backups implements BackupOperations {
     let verifications = 0;
     const interrupted = await store.listBackups({ states: ['running'], limit: 1000, expired: true });
     for (const b of interrupted) {
-      await store.updateBackup(b.id, { state: 'failed', error: 'the control plane stopped during the backup: it is not counted as a backup (pgBackRest keeps or discards the partial copy itself)', finishedAt: this.now().toISOString() });
+      const snapshot = b.type === 'snapshot';
+      await store.updateBackup(b.id, { state: 'failed', error: `the control plane stopped during the backup: it is not counted as a backup (${snapshot ? 'its partial files were removed' : 'pgBackRest keeps or discards the partial copy itself'})`, finishedAt: this.now().toISOString() });
+      if (snapshot) await this.removeSnapshotFiles(b);
     }
     for (const b of await store.listBackups({ states: ['succeeded'], limit: 1000 })) {
       if (b.verification?.state !== 'running') continue;
@@ -243,6 +282,12 @@ export class Backups implements BackupOperations {
     }
     if (interrupted.length || verifications || scratch) this.ctx.logger.warn({ backups: interrupted.length, verifications, scratch }, 'backups interrupted by the restart marked failed; scratch containers removed');
     return { backups: interrupted.length, verifications, scratch };
+  }
+
+  /** The folder of a snapshot backup, wherever its environment is (an interrupted or expired one). */
+  private async removeSnapshotFiles(b: BackupRecord): Promise<void> {
+    const where = await this.backupWhere(b.id, null).catch(() => null);
+    if (where && this.deps.files) await this.deps.files.remove({ project: where.project.name, env: where.env.name, accessory: b.accessory, backupId: b.id }).catch(() => undefined);
   }
 
   /**
@@ -299,7 +344,7 @@ export class Backups implements BackupOperations {
     }
     for (const record of await this.ctx.store.listAccessories()) {
       const where = names.get(record.environmentId);
-      if (where && record.kind === 'postgres' && record.config.backup) out.push({ ...where, record, policy: record.config.backup });
+      if (where && record.config.backup) out.push({ ...where, record, policy: record.config.backup });
     }
     return out;
   }
@@ -401,11 +446,9 @@ export class Backups implements BackupOperations {
         { path: 'name', message: 'must be an accessory of this environment' },
       ]);
     }
-    if (record.kind !== 'postgres') {
-      throw new SlipwayError('SLW_BAD_REQUEST', `accessory "${record.name}" is a ${record.kind} accessory: backups are built for postgres accessories only (redis, nats and container backups are not built yet)`, [{ path: 'name', message: 'must be a postgres accessory' }]);
-    }
     if (!record.config.backup) {
-      throw new SlipwayError('SLW_BAD_REQUEST', `accessory "${record.name}" has backups off (backup: off in slipway.yml, or an image other than the built-in one without backup:); turn them on and deploy first`, [{ path: 'name', message: 'has no backups configured' }]);
+      const why = record.kind === 'container' ? 'a container accessory is backed up only when its slipway.yml entry has backup:' : 'backup: off in slipway.yml, or an image other than the built-in one without backup:';
+      throw new SlipwayError('SLW_BAD_REQUEST', `accessory "${record.name}" has backups off (${why}); turn them on and deploy first`, [{ path: 'name', message: 'has no backups configured' }]);
     }
     return { project, env, record, policy: record.config.backup };
   }

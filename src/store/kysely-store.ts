@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { Migrator, sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
+import type { StoredFile } from '../core/ports/backup-files';
 import type { AccessoryRecord, BackupRecord, BackupVerification, SealedAccessoryCredentials, ApiToken, ApprovalPolicy, AuditEntry, CertificateRecord, EventType, NotificationDelivery, NotificationTarget, OutboxEvent, Scope, User, Webhook, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
 import type { AccessoryConfig, ServiceConfig, ServiceType } from '../core/config';
 import { SlipwayError } from '../core/errors';
@@ -542,6 +543,7 @@ export class KyselyStore implements Store {
     if (patch.tableCounts !== undefined) set.table_counts = patch.tableCounts === null ? null : JSON.stringify(patch.tableCounts);
     if (patch.error !== undefined) set.error = patch.error;
     if (patch.verification !== undefined) set.verify = patch.verification === null ? null : JSON.stringify(patch.verification);
+    if (patch.files !== undefined) set.files = patch.files === null ? null : JSON.stringify(patch.files);
     if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
     if (patch.expiredAt !== undefined) set.expired_at = patch.expiredAt;
     if (Object.keys(set).length > 0) {
@@ -1204,6 +1206,7 @@ const toBackup = (r: Row<'backups'>): BackupRecord => ({
   tableCounts: r.table_counts === null ? null : (JSON.parse(r.table_counts) as Record<string, number>),
   error: r.error,
   verification: r.verify === null ? null : (JSON.parse(r.verify) as BackupVerification),
+  files: r.files === null ? null : (JSON.parse(r.files) as StoredFile[]),
   startedAt: r.started_at,
   finishedAt: r.finished_at,
   expiredAt: r.expired_at,

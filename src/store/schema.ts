@@ -68,7 +68,7 @@ export interface Database {
     created_at: string;
     updated_at: string;
   };
-  /** Backups of accessories (0021): `table_counts` and `verify` are JSON. */
+  /** Backups of accessories (0021): `table_counts`, `verify` and `files` (0023) are JSON. */
   backups: {
     id: string;
     environment_id: number;
@@ -87,6 +87,7 @@ export interface Database {
     table_counts: string | null;
     error: string | null;
     verify: string | null;
+    files: string | null;
     started_at: string;
     finished_at: string | null;
     expired_at: string | null;

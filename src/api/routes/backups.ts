@@ -1,11 +1,10 @@
 /**
- * Backups of accessories (postgres, pgBackRest): list and show (read), back up now and verify
+ * Backups of accessories (postgres with pgBackRest; redis, nats and containers as snapshots): list and show (read), back up now and verify
  * (deploy), restore (admin, like `db shell`: it can replace a database). The long operations
  * answer NDJSON — progress lines, then `done` or `error` — and are audited (what and which,
  * never credentials). Logic lives in engine/backups.ts behind BackupOperations.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { backupSupported } from '../../core/backup-config';
 import { accessoriesParams, accessoryParams, backupBody, backupParams, backupsQuery, restoreBody } from '../../core/contract/requests';
 import type { BackupView } from '../../core/contract/views';
 import { isSlipwayError, SlipwayError } from '../../core/errors';
@@ -16,15 +15,13 @@ import { openNdjson, streamError } from '../ndjson-stream';
 import { parseInput } from '../parse-body';
 import { findAccessory } from './accessories';
 
-/** The accessory exists (404 naming the others otherwise) and its kind can be backed up — checked before the stream starts. */
-async function backupTarget(deps: ApiDeps, p: { project: string; env: string; name: string }): Promise<AccessoryRef> {
+/** The accessory exists (404 naming the others otherwise) and a `type` fits its kind — checked before the stream starts. */
+async function backupTarget(deps: ApiDeps, p: { project: string; env: string; name: string }, type?: string): Promise<{ ref: AccessoryRef; kind: string }> {
   const found = await findAccessory(deps, p);
-  if (!backupSupported(found.kind)) {
-    throw new SlipwayError('SLW_BAD_REQUEST', `accessory "${p.name}" is a ${found.kind} accessory; backups are for postgres accessories only`, [
-      { path: 'name', message: 'must be a postgres accessory' },
-    ]);
+  if (type && found.kind !== 'postgres') {
+    throw new SlipwayError('SLW_BAD_REQUEST', `type: ${p.name} is a ${found.kind} accessory; its backups are whole snapshots (full and differential are for postgres)`, [{ path: 'type', message: 'is for postgres accessories only' }]);
   }
-  return { project: p.project, env: p.env, accessory: p.name };
+  return { ref: { project: p.project, env: p.env, accessory: p.name }, kind: found.kind };
 }
 
 /** The caller's project restriction: a project token reaches its own project's backups only. */
@@ -70,7 +67,7 @@ export function backupRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post('/api/v1/projects/:project/envs/:env/accessories/:name/backups', { config: { scope: 'deploy' } }, async (req, reply) => {
     const p = parseInput(accessoryParams, req.params, 'path');
     const body = parseInput(backupBody, req.body, 'backup request');
-    const ref = await backupTarget(deps, p);
+    const { ref } = await backupTarget(deps, p, body.type);
     const actor = req.principal?.actor ?? null;
     const since = new Date().toISOString();
     const stream = openNdjson(reply);
@@ -115,7 +112,7 @@ export function backupRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post('/api/v1/projects/:project/envs/:env/accessories/:name/restore', { config: { scope: 'admin' } }, async (req, reply) => {
     const p = parseInput(accessoryParams, req.params, 'path');
     const body = parseInput(restoreBody, req.body, 'restore request');
-    const ref = await backupTarget(deps, p);
+    const { ref, kind } = await backupTarget(deps, p);
     // A named backup must be this accessory's: a 404 or 400 now, not an error line later (the engine checks again).
     if (body.backup) {
       const b = await deps.backups.get(body.backup, p.project);
@@ -124,6 +121,13 @@ export function backupRoutes(app: FastifyInstance, deps: ApiDeps): void {
           { path: 'backup', message: `must be a backup of ${p.name} in ${p.env} (slipway backups ${p.name} --env ${p.env})` },
         ]);
       }
+      if (b.state !== 'succeeded' || b.expired) {
+        const why = b.expired ? 'was removed by retention' : b.state === 'running' ? 'is still running' : 'failed';
+        throw new SlipwayError('SLW_CONFLICT', `backup ${body.backup} ${why}: only a finished, kept backup can be restored (slipway backups ${p.name} --env ${p.env})`, [{ path: 'backup', message: why }]);
+      }
+    }
+    if (body.toTime && kind !== 'postgres') {
+      throw new SlipwayError('SLW_BAD_REQUEST', `toTime: ${p.name} is not a postgres accessory; its backups are snapshots without point-in-time recovery (give backup)`, [{ path: 'toTime', message: 'is for postgres accessories only' }]);
     }
     const what = body.backup ? `backup ${body.backup}` : `time ${body.toTime}`;
     const stream = openNdjson(reply);

@@ -2,6 +2,7 @@
  * Runtime port: what the engine needs from a container runtime.
  * Implemented by src/drivers/docker over the Docker Engine API.
  */
+import type { Readable } from 'node:stream';
 import type { ContainerCpuCounters } from '../resource-stats';
 import type { ResourceLimits, VolumeMount } from '../config';
 
@@ -195,6 +196,16 @@ export interface AccessoryFilter {
   accessory?: string;
 }
 
+/** One named volume of a service or accessory, as slipway.yml names it. */
+export interface VolumeRef {
+  project: string;
+  env: string;
+  /** The service or accessory it belongs to. */
+  owner: string;
+  /** Its name in slipway.yml (`data`). */
+  volume: string;
+}
+
 /** A named volume Slipway created for a service or an accessory. */
 export interface VolumeInfo {
   /** Docker's name of the volume. */
@@ -300,4 +311,11 @@ export interface Runtime {
   listVolumes(filter: { project?: string; env?: string; sizes?: boolean }): Promise<VolumeInfo[]>;
   /** Removes one volume by Docker name; refused (removed: false, reason) while a container uses it. Missing counts as removed. */
   removeVolume(name: string): Promise<{ removed: boolean; reason?: string }>;
+  /**
+   * A volume's content (or one path in it) as a tar stream, read through a container of `image`
+   * that is never started (backups of redis, nats and container accessories).
+   */
+  exportVolume(ref: VolumeRef, opts: { image: string; path?: string }): Promise<Readable>;
+  /** Extracts a tar stream into a volume (created when missing; `replace`: emptied first, refused while mounted). */
+  importVolume(ref: VolumeRef, tar: Readable, opts: { image: string; replace?: boolean }): Promise<void>;
 }

@@ -6,6 +6,7 @@
  * its own file; this class only wires them to one engine connection and network.
  */
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type {
@@ -28,6 +29,7 @@ import type {
   ReplicaStats,
   Runtime,
   VolumeInfo,
+  VolumeRef,
 } from '../../core/ports/runtime';
 import { SlipwayError, errorMessage } from '../../core/errors';
 import { listAccessories, startAccessory } from './accessories';
@@ -35,6 +37,7 @@ import { EnvNetworks } from './env-network';
 import { execInContainer } from './exec';
 import { DEFAULT_SUBNET_POOL, parseSubnetPool } from './subnet-pool';
 import { ensureVolumes, listVolumes, removeVolume } from './volumes';
+import { exportVolume, importVolume } from './volume-archive';
 import { readContainerStats } from './container-stats';
 import { runBuild } from './build';
 import { normalizeDockerfilePath } from '../../source/build-context';
@@ -222,6 +225,14 @@ export class DockerRuntime implements Runtime {
     const result = await removeVolume(this.docker, this.network, name);
     this.logger.info({ volume: name, ...result }, result.removed ? 'volume removed' : 'volume kept');
     return result;
+  }
+
+  exportVolume(ref: VolumeRef, opts: { image: string; path?: string }): Promise<Readable> {
+    return exportVolume(this.docker, this.network, ref, opts);
+  }
+
+  importVolume(ref: VolumeRef, tar: Readable, opts: { image: string; replace?: boolean }): Promise<void> {
+    return importVolume(this.docker, this.network, ref, tar, opts);
   }
 
   /**

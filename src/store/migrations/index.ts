@@ -17,6 +17,7 @@ import { m0015WebhookPushes } from './0015-webhook-pushes';
 import { m0020Accessories } from './0020-accessories';
 import { m0021Backups } from './0021-backups';
 import { m0022AppliedMigrations } from './0022-applied-migrations';
+import { m0023BackupFiles } from './0023-backup-files';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001Initial,
@@ -36,6 +37,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0020-accessories': m0020Accessories,
   '0021-backups': m0021Backups,
   '0022-applied-migrations': m0022AppliedMigrations,
+  '0023-backup-files': m0023BackupFiles,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,75 @@
+/**
+ * A volume's content as a tar stream, read or written without running anything: a container of
+ * the owner's image is created with the volume mounted, never started, and the Engine API's
+ * archive endpoints copy through it (so any image works, with no tar or shell of its own, and
+ * the accessory using the volume may be running, stopped or gone). Ownership and modes travel
+ * in the tar headers, so a copy written back keeps them.
+ */
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { SlipwayError } from '../../core/errors';
+import type { VolumeRef } from '../../core/ports/runtime';
+import { dockerCall, dockerMessage, statusOf } from './docker-errors';
+import { ensureVolumes, volumeName } from './volumes';
+import { BASE_LABEL, MANAGED_LABELS } from './labels';
+
+const MOUNT = '/slipway-volume';
+
+/** Opens a never-started container with the volume at MOUNT, runs `work`, removes the container. */
+async function throughContainer<T>(docker: Docker, base: string, ref: VolumeRef, image: string, work: (c: Docker.Container) => Promise<T>): Promise<T> {
+  const [mount] = await ensureVolumes(docker, base, ref, [{ volume: ref.volume, path: MOUNT, readOnly: false }]);
+  const container = await dockerCall(`create a container of ${image} to copy volume ${mount!.Source}`, () =>
+    docker.createContainer({ Image: image, Cmd: ['/slipway-never-started'], Labels: { ...MANAGED_LABELS, [BASE_LABEL]: base }, NetworkDisabled: true, HostConfig: { NetworkMode: 'none', Mounts: [mount!] } }),
+  );
+  try {
+    return await work(container);
+  } catch (err) {
+    await container.remove({ force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * The volume's content (or one path in it) as a tar stream; the transient container is removed
+ * once the stream ended or failed. `path`: relative to the volume's root; absent: all of it, as `./…` entries.
+ */
+export async function exportVolume(docker: Docker, base: string, ref: VolumeRef, opts: { image: string; path?: string }): Promise<Readable> {
+  const name = volumeName(base, ref, ref.volume);
+  const inVolume = opts.path ? `${MOUNT}/${opts.path.replace(/^\/+/, '')}` : `${MOUNT}/.`;
+  return throughContainer(docker, base, ref, opts.image, async (container) => {
+    let archive: Readable;
+    try {
+      archive = (await container.getArchive({ path: inVolume })) as unknown as Readable;
+    } catch (err) {
+      if (statusOf(err) === 404) throw new SlipwayError('SLW_NOT_FOUND', `volume ${name} has no ${opts.path ?? 'content'}`);
+      throw new SlipwayError('SLW_RUNTIME', `docker: read volume ${name}: ${dockerMessage(err)}`);
+    }
+    const cleanup = () => void container.remove({ force: true }).catch(() => undefined);
+    archive.once('close', cleanup);
+    archive.once('error', cleanup);
+    return archive;
+  });
+}
+
+/**
+ * Extracts a tar stream into the volume (created, labelled as the owner's, when missing).
+ * `replace`: the volume is removed and created empty first (refused while a container uses it).
+ */
+export async function importVolume(docker: Docker, base: string, ref: VolumeRef, tar: Readable, opts: { image: string; replace?: boolean }): Promise<void> {
+  const name = volumeName(base, ref, ref.volume);
+  if (opts.replace) {
+    try {
+      await docker.getVolume(name).remove();
+    } catch (err) {
+      if (statusOf(err) !== 404) throw new SlipwayError('SLW_RUNTIME', `docker: empty volume ${name} before writing it: ${dockerMessage(err)}`);
+    }
+  }
+  await throughContainer(docker, base, ref, opts.image, async (container) => {
+    try {
+      await container.putArchive(tar as unknown as NodeJS.ReadableStream, { path: MOUNT });
+    } catch (err) {
+      throw new SlipwayError('SLW_RUNTIME', `docker: write volume ${name}: ${dockerMessage(err)}`);
+    }
+    await container.remove({ force: true }).catch(() => undefined);
+  });
+}
