@@ -86,6 +86,15 @@ async function dbContainer(): Promise<Docker.ContainerInfo> {
   return c;
 }
 
+/** A shell script's output in the db container (a TTY: one plain stream). */
+async function dbShell(script: string): Promise<string> {
+  const exec = await docker.getContainer((await dbContainer()).Id).exec({ Cmd: ['sh', '-c', script], AttachStdout: true, AttachStderr: true, Tty: true });
+  const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
+  let out = '';
+  for await (const chunk of stream) out += (chunk as Buffer).toString('utf8');
+  return out.trim();
+}
+
 const KILL_PGBACKREST = 'for p in /proc/[0-9]*; do if head -c 11 "$p/cmdline" 2>/dev/null | grep -q "^pgbackrest"; then kill -9 "${p#/proc/}"; fi; done';
 
 test('scheduled backups and their verifications run under load: 0 failed requests', { timeout: 600_000 }, async (t) => {
@@ -154,6 +163,16 @@ test('restore into a new accessory, then in place: the rows written after the ba
   assert.deepEqual(active.map((d) => `${d.service} ${d.kind} ${d.state}`), []);
   assert.equal((await edge('GET', '/health')).status, 200, 'web serves again');
   assert.equal(await count(), at, 'the rows written after the backup are gone');
+  // The restore began a new timeline: its history file reaches the repository (a later restore to any moment finds that timeline taken).
+  await waitFor('the new timeline history in the repository', async () => Number(await dbShell('ls /var/lib/pgbackrest/archive/main/*/ | grep -c "[.]history$" || true')) >= 1, 90_000);
+  // A second restore in place to the same (older) point: recovery finds that timeline taken and
+  // starts another; the safety backup before it proves WAL archiving works on the restored one.
+  await write(2);
+  const again = await cli('restore', 'db', '--backup', manual.id, '--env', 'production', '--in-place', '--yes', '--json');
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal((JSON.parse(again.stdout) as { safetyBackup: BackupView | null }).safetyBackup?.state, 'succeeded');
+  assert.equal(await count(), at);
+  await waitFor('a second timeline history in the repository', async () => Number(await dbShell('ls /var/lib/pgbackrest/archive/main/*/ | grep -c "[.]history$" || true')) >= 2, 90_000);
 });
 
 test('a production deployment with a release command is backed up first; the backup is linked to it', { timeout: 600_000 }, async () => {

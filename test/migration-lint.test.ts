@@ -207,3 +207,33 @@ test('the backup taken before it, restored into a new accessory, still has the d
   assert.deepEqual(await sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'notes' AND column_name = 'legacy'"), [['0']], 'the live db is untouched');
   console.log(`backup ${backup.id} restored into ${restored} at ${elapsed()}`);
 });
+
+test('a promotion from staging runs the lint for production too: blocked, then let through with slipway promote --allow-destructive after a backup', async () => {
+  writeFileSync(path.join(MIGRATIONS, '0003_drop_body.sql'), "SET lock_timeout = '5s';\nALTER TABLE notes DROP COLUMN body;\n");
+  const config = writeConfig('3');
+  const sources = await uploadBuildContexts(cp.client, { config, dir: app.dir, services: ['web'] });
+  const { deployments } = await cp.client.deploy({ config, env: 'staging', services: ['web'], sources });
+  const staged = await waitDeployment(cp.client, deployments[0]!.id);
+  const stagedLog = await deploymentLog(cp.client, staged.id);
+  assert.equal(staged.state, 'succeeded', `${staged.error}\n${stagedLog}`);
+  assert.match(stagedLog, /warnings only outside production/, 'staging: the findings warn');
+  assert.ok(!stepNames(staged).includes('backup'), 'staging has no backup before its releases by default');
+
+  const blocked = await waitDeployment(cp.client, (await cp.client.promote({ config, from: 'staging', to: 'production', services: ['web'] })).deployments[0]!.id);
+  assert.equal(blocked.state, 'failed', await deploymentLog(cp.client, blocked.id));
+  assert.equal(blocked.errorCode, 'SLW_MIGRATION_BLOCKED');
+  assert.match(blocked.error ?? '', /0003_drop_body\.sql:2: .*drop-column.*slipway promote --allow-destructive/);
+
+  const r = await cli('promote', '--from', 'staging', '--allow-destructive', '--detach', '--json', 'web');
+  assert.equal(r.code, 0, r.stderr);
+  const [queued] = JSON.parse(r.stdout) as DeploymentView[];
+  const d = await waitDeployment(cp.client, queued!.id);
+  const log = await deploymentLog(cp.client, d.id);
+  assert.equal(d.state, 'succeeded', `${d.error}\n${log}`);
+  assert.deepEqual(stepNames(d).filter((n) => ['migration lint', 'backup', 'release command'].includes(n)), ['migration lint', 'backup', 'release command']);
+  assert.match(log, /allowed by --allow-destructive/);
+  assert.deepEqual(await sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'notes' AND column_name = 'body'"), [['0']]);
+  const { entries } = await cp.client.audit({ limit: 20 });
+  assert.ok(entries.some((e) => e.action === 'POST /api/v1/promotions' && /allow-destructive/.test(e.detail ?? '')), 'the promotion is audited with the flag');
+  console.log(`promotion blocked, then allowed, at ${elapsed()}`);
+});

@@ -49,7 +49,7 @@ export async function restoreAccessory(deps: RestoreDeps, src: RestoreSource, op
   const cli = `--env ${src.env.name} -p ${src.project}`;
 
   if (!opts.inPlace) {
-    const name = await freeName(deps, src, `${src.record.name}-restored-${stamp(deps.now())}`);
+    const name = await freeName(deps, src, restoredName(src.record.name, deps.now()));
     progress(`restoring ${what} of ${src.record.name} into a new accessory ${name}`);
     const scratch = await openScratch(deps.ctx.runtime, { project: src.project, env: src.env.name, name, source: src.record });
     try {
@@ -202,5 +202,15 @@ export async function freeName(deps: Pick<RestoreDeps, 'ctx'>, src: Pick<Restore
   }
 }
 
+/**
+ * `<name>-restored-<yyyymmddhhmm>`, within the 40 characters of an accessory name (a `-N`
+ * suffix included, when two restores fall in one minute): a long name is shortened.
+ */
+export function restoredName(name: string, now: Date): string {
+  const tail = `-restored-${stamp(now)}`;
+  const room = 40 - tail.length - 3;
+  return `${name.length > room ? name.slice(0, room).replace(/-+$/, '') : name}${tail}`;
+}
+
 /** `202612071030` (UTC, to the minute). */
-export const stamp = (d: Date): string => d.toISOString().replace(/[-:T]/g, '').slice(0, 12);
+const stamp = (d: Date): string => d.toISOString().replace(/[-:T]/g, '').slice(0, 12);

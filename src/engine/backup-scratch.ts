@@ -117,6 +117,12 @@ export async function openScratch(runtime: Runtime, site: ScratchSite): Promise<
         if (Date.now() > deadline) throw new SlipwayError('SLW_BACKUP_FAILED', `recovery did not finish within ${RECOVERY_TIMEOUT_MS / 60_000} minutes\n${await serverLog()}`);
         await new Promise((r) => setTimeout(r, 500));
       }
+      if (site.dataOwner) {
+        // Promotion wrote the new timeline's history file while archiving was off here, so it was
+        // never marked for archiving: marked now, the accessory's archiver pushes it when it starts,
+        // and a later restore (to any moment) finds the timeline taken instead of reusing it.
+        await mustSucceed('marking the timeline history for archiving', pg(['sh', '-c', `cd ${DATA_DIR}/pg_wal && for f in *.history; do [ -e "$f" ] || continue; [ -e "archive_status/$f.done" ] || touch "archive_status/$f.ready"; done`], 30_000));
+      }
       progress('recovery: done; the restored server accepts writes');
     },
     rows(database, sql) {

@@ -224,6 +224,16 @@ export class Backups implements BackupOperations {
     return backupHealth(await this.ctx.store.listBackups({ environmentId, accessory, limit: 20 }));
   }
 
+  async forget(project: string, env: { id: number; name: string }, accessory: string | null): Promise<number> {
+    const gone = (await this.ctx.store.listBackups({ environmentId: env.id, accessory: accessory ?? undefined, limit: 100_000 })).filter((b) => b.state !== 'running');
+    const at = this.now().toISOString();
+    for (const b of gone) {
+      await this.ctx.store.updateBackup(b.id, { expiredAt: at });
+      if (b.type === 'snapshot') await this.deps.files?.remove({ project, env: env.name, accessory: b.accessory, backupId: b.id }).catch(() => undefined);
+    }
+    return gone.length;
+  }
+
   /**
    * The deploy engine, before a release command: a backup of each Postgres accessory with
    * backups the service uses, linked to the deployment. Throws (the release command never runs) when one fails.

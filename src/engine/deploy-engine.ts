@@ -93,7 +93,7 @@ type Plan =
   /** The live release again (same image and config) with the environment's newest secrets. */
   | { kind: 'secrets'; base: Release }
   /** Another environment's image, with this environment's config (and, at release, secrets). */
-  | { kind: 'promote'; config: ServiceConfig; image: Omit<PreparedImage, 'reused'>; source: PromotionSource };
+  | { kind: 'promote'; config: ServiceConfig; image: Omit<PreparedImage, 'reused'>; source: PromotionSource; backupBeforeRelease?: boolean; allowDestructive?: boolean };
 
 export interface PromoteRequest {
   /** slipway.yml resolved for the target environment. */
@@ -101,6 +101,8 @@ export interface PromoteRequest {
   service: string;
   from: string;
   triggeredBy?: string | null;
+  /** As in DeployRequest: migration lint findings do not block its release command (audited). */
+  allowDestructive?: boolean;
 }
 
 export class DeployEngine {
@@ -205,6 +207,9 @@ export class DeployEngine {
       config: promotedReleaseImage(config, source),
       image: { ref: source.imageRef, digest: source.imageDigest, sourceRef: source.sourceRef },
       source: { env: req.from, release: source.number, imageDigest: source.imageDigest },
+      // The target environment's setting from the slipway.yml it was promoted with.
+      backupBeforeRelease: req.config.backupBeforeRelease,
+      allowDestructive: req.allowDestructive === true,
     };
     return this.begin({ project: project.name, service: req.service, env: to }, serviceId, env.id, plan, req.config.approval === 'required', req.triggeredBy ?? null);
   }
@@ -562,9 +567,9 @@ export class DeployEngine {
         }, (r) => `v${r.number}${r.secretsVersion ? ` with secrets version ${r.secretsVersion}` : ''}`);
         if (release.config.releaseCommand) {
           // Before the backup: a blocked migration costs no backup.
-          const allowDestructive = plan.kind === 'deploy' && plan.request.allowDestructive === true;
-          const migrations = await checkMigrations(this.ctx, ref, release, deployment.id, rec, { allowDestructive, requestedBy: deployment.triggeredBy });
-          const wanted = (plan.kind === 'deploy' ? plan.request.config.backupBeforeRelease : undefined) ?? ref.env === 'production';
+          const allowDestructive = (plan.kind === 'deploy' && plan.request.allowDestructive === true) || (plan.kind === 'promote' && plan.allowDestructive === true);
+          const migrations = await checkMigrations(this.ctx, ref, release, deployment.id, rec, { allowDestructive, requestedBy: deployment.triggeredBy, promoted: plan.kind === 'promote' });
+          const wanted = (plan.kind === 'deploy' ? plan.request.config.backupBeforeRelease : plan.kind === 'promote' ? plan.backupBeforeRelease : undefined) ?? ref.env === 'production';
           const taken = wanted ? await this.backupBeforeRelease(deployment, ref, release, rec) : [];
           try {
             await rec.step('release command', () => runReleaseCommand(this.ctx, ref, release, deployment.id, rec), (r) => `exit 0 after ${r.durationMs} ms`);

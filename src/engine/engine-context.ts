@@ -36,6 +36,8 @@ export interface BackupServices {
   /** A backup of each, linked to the deployment; throws when one fails. */
   beforeRelease(project: string, env: string, accessories: string[], deploymentId: string, log: (line: string) => Promise<void>): Promise<BackupView[]>;
   health(environmentId: number, accessory: string): Promise<BackupHealthView | null>;
+  /** Its data deleted (`--delete-volumes`): the accessory's backups (all of the environment's when null) are marked expired and their snapshot files removed. */
+  forget?(project: string, env: { id: number; name: string }, accessory: string | null): Promise<number>;
 }
 
 export interface EngineContext {

@@ -24,6 +24,8 @@ const LINT_COMMAND_OUTPUT = 'lint_command output';
 export interface MigrationCheckOptions {
   /** The deploy asked for `--allow-destructive`: production findings are logged, not blocking. */
   allowDestructive: boolean;
+  /** A promotion (the refusal names `slipway promote --allow-destructive`). */
+  promoted?: boolean;
   /** Who asked for the deployment (named when --allow-destructive lets findings through). */
   requestedBy?: string | null;
 }
@@ -139,7 +141,7 @@ async function judge(ref: ServiceRef, findings: LintFinding[], mask: (t: string)
   throw new SlipwayError(
     'SLW_MIGRATION_BLOCKED',
     `the migration lint blocked this production deployment before its release command (nothing ran, no traffic moved): ${named.join(' | ')}${more}. ` +
-      'To run it anyway (after the pre-release backup), deploy again with "slipway deploy --allow-destructive" (recorded in the audit log)',
+      `To run it anyway (after the pre-release backup), ${opts.promoted ? 'promote again with "slipway promote --allow-destructive"' : 'deploy again with "slipway deploy --allow-destructive"'} (recorded in the audit log)`,
     findings.slice(0, FINDINGS_IN_ERROR).map((f) => ({ path: `${f.file}:${f.line}`, message: `${f.rule}: ${f.safePattern}` })),
   );
 }

@@ -13,7 +13,7 @@ import type { BackupFiles } from '../core/ports/backup-files';
 import type { JetStreamAdmin } from '../core/ports/jetstream-admin';
 import type { AccessoryLog } from './accessories';
 import type { RestoreOptions, RestoreOutcome } from './backup-operations';
-import { freeName, stamp, withUsersStopped, type RestoreDeps } from './backup-restore';
+import { freeName, restoredName, withUsersStopped, type RestoreDeps } from './backup-restore';
 import { backupView } from './backup-view';
 import type { EngineContext } from './engine-context';
 import { natsSnapshots } from './nats-snapshots';
@@ -111,7 +111,7 @@ export async function restoreSnapshot(
   if (missing.length) throw new SlipwayError('SLW_BACKUP_FAILED', `backup ${b.id} cannot be restored: its files are damaged (${missing.join('; ')})`);
 
   if (!opts.inPlace) {
-    const name = await freeName(deps, t, `${t.record.name}-restored-${stamp(deps.now())}`);
+    const name = await freeName(deps, t, restoredName(t.record.name, deps.now()));
     progress(`restoring backup ${b.id} (${b.label}) of ${t.record.name} into a new accessory ${name}`);
     const cfg: AccessoryConfig = { ...t.record.config, name };
     delete cfg.backup;

@@ -50,10 +50,10 @@ export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     req.audit = { project: config.project, target: `${names.join(', ')} env ${body.to} from ${body.from}` };
     const started = [];
     for (const service of names) {
-      const d = await deps.engine.promote({ config, service, from: body.from, triggeredBy: req.principal!.actor });
+      const d = await deps.engine.promote({ config, service, from: body.from, triggeredBy: req.principal!.actor, allowDestructive: body.allowDestructive });
       started.push(await deps.queries.deployment(d.id));
     }
-    req.audit.detail = `deployments ${started.map((d) => d.id).join(', ')}`;
+    req.audit.detail = `deployments ${started.map((d) => d.id).join(', ')}${body.allowDestructive ? ' allow-destructive (migration lint findings do not block)' : ''}`;
     return reply.status(202).send({ deployments: started });
   });
 

@@ -15,11 +15,12 @@ export function registerPromote(program: Command): void {
     .option('--to <env>', 'environment to deploy it to', 'production')
     .option('-f, --file <path>', 'project file', 'slipway.yml')
     .option('-d, --detach', 'return once the deployments are queued')
-    .action(async (services: string[], opts: { from: string; to: string; file: string; detach?: boolean }, cmd: Command) => {
+    .option('--allow-destructive', 'production: run the release command even when the migration lint finds destructive or locking statements (audited)')
+    .action(async (services: string[], opts: { from: string; to: string; file: string; detach?: boolean; allowDestructive?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const client = connect(g);
       const file = readProjectFile(opts.file);
-      const { deployments } = await client.promote({ config: file.text, from: opts.from, to: opts.to, services: services.length ? services : undefined });
+      const { deployments } = await client.promote({ config: file.text, from: opts.from, to: opts.to, services: services.length ? services : undefined, ...(opts.allowDestructive ? { allowDestructive: true } : {}) });
       if (opts.detach) {
         if (g.json) return printJson(deployments);
         for (const d of deployments) console.log(`${d.state === 'awaiting_approval' ? 'awaiting approval' : 'queued'}: deployment ${d.id} (${d.project}/${d.service} ${opts.from} → ${d.env})`);

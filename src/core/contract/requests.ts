@@ -134,6 +134,8 @@ export const promoteBody = z.strictObject({
   from: name,
   to: name.default('production'),
   services: z.array(name, { error: 'must be a list of service names' }).optional(),
+  allowDestructive: z.boolean({ error: 'must be true or false' }).default(false)
+    .describe('production: run the release command even when the migration lint finds destructive or locking statements (audited)'),
 });
 
 export const jobsQuery = z.strictObject({
