@@ -33,6 +33,7 @@ import { openSqliteStore } from '../src/store/sqlite-store';
 import { Accessories } from '../src/engine/accessories';
 import { Backups } from '../src/engine/backups';
 import type { EngineContext } from '../src/engine/engine-context';
+import { restoreMarkerKey } from '../src/engine/restore-marker';
 import { removeTestContainers } from './support/docker-cleanup';
 import { ensureAccessoryImage } from './support/accessory-image';
 
@@ -283,4 +284,34 @@ test('a snapshot backup interrupted by a restart is failed and its files removed
   assert.equal(b.state, 'failed');
   assert.match(b.error ?? '', /partial files were removed/);
   assert.equal(existsSync(files.describe(folder)), false);
+});
+
+test('a restore in place interrupted by a restart: reported at boot, kept stopped by heal and deploys, until a new restore in place takes over', { timeout: 600_000 }, async () => {
+  const b = await backups.take(at('cache'), { trigger: 'manual' });
+  const key = restoreMarkerKey(env.id, 'cache');
+  // What a control plane that died mid-restore leaves: the mark of another process, the accessory stopped.
+  await store.acquireLease(key, 'restore:1:deadbeef:1796650000000', 3_600_000);
+  for (const c of await runtime.listAccessories({ project, env: 'production', accessory: 'cache' })) await runtime.stopAccessory(c.id, 5000);
+  await accessories.heal();
+  assert.deepEqual((await runtime.listAccessories({ project, env: 'production', accessory: 'cache' })).filter((c) => c.state === 'running'), [], 'heal does not start it on data that may be half replaced');
+  await assert.rejects(accessories.ensure(project, env, config(), log), /accessory cache: a restore in place .* was interrupted/);
+  await new Backups({ ctx, accessories, files, jetstream }).recoverInterrupted();
+  const events = await store.listOutbox(0, 10_000);
+  assert.ok(events.some((e) => e.type === 'accessory.failed' && /cache: a restore in place .* was interrupted/.test(String(e.payload.detail))), 'reported at boot');
+
+  const lines: string[] = [];
+  const r = await backups.restore(at('cache'), { backupId: b.id, inPlace: true, onProgress: (l) => lines.push(l) });
+  assert.ok(lines.some((l) => /an earlier restore in place of cache was interrupted/.test(l)), lines.join('\n'));
+  assert.equal(r.safetyBackup, null, 'nothing runs to back up first');
+  assert.equal(await dbsize('cache'), b.rows);
+  assert.equal(await store.getLease(key), null, 'the mark is cleared');
+  await accessories.ensure(project, env, config(), log);
+});
+
+test('removing an accessory with its volumes expires its backups and deletes their files', { timeout: 300_000 }, async () => {
+  const kept = (await backups.list(project, 'production', { accessory: 'files', limit: 50, expired: false })).filter((b) => b.state === 'succeeded');
+  assert.ok(kept.length > 0);
+  await accessories.remove(project, 'production', 'files', { deleteVolumes: true });
+  assert.deepEqual(await backups.list(project, 'production', { accessory: 'files', limit: 50, expired: false }), []);
+  for (const b of kept) assert.equal(existsSync(path.join(backupRoot, project, 'production', 'files', b.id)), false);
 });

@@ -21,6 +21,7 @@ import { checkAccessoryOnce, waitForAccessoryReady } from './accessory-readiness
 import { accessorySpecHash, describeAccessoryChange, desiredAccessorySpec } from './accessory-spec';
 import type { EngineContext } from './engine-context';
 import { HEALTHY_RESET_MS, nextRepairAt } from './reconciler';
+import { dropRestoreMark, interruptedRestore, restoreInterrupted } from './restore-marker';
 import { secretMasker } from './secret-values';
 
 export interface AccessoryDeps {
@@ -78,6 +79,8 @@ export class Accessories {
       for (const r of records) {
         const cfg = config.accessories?.[r.name];
         if (cfg && cfg.kind !== r.kind) throw kindChanged(project, env.name, r, cfg);
+        const interrupted = await interruptedRestore(this.ctx.store, env.id, r.name);
+        if (interrupted) throw restoreInterrupted(env.name, r.name, interrupted.since);
       }
       for (const r of records) {
         if (config.accessories?.[r.name]) continue;
@@ -316,6 +319,8 @@ export class Accessories {
         }
         // Crash-looping: not restarted (and waited for) every pass.
         if (tried && now() < nextRepairAt(tried.lastAt, tried.count)) continue;
+        // Its data may be half replaced: never started on it behind the user's back.
+        if (await interruptedRestore(this.ctx.store, record.environmentId, record.name)) continue;
         const why = existing.length ? `its container had exited (exit code ${existing[0]!.exitCode ?? 'unknown'}${existing[0]!.oomKilled ? ', killed by the OOM killer' : ''})` : 'its container was missing';
         const outcome = await this.serial(record.environmentId, async () => {
           // A deploy may have started it (or changed it) between the look above and our turn.
@@ -381,6 +386,12 @@ export class Accessories {
     const t: Target = { project: p.name, env: { id: e.id, name: e.name } };
     await this.record(e.id, name, env);
     const sink: AccessoryLog = log ?? (async (line, level) => void this.ctx.logger[level ?? 'info']({ project, env, accessory: name }, line));
+    const interrupted = await interruptedRestore(this.ctx.store, e.id, name);
+    if (interrupted) {
+      // Asked for by name: started on its data as it is (the choice the interrupted restore left to the user).
+      await dropRestoreMark(this.ctx.store, e.id, name);
+      await sink(`accessory ${name}: the restore in place interrupted at ${interrupted.since} is set aside; starting it on its data as it is`, 'warn');
+    }
     return this.serial(e.id, () => this.restartFromRecord(t, name, 'restart asked for', sink));
   }
 

@@ -18,6 +18,7 @@ import { backupView } from './backup-view';
 import type { EngineContext } from './engine-context';
 import { psqlRows } from './pg-in-container';
 import { LEASE_TTL_MS, serviceLeaseKey, startHeartbeat } from './service-lease';
+import { clearRestoreMark, markRestore } from './restore-marker';
 
 export interface RestoreDeps {
   ctx: EngineContext;
@@ -121,6 +122,7 @@ export async function withUsersStopped(
   const held: string[] = [];
   const heartbeats: Array<() => void> = [];
   let safety: BackupRecord | null = null;
+  let marked: string | null = null;
   try {
     for (const u of users) {
       const key = serviceLeaseKey(u.serviceId, src.env.id);
@@ -134,6 +136,10 @@ export async function withUsersStopped(
       for (const r of await deps.ctx.runtime.listReplicas({ project: src.project, service: u.service, env: src.env.name })) await deps.ctx.runtime.stopReplica(r.id, 10_000);
       progress(`stopped ${u.service}`);
     }
+    const mark = await markRestore(deps.ctx.store, src.env.id, src.record.name);
+    if (!mark.taken) throw new SlipwayError('SLW_CONFLICT', `${mark.reason}; wait for it to finish`, [{ path: 'name', message: 'a restore in place runs' }]);
+    if (mark.tookOver) progress(`an earlier restore in place of ${src.record.name} was interrupted; this one replaces its data again`);
+    marked = mark.holder;
     const running = (await deps.ctx.runtime.listAccessories({ project: src.project, env: src.env.name, accessory: src.record.name })).some((c) => c.state === 'running');
     if (running) {
       progress('taking a backup of the current state first');
@@ -144,6 +150,7 @@ export async function withUsersStopped(
     }
     await work();
   } finally {
+    if (marked) await clearRestoreMark(deps.ctx.store, src.env.id, src.record.name, marked).catch(() => undefined);
     for (const stop of heartbeats) stop();
     for (const key of held) await deps.ctx.store.releaseLease(key, holder).catch(() => undefined);
     for (const u of users) {

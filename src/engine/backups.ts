@@ -21,6 +21,7 @@ import type { AccessoryRef, BackupOperations, RestoreOptions, RestoreOutcome, Ta
 import { SCRATCH_SPEC } from './backup-scratch';
 import { restoreAccessory, type RestoreDeps } from './backup-restore';
 import { recordVerification, verifyBackup } from './backup-verify';
+import { interruptedRestore, restoreInterrupted } from './restore-marker';
 import { expireSnapshots, restoreSnapshot, takeSnapshot, verifySnapshot } from './snapshot-backups';
 import type { BackupFiles } from '../core/ports/backup-files';
 import type { JetStreamAdmin } from '../core/ports/jetstream-admin';
@@ -290,8 +291,25 @@ export class Backups implements BackupOperations {
       }
       scratch++;
     }
+    // A restore in place the previous process did not finish: said loudly; heal keeps the accessory stopped.
+    for (const r of await store.listAccessories()) {
+      const left = await interruptedRestore(store, r.environmentId, r.name);
+      if (!left) continue;
+      const where = await this.environmentOf(r.environmentId);
+      const message = restoreInterrupted(where?.env.name ?? '?', r.name, left.since).message;
+      this.ctx.logger.error({ project: where?.project.name, accessory: r.name }, message);
+      if (where) await store.appendOutboxEvent({ type: 'accessory.failed', project: where.project.name, payload: { project: where.project.name, env: where.env.name, accessory: r.name, detail: message } }).catch(() => undefined);
+    }
     if (interrupted.length || verifications || scratch) this.ctx.logger.warn({ backups: interrupted.length, verifications, scratch }, 'backups interrupted by the restart marked failed; scratch containers removed');
     return { backups: interrupted.length, verifications, scratch };
+  }
+
+  private async environmentOf(environmentId: number): Promise<{ project: Project; env: Environment } | null> {
+    for (const p of await this.ctx.store.listProjects()) {
+      const env = (await this.ctx.store.listEnvironments(p.id)).find((e) => e.id === environmentId);
+      if (env) return { project: p, env };
+    }
+    return null;
   }
 
   /** The folder of a snapshot backup, wherever its environment is (an interrupted or expired one). */
