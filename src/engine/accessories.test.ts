@@ -4,6 +4,7 @@ import type { ProjectConfig, ServiceConfig } from '../core/config';
 import { isSlipwayError, SlipwayError } from '../core/errors';
 import { accessoryConfig, accessoryWorld } from './accessory-world.test-support';
 import { Environments } from './environments';
+import { restoreMarkerKey } from './restore-marker';
 
 const production = { id: 10, name: 'production' };
 const staging = { id: 11, name: 'staging' };
@@ -476,4 +477,26 @@ test('a data directory kept from an earlier environment: the superuser password 
     assertNoSecrets([err.message], secretValues());
     return true;
   });
+});
+
+test('an interrupted restore in place keeps its accessory stopped: heal skips it, a deploy refuses, a restart by hand starts it on its data', async () => {
+  const { w, ctx, accessories, sink, log } = accessoryWorld();
+  await accessories.ensure('shop', production, project([db(), cache()]), sink);
+  // What a control plane that died mid-restore leaves: another process's mark, the container gone.
+  await ctx.store.acquireLease(restoreMarkerKey(production.id, 'db'), 'restore:1:deadbeef:1796650000000', 3_600_000);
+  w.containers = w.containers.filter((c) => c.labels.accessory !== 'db');
+  assert.deepEqual(await accessories.heal(), []);
+  assert.equal(w.containers.filter((c) => c.labels.accessory === 'db').length, 0, 'not started on data that may be half replaced');
+  await assert.rejects(accessories.ensure('shop', production, project([db(), cache()]), sink), (err: unknown) => {
+    assert.ok(isSlipwayError(err) && err.code === 'SLW_CONFLICT');
+    assert.match(err.message, /accessory db: a restore in place \(started 2026-12-\d+T[\d:.]+Z\) was interrupted/);
+    assert.match(err.message, /slipway restore db --backup ID --in-place --yes --env production/);
+    assert.match(err.message, /slipway accessories restart db --env production/);
+    return true;
+  });
+  await accessories.restart('shop', 'production', 'db', sink);
+  assert.equal(w.containers.filter((c) => c.labels.accessory === 'db' && c.state === 'running').length, 1);
+  assert.ok(log.some((l) => /the restore in place interrupted at .* is set aside/.test(l)), log.join('\n'));
+  assert.equal(await ctx.store.getLease(restoreMarkerKey(production.id, 'db')), null);
+  await accessories.ensure('shop', production, project([db(), cache()]), sink);
 });

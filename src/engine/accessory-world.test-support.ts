@@ -78,6 +78,7 @@ export function accessoryWorld() {
     now: 1_000_000,
   };
   const now = () => new Date().toISOString();
+  const leases = new Map<string, { holder: string; expiresAt: string }>();
   const store = {
     getProject: async (name: string) => (name === 'shop' ? { id: 1, name: 'shop', createdAt: now() } : null),
     listProjects: async () => [{ id: 1, name: 'shop', createdAt: now() }],
@@ -123,6 +124,14 @@ export function accessoryWorld() {
       return rows.find((c) => c.version === v) ?? null;
     },
     appendOutboxEvent: async (e: { type: string; payload: Record<string, unknown> }) => void w.events.push(e),
+    getLease: async (key: string) => leases.get(key) ?? null,
+    acquireLease: async (key: string, holder: string, ttlMs: number) => {
+      const l = leases.get(key);
+      if (l && l.holder !== holder && Date.parse(l.expiresAt) > Date.now()) return false;
+      leases.set(key, { holder, expiresAt: new Date(Date.now() + ttlMs).toISOString() });
+      return true;
+    },
+    releaseLease: async (key: string, holder: string) => void (leases.get(key)?.holder === holder && leases.delete(key)),
   };
   let seq = 0;
   const runtime = {
