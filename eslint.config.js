@@ -3,18 +3,42 @@
 // implement core ports and never import the engine; source/ (context packing)
 // imports core only; api imports core/engine,
 // never drivers or store; only src/main.ts wires everything together.
+// src/testing (memory ports, port contracts) imports core only and only tests import it.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// src/testing (in-memory ports, port contract suites) is for tests: production code never imports it.
+const TESTING = { group: ['**/testing/**', '**/testing'], message: 'production code never imports the test-only memory ports (src/testing)' };
+const TESTS = ['src/**/*.test.ts', 'src/**/*.test-support.ts', 'src/**/*-contract.ts', 'src/store/test-support/**'];
+
 const layer = (files, forbidden, why) => ({
   files,
+  ignores: TESTS,
   rules: {
     'no-restricted-imports': [
       'error',
-      { patterns: forbidden.map((group) => ({ group: [group], message: why })) },
+      { patterns: [...forbidden.map((group) => ({ group: [group], message: why })), TESTING] },
     ],
   },
 });
+// Test files keep their layer's boundaries and may use src/testing.
+const testLayer = (files, forbidden, why) => ({
+  files: files.flatMap((f) => ['**/*.test.ts', '**/*.test-support.ts', '**/*-contract.ts', 'test-support/**'].map((t) => f.replace(/\*\*$/, t))),
+  rules: { 'no-restricted-imports': ['error', { patterns: forbidden.map((group) => ({ group: [group], message: why })) }] },
+});
+const layers = [
+  [['src/core/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'core imports nothing internal'],
+  [['src/engine/**'], ['**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'engine imports core only (ports are interfaces in core)'],
+  [['src/drivers/**'], ['**/engine/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'drivers implement core ports; they never import the engine'],
+  [['src/store/**'], ['**/engine/**', '**/drivers/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'the store implements a core port; it never imports the engine'],
+  [['src/api/**'], ['**/drivers/**', '**/store/**', '**/client/**', '**/cli/**', '**/main'], 'api imports core/engine, never drivers or store'],
+  [['src/observe/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'observe/ (metrics, stats, readiness) imports core only; main.ts wires it to drivers and the store'],
+  [['src/source/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'build-context packing is shared by the client and the server; it imports core only'],
+  [['src/client/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/cli/**', '**/main'], 'the client talks HTTP; it imports core types (and source/ to pack contexts) only'],
+  [['src/cli/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/main'], 'the CLI is a thin client of the API'],
+  // In-memory ports and the port contract suites (issue 22): they implement core ports, for tests.
+  [['src/testing/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'src/testing implements core ports for tests; it imports core only'],
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'web/dist/**', 'bench/results/**'] },
@@ -28,13 +52,8 @@ export default tseslint.config(
     },
   },
   { files: ['src/cli/**', 'scripts/**', 'bench/**', 'test/**', 'bin/**', 'examples/**'], rules: { 'no-console': 'off' } },
-  layer(['src/core/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'core imports nothing internal'),
-  layer(['src/engine/**'], ['**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'engine imports core only (ports are interfaces in core)'),
-  layer(['src/drivers/**'], ['**/engine/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'drivers implement core ports; they never import the engine'),
-  layer(['src/store/**'], ['**/engine/**', '**/drivers/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'the store implements a core port; it never imports the engine'),
-  layer(['src/api/**'], ['**/drivers/**', '**/store/**', '**/client/**', '**/cli/**', '**/main'], 'api imports core/engine, never drivers or store'),
-  layer(['src/observe/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'observe/ (metrics, stats, readiness) imports core only; main.ts wires it to drivers and the store'),
-  layer(['src/source/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'build-context packing is shared by the client and the server; it imports core only'),
-  layer(['src/client/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/cli/**', '**/main'], 'the client talks HTTP; it imports core types (and source/ to pack contexts) only'),
-  layer(['src/cli/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/main'], 'the CLI is a thin client of the API'),
+  // src/testing may import itself; every other layer's production files may not import it.
+  ...layers.map(([files, forbidden, why]) => (files[0] === 'src/testing/**' ? { files, rules: testLayer(files, forbidden, why).rules } : layer(files, forbidden, why))),
+  ...layers.filter(([files]) => files[0] !== 'src/testing/**').map(([files, forbidden, why]) => testLayer(files, forbidden, why)),
+  { files: ['src/*.ts'], ignores: TESTS, rules: { 'no-restricted-imports': ['error', { patterns: [TESTING] }] } },
 );
