@@ -75,6 +75,8 @@ const V2_SQL = "SET lock_timeout = '5s';\nALTER TABLE notes DROP COLUMN legacy;\
 function writeConfig(version: string): string {
   const doc = parse(app.configText({ version })) as { accessories: Record<string, Record<string, unknown>>; services: Record<string, Record<string, unknown>> };
   delete doc.services.worker;
+  // Staging is where a promotion comes from (the last test).
+  (doc as { environments?: Record<string, unknown> }).environments = { staging: { services: { web: { domains: [`staging.${app.domain}`] } } } };
   doc.accessories.db!.backup = { schedule: false };
   Object.assign(doc.services.web!, { replicas: 1, release_command: ['node', 'migrate-sql.js'], migrations: { dir: '/app/db/migrations' } });
   const text = stringify(doc);
@@ -216,7 +218,8 @@ test('a promotion from staging runs the lint for production too: blocked, then l
   const staged = await waitDeployment(cp.client, deployments[0]!.id);
   const stagedLog = await deploymentLog(cp.client, staged.id);
   assert.equal(staged.state, 'succeeded', `${staged.error}\n${stagedLog}`);
-  assert.match(stagedLog, /warnings only outside production/, 'staging: the findings warn');
+  // Staging applies all three at once: dropping columns of a table created in the same run locks nobody.
+  assert.match(stagedLog, /no findings in 3 file\(s\)/);
   assert.ok(!stepNames(staged).includes('backup'), 'staging has no backup before its releases by default');
 
   const blocked = await waitDeployment(cp.client, (await cp.client.promote({ config, from: 'staging', to: 'production', services: ['web'] })).deployments[0]!.id);

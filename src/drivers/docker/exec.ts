@@ -34,7 +34,20 @@ export class OutputTail {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * runc could not start the process at all (exit 126, "OCI runtime exec failed … read init-p:
+ * connection reset by peer", seen under load): nothing ran, so trying again is safe.
+ */
+export const execNeverStarted = (r: ExecResult): boolean => r.exitCode === 126 && /OCI runtime exec failed: exec failed: unable to start container process/.test(r.output);
+
 export async function execInContainer(docker: Docker, containerId: string, argv: string[], opts: ExecOptions): Promise<ExecResult> {
+  const first = await execOnce(docker, containerId, argv, opts);
+  if (!execNeverStarted(first)) return first;
+  await sleep(250);
+  return execOnce(docker, containerId, argv, opts);
+}
+
+async function execOnce(docker: Docker, containerId: string, argv: string[], opts: ExecOptions): Promise<ExecResult> {
   if (argv.length === 0) throw new SlipwayError('SLW_RUNTIME', 'exec: the command is empty');
   const short = containerId.slice(0, 12);
   const container = docker.getContainer(containerId);
