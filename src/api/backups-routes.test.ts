@@ -27,6 +27,7 @@ const backup = (over: Partial<BackupView> = {}): BackupView => ({
 const accessory = (name: string, kind: AccessoryView['kind']): AccessoryView => ({
   name, kind, env: 'production', image: 'img', imageDigest: null, version: null, state: 'running', ready: true, address: `${name}:5432`, startedAt: null,
   oomKilled: false, resources: { memoryBytes: null, cpus: null }, volumes: [], usedBy: ['web'], credentialsVersion: 1, updatedAt: '2026-01-01T00:00:00Z',
+  backup: name === 'search' ? null : { state: 'ok', lastBackupAt: null, lastVerifiedAt: null, detail: null },
 });
 
 const principals: Record<string, Principal> = {};
@@ -72,7 +73,7 @@ before(async () => {
     access: { authenticate: async (token: string) => principals[token] ?? Promise.reject(new SlipwayError('SLW_UNAUTHORIZED', 'invalid token')) },
     audit: { record: async (e: (typeof audit)[number]) => void audit.push(e) },
     authLimiter: new FailureLimiter(1000, 60_000),
-    accessories: { list: async (p: string, e: string) => (p === 'shop' && e === 'production' ? [accessory('db', 'postgres'), accessory('cache', 'redis')] : []) },
+    accessories: { list: async (p: string, e: string) => (p === 'shop' && e === 'production' ? [accessory('db', 'postgres'), accessory('cache', 'redis'), accessory('search', 'container')] : []) },
     backups,
     logger: pino({ level: 'silent' }),
   } as unknown as ApiDeps;
@@ -110,7 +111,10 @@ test('back up now: deploy scope; bad input and unknown or unsupported accessorie
   assert.equal(badType.json().error.details[0].path, 'type');
   const nope = await call('POST', `${base}/accessories/nope/backups`, 'deploy', {});
   assert.equal(nope.statusCode, 404);
-  assert.match(nope.json().error.message, /accessory "nope" does not exist in shop production \(accessories: db, cache\)/);
+  assert.match(nope.json().error.message, /accessory "nope" does not exist in shop production \(accessories: db, cache, search\)/);
+  const off = await call('POST', `${base}/accessories/search/backups`, 'deploy', {});
+  assert.equal(off.statusCode, 400);
+  assert.match(off.json().error.message, /accessory "search" has backups off \(a container accessory is backed up only when its slipway.yml entry has backup:\)/);
   const redis = await call('POST', `${base}/accessories/cache/backups`, 'deploy', { type: 'full' });
   assert.equal(redis.statusCode, 400);
   assert.equal(redis.json().error.details[0].path, 'type');

@@ -572,7 +572,7 @@ export class Accessories {
       for (const r of records) await this.ctx.store.deleteAccessory(r.id);
       const volumes = await environmentVolumes(this.ctx, project, env.name, opts);
       // Backups of data that is gone are not listed as restorable (a pgBackRest repository went with the volumes).
-      if (opts.deleteVolumes) await this.ctx.backups?.forget?.(project, env, null);
+      if (opts.deleteVolumes && volumes.volumesKept.length === 0) await this.ctx.backups?.forget?.(project, env, null);
       this.ctx.logger.info({ project, env: env.name, accessories: records.map((r) => r.name), ...volumes }, 'accessories destroyed');
       return { accessories: records.map((r) => r.name).sort(), ...volumes };
     });
@@ -600,7 +600,7 @@ export class Accessories {
         else if ((await this.ctx.runtime.removeVolume(v.name)).removed) volumesDeleted.push(v.name);
         else volumesKept.push(v.name);
       }
-      if (opts.deleteVolumes) await this.ctx.backups?.forget?.(p.name, { id: e.id, name: e.name }, name);
+      if (opts.deleteVolumes && volumesKept.length === 0) await this.ctx.backups?.forget?.(p.name, { id: e.id, name: e.name }, name);
       this.ctx.logger.info({ project, env, accessory: name, volumesDeleted, volumesKept }, 'accessory removed');
       return { accessory: name, volumesDeleted, volumesKept };
     });

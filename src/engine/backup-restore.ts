@@ -202,10 +202,12 @@ async function usersOf(deps: Pick<RestoreDeps, 'ctx'>, src: Pick<RestoreSource, 
   return out;
 }
 
-export async function freeName(deps: Pick<RestoreDeps, 'ctx'>, src: Pick<RestoreSource, 'env'>, base: string): Promise<string> {
+/** A name no accessory has, nor any volume left behind (a restore never writes into, or deletes, someone's data). */
+export async function freeName(deps: Pick<RestoreDeps, 'ctx'>, src: Pick<RestoreSource, 'env' | 'project'>, base: string): Promise<string> {
+  const owners = new Set((await deps.ctx.runtime.listVolumes({ project: src.project, env: src.env.name, sizes: false })).map((v) => v.owner));
   for (let i = 1; ; i++) {
     const name = i === 1 ? base : `${base}-${i}`;
-    if (!(await deps.ctx.store.getAccessory(src.env.id, name))) return name;
+    if (!owners.has(name) && !(await deps.ctx.store.getAccessory(src.env.id, name))) return name;
   }
 }
 

@@ -21,7 +21,7 @@ import type { AccessoryRef, BackupOperations, RestoreOptions, RestoreOutcome, Ta
 import { SCRATCH_SPEC } from './backup-scratch';
 import { restoreAccessory, type RestoreDeps } from './backup-restore';
 import { recordVerification, verifyBackup } from './backup-verify';
-import { interruptedRestore, restoreInterrupted } from './restore-marker';
+import { interruptedRestore, restoreInterrupted, restoreMarked } from './restore-marker';
 import { expireSnapshots, restoreSnapshot, takeSnapshot, verifySnapshot } from './snapshot-backups';
 import type { BackupFiles } from '../core/ports/backup-files';
 import type { JetStreamAdmin } from '../core/ports/jetstream-admin';
@@ -89,6 +89,9 @@ export class Backups implements BackupOperations {
     while (this.running.has(key)) {
       progress(`waiting for backup ${this.running.get(key)} of ${t.record.name} to finish`);
       await this.waitIdle(key);
+    }
+    if (opts.trigger !== 'restore' && (await restoreMarked(store, t.env.id, t.record.name))) {
+      throw new SlipwayError('SLW_CONFLICT', `${t.record.name} is being restored in place (or a restore in place of it was interrupted): no backup of its data until that is over`, [{ path: 'name', message: 'a restore in place holds it' }]);
     }
     const id = randomUUID();
     this.running.set(key, id);

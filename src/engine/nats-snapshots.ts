@@ -87,10 +87,16 @@ export const natsSnapshots: SnapshotMethod = {
       const file = `stream-${i}.snapshot`;
       const pipe = new PassThrough();
       const written = s.files.write(folder, file, pipe);
+      // A failed write (disk full, folder unwritable) ends the snapshot: never an unhandled rejection, never a wait for a drain that cannot come.
+      const writeFailed = written.then(
+        () => new Promise<never>(() => undefined),
+        (err: unknown) => Promise.reject(err instanceof Error ? err : new Error(String(err))),
+      );
+      writeFailed.catch(() => undefined);
       let meta: StreamSnapshotMeta;
       try {
         meta = await js.snapshot(server, name, async (chunk) => {
-          if (!pipe.write(chunk)) await once(pipe, 'drain');
+          if (!pipe.write(chunk)) await Promise.race([once(pipe, 'drain'), writeFailed]);
         });
         pipe.end();
       } catch (err) {

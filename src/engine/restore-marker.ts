@@ -13,7 +13,8 @@ export const restoreMarkerKey = (environmentId: number, accessory: string): stri
 
 /** Holders of this process: a mark with another prefix was left by a previous one. */
 const PROCESS = `restore:${process.pid}:${randomBytes(4).toString('hex')}`;
-const MARK_TTL_MS = 7 * 86_400_000;
+/** The store's leases expire; this one must not (an interrupted restore waits for the user however long). */
+const MARK_TTL_MS = 100 * 365 * 86_400_000;
 
 export type MarkOutcome = { taken: true; holder: string; tookOver: boolean } | { taken: false; reason: string };
 
@@ -38,6 +39,11 @@ export async function interruptedRestore(store: Store, environmentId: number, ac
   if (!lease || lease.holder.startsWith(`${PROCESS}:`)) return null;
   const started = Number(lease.holder.split(':').at(-1));
   return { since: Number.isFinite(started) ? new Date(started).toISOString() : lease.expiresAt };
+}
+
+/** Any mark, this process's included: a backup must not copy data a restore is replacing (or left half replaced). */
+export async function restoreMarked(store: Store, environmentId: number, accessory: string): Promise<boolean> {
+  return (await store.getLease(restoreMarkerKey(environmentId, accessory))) !== null;
 }
 
 /** `slipway accessories restart` on purpose: the user starts it on the data as it is. */

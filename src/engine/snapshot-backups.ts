@@ -18,7 +18,7 @@ import { backupView } from './backup-view';
 import type { EngineContext } from './engine-context';
 import { natsSnapshots } from './nats-snapshots';
 import { redisSnapshots } from './redis-snapshots';
-import { CheckFailed, folderOf, runningContainer, type SnapshotMethod, type SnapshotSite, type SnapshotTaken } from './snapshot-method';
+import { CheckFailed, folderOf, removeVolumesOf, runningContainer, type SnapshotMethod, type SnapshotSite, type SnapshotTaken } from './snapshot-method';
 import { volumeSnapshots } from './volume-snapshots';
 
 export interface SnapshotDeps {
@@ -115,11 +115,20 @@ export async function restoreSnapshot(
     progress(`restoring backup ${b.id} (${b.label}) of ${t.record.name} into a new accessory ${name}`);
     const cfg: AccessoryConfig = { ...t.record.config, name };
     delete cfg.backup;
-    if ('volumes' in method.write) await method.write.volumes(s, b, folder, name, true);
+    if ('volumes' in method.write) {
+      try {
+        await method.write.volumes(s, b, folder, name, false);
+      } catch (err) {
+        await removeVolumesOf(s, name);
+        throw err;
+      }
+    }
     await deps.accessories.adoptRestored(t.project, env, t.record, cfg, log);
     if ('running' in method.write) {
       const restored = await runningContainer({ ...s, record: { ...t.record, name } });
-      await method.write.running(s, b, folder, restored, true);
+      await method.write.running(s, b, folder, restored, true).catch((err: unknown) => {
+        throw new SlipwayError('SLW_BACKUP_FAILED', `${errorMessage(err)}; ${name} runs with the streams restored before the failure (remove it: slipway accessories remove ${name} ${cli} --delete-volumes --yes)`);
+      });
     }
     return {
       accessory: name,
@@ -156,8 +165,11 @@ export async function restoreSnapshot(
 /** Retention of snapshots: the newest `retention.full` succeeded ones stay; older ones' folders are removed and their records marked expired. */
 export async function expireSnapshots(deps: SnapshotDeps, t: SnapshotTarget, progress: (line: string) => void): Promise<void> {
   const s = siteOf(deps, t, progress);
-  const kept = await deps.ctx.store.listBackups({ environmentId: t.env.id, accessory: t.record.name, states: ['succeeded'], limit: 10_000 });
-  for (const b of kept.filter((x) => x.type === 'snapshot').slice(t.policy.retention.full)) {
+  const snapshots = (await deps.ctx.store.listBackups({ environmentId: t.env.id, accessory: t.record.name, states: ['succeeded'], limit: 10_000 })).filter((x) => x.type === 'snapshot');
+  // The newest one a verification passed stays too, whatever the count: newer ones may not restore.
+  const verified = snapshots.find((x) => x.verification?.state === 'passed');
+  for (const b of snapshots.slice(t.policy.retention.full)) {
+    if (b.id === verified?.id) continue;
     await s.files.remove(folderOf(s, b.id));
     await deps.ctx.store.updateBackup(b.id, { expiredAt: new Date().toISOString() });
     progress(`retention: removed snapshot ${b.id} (${b.label}); ${t.policy.retention.full} kept`);

@@ -15,6 +15,8 @@ const tarName = (volume: string) => `volume-${volume}.tar`;
 /** Regular files and their bytes in a tar stream (read to its end). */
 export async function countTar(archive: Readable): Promise<{ files: number; bytes: number }> {
   const extract = tarStream.extract();
+  // pipe() does not pass a source error on: without this a broken read would hang the count.
+  archive.once('error', (err) => extract.destroy(err));
   archive.pipe(extract as unknown as NodeJS.WritableStream);
   let files = 0;
   let bytes = 0;

@@ -18,6 +18,10 @@ import { findAccessory } from './accessories';
 /** The accessory exists (404 naming the others otherwise) and a `type` fits its kind — checked before the stream starts. */
 async function backupTarget(deps: ApiDeps, p: { project: string; env: string; name: string }, type?: string): Promise<{ ref: AccessoryRef; kind: string }> {
   const found = await findAccessory(deps, p);
+  if (!found.backup) {
+    const why = found.kind === 'container' ? 'a container accessory is backed up only when its slipway.yml entry has backup:' : 'backup: off in slipway.yml, or an image other than the built-in one without backup:';
+    throw new SlipwayError('SLW_BAD_REQUEST', `accessory "${p.name}" has backups off (${why}); turn them on and deploy first`, [{ path: 'name', message: 'has no backups configured' }]);
+  }
   if (type && found.kind !== 'postgres') {
     throw new SlipwayError('SLW_BAD_REQUEST', `type: ${p.name} is a ${found.kind} accessory; its backups are whole snapshots (full and differential are for postgres)`, [{ path: 'type', message: 'is for postgres accessories only' }]);
   }

@@ -5,13 +5,13 @@
  * the accessory using the volume may be running, stopped or gone). Ownership and modes travel
  * in the tar headers, so a copy written back keeps them.
  */
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { SlipwayError } from '../../core/errors';
 import type { VolumeRef } from '../../core/ports/runtime';
 import { dockerCall, dockerMessage, statusOf } from './docker-errors';
 import { ensureVolumes, volumeName } from './volumes';
-import { BASE_LABEL, MANAGED_LABELS } from './labels';
+import { ACCESSORY_LABEL, BASE_LABEL, MANAGED_LABELS } from './labels';
 
 const MOUNT = '/slipway-volume';
 
@@ -19,7 +19,8 @@ const MOUNT = '/slipway-volume';
 async function throughContainer<T>(docker: Docker, base: string, ref: VolumeRef, image: string, work: (c: Docker.Container) => Promise<T>): Promise<T> {
   const [mount] = await ensureVolumes(docker, base, ref, [{ volume: ref.volume, path: MOUNT, readOnly: false }]);
   const container = await dockerCall(`create a container of ${image} to copy volume ${mount!.Source}`, () =>
-    docker.createContainer({ Image: image, Cmd: ['/slipway-never-started'], Labels: { ...MANAGED_LABELS, [BASE_LABEL]: base }, NetworkDisabled: true, HostConfig: { NetworkMode: 'none', Mounts: [mount!] } }),
+    // Labelled as a scratch accessory: one a crash left behind is removed at the next boot (backups.ts recoverInterrupted).
+    docker.createContainer({ Image: image, Cmd: ['/slipway-never-started'], Labels: { ...MANAGED_LABELS, [BASE_LABEL]: base, [ACCESSORY_LABEL.project]: ref.project, [ACCESSORY_LABEL.env]: ref.env, [ACCESSORY_LABEL.name]: `${ref.owner}-copy`, [ACCESSORY_LABEL.spec]: 'scratch' }, NetworkDisabled: true, HostConfig: { NetworkMode: 'none', Mounts: [mount!] } }),
   );
   try {
     return await work(container);
@@ -44,10 +45,19 @@ export async function exportVolume(docker: Docker, base: string, ref: VolumeRef,
       if (statusOf(err) === 404) throw new SlipwayError('SLW_NOT_FOUND', `volume ${name} has no ${opts.path ?? 'content'}`);
       throw new SlipwayError('SLW_RUNTIME', `docker: read volume ${name}: ${dockerMessage(err)}`);
     }
-    const cleanup = () => void container.remove({ force: true }).catch(() => undefined);
-    archive.once('close', cleanup);
-    archive.once('error', cleanup);
-    return archive;
+    // The stream ends only once the transient container is gone: a caller that removes or
+    // replaces the volume right after reading it must not find it still mounted.
+    let removal: Promise<void> | null = null;
+    const remove = () => (removal ??= container.remove({ force: true }).then(() => undefined, () => undefined));
+    const out = new PassThrough();
+    archive.pipe(out, { end: false });
+    archive.once('end', () => void remove().then(() => out.end()));
+    archive.once('error', (err) => void remove().then(() => out.destroy(err)));
+    out.once('close', () => {
+      archive.destroy();
+      void remove();
+    });
+    return out;
   });
 }
 
