@@ -265,3 +265,18 @@ test('approval: required leaves the deployment awaiting approval with nothing st
   assertClean(w);
   await assert.rejects(w.engine.approve(waiting.id), (err: unknown) => isSlipwayError(err) && err.code === 'SLW_CONFLICT');
 });
+
+test('a refused deploy changes nothing: the stored approval policy stays what the accepted deployment recorded', async () => {
+  const w = await engineWorld();
+  try {
+    const waiting = await w.start({ tag: 'v1', replicas: 1, approval: 'required' });
+    assert.equal(waiting.state, 'awaiting_approval');
+    const project = (await w.store.getProject('shop'))!;
+    const before = (await w.store.getEnvironment(project.id, 'production'))!.approval;
+    assert.equal(before, 'required');
+    await assert.rejects(w.start({ tag: 'v2', replicas: 1 }), /awaiting approval/);
+    assert.equal((await w.store.getEnvironment(project.id, 'production'))!.approval, 'required', 'a refused deploy without approval: in slipway.yml does not turn approval off');
+  } finally {
+    await w.close();
+  }
+});

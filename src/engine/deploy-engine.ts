@@ -140,7 +140,17 @@ export class DeployEngine {
     const env = await this.deployableEnvironment(project.id, req);
     const service = await store.upsertService(project.id, req.service, serviceConfig.type);
     const plan: Plan = { kind: 'deploy', request: req };
-    return this.begin({ project: project.name, service: service.name, env: env.name }, service.id, env.id, plan, req.config.approval === 'required', req.triggeredBy ?? null);
+    const d = await this.begin({ project: project.name, service: service.name, env: env.name }, service.id, env.id, plan, req.config.approval === 'required', req.triggeredBy ?? null);
+    await this.recordApproval(env, req.config.approval);
+    return d;
+  }
+
+  /**
+   * slipway.yml's approval policy, recorded for what comes without slipway.yml (a redeploy) —
+   * only once the deployment was accepted: a refused one changes nothing (invariant 6).
+   */
+  private async recordApproval(env: Environment, approval: ProjectConfig['approval']): Promise<void> {
+    if (env.approval !== approval) await this.ctx.store.setEnvironmentApproval(env.id, approval);
   }
 
   /**
@@ -211,7 +221,9 @@ export class DeployEngine {
       backupBeforeRelease: req.config.backupBeforeRelease,
       allowDestructive: req.allowDestructive === true,
     };
-    return this.begin({ project: project.name, service: req.service, env: to }, serviceId, env.id, plan, req.config.approval === 'required', req.triggeredBy ?? null);
+    const d = await this.begin({ project: project.name, service: req.service, env: to }, serviceId, env.id, plan, req.config.approval === 'required', req.triggeredBy ?? null);
+    await this.recordApproval(env, req.config.approval);
+    return d;
   }
 
   /** Starts a deployment that awaits approval (its plan was stored when it was created). */
@@ -398,11 +410,8 @@ export class DeployEngine {
     const { store } = this.ctx;
     let env = await store.getEnvironment(projectId, req.env);
     if (!env && (req.env === 'production' || req.config.environments.includes(req.env))) env = await store.ensureEnvironment(projectId, req.env);
-    if (env) {
-      // slipway.yml's approval policy, recorded for what comes without slipway.yml (a redeploy).
-      if (env.approval !== req.config.approval) await store.setEnvironmentApproval(env.id, req.config.approval);
-      return { ...env, approval: req.config.approval };
-    }
+    // Its approval policy is recorded once the deployment is accepted (recordApproval).
+    if (env) return env;
     const known = (await store.listEnvironments(projectId)).map((e) => e.name);
     const declared = req.config.environments.filter((e) => !known.includes(e));
     throw new SlipwayError(
