@@ -28,10 +28,12 @@ import { readCanary, setLiveCanary, writeCanary } from './canary-states';
 export interface RecoveryReport {
   resolved: Array<{ deployment: string; outcome: 'succeeded' | 'failed' | 'rolled_back' }>;
   orphansRemoved: number;
+  /** Service leases the previous process held without a deployment left to finish (it died between taking or releasing one and recording it). */
+  leasesReleased: number;
 }
 
 export async function recoverAfterRestart(ctx: EngineContext, events: DeploymentEvents): Promise<RecoveryReport> {
-  const report: RecoveryReport = { resolved: [], orphansRemoved: 0 };
+  const report: RecoveryReport = { resolved: [], orphansRemoved: 0, leasesReleased: 0 };
   const interrupted = await ctx.store.listDeployments({ states: [...ACTIVE_STATES] });
   for (const d of interrupted.reverse()) {
     const ref = await serviceRefOf(ctx.store, d.serviceId, d.environmentId);
@@ -46,7 +48,32 @@ export async function recoverAfterRestart(ctx: EngineContext, events: Deployment
     }
   }
   report.orphansRemoved = await removeOrphans(ctx);
+  report.leasesReleased = await releaseLeftLeases(ctx);
   return report;
+}
+
+/**
+ * Every interrupted deployment is final now, and nothing of this process holds a service lease
+ * yet (recovery runs at boot, before the API and the reconciler): a lease still held is the
+ * previous process's, taken before its deployment was recorded or not released after it ended.
+ * Released now rather than after its TTL, so the first deploy or repair is not refused.
+ */
+async function releaseLeftLeases(ctx: EngineContext): Promise<number> {
+  let released = 0;
+  for (const project of await ctx.store.listProjects()) {
+    const services = await ctx.store.listServices(project.id);
+    for (const env of await ctx.store.listEnvironments(project.id)) {
+      for (const service of services) {
+        const key = serviceLeaseKey(service.id, env.id);
+        const lease = await ctx.store.getLease(key);
+        if (!lease) continue;
+        await ctx.store.releaseLease(key, lease.holder);
+        ctx.logger.warn({ project: project.name, service: service.name, env: env.name, holder: lease.holder }, 'released a deploy lease the previous process left');
+        released++;
+      }
+    }
+  }
+  return released;
 }
 
 async function resolveInterrupted(ctx: EngineContext, d: Deployment, ref: ServiceRef, rec: DeploymentRecorder): Promise<'succeeded' | 'failed' | 'rolled_back'> {
