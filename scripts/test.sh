@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: prepares the host and dependencies, then lint, typecheck, and every
-# test (unit tests next to the code, integration tests against real Docker + HAProxy)
-# in one node:test run so its summary is the last thing printed.
+# `npm test`: prepares the host and dependencies, then lint, typecheck, the unit lane
+# (tests next to the code) and the integration lane (real Docker + HAProxy), each one
+# node:test run; the integration lane's summary is the last thing printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # nats-server: the NATS notification test publishes to a real one; chromium: the dashboard
@@ -14,8 +14,13 @@ npx --no-install eslint .
 npx --no-install tsc --noEmit
 npx --no-install svelte-check --workspace web --fail-on-warnings --output human >&2
 bash scripts/ensure-dashboard.sh --force
-mapfile -t files < <(find src test bench/lib -name '*.test.ts' | sort)
-echo "[test] ${#files[@]} test files" >&2
-# Every control plane the tests start checks its answers against the API contract.
+# The unit lane first (next to the code, in-memory ports: minutes), so a broken unit fails fast;
+# then the integration lane (real Docker + HAProxy), whose summary is the last thing printed.
+mapfile -t unit < <(find src bench/lib -name '*.test.ts' | sort)
+mapfile -t integration < <(find test -name '*.test.ts' | sort)
+# Every control plane (and API) the tests start checks its answers against the API contract.
 export SLIPWAY_STRICT_RESPONSES=1
-exec node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${files[@]}"
+echo "[test] unit lane: ${#unit[@]} test files" >&2
+node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${unit[@]}"
+echo "[test] integration lane: ${#integration[@]} test files" >&2
+exec node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${integration[@]}"
