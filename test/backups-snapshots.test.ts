@@ -208,6 +208,22 @@ test('redis: retention keeps the newest two snapshots; older folders are removed
   await assert.rejects(backups.take(at('cache'), { trigger: 'manual', type: 'full' }), /whole snapshots/);
 });
 
+test('redis: a scheduled snapshot is taken when its cron comes due, then verified', { timeout: 600_000 }, async () => {
+  const r = (await store.getAccessory(env.id, 'cache'))!;
+  await store.saveAccessory({ environmentId: env.id, name: 'cache', kind: r.kind, config: { ...r.config, backup: { ...r.config.backup!, schedule: '* * * * *' } }, imageDigest: r.imageDigest, specHash: r.specHash });
+  try {
+    // Two minutes on: the cron has come due since the accessory was recorded.
+    await new Backups({ ctx, accessories, files, jetstream, now: () => new Date(Date.now() + 120_000) }).tick();
+    const [newest] = await backups.list(project, 'production', { accessory: 'cache', limit: 1, expired: false });
+    assert.equal(newest?.trigger, 'schedule');
+    assert.equal(newest?.type, 'snapshot');
+    assert.equal(newest?.state, 'succeeded', newest?.error ?? '');
+    assert.equal(newest?.verification?.state, 'passed', JSON.stringify(newest?.verification));
+  } finally {
+    await store.saveAccessory({ environmentId: env.id, name: 'cache', kind: r.kind, config: r.config, imageDigest: r.imageDigest, specHash: r.specHash });
+  }
+});
+
 test('nats: every stream snapshotted through JetStream; verified in a scratch server; restored in place and into a new accessory', { timeout: 600_000 }, async () => {
   const sc = StringCodec();
   let nc = await nats('queue');
