@@ -21,17 +21,12 @@ import type { ProjectConfig } from '../src/core/config';
 import { parseProjectConfig } from '../src/core/parse-config';
 import type { Store } from '../src/core/ports/store';
 import { DockerRuntime } from '../src/drivers/docker/docker-runtime';
-import { DockerAccessoryImages } from '../src/drivers/docker/accessory-images';
-import { MasterKeyring } from '../src/drivers/keyring/master-keyring';
-import { PgPostgresAdmin } from '../src/drivers/postgres/postgres-admin';
-import { httpProbe } from '../src/drivers/probe/http-probe';
-import { tcpProbe } from '../src/drivers/probe/tcp-probe';
-import { openSqliteStore } from '../src/store/sqlite-store';
 import { Accessories } from '../src/engine/accessories';
 import { Backups } from '../src/engine/backups';
 import type { EngineContext } from '../src/engine/engine-context';
 import { removeTestContainers } from './support/docker-cleanup';
 import { ensureAccessoryImage } from './support/accessory-image';
+import { openBackupWorld } from './support/backup-world';
 
 const suffix = randomBytes(4).toString('hex');
 const network = `slipway-test-bk-${suffix}`;
@@ -93,16 +88,7 @@ async function sql<T extends pg.QueryResultRow>(q: string, params: unknown[] = [
 before(async () => {
   await runtime.ping();
   await ensureAccessoryImage('postgres', '15');
-  store = await openSqliteStore({ file: ':memory:', logger });
-  await store.migrate();
-  const p = await store.upsertProject(project);
-  const e = await store.ensureEnvironment(p.id, 'production');
-  env = { id: e.id, name: e.name };
-  ctx = { store, runtime, cipher: new MasterKeyring({ dataDir, env: {} }), logger, probe: httpProbe, tcpProbe } as unknown as EngineContext;
-  accessories = new Accessories({ ctx, images: new DockerAccessoryImages(docker), postgres: new PgPostgresAdmin({ logger }) });
-  ctx.accessories = accessories;
-  backups = new Backups({ ctx, accessories });
-  ctx.backups = backups;
+  ({ store, env, ctx, accessories, backups } = await openBackupWorld({ runtime, dataDir, logger, project }));
   await accessories.ensure(project, env, config(), log);
   await sql('CREATE TABLE events (id bigserial PRIMARY KEY, batch int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp(), note text)');
   // Any recovery empties an unlogged table: it is not counted, so it cannot fail a verification.

@@ -317,7 +317,7 @@ export class Backups implements BackupOperations {
 
   /** The folder of a snapshot backup, wherever its environment is (an interrupted or expired one). */
   private async removeSnapshotFiles(b: BackupRecord): Promise<void> {
-    const where = await this.backupWhere(b.id, null).catch(() => null);
+    const where = await this.environmentOf(b.environmentId);
     if (where && this.deps.files) await this.deps.files.remove({ project: where.project.name, env: where.env.name, accessory: b.accessory, backupId: b.id }).catch(() => undefined);
   }
 
@@ -489,12 +489,9 @@ export class Backups implements BackupOperations {
     const b = await this.ctx.store.getBackup(id);
     const notFound = () => new SlipwayError('SLW_NOT_FOUND', `backup ${id} does not exist (slipway backups lists them)`, [{ path: 'id', message: 'no such backup' }]);
     if (!b) throw notFound();
-    for (const p of await this.ctx.store.listProjects()) {
-      if (project !== null && p.name !== project) continue;
-      const env = (await this.ctx.store.listEnvironments(p.id)).find((e) => e.id === b.environmentId);
-      if (env) return { b, project: p, env };
-    }
-    throw notFound();
+    const where = await this.environmentOf(b.environmentId);
+    if (!where || (project !== null && where.project.name !== project)) throw notFound();
+    return { b, ...where };
   }
 
   /** A finished, unexpired backup with its accessory (verify, restore). */
