@@ -16,7 +16,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import pino from 'pino';
@@ -239,4 +239,15 @@ test('a promotion from staging runs the lint for production too: blocked, then l
   const { entries } = await cp.client.audit({ limit: 20 });
   assert.ok(entries.some((e) => e.action === 'POST /api/v1/promotions' && /allow-destructive/.test(e.detail ?? '')), 'the promotion is audited with the flag');
   console.log(`promotion blocked, then allowed, at ${elapsed()}`);
+});
+
+test('a migration that fails after its pre-release backup: the deployment fails and its log prints the exact restore command', async () => {
+  writeFileSync(path.join(MIGRATIONS, '0004_broken.sql'), "SET lock_timeout = '5s';\nINSERT INTO no_such_table VALUES (1);\n");
+  const d = await deploy('4');
+  const log = await deploymentLog(cp.client, d.id);
+  assert.equal(d.state, 'failed', log);
+  const [backup] = (await cp.client.backups(app.project, 'production')).backups.filter((b) => b.deploymentId === d.id);
+  assert.ok(backup, 'backed up before the release command');
+  assert.ok(log.includes(`slipway restore db --backup ${backup.id} --env production -p ${app.project}`), log);
+  rmSync(path.join(MIGRATIONS, '0004_broken.sql'));
 });
