@@ -3,13 +3,16 @@
  * Postgres + Redis) behind the real edge: scheduled backups and their verifications under load
  * with 0 failed requests; `slipway backup`, `backups`, `backups verify`, `restore` (a new
  * accessory, then in place) from the CLI; a backup before a production release command, linked
- * to its deployment; the control plane and pgBackRest SIGKILLed mid-backup.
+ * to its deployment and shown by `slipway deployment`; a failing one failing the deployment
+ * before its release command; the control plane and pgBackRest SIGKILLed mid-backup; the
+ * dashboard's Backups page (a real browser) marking that failure red.
  *
  * Run: SLIPWAY_STRICT_RESPONSES=1 node --import tsx --test --test-concurrency=1 test/backups-api.test.ts
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import path from 'node:path';
 import Docker from 'dockerode';
 import { startLoad } from '../bench/lib/load-generator';
 import { deployDirectory } from '../src/client/upload-contexts';
@@ -21,6 +24,7 @@ import { deploymentLog, waitDeployment } from './support/wait-deployment';
 import { ensureAccessoryImage } from './support/accessory-image';
 import { removeStackLeftovers } from './support/stack-cleanup';
 import { until } from './support/until';
+import { openBrowser, testOutputDir } from './support/browser';
 
 const cp = await ControlPlaneProcess.create('backups');
 const app = new StackProject('bka');
@@ -28,6 +32,7 @@ const docker = new Docker();
 const cli = cliFor(cp, app.dir);
 const SCHEDULED = { backup: { schedule: '* * * * *', verify: { sql: ['select count(*) from visits'] } } };
 const MANUAL = { backup: { schedule: false, verify: { sql: ['select count(*) from visits'] } } };
+const DASHBOARD_PASSWORD = 'backups-dashboard-password';
 const variant = (version: string, db: Record<string, unknown>): StackVariant => ({ version, db });
 
 before(async () => {
@@ -184,6 +189,45 @@ test('a production deployment with a release command is backed up first; the bac
   assert.deepEqual([linked.trigger, linked.state], ['release', 'succeeded']);
   const steps = (await cp.client.deployment(web!.id)).deployment.steps.map((s) => s.name);
   assert.ok(steps.indexOf('backup') >= 0 && steps.indexOf('backup') < steps.indexOf('release command'), `backup before the release command: ${steps.join(', ')}`);
+  // `slipway deployment <id>` shows the backup and the command that restores it.
+  const shown = await cli('deployment', web!.id);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.ok(shown.stdout.includes(`db: backup ${linked.id} (`), shown.stdout);
+  assert.ok(shown.stdout.includes(`restore: slipway restore db --backup ${linked.id} --env production -p ${app.project}`), shown.stdout);
+  const json = JSON.parse((await cli('deployment', web!.id, '--json')).stdout) as { backups: BackupView[] };
+  assert.deepEqual(json.backups.map((b) => b.id), [linked.id]);
+});
+
+test('a pre-release backup that fails (its repository unwritable) fails the deployment before the release command runs', { timeout: 600_000 }, async () => {
+  const live = (await cp.client.status(app.project)).services.find((s) => s.service === 'web')!.currentRelease!.number;
+  // As root in the db container: pgBackRest (the postgres user) can no longer write backup sets; WAL archiving still works.
+  const mode = await dbShell('stat -c %a /var/lib/pgbackrest/backup/main');
+  assert.match(mode, /^\d{3}$/, mode);
+  await dbShell('chmod 0555 /var/lib/pgbackrest/backup/main');
+  let failed: DeploymentView;
+  try {
+    const { deployments } = await deployDirectory(cp.client, { ...app.write(variant('3', MANUAL)), services: ['web'] });
+    failed = await waitDeployment(cp.client, deployments[0]!.id);
+  } finally {
+    await dbShell(`chmod ${mode} /var/lib/pgbackrest/backup/main`);
+  }
+  const log = await deploymentLog(cp.client, failed.id);
+  assert.equal(failed.state, 'failed', log);
+  assert.equal(failed.errorCode, 'SLW_BACKUP_FAILED', `${failed.error}\n${log}`);
+  const steps = failed.steps.map((s) => `${s.name}:${s.status}`);
+  assert.ok(steps.includes('backup:failed'), steps.join(', '));
+  assert.ok(!failed.steps.some((s) => s.name === 'release command'), `the release command never ran: ${steps.join(', ')}`);
+  assert.doesNotMatch(log, /release \|/, 'no release command output');
+  const [linked] = await cp.client.backups(app.project, 'production', { deployment: failed.id }).then((r) => r.backups);
+  assert.ok(linked, 'the failed backup is linked to the deployment');
+  assert.deepEqual([linked.trigger, linked.state], ['release', 'failed']);
+  assert.match(linked.error ?? '', /pgbackrest backup failed \(exit \d+\): ERROR: .*Permission denied/, 'the error is pgBackRest\'s ERROR line, not its whole log');
+  assert.equal((await cp.client.status(app.project)).services.find((s) => s.service === 'web')!.currentRelease!.number, live, 'the live release is unchanged');
+  assert.equal((await edge('GET', '/health')).status, 200, 'web still serves');
+  const shown = await cli('deployment', failed.id);
+  assert.ok(shown.stdout.includes(`db: backup ${linked.id} (`) && /✗ FAILED/.test(shown.stdout), shown.stdout);
+  // With the repository writable again, the same deployment goes through.
+  await deploy(variant('3', MANUAL), ['web']);
 });
 
 test('control plane and pgBackRest SIGKILLed mid-backup: the backup is failed after the restart; earlier ones still verify', { timeout: 600_000 }, async () => {
@@ -204,4 +248,50 @@ test('control plane and pgBackRest SIGKILLed mid-backup: the backup is failed af
   let verified: BackupView | null = null;
   for await (const e of cp.client.verifyBackup(manual.id)) if (e.type === 'done') verified = e.backup;
   assert.equal(verified?.verification?.state, 'passed');
+  interrupted = newest!;
+});
+
+let interrupted: BackupView;
+
+test('the dashboard: the Backups page marks the failed backup red with its reason; the overview\'s accessory badge is red and links to it', { timeout: 300_000 }, async () => {
+  assert.ok(interrupted, 'the interrupted backup exists');
+  await cp.client.createUser({ name: 'backups-viewer', password: DASHBOARD_PASSWORD, scope: 'read' });
+  const b = await openBrowser(`http://127.0.0.1:${cp.apiPort}`);
+  try {
+    const { page } = b;
+    await page.goto('/');
+    await page.getByLabel('User').fill('backups-viewer');
+    await page.getByLabel('Password').fill(DASHBOARD_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    // The overview: db's backup health is a red badge with the reason, linking to the environment's backups.
+    const health = page.locator('tr[data-accessory="db"].failing [data-testid="backup-health"]');
+    await health.locator('.badge.bad', { hasText: 'backup failed' }).waitFor({ timeout: 30_000 });
+    assert.match((await health.locator('.error').textContent()) ?? '', new RegExp(`backup ${interrupted.id.slice(0, 8)} failed: the control plane stopped`));
+    await health.getByRole('link').click();
+    await page.waitForURL(`**/backups/${app.project}/production`);
+    const table = page.getByTestId('backups-table');
+    await table.waitFor();
+    // The failed backup: a red row, its state badge "failed", its reason under the id.
+    const row = table.locator(`tr[data-backup="${interrupted.id}"]`);
+    await row.waitFor();
+    assert.match((await row.getAttribute('class')) ?? '', /\bfailing\b/);
+    assert.equal(await row.locator('.badge.bad').first().textContent(), 'failed');
+    assert.match((await row.locator('.error').textContent()) ?? '', /control plane stopped during the backup/);
+    const red = await row.locator('td').first().evaluate((el) => getComputedStyle(el).backgroundColor);
+    const plain = await table.locator(`tr[data-backup="${manual.id}"] td`).first().evaluate((el) => getComputedStyle(el).backgroundColor);
+    assert.notEqual(red, plain, `a failing row stands out (${red} vs ${plain})`);
+    // The verified one: green "passed"; the failure count in the header.
+    assert.equal(await table.locator(`tr[data-backup="${manual.id}"] .badge.ok`, { hasText: 'passed' }).count(), 1);
+    const failures = Number.parseInt((await page.getByTestId('backup-failures').textContent()) ?? '', 10);
+    const expected = (await list()).filter((x) => x.state === 'failed' || x.verification?.state === 'failed').length;
+    assert.equal(failures, expected, 'the header counts every failed backup and verification');
+    await page.screenshot({ path: path.join(testOutputDir('backups'), 'backups-failed.png'), fullPage: true });
+    // Every environment: the same failure, under its project / environment heading.
+    await page.getByRole('link', { name: 'All environments' }).click();
+    await page.locator(`tr[data-backup="${interrupted.id}"].failing`).waitFor();
+    assert.deepEqual(b.pageErrors, []);
+  } finally {
+    await b.close();
+  }
 });

@@ -196,7 +196,7 @@ test('a replica failing health.liveness is replaced by a repair, though the edge
     const done = await waitDeployment(cp.client, repair.id);
     const log = await deploymentLog(cp.client, repair.id);
     assert.equal(done.state, 'succeeded', log);
-    assert.match(log, new RegExp(`${sick.name}[^\\n]*failed its liveness probe on /health \\d+ times in a row`));
+    assert.match(log, new RegExp(`${sick.name}[^\\n]*failing its liveness probe on /health \\(\\d+ times in a row\\)`));
     const now = await webStatus();
     assert.ok(!now.replicas.some((r) => r.name === sick.name), 'the failing container is gone');
     assert.ok(now.replicas.some((r) => r.name === well.name), 'the live one was left alone');

@@ -94,10 +94,16 @@ test('list and show need read; the query is parsed; a project token reaches its 
   const list = await call('GET', `${base}/backups?accessory=db&expired=true&limit=5`, 'read');
   assert.equal(list.statusCode, 200, list.body);
   assert.deepEqual(list.json().backups.map((b: BackupView) => b.id), [OTHER, ID]);
-  assert.deepEqual(calls.at(-1)!.opts, { accessory: 'db', limit: 5, expired: true });
+  assert.deepEqual(calls.at(-1)!.opts, { accessory: 'db', limit: 5, expired: true, deploymentId: undefined });
+  const DEPLOYMENT = '0b0b0b0b-0000-4000-8000-00000000000d';
+  assert.equal((await call('GET', `${base}/backups?deployment=${DEPLOYMENT}`, 'read')).statusCode, 200);
+  assert.equal((calls.at(-1)!.opts as { deploymentId?: string }).deploymentId, DEPLOYMENT);
   const bad = await call('GET', `${base}/backups?limit=0`, 'read');
   assert.equal(bad.statusCode, 400);
   assert.equal(bad.json().error.details[0].path, 'limit');
+  const badDeployment = await call('GET', `${base}/backups?deployment=v3`, 'read');
+  assert.equal(badDeployment.statusCode, 400);
+  assert.deepEqual([badDeployment.json().error.details[0].path, badDeployment.json().error.details[0].message], ['deployment', 'must be a deployment id (uuid)']);
   assert.equal((await call('GET', `/api/v1/backups/${ID}`, 'read')).json().backup.id, ID);
   assert.equal((await call('GET', '/api/v1/backups/not-an-id', 'read')).statusCode, 400);
   assert.equal((await call('GET', `/api/v1/backups/${ID}`, 'other')).statusCode, 404, "another project's backup is not visible");

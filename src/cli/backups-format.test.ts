@@ -6,6 +6,7 @@ import {
   backupProblemLines,
   backupRows,
   backupSummaryLines,
+  deploymentBackupLines,
   isIsoTimeWithZone,
   matchBackupId,
   restoreFlagsProblem,
@@ -53,6 +54,18 @@ test('problems under the table say why each backup or verification failed', () =
     '✗ verification of backup 5e5e5e5e of db FAILED: row counts: orders: 0 rows, 812 at backup',
   ]);
   assert.deepEqual(backupProblemLines([ok]), []);
+});
+
+test('`slipway deployment` lists the backups taken before its release command, each with its restore command', () => {
+  assert.deepEqual(deploymentBackupLines([], 'shop'), []);
+  assert.deepEqual(deploymentBackupLines([{ ...ok, trigger: 'release' }, { ...failed, trigger: 'release' }, { ...ok, expired: true }], 'shop'), [
+    'backups before the release command:',
+    `  db: backup ${ok.id} (full, ok, 12 MiB, took 4.1s)`,
+    `    restore: slipway restore db --backup ${ok.id} --env production -p shop`,
+    `  db: backup ${failed.id} (diff, ✗ FAILED, took 800ms)`,
+    '    ✗ archive-push timed out',
+    `  db: backup ${ok.id} (full, expired, 12 MiB, took 4.1s)`,
+  ]);
 });
 
 test('the summary of `slipway backup` names the id, label, size, duration and how to verify it', () => {

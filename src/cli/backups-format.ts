@@ -69,6 +69,22 @@ export function backupSummaryLines(b: BackupView): string[] {
   return lines;
 }
 
+/**
+ * `slipway deployment <id>`: the backups taken before its release command, each with the
+ * command that restores it (into a new accessory: the safe first step).
+ */
+export function deploymentBackupLines(backups: BackupView[], project: string): string[] {
+  if (backups.length === 0) return [];
+  const out = ['backups before the release command:'];
+  for (const b of backups) {
+    const size = b.sizeBytes === null ? '' : `, ${formatBytes(b.sizeBytes)}`;
+    out.push(`  ${b.accessory}: backup ${b.id} (${b.type}, ${backupStateCell(b)}${size}, took ${tookCell(b.durationMs)})`);
+    if (b.state === 'failed') out.push(`    ✗ ${b.error ?? 'no error recorded'}`);
+    else if (b.state === 'succeeded' && !b.expired) out.push(`    restore: slipway restore ${b.accessory} --backup ${b.id} --env ${b.env} -p ${project}`);
+  }
+  return out;
+}
+
 /** `slipway backups verify`: the outcome and each check. */
 export function verificationLines(b: BackupView): string[] {
   const v = b.verification;

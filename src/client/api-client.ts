@@ -77,6 +77,8 @@ export interface BackupsQuery {
   accessory?: string;
   limit?: number;
   expired?: boolean;
+  /** Only the backups linked to this deployment (taken before its release command). */
+  deployment?: string;
 }
 /** Compile-time: every BackupsQuery field is a query field of the route. */
 const _backupsQueryFields: Exclude<keyof BackupsQuery, keyof RouteQuery<'GET /api/v1/projects/:project/envs/:env/backups'>> extends never ? true : false = true;

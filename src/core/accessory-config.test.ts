@@ -119,11 +119,12 @@ test('built-in volumes: data is always mounted at the data directory; yours are 
   assert.deepEqual(a.cache!.volumes, [{ volume: 'redisdata', path: '/data', readOnly: false }], 'a volume of your own at the data directory replaces "data"');
 });
 
-test('a file without accessories has none in its config (configs recorded before them are unchanged)', () => {
+test('a file without accessories has none in its config; its services use none and mount nothing', () => {
   const r = parseProjectConfig(stringify({ project: 'shop', services: { web: { image: 'x:1', port: 3000 } } }));
   assert.ok(r.ok);
   assert.equal('accessories' in r.config, false);
-  assert.deepEqual(Object.keys(r.config.services.web!).filter((k) => ['uses', 'volumes', 'resources', 'release'].includes(k)), []);
+  assert.deepEqual([r.config.services.web!.uses, r.config.services.web!.volumes], [[], []]);
+  assert.deepEqual(Object.keys(r.config.services.web!).filter((k) => ['resources', 'release'].includes(k)), []);
 });
 
 test('kind, version, image and port are checked per kind, naming the field', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { figures, judgeWindow, DEFAULT_P99_TOLERANCE_MS } from './canary-analysis';
 import type { CanaryAnalysisConfig } from './config';
 
-const cfg: CanaryAnalysisConfig = { intervalMs: 10_000, minRequests: 50, maxErrorRate: 0.05, maxErrorRateIncrease: 0.02, maxP99Ms: 500, maxP99Ratio: 2, failureLimit: 1 };
+const cfg: CanaryAnalysisConfig = { intervalMs: 10_000, minRequests: 50, maxErrorRate: 0.05, maxErrorRateIncrease: 0.02, maxP99Ms: 500, maxP99Ratio: 2, p99ToleranceMs: DEFAULT_P99_TOLERANCE_MS, failureLimit: 1 };
 const healthyStable = figures(900, 0, 12);
 
 test('a window with fewer canary requests than min_requests is inconclusive, whatever its figures', () => {

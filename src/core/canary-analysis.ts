@@ -47,7 +47,7 @@ export function judgeWindow(canary: WindowFigures, stable: WindowFigures, cfg: C
   }
   if (canary.p99Ms !== null && cfg.maxP99Ms !== null && canary.p99Ms > cfg.maxP99Ms) reasons.push(`p99 ${canary.p99Ms} ms > max_p99 ${cfg.maxP99Ms} ms`);
   if (stableJudged && canary.p99Ms !== null && stable.p99Ms !== null) {
-    const limit = Math.max(stable.p99Ms * cfg.maxP99Ratio, stable.p99Ms + (cfg.p99ToleranceMs ?? DEFAULT_P99_TOLERANCE_MS));
+    const limit = Math.max(stable.p99Ms * cfg.maxP99Ratio, stable.p99Ms + cfg.p99ToleranceMs);
     if (canary.p99Ms > limit) reasons.push(`p99 ${canary.p99Ms} ms > ${cfg.maxP99Ratio}× the stable p99 ${stable.p99Ms} ms`);
   }
   return reasons.length > 0 ? { verdict: 'fail', reasons } : { verdict: 'pass', reasons: [] };

@@ -8,14 +8,14 @@ export interface HealthConfig {
   successes: number;
   deadlineMs: number;
   /** Edge checks of live replicas (absent in releases recorded before them: 3, 2, 60 s, none). */
-  fall?: number;
-  rise?: number;
-  replaceAfterMs?: number;
+  fall: number;
+  rise: number;
+  replaceAfterMs: number;
   /** Path the control plane probes on live replicas; null: none. */
-  liveness?: string | null;
+  liveness: string | null;
   /** Readiness probe kind (absent: http on `path`); tcp connects to the port, exec runs `command` in the container. */
-  kind?: ProbeKind;
-  command?: string[] | null;
+  kind: ProbeKind;
+  command: string[] | null;
 }
 
 /** One canary step: `weight` percent of new requests go to the canary for `pauseMs`. */
@@ -34,17 +34,17 @@ export interface CanaryAnalysisConfig {
   maxP99Ms: number | null;
   maxP99Ratio: number;
   /** p99 differences from the stable release below this never fail the ratio check. (Absent: 50 ms.) */
-  p99ToleranceMs?: number;
+  p99ToleranceMs: number;
   failureLimit: number;
 }
 
 export interface DeployConfig {
   strategy: 'rolling' | 'recreate' | 'blue-green' | 'canary';
   /** canary: the steps and the analysis. (Absent in releases recorded before canary.) */
-  steps?: CanaryStep[];
-  analysis?: CanaryAnalysisConfig;
+  steps: CanaryStep[];
+  analysis: CanaryAnalysisConfig;
   /** blue-green: how long the previous set stays warm after the flip. (Absent in releases recorded before blue-green.) */
-  keepWarmMs?: number;
+  keepWarmMs: number;
   maxSurge: number;
   maxUnavailable: number;
   drainTimeoutMs: number;
@@ -74,15 +74,15 @@ export interface ServiceConfig {
   /** Null for workers. */
   port: number | null;
   /** Replaces the image's CMD; null keeps it. (Absent in releases recorded before workers existed.) */
-  command?: string[] | null;
+  command: string[] | null;
   /** Worker readiness without a Docker HEALTHCHECK: running this long without exiting. */
-  minReadyMs?: number;
+  minReadyMs: number;
   /** Cron expression of a job (UTC); jobs keep no replicas running. */
-  schedule?: string | null;
-  jobTimeoutMs?: number;
+  schedule: string | null;
+  jobTimeoutMs: number;
   domains: string[];
   /** HTTPS behaviour of the domains (absent in releases recorded before HTTPS: the defaults). */
-  https?: HttpsConfig;
+  https: HttpsConfig;
   health: HealthConfig;
   replicas: number;
   deploy: DeployConfig;
@@ -91,11 +91,11 @@ export interface ServiceConfig {
   releaseCommand: string[] | null;
   releaseTimeoutMs: number;
   /** Image retention (absent in releases recorded before it: the default, 10 releases). */
-  retention?: { releases: number };
+  retention: { releases: number };
   /** Accessories this service reaches, with the variables it gets (absent before accessories: none). */
-  uses?: ServiceUse[];
+  uses: ServiceUse[];
   /** Named volumes mounted into every replica (absent: none). */
-  volumes?: VolumeMount[];
+  volumes: VolumeMount[];
   /** Docker limits (absent: none). */
   resources?: ResourceLimits;
   /** The release command's own image (absent: the release command runs in the service's image). */

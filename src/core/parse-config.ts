@@ -242,8 +242,8 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
         rise: s.health.rise,
         replaceAfterMs: ms(s.health.replace_after),
         liveness: s.health.liveness,
-        // Set only when written: releases without it probe http, as before.
-        ...(healthKind ? { kind: healthKind, command: healthKind === 'exec' ? s.health.command! : null } : {}),
+        kind: healthKind ?? 'http',
+        command: healthKind === 'exec' ? s.health.command! : null,
       },
       replicas: s.replicas,
       deploy: {
@@ -269,9 +269,8 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
       releaseCommand: s.release?.command ?? s.release_command ?? null,
       releaseTimeoutMs: ms(s.release_timeout),
       retention: { releases: s.retention.releases },
-      // The fields of issue 20 are set only when written, so other services' configs are unchanged.
-      ...(s.uses !== undefined ? { uses: normalizeUses(s.uses, accessories) } : {}),
-      ...(s.volumes?.length ? { volumes: normalizeVolumes(s.volumes) } : {}),
+      uses: s.uses !== undefined ? normalizeUses(s.uses, accessories) : [],
+      volumes: s.volumes?.length ? normalizeVolumes(s.volumes) : [],
       ...(s.resources !== undefined ? { resources: normalizeResources(s.resources) } : {}),
       ...(s.release !== undefined
         ? { release: { source: s.release.image !== undefined ? { kind: 'image' as const, ref: s.release.image } : { kind: 'build' as const, ...s.release.build! } } }

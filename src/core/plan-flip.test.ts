@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { flipWeights, planFlipBack, type FlipCandidate } from './plan-flip';
-import { isExpired, keepWarmMs, parseWarmSet, warmSetFor, DEFAULT_KEEP_WARM_MS } from './warm-set';
+import { isExpired, keepWarmMs, parseWarmSet, warmSetFor } from './warm-set';
+import { SERVICE_DEFAULTS } from './stored-service-config';
 import type { DeployConfig } from './config';
 
 const now = new Date('2030-01-01T12:00:00.000Z');
@@ -49,11 +50,10 @@ test('the flip back cuts every server taking traffic, whatever its release', () 
 });
 
 test('keep_warm comes from the blue-green side of the flip; the window is stored as times', () => {
-  const bg = (ms?: number): DeployConfig => ({ strategy: 'blue-green', keepWarmMs: ms, maxSurge: 1, maxUnavailable: 0, drainTimeoutMs: 1, stopTimeoutMs: 1 });
-  const rolling: DeployConfig = { strategy: 'rolling', maxSurge: 1, maxUnavailable: 0, drainTimeoutMs: 1, stopTimeoutMs: 1 };
+  const bg = (ms: number): DeployConfig => ({ ...SERVICE_DEFAULTS.deploy, strategy: 'blue-green', keepWarmMs: ms });
+  const rolling: DeployConfig = { ...SERVICE_DEFAULTS.deploy, strategy: 'rolling' };
   assert.equal(keepWarmMs(bg(3000), rolling), 3000, 'a deploy: the new release decides');
   assert.equal(keepWarmMs(rolling, bg(7000)), 7000, 'a flip back to a release deployed rolling: the blue-green one it leaves decides');
-  assert.equal(keepWarmMs(bg(undefined), null), DEFAULT_KEEP_WARM_MS, 'releases recorded before keep_warm existed');
   assert.deepEqual(warmSetFor(4, 'd', now, 3000), { release: 4, deploymentId: 'd', since: '2030-01-01T12:00:00.000Z', retireAt: '2030-01-01T12:00:03.000Z' });
   assert.equal(isExpired(warmSetFor(4, 'd', now, 3000), new Date(now.getTime() + 2999)), false);
   assert.equal(isExpired(warmSetFor(4, 'd', now, 3000), new Date(now.getTime() + 3000)), true);

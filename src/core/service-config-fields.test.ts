@@ -43,8 +43,8 @@ test('volumes and resources of a service', () => {
   assert.match(errorsOf(web({ volumes: vols })), /^services\.web\.volumes: must have at most 20 volumes \(got 21\)$/m);
 });
 
-test('health kinds: tcp and exec for services; http stays the default and is not recorded', () => {
-  assert.equal('kind' in servicesOf(web({ health: { path: '/health' } })).web!.health, false, 'releases without a kind probe http, as before');
+test('health kinds: tcp and exec for services; http is the default', () => {
+  assert.deepEqual([servicesOf(web({ health: { path: '/health' } })).web!.health.kind, servicesOf(web({ health: { path: '/health' } })).web!.health.command], ['http', null]);
   const tcp = servicesOf(web({ health: { kind: 'tcp' } })).web!.health;
   assert.deepEqual([tcp.kind, tcp.command], ['tcp', null]);
   const exec = servicesOf(worker({ health: { kind: 'exec', command: ['test', '-f', '/tmp/ready'], interval: '2s' } })).jobs!.health;

@@ -29,9 +29,9 @@ export type WarmSet = z.infer<typeof warmSetSchema>;
  * rollback that flipped back from a blue-green release to one deployed otherwise).
  */
 export function keepWarmMs(to: DeployConfig, from: DeployConfig | null): number {
-  if (to.strategy === 'blue-green') return to.keepWarmMs ?? DEFAULT_KEEP_WARM_MS;
-  if (from?.strategy === 'blue-green') return from.keepWarmMs ?? DEFAULT_KEEP_WARM_MS;
-  return to.keepWarmMs ?? DEFAULT_KEEP_WARM_MS;
+  if (to.strategy === 'blue-green') return to.keepWarmMs;
+  if (from?.strategy === 'blue-green') return from.keepWarmMs;
+  return to.keepWarmMs;
 }
 
 export function warmSetFor(release: number, deploymentId: string, flippedAt: Date, keepMs: number): WarmSet {

@@ -24,6 +24,7 @@ import { parseProjectConfig, formatErrors, type ParseResult } from '../core/pars
 import type { ProjectConfig } from '../core/config';
 import type { Deployment } from '../core/domain';
 import { backendName, type EdgeServer } from '../core/ports/edge';
+import type { ReleaseTraffic } from '../core/ports/release-traffic';
 import type { Replica } from '../core/ports/runtime';
 import type { SecretCipher } from '../core/ports/secret-cipher';
 import type { Store } from '../core/ports/store';
@@ -40,7 +41,7 @@ export interface ServiceShape {
   /** The image tag of `shop/web` (registered with addImage by deploy()); default `1`. */
   tag?: string;
   replicas?: number;
-  strategy?: 'rolling' | 'recreate';
+  strategy?: 'rolling' | 'recreate' | 'blue-green' | 'canary';
   maxSurge?: number;
   maxUnavailable?: number;
   releaseCommand?: string[];
@@ -50,7 +51,22 @@ export interface ServiceShape {
   deadline?: string;
   /** deploy.drain_timeout (default 1s). */
   drainTimeout?: string;
+  /** release_timeout (default: the schema's, 5m). */
+  releaseTimeout?: string;
+  /** blue-green: deploy.keep_warm (default: the schema's, 5m). */
+  keepWarm?: string;
+  /** canary: deploy.steps (default: the schema's, 60 s each). */
+  steps?: Array<{ weight: number; pause: string }>;
+  /** canary: deploy.analysis fields as written in slipway.yml (`{ interval: '200ms', failure_limit: 2 }`). */
+  analysis?: Record<string, string | number>;
+  /** health.liveness, health.fall and health.replace_after (live replica health: replica-health.ts). */
+  liveness?: string;
+  fall?: number;
+  replaceAfter?: string;
 }
+
+/** A flow mapping of slipway.yml (`{ a: 1, b: 2s }`). */
+const flow = (o: Record<string, string | number>) => `{ ${Object.entries(o).map(([k, v]) => `${k}: ${v}`).join(', ')} }`;
 
 /**
  * slipway.yml of the one web service, with readiness that costs nothing: probes every 5 ms, one
@@ -65,12 +81,29 @@ export function slipwayYml(s: ServiceShape = {}): string {
     `    port: ${PORT}`,
     `    domains: [${HOST}]`,
     `    replicas: ${s.replicas ?? 1}`,
-    `    health: { path: /health, interval: 5ms, timeout: 100ms, successes: 1, grace: 0s, deadline: ${s.deadline ?? '2s'} }`,
-    `    deploy: { strategy: ${s.strategy ?? 'rolling'}, max_surge: ${s.maxSurge ?? 1}, max_unavailable: ${s.maxUnavailable ?? 0}, drain_timeout: ${s.drainTimeout ?? '1s'}, stop_timeout: 1s }`,
+    `    health: { path: /health, interval: 5ms, timeout: 100ms, successes: 1, grace: 0s, deadline: ${s.deadline ?? '2s'}${healthExtras(s)} }`,
+    `    deploy: { strategy: ${s.strategy ?? 'rolling'}, max_surge: ${s.maxSurge ?? 1}, max_unavailable: ${s.maxUnavailable ?? 0}, drain_timeout: ${s.drainTimeout ?? '1s'}, stop_timeout: 1s${deployExtras(s)} }`,
   ];
   if (s.releaseCommand) lines.push(`    release_command: ${JSON.stringify(s.releaseCommand)}`);
+  if (s.releaseTimeout) lines.push(`    release_timeout: ${s.releaseTimeout}`);
   if (s.approval) lines.push('environments:', `  ${ENV}: { approval: ${s.approval} }`);
   return `${lines.join('\n')}\n`;
+}
+
+function healthExtras(s: ServiceShape): string {
+  const extra: Record<string, string | number> = {};
+  if (s.liveness) extra.liveness = s.liveness;
+  if (s.fall !== undefined) extra.fall = s.fall;
+  if (s.replaceAfter) extra.replace_after = s.replaceAfter;
+  return Object.entries(extra).map(([k, v]) => `, ${k}: ${v}`).join('');
+}
+
+function deployExtras(s: ServiceShape): string {
+  let out = '';
+  if (s.keepWarm) out += `, keep_warm: ${s.keepWarm}`;
+  if (s.steps) out += `, steps: [${s.steps.map((st) => flow(st)).join(', ')}]`;
+  if (s.analysis) out += `, analysis: ${flow(s.analysis)}`;
+  return out;
 }
 
 /** The config validation's verdict on a shape (invalid combinations are refused there). */
@@ -245,12 +278,19 @@ export interface EngineWorld {
   servers(): Promise<EdgeServer[]>;
   /** The number of the live release, or null. */
   liveRelease(): Promise<number | null>;
+  /** The store ids of the service and the environment (after its first deploy). */
+  ids(): Promise<{ serviceId: number; environmentId: number }>;
   /** The deployment's log lines. */
   logs(id: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
-export async function engineWorld(): Promise<EngineWorld> {
+export interface EngineWorldOptions {
+  /** EngineContext.traffic: request figures per release (canary analysis); absent, as with request metrics off. */
+  traffic?: ReleaseTraffic;
+}
+
+export async function engineWorld(opts: EngineWorldOptions = {}): Promise<EngineWorld> {
   const logger = pino({ level: 'silent' });
   const store = await openSqliteStore({ file: ':memory:', logger });
   await store.migrate();
@@ -271,6 +311,7 @@ export async function engineWorld(): Promise<EngineWorld> {
     git: unused('git'),
     contexts: unused('contexts'),
     logger: logger.child({ component: 'engine' }),
+    ...(opts.traffic ? { traffic: opts.traffic } : {}),
   };
   const engine = new DeployEngine(ctx);
   const ids = async () => {
@@ -308,6 +349,11 @@ export async function engineWorld(): Promise<EngineWorld> {
       const id = k ? await store.getCurrentReleaseId(k.serviceId, k.environmentId) : null;
       return id === null ? null : ((await store.getRelease(id))?.number ?? null);
     },
+    async ids() {
+      const k = await ids();
+      if (!k) throw new Error(`${SERVICE} in ${ENV} is not in the store yet`);
+      return k;
+    },
     logs: async (id) => (await store.listLogs(id)).map((l) => l.message),
     async close() {
       await engine.idle();
@@ -316,4 +362,16 @@ export async function engineWorld(): Promise<EngineWorld> {
     },
   };
   return world;
+}
+
+/**
+ * Resolves once `check` holds, looking after every turn of the event loop (the memory ports
+ * answer in a macrotask); fails after `ms` naming what it waited for.
+ */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`waited ${ms} ms for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }

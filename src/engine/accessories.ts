@@ -91,7 +91,7 @@ export class Accessories {
       const outcomes: AccessoryOutcome[] = [];
       for (const cfg of wanted) {
         const users = Object.entries(config.services)
-          .filter(([, s]) => (s.uses ?? []).some((u) => u.accessory === cfg.name))
+          .filter(([, s]) => s.uses.some((u) => u.accessory === cfg.name))
           .map(([name]) => name)
           .sort();
         outcomes.push(await this.ensureOne({ project, env }, cfg, users, log));

@@ -49,7 +49,7 @@ export interface BackupOperations {
   /** Restores a backup into a scratch container and checks it; resolves with the record (its verification passed or failed). */
   verify(id: string, opts: { onProgress?: (line: string) => void; project?: string | null }): Promise<BackupView>;
   restore(ref: AccessoryRef, opts: RestoreOptions): Promise<RestoreOutcome>;
-  list(project: string, env: string, q: { accessory?: string; limit: number; expired: boolean }): Promise<BackupView[]>;
+  list(project: string, env: string, q: { accessory?: string; limit: number; expired: boolean; deploymentId?: string }): Promise<BackupView[]>;
   /** `project`: the caller's project restriction (a project token sees only its own). */
   get(id: string, project?: string | null): Promise<BackupView>;
   /** The accessory's backups at a glance; null when it has no backups configured. */

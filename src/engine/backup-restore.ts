@@ -17,7 +17,7 @@ import { openScratch, type RestoreTarget } from './backup-scratch';
 import { backupView } from './backup-view';
 import type { EngineContext } from './engine-context';
 import { psqlRows } from './pg-in-container';
-import { LEASE_TTL_MS, serviceLeaseKey, startHeartbeat } from './service-lease';
+import { holdLease, LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
 import { clearRestoreMark, markRestore } from './restore-marker';
 
 export interface RestoreDeps {
@@ -130,7 +130,7 @@ export async function withUsersStopped(
         throw new SlipwayError('SLW_DEPLOY_LOCKED', `${u.service} in ${src.env.name} is being deployed; restore in place once it finished (it would start its replicas against the data being replaced)`);
       }
       held.push(key);
-      heartbeats.push(startHeartbeat(deps.ctx.store, key, holder, () => progress(`warning: the deploy lease of ${u.service} could not be renewed`)));
+      heartbeats.push(holdLease(deps.ctx.store, key, holder, { heartbeatMs: deps.ctx.leaseHeartbeatMs, onLost: () => progress(`warning: the deploy lease of ${u.service} could not be renewed`) }).stop);
     }
     for (const u of users) {
       for (const r of await deps.ctx.runtime.listReplicas({ project: src.project, service: u.service, env: src.env.name })) await deps.ctx.runtime.stopReplica(r.id, 10_000);
@@ -197,7 +197,7 @@ async function usersOf(deps: Pick<RestoreDeps, 'ctx'>, src: Pick<RestoreSource, 
   for (const s of project ? await store.listServices(project.id) : []) {
     const current = await store.getCurrentReleaseId(s.id, src.env.id);
     const release = current ? await store.getRelease(current) : null;
-    if (release?.config.uses?.some((u) => u.accessory === src.record.name)) out.push({ service: s.name, serviceId: s.id });
+    if (release?.config.uses.some((u) => u.accessory === src.record.name)) out.push({ service: s.name, serviceId: s.id });
   }
   return out;
 }

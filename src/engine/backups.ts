@@ -212,9 +212,9 @@ export class Backups implements BackupOperations {
     return restoreAccessory(deps, { project: t.project.name, env: t.env, record: t.record, backup }, opts);
   }
 
-  async list(project: string, env: string, q: { accessory?: string; limit: number; expired: boolean }): Promise<BackupView[]> {
+  async list(project: string, env: string, q: { accessory?: string; limit: number; expired: boolean; deploymentId?: string }): Promise<BackupView[]> {
     const e = await this.environment(project, env);
-    return (await this.ctx.store.listBackups({ environmentId: e.env.id, accessory: q.accessory, limit: q.limit, expired: q.expired })).map((b) => backupView(b, env));
+    return (await this.ctx.store.listBackups({ environmentId: e.env.id, accessory: q.accessory, limit: q.limit, expired: q.expired, deploymentId: q.deploymentId })).map((b) => backupView(b, env));
   }
 
   async get(id: string, project?: string | null): Promise<BackupView> {

@@ -30,13 +30,6 @@ import type { EngineContext } from './engine-context';
 import { retireOptions, retireReplica, type RetireOptions } from './retire-replica';
 import { clearWarmSet, readWarmSet } from './warm-sets';
 
-/** Steps and analysis of releases recorded without them (the schema's defaults). */
-export const DEFAULT_STEPS: CanaryStep[] = [
-  { weight: 10, pauseMs: 60_000 },
-  { weight: 50, pauseMs: 60_000 },
-];
-export const DEFAULT_ANALYSIS: CanaryAnalysisConfig = { intervalMs: 10_000, minRequests: 50, maxErrorRate: 0.05, maxErrorRateIncrease: 0.02, maxP99Ms: null, maxP99Ratio: 2, p99ToleranceMs: 50, failureLimit: 1 };
-
 /** How often the step loop looks at the clock and at manual commands. */
 const TICK_MS = 200;
 
@@ -56,8 +49,7 @@ type StepOutcome = { kind: 'next' } | { kind: 'promote' } | { kind: 'abort'; cod
 export async function canary(ctx: EngineContext, target: BlueGreenTarget, rec: DeploymentRecorder, controls: CanaryControls): Promise<void> {
   const { ref, backend, release } = target;
   const cfg = release.config;
-  const steps = cfg.deploy.steps ?? DEFAULT_STEPS;
-  const analysis = cfg.deploy.analysis ?? DEFAULT_ANALYSIS;
+  const { steps, analysis } = cfg.deploy;
   const retireOpts = retireOptions(target.backend, target.release.config.deploy, rec);
   const observed = await observeService(ctx, ref, backend, release.number);
   const stable = observed.oldServing;
@@ -178,6 +170,8 @@ async function runStep(ctx: EngineContext, target: BlueGreenTarget, state: Canar
   let windowStart = last;
   for (;;) {
     await box.wait(TICK_MS);
+    // A lost lease ends the step at once (the edge belongs to the new holder).
+    ctx.signal?.throwIfAborted();
     const now = Date.now();
     if (!state.paused) remainingMs -= now - last;
     last = now;

@@ -17,7 +17,6 @@ import { releaseEnv } from './replica-env';
 import { replicaName } from './replica-naming';
 import { retireOptions, retireReplica } from './retire-replica';
 
-const DEFAULT_MIN_READY_MS = 5000;
 
 export interface ConvergeTarget {
   ref: ServiceRef;
@@ -25,6 +24,8 @@ export interface ConvergeTarget {
   release: Release;
   replicas: number;
   deploymentId: string;
+  /** A warm set's release (blue-green, keep_warm not over) whose replicas on standby are left alone. */
+  keepWarm?: number;
 }
 
 export interface ObservedService {
@@ -39,7 +40,7 @@ export interface ObservedService {
 }
 
 /** `worker`: a running container is serving (there is no edge server to consult). */
-export async function observeService(ctx: EngineContext, ref: ServiceRef, backend: string, releaseNumber: number, opts: { worker?: boolean } = {}): Promise<ObservedService> {
+export async function observeService(ctx: EngineContext, ref: ServiceRef, backend: string, releaseNumber: number, opts: { worker?: boolean; keepWarm?: number } = {}): Promise<ObservedService> {
   const replicas = await ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env });
   const servers = new Map((await ctx.edge.listServers(backend)).map((s) => [s.name, s]));
   const observed: ObservedService = { targetServing: [], oldServing: [], targetUnregistered: [], leftovers: [], staleServers: [] };
@@ -47,6 +48,7 @@ export async function observeService(ctx: EngineContext, ref: ServiceRef, backen
     const server = servers.get(r.name);
     servers.delete(r.name);
     const isTarget = r.labels.release === releaseNumber;
+    if (r.state === 'running' && !isTarget && r.labels.release === opts.keepWarm && server?.state === 'standby') continue;
     if (r.state !== 'running') observed.leftovers.push(r);
     else if (opts.worker) (isTarget ? observed.targetServing : observed.oldServing).push(r);
     else if (server?.state === 'ready') (isTarget ? observed.targetServing : observed.oldServing).push(r);
@@ -63,7 +65,7 @@ export async function converge(ctx: EngineContext, target: ConvergeTarget, rec: 
   const { ref, backend, release } = target;
   const cfg = release.config;
   const retireOpts = retireOptions(backend, cfg.deploy, rec);
-  const observed = await observeService(ctx, ref, backend, release.number, { worker: cfg.port === null });
+  const observed = await observeService(ctx, ref, backend, release.number, { worker: cfg.port === null, keepWarm: target.keepWarm });
 
   for (const name of observed.staleServers) {
     await rec.log(`removing edge server ${name}: no container behind it`, 'warn');
@@ -136,15 +138,15 @@ export async function startBatch(ctx: EngineContext, target: ConvergeTarget, cou
         image: release.imageDigest,
         port: cfg.port ?? 0,
         ...(cfg.command ? { command: cfg.command } : {}),
-        ...(cfg.volumes?.length ? { volumes: cfg.volumes } : {}),
+        ...(cfg.volumes.length ? { volumes: cfg.volumes } : {}),
         ...(cfg.resources ? { resources: cfg.resources } : {}),
         env: await releaseEnv(ctx, ref, release),
         labels: { ...ref, release: release.number, deployment: target.deploymentId },
       });
       try {
         if (cfg.port === null) {
-          await rec.log(`started worker ${replica.name}; ${cfg.health.kind === 'exec' ? `checking ${describeCheck(cfg.health, 0)}` : `waiting for its HEALTHCHECK, or ${cfg.minReadyMs ?? DEFAULT_MIN_READY_MS} ms running`}`);
-          const ready = await waitForWorkerReadiness(replica, { minReadyMs: cfg.minReadyMs ?? DEFAULT_MIN_READY_MS, deadlineMs: cfg.health.deadlineMs, health: cfg.health }, ctx);
+          await rec.log(`started worker ${replica.name}; ${cfg.health.kind === 'exec' ? `checking ${describeCheck(cfg.health, 0)}` : `waiting for its HEALTHCHECK, or ${cfg.minReadyMs} ms running`}`);
+          const ready = await waitForWorkerReadiness(replica, { minReadyMs: cfg.minReadyMs, deadlineMs: cfg.health.deadlineMs, health: cfg.health }, ctx);
           await rec.log(`${replica.name} is ready (${ready.by === 'healthcheck' ? 'HEALTHCHECK healthy' : ready.by === 'exec' ? `${ready.probes} check(s) run` : 'running without restart'} after ${ready.waitedMs} ms)`);
           return replica;
         }

@@ -33,10 +33,14 @@ import { rollOut } from './roll-out';
 import { CanaryAborted } from './canary';
 import { CanaryControls, type CanaryCommand } from './canary-control';
 import { RETIRE_WARM_HOLDER } from './warm-set-retirer';
+import { readWarmSet } from './warm-sets';
+import { isExpired } from '../core/warm-set';
 import { serviceRefOf } from './service-names';
 import { applyImageRetention } from './image-retention';
 import { prunedReleaseMessage } from '../core/pruned-release';
-import { LEASE_TTL_MS, serviceLeaseKey, startHeartbeat } from './service-lease';
+import { holdLease, LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
+import { underLease } from './lease-guard';
+import { readStoredServiceConfig } from '../core/stored-service-config';
 
 export interface DeployRequest {
   config: ProjectConfig;
@@ -94,6 +98,30 @@ type Plan =
   | { kind: 'secrets'; base: Release }
   /** Another environment's image, with this environment's config (and, at release, secrets). */
   | { kind: 'promote'; config: ServiceConfig; image: Omit<PreparedImage, 'reused'>; source: PromotionSource; backupBeforeRelease?: boolean; allowDestructive?: boolean };
+
+/**
+ * A plan read back for approval: the service configs in it go through readStoredServiceConfig
+ * (a plan stored before an upgrade gets today's defaults, as releases do); the rest is the
+ * request the engine itself wrote.
+ */
+function readStoredPlan(raw: unknown, id: string): Plan | null {
+  if (raw === null || raw === undefined) return null;
+  const p = raw as Plan;
+  const cfg = (c: unknown) => readStoredServiceConfig(c, `the stored plan of deployment ${id}`);
+  switch (p.kind) {
+    case 'deploy':
+      return { ...p, request: { ...p.request, config: { ...p.request.config, services: Object.fromEntries(Object.entries(p.request.config.services).map(([k, v]) => [k, cfg(v)])) } } };
+    case 'redeploy':
+    case 'secrets':
+      return { ...p, base: { ...p.base, config: cfg(p.base.config) } };
+    case 'rollback':
+      return { ...p, release: { ...p.release, config: cfg(p.release.config) } };
+    case 'promote':
+      return { ...p, config: cfg(p.config) };
+    default:
+      throw new SlipwayError('SLW_INTERNAL', `deployment ${id}: its stored plan has an unknown kind`);
+  }
+}
 
 export interface PromoteRequest {
   /** slipway.yml resolved for the target environment. */
@@ -232,7 +260,7 @@ export class DeployEngine {
     const d = await this.awaiting(id, 'approve');
     const ref = await serviceRefOf(store, d.serviceId, d.environmentId);
     if (!ref) throw new SlipwayError('SLW_NOT_FOUND', `the service or environment of deployment ${id} no longer exists`);
-    const plan = (await store.getDeploymentPlan(id)) as Plan | null;
+    const plan = readStoredPlan(await store.getDeploymentPlan(id), id);
     if (!plan) throw new SlipwayError('SLW_INTERNAL', `deployment ${id} has no stored plan`);
     const key = serviceLeaseKey(d.serviceId, d.environmentId);
     if (!(await store.acquireLease(key, id, LEASE_TTL_MS))) throw await this.locked(key, ref);
@@ -376,7 +404,8 @@ export class DeployEngine {
   private async runRepair(deployment: Deployment, ref: ServiceRef, release: Release, damage: Damage, leaseKey: string): Promise<void> {
     const { store } = this.ctx;
     const rec = new DeploymentRecorder(store, this.events, this.ctx.logger, deployment.id);
-    const stopHeartbeat = startHeartbeat(store, leaseKey, deployment.id, () => undefined);
+    const lease = holdLease(store, leaseKey, deployment.id, { heartbeatMs: this.ctx.leaseHeartbeatMs });
+    const ctx = underLease(this.ctx, lease.signal);
     const backend = backendName(ref.project, ref.service, ref.env);
     try {
       await rec.state('rolling', { startedAt: new Date().toISOString(), event: deploymentEvent('deployment.started', ref, deployment) });
@@ -384,19 +413,20 @@ export class DeployEngine {
         `repairing ${ref.project}/${ref.service} in ${ref.env}: ${damage.serving} of ${release.config.replicas} replica(s) of v${release.number} serving` +
           `${damage.dead.length > 0 ? `, ${damage.dead.length} dead container(s)` : ''}${damage.sick.length > 0 ? `, ${damage.sick.length} unhealthy replica(s) to replace` : ''} (same release, no build)`,
       );
-      await repairService(this.ctx, { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id }, damage, rec);
+      await repairService(ctx, { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id }, damage, rec);
       await rec.log(`v${release.number} serves with ${release.config.replicas} replica(s) again`);
       await rec.state('succeeded', { finishedAt: new Date().toISOString(), event: deploymentEvent('deployment.succeeded', ref, deployment, { release: release.number, imageDigest: release.imageDigest }) });
     } catch (err) {
       // No undo: replicas that failed readiness were stopped by the batch; those that passed serve the live release.
-      const code = isSlipwayError(err) ? err.code : 'SLW_DEPLOY_FAILED';
-      const message = errorMessage(err);
+      const lost = lease.signal.aborted;
+      const code = lost ? 'SLW_INTERRUPTED' : isSlipwayError(err) ? err.code : 'SLW_DEPLOY_FAILED';
+      const message = errorMessage(lost ? lease.signal.reason : err);
       await rec.log(`repair failed: ${message}`, 'error').catch(() => undefined);
       await rec.state('failed', { errorCode: code, error: message, finishedAt: new Date().toISOString(), event: deploymentEvent('deployment.failed', ref, deployment, { errorCode: code, error: message }) }).catch((e) =>
         this.ctx.logger.error({ err: e, deployment: deployment.id }, 'could not record repair failure'),
       );
     } finally {
-      stopHeartbeat();
+      lease.stop();
       await store.releaseLease(leaseKey, deployment.id).catch(() => undefined);
     }
   }
@@ -502,7 +532,7 @@ export class DeployEngine {
    */
   private async backupBeforeRelease(deployment: Deployment, ref: ServiceRef, release: Release, rec: DeploymentRecorder): Promise<BackupView[]> {
     const backups = this.ctx.backups;
-    const uses = (release.config.uses ?? []).filter((u) => u.kind === 'postgres').map((u) => u.accessory);
+    const uses = release.config.uses.filter((u) => u.kind === 'postgres').map((u) => u.accessory);
     if (!backups || uses.length === 0) return [];
     const names = await backups.backedUp(deployment.environmentId, uses);
     const without = uses.filter((u) => !names.includes(u));
@@ -514,10 +544,9 @@ export class DeployEngine {
   private async run(deployment: Deployment, ref: ServiceRef, plan: Plan, leaseKey: string): Promise<void> {
     const { store } = this.ctx;
     const rec = new DeploymentRecorder(store, this.events, this.ctx.logger, deployment.id);
-    let leaseLost = false;
-    const stopHeartbeat = startHeartbeat(store, leaseKey, deployment.id, () => {
-      leaseLost = true;
-    });
+    const lease = holdLease(store, leaseKey, deployment.id, { heartbeatMs: this.ctx.leaseHeartbeatMs });
+    // Every port call from here on stops once the lease is lost (lease-guard.ts).
+    const ctx = underLease(this.ctx, lease.signal);
     const backend = backendName(ref.project, ref.service, ref.env);
     let succeeded = false;
     try {
@@ -529,12 +558,12 @@ export class DeployEngine {
         if (plan.kind === 'deploy') {
           config = plan.request.config.services[ref.service]!;
           await rec.log(`deploying ${ref.project}/${ref.service} to ${ref.env}`);
-          image = await rec.step('build', () => prepareImage(this.ctx, ref, config, plan.request.source, rec, { unrestricted: plan.request.unrestricted === true, images: this.images }), (i) =>
+          image = await rec.step('build', () => prepareImage(ctx, ref, config, plan.request.source, rec, { unrestricted: plan.request.unrestricted === true, images: this.images }), (i) =>
             `${i.ref} (${i.digest.slice(0, 19)})${i.reused ? ', reused' : ''}`,
           );
           if (config.release) {
             const access = { unrestricted: plan.request.unrestricted === true, images: this.images };
-            ({ config } = await rec.step('release image', () => prepareReleaseImage(this.ctx, ref, config, plan.request.releaseSource ?? null, rec, access), (p) => `${p.image!.ref} (${p.image!.digest.slice(0, 19)})${p.image!.reused ? ', reused' : ''}`));
+            ({ config } = await rec.step('release image', () => prepareReleaseImage(ctx, ref, config, plan.request.releaseSource ?? null, rec, access), (p) => `${p.image!.ref} (${p.image!.digest.slice(0, 19)})${p.image!.reused ? ', reused' : ''}`));
           }
           await this.ensureAccessories(deployment, ref, plan.request.config, rec);
         } else if (plan.kind === 'promote') {
@@ -568,27 +597,27 @@ export class DeployEngine {
             secretsVersion: secrets?.version ?? null,
           });
           // The tags people look for: per release, and by commit (or content) per environment.
-          await this.ctx.runtime.tagImage(image.digest, `${imageRepository(ref)}:${ref.env}-v${r.number}`);
+          await ctx.runtime.tagImage(image.digest, `${imageRepository(ref)}:${ref.env}-v${r.number}`);
           const bysource = sourceTag(image.sourceRef);
-          if (bysource) await this.ctx.runtime.tagImage(image.digest, `${imageRepository(ref)}:${ref.env}-${bysource}`);
+          if (bysource) await ctx.runtime.tagImage(image.digest, `${imageRepository(ref)}:${ref.env}-${bysource}`);
           await store.updateDeployment(deployment.id, { releaseId: r.id });
           return r;
         }, (r) => `v${r.number}${r.secretsVersion ? ` with secrets version ${r.secretsVersion}` : ''}`);
         if (release.config.releaseCommand) {
           // Before the backup: a blocked migration costs no backup.
           const allowDestructive = (plan.kind === 'deploy' && plan.request.allowDestructive === true) || (plan.kind === 'promote' && plan.allowDestructive === true);
-          const migrations = await checkMigrations(this.ctx, ref, release, deployment.id, rec, { allowDestructive, requestedBy: deployment.triggeredBy, promoted: plan.kind === 'promote' });
+          const migrations = await checkMigrations(ctx, ref, release, deployment.id, rec, { allowDestructive, requestedBy: deployment.triggeredBy, promoted: plan.kind === 'promote' });
           const wanted = (plan.kind === 'deploy' ? plan.request.config.backupBeforeRelease : plan.kind === 'promote' ? plan.backupBeforeRelease : undefined) ?? ref.env === 'production';
           const taken = wanted ? await this.backupBeforeRelease(deployment, ref, release, rec) : [];
           try {
-            await rec.step('release command', () => runReleaseCommand(this.ctx, ref, release, deployment.id, rec), (r) => `exit 0 after ${r.durationMs} ms`);
+            await rec.step('release command', () => runReleaseCommand(ctx, ref, release, deployment.id, rec), (r) => `exit 0 after ${r.durationMs} ms`);
           } catch (err) {
             for (const b of taken) {
               await rec.log(`the data of ${b.accessory} before this release command is backup ${b.id}: restore it with "slipway restore ${b.accessory} --backup ${b.id} --env ${ref.env} -p ${ref.project}" (into a new accessory, to inspect) or add "--in-place --yes" (replaces ${b.accessory})`, 'error');
             }
             throw err;
           }
-          await recordMigrations(this.ctx, release, migrations, rec);
+          await recordMigrations(ctx, release, migrations, rec);
         }
       } else {
         release = plan.release;
@@ -599,17 +628,17 @@ export class DeployEngine {
 
       await rec.state('rolling');
       if (release.config.schedule) {
-        await this.releaseJob(ref, backend, release, rec);
+        await releaseJob(ctx, ref, backend, release, rec);
       } else if (release.config.port !== null) {
-        await rec.step('edge route', () => this.ctx.edge.ensureBackend({ name: backend, hosts: release.config.domains, https: edgeHttpsPolicy(release.config), check: edgeHealthCheck(release.config, backend) }), () =>
+        await rec.step('edge route', () => ctx.edge.ensureBackend({ name: backend, hosts: release.config.domains, https: edgeHttpsPolicy(release.config), check: edgeHealthCheck(release.config, backend) }), () =>
           release.config.domains.length > 0 ? release.config.domains.join(', ') : 'no domains',
         );
       }
       if (!release.config.schedule) {
         const target = { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id, serviceId: deployment.serviceId, environmentId: deployment.environmentId, previousReleaseId: deployment.previousReleaseId };
-        await rollOut(this.ctx, target, deployment.kind, rec, this.canaries);
+        await rollOut(ctx, target, deployment.kind, rec, this.canaries);
       }
-      if (leaseLost) throw new SlipwayError('SLW_INTERRUPTED', 'lost the deployment lease (store unavailable?)');
+      lease.signal.throwIfAborted();
       await store.setCurrentReleaseId(deployment.serviceId, deployment.environmentId, release.id);
       await rec.log(release.config.schedule ? `v${release.number} is the live release of the job` : `v${release.number} is live with ${release.config.replicas} replica(s)`);
       await rec.state('succeeded', {
@@ -618,16 +647,16 @@ export class DeployEngine {
       });
       succeeded = true;
     } catch (err) {
-      if (err instanceof CanaryAborted) await this.canaryRolledBack(deployment, ref, backend, rec, err);
-      else await this.fail(deployment, ref, backend, rec, err);
+      if (err instanceof CanaryAborted) await this.canaryRolledBack(ctx, deployment, ref, backend, rec, err);
+      else await this.fail(ctx, deployment, ref, backend, rec, err);
     } finally {
-      stopHeartbeat();
+      lease.stop();
       await store.releaseLease(leaseKey, deployment.id).catch(() => undefined);
     }
     // After the lease: the next deploy of the service need not wait for pruning, which never fails this one.
     if (succeeded) {
-      await applyImageRetention(this.ctx, ref, deployment.serviceId, deployment.environmentId, (m) => rec.log(m)).catch((err) =>
-        this.ctx.logger.warn({ err: errorMessage(err), deployment: deployment.id }, 'image retention failed; the deployment stands'),
+      await applyImageRetention(ctx, ref, deployment.serviceId, deployment.environmentId, (m) => rec.log(m)).catch((err) =>
+        ctx.logger.warn({ err: errorMessage(err), deployment: deployment.id }, 'image retention failed; the deployment stands'),
       );
     }
   }
@@ -649,22 +678,10 @@ export class DeployEngine {
   }
 
   private async pinAccessoryCredentials(environmentId: number, ref: ServiceRef, config: ServiceConfig): Promise<ServiceConfig> {
-    if (!config.uses?.length) return config;
+    if (!config.uses.length) return config;
     const manager = this.ctx.accessories;
     if (!manager) throw new SlipwayError('SLW_INTERNAL', `${ref.service} uses accessories, but this control plane runs without the accessory manager`);
     return { ...config, uses: await manager.pinUses(environmentId, config.uses) };
-  }
-
-  /**
-   * A job keeps no replicas: its release only becomes the one the scheduler runs. Replicas
-   * left from when the service was not a job are retired.
-   */
-  private async releaseJob(ref: ServiceRef, backend: string, release: Release, rec: DeploymentRecorder): Promise<void> {
-    const schedule = parseCron(release.config.schedule!);
-    for (const r of await this.ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env })) {
-      await retireReplica(this.ctx, r, retireOptions(backend, release.config.deploy, rec));
-    }
-    await rec.log(`scheduled job "${schedule.expression}" (UTC): next run at ${schedule.next(new Date()).toISOString()}; history: slipway jobs ${ref.service}`);
   }
 
   /**
@@ -672,10 +689,10 @@ export class DeployEngine {
    * the canary replicas are gone; the undo only checks that. The deployment ends `rolled_back`
    * and the outbox event carries the measured figures.
    */
-  private async canaryRolledBack(deployment: Deployment, ref: ServiceRef, backend: string, rec: DeploymentRecorder, err: CanaryAborted): Promise<void> {
+  private async canaryRolledBack(ctx: EngineContext, deployment: Deployment, ref: ServiceRef, backend: string, rec: DeploymentRecorder, err: CanaryAborted): Promise<void> {
     await rec.log(`canary aborted: ${err.message}; v${err.figures.stableRelease} serves everything (${err.figures.timeToAbortMs} ms after the canary started)`, 'error').catch(() => undefined);
     try {
-      await undoDeployment(this.ctx, deployment, ref, backend, rec);
+      await undoDeployment(ctx, deployment, ref, backend, rec);
     } catch (undoErr) {
       await rec.log(`could not fully restore the previous release: ${errorMessage(undoErr)}`, 'error').catch(() => undefined);
     }
@@ -697,12 +714,15 @@ export class DeployEngine {
   }
 
   /** Undo: retire what this deployment started, restore the previous release's capacity, mark failed. */
-  private async fail(deployment: Deployment, ref: ServiceRef, backend: string, rec: DeploymentRecorder, err: unknown): Promise<void> {
-    const code = isSlipwayError(err) ? err.code : 'SLW_DEPLOY_FAILED';
-    const message = errorMessage(err);
+  private async fail(ctx: EngineContext, deployment: Deployment, ref: ServiceRef, backend: string, rec: DeploymentRecorder, err: unknown): Promise<void> {
+    const lost = ctx.signal?.aborted === true;
+    const code = lost ? 'SLW_INTERRUPTED' : isSlipwayError(err) ? err.code : 'SLW_DEPLOY_FAILED';
+    const message = lost ? errorMessage(ctx.signal!.reason) : errorMessage(err);
     await rec.log(`deployment failed: ${message}`, 'error').catch(() => undefined);
     try {
-      await undoDeployment(this.ctx, deployment, ref, backend, rec);
+      // The new holder of the lease (a later deployment, or recovery) owns what this one started.
+      if (lost) await rec.log('not undoing: the service belongs to whoever holds its lease now (a later deployment converges it; recovery at the next start removes leftovers)', 'warn').catch(() => undefined);
+      else await undoDeployment(ctx, deployment, ref, backend, rec);
     } catch (undoErr) {
       await rec.log(`could not fully restore the previous release: ${errorMessage(undoErr)}`, 'error').catch(() => undefined);
     }
@@ -710,6 +730,18 @@ export class DeployEngine {
       this.ctx.logger.error({ err: e, deployment: deployment.id }, 'could not record deployment failure'),
     );
   }
+}
+
+/**
+ * A job keeps no replicas: its release only becomes the one the scheduler runs. Replicas
+ * left from when the service was not a job are retired.
+ */
+export async function releaseJob(ctx: EngineContext, ref: ServiceRef, backend: string, release: Release, rec: DeploymentRecorder): Promise<void> {
+  const schedule = parseCron(release.config.schedule!);
+  for (const r of await ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env })) {
+    await retireReplica(ctx, r, retireOptions(backend, release.config.deploy, rec));
+  }
+  await rec.log(`scheduled job "${schedule.expression}" (UTC): next run at ${schedule.next(new Date()).toISOString()}; history: slipway jobs ${ref.service}`);
 }
 
 /** The kind a plan is recorded as: a redeploy is a deploy (a new release, no slipway.yml). */
@@ -721,8 +753,11 @@ function deploymentKind(plan: Plan): DeploymentKind {
 export async function undoDeployment(ctx: EngineContext, deployment: Deployment, ref: ServiceRef, backend: string, rec: DeploymentRecorder): Promise<void> {
   const previous = deployment.previousReleaseId ? await ctx.store.getRelease(deployment.previousReleaseId) : null;
   if (previous && previous.id !== deployment.releaseId) {
+    // A warm set this deployment never replaced (it failed before its flip) keeps its window: a rollback can still switch to it.
+    const warm = await readWarmSet(ctx.store, deployment.serviceId, deployment.environmentId);
+    const keepWarm = warm && !isExpired(warm, new Date()) ? warm.release : undefined;
     // Restore first (a no-op when the old replicas all still serve), so capacity never drops to zero.
-    await converge(ctx, { ref, backend, release: previous, replicas: previous.config.replicas, deploymentId: deployment.id }, rec);
+    await converge(ctx, { ref, backend, release: previous, replicas: previous.config.replicas, deploymentId: deployment.id, keepWarm }, rec);
     await rec.log(`v${previous.number} keeps serving`);
   }
   const mine = await ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env, deployment: deployment.id });

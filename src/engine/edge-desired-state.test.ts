@@ -6,6 +6,7 @@ import type { EdgeServer } from '../core/ports/edge';
 import type { Replica } from '../core/ports/runtime';
 import type { WarmSet } from '../core/warm-set';
 import { desiredEdgeState, serverWeights } from './edge-desired-state';
+import { SERVICE_DEFAULTS } from '../core/stored-service-config';
 import type { EngineContext } from './engine-context';
 
 const release = (number: number, extra: Record<string, unknown> = {}) =>
@@ -14,7 +15,7 @@ const release = (number: number, extra: Record<string, unknown> = {}) =>
     serviceId: 1,
     environmentId: 1,
     number,
-    config: { replicas: 2, schedule: null, port: 3000, domains: ['shop.localhost'], health: { path: '/health', timeoutMs: 1000, intervalMs: 1000 }, deploy: { strategy: 'rolling' }, ...extra },
+    config: { ...SERVICE_DEFAULTS, replicas: 2, port: 3000, domains: ['shop.localhost'], health: { ...SERVICE_DEFAULTS.health, path: '/health', timeoutMs: 1000, intervalMs: 1000 }, ...extra },
   }) as unknown as Release;
 const replica = (name: string, rel: number, extra: Partial<Replica> = {}) =>
   ({ id: name, name, state: 'running', address: `10.0.0.${rel}`, port: 3000, labels: { project: 'shop', service: 'web', env: 'production', release: rel, deployment: `d${rel}` }, ...extra }) as Replica;

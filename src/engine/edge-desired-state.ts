@@ -14,7 +14,6 @@ import type { Replica } from '../core/ports/runtime';
 import type { HealthConfig } from '../core/config';
 import type { WarmSet } from '../core/warm-set';
 import type { DesiredEdge, DesiredEdgeServer } from '../core/plan-edge-repair';
-import { DEFAULT_STEPS } from './canary';
 import { readLiveCanary } from './canary-states';
 import type { EngineContext } from './engine-context';
 import { edgeHttpsPolicy } from './https-policy';
@@ -156,7 +155,8 @@ function canaryServerWeights(c: CanaryState, canaryRelease: Release | null, repl
     for (const n of stableSet) out.set(n, 0);
     return out;
   }
-  const steps = canaryRelease?.config.deploy.steps ?? DEFAULT_STEPS;
+  // No release record (deleted with its service): no step, the stable set takes everything.
+  const steps = canaryRelease?.config.deploy.steps ?? [];
   const step = c.step >= 1 ? steps[c.step - 1] : undefined;
   const split = step && c.canaryReplicas.length > 0 && c.stableReplicas.length > 0 ? canarySplit(step.weight, c.stableReplicas.length, c.canaryReplicas.length) : null;
   for (const n of stableSet) out.set(n, split ? split.stable : 1);

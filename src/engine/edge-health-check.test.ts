@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HealthConfig } from '../core/config';
+import { SERVICE_DEFAULTS } from '../core/stored-service-config';
 import { edgeCheckTarget, edgeHealthCheck } from './edge-health-check';
 
-const health: HealthConfig = { path: '/health', intervalMs: 200, timeoutMs: 1500, graceMs: 0, successes: 1, deadlineMs: 5000 };
+const health: HealthConfig = { ...SERVICE_DEFAULTS.health, path: '/health', intervalMs: 200, timeoutMs: 1500, graceMs: 0, successes: 1, deadlineMs: 5000 };
 
 test('an HTTP service gets HTTP edge checks, with no kind written (backends recorded before kinds compare equal)', () => {
   const c = edgeHealthCheck({ health, domains: ['shop.example.com'] }, 'shop_web_production');

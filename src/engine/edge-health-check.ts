@@ -2,10 +2,6 @@
 import type { ServiceConfig } from '../core/config';
 import type { EdgeHealthCheck } from '../core/ports/edge';
 
-/** Defaults of releases recorded before edge checks existed (their config has no fall/rise). */
-export const DEFAULT_FALL = 3;
-export const DEFAULT_RISE = 2;
-export const DEFAULT_REPLACE_AFTER_MS = 60_000;
 /**
  * The edge checks a replica at most once a second: `health.interval` also paces readiness
  * probing during deploys, where 200 ms is common, and 50 services checked every 200 ms kept
@@ -27,8 +23,8 @@ export function edgeHealthCheck(config: Pick<ServiceConfig, 'health' | 'domains'
     host: config.domains[0] ?? backend,
     intervalMs: Math.max(EDGE_CHECK_MIN_INTERVAL_MS, h.intervalMs),
     timeoutMs: h.timeoutMs,
-    fall: h.fall ?? DEFAULT_FALL,
-    rise: h.rise ?? DEFAULT_RISE,
+    fall: h.fall,
+    rise: h.rise,
   };
 }
 

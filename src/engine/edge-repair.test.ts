@@ -6,6 +6,7 @@ import type { EdgeBackendSpec, EdgeServer } from '../core/ports/edge';
 import type { NewOutboxEvent } from '../core/ports/store';
 import type { Replica } from '../core/ports/runtime';
 import { repairEdge } from './edge-repair';
+import { SERVICE_DEFAULTS } from '../core/stored-service-config';
 import type { EngineContext } from './engine-context';
 
 const BE = 'be_shop_web_production';
@@ -14,7 +15,7 @@ const live = {
   serviceId: 1,
   environmentId: 1,
   number: 3,
-  config: { replicas: 2, schedule: null, port: 3000, domains: ['shop.localhost'], health: { path: '/health', timeoutMs: 1000, intervalMs: 1000, successes: 1 }, deploy: { strategy: 'rolling' } },
+  config: { ...SERVICE_DEFAULTS, replicas: 2, port: 3000, domains: ['shop.localhost'], health: { ...SERVICE_DEFAULTS.health, path: '/health', timeoutMs: 1000, intervalMs: 1000, successes: 1 } },
 } as unknown as Release;
 const replica = (name: string, address: string) =>
   ({ id: name, name, state: 'running', address, port: 3000, labels: { project: 'shop', service: 'web', env: 'production', release: 3, deployment: 'd1' } }) as Replica;

@@ -63,4 +63,8 @@ export interface EngineContext {
   accessories?: AccessoryServices;
   /** The backup manager (set by main.ts); absent: no backups before releases. */
   backups?: BackupServices;
+  /** Work under a service lease (lease-guard.ts): aborted when the lease is lost; readiness waits end on it. */
+  signal?: AbortSignal;
+  /** How often a held service lease is renewed (default: a third of its TTL); unit tests shorten it. */
+  leaseHeartbeatMs?: number;
 }

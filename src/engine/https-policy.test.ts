@@ -4,7 +4,6 @@ import { edgeHttpsPolicy } from './https-policy';
 import { edgeName } from './certificates';
 
 test('a service\'s https settings as the edge applies them', () => {
-  assert.deepEqual(edgeHttpsPolicy({}), { redirect: null, hsts: null }, 'releases recorded before HTTPS: the defaults');
   assert.deepEqual(edgeHttpsPolicy({ https: { redirect: false, hstsMaxAgeS: null, hstsIncludeSubdomains: false } }), { redirect: false, hsts: null });
   assert.deepEqual(edgeHttpsPolicy({ https: { redirect: null, hstsMaxAgeS: 31_536_000, hstsIncludeSubdomains: true } }), { redirect: null, hsts: 'max-age=31536000; includeSubDomains' });
 });

@@ -4,7 +4,6 @@ import type { EdgeHttpsPolicy } from '../core/ports/edge';
 
 export function edgeHttpsPolicy(config: Pick<ServiceConfig, 'https'>): EdgeHttpsPolicy {
   const h = config.https;
-  if (!h) return { redirect: null, hsts: null };
   const hsts = h.hstsMaxAgeS === null ? null : `max-age=${h.hstsMaxAgeS}${h.hstsIncludeSubdomains ? '; includeSubDomains' : ''}`;
   return { redirect: h.redirect, hsts };
 }

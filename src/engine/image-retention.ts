@@ -6,7 +6,7 @@
  * Runtime port (never forcing), then prunes dangling build layers and build cache above a
  * bound. Never fails the deployment: every problem is a warning in the log.
  */
-import { DEFAULT_RETAINED_RELEASES, digestsIn, planImageRetention, type RetentionRelease } from '../core/plan-image-retention';
+import { digestsIn, planImageRetention, type RetentionRelease } from '../core/plan-image-retention';
 import type { ServiceRef } from '../core/domain';
 import { errorMessage } from '../core/errors';
 import type { EngineContext } from './engine-context';
@@ -47,7 +47,7 @@ export async function applyImageRetention(ctx: EngineContext, ref: ServiceRef, s
         if (list.length === 0) continue;
         const scope = scopeOf(s.id, env.id);
         // The newest release's config says how many to keep (per-environment overrides included).
-        retained.set(scope, list[0]!.config.retention?.releases ?? DEFAULT_RETAINED_RELEASES);
+        retained.set(scope, list[0]!.config.retention.releases);
         for (const r of list) releases.push({ scope, number: r.number, imageDigest: r.imageDigest });
         const warm = await readWarmSet(store, s.id, env.id);
         const warmRelease = warm ? list.find((r) => r.number === warm.release) : undefined;

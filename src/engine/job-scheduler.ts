@@ -108,14 +108,14 @@ export class JobScheduler {
         env,
         labels: { ...ref, release: release.number, deployment: `job-${runId}` },
         argv: release.config.command ?? [],
-        timeoutMs: release.config.jobTimeoutMs ?? 3_600_000,
+        timeoutMs: release.config.jobTimeoutMs,
         onOutput: (line) => {
           lines.push(mask(line));
           if (lines.length > KEPT_LINES) lines.shift();
         },
       });
       const status = result.timedOut ? 'timed_out' : result.exitCode === 0 ? 'succeeded' : 'failed';
-      const note = result.timedOut ? `killed after job_timeout (${Math.round((release.config.jobTimeoutMs ?? 0) / 1000)}s)` : null;
+      const note = result.timedOut ? `killed after job_timeout (${Math.round(release.config.jobTimeoutMs / 1000)}s)` : null;
       await store.finishJobRun(runId, {
         status,
         exitCode: result.exitCode,

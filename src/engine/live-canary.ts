@@ -8,11 +8,9 @@ import type { LiveCanaryView } from '../core/contract/views';
 import type { ServiceRef } from '../core/domain';
 import type { EdgeServer } from '../core/ports/edge';
 import type { Replica } from '../core/ports/runtime';
-import { DEFAULT_ANALYSIS } from './canary';
 import type { EngineContext } from './engine-context';
 
-export function liveCanaryView(ctx: EngineContext, ref: ServiceRef, state: CanaryState, intervalMs: number | undefined, replicas: Replica[], servers: Map<string, EdgeServer>, now = Date.now()): LiveCanaryView {
-  const windowMs = intervalMs ?? DEFAULT_ANALYSIS.intervalMs;
+export function liveCanaryView(ctx: EngineContext, ref: ServiceRef, state: CanaryState, windowMs: number, replicas: Replica[], servers: Map<string, EdgeServer>, now = Date.now()): LiveCanaryView {
   const inRotation = (release: number) => replicas.filter((r) => r.labels.release === release).map((r) => servers.get(r.name)).filter((s): s is EdgeServer => s !== undefined && (s.state === 'ready' || s.state === 'standby'));
   const canaryServers = inRotation(state.release);
   const stableServers = inRotation(state.stableRelease);

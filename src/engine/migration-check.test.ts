@@ -9,6 +9,7 @@ import type { MigrationsConfig, ServiceConfig } from '../core/config';
 import type { Release, ServiceRef } from '../core/domain';
 import type { ImageFile, OneOffResult, OneOffSpec } from '../core/ports/runtime';
 import type { DeploymentRecorder } from './deployment-recorder';
+import { SERVICE_DEFAULTS } from '../core/stored-service-config';
 import type { EngineContext } from './engine-context';
 import { checkMigrations, recordMigrations } from './migration-check';
 
@@ -68,7 +69,7 @@ function world(o: { applied?: string[]; files?: ImageFile[] | Error; stdout?: st
 
 const ref = (env = 'production'): ServiceRef => ({ project: 'shop', service: 'web', env });
 function release(migrations: MigrationsConfig | undefined, over: Partial<ServiceConfig> = {}, secretsVersion: number | null = null): Release {
-  const config = { env: { A: '1' }, port: 3000, releaseCommand: ['node', 'migrate.js'], releaseTimeoutMs: 60_000, ...(migrations ? { migrations } : {}), ...over } as unknown as ServiceConfig;
+  const config = { ...SERVICE_DEFAULTS, env: { A: '1' }, port: 3000, releaseCommand: ['node', 'migrate.js'], releaseTimeoutMs: 60_000, ...(migrations ? { migrations } : {}), ...over } as unknown as ServiceConfig;
   return { id: 1, serviceId: 3, environmentId: 4, number: 7, imageRef: 'shop/web:1', imageDigest: 'sha256:app', config, sourceRef: null, secretsVersion, createdAt: '' };
 }
 const DIR: MigrationsConfig = { dir: '/app/db/migrations', lintCommand: null };

@@ -23,8 +23,20 @@ export function asPostgres(runtime: Runtime, containerId: string, argv: string[]
 export async function mustSucceed(what: string, r: Promise<ExecResult>, lines = 12): Promise<string> {
   const res = await r;
   if (res.exitCode === 0) return res.output;
-  const tail = res.output.split('\n').filter((l) => l.trim()).slice(-lines).join('\n');
-  throw new SlipwayError('SLW_BACKUP_FAILED', `${what} ${res.timedOut ? 'timed out' : `failed (exit ${res.exitCode ?? 'unknown'})`}${tail ? `:\n${tail}` : ''}`);
+  throw new SlipwayError('SLW_BACKUP_FAILED', `${what} ${res.timedOut ? 'timed out' : `failed (exit ${res.exitCode ?? 'unknown'})`}${failureText(res.output, lines)}`);
+}
+
+/**
+ * What a failed command said, for an error people read (status, the dashboard): its ERROR and
+ * FATAL lines when it printed any (pgBackRest's and psql's; the progress log keeps the rest),
+ * else its last lines.
+ */
+export function failureText(output: string, lines = 12): string {
+  const all = output.split('\n').filter((l) => l.trim());
+  const errors = all.map((l) => /\b(?:ERROR|FATAL): .*/.exec(l)?.[0]).filter((l): l is string => l !== undefined);
+  if (errors.length > 0) return `: ${errors.slice(0, 3).join('; ')}`;
+  const tail = all.slice(-lines).join('\n');
+  return tail ? `:\n${tail}` : '';
 }
 
 /** Runs SQL in a database with psql (unaligned, `|`-separated, tuples only); resolves with its rows. */

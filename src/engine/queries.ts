@@ -100,7 +100,7 @@ export class Queries {
       const canaryState = active ? await readLiveCanary(store, service.id, env.id) : null;
       const canaryRelease = canaryState && canaryState.deploymentId === active?.id && isCanaryActive(canaryState) && active.releaseId ? await store.getRelease(active.releaseId) : null;
       const canary = canaryState && canaryRelease
-        ? liveCanaryView(this.ctx, { project: project.name, service: service.name, env: env.name }, canaryState, canaryRelease.config.deploy.analysis?.intervalMs, containers, servers)
+        ? liveCanaryView(this.ctx, { project: project.name, service: service.name, env: env.name }, canaryState, canaryRelease.config.deploy.analysis.intervalMs, containers, servers)
         : null;
       const last = deployments.find((d) => d !== active);
       const port = edgeStatus.httpPort === 80 ? '' : `:${edgeStatus.httpPort}`;

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HealthConfig } from '../core/config';
+import { SERVICE_DEFAULTS } from '../core/stored-service-config';
 import type { ProbeResult } from '../core/ports/probe';
 import type { Replica, Runtime } from '../core/ports/runtime';
 import { BOOT_POLL_MS, waitForReadiness } from './readiness';
 
 const replica = { id: 'c1', name: 'shop-web-1', address: '10.0.0.2', port: 3000 } as Replica;
-const health: HealthConfig = { path: '/health', intervalMs: 300, timeoutMs: 1000, graceMs: 0, successes: 2, deadlineMs: 5000 };
+const health: HealthConfig = { ...SERVICE_DEFAULTS.health, path: '/health', intervalMs: 300, timeoutMs: 1000, graceMs: 0, successes: 2, deadlineMs: 5000 };
 const refused: ProbeResult = { ok: false, status: null, error: 'ECONNREFUSED', durationMs: 0 };
 const ok: ProbeResult = { ok: true, status: 200, error: null, durationMs: 1 };
 

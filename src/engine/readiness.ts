@@ -22,7 +22,23 @@ export interface ReadinessDeps {
   signal?: AbortSignal;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Ends early, throwing the signal's reason (a lost lease), when the signal aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (!signal) return new Promise((r) => setTimeout(r, ms));
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      signal.removeEventListener('abort', stop);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', stop, { once: true });
+  });
+}
 
 /**
  * Until the app first accepts a connection, probes come this often (or at the interval if
@@ -79,14 +95,14 @@ export async function waitForReadiness(
   deps: ReadinessDeps,
 ): Promise<ReadinessResult> {
   const started = Date.now();
-  if (health.graceMs > 0) await sleep(health.graceMs);
+  if (health.graceMs > 0) await sleep(health.graceMs, deps.signal);
   let consecutive = 0;
   let probes = 0;
   let last = 'no probe answered yet';
   let connected = false;
   let inspectedAt = 0;
   while (Date.now() - started < health.deadlineMs) {
-    if (deps.signal?.aborted) throw new SlipwayError('SLW_INTERRUPTED', 'readiness wait was cancelled');
+    deps.signal?.throwIfAborted();
     const result = await checkOnce(replica, health, deps);
     probes++;
     if (result.answered) connected = true;
@@ -109,10 +125,10 @@ export async function waitForReadiness(
       }
     }
     // An exec costs a process in the container: never faster than the interval.
-    await sleep(connected || health.kind === 'exec' ? health.intervalMs : Math.min(health.intervalMs, BOOT_POLL_MS));
+    await sleep(connected || health.kind === 'exec' ? health.intervalMs : Math.min(health.intervalMs, BOOT_POLL_MS), deps.signal);
   }
   throw new SlipwayError(
     'SLW_HEALTH_FAILED',
-    `replica ${replica.name} did not pass readiness ${!health.kind || health.kind === 'http' ? `on ${health.path}` : `(${describeCheck(health, replica.port)})`} within ${Math.round(health.deadlineMs / 1000)}s (last probe: ${last}; ${health.successes} consecutive successes needed)`,
+    `replica ${replica.name} did not pass readiness ${health.kind === 'http' ? `on ${health.path}` : `(${describeCheck(health, replica.port)})`} within ${Math.round(health.deadlineMs / 1000)}s (last probe: ${last}; ${health.successes} consecutive successes needed)`,
   );
 }

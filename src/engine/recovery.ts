@@ -92,6 +92,11 @@ async function resolveInterrupted(ctx: EngineContext, d: Deployment, ref: Servic
       observed.targetUnregistered.length === 0);
     if (complete) {
       await ctx.store.setCurrentReleaseId(d.serviceId, d.environmentId, release.id);
+      // A canary stopped after its flip: its record ends as the promotion would have ended it (no longer live).
+      if (canary?.phase === 'flipped') {
+        await writeCanary(ctx.store, { ...canary, phase: 'promoted' });
+        await setLiveCanary(ctx.store, d.serviceId, d.environmentId, null);
+      }
       await rec.log(`v${release.number} was already fully live; marking the deployment succeeded`);
       await rec.state('succeeded', { finishedAt: new Date().toISOString(), event: deploymentEvent(d.kind === 'rollback' ? 'deployment.rolled_back' : 'deployment.succeeded', ref, d, { release: release.number }) });
       return 'succeeded';

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Release, ServiceRef } from '../core/domain';
 import { SlipwayError } from '../core/errors';
+import { formatDuration } from '../core/duration';
 import type { OneOffResult, OneOffSpec } from '../core/ports/runtime';
 import type { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
@@ -26,7 +27,7 @@ export async function runReleaseCommand(ctx: EngineContext, ref: ServiceRef, rel
     onOutput: (line, stream) => void rec.log(`  release | ${mask(line)}`, stream === 'stderr' ? 'warn' : 'info'),
   });
   if (result.timedOut) {
-    throw new SlipwayError('SLW_RELEASE_COMMAND_FAILED', `release command ${shown} did not finish within release_timeout (${Math.round(release.config.releaseTimeoutMs / 1000)}s); it was killed and no traffic moved`);
+    throw new SlipwayError('SLW_RELEASE_COMMAND_FAILED', `release command ${shown} did not finish within release_timeout (${formatDuration(release.config.releaseTimeoutMs)}); it was killed and no traffic moved`);
   }
   if (result.exitCode !== 0) {
     throw new SlipwayError('SLW_RELEASE_COMMAND_FAILED', `release command ${shown} exited with code ${result.exitCode}; no traffic moved`);

@@ -38,7 +38,7 @@ export async function releaseEnvAndMask(
 }
 
 async function accessoryEnv(ctx: EngineContext, release: Release, role: 'app' | 'owner'): Promise<{ env: Record<string, string>; secrets: string[] }> {
-  const uses = release.config.uses ?? [];
+  const { uses } = release.config;
   if (uses.length === 0) return { env: {}, secrets: [] };
   if (!ctx.accessories) throw new SlipwayError('SLW_INTERNAL', 'this control plane runs without the accessory manager, but the release uses accessories');
   return ctx.accessories.connectionEnv(release.environmentId, uses, role);

@@ -13,7 +13,7 @@ import type { Release, ServiceRef } from '../core/domain';
 import { errorMessage } from '../core/errors';
 import type { EdgeServer } from '../core/ports/edge';
 import type { Replica } from '../core/ports/runtime';
-import { DEFAULT_FALL, DEFAULT_REPLACE_AFTER_MS, edgeCheckTarget } from './edge-health-check';
+import { edgeCheckTarget } from './edge-health-check';
 import type { EngineContext } from './engine-context';
 
 export interface SickReplica {
@@ -47,8 +47,7 @@ export function isEdgeDown(s: EdgeServer | undefined): boolean {
  */
 export function replicasToReplace(input: ReplicaHealthInput): SickReplica[] {
   const h = input.release.config.health;
-  const replaceAfterMs = h.replaceAfterMs ?? DEFAULT_REPLACE_AFTER_MS;
-  const fall = h.fall ?? DEFAULT_FALL;
+  const { replaceAfterMs, fall } = h;
   const servers = new Map(input.servers.map((s) => [s.name, s]));
   const out: SickReplica[] = [];
   for (const r of input.replicas) {
@@ -61,7 +60,7 @@ export function replicasToReplace(input: ReplicaHealthInput): SickReplica[] {
     }
     const failures = input.livenessFailures?.get(r.name) ?? 0;
     if (h.liveness && input.release.config.port !== null && failures >= fall) {
-      out.push({ name: r.name, cause: 'liveness', reason: `failed its liveness probe on ${h.liveness} ${failures} times in a row` });
+      out.push({ name: r.name, cause: 'liveness', reason: `failing its liveness probe on ${h.liveness} (${failures} times in a row)` });
     }
   }
   return out;

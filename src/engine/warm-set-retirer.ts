@@ -14,7 +14,8 @@ import type { DeploymentEvents } from './deployment-events';
 import { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
 import { retireOptions, retireReplica } from './retire-replica';
-import { LEASE_TTL_MS, serviceLeaseKey, startHeartbeat } from './service-lease';
+import { holdLease, LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
+import { underLease } from './lease-guard';
 import { clearWarmSet, readWarmSet } from './warm-sets';
 
 /** Lease holders of the retirer start with this (the engine names it in SLW_DEPLOY_LOCKED). */
@@ -86,14 +87,16 @@ export class WarmSetRetirer {
  * Retires one warm set under the service's lease. Returns false when it did nothing because a
  * deployment holds the lease (the next pass tries again) or the record changed meanwhile.
  */
-export async function retireWarmSet(ctx: EngineContext, events: DeploymentEvents, target: WarmSetTarget, warm: WarmSet): Promise<boolean> {
-  const { store, runtime, edge } = ctx;
+export async function retireWarmSet(base: EngineContext, events: DeploymentEvents, target: WarmSetTarget, warm: WarmSet): Promise<boolean> {
+  const { store } = base;
   const { ref, serviceId, environmentId } = target;
   const leaseKey = serviceLeaseKey(serviceId, environmentId);
   const holder = `${RETIRE_WARM_HOLDER}${warm.deploymentId}`;
   if (!(await store.acquireLease(leaseKey, holder, LEASE_TTL_MS))) return false;
   // Stragglers may take drain_timeout plus stop_timeout: the lease must outlive them.
-  const stopHeartbeat = startHeartbeat(store, leaseKey, holder, () => ctx.logger.warn({ ...ref }, 'lost the lease while retiring a warm set'));
+  const lease = holdLease(store, leaseKey, holder, { heartbeatMs: base.leaseHeartbeatMs, onLost: (why) => base.logger.warn({ ...ref, why }, 'lost the lease while retiring a warm set: stopped') });
+  const ctx = underLease(base, lease.signal);
+  const { runtime, edge } = ctx;
   try {
     // Under the lease: a deployment may have replaced or consumed it since it was read.
     const now = await readWarmSet(store, serviceId, environmentId);
@@ -124,7 +127,7 @@ export async function retireWarmSet(ctx: EngineContext, events: DeploymentEvents
     await rec.log(`the warm set of v${warm.release} is retired`);
     return true;
   } finally {
-    stopHeartbeat();
+    lease.stop();
     await store.releaseLease(leaseKey, holder).catch(() => undefined);
   }
 }

@@ -13,7 +13,8 @@ import { Migrator, sql, type Kysely, type RawBuilder, type Selectable, type Tran
 import type { Logger } from 'pino';
 import type { StoredFile } from '../core/ports/backup-files';
 import type { AccessoryRecord, BackupRecord, BackupVerification, SealedAccessoryCredentials, ApiToken, ApprovalPolicy, AuditEntry, CertificateRecord, EventType, NotificationDelivery, NotificationTarget, OutboxEvent, Scope, User, Webhook, Deployment, DeploymentState, JobRun, JobRunStatus, DeploymentLogLine, DeploymentStep, Environment, LogLevel, Project, PromotionSource, Release, SealedSecrets, Service, StepStatus } from '../core/domain';
-import type { AccessoryConfig, ServiceConfig, ServiceType } from '../core/config';
+import type { AccessoryConfig, ServiceType } from '../core/config';
+import { readStoredServiceConfig } from '../core/stored-service-config';
 import { SlipwayError } from '../core/errors';
 import type { AccessoryWrite, AuditQuery, BackupPatch, BackupQuery, NewBackup, DeploymentPatch, DeploymentQuery, NewDeployment, NewOutboxEvent, NewRelease, NewToken, Store } from '../core/ports/store';
 import { migrationProvider } from './migrations';
@@ -1150,7 +1151,8 @@ const toRelease = (r: Row<'releases'>): Release => ({
   number: r.number,
   imageRef: r.image_ref,
   imageDigest: r.image_digest,
-  config: JSON.parse(r.config) as ServiceConfig,
+  // Parsed, not cast: older releases lack fields added since (defaults in one place).
+  config: readStoredServiceConfig(JSON.parse(r.config), `release ${r.id}`),
   sourceRef: r.source_ref,
   secretsVersion: r.secrets_version,
   createdAt: r.created_at,

@@ -11,6 +11,7 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { AccessoryConfig, ServiceConfig } from '../core/config';
+import { SERVICE_DEFAULTS } from '../core/stored-service-config';
 import type { DeploymentState } from '../core/domain';
 import { isSlipwayError } from '../core/errors';
 import type { AccessoryWrite, NewBackup, NewDeployment, Store } from '../core/ports/store';
@@ -23,14 +24,15 @@ export interface StoreContractOptions {
 }
 
 const config: ServiceConfig = {
+  ...SERVICE_DEFAULTS,
   name: 'web',
   type: 'web',
   source: { kind: 'build', context: '.', dockerfile: 'Dockerfile', args: { NODE_ENV: 'production' } },
   port: 3000,
   domains: ['a.localhost', 'b.localhost'],
-  health: { path: '/health', intervalMs: 500, timeoutMs: 1000, graceMs: 0, successes: 2, deadlineMs: 30_000 },
+  health: { ...SERVICE_DEFAULTS.health, path: '/health', intervalMs: 500, timeoutMs: 1000, graceMs: 0, successes: 2, deadlineMs: 30_000 },
   replicas: 2,
-  deploy: { strategy: 'rolling', maxSurge: 1, maxUnavailable: 0, drainTimeoutMs: 10_000, stopTimeoutMs: 5000 },
+  deploy: { ...SERVICE_DEFAULTS.deploy, strategy: 'rolling', maxSurge: 1, maxUnavailable: 0, drainTimeoutMs: 10_000, stopTimeoutMs: 5000 },
   env: { A: '1', QUOTES: 'it\'s "quoted" \u00e9\u2603\n' },
   releaseCommand: ['node', 'migrate.js', '--yes'],
   releaseTimeoutMs: 60_000,

@@ -59,7 +59,7 @@ export function backupRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/api/v1/projects/:project/envs/:env/backups', { config: { scope: 'read' } }, async (req) => {
     const p = parseInput(accessoriesParams, req.params, 'path');
     const q = parseInput(backupsQuery, req.query, 'query');
-    return { backups: await deps.backups.list(p.project, p.env, { accessory: q.accessory, limit: q.limit, expired: q.expired }) };
+    return { backups: await deps.backups.list(p.project, p.env, { accessory: q.accessory, limit: q.limit, expired: q.expired, deploymentId: q.deployment }) };
   });
 
   app.get('/api/v1/backups/:id', { config: { scope: 'read' } }, async (req) => {

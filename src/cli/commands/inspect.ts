@@ -9,6 +9,7 @@ import { canaryWindowLines, liveCanaryLines } from '../canary-format';
 import { edgeHealthCell, repairLine } from '../health-format';
 import type { ReleaseView } from '../../core/contract/views';
 import { ACCESSORY_COLUMNS, accessoryBackupLines, accessoryRows, limitsCell } from '../accessories-format';
+import { deploymentBackupLines } from '../backups-format';
 
 const projectOpts = (c: Command) => projectOptions(c);
 /** `slipway releases`: whether each release went live (derived from its deployments by the server). */
@@ -94,9 +95,11 @@ export function registerInspect(program: Command): void {
       const client = connect(g);
       const { deployment } = await client.deployment(id);
       const { lines } = await client.deploymentLogs(id);
-      if (g.json) return printJson({ ...deployment, log: lines });
+      const { backups } = await client.backups(deployment.project, deployment.env, { deployment: id, expired: true });
+      if (g.json) return printJson({ ...deployment, backups, log: lines });
       console.log(`${deployment.id}  ${deployment.project}/${deployment.service} → ${deployment.env}  ${deployment.kind}  ${deployment.state}${deployment.error ? `: ${deployment.error}` : ''}`);
       for (const l of canaryWindowLines(deployment)) console.log(l);
+      for (const l of deploymentBackupLines(backups, deployment.project)) console.log(l);
       for (const l of lines) console.log(`${new Date(l.at).toLocaleTimeString()}  ${l.message}`);
     });
 }

@@ -302,6 +302,7 @@ export const backupsQuery = z.strictObject({
   accessory: name.optional().describe('only this accessory'),
   limit: z.coerce.number().int({ error: 'must be a whole number' }).min(1, { error: 'must be between 1 and 1000' }).max(1000, { error: 'must be between 1 and 1000' }).default(50),
   expired: boolFlag.describe('include backups retention removed'),
+  deployment: deploymentParams.shape.id.optional().describe('only the backups taken before this deployment\'s release command'),
 });
 export const backupParams = z.strictObject({ id: z.string().regex(/^[0-9a-f-]{36}$/, { error: 'must be a backup id (a UUID, as `slipway backups` lists)' }) });
 export const backupBody = z.strictObject({
