@@ -52,6 +52,17 @@ export default tseslint.config(
     },
   },
   { files: ['src/cli/**', 'scripts/**', 'bench/**', 'test/**', 'bin/**', 'examples/**'], rules: { 'no-console': 'off' } },
+  // Type-aware: a promise nobody awaits loses its rejection (an unhandled rejection ends the
+  // process) and its ordering. node:test's test()/describe() return promises the runner awaits.
+  {
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] }],
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
   // src/testing may import itself; every other layer's production files may not import it.
   ...layers.map(([files, forbidden, why]) => (files[0] === 'src/testing/**' ? { files, rules: testLayer(files, forbidden, why).rules } : layer(files, forbidden, why))),
   ...layers.filter(([files]) => files[0] !== 'src/testing/**').map(([files, forbidden, why]) => testLayer(files, forbidden, why)),

@@ -247,7 +247,9 @@ export class Backups implements BackupOperations {
     for (const accessory of accessories) {
       const t = await this.target({ project, env, accessory });
       let lines: Promise<void> = Promise.resolve();
-      const b = await this.takeFor(t, { trigger: 'release', deploymentId, triggeredBy: `deployment ${deploymentId}`, onProgress: (line) => (lines = lines.then(() => log(line))) });
+      const b = await this.takeFor(t, { trigger: 'release', deploymentId, triggeredBy: `deployment ${deploymentId}`, onProgress: (line) => {
+        lines = lines.then(() => log(line));
+      } });
       await lines;
       out.push(backupView(b, env));
     }

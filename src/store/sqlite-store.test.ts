@@ -50,7 +50,7 @@ describe('SQLite specifics', () => {
 
   test('an unopenable path is a clear SLW_INTERNAL error', async () => {
     const blocker = path.join(dir, 'a-file');
-    (await openSqliteStore({ file: blocker })).close();
+    await (await openSqliteStore({ file: blocker })).close();
     await assert.rejects(openSqliteStore({ file: path.join(blocker, 'x.db') }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'SLW_INTERNAL');
       assert.match(err.message, /cannot open the store at .*a-file/);
