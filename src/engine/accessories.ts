@@ -665,8 +665,7 @@ export class Accessories {
   private async usedBy(p: Project, e: Environment): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
     for (const s of await this.ctx.store.listServices(p.id)) {
-      const id = await this.ctx.store.getCurrentReleaseId(s.id, e.id);
-      const release = id ? await this.ctx.store.getRelease(id) : null;
+      const release = await this.ctx.store.getCurrentRelease(s.id, e.id);
       for (const u of release?.config.uses ?? []) out.set(u.accessory, [...(out.get(u.accessory) ?? []), s.name].sort());
     }
     return out;

@@ -93,6 +93,10 @@ export function accessoryWorld() {
       const s = w.services.find((x) => x.id * 100 === id);
       return s ? { id, serviceId: s.id, environmentId: 10, number: 1, config: s.config } : null;
     },
+    getCurrentRelease: async (serviceId: number) => {
+      const s = w.services.find((x) => x.id === serviceId);
+      return s ? { id: serviceId * 100, serviceId, environmentId: 10, number: 1, config: s.config } : null;
+    },
     listAccessories: async (environmentId?: number) => w.records.filter((r) => environmentId === undefined || r.environmentId === environmentId).map((r) => ({ ...r })),
     getAccessory: async (environmentId: number, name: string) => {
       const r = w.records.find((x) => x.environmentId === environmentId && x.name === name);

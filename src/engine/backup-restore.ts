@@ -195,8 +195,7 @@ async function usersOf(deps: Pick<RestoreDeps, 'ctx'>, src: Pick<RestoreSource, 
   const project = await store.getProject(src.project);
   const out: Array<{ service: string; serviceId: number }> = [];
   for (const s of project ? await store.listServices(project.id) : []) {
-    const current = await store.getCurrentReleaseId(s.id, src.env.id);
-    const release = current ? await store.getRelease(current) : null;
+    const release = await store.getCurrentRelease(s.id, src.env.id);
     if (release?.config.uses.some((u) => u.accessory === src.record.name)) out.push({ service: s.name, serviceId: s.id });
   }
   return out;

@@ -38,8 +38,8 @@ import { isExpired } from '../core/warm-set';
 import { serviceRefOf } from './service-names';
 import { applyImageRetention } from './image-retention';
 import { prunedReleaseMessage } from '../core/pruned-release';
-import { holdLease, LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
-import { underLease } from './lease-guard';
+import { LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
+import { withLease } from './lease-guard';
 import { readStoredServiceConfig } from '../core/stored-service-config';
 
 export interface DeployRequest {
@@ -232,8 +232,7 @@ export class DeployEngine {
     await this.ctx.disk?.assertRoom(`promoting ${req.service} to ${to}`);
     const { store } = this.ctx;
     const { serviceId, environmentId: fromEnvId } = await this.resolve({ project: req.config.project, service: req.service, env: req.from });
-    const currentId = await store.getCurrentReleaseId(serviceId, fromEnvId);
-    const source = currentId ? await store.getRelease(currentId) : null;
+    const source = await store.getCurrentRelease(serviceId, fromEnvId);
     if (!source) throw new SlipwayError('SLW_NOT_FOUND', `${req.service} has no live release in ${req.from} to promote`);
     if (!(await this.ctx.runtime.inspectImage(source.imageDigest))) {
       throw new SlipwayError('SLW_NOT_FOUND', `the image ${req.from} runs (${source.imageDigest}) is no longer on this host`);
@@ -331,8 +330,7 @@ export class DeployEngine {
   async redeployWithSecrets(ref: ServiceRef, triggeredBy: string | null = null): Promise<Deployment> {
     const { store } = this.ctx;
     const { serviceId, environmentId } = await this.resolve(ref);
-    const currentId = await store.getCurrentReleaseId(serviceId, environmentId);
-    const base = currentId ? await store.getRelease(currentId) : null;
+    const base = await store.getCurrentRelease(serviceId, environmentId);
     if (!base) throw new SlipwayError('SLW_NOT_FOUND', `${ref.service} has no live release in ${ref.env}; the new secrets apply at its first deploy`);
     return this.begin(ref, serviceId, environmentId, { kind: 'secrets', base }, false, triggeredBy);
   }
@@ -348,8 +346,7 @@ export class DeployEngine {
     const { store, runtime } = this.ctx;
     const { serviceId, environmentId, environment } = await this.resolve(req);
     await this.ctx.disk?.assertRoom(`redeploying ${req.service}`);
-    const currentId = await store.getCurrentReleaseId(serviceId, environmentId);
-    const base = currentId ? await store.getRelease(currentId) : null;
+    const base = await store.getCurrentRelease(serviceId, environmentId);
     if (!base) throw new SlipwayError('SLW_NOT_FOUND', `${req.service} has no live release in ${req.env}; deploy it first with slipway deploy`);
     let requested: { ref: string; digest: string } | null = null;
     if (req.image !== undefined) {
@@ -378,8 +375,7 @@ export class DeployEngine {
   async repair(ref: ServiceRef, triggeredBy = 'reconciler', sick: SickReplica[] = []): Promise<Deployment | null> {
     const { store } = this.ctx;
     const { serviceId, environmentId } = await this.resolve(ref);
-    const currentId = await store.getCurrentReleaseId(serviceId, environmentId);
-    const release = currentId ? await store.getRelease(currentId) : null;
+    const release = await store.getCurrentRelease(serviceId, environmentId);
     if (!release || release.config.schedule) return null;
     const id = randomUUID();
     const key = serviceLeaseKey(serviceId, environmentId);
@@ -404,31 +400,28 @@ export class DeployEngine {
   private async runRepair(deployment: Deployment, ref: ServiceRef, release: Release, damage: Damage, leaseKey: string): Promise<void> {
     const { store } = this.ctx;
     const rec = new DeploymentRecorder(store, this.events, this.ctx.logger, deployment.id);
-    const lease = holdLease(store, leaseKey, deployment.id, { heartbeatMs: this.ctx.leaseHeartbeatMs });
-    const ctx = underLease(this.ctx, lease.signal);
     const backend = backendName(ref.project, ref.service, ref.env);
-    try {
-      await rec.state('rolling', { startedAt: new Date().toISOString(), event: deploymentEvent('deployment.started', ref, deployment) });
-      await rec.log(
-        `repairing ${ref.project}/${ref.service} in ${ref.env}: ${damage.serving} of ${release.config.replicas} replica(s) of v${release.number} serving` +
-          `${damage.dead.length > 0 ? `, ${damage.dead.length} dead container(s)` : ''}${damage.sick.length > 0 ? `, ${damage.sick.length} unhealthy replica(s) to replace` : ''} (same release, no build)`,
-      );
-      await repairService(ctx, { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id }, damage, rec);
-      await rec.log(`v${release.number} serves with ${release.config.replicas} replica(s) again`);
-      await rec.state('succeeded', { finishedAt: new Date().toISOString(), event: deploymentEvent('deployment.succeeded', ref, deployment, { release: release.number, imageDigest: release.imageDigest }) });
-    } catch (err) {
-      // No undo: replicas that failed readiness were stopped by the batch; those that passed serve the live release.
-      const lost = lease.signal.aborted;
-      const code = lost ? 'SLW_INTERRUPTED' : isSlipwayError(err) ? err.code : 'SLW_DEPLOY_FAILED';
-      const message = errorMessage(lost ? lease.signal.reason : err);
-      await rec.log(`repair failed: ${message}`, 'error').catch(() => undefined);
-      await rec.state('failed', { errorCode: code, error: message, finishedAt: new Date().toISOString(), event: deploymentEvent('deployment.failed', ref, deployment, { errorCode: code, error: message }) }).catch((e) =>
-        this.ctx.logger.error({ err: e, deployment: deployment.id }, 'could not record repair failure'),
-      );
-    } finally {
-      lease.stop();
-      await store.releaseLease(leaseKey, deployment.id).catch(() => undefined);
-    }
+    await withLease(this.ctx, leaseKey, deployment.id, async (ctx) => {
+      try {
+        await rec.state('rolling', { startedAt: new Date().toISOString(), event: deploymentEvent('deployment.started', ref, deployment) });
+        await rec.log(
+          `repairing ${ref.project}/${ref.service} in ${ref.env}: ${damage.serving} of ${release.config.replicas} replica(s) of v${release.number} serving` +
+            `${damage.dead.length > 0 ? `, ${damage.dead.length} dead container(s)` : ''}${damage.sick.length > 0 ? `, ${damage.sick.length} unhealthy replica(s) to replace` : ''} (same release, no build)`,
+        );
+        await repairService(ctx, { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id }, damage, rec);
+        await rec.log(`v${release.number} serves with ${release.config.replicas} replica(s) again`);
+        await rec.state('succeeded', { finishedAt: new Date().toISOString(), event: deploymentEvent('deployment.succeeded', ref, deployment, { release: release.number, imageDigest: release.imageDigest }) });
+      } catch (err) {
+        // No undo: replicas that failed readiness were stopped by the batch; those that passed serve the live release.
+        const lost = ctx.signal?.aborted === true;
+        const code = lost ? 'SLW_INTERRUPTED' : isSlipwayError(err) ? err.code : 'SLW_DEPLOY_FAILED';
+        const message = errorMessage(lost ? ctx.signal!.reason : err);
+        await rec.log(`repair failed: ${message}`, 'error').catch(() => undefined);
+        await rec.state('failed', { errorCode: code, error: message, finishedAt: new Date().toISOString(), event: deploymentEvent('deployment.failed', ref, deployment, { errorCode: code, error: message }) }).catch((e) =>
+          this.ctx.logger.error({ err: e, deployment: deployment.id }, 'could not record repair failure'),
+        );
+      }
+    });
   }
 
   /**
@@ -542,13 +535,21 @@ export class DeployEngine {
   }
 
   private async run(deployment: Deployment, ref: ServiceRef, plan: Plan, leaseKey: string): Promise<void> {
-    const { store } = this.ctx;
-    const rec = new DeploymentRecorder(store, this.events, this.ctx.logger, deployment.id);
-    const lease = holdLease(store, leaseKey, deployment.id, { heartbeatMs: this.ctx.leaseHeartbeatMs });
-    // Every port call from here on stops once the lease is lost (lease-guard.ts).
-    const ctx = underLease(this.ctx, lease.signal);
+    const rec = new DeploymentRecorder(this.ctx.store, this.events, this.ctx.logger, deployment.id);
+    // Every port call stops once the lease is lost (lease-guard.ts); the lease is released after.
+    const succeeded = await withLease(this.ctx, leaseKey, deployment.id, (ctx) => this.execute(ctx, deployment, ref, plan, rec));
+    // After the lease: the next deploy of the service need not wait for pruning, which never fails this one.
+    if (succeeded) {
+      await applyImageRetention(this.ctx, ref, deployment.serviceId, deployment.environmentId, (m) => rec.log(m)).catch((err) =>
+        this.ctx.logger.warn({ err: errorMessage(err), deployment: deployment.id }, 'image retention failed; the deployment stands'),
+      );
+    }
+  }
+
+  /** The deployment's steps under its lease (`ctx` is guarded by it); true when it succeeded. */
+  private async execute(ctx: EngineContext, deployment: Deployment, ref: ServiceRef, plan: Plan, rec: DeploymentRecorder): Promise<boolean> {
+    const { store } = ctx;
     const backend = backendName(ref.project, ref.service, ref.env);
-    let succeeded = false;
     try {
       await rec.state('building', { startedAt: new Date().toISOString(), event: deploymentEvent('deployment.started', ref, deployment) });
       let release: Release;
@@ -638,26 +639,18 @@ export class DeployEngine {
         const target = { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id, serviceId: deployment.serviceId, environmentId: deployment.environmentId, previousReleaseId: deployment.previousReleaseId };
         await rollOut(ctx, target, deployment.kind, rec, this.canaries);
       }
-      lease.signal.throwIfAborted();
+      ctx.signal?.throwIfAborted();
       await store.setCurrentReleaseId(deployment.serviceId, deployment.environmentId, release.id);
       await rec.log(release.config.schedule ? `v${release.number} is the live release of the job` : `v${release.number} is live with ${release.config.replicas} replica(s)`);
       await rec.state('succeeded', {
         finishedAt: new Date().toISOString(),
         event: deploymentEvent(deployment.kind === 'rollback' ? 'deployment.rolled_back' : 'deployment.succeeded', ref, deployment, { release: release.number, imageDigest: release.imageDigest }),
       });
-      succeeded = true;
+      return true;
     } catch (err) {
       if (err instanceof CanaryAborted) await this.canaryRolledBack(ctx, deployment, ref, backend, rec, err);
       else await this.fail(ctx, deployment, ref, backend, rec, err);
-    } finally {
-      lease.stop();
-      await store.releaseLease(leaseKey, deployment.id).catch(() => undefined);
-    }
-    // After the lease: the next deploy of the service need not wait for pruning, which never fails this one.
-    if (succeeded) {
-      await applyImageRetention(ctx, ref, deployment.serviceId, deployment.environmentId, (m) => rec.log(m)).catch((err) =>
-        ctx.logger.warn({ err: errorMessage(err), deployment: deployment.id }, 'image retention failed; the deployment stands'),
-      );
+      return false;
     }
   }
 

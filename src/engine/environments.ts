@@ -38,8 +38,7 @@ export class Environments {
     for (const env of await store.listEnvironments(project.id)) {
       const view: EnvironmentView = { name: env.name, createdAt: env.createdAt, services: [] };
       for (const s of services) {
-        const currentId = await store.getCurrentReleaseId(s.id, env.id);
-        const current = currentId ? await store.getRelease(currentId) : null;
+        const current = await store.getCurrentRelease(s.id, env.id);
         view.services.push({ service: s.name, release: current?.number ?? null, replicas: current?.config.replicas ?? 0, domains: current?.config.domains ?? [] });
       }
       out.push(view);
@@ -111,8 +110,7 @@ export async function tearDownEnvironment(ctx: EngineContext, project: Project, 
   const report: DestroyReport = { environment: env.name, replicasRemoved: 0, routesRemoved: 0, accessories: [], volumesDeleted: [], volumesKept: [] };
   for (const s of services) {
     const backend = backendName(project.name, s.name, env.name);
-    const currentId = await store.getCurrentReleaseId(s.id, env.id);
-    const deploy = currentId ? (await store.getRelease(currentId))?.config.deploy : undefined;
+    const deploy = (await store.getCurrentRelease(s.id, env.id))?.config.deploy;
     for (const r of await runtime.listReplicas({ project: project.name, service: s.name, env: env.name })) {
       await retireReplica(ctx, r, {
         backend,

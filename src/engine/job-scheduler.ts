@@ -141,8 +141,7 @@ export class JobScheduler {
       if (jobs.length === 0) continue;
       for (const env of await store.listEnvironments(project.id)) {
         for (const s of jobs) {
-          const id = await store.getCurrentReleaseId(s.id, env.id);
-          const release = id ? await store.getRelease(id) : null;
+          const release = await store.getCurrentRelease(s.id, env.id);
           if (!release?.config.schedule) continue;
           out.push({ ref: { project: project.name, service: s.name, env: env.name }, release, key: `${s.id}:${env.id}` });
         }

@@ -1,8 +1,8 @@
 /**
  * Delivers outbox events to notification targets, at least once. A tick fans new events
  * out into one delivery per matching target (idempotent: keyed by event and target), then
- * sends what is due, with exponential backoff (1 s, 2 s, 4 s… capped at 5 min) and 10
- * attempts before a delivery is marked failed. A crash between sending and recording means
+ * sends what is due, with exponential backoff (1 s, 2 s, 4 s… 256 s: 10 attempts over about
+ * 8.5 minutes) before a delivery is marked failed. A crash between sending and recording means
  * one more send of the same event id: receivers dedupe on X-Slipway-Event-Id.
  */
 import { randomBytes } from 'node:crypto';
@@ -152,12 +152,13 @@ export class Notifier {
       await store.updateDelivery(d.eventId, d.targetId, { status: 'delivered', attempts, deliveredAt: new Date().toISOString(), lastError: null });
     } catch (err) {
       const failed = attempts >= MAX_ATTEMPTS;
-      const backoffMs = Math.min(1000 * 2 ** (attempts - 1), 300_000);
+      const backoffMs = 1000 * 2 ** (attempts - 1);
       await store.updateDelivery(d.eventId, d.targetId, {
         status: failed ? 'failed' : 'pending',
         attempts,
         lastError: errorMessage(err),
-        nextAttemptAt: new Date(Date.now() + backoffMs).toISOString(),
+        // Given up: no next attempt (the row shows when it was given up, not a retry that never comes).
+        nextAttemptAt: new Date(Date.now() + (failed ? 0 : backoffMs)).toISOString(),
       });
       logger.warn({ event: event.type, eventId: event.eventId, target: target.id, attempts, err: errorMessage(err) }, failed ? 'notification given up' : 'notification failed; will retry');
     }

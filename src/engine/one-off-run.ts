@@ -26,8 +26,7 @@ export class OneOffRuns {
     const service = project ? await store.getService(project.id, ref.service) : null;
     const env = project ? await store.getEnvironment(project.id, ref.env) : null;
     if (!project || !service || !env) throw new SlipwayError('SLW_NOT_FOUND', `${ref.project}/${ref.service} has never been deployed to ${ref.env}`);
-    const currentId = await store.getCurrentReleaseId(service.id, env.id);
-    const release = currentId ? await store.getRelease(currentId) : null;
+    const release = await store.getCurrentRelease(service.id, env.id);
     if (!release) throw new SlipwayError('SLW_NOT_FOUND', `${ref.service} has no live release in ${ref.env}: deploy it first`);
     const { env: containerEnv, mask } = await releaseEnvAndMask(this.ctx, ref, release);
     return async (req) => {

@@ -163,8 +163,7 @@ async function removeOrphans(ctx: EngineContext): Promise<number> {
   for (const project of await ctx.store.listProjects()) {
     for (const env of await ctx.store.listEnvironments(project.id)) {
       for (const service of await ctx.store.listServices(project.id)) {
-        const currentId = await ctx.store.getCurrentReleaseId(service.id, env.id);
-        const current = currentId ? await ctx.store.getRelease(currentId) : null;
+        const current = await ctx.store.getCurrentRelease(service.id, env.id);
         const replicas = await ctx.runtime.listReplicas({ project: project.name, service: service.name, env: env.name });
         const backend = backendName(project.name, service.name, env.name);
         // A warm set is kept until its keep_warm ends (the retirer takes it then), not taken for orphans.

@@ -1,9 +1,12 @@
 /**
- * Picks how a deployment moves traffic to its release once the release exists: a rollback
- * to the warm set inside its window is a flip back (no container starts); a blue-green web
- * service starts its whole new set and flips; everything else converges batch by batch
- * (rolling, or recreate); a canary web service (not a rollback) goes through its steps and analysis.
+ * Picks how a deployment moves traffic to its release once the release exists: one
+ * RolloutStrategy per `deploy.strategy`. A rollback to the warm set inside its window is a flip
+ * back (no container starts) whatever the strategy; a blue-green web service starts its whole
+ * new set and flips; a canary web service (not a rollback) goes through its steps and analysis;
+ * rolling and recreate converge batch by batch. Workers and jobs have no traffic to move: they
+ * converge (recreate still stops before it starts).
  */
+import type { DeployConfig } from '../core/config';
 import type { DeploymentKind } from '../core/domain';
 import { blueGreen, flipBack, type BlueGreenTarget } from './blue-green';
 import { canary } from './canary';
@@ -13,17 +16,39 @@ import type { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
 import { clearWarmSet } from './warm-sets';
 
-export async function rollOut(ctx: EngineContext, target: BlueGreenTarget, kind: DeploymentKind, rec: DeploymentRecorder, canaries: CanaryControls): Promise<void> {
-  const web = target.release.config.port !== null;
-  if (web && kind === 'rollback' && (await flipBack(ctx, target, rec))) return;
-  if (web && target.release.config.deploy.strategy === 'blue-green') return blueGreen(ctx, target, rec);
-  // A rollback is how one gets out of trouble: it is never held back by a canary's steps.
-  if (web && kind !== 'rollback' && target.release.config.deploy.strategy === 'canary') {
-    await canary(ctx, target, rec, canaries);
+export interface RolloutStrategy {
+  roll(ctx: EngineContext, target: BlueGreenTarget, rec: DeploymentRecorder, canaries: CanaryControls): Promise<void>;
+}
+
+/** Rolling and recreate: batches (converge.ts); a warm set converge met was retired or taken back into rotation, so it is not warm any more. */
+const converging: RolloutStrategy = {
+  async roll(ctx, target, rec) {
+    await converge(ctx, target, rec);
     await clearWarmSet(ctx.store, target.serviceId, target.environmentId);
-    return;
-  }
-  await converge(ctx, target, rec);
-  // Converge retired a warm set as a leftover, or took it back into rotation: either way it is no longer warm.
-  await clearWarmSet(ctx.store, target.serviceId, target.environmentId);
+  },
+};
+
+const STRATEGIES: Record<DeployConfig['strategy'], RolloutStrategy> = {
+  rolling: converging,
+  recreate: converging,
+  'blue-green': { roll: (ctx, target, rec) => blueGreen(ctx, target, rec) },
+  canary: {
+    async roll(ctx, target, rec, canaries) {
+      await canary(ctx, target, rec, canaries);
+      await clearWarmSet(ctx.store, target.serviceId, target.environmentId);
+    },
+  },
+};
+
+export function rolloutStrategy(target: BlueGreenTarget, kind: DeploymentKind): RolloutStrategy {
+  const { port, deploy } = target.release.config;
+  if (port === null) return converging;
+  // A rollback is how one gets out of trouble: it is never held back by a canary's steps.
+  if (kind === 'rollback' && deploy.strategy === 'canary') return converging;
+  return STRATEGIES[deploy.strategy];
+}
+
+export async function rollOut(ctx: EngineContext, target: BlueGreenTarget, kind: DeploymentKind, rec: DeploymentRecorder, canaries: CanaryControls): Promise<void> {
+  if (target.release.config.port !== null && kind === 'rollback' && (await flipBack(ctx, target, rec))) return;
+  await rolloutStrategy(target, kind).roll(ctx, target, rec, canaries);
 }

@@ -14,8 +14,8 @@ import type { DeploymentEvents } from './deployment-events';
 import { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
 import { retireOptions, retireReplica } from './retire-replica';
-import { holdLease, LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
-import { underLease } from './lease-guard';
+import { LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
+import { withLease } from './lease-guard';
 import { clearWarmSet, readWarmSet } from './warm-sets';
 
 /** Lease holders of the retirer start with this (the engine names it in SLW_DEPLOY_LOCKED). */
@@ -93,41 +93,39 @@ export async function retireWarmSet(base: EngineContext, events: DeploymentEvent
   const leaseKey = serviceLeaseKey(serviceId, environmentId);
   const holder = `${RETIRE_WARM_HOLDER}${warm.deploymentId}`;
   if (!(await store.acquireLease(leaseKey, holder, LEASE_TTL_MS))) return false;
-  // Stragglers may take drain_timeout plus stop_timeout: the lease must outlive them.
-  const lease = holdLease(store, leaseKey, holder, { heartbeatMs: base.leaseHeartbeatMs, onLost: (why) => base.logger.warn({ ...ref, why }, 'lost the lease while retiring a warm set: stopped') });
-  const ctx = underLease(base, lease.signal);
-  const { runtime, edge } = ctx;
-  try {
-    // Under the lease: a deployment may have replaced or consumed it since it was read.
-    const now = await readWarmSet(store, serviceId, environmentId);
-    if (!now || now.release !== warm.release || now.deploymentId !== warm.deploymentId) return false;
-    const rec = new DeploymentRecorder(store, events, ctx.logger, warm.deploymentId);
-    const liveId = await store.getCurrentReleaseId(serviceId, environmentId);
-    const live = liveId ? await store.getRelease(liveId) : null;
-    if (live?.number === warm.release) {
-      // Rolled back to by a deployment that took it into rotation: it is not warm any more.
-      await clearWarmSet(store, serviceId, environmentId);
-      return true;
-    }
-    const backend = backendName(ref.project, ref.service, ref.env);
-    const inRotation = new Set((await edge.listServers(backend)).filter((s) => s.state === 'ready').map((s) => s.name));
-    const replicas = await runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env, release: warm.release });
-    const serving = replicas.filter((r) => inRotation.has(r.name));
-    for (const r of serving) await rec.log(`replica ${r.name} of v${warm.release} takes traffic again: not retiring it with the warm set`, 'warn');
-    const retiring = replicas.filter((r) => !inRotation.has(r.name));
-    const release = await store.getReleaseByNumber(serviceId, environmentId, warm.release);
-    const deploy = release?.config.deploy ?? { drainTimeoutMs: 10_000, stopTimeoutMs: 10_000 };
-    await rec.log(`keep_warm of v${warm.release} ended at ${warm.retireAt}: draining and stopping ${retiring.length} warm replica(s)`);
-    await Promise.all(
-      retiring.map((r) =>
-        retireReplica(ctx, r, retireOptions(backend, deploy, rec)),
-      ),
-    );
+  // Stragglers may take drain_timeout plus stop_timeout: the lease must outlive them (renewed), and stops them if lost.
+  return withLease(base, leaseKey, holder, (ctx) => retireUnderLease(ctx, events, target, warm), (why) => base.logger.warn({ ...ref, why }, 'lost the lease while retiring a warm set: stopped'));
+}
+
+/** The retirement itself, on the lease-guarded context. */
+async function retireUnderLease(ctx: EngineContext, events: DeploymentEvents, target: WarmSetTarget, warm: WarmSet): Promise<boolean> {
+  const { store, runtime, edge } = ctx;
+  const { ref, serviceId, environmentId } = target;
+  // Under the lease: a deployment may have replaced or consumed it since it was read.
+  const now = await readWarmSet(store, serviceId, environmentId);
+  if (!now || now.release !== warm.release || now.deploymentId !== warm.deploymentId) return false;
+  const rec = new DeploymentRecorder(store, events, ctx.logger, warm.deploymentId);
+  const live = await store.getCurrentRelease(serviceId, environmentId);
+  if (live?.number === warm.release) {
+    // Rolled back to by a deployment that took it into rotation: it is not warm any more.
     await clearWarmSet(store, serviceId, environmentId);
-    await rec.log(`the warm set of v${warm.release} is retired`);
     return true;
-  } finally {
-    lease.stop();
-    await store.releaseLease(leaseKey, holder).catch(() => undefined);
   }
+  const backend = backendName(ref.project, ref.service, ref.env);
+  const inRotation = new Set((await edge.listServers(backend)).filter((s) => s.state === 'ready').map((s) => s.name));
+  const replicas = await runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env, release: warm.release });
+  const serving = replicas.filter((r) => inRotation.has(r.name));
+  for (const r of serving) await rec.log(`replica ${r.name} of v${warm.release} takes traffic again: not retiring it with the warm set`, 'warn');
+  const retiring = replicas.filter((r) => !inRotation.has(r.name));
+  const release = await store.getReleaseByNumber(serviceId, environmentId, warm.release);
+  const deploy = release?.config.deploy ?? { drainTimeoutMs: 10_000, stopTimeoutMs: 10_000 };
+  await rec.log(`keep_warm of v${warm.release} ended at ${warm.retireAt}: draining and stopping ${retiring.length} warm replica(s)`);
+  await Promise.all(
+    retiring.map((r) =>
+      retireReplica(ctx, r, retireOptions(backend, deploy, rec)),
+    ),
+  );
+  await clearWarmSet(store, serviceId, environmentId);
+  await rec.log(`the warm set of v${warm.release} is retired`);
+  return true;
 }

@@ -15,6 +15,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseProjectConfig, formatErrors } from '../core/parse-config';
+import { planDeployRequests } from './plan-deploy-requests';
 import { SlipwayError } from '../core/errors';
 import { gitUrlProblem, redactGitUrl, repoPathProblem } from '../core/git-source';
 import type { Webhook } from '../core/domain';
@@ -117,14 +118,8 @@ export class Webhooks {
     if (!resolved.ok) throw new SlipwayError('SLW_CONFIG_INVALID', `slipway.yml at ${push.commit.slice(0, 7)} is invalid for ${env}:\n${formatErrors(resolved.errors)}`, resolved.errors);
     const forcedNote = await this.checkNotBehindLive(hook, push, env, Object.keys(resolved.config.services));
     const triggeredBy = `webhook:${project} (push ${push.branch} ${push.commit.slice(0, 7)})`;
-    const requests = Object.keys(resolved.config.services).map((service) => ({
-      config: resolved.config,
-      service,
-      env,
-      source: resolved.config.services[service]!.source.kind === 'build' ? { kind: 'git' as const, url: hook.repository, ref: push.commit, path: hook.path } : null,
-      releaseSource: resolved.config.services[service]!.release?.source.kind === 'build' ? { kind: 'git' as const, url: hook.repository, ref: push.commit, path: hook.path } : null,
-      triggeredBy,
-    }));
+    // Every service, built from the pushed commit; like a project token, only the project's own images (image-policy.ts).
+    const { requests } = planDeployRequests({ config: text, env, sources: {}, git: { url: hook.repository, ref: push.commit, path: hook.path }, allowDestructive: false, triggeredBy, unrestricted: false });
     const deployments = (await this.engine.deployAll(requests)).map((d) => d.id);
     return { status: 'deploying', branch: push.branch, commit: push.commit, env, deployments, message: `deploying ${push.commit.slice(0, 7)} of ${push.branch} to ${env}${forcedNote}` };
   }

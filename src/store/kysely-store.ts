@@ -267,6 +267,17 @@ export class KyselyStore implements Store {
     return row?.release_id ?? null;
   }
 
+  async getCurrentRelease(serviceId: number, environmentId: number): Promise<Release | null> {
+    const row = await this.#db
+      .selectFrom('current_releases as c')
+      .innerJoin('releases as r', 'r.id', 'c.release_id')
+      .selectAll('r')
+      .where('c.service_id', '=', serviceId)
+      .where('c.environment_id', '=', environmentId)
+      .executeTakeFirst();
+    return row ? toRelease(row) : null;
+  }
+
   async listCurrentReleases(environmentId: number): Promise<Release[]> {
     const rows = await this.#db
       .selectFrom('current_releases as c')

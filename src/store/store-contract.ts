@@ -330,6 +330,8 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
         await store.setCurrentReleaseId(service.id, env.id, r1.id);
         await store.setCurrentReleaseId(service.id, staging.id, s1.id);
         assert.equal(await store.getCurrentReleaseId(service.id, env.id), r1.id);
+        assert.deepEqual(await store.getCurrentRelease(service.id, env.id), r1);
+        assert.equal(await store.getCurrentRelease(service.id, env.id + 1000), null, "no environment, no release");
         await store.setCurrentReleaseId(service.id, env.id, r2.id);
         assert.equal(await store.getCurrentReleaseId(service.id, env.id), r2.id);
         assert.equal(await store.getCurrentReleaseId(service.id, staging.id), s1.id);

@@ -1,39 +1,20 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DeploymentView } from '../../core/contract/views';
 import { assertProjectAccess } from '../auth';
-import { SlipwayError } from '../../core/errors';
-import type { ProjectConfig } from '../../core/config';
-import type { BuildSource } from '../../core/domain';
-import type { z } from 'zod';
-import { parseProjectConfig, formatErrors } from '../../core/parse-config';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
 import { afterQuery, deployBody, deploymentParams, deploymentsQuery, projectParams, promoteBody, redeployBody, rollbackBody, serviceParams } from '../../core/contract/requests';
 import { streamDeploymentEvents } from '../deployment-sse';
 import { CANARY_COMMANDS } from '../../engine/canary-control';
-
-type DeployBody = z.output<typeof deployBody>;
+import { planDeployRequests, resolveServices } from '../../engine/plan-deploy-requests';
 
 export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post('/api/v1/deployments', { config: { scope: 'deploy' } }, async (req, reply) => {
     const body = parseInput(deployBody, req.body, 'deploy request');
-    const { config, names } = resolveServices(body.config, body.env, body.services);
+    const { config, names, requests } = planDeployRequests({ ...body, triggeredBy: req.principal!.actor, unrestricted: !req.principal!.project });
     assertProjectAccess(req, config.project);
     req.audit = { project: config.project, target: `${names.join(', ')} env ${body.env}` };
-    const undefinedSources = Object.keys(body.sources).filter((n) => !config.services[n.replace(RELEASE_KEY, '')]);
-    if (undefinedSources.length > 0) {
-      throw new SlipwayError('SLW_BAD_REQUEST', `sources name services not in slipway.yml: ${undefinedSources.join(', ')}`, undefinedSources.map((n) => ({ path: `sources.${n}`, message: 'no such service' })));
-    }
-    const strayRelease = Object.keys(body.sources).filter((n) => RELEASE_KEY.test(n) && config.services[n.replace(RELEASE_KEY, '')]!.release?.source.kind !== 'build');
-    if (strayRelease.length > 0) {
-      throw new SlipwayError('SLW_BAD_REQUEST', `sources name release images that slipway.yml does not build: ${strayRelease.join(', ')}`, strayRelease.map((n) => ({ path: `sources.${n}`, message: `services.${n.replace(RELEASE_KEY, '')}.release has no build` })));
-    }
-    if (body.image) for (const n of names) config.services[n]!.source = { kind: 'image', ref: body.image };
-    const triggeredBy = req.principal!.actor;
-    // A project token deploys only images built for its project or allowed by an admin (engine/image-policy.ts).
-    const unrestricted = !req.principal!.project;
-    const allowDestructive = body.allowDestructive;
-    const requests = names.map((service) => ({ config, service, env: body.env, source: buildSourceOf(body, service, config), releaseSource: releaseSourceOf(body, service, config), triggeredBy, unrestricted, allowDestructive }));
+    const { allowDestructive } = body;
     // Said before the deploy starts, so a refused deploy is audited with it too.
     if (allowDestructive) req.audit.detail = 'allow-destructive';
     const started = [];
@@ -132,34 +113,4 @@ async function visibleDeployment(req: FastifyRequest, deps: ApiDeps, id: string)
   assertProjectAccess(req, view.project);
   req.audit = { ...req.audit, project: view.project, target: `${view.service} env ${view.env} deployment ${id}` };
   return view;
-}
-
-/** The source a service builds from: the deploy's git repository, or its uploaded context. */
-function buildSourceOf(body: DeployBody, service: string, config: ProjectConfig): BuildSource | null {
-  if (config.services[service]!.source.kind === 'image') return null;
-  if (body.git) return { kind: 'git', ...body.git };
-  const archive = body.sources[service];
-  return archive ? { kind: 'archive', sha256: archive.sha256, commit: archive.commit } : null;
-}
-
-const RELEASE_KEY = /:release$/;
-
-/** The source of a service's release image (`release: { build }`): the deploy's git repository, or the upload keyed `<service>:release`. */
-function releaseSourceOf(body: DeployBody, service: string, config: ProjectConfig): BuildSource | null {
-  if (config.services[service]!.release?.source.kind !== 'build') return null;
-  if (body.git) return { kind: 'git', ...body.git };
-  const archive = body.sources[`${service}:release`];
-  return archive ? { kind: 'archive', sha256: archive.sha256, commit: archive.commit } : null;
-}
-
-/** slipway.yml resolved for one environment, and the services asked for (default: all). */
-function resolveServices(text: string, env: string, services: string[] | undefined): { config: ProjectConfig; names: string[] } {
-  const parsed = parseProjectConfig(text, { env });
-  if (!parsed.ok) throw new SlipwayError('SLW_CONFIG_INVALID', `slipway.yml is invalid:\n${formatErrors(parsed.errors)}`, parsed.errors);
-  const names = services ?? Object.keys(parsed.config.services);
-  const unknown = names.filter((n) => !parsed.config.services[n]);
-  if (unknown.length > 0) {
-    throw new SlipwayError('SLW_NOT_FOUND', `service(s) ${unknown.join(', ')} not defined in slipway.yml (defined: ${Object.keys(parsed.config.services).join(', ')})`);
-  }
-  return { config: parsed.config, names };
 }

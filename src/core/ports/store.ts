@@ -172,6 +172,8 @@ export interface Store {
 
   /** The release live for the service in the environment (set when a deployment succeeds). */
   getCurrentReleaseId(serviceId: number, environmentId: number): Promise<number | null>;
+  /** The live release itself (one read), or null. */
+  getCurrentRelease(serviceId: number, environmentId: number): Promise<Release | null>;
   setCurrentReleaseId(serviceId: number, environmentId: number, releaseId: number | null): Promise<void>;
   /** The live release of every service in the environment (one read for a status page). */
   listCurrentReleases(environmentId: number): Promise<Release[]>;
