@@ -213,6 +213,27 @@ test('replicas: started on the network, reached by IP, listed by label, logged, 
   assert.deepEqual(await runtime.listReplicas({ project }), []);
 });
 
+test('a replica that ignores SIGTERM is SIGKILLed once stop_timeout has passed, then removed', async () => {
+  const image = await runtime.inspectImage(`slipway/${project}-web:t1`);
+  assert.ok(image, 'built by an earlier test');
+  const stubborn = "process.on('SIGTERM', () => console.log('ignoring SIGTERM')); console.log('up'); setInterval(() => {}, 1000);";
+  const r = await runtime.startReplica({ name: `${project}-stubborn-1`, image: image.id, port: 3000, env: {}, labels: labels({ service: 'stubborn' }), command: ['node', '-e', stubborn] });
+  const logs = async () => {
+    const out: string[] = [];
+    for await (const e of runtime.logs({ project, service: 'stubborn' }, { tail: 20 })) out.push(e.line);
+    return out;
+  };
+  await waitFor('the stubborn replica is up', async () => ((await logs()).includes('up') ? true : undefined));
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const t0 = Date.now();
+  await runtime.stopReplica(r.id, 1500);
+  const stopMs = Date.now() - t0;
+  // A lower bound only: SIGKILL never comes before stop_timeout (how long after is Docker's business).
+  assert.ok(stopMs >= 1500, `stopped after ${stopMs} ms: not before stop_timeout (1500 ms)`);
+  assert.equal(await dieExitCode(r.id, since), '137', 'killed by SIGKILL (128 + 9)');
+  assert.equal(await runtime.inspectReplica(r.id), null, 'the container is removed');
+});
+
 test('the recent listing for views follows Docker events instead of listing on every read', async () => {
   const image = await runtime.inspectImage(`slipway/${project}-web:t1`);
   assert.ok(image, 'built by an earlier test');
