@@ -283,14 +283,15 @@ test('control plane SIGKILLed mid-canary: the restart aborts it cleanly (stable 
   assert.equal(again.state, 'succeeded', await deploymentLog(cp.client, again.id));
 });
 
-test('manual control: pause holds the step, promote skips the rest; abort rolls back', async () => {
-  // Step 1 lasts long enough for a CLI cold start under load to pause it (3 s was not, at times).
-  const { deployments } = await deployDirectory(cp.client, canary('eight', [{ weight: 20, pause: '8s' }, { weight: 50, pause: '3s' }]));
+test('manual control: pause holds the step, resume runs it again, promote skips the rest; abort rolls back', async () => {
+  // Step 1 lasts long enough for CLI cold starts under load to pause it, then resume and promote
+  // it before it ends (3 s was not enough to pause, at times).
+  const { deployments } = await deployDirectory(cp.client, canary('eight', [{ weight: 20, pause: '12s' }, { weight: 50, pause: '3s' }]));
   const id = deployments[0]!.id;
   for (let i = 0; i < 150 && (await web()).canary?.phase !== 'stepping'; i++) await sleep(200);
   const paused = await cli('deploy', 'pause', id);
   assert.equal(paused.code, 0, paused.stderr);
-  await sleep(9000); // longer than the step: a paused step does not end
+  await sleep(13_000); // longer than the step: a paused step does not end
   const c = (await web()).canary!;
   assert.equal(c.paused, true);
   assert.equal(c.step, 1);
@@ -298,6 +299,12 @@ test('manual control: pause holds the step, promote skips the rest; abort rolls 
   const status = await cli('status');
   assert.match(status.stdout, /canary: v8 at step 1\/2 \(20 %\), paused; verdict so far/);
   assert.match(status.stdout, /stable v7: 2 replica\(s\), weight \d+ \(80 %\)/);
+  // Resumed: the step's clock runs again from what was left (then promoted before it ends).
+  const resumed = await cli('deploy', 'resume', id);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const r = (await web()).canary!;
+  assert.deepEqual([r.paused, r.step], [false, 1]);
+  assert.ok(r.secondsToNextStep !== null && r.secondsToNextStep > 0, `a resumed step counts down again (${r.secondsToNextStep})`);
   const promoted = await cli('deploy', 'promote', id);
   assert.equal(promoted.code, 0, promoted.stderr);
   const d = await waitDeployment(cp.client, id);
