@@ -17,7 +17,7 @@ import { WarmSetRetirer } from '../engine/warm-set-retirer';
 import { readWarmSet } from '../engine/warm-sets';
 import { isSlipwayError } from '../core/errors';
 import type { WarmSet } from '../core/warm-set';
-import { BACKEND, ENV, HOST, PORT, PROJECT, SERVICE, engineWorld, waitFor, type EngineWorld, type ServiceShape } from './engine-world.test-support';
+import { BACKEND, ENV, HOST, PORT, PROJECT, SERVICE, engineWorld, names, waitFor, type EngineWorld, type ServiceShape } from './engine-world.test-support';
 
 const worlds: EngineWorld[] = [];
 after(async () => {
@@ -26,7 +26,6 @@ after(async () => {
 
 const BG: ServiceShape = { strategy: 'blue-green', replicas: 2, keepWarm: '5m' };
 const ofRelease = (n: number) => (spec: StartSpec) => 'release' in spec.labels && spec.labels.release === n;
-const names = (xs: Array<{ name: string }>) => xs.map((x) => x.name).sort();
 const SERVICE_REF = { project: PROJECT, service: SERVICE, env: ENV };
 
 /** A world serving v1 of `shape`, watched by the Monitor from there on. */

@@ -34,7 +34,7 @@ import { isSlipwayError } from '../core/errors';
 import type { ReleaseTraffic } from '../core/ports/release-traffic';
 import type { Store } from '../core/ports/store';
 import { CrashGate } from './crash-harness.test-support';
-import { BACKEND, ENV, HOST, PORT, PROJECT, SERVICE, configOf, engineWorld, waitFor, type EngineWorld, type ServiceShape } from './engine-world.test-support';
+import { BACKEND, ENV, HOST, PROJECT, SERVICE, configOf, engineWorld, assertReleaseServes, waitFor, type EngineWorld, type ServiceShape } from './engine-world.test-support';
 
 const worlds: EngineWorld[] = [];
 after(async () => {
@@ -75,7 +75,6 @@ const LONG_STEPS = [
   { weight: 50, pause: '10s' },
 ];
 const CANARY: ServiceShape = { strategy: 'canary', replicas: 2, steps: STEPS, analysis: { interval: '100ms', min_requests: 10 } };
-const names = (xs: Array<{ name: string }>) => xs.map((x) => x.name).sort();
 const releaseOf = (server: string) => Number(/-v(\d+)-[^-]+$/.exec(server)?.[1]);
 
 async function world(traffic?: ReleaseTraffic): Promise<EngineWorld> {
@@ -95,19 +94,11 @@ async function serving(traffic: ReleaseTraffic | undefined, shape: ServiceShape 
   return { w, v1 };
 }
 
-/** Exactly `replicas` running replicas of `release`, each a ready server at weight 1, and every request goes to them. */
+/** The release serves (engine-world's check) and every request goes to it. */
 async function assertServes(w: EngineWorld, release: number, replicas: number): Promise<string[]> {
-  const containers = await w.replicas();
-  assert.deepEqual(containers.map((r) => [r.labels.release, r.state]), Array.from({ length: replicas }, () => [release, 'running']), 'containers: only the release, all running');
-  const servers = await w.servers();
-  assert.deepEqual(names(servers), names(containers), "edge servers = the release's replicas");
-  for (const s of servers) {
-    const c = containers.find((r) => r.name === s.name)!;
-    assert.deepEqual([s.state, s.weight, s.address, s.port], ['ready', 1, c.address, PORT], `server ${s.name}`);
-  }
+  const servers = await assertReleaseServes(w, release, replicas);
   assert.equal(shareOf(w, release), 100, `every request goes to v${release}`);
-  assert.equal(await w.liveRelease(), release, 'live release in the store');
-  return names(servers);
+  return servers;
 }
 
 /** The percentage of 40 requests routed now (weighted round robin, deterministic) that `release` answers. */

@@ -14,6 +14,7 @@
  * rotation (invariant 3), a server in rotation whose container is not running and healthy
  * (invariant 2), and starts of one release while another's containers run (recreate).
  */
+import assert from 'node:assert/strict';
 import pino from 'pino';
 import { DeployEngine } from '../engine/deploy-engine';
 import type { EngineContext } from '../engine/engine-context';
@@ -374,4 +375,32 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     if (Date.now() > until) throw new Error(`waited ${ms} ms for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
+}
+
+/** Names, sorted (replicas, edge servers). */
+export const names = (xs: Array<{ name: string }>) => xs.map((x) => x.name).sort();
+
+/**
+ * The service is exactly `replicas` running containers of `release`, each one a ready server of
+ * the backend at weight 1 at its address (and nothing else is a server), and `release` is the
+ * live release in the store. Returns the servers' names; callers add how traffic reaches them.
+ */
+export async function assertReleaseServes(w: EngineWorld, release: number, replicas: number): Promise<string[]> {
+  const containers = await w.replicas();
+  assert.deepEqual(containers.map((r) => [r.labels.release, r.state]), Array.from({ length: replicas }, () => [release, 'running']), `containers: only v${release}, all running: ${JSON.stringify(containers.map((r) => [r.name, r.state]))}`);
+  const servers = await w.servers();
+  assert.deepEqual(names(servers), names(containers), "edge servers = the release's running replicas");
+  for (const s of servers) {
+    const c = containers.find((r) => r.name === s.name)!;
+    assert.deepEqual([s.state, s.weight, s.address, s.port], ['ready', 1, c.address, PORT], `server ${s.name}`);
+  }
+  assert.equal(await w.liveRelease(), release, 'live release in the store');
+  return names(servers);
+}
+
+/** `count` requests through the edge are all answered, round robin reaching every one of `servers`. */
+export function assertRoundRobin(w: EngineWorld, servers: string[], count: number): void {
+  const answered = Array.from({ length: count }, () => w.edge.route(HOST));
+  assert.ok(answered.every((a) => a.status === 200), 'every request is answered');
+  assert.deepEqual([...new Set(answered.map((a) => a.server!))].sort(), servers, 'round robin reaches every replica');
 }

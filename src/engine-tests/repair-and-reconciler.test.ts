@@ -17,14 +17,13 @@ import { readWarmSet } from '../engine/warm-sets';
 import { readCanary } from '../engine/canary-states';
 import { figures } from '../core/canary-analysis';
 import type { Deployment } from '../core/domain';
-import { BACKEND, HOST, PORT, engineWorld, type EngineWorld, type ServiceShape } from './engine-world.test-support';
+import { BACKEND, HOST, engineWorld, names, assertReleaseServes, assertRoundRobin, type EngineWorld, type ServiceShape } from './engine-world.test-support';
 
 const worlds: EngineWorld[] = [];
 after(async () => {
   for (const w of worlds) await w.close();
 });
 
-const names = (xs: Array<{ name: string }>) => xs.map((x) => x.name).sort();
 const logger = pino({ level: 'silent' });
 
 async function serving(shape: ServiceShape, opts: Parameters<typeof engineWorld>[0] = {}): Promise<{ w: EngineWorld; v1: string[] }> {
@@ -37,21 +36,11 @@ async function serving(shape: ServiceShape, opts: Parameters<typeof engineWorld>
   return { w, v1 };
 }
 
-/** Exactly `replicas` running replicas of `release` (and nothing else), each a ready server at its address, all answering. */
+/** The release serves (engine-world's check) and requests reach all of its replicas. */
 async function assertServes(w: EngineWorld, release: number, replicas: number): Promise<string[]> {
-  const containers = await w.replicas();
-  assert.deepEqual(containers.map((r) => [r.labels.release, r.state]), Array.from({ length: replicas }, () => [release, 'running']), `containers: ${JSON.stringify(containers.map((r) => [r.name, r.state]))}`);
-  const servers = await w.servers();
-  assert.deepEqual(names(servers), names(containers), "edge servers = the release's running replicas");
-  for (const s of servers) {
-    const c = containers.find((r) => r.name === s.name)!;
-    assert.deepEqual([s.state, s.weight, s.address, s.port], ['ready', 1, c.address, PORT], `server ${s.name}`);
-  }
-  const answered = Array.from({ length: replicas * 2 }, () => w.edge.route(HOST));
-  assert.ok(answered.every((a) => a.status === 200), 'every request is answered');
-  assert.deepEqual([...new Set(answered.map((a) => a.server!))].sort(), names(servers), 'requests reach every replica');
-  assert.equal(await w.liveRelease(), release);
-  return names(servers);
+  const servers = await assertReleaseServes(w, release, replicas);
+  assertRoundRobin(w, servers, replicas * 2);
+  return servers;
 }
 
 /** A reconciler of the world's engine, on a clock the test moves. */

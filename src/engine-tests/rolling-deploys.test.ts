@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { StartSpec } from '../testing/memory-runtime';
-import { BACKEND, HOST, PORT, configOf, engineWorld, parseShape, type EngineWorld, type ServiceShape } from './engine-world.test-support';
+import { BACKEND, configOf, engineWorld, parseShape, names, assertReleaseServes, assertRoundRobin, type EngineWorld, type ServiceShape } from './engine-world.test-support';
 import { DeployEngine } from '../engine/deploy-engine';
 import { isSlipwayError } from '../core/errors';
 
@@ -27,7 +27,6 @@ async function world(): Promise<EngineWorld> {
 }
 
 const ofRelease = (n: number) => (spec: StartSpec) => 'release' in spec.labels && spec.labels.release === n;
-const names = (xs: Array<{ name: string }>) => xs.map((x) => x.name).sort();
 
 /** A world serving v1 with `shape`, then watched from that point. */
 async function serving(shape: ServiceShape): Promise<{ w: EngineWorld; v1: string[] }> {
@@ -40,24 +39,11 @@ async function serving(shape: ServiceShape): Promise<{ w: EngineWorld; v1: strin
   return { w, v1 };
 }
 
-/**
- * The service is exactly `replicas` running containers of `release`, each one a ready server of
- * the backend at its address (and nothing else is a server), and requests reach all of them.
- */
+/** The release serves (engine-world's check) and requests reach all of its replicas. */
 async function assertServes(w: EngineWorld, release: number, replicas: number): Promise<string[]> {
-  const containers = await w.replicas();
-  assert.deepEqual(containers.map((r) => [r.labels.release, r.state]), Array.from({ length: replicas }, () => [release, 'running']), 'containers: only the release, all running');
-  const servers = await w.servers();
-  assert.deepEqual(names(servers), names(containers), 'edge servers = the release\'s running replicas');
-  for (const s of servers) {
-    const c = containers.find((r) => r.name === s.name)!;
-    assert.deepEqual([s.state, s.weight, s.address, s.port], ['ready', 1, c.address, PORT], `server ${s.name}`);
-  }
-  const answered = Array.from({ length: replicas }, () => w.edge.route(HOST));
-  assert.ok(answered.every((a) => a.status === 200), 'every request is answered');
-  assert.deepEqual([...new Set(answered.map((a) => a.server!))].sort(), names(servers), 'round robin reaches every replica');
-  assert.equal(await w.liveRelease(), release, 'live release in the store');
-  return names(servers);
+  const servers = await assertReleaseServes(w, release, replicas);
+  assertRoundRobin(w, servers, replicas);
+  return servers;
 }
 
 function assertClean(w: EngineWorld): void {
