@@ -23,6 +23,7 @@ import type { EngineContext } from './engine-context';
 import { HEALTHY_RESET_MS, nextRepairAt } from './reconciler';
 import { dropRestoreMark, interruptedRestore, restoreInterrupted } from './restore-marker';
 import { secretMasker } from './secret-values';
+import { PGBACKREST_LOCKED, pgBackRest } from './pg-in-container';
 
 export interface AccessoryDeps {
   ctx: EngineContext;
@@ -242,18 +243,16 @@ export class Accessories {
    * refused by pgBackRest: said loudly, since archiving stays off until it is dealt with.
    */
   private async prepareBackupRepository(c: AccessoryContainer, cfg: AccessoryConfig, log: AccessoryLog): Promise<void> {
-    const stanzaCreate = () =>
-      this.ctx.runtime
-        .exec(c.id, ['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', 'pgbackrest', 'stanza-create'], { timeoutMs: 120_000 })
-        .catch((err: unknown) => ({ exitCode: null, timedOut: false, output: errorMessage(err) }));
-    let r = await stanzaCreate();
-    // [050] is a lock held by another pgBackRest process (an archive-push Postgres started
-    // meanwhile): it passes within seconds, so it is waited out rather than reported.
-    for (let attempt = 1; r.exitCode !== 0 && /ERROR: \[050\]/.test(r.output) && attempt <= 15; attempt++) {
-      await (this.deps.sleep ?? delay)(1000);
-      r = await stanzaCreate();
-    }
+    // [050], a lock held by another pgBackRest process (an archive-push Postgres started, a
+    // backup), passes within seconds: waited out rather than reported.
+    const r = await pgBackRest(this.ctx.runtime, c.id, ['stanza-create'], { timeoutMs: 120_000, sleep: this.deps.sleep ?? delay }).catch((err: unknown) => ({
+      exitCode: null,
+      timedOut: false,
+      output: errorMessage(err),
+    }));
     if (r.exitCode === 0) return;
+    // Still locked after the wait: a backup holds the repository, so its stanza exists.
+    if (PGBACKREST_LOCKED.test(r.output)) return;
     const why = r.output.split('\n').filter((l) => /ERROR|HINT/.test(l)).slice(-2).join(' ') || r.output.split('\n').slice(-2).join(' ');
     await log(
       `accessory ${cfg.name}: its backup repository could not be prepared (${why}); WAL is not archived and backups fail until this is fixed (docs/backups.md, "A repository of another database")`,

@@ -27,7 +27,7 @@ import type { BackupFiles } from '../core/ports/backup-files';
 import type { JetStreamAdmin } from '../core/ports/jetstream-admin';
 import { backupHealth, backupView } from './backup-view';
 import type { EngineContext } from './engine-context';
-import { asPostgres, countAndMarkSql, mustSucceed, parseCounts, psqlRows } from './pg-in-container';
+import { asPostgres, countAndMarkSql, mustSucceed, parseCounts, pgBackRest, psqlRows } from './pg-in-container';
 import { backupMethod, PGBACKREST_STANZA } from '../core/backup-config';
 
 const BACKUP_TIMEOUT_MS = 6 * 3_600_000;
@@ -106,7 +106,11 @@ export class Backups implements BackupOperations {
         await this.prepareStanza(c, progress);
         const out = await mustSucceed(
           'pgbackrest backup',
-          asPostgres(this.ctx.runtime, c.id, ['pgbackrest', `--type=${type}`, '--log-level-console=detail', 'backup'], { timeoutMs: BACKUP_TIMEOUT_MS, onOutput: relay('backup', progress) }),
+          pgBackRest(this.ctx.runtime, c.id, [`--type=${type}`, '--log-level-console=detail', 'backup'], {
+            timeoutMs: BACKUP_TIMEOUT_MS,
+            onOutput: relay('backup', progress),
+            onLocked: () => progress('another pgBackRest process holds the repository lock; waiting for it'),
+          }),
         );
         const info = await this.info(c);
         const label = newBackupLabel(out) ?? info.sets.at(-1)?.label ?? null;
@@ -396,9 +400,9 @@ export class Backups implements BackupOperations {
     if (version.exitCode !== 0) {
       throw new SlipwayError('SLW_BACKUP_FAILED', `the accessory's image has no pgBackRest (or no setpriv and postgres user): ${version.output.split('\n').slice(-2).join(' ')}; use the built-in image or one that meets docs/backups.md's image contract`);
     }
-    await mustSucceed('pgbackrest stanza-create', asPostgres(runtime, c.id, ['pgbackrest', 'stanza-create'], { timeoutMs: 300_000 }));
+    await mustSucceed('pgbackrest stanza-create', pgBackRest(runtime, c.id, ['stanza-create'], { timeoutMs: 300_000 }));
     progress('repository ready; checking that WAL archiving works');
-    await mustSucceed('pgbackrest check (WAL archiving)', asPostgres(runtime, c.id, ['pgbackrest', 'check'], { timeoutMs: 300_000 }));
+    await mustSucceed('pgbackrest check (WAL archiving)', pgBackRest(runtime, c.id, ['check'], { timeoutMs: 300_000 }));
   }
 
   private async info(c: AccessoryContainer): Promise<{ sets: PgBackRestSet[] }> {
@@ -447,7 +451,7 @@ export class Backups implements BackupOperations {
   private async expire(t: Target, c: AccessoryContainer, sets: PgBackRestSet[], progress: (line: string) => void): Promise<void> {
     const labels = planBackupExpiry(sets, t.policy.retention, this.now());
     for (const label of labels) {
-      await mustSucceed(`pgbackrest expire --set=${label}`, asPostgres(this.ctx.runtime, c.id, ['pgbackrest', 'expire', `--set=${label}`], { timeoutMs: 600_000 }));
+      await mustSucceed(`pgbackrest expire --set=${label}`, pgBackRest(this.ctx.runtime, c.id, ['expire', `--set=${label}`], { timeoutMs: 600_000 }));
       const gone = await this.ctx.store.listBackups({ environmentId: t.env.id, accessory: t.record.name, limit: 1000 });
       for (const b of gone) {
         if (b.label === label || b.label?.startsWith(`${label}_`)) await this.ctx.store.updateBackup(b.id, { expiredAt: this.now().toISOString() });

@@ -19,6 +19,34 @@ export function asPostgres(runtime: Runtime, containerId: string, argv: string[]
   return runtime.exec(containerId, [...AS_POSTGRES, ...argv], opts);
 }
 
+/** pgBackRest's "[050] unable to acquire lock": another pgBackRest process of this stanza is running. */
+export const PGBACKREST_LOCKED = /ERROR: \[050\]/;
+const LOCK_WAIT_MS = 60_000;
+
+/**
+ * A pgBackRest command as the postgres user that waits out another pgBackRest process holding
+ * the stanza's lock ([050]): a stanza-create of the accessory's readiness check, or archiving
+ * at start, overlaps a backup for a second or two, which is no reason to fail a deployment.
+ * Backups of ours are one at a time already (BackupService), so a lock held longer than
+ * LOCK_WAIT_MS is reported as it is.
+ */
+export async function pgBackRest(
+  runtime: Runtime,
+  containerId: string,
+  args: string[],
+  opts: PgExecOptions & { sleep?: (ms: number) => Promise<void>; onLocked?: () => void },
+): Promise<ExecResult> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const run = () => asPostgres(runtime, containerId, ['pgbackrest', ...args], opts);
+  let r = await run();
+  for (let waited = 0; r.exitCode !== 0 && PGBACKREST_LOCKED.test(r.output) && waited < LOCK_WAIT_MS; waited += 1000) {
+    opts.onLocked?.();
+    await sleep(1000);
+    r = await run();
+  }
+  return r;
+}
+
 /** Fails with the command's last output lines when it did not exit 0. */
 export async function mustSucceed(what: string, r: Promise<ExecResult>, lines = 12): Promise<string> {
   const res = await r;
