@@ -17,10 +17,30 @@ bash scripts/ensure-dashboard.sh --force
 # The unit lane first (next to the code, in-memory ports: minutes), so a broken unit fails fast;
 # then the integration lane (real Docker + HAProxy), whose summary is the last thing printed.
 mapfile -t unit < <(find src bench/lib -name '*.test.ts' | sort)
-mapfile -t integration < <(find test -name '*.test.ts' | sort)
+# Integration files run side by side (each has its own control plane, edge ports, Docker
+# networks and volumes); a file that says `@runs-alone` (it stops dockerd, say) runs first, by itself.
+mapfile -t alone < <(grep -l '@runs-alone' test/*.test.ts | sort)
+mapfile -t together < <(find test -name '*.test.ts' | sort | grep -vxF -f <(printf '%s\n' "${alone[@]}" ''))
+jobs="${SLIPWAY_TEST_JOBS:-3}"
 # Every control plane (and API) the tests start checks its answers against the API contract.
 export SLIPWAY_STRICT_RESPONSES=1
 echo "[test] unit lane: ${#unit[@]} test files" >&2
 node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${unit[@]}"
-echo "[test] integration lane: ${#integration[@]} test files" >&2
-exec node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${integration[@]}"
+echo "[test] integration lane: building the shared images" >&2
+node --import tsx test/support/prepare-images.ts
+times="$(mktemp -d)"
+lane() { # concurrency, label, files…
+  local n="$1" label="$2"; shift 2
+  echo "[test] integration lane, $label: $# test files, $n at a time" >&2
+  node --import tsx --test --test-concurrency="$n" --test-timeout=600000 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=./scripts/file-times-reporter.mjs --test-reporter-destination="$times/$label" "$@"
+}
+alone_rc=0
+lane 1 alone "${alone[@]}" || alone_rc=$?
+rc=0
+lane "$jobs" together "${together[@]}" || rc=$?
+echo "[test] slowest integration files (wall time, side by side):" >&2
+sort -rn "$times"/* | head -12 >&2
+if [ "$alone_rc" -ne 0 ]; then echo "[test] FAILED: the files run alone (${alone[*]}): see their output above" >&2; exit "$alone_rc"; fi
+exit "$rc"

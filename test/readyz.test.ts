@@ -6,8 +6,8 @@
  * engine runs with live-restore, as scripts/bootstrap-host.sh sets it up); starting the
  * engine again brings `/readyz` back to healthy and the control plane deploys again.
  *
- * It stops the host's dockerd: it must not run beside other Docker tests (the suite runs
- * files one at a time), and it always starts the engine again in a `finally`.
+ * @runs-alone: it stops the host's dockerd, so it must not run beside other Docker tests
+ * (scripts/test.sh runs it before the others), and it always starts the engine again in a `finally`.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
