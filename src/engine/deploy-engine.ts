@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ProjectConfig, ServiceConfig } from '../core/config';
-import { isTerminal, type BuildSource, type Deployment, type DeploymentKind, type Environment, type PromotionSource, type Release, type ServiceRef } from '../core/domain';
+import { isTerminal, type Deployment, type Environment, type Release, type ServiceRef } from '../core/domain';
 import type { BackupView } from '../core/contract/views';
 import { edgeHttpsPolicy } from './https-policy';
 import { edgeHealthCheck } from './edge-health-check';
@@ -14,7 +14,7 @@ import { SlipwayError, errorMessage, isSlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import { parseCron } from '../core/cron';
 import { redactGitUrl, sourceTag } from '../core/git-source';
-import { planRedeploy, type RedeployImage } from '../core/plan-redeploy';
+import { planRedeploy } from '../core/plan-redeploy';
 import { planRollbackTarget } from '../core/plan-rollback-target';
 import type { EngineContext } from './engine-context';
 import { DeploymentEvents } from './deployment-events';
@@ -40,27 +40,9 @@ import { applyImageRetention } from './image-retention';
 import { prunedReleaseMessage } from '../core/pruned-release';
 import { LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
 import { withLease } from './lease-guard';
-import { readStoredServiceConfig } from '../core/stored-service-config';
+import { deploymentKind, planDeploymentSteps, readStoredPlan, type DeployRequest, type DeploymentSteps, type Plan, type ReleaseSource } from './plan-deployment';
 
-export interface DeployRequest {
-  config: ProjectConfig;
-  service: string;
-  env: string;
-  /** Where a built service's context comes from; null for prebuilt images. */
-  source: BuildSource | null;
-  /** Where the release image (`release: { build }`) comes from: its upload (`sources["<service>:release"]`) or the deploy's git source. */
-  releaseSource?: BuildSource | null;
-  /** Who asked (audit actor), recorded on the deployment. */
-  triggeredBy?: string | null;
-  /**
-   * The caller may use any image on the host and the legacy shared archives (an
-   * unrestricted token). Otherwise (a project token, a webhook) only images built for the
-   * project or allowed by an admin: see image-policy.ts.
-   */
-  unrestricted?: boolean;
-  /** `slipway deploy --allow-destructive`: in production the migration lint's findings are logged, not blocking (migration-check.ts). */
-  allowDestructive?: boolean;
-}
+export type { DeployRequest } from './plan-deployment';
 
 export interface RollbackRequest {
   project: string;
@@ -82,45 +64,6 @@ export interface RedeployRequest {
   triggeredBy?: string | null;
   /** As in DeployRequest: without it, `image` must be built for the project or allowed by an admin. */
   unrestricted?: boolean;
-}
-
-/**
- * What a deployment will do, stored as JSON while it awaits approval (so it must stay plain
- * data: approve() reads it back).
- */
-type Plan =
-  | { kind: 'deploy'; request: DeployRequest }
-  /** The live release (`base`) again with its config and the environment's newest secrets, with its own image or another prebuilt one. */
-  | { kind: 'redeploy'; base: Release; image: RedeployImage }
-  /** `why`: which release and why (skipped releases that never went live), for the log. */
-  | { kind: 'rollback'; release: Release; why?: string }
-  /** The live release again (same image and config) with the environment's newest secrets. */
-  | { kind: 'secrets'; base: Release }
-  /** Another environment's image, with this environment's config (and, at release, secrets). */
-  | { kind: 'promote'; config: ServiceConfig; image: Omit<PreparedImage, 'reused'>; source: PromotionSource; backupBeforeRelease?: boolean; allowDestructive?: boolean };
-
-/**
- * A plan read back for approval: the service configs in it go through readStoredServiceConfig
- * (a plan stored before an upgrade gets today's defaults, as releases do); the rest is the
- * request the engine itself wrote.
- */
-function readStoredPlan(raw: unknown, id: string): Plan | null {
-  if (raw === null || raw === undefined) return null;
-  const p = raw as Plan;
-  const cfg = (c: unknown) => readStoredServiceConfig(c, `the stored plan of deployment ${id}`);
-  switch (p.kind) {
-    case 'deploy':
-      return { ...p, request: { ...p.request, config: { ...p.request.config, services: Object.fromEntries(Object.entries(p.request.config.services).map(([k, v]) => [k, cfg(v)])) } } };
-    case 'redeploy':
-    case 'secrets':
-      return { ...p, base: { ...p.base, config: cfg(p.base.config) } };
-    case 'rollback':
-      return { ...p, release: { ...p.release, config: cfg(p.release.config) } };
-    case 'promote':
-      return { ...p, config: cfg(p.config) };
-    default:
-      throw new SlipwayError('SLW_INTERNAL', `deployment ${id}: its stored plan has an unknown kind`);
-  }
 }
 
 export interface PromoteRequest {
@@ -552,90 +495,29 @@ export class DeployEngine {
     const backend = backendName(ref.project, ref.service, ref.env);
     try {
       await rec.state('building', { startedAt: new Date().toISOString(), event: deploymentEvent('deployment.started', ref, deployment) });
+      const steps = planDeploymentSteps(plan, ref);
+      for (const line of steps.intro) await rec.log(line);
       let release: Release;
-      if (plan.kind !== 'rollback') {
-        let config: ServiceConfig;
-        let image: Omit<PreparedImage, 'reused'>;
-        if (plan.kind === 'deploy') {
-          config = plan.request.config.services[ref.service]!;
-          await rec.log(`deploying ${ref.project}/${ref.service} to ${ref.env}`);
-          image = await rec.step('build', () => prepareImage(ctx, ref, config, plan.request.source, rec, { unrestricted: plan.request.unrestricted === true, images: this.images }), (i) =>
-            `${i.ref} (${i.digest.slice(0, 19)})${i.reused ? ', reused' : ''}`,
-          );
-          if (config.release) {
-            const access = { unrestricted: plan.request.unrestricted === true, images: this.images };
-            ({ config } = await rec.step('release image', () => prepareReleaseImage(ctx, ref, config, plan.request.releaseSource ?? null, rec, access), (p) => `${p.image!.ref} (${p.image!.digest.slice(0, 19)})${p.image!.reused ? ', reused' : ''}`));
-          }
-          await this.ensureAccessories(deployment, ref, plan.request.config, rec);
-        } else if (plan.kind === 'promote') {
-          ({ config, image } = plan);
-          await rec.log(`promoting ${ref.project}/${ref.service}: ${plan.source.env} v${plan.source.release} (${image.digest.slice(0, 19)}) to ${ref.env}, with ${ref.env}'s config and secrets; no build`);
-        } else if (plan.kind === 'redeploy') {
-          ({ config } = plan.base);
-          ({ image } = plan);
-          const same = image.digest === plan.base.imageDigest;
-          await rec.log(
-            same
-              ? `redeploying v${plan.base.number} of ${ref.project}/${ref.service} in ${ref.env} (same image and config, no build)`
-              : `redeploying v${plan.base.number} of ${ref.project}/${ref.service} in ${ref.env} with image ${image.ref} (${image.digest.slice(0, 19)}) and the same config (no build)`,
-          );
-        } else {
-          ({ config } = plan.base);
-          image = { ref: plan.base.imageRef, digest: plan.base.imageDigest, sourceRef: plan.base.sourceRef };
-          await rec.log(`rolling out v${plan.base.number} of ${ref.project}/${ref.service} in ${ref.env} again with the newest secrets (same image, no build)`);
-        }
+      if (steps.release.kind === 'release') {
+        release = steps.release.release;
         await rec.state('releasing');
-        release = await rec.step('release', async () => {
-          const secrets = await store.getSecrets(deployment.environmentId);
-          const r = await store.createRelease({
-            serviceId: deployment.serviceId,
-            environmentId: deployment.environmentId,
-            imageRef: image.ref,
-            imageDigest: image.digest,
-            // Records each accessory's credentials version at release time (containers always get the current ones: a rotation invalidates older ones).
-            config: await this.pinAccessoryCredentials(deployment.environmentId, ref, config),
-            sourceRef: image.sourceRef,
-            secretsVersion: secrets?.version ?? null,
-          });
-          // The tags people look for: per release, and by commit (or content) per environment.
-          await ctx.runtime.tagImage(image.digest, `${imageRepository(ref)}:${ref.env}-v${r.number}`);
-          const bysource = sourceTag(image.sourceRef);
-          if (bysource) await ctx.runtime.tagImage(image.digest, `${imageRepository(ref)}:${ref.env}-${bysource}`);
-          await store.updateDeployment(deployment.id, { releaseId: r.id });
-          return r;
-        }, (r) => `v${r.number}${r.secretsVersion ? ` with secrets version ${r.secretsVersion}` : ''}`);
-        if (release.config.releaseCommand) {
-          // Before the backup: a blocked migration costs no backup.
-          const allowDestructive = (plan.kind === 'deploy' && plan.request.allowDestructive === true) || (plan.kind === 'promote' && plan.allowDestructive === true);
-          const migrations = await checkMigrations(ctx, ref, release, deployment.id, rec, { allowDestructive, requestedBy: deployment.triggeredBy, promoted: plan.kind === 'promote' });
-          const wanted = (plan.kind === 'deploy' ? plan.request.config.backupBeforeRelease : plan.kind === 'promote' ? plan.backupBeforeRelease : undefined) ?? ref.env === 'production';
-          const taken = wanted ? await this.backupBeforeRelease(deployment, ref, release, rec) : [];
-          try {
-            await rec.step('release command', () => runReleaseCommand(ctx, ref, release, deployment.id, rec), (r) => `exit 0 after ${r.durationMs} ms`);
-          } catch (err) {
-            for (const b of taken) {
-              await rec.log(`the data of ${b.accessory} before this release command is backup ${b.id}: restore it with "slipway restore ${b.accessory} --backup ${b.id} --env ${ref.env} -p ${ref.project}" (into a new accessory, to inspect) or add "--in-place --yes" (replaces ${b.accessory})`, 'error');
-            }
-            throw err;
-          }
-          await recordMigrations(ctx, release, migrations, rec);
-        }
       } else {
-        release = plan.release;
-        if (plan.why) await rec.log(plan.why);
-        await rec.log(`rolling back ${ref.project}/${ref.service} in ${ref.env} to v${release.number} (image ${release.imageDigest.slice(0, 19)}, ${release.secretsVersion ? `secrets version ${release.secretsVersion}` : 'no secrets'}, no build${release.config.releaseCommand ? ', release command not re-run' : ''})`);
+        const { config, image } = await this.releaseInputs(ctx, ref, steps.release, rec);
+        if (steps.accessories) await this.ensureAccessories(deployment, ref, steps.accessories, rec);
         await rec.state('releasing');
+        release = await rec.step('release', () => this.createRelease(ctx, deployment, ref, config, image), (r) => `v${r.number}${r.secretsVersion ? ` with secrets version ${r.secretsVersion}` : ''}`);
       }
+      if (steps.releasePhase && release.config.releaseCommand) await this.releasePhase(ctx, deployment, ref, release, steps.releasePhase, rec);
 
       await rec.state('rolling');
-      if (release.config.schedule) {
+      if (steps.traffic === 'schedule') {
         await releaseJob(ctx, ref, backend, release, rec);
-      } else if (release.config.port !== null) {
-        await rec.step('edge route', () => ctx.edge.ensureBackend({ name: backend, hosts: release.config.domains, https: edgeHttpsPolicy(release.config), check: edgeHealthCheck(release.config, backend) }), () =>
-          release.config.domains.length > 0 ? release.config.domains.join(', ') : 'no domains',
-        );
-      }
-      if (!release.config.schedule) {
+      } else {
+        if (steps.traffic === 'route') {
+          await rec.step('edge route', () => ctx.edge.ensureBackend({ name: backend, hosts: release.config.domains, https: edgeHttpsPolicy(release.config), check: edgeHealthCheck(release.config, backend) }), () =>
+            release.config.domains.length > 0 ? release.config.domains.join(', ') : 'no domains',
+          );
+        }
         const target = { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id, serviceId: deployment.serviceId, environmentId: deployment.environmentId, previousReleaseId: deployment.previousReleaseId };
         await rollOut(ctx, target, deployment.kind, rec, this.canaries);
       }
@@ -652,6 +534,55 @@ export class DeployEngine {
       else await this.fail(ctx, deployment, ref, backend, rec, err);
       return false;
     }
+  }
+
+  /** The image and config of the new release: built here (with its release image), or given by the plan. */
+  private async releaseInputs(ctx: EngineContext, ref: ServiceRef, source: Exclude<ReleaseSource, { kind: 'release' }>, rec: DeploymentRecorder): Promise<{ config: ServiceConfig; image: Omit<PreparedImage, 'reused'> }> {
+    if (source.kind === 'image') return source;
+    const access = { unrestricted: source.unrestricted, images: this.images };
+    let { config } = source;
+    const image = await rec.step('build', () => prepareImage(ctx, ref, config, source.source, rec, access), (i) => `${i.ref} (${i.digest.slice(0, 19)})${i.reused ? ', reused' : ''}`);
+    if (config.release) {
+      ({ config } = await rec.step('release image', () => prepareReleaseImage(ctx, ref, config, source.releaseSource, rec, access), (p) => `${p.image!.ref} (${p.image!.digest.slice(0, 19)})${p.image!.reused ? ', reused' : ''}`));
+    }
+    return { config, image };
+  }
+
+  /** A new release of `image` with `config` and the environment's newest secrets, tagged as people look for it. */
+  private async createRelease(ctx: EngineContext, deployment: Deployment, ref: ServiceRef, config: ServiceConfig, image: Omit<PreparedImage, 'reused'>): Promise<Release> {
+    const { store } = ctx;
+    const secrets = await store.getSecrets(deployment.environmentId);
+    const r = await store.createRelease({
+      serviceId: deployment.serviceId,
+      environmentId: deployment.environmentId,
+      imageRef: image.ref,
+      imageDigest: image.digest,
+      // Records each accessory's credentials version at release time (containers always get the current ones: a rotation invalidates older ones).
+      config: await this.pinAccessoryCredentials(deployment.environmentId, ref, config),
+      sourceRef: image.sourceRef,
+      secretsVersion: secrets?.version ?? null,
+    });
+    // The tags people look for: per release, and by commit (or content) per environment.
+    await ctx.runtime.tagImage(image.digest, `${imageRepository(ref)}:${ref.env}-v${r.number}`);
+    const bysource = sourceTag(image.sourceRef);
+    if (bysource) await ctx.runtime.tagImage(image.digest, `${imageRepository(ref)}:${ref.env}-${bysource}`);
+    await store.updateDeployment(deployment.id, { releaseId: r.id });
+    return r;
+  }
+
+  /** The migration lint, a backup when asked (before: a blocked migration costs no backup), then the release command. */
+  private async releasePhase(ctx: EngineContext, deployment: Deployment, ref: ServiceRef, release: Release, phase: NonNullable<DeploymentSteps['releasePhase']>, rec: DeploymentRecorder): Promise<void> {
+    const migrations = await checkMigrations(ctx, ref, release, deployment.id, rec, { allowDestructive: phase.allowDestructive, requestedBy: deployment.triggeredBy, promoted: phase.promoted });
+    const taken = phase.backupFirst ? await this.backupBeforeRelease(deployment, ref, release, rec) : [];
+    try {
+      await rec.step('release command', () => runReleaseCommand(ctx, ref, release, deployment.id, rec), (r) => `exit 0 after ${r.durationMs} ms`);
+    } catch (err) {
+      for (const b of taken) {
+        await rec.log(`the data of ${b.accessory} before this release command is backup ${b.id}: restore it with "slipway restore ${b.accessory} --backup ${b.id} --env ${ref.env} -p ${ref.project}" (into a new accessory, to inspect) or add "--in-place --yes" (replaces ${b.accessory})`, 'error');
+      }
+      throw err;
+    }
+    await recordMigrations(ctx, release, migrations, rec);
   }
 
   /**
@@ -738,10 +669,6 @@ export async function releaseJob(ctx: EngineContext, ref: ServiceRef, backend: s
 }
 
 /** The kind a plan is recorded as: a redeploy is a deploy (a new release, no slipway.yml). */
-function deploymentKind(plan: Plan): DeploymentKind {
-  return plan.kind === 'redeploy' ? 'deploy' : plan.kind;
-}
-
 /** Retires every replica a deployment started, then converges back to the release that was live before it. */
 export async function undoDeployment(ctx: EngineContext, deployment: Deployment, ref: ServiceRef, backend: string, rec: DeploymentRecorder): Promise<void> {
   const previous = deployment.previousReleaseId ? await ctx.store.getRelease(deployment.previousReleaseId) : null;

@@ -1,0 +1,169 @@
+/**
+ * Planning apart from doing: what a deployment was asked to do (its `Plan`, stored as JSON
+ * while it awaits approval) and, from it, the steps it takes (`DeploymentSteps`): where the
+ * release's image and config come from, whether accessories are brought up, whether a release
+ * phase runs (and a backup before it), how the release takes traffic. Pure: deploy-engine.ts
+ * runs the steps; the tests check the plans without Docker or HAProxy.
+ */
+import type { ProjectConfig, ServiceConfig } from '../core/config';
+import type { BuildSource, DeploymentKind, PromotionSource, Release, ServiceRef } from '../core/domain';
+import { SlipwayError } from '../core/errors';
+import type { RedeployImage } from '../core/plan-redeploy';
+import { readStoredServiceConfig } from '../core/stored-service-config';
+import type { PreparedImage } from './prepare-image';
+
+export interface DeployRequest {
+  config: ProjectConfig;
+  service: string;
+  env: string;
+  /** Where a built service's context comes from; null for prebuilt images. */
+  source: BuildSource | null;
+  /** Where the release image (`release: { build }`) comes from: its upload (`sources["<service>:release"]`) or the deploy's git source. */
+  releaseSource?: BuildSource | null;
+  /** Who asked (audit actor), recorded on the deployment. */
+  triggeredBy?: string | null;
+  /**
+   * The caller may use any image on the host and the legacy shared archives (an
+   * unrestricted token). Otherwise (a project token, a webhook) only images built for the
+   * project or allowed by an admin: see image-policy.ts.
+   */
+  unrestricted?: boolean;
+  /** `slipway deploy --allow-destructive`: in production the migration lint's findings are logged, not blocking (migration-check.ts). */
+  allowDestructive?: boolean;
+}
+
+/**
+ * What a deployment will do, stored as JSON while it awaits approval (so it must stay plain
+ * data: approve() reads it back).
+ */
+export type Plan =
+  | { kind: 'deploy'; request: DeployRequest }
+  /** The live release (`base`) again with its config and the environment's newest secrets, with its own image or another prebuilt one. */
+  | { kind: 'redeploy'; base: Release; image: RedeployImage }
+  /** `why`: which release and why (skipped releases that never went live), for the log. */
+  | { kind: 'rollback'; release: Release; why?: string }
+  /** The live release again (same image and config) with the environment's newest secrets. */
+  | { kind: 'secrets'; base: Release }
+  /** Another environment's image, with this environment's config (and, at release, secrets). */
+  | { kind: 'promote'; config: ServiceConfig; image: Omit<PreparedImage, 'reused'>; source: PromotionSource; backupBeforeRelease?: boolean; allowDestructive?: boolean };
+
+/** The deployment's kind as stored and shown: a redeploy is a deploy. */
+export function deploymentKind(plan: Plan): DeploymentKind {
+  return plan.kind === 'redeploy' ? 'deploy' : plan.kind;
+}
+
+/**
+ * A plan read back for approval: the service configs in it go through readStoredServiceConfig
+ * (a plan stored before an upgrade gets today's defaults, as releases do); the rest is the
+ * request the engine itself wrote.
+ */
+export function readStoredPlan(raw: unknown, id: string): Plan | null {
+  if (raw === null || raw === undefined) return null;
+  const p = raw as Plan;
+  const cfg = (c: unknown) => readStoredServiceConfig(c, `the stored plan of deployment ${id}`);
+  switch (p.kind) {
+    case 'deploy':
+      return { ...p, request: { ...p.request, config: { ...p.request.config, services: Object.fromEntries(Object.entries(p.request.config.services).map(([k, v]) => [k, cfg(v)])) } } };
+    case 'redeploy':
+    case 'secrets':
+      return { ...p, base: { ...p.base, config: cfg(p.base.config) } };
+    case 'rollback':
+      return { ...p, release: { ...p.release, config: cfg(p.release.config) } };
+    case 'promote':
+      return { ...p, config: cfg(p.config) };
+    default:
+      throw new SlipwayError('SLW_INTERNAL', `deployment ${id}: its stored plan has an unknown kind`);
+  }
+}
+
+/** Where the release that rolls out comes from. */
+export type ReleaseSource =
+  /** Built here (and its release image, when `release:` builds one); then a new release. */
+  | { kind: 'build'; config: ServiceConfig; source: BuildSource | null; releaseSource: BuildSource | null; unrestricted: boolean }
+  /** An image already on the host (promoted, redeployed, the live one with new secrets); then a new release. */
+  | { kind: 'image'; config: ServiceConfig; image: Omit<PreparedImage, 'reused'> }
+  /** An existing release again, as it was (a rollback): no build, no new release, no release phase. */
+  | { kind: 'release'; release: Release };
+
+export interface DeploymentSteps {
+  /** Lines the log starts with: what this deployment is. */
+  intro: string[];
+  release: ReleaseSource;
+  /** slipway.yml's accessories, running and ready before the release (a deploy carrying slipway.yml). */
+  accessories: ProjectConfig | null;
+  /** The release phase (`release_command`), with the migration lint before it and, when asked, a backup. */
+  releasePhase: { allowDestructive: boolean; promoted: boolean; backupFirst: boolean } | null;
+  /** How the release takes traffic: a job's schedule, an edge route and a roll-out, or a roll-out alone (workers). */
+  traffic: 'schedule' | 'route' | 'replicas';
+}
+
+/** The steps of a deployment of `ref` asked as `plan`. */
+export function planDeploymentSteps(plan: Plan, ref: ServiceRef): DeploymentSteps {
+  const where = `${ref.project}/${ref.service}`;
+  const production = ref.env === 'production';
+  switch (plan.kind) {
+    case 'deploy': {
+      const config = plan.request.config.services[ref.service];
+      if (!config) throw new SlipwayError('SLW_INTERNAL', `the deploy request has no service "${ref.service}"`);
+      return {
+        intro: [`deploying ${where} to ${ref.env}`],
+        release: { kind: 'build', config, source: plan.request.source, releaseSource: plan.request.releaseSource ?? null, unrestricted: plan.request.unrestricted === true },
+        accessories: Object.keys(plan.request.config.accessories ?? {}).length > 0 ? plan.request.config : null,
+        releasePhase: config.releaseCommand
+          ? { allowDestructive: plan.request.allowDestructive === true, promoted: false, backupFirst: plan.request.config.backupBeforeRelease ?? production }
+          : null,
+        traffic: trafficOf(config),
+      };
+    }
+    case 'promote':
+      return {
+        intro: [`promoting ${where}: ${plan.source.env} v${plan.source.release} (${plan.image.digest.slice(0, 19)}) to ${ref.env}, with ${ref.env}'s config and secrets; no build`],
+        release: { kind: 'image', config: plan.config, image: plan.image },
+        accessories: null,
+        releasePhase: plan.config.releaseCommand ? { allowDestructive: plan.allowDestructive === true, promoted: true, backupFirst: plan.backupBeforeRelease ?? production } : null,
+        traffic: trafficOf(plan.config),
+      };
+    case 'redeploy': {
+      const { base, image } = plan;
+      return {
+        intro: [
+          image.digest === base.imageDigest
+            ? `redeploying v${base.number} of ${where} in ${ref.env} (same image and config, no build)`
+            : `redeploying v${base.number} of ${where} in ${ref.env} with image ${image.ref} (${image.digest.slice(0, 19)}) and the same config (no build)`,
+        ],
+        release: { kind: 'image', config: base.config, image },
+        accessories: null,
+        releasePhase: base.config.releaseCommand ? { allowDestructive: false, promoted: false, backupFirst: production } : null,
+        traffic: trafficOf(base.config),
+      };
+    }
+    case 'secrets': {
+      const { base } = plan;
+      return {
+        intro: [`rolling out v${base.number} of ${where} in ${ref.env} again with the newest secrets (same image, no build)`],
+        release: { kind: 'image', config: base.config, image: { ref: base.imageRef, digest: base.imageDigest, sourceRef: base.sourceRef } },
+        accessories: null,
+        releasePhase: base.config.releaseCommand ? { allowDestructive: false, promoted: false, backupFirst: production } : null,
+        traffic: trafficOf(base.config),
+      };
+    }
+    case 'rollback': {
+      const { release } = plan;
+      return {
+        intro: [
+          ...(plan.why ? [plan.why] : []),
+          `rolling back ${where} in ${ref.env} to v${release.number} (image ${release.imageDigest.slice(0, 19)}, ${release.secretsVersion ? `secrets version ${release.secretsVersion}` : 'no secrets'}, no build${release.config.releaseCommand ? ', release command not re-run' : ''})`,
+        ],
+        release: { kind: 'release', release },
+        accessories: null,
+        releasePhase: null,
+        traffic: trafficOf(release.config),
+      };
+    }
+  }
+}
+
+function trafficOf(config: ServiceConfig): DeploymentSteps['traffic'] {
+  if (config.schedule) return 'schedule';
+  return config.port !== null ? 'route' : 'replicas';
+}
