@@ -10,8 +10,8 @@ export default async function* fileTimes(source) {
     const f = files.get(file) ?? { first: now, last: now, tests: 0, failed: 0 };
     f.last = now;
     // Top-level tests only (nesting 0): suites' children are counted by their suite.
-    if (event.type === 'test:pass' && event.data.nesting === 0) f.tests++;
-    if (event.type === 'test:fail' && event.data.nesting === 0) (f.tests++, f.failed++);
+    if ((event.type === 'test:pass' || event.type === 'test:fail') && event.data.nesting === 0) f.tests++;
+    if (event.type === 'test:fail' && event.data.nesting === 0) f.failed++;
     files.set(file, f);
   }
   const rows = [...files.entries()].sort((a, b) => b[1].last - b[1].first - (a[1].last - a[1].first));
