@@ -1,6 +1,6 @@
 /**
- * The request-metrics part of the Store port (migration 0008), as functions over the Kysely
- * instance the KyselyStore holds. Query-builder only, so a Postgres opener can reuse it
+ * The request-metrics role of the Store port (migration 0008), as functions over the Kysely
+ * instance the store holds. Query-builder only, so a Postgres opener can reuse it
  * (bigint columns may come back as strings there, hence the Number() in the mapper).
  *
  * A merge reads the existing rows and writes the sums in the same transaction: histograms
@@ -9,9 +9,20 @@
  */
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import { ALL_ROUTES, type RequestBucket, type RequestBucketQuery, type BucketSpan } from '../core/request-metrics';
+import type { RequestMetricsStore } from '../core/ports/store';
 import type { Database } from './schema';
 
 type Db = Kysely<Database>;
+
+/** The role as createKyselyStore composes it: the functions below, bound to one Kysely instance. */
+export function requestMetricsQueries(db: Db): RequestMetricsStore {
+  return {
+    mergeRequestBuckets: (buckets) => mergeRequestBuckets(db, buckets),
+    listRequestBuckets: (q) => listRequestBuckets(db, q),
+    pruneRequestBuckets: (before) => pruneRequestBuckets(db, before),
+  };
+}
+
 type Row = Selectable<Database['request_metrics']>;
 
 type BucketKey = Pick<Row, 'project' | 'env' | 'service' | 'span' | 'start' | 'release' | 'route'>;

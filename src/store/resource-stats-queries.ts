@@ -1,13 +1,26 @@
 /**
- * The resource-stats part of the Store port (migration 0009), as functions over the
- * Kysely instance the KyselyStore holds. Query-builder only, so a Postgres opener can
+ * The resource-stats role of the Store port (migration 0009), as functions over the
+ * Kysely instance the store holds. Query-builder only, so a Postgres opener can
  * reuse it; bigint columns may come back as strings there, hence the Number() in mappers.
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { MINUTE_MS, type HostSample, type ReplicaSample } from '../core/resource-stats';
+import type { ResourceStatsStore } from '../core/ports/store';
 import type { Database } from './schema';
 
 type Db = Kysely<Database>;
+
+/** The role as createKyselyStore composes it: the functions below, bound to one Kysely instance. */
+export function resourceStatsQueries(db: Db): ResourceStatsStore {
+  return {
+    addResourceSamples: (replicas, hosts) => addResourceSamples(db, replicas, hosts),
+    latestReplicaSamples: (replicas) => latestReplicaSamples(db, replicas),
+    latestHostSample: (server) => latestHostSample(db, server),
+    listReplicaSamples: (q) => listReplicaSamples(db, q),
+    listHostSamples: (server, since) => listHostSamples(db, server, since),
+    compactResourceSamples: (c) => compactResourceSamples(db, c),
+  };
+}
 
 export async function addResourceSamples(db: Db, replicas: ReplicaSample[], hosts: HostSample[]): Promise<void> {
   if (replicas.length === 0 && hosts.length === 0) return;

@@ -6,7 +6,7 @@ import { Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { SlipwayError, errorMessage } from '../core/errors';
 import type { Store } from '../core/ports/store';
-import { KyselyStore } from './kysely-store';
+import { createKyselyStore } from './kysely-store';
 import type { Database as Schema } from './schema';
 import { ImmediateSqliteDialect } from './sqlite-dialect';
 import { cachingDatabase } from './statement-cache';
@@ -44,5 +44,5 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     },
   });
   opts.logger?.debug({ file: opts.file }, 'store opened');
-  return new KyselyStore(db, { logger: opts.logger, insertionOrder: sql`rowid` });
+  return createKyselyStore(db, { logger: opts.logger, insertionOrder: sql`rowid` });
 }
