@@ -2,7 +2,8 @@
 // core imports nothing internal; engine imports core only; drivers and store
 // implement core ports and never import the engine; source/ (context packing)
 // imports core only; api imports core/engine,
-// never drivers or store; only src/main.ts wires everything together.
+// never drivers or store; only src/main.ts (with its stages in src/control-plane/) wires
+// everything together.
 // src/testing (memory ports, port contracts) imports core only and only tests import it.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -27,17 +28,17 @@ const testLayer = (files, forbidden, why) => ({
   rules: { 'no-restricted-imports': ['error', { patterns: forbidden.map((group) => ({ group: [group], message: why })) }] },
 });
 const layers = [
-  [['src/core/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'core imports nothing internal'],
-  [['src/engine/**'], ['**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'engine imports core only (ports are interfaces in core)'],
-  [['src/drivers/**'], ['**/engine/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'drivers implement core ports; they never import the engine'],
-  [['src/store/**'], ['**/engine/**', '**/drivers/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'the store implements a core port; it never imports the engine'],
-  [['src/api/**'], ['**/drivers/**', '**/store/**', '**/client/**', '**/cli/**', '**/main'], 'api imports core/engine, never drivers or store'],
-  [['src/observe/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'observe/ (metrics, stats, readiness) imports core only; main.ts wires it to drivers and the store'],
-  [['src/source/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'build-context packing is shared by the client and the server; it imports core only'],
-  [['src/client/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/cli/**', '**/main'], 'the client talks HTTP; it imports core types (and source/ to pack contexts) only'],
-  [['src/cli/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/main'], 'the CLI is a thin client of the API'],
+  [['src/core/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main', '**/control-plane/**'], 'core imports nothing internal'],
+  [['src/engine/**'], ['**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main', '**/control-plane/**'], 'engine imports core only (ports are interfaces in core)'],
+  [['src/drivers/**'], ['**/engine/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main', '**/control-plane/**'], 'drivers implement core ports; they never import the engine'],
+  [['src/store/**'], ['**/engine/**', '**/drivers/**', '**/api/**', '**/client/**', '**/cli/**', '**/main', '**/control-plane/**'], 'the store implements a core port; it never imports the engine'],
+  [['src/api/**'], ['**/drivers/**', '**/store/**', '**/client/**', '**/cli/**', '**/main', '**/control-plane/**'], 'api imports core/engine, never drivers or store'],
+  [['src/observe/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main', '**/control-plane/**'], 'observe/ (metrics, stats, readiness) imports core only; main.ts wires it to drivers and the store'],
+  [['src/source/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main', '**/control-plane/**'], 'build-context packing is shared by the client and the server; it imports core only'],
+  [['src/client/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/cli/**', '**/main', '**/control-plane/**'], 'the client talks HTTP; it imports core types (and source/ to pack contexts) only'],
+  [['src/cli/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/main', '**/control-plane/**'], 'the CLI is a thin client of the API'],
   // In-memory ports and the port contract suites (issue 22): they implement core ports, for tests.
-  [['src/testing/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main'], 'src/testing implements core ports for tests; it imports core only'],
+  [['src/testing/**'], ['**/engine/**', '**/drivers/**', '**/store/**', '**/api/**', '**/client/**', '**/cli/**', '**/main', '**/control-plane/**'], 'src/testing implements core ports for tests; it imports core only'],
 ];
 
 export default tseslint.config(
@@ -66,5 +67,5 @@ export default tseslint.config(
   // src/testing may import itself; every other layer's production files may not import it.
   ...layers.map(([files, forbidden, why]) => (files[0] === 'src/testing/**' ? { files, rules: testLayer(files, forbidden, why).rules } : layer(files, forbidden, why))),
   ...layers.filter(([files]) => files[0] !== 'src/testing/**').map(([files, forbidden, why]) => testLayer(files, forbidden, why)),
-  { files: ['src/*.ts'], ignores: TESTS, rules: { 'no-restricted-imports': ['error', { patterns: [TESTING] }] } },
+  { files: ['src/*.ts', 'src/control-plane/**'], ignores: TESTS, rules: { 'no-restricted-imports': ['error', { patterns: [TESTING] }] } },
 );

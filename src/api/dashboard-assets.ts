@@ -11,9 +11,14 @@ import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SlipwayError } from '../core/errors';
 
+/** Where the build is by default: web/dist of this checkout (SLIPWAY_DASHBOARD_DIR, a server setting, overrides it). */
+export function builtInDashboardDir(): string {
+  return fileURLToPath(new URL('../../web/dist', import.meta.url));
+}
+
 /** Where the build is: SLIPWAY_DASHBOARD_DIR, or web/dist of this checkout. */
 export function dashboardDir(): string {
-  return process.env.SLIPWAY_DASHBOARD_DIR ?? fileURLToPath(new URL('../../web/dist', import.meta.url));
+  return process.env.SLIPWAY_DASHBOARD_DIR ?? builtInDashboardDir();
 }
 
 const TYPES: Record<string, string> = {

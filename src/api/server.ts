@@ -46,6 +46,8 @@ export interface BuildApiOptions {
    * limit for all, the edge's address in the audit log, /metrics open as "loopback").
    */
   trustProxy?: string[];
+  /** The dashboard build served at / (SLIPWAY_DASHBOARD_DIR); default: dashboardDir(). */
+  dashboardDir?: string;
 }
 
 /** Largest JSON body (slipway.yml is at most 64 KiB; a certificate and its key 2 × 64 KiB); uploads set their own. */
@@ -110,6 +112,6 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   webhookRoutes(app, deps);
   notificationRoutes(app, deps);
   prometheusRoutes(app, deps);
-  dashboardRoutes(app);
+  dashboardRoutes(app, opts.dashboardDir);
   return app;
 }

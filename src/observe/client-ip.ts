@@ -15,7 +15,7 @@ export interface TrustedProxies {
 }
 
 /** Parses a comma- or space-separated CIDR list (`10.0.0.0/8, 173.245.48.0/20, ::1/128`; a bare IP is a /32 or /128). */
-export function parseTrustedProxies(spec: string | undefined): TrustedProxies {
+export function parseTrustedProxies(spec: string | undefined, name = 'SLIPWAY_TRUSTED_PROXIES'): TrustedProxies {
   const list = new BlockList();
   const cidrs = (spec ?? '').split(/[\s,]+/).filter(Boolean);
   for (const cidr of cidrs) {
@@ -23,7 +23,7 @@ export function parseTrustedProxies(spec: string | undefined): TrustedProxies {
     const family = isIP(address ?? '');
     const prefix = prefixText === undefined ? (family === 6 ? 128 : 32) : Number(prefixText);
     if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32) || prefixText === '') {
-      throw new Error(`SLIPWAY_TRUSTED_PROXIES: "${cidr}" is not an IP address or CIDR (e.g. 10.0.0.0/8, 2001:db8::/32)`);
+      throw new Error(`${name}: "${cidr}" is not an IP address or CIDR (e.g. 10.0.0.0/8, 2001:db8::/32)`);
     }
     list.addSubnet(address!, prefix, family === 6 ? 'ipv6' : 'ipv4');
   }

@@ -1,10 +1,10 @@
 /**
- * The request-metrics settings of `slipway server`, read from its environment (main.ts
- * passes process.env). Every value is checked here, with an error that names the variable.
+ * The request-metrics settings of `slipway server`: their shape, and the parsers of the
+ * listen addresses. They are read, with the other settings, from the table in
+ * control-plane/server-settings.ts; every error names the variable or flag.
  */
 import { isIP } from 'node:net';
-import { parseDuration } from '../core/duration';
-import { parseTrustedProxies, type TrustedProxies } from './client-ip';
+import type { TrustedProxies } from './client-ip';
 
 /**
  * Where the control plane listens for the edge's request lines: a unix socket (`null`: the
@@ -27,33 +27,21 @@ export interface RequestMetricsConfig {
 
 export const DEFAULT_REQUEST_LOG_LISTEN = 'unix';
 
-export function requestMetricsConfig(env: NodeJS.ProcessEnv): RequestMetricsConfig {
-  return {
-    listen: listenAddress(env.SLIPWAY_REQUEST_LOG_LISTEN),
-    bufferBytes: whole(env.SLIPWAY_REQUEST_LOG_BUFFER, 32 * 1024 * 1024, 'SLIPWAY_REQUEST_LOG_BUFFER', 64 * 1024, 2 ** 31 - 1),
-    trustedProxies: parseTrustedProxies(env.SLIPWAY_TRUSTED_PROXIES),
-    recentPerService: whole(env.SLIPWAY_RECENT_REQUESTS, 10_000, 'SLIPWAY_RECENT_REQUESTS', 1, 1_000_000),
-    maxRoutesPerService: whole(env.SLIPWAY_ROUTES_PER_SERVICE, 200, 'SLIPWAY_ROUTES_PER_SERVICE', 1, 100_000),
-    retentionMs: duration(env.SLIPWAY_METRICS_RETENTION, 14 * 86_400_000, 'SLIPWAY_METRICS_RETENTION', 3_600_000),
-    flushIntervalMs: duration(env.SLIPWAY_METRICS_FLUSH_INTERVAL, 5000, 'SLIPWAY_METRICS_FLUSH_INTERVAL', 100),
-  };
-}
-
-/** `unix` (default), an absolute socket path, `<ip>:<port>`, or `off`. */
-function listenAddress(value: string | undefined): RequestMetricsConfig['listen'] {
+/** `unix` (default), an absolute socket path, `<ip>:<port>`, or `off` (null); the error names the variable or flag. */
+export function parseRequestLogListen(value: string | undefined, name = 'SLIPWAY_REQUEST_LOG_LISTEN'): RequestLogListen | null {
   const v = (value || DEFAULT_REQUEST_LOG_LISTEN).trim();
   if (v === 'unix') return { socket: null };
   if (v.startsWith('/')) {
     // Written unquoted into haproxy.cfg; sun_path holds 107 bytes.
     if (!/^\/[A-Za-z0-9._/+@=-]+$/.test(v) || Buffer.byteLength(v) > 107) {
-      throw new Error(`SLIPWAY_REQUEST_LOG_LISTEN: a socket path must be absolute, at most 107 bytes, of letters, digits and . _ / + @ = - only, got "${v}"`);
+      throw new Error(`${name}: a socket path must be absolute, at most 107 bytes, of letters, digits and . _ / + @ = - only, got "${v}"`);
     }
     return { socket: v };
   }
   try {
-    return parseListenAddress(v, 'SLIPWAY_REQUEST_LOG_LISTEN');
+    return parseListenAddress(v, name);
   } catch {
-    throw new Error(`SLIPWAY_REQUEST_LOG_LISTEN: expected unix (a socket in the data directory, the default), an absolute socket path, <ip>:<port> (e.g. 127.0.0.1:7421) or off, got "${v}"`);
+    throw new Error(`${name}: expected unix (a socket in the data directory, the default), an absolute socket path, <ip>:<port> (e.g. 127.0.0.1:7421) or off, got "${v}"`);
   }
 }
 
@@ -68,18 +56,4 @@ export function parseListenAddress(value: string, name: string): { host: string;
     throw new Error(`${name}: expected <ip>:<port> (e.g. 127.0.0.1:7421, [::1]:7421) or off, got "${v}"`);
   }
   return { host, port };
-}
-
-function whole(value: string | undefined, fallback: number, name: string, min: number, max: number): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name}: expected a whole number from ${min} to ${max}, got "${value}"`);
-  return n;
-}
-
-function duration(value: string | undefined, fallback: number, name: string, min: number): number {
-  if (value === undefined || value === '') return fallback;
-  const ms = parseDuration(value);
-  if (ms === null || ms < min) throw new Error(`${name}: expected a duration of at least ${min / 1000}s (e.g. 5s, 14d), got "${value}"`);
-  return ms;
 }
