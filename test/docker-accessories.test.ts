@@ -44,7 +44,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 /** A one-off command in an environment: its exit code and output. */
 async function oneOff(env: string, argv: string[], image = 'slipway/static:latest'): Promise<{ exitCode: number | null; out: string }> {
   const lines: string[] = [];
-  const r = await runtime.runOnce({ kind: 'run', name: `${project}-run-${hex()}`, image, env: {}, labels: labels({ env }), argv, timeoutMs: 30_000, onOutput: (l) => lines.push(l) });
+  const r = await runtime.runOnce({ kind: 'run', server: 'local', name: `${project}-run-${hex()}`, image, env: {}, labels: labels({ env }), argv, timeoutMs: 30_000, onOutput: (l) => lines.push(l) });
   return { exitCode: r.exitCode, out: lines.join('\n') };
 }
 
@@ -55,6 +55,7 @@ const fetchFrom = (env: string, url: string) => oneOff(env, ['node', '-e', FETCH
 
 function accessorySpec(over: Partial<AccessorySpec> = {}): AccessorySpec {
   return {
+    server: 'local',
     name: `${project}-store-production-${hex()}`,
     image: 'slipway/static:latest',
     env: { GREETING: 'hello $HOME "q"' },
@@ -170,7 +171,7 @@ test('a subnet another process takes between our listing and our create is retri
 
 test('replicas and one-offs join their environment network: siblings reach them by service name, other environments cannot', async () => {
   const prodNet = `${network}_${project}_production`;
-  const web = await runtime.startReplica({ name: `${project}-web-${hex()}`, image: 'slipway/static:latest', port: 8080, env: {}, labels: labels(), volumes: [{ volume: 'uploads', path: '/www', readOnly: false }] });
+  const web = await runtime.startReplica({ server: 'local', name: `${project}-web-${hex()}`, image: 'slipway/static:latest', port: 8080, env: {}, labels: labels(), volumes: [{ volume: 'uploads', path: '/www', readOnly: false }] });
   const info = await docker.getContainer(web.id).inspect();
   assert.deepEqual(Object.keys(info.NetworkSettings.Networks), [prodNet], 'only its environment network');
   assert.ok(info.NetworkSettings.Networks[prodNet]?.Aliases?.includes('web'), 'the service name is its alias');
@@ -311,6 +312,7 @@ test('exec: exit codes, both streams, the last 64 KiB, timeouts, and a clear err
 
 test('resource limits are applied to replicas, and an OOM kill is reported as such', async () => {
   const spec = {
+    server: 'local',
     name: `${project}-hog-${hex()}`,
     image: 'slipway/node:20',
     port: 0,
@@ -338,7 +340,7 @@ test('resource limits are applied to replicas, and an OOM kill is reported as su
 
 test('cleanup removes every container, network and volume of a test Slipway', async () => {
   // Leave some of everything behind, as a failed test would.
-  const web = await runtime.startReplica({ name: `${project}-left-${hex()}`, image: 'slipway/static:latest', port: 8080, env: {}, labels: labels({ env: 'leftover', service: 'left' }), volumes: [{ volume: 'v', path: '/www', readOnly: false }] });
+  const web = await runtime.startReplica({ server: 'local', name: `${project}-left-${hex()}`, image: 'slipway/static:latest', port: 8080, env: {}, labels: labels({ env: 'leftover', service: 'left' }), volumes: [{ volume: 'v', path: '/www', readOnly: false }] });
   const acc = await runtime.startAccessory(accessorySpec({ labels: accessoryLabels({ env: 'leftover' }), name: `${project}-store-leftover-${hex()}` }));
   await docker.getContainer(acc.id).stop({ t: 0 }); // a stopped one too
   assert.ok(web.id && acc.id);

@@ -43,7 +43,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 /** The output of a one-off container of `image` running `node -e script`. */
 async function runNode(image: string, script: string, env: Record<string, string> = {}): Promise<{ exitCode: number | null; out: string }> {
   const lines: string[] = [];
-  const r = await runtime.runOnce({ kind: 'run', name: `${project}-run-${randomBytes(3).toString('hex')}`, image, env, labels: labels(), argv: ['node', '-e', script], timeoutMs: 20_000, onOutput: (l) => lines.push(l) });
+  const r = await runtime.runOnce({ kind: 'run', server: 'local', name: `${project}-run-${randomBytes(3).toString('hex')}`, image, env, labels: labels(), argv: ['node', '-e', script], timeoutMs: 20_000, onOutput: (l) => lines.push(l) });
   return { exitCode: r.exitCode, out: lines.join('\n') };
 }
 
@@ -144,8 +144,8 @@ test('replicas: started on the network, reached by IP, listed by label, logged, 
   assert.ok(image, 'built by the previous test');
   const env = { SLIPWAY_RELEASE: 'v1', APP_VERSION: '7', WEIRD: 'a b $HOME "q" `id`' };
   const [r1, r2] = await Promise.all([
-    runtime.startReplica({ name: `${project}-web-1`, image: image.id, port: 3000, env, labels: labels() }),
-    runtime.startReplica({ name: `${project}-web-2`, image: image.id, port: 3000, env, labels: labels({ release: 2, deployment: `d2-${suffix}` }) }),
+    runtime.startReplica({ server: 'local', name: `${project}-web-1`, image: image.id, port: 3000, env, labels: labels() }),
+    runtime.startReplica({ server: 'local', name: `${project}-web-2`, image: image.id, port: 3000, env, labels: labels({ release: 2, deployment: `d2-${suffix}` }) }),
   ]);
   assert.equal(r1.state, 'running');
   assert.match(r1.address ?? '', /^\d+\.\d+\.\d+\.\d+$/);
@@ -217,7 +217,7 @@ test('a replica that ignores SIGTERM is SIGKILLed once stop_timeout has passed, 
   const image = await runtime.inspectImage(`slipway/${project}-web:t1`);
   assert.ok(image, 'built by an earlier test');
   const stubborn = "process.on('SIGTERM', () => console.log('ignoring SIGTERM')); console.log('up'); setInterval(() => {}, 1000);";
-  const r = await runtime.startReplica({ name: `${project}-stubborn-1`, image: image.id, port: 3000, env: {}, labels: labels({ service: 'stubborn' }), command: ['node', '-e', stubborn] });
+  const r = await runtime.startReplica({ server: 'local', name: `${project}-stubborn-1`, image: image.id, port: 3000, env: {}, labels: labels({ service: 'stubborn' }), command: ['node', '-e', stubborn] });
   const logs = async () => {
     const out: string[] = [];
     for await (const e of runtime.logs({ project, service: 'stubborn' }, { tail: 20 })) out.push(e.line);
@@ -244,7 +244,7 @@ test('the recent listing for views follows Docker events instead of listing on e
     return list(opts as never);
   }) as typeof docker.listContainers;
   try {
-    const r = await runtime.startReplica({ name: `${project}-web-recent`, image: image.id, port: 3000, env: {}, labels: labels({ service: 'recent' }) });
+    const r = await runtime.startReplica({ server: 'local', name: `${project}-web-recent`, image: image.id, port: 3000, env: {}, labels: labels({ service: 'recent' }) });
     const seen = await waitFor('the new replica in the recent listing', async () => {
       const found = await runtime.listReplicasRecent({ project, service: 'recent' });
       return found.length === 1 ? found : undefined;
@@ -269,7 +269,7 @@ test('one-off runs get env verbatim, report exit codes and time out', async () =
   // stdout and stderr are two streams: Docker does not order lines across them.
   assert.deepEqual({ ...ok, out: ok.out.split('\n').sort() }, { exitCode: 0, out: ['to stderr', 'x=y $HOME "q"'] });
   assert.equal((await runNode('slipway/node:20', 'process.exit(7)')).exitCode, 7);
-  const slow = await runtime.runOnce({ kind: 'release', name: `${project}-run-slow`, image: 'slipway/node:20', env: {}, labels: labels(), argv: ['node', '-e', 'setTimeout(() => {}, 60000)'], timeoutMs: 1000 });
+  const slow = await runtime.runOnce({ kind: 'release', server: 'local', name: `${project}-run-slow`, image: 'slipway/node:20', env: {}, labels: labels(), argv: ['node', '-e', 'setTimeout(() => {}, 60000)'], timeoutMs: 1000 });
   assert.equal(slow.timedOut, true);
   assert.equal(slow.exitCode, null);
   assert.equal((await docker.listContainers({ all: true, filters: { label: [`slipway.run.project=${project}`] } })).length, 0, 'one-off containers are removed');
@@ -300,7 +300,7 @@ test('the static base image serves files from /www with busybox httpd', async ()
   writeFileSync(path.join(ctx, 'site/index.html'), `<p>hello from ${suffix}</p>\n`);
   writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM slipway/static:latest\nCOPY site/ /www/\n');
   const image = await buildTagged(ctx, 'Dockerfile', 'site');
-  const r = await runtime.startReplica({ name: `${project}-site-1`, image: image.id, port: 8080, env: {}, labels: labels({ service: 'site' }) });
+  const r = await runtime.startReplica({ server: 'local', name: `${project}-site-1`, image: image.id, port: 8080, env: {}, labels: labels({ service: 'site' }) });
   const body = await waitFor('busybox httpd', async () => {
     const res = await fetch(`http://${r.address}:8080/index.html`);
     return res.ok ? res.text() : undefined;

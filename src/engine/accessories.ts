@@ -24,6 +24,7 @@ import { HEALTHY_RESET_MS, nextRepairAt } from './reconciler';
 import { dropRestoreMark, interruptedRestore, restoreInterrupted } from './restore-marker';
 import { secretMasker } from './secret-values';
 import { PGBACKREST_LOCKED, pgBackRest } from './pg-in-container';
+import { placeContainer } from './placement';
 
 export interface AccessoryDeps {
   ctx: EngineContext;
@@ -144,7 +145,7 @@ export class Accessories {
         }
         for (const c of existing) await this.ctx.runtime.stopAccessory(c.id, (record.config ?? cfg).stopTimeoutMs);
         if (action === 'recreated' && record.specHash !== NEVER_STARTED) restore = { container: null };
-        container = await this.ctx.runtime.startAccessory(desiredAccessorySpec({ project: t.project, env: t.env.name, config: cfg, imageDigest, creds }));
+        container = await this.ctx.runtime.startAccessory(desiredAccessorySpec({ project: t.project, env: t.env.name, server: placeContainer(this.ctx.runtime), config: cfg, imageDigest, creds }));
         if (restore) restore.container = container;
       }
       await this.ready(container, cfg, creds, masked, log);
@@ -409,7 +410,7 @@ export class Accessories {
     for (const c of await this.containers(t, name)) await this.ctx.runtime.stopAccessory(c.id, cfg.stopTimeoutMs);
     let started: AccessoryContainer | null = null;
     try {
-      started = await this.ctx.runtime.startAccessory(desiredAccessorySpec({ project: t.project, env: t.env.name, config: cfg, imageDigest, creds }));
+      started = await this.ctx.runtime.startAccessory(desiredAccessorySpec({ project: t.project, env: t.env.name, server: placeContainer(this.ctx.runtime), config: cfg, imageDigest, creds }));
       await this.ready(started, cfg, creds, mask, log);
       await this.provision(started, cfg, creds, log);
     } catch (err) {
@@ -495,7 +496,7 @@ export class Accessories {
           await this.provision(running, record.config, creds, log); // postgres: new owner/app passwords, same container
         } else {
           for (const c of await this.containers(t, name)) await this.ctx.runtime.stopAccessory(c.id, record.config.stopTimeoutMs);
-          const c = await this.ctx.runtime.startAccessory(desiredAccessorySpec({ project: t.project, env: t.env.name, config: record.config, imageDigest: record.imageDigest, creds }));
+          const c = await this.ctx.runtime.startAccessory(desiredAccessorySpec({ project: t.project, env: t.env.name, server: placeContainer(this.ctx.runtime), config: record.config, imageDigest: record.imageDigest, creds }));
           await this.ready(c, record.config, creds, mask, log);
           await this.provision(c, record.config, creds, log);
           await this.ctx.store.saveAccessory({ environmentId: e.id, name, kind: record.kind, config: record.config, imageDigest: record.imageDigest, specHash: hash });

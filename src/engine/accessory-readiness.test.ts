@@ -9,6 +9,7 @@ import { accessoryConfig } from './accessory-world.test-support';
 
 const container = (over: Partial<AccessoryContainer> = {}): AccessoryContainer => ({
   id: 'c1',
+  server: 'local',
   name: 'shop-cache-production-abcdef',
   labels: { project: 'shop', env: 'production', accessory: 'cache', spec: 'h' },
   state: 'running',

@@ -39,17 +39,17 @@ test('a postgres rotation keeps the hash (superuser kept); a redis rotation chan
 });
 
 test('the desired spec: name, image ID, labels with the hash, kind env and command, limits only when set', () => {
-  const spec = desiredAccessorySpec({ project: 'shop', env: 'staging', ...base }, 'abc123');
+  const spec = desiredAccessorySpec({ project: 'shop', env: 'staging', server: 'local', ...base }, 'abc123');
   assert.equal(spec.name, 'shop-db-staging-abc123');
   assert.equal(spec.image, 'sha256:aaa');
   assert.deepEqual(spec.labels, { project: 'shop', env: 'staging', accessory: 'db', spec: accessorySpecHash(base) });
   assert.deepEqual([spec.env.POSTGRES_USER, spec.env.POSTGRES_PASSWORD, spec.env.PGDATA], ['postgres', creds.superuser, '/var/lib/postgresql/data']);
   assert.equal(spec.command, undefined, "postgres keeps the image's CMD");
   assert.equal(spec.resources, undefined);
-  const limited = desiredAccessorySpec({ project: 'shop', env: 'staging', ...base, config: { ...pg, resources: { memoryBytes: 1024, cpus: null } } });
+  const limited = desiredAccessorySpec({ project: 'shop', env: 'staging', server: 'local', ...base, config: { ...pg, resources: { memoryBytes: 1024, cpus: null } } });
   assert.deepEqual(limited.resources, { memoryBytes: 1024, cpus: null });
   assert.match(limited.name, /^shop-db-staging-[0-9a-f]{6}$/);
-  const nats = desiredAccessorySpec({ project: 'shop', env: 'staging', config: accessoryConfig('bus', 'nats'), imageDigest: 'x', creds: { password: 'p'.repeat(32) } });
+  const nats = desiredAccessorySpec({ project: 'shop', env: 'staging', server: 'local', config: accessoryConfig('bus', 'nats'), imageDigest: 'x', creds: { password: 'p'.repeat(32) } });
   // The password travels in the env (never an argv): the command writes it to a config file first.
   assert.deepEqual(nats.command!.slice(0, 2), ['sh', '-c']);
   assert.match(nats.command!.join(' '), /nats-server.*--jetstream/);

@@ -14,6 +14,8 @@ import type { AccessorySpec } from '../core/ports/runtime';
 export interface DesiredAccessory {
   project: string;
   env: string;
+  /** Where it runs (placement.ts). */
+  server: string;
   config: AccessoryConfig;
   /** The image's content address (`sha256:…`): the container is created from it, not from the tag. */
   imageDigest: string;
@@ -23,7 +25,7 @@ export interface DesiredAccessory {
 const sortedEntries = (o: Record<string, string>) => Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /** 16 hex characters of SHA-256 over the container's desired shape (values included, never shown). */
-export function accessorySpecHash(d: Omit<DesiredAccessory, 'project' | 'env'>): string {
+export function accessorySpecHash(d: Omit<DesiredAccessory, 'project' | 'env' | 'server'>): string {
   const cfg = d.config;
   const shape = {
     image: d.imageDigest,
@@ -48,6 +50,7 @@ export function desiredAccessorySpec(d: DesiredAccessory, suffix?: string): Acce
   const command = accessoryCommand(cfg, d.creds);
   const hasLimits = cfg.resources.memoryBytes !== null || cfg.resources.cpus !== null;
   return {
+    server: d.server,
     name: accessoryContainerName(d.project, cfg.name, d.env, suffix),
     image: d.imageDigest,
     env: accessoryContainerEnv(cfg, d.creds),

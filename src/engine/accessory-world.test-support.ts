@@ -139,6 +139,7 @@ export function accessoryWorld() {
   };
   let seq = 0;
   const runtime = {
+    servers: ['local'],
     ensureEnvNetwork: async (project: string, env: string) => {
       w.networksEnsured.push(`${project}-${env}`);
       return `slipway-${project}-${env}`;
@@ -155,6 +156,7 @@ export function accessoryWorld() {
       const exited = w.startExited ?? (w.exitsIf?.(spec) ? { exitCode: 1, oomKilled: false } : null);
       const c: AccessoryContainer = {
         id: `c${seq}`,
+        server: spec.server,
         name: spec.name,
         labels: { ...spec.labels },
         state: exited ? 'exited' : 'running',

@@ -13,6 +13,7 @@ import { errorMessage, SlipwayError } from '../core/errors';
 import { progressPercent } from '../core/pgbackrest-output';
 import type { AccessoryContainer, Runtime } from '../core/ports/runtime';
 import { asPostgres, mustSucceed, psqlRows } from './pg-in-container';
+import { placeContainer } from './placement';
 
 const DATA_DIR = ACCESSORY_KINDS.postgres.dataDir;
 const RESTORE_TIMEOUT_MS = 6 * 3_600_000;
@@ -51,6 +52,7 @@ export function dataVolume(source: AccessoryRecord): string {
 
 export async function openScratch(runtime: Runtime, site: ScratchSite): Promise<Scratch> {
   const container = await runtime.startAccessory({
+    server: placeContainer(runtime),
     name: `${site.project}-${site.name}-${site.env}-${randomBytes(3).toString('hex')}`,
     image: site.source.imageDigest,
     env: { ...postgresBackupEnv(DATA_DIR), PGDATA: DATA_DIR },

@@ -16,6 +16,7 @@ import { waitForWorkerReadiness } from './worker-readiness';
 import { releaseEnv } from './replica-env';
 import { replicaName } from './replica-naming';
 import { retireOptions, retireReplica } from './retire-replica';
+import { placeContainer } from './placement';
 
 
 export interface ConvergeTarget {
@@ -134,6 +135,7 @@ export async function startBatch(ctx: EngineContext, target: ConvergeTarget, cou
   const results = await Promise.allSettled(
     Array.from({ length: count }, async () => {
       const replica = await ctx.runtime.startReplica({
+        server: placeContainer(ctx.runtime),
         name: replicaName(ref, release.number),
         image: release.imageDigest,
         port: cfg.port ?? 0,

@@ -10,6 +10,7 @@ import { SlipwayError } from '../core/errors';
 import type { OneOffResult } from '../core/ports/runtime';
 import type { AccessoryServices, EngineContext } from './engine-context';
 import { secretMasker } from './secret-values';
+import { placeContainer } from './placement';
 
 export interface DbShellRequest {
   sql: string;
@@ -60,6 +61,7 @@ export class DbShell {
     return async (req) => {
       const result = await this.ctx.runtime.runOnce({
         kind: 'run',
+        server: placeContainer(this.ctx.runtime),
         name: `${t.project}-${t.accessory}-${t.env}-dbshell-${randomBytes(3).toString('hex')}`,
         image: record.imageDigest,
         env: { ...connection, SLIPWAY_SQL: req.sql },

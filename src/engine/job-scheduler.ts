@@ -12,6 +12,7 @@ import { errorMessage } from '../core/errors';
 import type { EngineContext } from './engine-context';
 import { releaseEnvAndMask } from './replica-env';
 import { jobFailedEvent } from './domain-events';
+import { placeContainer } from './placement';
 
 /** Output lines kept per run (the tail: where the reason for a failure usually is). */
 const KEPT_LINES = 200;
@@ -103,6 +104,7 @@ export class JobScheduler {
       const { env, mask } = await releaseEnvAndMask(this.ctx, ref, release);
       const result = await runtime.runOnce({
         kind: 'job',
+        server: placeContainer(runtime),
         name: `${ref.project}-${ref.service}-${ref.env}-v${release.number}-job-${runId}`,
         image: release.imageDigest,
         env,

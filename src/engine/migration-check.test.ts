@@ -32,6 +32,7 @@ interface World {
 function world(o: { applied?: string[]; files?: ImageFile[] | Error; stdout?: string[]; stderr?: string[]; exitCode?: number; secrets?: Record<string, string> } = {}): World {
   const w: World = { logs: [], steps: [], recorded: [], oneOffs: [] } as unknown as World;
   const runtime = {
+    servers: ['local'],
     readImageFiles: async (image: string, dir: string) => {
       assert.equal(image, 'sha256:app');
       assert.equal(dir, '/app/db/migrations');

@@ -9,6 +9,7 @@ import { SlipwayError } from '../core/errors';
 import type { OneOffResult } from '../core/ports/runtime';
 import type { EngineContext } from './engine-context';
 import { releaseEnvAndMask } from './replica-env';
+import { placeContainer } from './placement';
 
 export interface OneOffRequest extends ServiceRef {
   argv: string[];
@@ -32,6 +33,7 @@ export class OneOffRuns {
     return async (req) => {
       const result = await this.ctx.runtime.runOnce({
         kind: 'run',
+        server: placeContainer(this.ctx.runtime),
         name: `${ref.project}-${ref.service}-${ref.env}-v${release.number}-run-${randomBytes(3).toString('hex')}`,
         image: release.imageDigest,
         env: containerEnv,

@@ -41,7 +41,7 @@ export class Queries {
       ? { ok: true, detail: `Docker ${info.i.version}, ${info.i.containersRunning} containers running`, version: info.i.version, os: info.i.os, kernel: info.i.kernel, cpus: info.i.cpus, memoryBytes: info.i.memoryBytes, containersRunning: info.i.containersRunning, images: info.i.images, liveRestore: info.i.liveRestore }
       : { ok: false, detail: info.err.message, version: null, os: null, kernel: null, cpus: null, memoryBytes: null, containersRunning: null, images: null, liveRestore: null };
     const disk = this.ctx.disk ? await this.ctx.disk.check().catch(() => null) : null;
-    return [{ name: 'local', docker, disk, edge: { running: edgeStatus.running, pid: edgeStatus.pid, version: edgeStatus.version, httpPort: edgeStatus.httpPort, httpsPort: edgeStatus.httpsPort, reloads: edgeStatus.reloads } }];
+    return [{ name: edge.server, docker, disk, edge: { running: edgeStatus.running, pid: edgeStatus.pid, version: edgeStatus.version, httpPort: edgeStatus.httpPort, httpsPort: edgeStatus.httpsPort, reloads: edgeStatus.reloads } }];
   }
 
   async projectStatus(projectName: string, envName: string): Promise<ProjectStatusView> {

@@ -14,6 +14,7 @@ import type { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
 import { releaseEnvAndMask } from './replica-env';
 import { releaseCommandImage } from './release-image';
+import { placeContainer } from './placement';
 
 export async function runReleaseCommand(ctx: EngineContext, ref: ServiceRef, release: Release, deploymentId: string, rec: DeploymentRecorder): Promise<OneOffResult> {
   const argv = release.config.releaseCommand!;
@@ -53,6 +54,7 @@ export async function releasePhaseOneOff(
   const { env, mask } = await releaseEnvAndMask(ctx, ref, release, 'owner');
   const spec = {
     kind: 'release' as const,
+    server: placeContainer(ctx.runtime),
     name: `${ref.project}-${ref.service}-${ref.env}-v${release.number}-${purpose}-${randomBytes(3).toString('hex')}`,
     image,
     env,

@@ -16,6 +16,7 @@ import { ACCESSORY_KINDS, isBuiltInKind, type AccessoryCredentials } from '../co
 import { openAccessoryCredentials } from './accessory-credentials';
 import { SCRATCH_SPEC } from './backup-scratch';
 import type { EngineContext } from './engine-context';
+import { placeContainer } from './placement';
 
 export interface SnapshotSite {
   ctx: EngineContext;
@@ -85,6 +86,7 @@ export interface Helper {
 export async function openHelper(s: SnapshotSite, name: string, volumes: VolumeMount[], run?: { command: string[]; env: Record<string, string> }): Promise<Helper> {
   const { runtime } = s.ctx;
   const container = await runtime.startAccessory({
+    server: placeContainer(runtime),
     name: `${s.project}-${name}-${s.env}-${randomBytes(3).toString('hex')}`,
     image: s.record.imageDigest,
     env: run?.env ?? {},

@@ -28,6 +28,7 @@ class RecordingStore {
 
 const replica = (name: string, restartCount = 0): Replica => ({
   id: `id-${name}`,
+  server: 'local',
   name,
   labels: { project: 'shop', service: 'web', env: 'production', release: 3, deployment: 'd' },
   state: 'running',

@@ -18,11 +18,14 @@ import type {
   DrainResult, Edge, EdgeBackendSpec, EdgeCertificate, EdgeHealthCheck, EdgeServer, EdgeServerSpec, EdgeServerState, EdgeStartResult, EdgeStatus, EdgeWatch,
 } from '../core/ports/edge';
 import { splitPemChain } from '../core/tls/certificate-info';
+import { LOCAL_SERVER } from '../core/servers';
 
 /** The methods failNext can make fail (watch is synchronous and cannot fail). */
 export type EdgeMethod = Exclude<keyof Edge, 'watch'>;
 
 export interface MemoryEdgeOptions {
+  /** The server it plays (default `local`). */
+  server?: string;
   /** Reported by status (default 8080). */
   httpPort?: number;
   /** Serve HTTPS (certificates accepted); HTTP only when absent or null, as the driver without `https`. */
@@ -82,6 +85,7 @@ const CONTROL_BACKEND = 'slipway_control';
 const edgeError = (message: string) => new SlipwayError('SLW_EDGE', message);
 
 export class MemoryEdge implements Edge {
+  readonly server: string;
   /** Every mutating call received, in order, e.g. `addServer be_x/a 10.0.0.2:3000 weight=1`. */
   readonly calls: string[] = [];
   private readonly httpPort: number;
@@ -105,6 +109,7 @@ export class MemoryEdge implements Edge {
   private rotation = new Map<string, { key: string; current: Map<string, number> }>();
 
   constructor(opts: MemoryEdgeOptions = {}) {
+    this.server = opts.server ?? LOCAL_SERVER;
     this.httpPort = opts.httpPort ?? 8080;
     this.httpsPort = opts.httpsPort ?? null;
     this.controlDomain = opts.controlDomain ?? null;

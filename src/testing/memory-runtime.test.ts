@@ -51,7 +51,7 @@ function memoryHarness(): RuntimeContractHarness {
 runRuntimeContract('memory', async () => memoryHarness());
 
 const labels = (over: Partial<ReplicaLabels> = {}): ReplicaLabels => ({ project: 'shop', service: 'web', env: 'production', release: 1, deployment: 'd1', ...over });
-const spec = (name: string, over: Partial<ReplicaSpec> = {}): ReplicaSpec => ({ name, image: IMAGE, env: {}, port: 3000, labels: labels(), ...over });
+const spec = (name: string, over: Partial<ReplicaSpec> = {}): ReplicaSpec => ({ server: 'local', name, image: IMAGE, env: {}, port: 3000, labels: labels(), ...over });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function rejectsWithCode(p: Promise<unknown>, code: string): Promise<void> {
@@ -78,8 +78,8 @@ describe('MemoryRuntime failure injection', () => {
 
     const boom = new SlipwayError('SLW_RUNTIME', 'docker: start container db: port is already allocated');
     rt.failStartsOf((s) => 'volumes' in s && s.name === 'db', boom);
-    await assert.rejects(rt.startAccessory({ name: 'db', image: IMAGE, env: {}, labels: { project: 'shop', env: 'production', accessory: 'db', spec: 'h' }, volumes: [] }), (err) => err === boom);
-    await assert.rejects(rt.startAccessory({ name: 'db', image: IMAGE, env: {}, labels: { project: 'shop', env: 'production', accessory: 'db', spec: 'h' }, volumes: [] }), (err) => err === boom, 'every time by default');
+    await assert.rejects(rt.startAccessory({ server: 'local', name: 'db', image: IMAGE, env: {}, labels: { project: 'shop', env: 'production', accessory: 'db', spec: 'h' }, volumes: [] }), (err) => err === boom);
+    await assert.rejects(rt.startAccessory({ server: 'local', name: 'db', image: IMAGE, env: {}, labels: { project: 'shop', env: 'production', accessory: 'db', spec: 'h' }, volumes: [] }), (err) => err === boom, 'every time by default');
   });
 
   test('a replica that never passes readiness: the probes answer 503 and refuse until it is made healthy', async (t) => {
@@ -160,7 +160,7 @@ describe('MemoryRuntime failure injection', () => {
     const rt = fresh(t);
     const r = await rt.startReplica(spec('web-1'));
     await rt.listReplicas({ project: 'shop', release: 1 });
-    await rt.runOnce({ kind: 'release', name: 'shop-release-1', image: IMAGE, env: {}, labels: labels(), argv: ['migrate'], timeoutMs: 1000 });
+    await rt.runOnce({ kind: 'release', server: 'local', name: 'shop-release-1', image: IMAGE, env: {}, labels: labels(), argv: ['migrate'], timeoutMs: 1000 });
     await rt.exec(r.id, ['true'], { timeoutMs: 1000 });
     await rt.stopReplica(r.id, 1000);
     await rt.stopReplica(r.id, 1000);
@@ -252,7 +252,7 @@ describe('MemoryRuntime behaviour', () => {
     const rt = fresh(t);
     rt.scriptRun((s) => s.argv[0] === 'slow', { exitCode: 0, durationMs: 20, stderr: ['working'] });
     const lines: string[] = [];
-    const slow = await rt.runOnce({ kind: 'job', name: 'j1', image: IMAGE, env: {}, labels: labels(), argv: ['slow'], timeoutMs: 1000, onOutput: (l, s) => lines.push(`${s} ${l}`) });
+    const slow = await rt.runOnce({ kind: 'job', server: 'local', name: 'j1', image: IMAGE, env: {}, labels: labels(), argv: ['slow'], timeoutMs: 1000, onOutput: (l, s) => lines.push(`${s} ${l}`) });
     assert.deepEqual({ exitCode: slow.exitCode, timedOut: slow.timedOut, lines }, { exitCode: 0, timedOut: false, lines: ['stderr working'] });
     assert.ok(slow.durationMs >= 15);
     const r = await rt.startReplica(spec('web-1'));

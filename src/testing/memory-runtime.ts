@@ -46,6 +46,7 @@ import { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
 import { SlipwayError, errorMessage } from '../core/errors';
 import type { ResourceLimits, VolumeMount } from '../core/config';
+import { LOCAL_SERVER } from '../core/servers';
 import type { HttpProbe, ProbeResult, TcpProbe } from '../core/ports/probe';
 import type {
   AccessoryContainer,
@@ -117,6 +118,8 @@ export interface MemoryImageOptions {
 export interface MemoryRuntimeOptions {
   /** The base network name (default `slipway`): volume and network names start with it. */
   base?: string;
+  /** The server it plays (default `local`). */
+  server?: string;
   /** What engineInfo reports (containers and images are counted). */
   engine?: Partial<Omit<EngineInfo, 'containers' | 'containersRunning' | 'images'>>;
   /** Every call waits this long first (real ms; default 0: a macrotask), so races show as with Docker. */
@@ -224,8 +227,9 @@ function filterText(filter: object): string {
     .join(' ');
 }
 
-function matchesReplica(l: ReplicaLabels, f: ReplicaFilter): boolean {
+function matchesReplica(l: ReplicaLabels, f: ReplicaFilter, server: string): boolean {
   return (
+    (f.server === undefined || f.server === server) &&
     (f.project === undefined || l.project === f.project) &&
     (f.service === undefined || l.service === f.service) &&
     (f.env === undefined || l.env === f.env) &&
@@ -248,6 +252,9 @@ export class MemoryRuntime implements Runtime {
   /** Every one-off spec run (its container is gone afterwards, as with Docker). */
   readonly oneOffs: OneOffSpec[] = [];
   readonly base: string;
+  /** The server it plays, named in every replica and accessory it reports. */
+  readonly server: string;
+  readonly servers: readonly string[];
   private readonly socketPath = 'memory://docker.sock';
   private readonly latencyMs: number;
   private readonly transientLingerMs: number;
@@ -276,9 +283,16 @@ export class MemoryRuntime implements Runtime {
 
   constructor(opts: MemoryRuntimeOptions = {}) {
     this.base = opts.base ?? 'slipway';
+    this.server = opts.server ?? LOCAL_SERVER;
+    this.servers = [this.server];
     this.latencyMs = opts.latencyMs ?? 0;
     this.transientLingerMs = opts.transientLingerMs ?? 0;
     this.engine = { version: 'memory-27.0', os: 'Memory Linux', kernel: '6.1.0-memory', cpus: 4, memoryBytes: 8 * 1024 ** 3, liveRestore: true, rootDir: '/var/lib/docker', ...opts.engine };
+  }
+
+  /** As Docker's driver: a start on a server this runtime does not play is the caller's bug. */
+  private assertServer(server: string, what: string): void {
+    if (server !== this.server) throw new SlipwayError('SLW_INTERNAL', `${what}: server "${server}" is not run by this runtime (it runs "${this.server}")`);
   }
 
   // ---- test helpers -------------------------------------------------------------------
@@ -524,6 +538,7 @@ export class MemoryRuntime implements Runtime {
 
   async startReplica(spec: ReplicaSpec): Promise<Replica> {
     await this.enter('startReplica', [spec.name]);
+    this.assertServer(spec.server, `start container ${spec.name}`);
     const { project, env, service } = spec.labels;
     const mounts = this.ensureVolumes({ project, env, owner: service }, spec.volumes ?? []);
     const network = this.ensureEnvNet(project, env);
@@ -573,6 +588,7 @@ export class MemoryRuntime implements Runtime {
 
   async runOnce(spec: OneOffSpec): Promise<OneOffResult> {
     await this.enter('runOnce', [spec.kind, spec.name]);
+    this.assertServer(spec.server, `run ${spec.name}`);
     const network = this.ensureEnvNet(spec.labels.project, spec.labels.env);
     const c = this.create({ kind: 'one-off', name: spec.name, image: spec.image, env: spec.env, command: spec.argv.length > 0 ? spec.argv : undefined, network, mounts: [], port: 0 });
     this.oneOffs.push(spec);
@@ -615,6 +631,7 @@ export class MemoryRuntime implements Runtime {
 
   async startAccessory(spec: AccessorySpec): Promise<AccessoryContainer> {
     await this.enter('startAccessory', [spec.name]);
+    this.assertServer(spec.server, `start accessory ${spec.name}`);
     const { project, env, accessory } = spec.labels;
     const mounts = this.ensureVolumes({ project, env, owner: accessory }, spec.volumes);
     const network = this.ensureEnvNet(project, env);
@@ -627,7 +644,7 @@ export class MemoryRuntime implements Runtime {
   async listAccessories(filter: AccessoryFilter): Promise<AccessoryContainer[]> {
     await this.enter('listAccessories', [filterText(filter)]);
     return [...this.containers.values()]
-      .filter((c) => c.accessoryLabels && (!filter.project || c.accessoryLabels.project === filter.project) && (!filter.env || c.accessoryLabels.env === filter.env) && (!filter.accessory || c.accessoryLabels.accessory === filter.accessory))
+      .filter((c) => c.accessoryLabels && (filter.server === undefined || filter.server === this.server) && (!filter.project || c.accessoryLabels.project === filter.project) && (!filter.env || c.accessoryLabels.env === filter.env) && (!filter.accessory || c.accessoryLabels.accessory === filter.accessory))
       .map((c) => this.toAccessory(c))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -937,7 +954,7 @@ export class MemoryRuntime implements Runtime {
 
   private replicas(filter: ReplicaFilter): Replica[] {
     return [...this.containers.values()]
-      .filter((c) => c.kind === 'replica' && c.replicaLabels && matchesReplica(c.replicaLabels, filter))
+      .filter((c) => c.kind === 'replica' && c.replicaLabels && matchesReplica(c.replicaLabels, filter, this.server))
       .map((c) => this.toReplica(c))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -946,6 +963,7 @@ export class MemoryRuntime implements Runtime {
     const running = c.state === 'running';
     return {
       id: c.id,
+      server: this.server,
       name: c.name,
       labels: { ...c.replicaLabels! },
       state: c.state,
@@ -963,7 +981,7 @@ export class MemoryRuntime implements Runtime {
 
   private toAccessory(c: MemoryContainer): AccessoryContainer {
     const running = c.state === 'running';
-    return { id: c.id, name: c.name, labels: { ...c.accessoryLabels! }, state: c.state, address: running ? c.address : null, image: c.image, startedAt: c.startedAt, exitCode: running || !c.startedAt ? null : c.exitCode, oomKilled: c.oomKilled, resources: { ...c.resources } };
+    return { id: c.id, server: this.server, name: c.name, labels: { ...c.accessoryLabels! }, state: c.state, address: running ? c.address : null, image: c.image, startedAt: c.startedAt, exitCode: running || !c.startedAt ? null : c.exitCode, oomKilled: c.oomKilled, resources: { ...c.resources } };
   }
 
   /** Docker's log times: nanosecond digits, strictly increasing here so a resume point is exact. */

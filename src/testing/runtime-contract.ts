@@ -121,6 +121,7 @@ export function runRuntimeContract(name: string, open: () => Promise<RuntimeCont
     const rt = () => h.runtime;
     const labels = (p: string, over: Partial<ReplicaLabels> = {}): ReplicaLabels => ({ project: p, service: 'web', env: 'production', release: 1, deployment: `${p}-d1`, ...over });
     const replicaSpec = (p: string, suffix: string, over: Partial<ReplicaSpec> = {}): ReplicaSpec => ({
+      server: h.runtime.servers[0]!,
       name: `${p}-${suffix}`,
       image: h.image.ref,
       env: { GREETING: 'hello $HOME "q"' },
@@ -129,6 +130,7 @@ export function runRuntimeContract(name: string, open: () => Promise<RuntimeCont
       ...over,
     });
     const accessorySpec = (p: string, accessory: string, over: Partial<AccessorySpec> = {}): AccessorySpec => ({
+      server: h.runtime.servers[0]!,
       name: `${p}-${accessory}`,
       image: h.image.ref,
       env: {},
@@ -224,6 +226,28 @@ export function runRuntimeContract(name: string, open: () => Promise<RuntimeCont
       });
     });
 
+    test('containers name the server they run on; a start on a server this runtime does not run is refused and starts nothing', async (t) => {
+      const p = project();
+      const [server] = rt().servers;
+      assert.ok(server, 'the runtime runs a server');
+      const r = await startReplica(t, replicaSpec(p, 'web-1'));
+      const a = await startAccessory(t, accessorySpec(p, 'cache'));
+      assert.equal(r.server, server);
+      assert.equal(a.server, server);
+      assert.deepEqual(names(await rt().listReplicas({ project: p, server })), [r.name]);
+      assert.deepEqual(await rt().listReplicas({ project: p, server: `${server}-elsewhere` }), [], 'another server has none of them');
+      assert.deepEqual((await rt().listAccessories({ project: p, server })).map((x) => x.name), [a.name]);
+      assert.deepEqual(await rt().listAccessories({ project: p, server: `${server}-elsewhere` }), []);
+      await waitFor('the recent listing to filter by server', async () => ((await rt().listReplicasRecent({ project: p, server })).length === 1 ? true : undefined));
+      assert.deepEqual(await rt().listReplicasRecent({ project: p, server: `${server}-elsewhere` }), []);
+      const elsewhere = `${server}-elsewhere`;
+      await rejectsWithCode(rt().startReplica(replicaSpec(p, 'web-2', { server: elsewhere })), 'SLW_INTERNAL', /elsewhere/);
+      await rejectsWithCode(rt().startAccessory(accessorySpec(p, 'db', { server: elsewhere })), 'SLW_INTERNAL', /elsewhere/);
+      await rejectsWithCode(rt().runOnce({ kind: 'run', server: elsewhere, name: `${p}-run`, image: h.image.ref, env: {}, labels: labels(p), argv: h.exitCommand(0, 'x'), timeoutMs: 10_000 }), 'SLW_INTERNAL', /elsewhere/);
+      assert.deepEqual(names(await rt().listReplicas({ project: p })), [r.name], 'the refused start left nothing');
+      assert.deepEqual((await rt().listAccessories({ project: p })).map((x) => x.name), [a.name]);
+    });
+
     test('a replica is refused for an image the engine does not have, and for a name in use', async (t) => {
       const p = project();
       await rejectsWithCode(rt().startReplica(replicaSpec(p, 'web-1', { image: `slipway/${p}-missing:1` })), 'SLW_RUNTIME');
@@ -299,7 +323,7 @@ export function runRuntimeContract(name: string, open: () => Promise<RuntimeCont
     test('a one-off reports its exit code and output, is never a replica, and is removed afterwards', async () => {
       const p = project();
       const lines: Array<[string, string]> = [];
-      const spec = { kind: 'run' as const, name: `${p}-run`, image: h.image.ref, env: { A: '1' }, labels: labels(p), argv: h.exitCommand(7, `one-off ${p}`), timeoutMs: 30_000, onOutput: (line: string, stream: string) => lines.push([stream, line]) };
+      const spec = { kind: 'run' as const, server: h.runtime.servers[0]!, name: `${p}-run`, image: h.image.ref, env: { A: '1' }, labels: labels(p), argv: h.exitCommand(7, `one-off ${p}`), timeoutMs: 30_000, onOutput: (line: string, stream: string) => lines.push([stream, line]) };
       const r = await rt().runOnce(spec);
       assert.deepEqual({ exitCode: r.exitCode, timedOut: r.timedOut }, { exitCode: 7, timedOut: false });
       assert.ok(r.durationMs >= 0);
@@ -313,7 +337,7 @@ export function runRuntimeContract(name: string, open: () => Promise<RuntimeCont
 
     test('a one-off that outlives its timeout is timed out with no exit code', async () => {
       const p = project();
-      const spec = { kind: 'job' as const, name: `${p}-slow`, image: h.image.ref, env: {}, labels: labels(p), argv: h.hangCommand, timeoutMs: 500 };
+      const spec = { kind: 'job' as const, server: h.runtime.servers[0]!, name: `${p}-slow`, image: h.image.ref, env: {}, labels: labels(p), argv: h.hangCommand, timeoutMs: 500 };
       const r = await rt().runOnce(spec);
       assert.equal(r.timedOut, true);
       assert.equal(r.exitCode, null);

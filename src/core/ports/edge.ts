@@ -120,7 +120,13 @@ export interface EdgeWatch {
   stop(): void;
 }
 
+/**
+ * The edge of one server (a proxy on that host, in front of the replicas the engine registers).
+ * Its operations act on `server`'s edge; several servers will have one each.
+ */
 export interface Edge {
+  /** The server whose edge this is (`local` on a single host). */
+  readonly server: string;
   /** Starts the proxy if it is not running (master-worker, detached); idempotent. */
   ensureRunning(): Promise<EdgeStatus>;
   /**

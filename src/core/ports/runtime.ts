@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { ContainerCpuCounters } from '../resource-stats';
 import type { ResourceLimits, VolumeMount } from '../config';
+import type { OnServer } from '../servers';
 
 /** Labels every replica carries (`slipway.project`, `slipway.service`, …). */
 export interface ReplicaLabels {
@@ -15,7 +16,8 @@ export interface ReplicaLabels {
   deployment: string;
 }
 
-export interface ReplicaSpec {
+/** `server`: where it is started (an implementation refuses a server it does not run). */
+export interface ReplicaSpec extends OnServer {
   /** Container name; unique on the host. */
   name: string;
   image: string;
@@ -35,7 +37,8 @@ export type ReplicaHealth = 'none' | 'starting' | 'healthy' | 'unhealthy';
 
 export type ReplicaState = 'created' | 'running' | 'restarting' | 'paused' | 'exited' | 'dead' | 'removing';
 
-export interface Replica {
+/** `server`: where it runs. */
+export interface Replica extends OnServer {
   id: string;
   name: string;
   labels: ReplicaLabels;
@@ -68,6 +71,8 @@ export interface ReplicaStats {
 }
 
 export interface ReplicaFilter {
+  /** Only the replicas of this server. */
+  server?: string;
   project?: string;
   service?: string;
   env?: string;
@@ -119,6 +124,8 @@ export interface LogOptions {
 export interface OneOffSpec {
   /** What the one-off is for: the release phase, `slipway run`, or a scheduled job. */
   kind: 'release' | 'run' | 'job';
+  /** Where it runs. */
+  server: string;
   name: string;
   image: string;
   env: Record<string, string>;
@@ -161,7 +168,8 @@ export interface AccessoryLabels {
   spec: string;
 }
 
-export interface AccessorySpec {
+/** `server`: where it is started. */
+export interface AccessorySpec extends OnServer {
   /** Container name; unique on the host. */
   name: string;
   image: string;
@@ -176,7 +184,8 @@ export interface AccessorySpec {
   shmBytes?: number;
 }
 
-export interface AccessoryContainer {
+/** `server`: where it runs. */
+export interface AccessoryContainer extends OnServer {
   id: string;
   name: string;
   labels: AccessoryLabels;
@@ -191,6 +200,7 @@ export interface AccessoryContainer {
 }
 
 export interface AccessoryFilter {
+  server?: string;
   project?: string;
   env?: string;
   accessory?: string;
@@ -244,7 +254,16 @@ export interface ExecOptions {
   /** Each line of output as it arrives (long commands: backups, restores). */
   onOutput?: (line: string) => void;
 }
+
+/**
+ * The container runtime of the servers this implementation runs (Docker: one engine, one
+ * server). Starts name their server in the spec; listings say where each container runs and
+ * take a `server` filter; an operation on an existing container names it by ID, which names
+ * its server too.
+ */
 export interface Runtime {
+  /** The servers this runtime starts containers on. */
+  readonly servers: readonly string[];
   /** Checks the engine answers; throws SLW_HOST_MISSING with a clear message if not. */
   ping(): Promise<void>;
   /** The engine's version and host facts; throws SLW_HOST_MISSING when it does not answer. */

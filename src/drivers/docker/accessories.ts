@@ -12,6 +12,7 @@ import { resourceHostConfig, resourcesOf } from './container-resources';
 import { dockerCall, dockerCallTolerating, dockerMessage } from './docker-errors';
 import { containerAddress, envNetworkName } from './env-network';
 import { ACCESSORY_LABEL, BASE_LABEL } from './labels';
+import type { DockerScope } from './docker-scope';
 
 const STATES: readonly ReplicaState[] = ['created', 'running', 'restarting', 'paused', 'exited', 'dead', 'removing'];
 
@@ -63,7 +64,7 @@ export function accessoryContainerOptions(spec: AccessorySpec, base: string, net
   };
 }
 
-export function toAccessory(c: Docker.ContainerInspectInfo, base: string): AccessoryContainer | null {
+export function toAccessory(c: Docker.ContainerInspectInfo, { base, server }: DockerScope): AccessoryContainer | null {
   const labels = fromAccessoryLabels(c.Config.Labels ?? {});
   if (!labels) return null;
   const started = c.State.StartedAt && !c.State.StartedAt.startsWith('0001-') ? c.State.StartedAt : null;
@@ -71,6 +72,7 @@ export function toAccessory(c: Docker.ContainerInspectInfo, base: string): Acces
   const ip = containerAddress(c.NetworkSettings.Networks, [envNetworkName(base, labels.project, labels.env)]);
   return {
     id: c.Id,
+    server,
     name: c.Name.replace(/^\//, ''),
     labels,
     state: STATES.includes(status) ? status : 'dead',
@@ -83,27 +85,28 @@ export function toAccessory(c: Docker.ContainerInspectInfo, base: string): Acces
   };
 }
 
-export async function inspectAccessory(docker: Docker, base: string, id: string): Promise<AccessoryContainer | null> {
+export async function inspectAccessory(docker: Docker, scope: DockerScope, id: string): Promise<AccessoryContainer | null> {
   const info = await dockerCallTolerating(`inspect container ${id.slice(0, 12)}`, [404], () => docker.getContainer(id).inspect());
-  return info ? toAccessory(info, base) : null;
+  return info ? toAccessory(info, scope) : null;
 }
 
-export async function startAccessory(docker: Docker, base: string, network: string, spec: AccessorySpec, mounts: Docker.MountSettings[]): Promise<AccessoryContainer> {
-  const container = await dockerCall(`create container ${spec.name}`, () => docker.createContainer(accessoryContainerOptions(spec, base, network, mounts)));
+export async function startAccessory(docker: Docker, scope: DockerScope, network: string, spec: AccessorySpec, mounts: Docker.MountSettings[]): Promise<AccessoryContainer> {
+  const container = await dockerCall(`create container ${spec.name}`, () => docker.createContainer(accessoryContainerOptions(spec, scope.base, network, mounts)));
   try {
     await container.start();
   } catch (err) {
     await container.remove({ force: true }).catch(() => undefined);
     throw new SlipwayError('SLW_RUNTIME', `docker: start accessory ${spec.name}: ${dockerMessage(err)}`);
   }
-  const started = await inspectAccessory(docker, base, container.id);
+  const started = await inspectAccessory(docker, scope, container.id);
   if (!started) throw new SlipwayError('SLW_RUNTIME', `docker: accessory ${spec.name} vanished right after starting`);
   return started;
 }
 
 /** Accessories matching every field of the filter (running or not), sorted by name. */
-export async function listAccessories(docker: Docker, base: string, filter: AccessoryFilter): Promise<AccessoryContainer[]> {
-  const list = await dockerCall('list containers', () => docker.listContainers({ all: true, filters: { label: accessoryLabelFilters(base, filter) } }));
-  const found = await Promise.all(list.map((c) => inspectAccessory(docker, base, c.Id)));
+export async function listAccessories(docker: Docker, scope: DockerScope, filter: AccessoryFilter): Promise<AccessoryContainer[]> {
+  if (filter.server !== undefined && filter.server !== scope.server) return [];
+  const list = await dockerCall('list containers', () => docker.listContainers({ all: true, filters: { label: accessoryLabelFilters(scope.base, filter) } }));
+  const found = await Promise.all(list.map((c) => inspectAccessory(docker, scope, c.Id)));
   return found.filter((a): a is AccessoryContainer => a !== null).sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -32,6 +32,7 @@ import type {
   VolumeRef,
 } from '../../core/ports/runtime';
 import { SlipwayError, errorMessage } from '../../core/errors';
+import { LOCAL_SERVER } from '../../core/servers';
 import { listAccessories, startAccessory } from './accessories';
 import { EnvNetworks } from './env-network';
 import { execInContainer } from './exec';
@@ -44,6 +45,7 @@ import { normalizeDockerfilePath } from '../../source/build-context';
 import { inspectImage, pruneBuildLeftovers, removeImage, removeRepositories, tagImage } from './images';
 import { readImageFiles } from './image-files';
 import { BASE_LABEL, MANAGED_LABELS } from './labels';
+import type { DockerScope } from './docker-scope';
 import { replicaLogs } from './logs';
 import { ensureBridgeNetwork } from './network';
 import { runOneOff } from './one-off';
@@ -62,6 +64,8 @@ export interface DockerRuntimeOptions {
   network?: string;
   /** IPv4 range environment networks take their /24 subnets from (SLIPWAY_SUBNET_POOL); default 10.213.0.0/16. */
   subnetPool?: string;
+  /** The server this engine runs on, named in everything it reports (default `local`: the control plane's host). */
+  server?: string;
   logger: Logger;
 }
 
@@ -70,6 +74,8 @@ export class DockerRuntime implements Runtime {
   readonly docker: Docker;
   readonly network: string;
   readonly socketPath: string;
+  readonly servers: readonly string[];
+  private readonly scope: DockerScope;
   private readonly logger: Logger;
   private readonly inspections = new InspectCache();
   private readonly index: ReplicaIndex;
@@ -79,6 +85,8 @@ export class DockerRuntime implements Runtime {
     this.socketPath = opts.socketPath ?? DEFAULT_DOCKER_SOCKET;
     this.docker = new Docker({ socketPath: this.socketPath });
     this.network = opts.network ?? DEFAULT_NETWORK;
+    this.scope = { base: this.network, server: opts.server ?? LOCAL_SERVER };
+    this.servers = [this.scope.server];
     this.logger = opts.logger;
     const pool = parseSubnetPool(opts.subnetPool ?? DEFAULT_SUBNET_POOL);
     this.envNetworks = new EnvNetworks({ docker: this.docker, base: this.network, pool, logger: this.logger });
@@ -140,20 +148,26 @@ export class DockerRuntime implements Runtime {
     return pruneBuildLeftovers(this.docker, keepBuildCacheBytes);
   }
 
+  /** A start on another server is a bug in the caller: this engine runs one. */
+  private assertServer(server: string, what: string): void {
+    if (server !== this.scope.server) throw new SlipwayError('SLW_INTERNAL', `${what}: server "${server}" is not run by this Docker engine (it runs "${this.scope.server}")`);
+  }
+
   async startReplica(spec: ReplicaSpec): Promise<Replica> {
+    this.assertServer(spec.server, `start replica ${spec.name}`);
     const { project, env, service } = spec.labels;
     const mounts = await ensureVolumes(this.docker, this.network, { project, env, owner: service }, spec.volumes ?? []);
-    const replica = await this.onEnvNetwork(project, env, (network) => startReplica(this.docker, this.network, network, spec, mounts));
+    const replica = await this.onEnvNetwork(project, env, (network) => startReplica(this.docker, this.scope, network, spec, mounts));
     this.logger.debug({ replica: replica.name, address: replica.address, image: spec.image }, 'replica started');
     return replica;
   }
 
   inspectReplica(id: string): Promise<Replica | null> {
-    return inspectReplica(this.docker, this.network, id);
+    return inspectReplica(this.docker, this.scope, id);
   }
 
   listReplicas(filter: ReplicaFilter): Promise<Replica[]> {
-    return listReplicas(this.docker, this.network, filter, this.inspections);
+    return listReplicas(this.docker, this.scope, filter, this.inspections);
   }
 
   listReplicasRecent(filter: ReplicaFilter): Promise<Replica[]> {
@@ -180,6 +194,7 @@ export class DockerRuntime implements Runtime {
   }
 
   runOnce(spec: OneOffSpec): Promise<OneOffResult> {
+    this.assertServer(spec.server, `run ${spec.name}`);
     return this.onEnvNetwork(spec.labels.project, spec.labels.env, (network) => runOneOff(this.docker, network, spec));
   }
 
@@ -196,15 +211,16 @@ export class DockerRuntime implements Runtime {
   }
 
   async startAccessory(spec: AccessorySpec): Promise<AccessoryContainer> {
+    this.assertServer(spec.server, `start accessory ${spec.name}`);
     const { project, env, accessory } = spec.labels;
     const mounts = await ensureVolumes(this.docker, this.network, { project, env, owner: accessory }, spec.volumes);
-    const started = await this.onEnvNetwork(project, env, (network) => startAccessory(this.docker, this.network, network, spec, mounts));
+    const started = await this.onEnvNetwork(project, env, (network) => startAccessory(this.docker, this.scope, network, spec, mounts));
     this.logger.info({ accessory: started.name, address: started.address, image: spec.image }, 'accessory started');
     return started;
   }
 
   listAccessories(filter: AccessoryFilter): Promise<AccessoryContainer[]> {
-    return listAccessories(this.docker, this.network, filter);
+    return listAccessories(this.docker, this.scope, filter);
   }
 
   async stopAccessory(id: string, stopTimeoutMs: number): Promise<void> {

@@ -49,6 +49,7 @@ export function changesReplicas(e: DockerEvent, network: string): boolean {
 
 export function matchesFilter(r: Replica, f: ReplicaFilter): boolean {
   return (
+    (f.server === undefined || r.server === f.server) &&
     (f.project === undefined || r.labels.project === f.project) &&
     (f.service === undefined || r.labels.service === f.service) &&
     (f.env === undefined || r.labels.env === f.env) &&

@@ -10,20 +10,21 @@ import { SlipwayError } from '../../core/errors';
 import type { Replica, ReplicaFilter, ReplicaHealth, ReplicaSpec, ReplicaState } from '../../core/ports/runtime';
 import { envArray } from './container-env';
 import { dockerCall, dockerCallTolerating, dockerMessage } from './docker-errors';
-import { fromDockerLabels, labelFilters, portFromDockerLabels, toDockerLabels } from './labels';
+import { BASE_LABEL, fromDockerLabels, labelFilters, portFromDockerLabels, toDockerLabels } from './labels';
 import { resourceHostConfig, resourcesOf } from './container-resources';
 import { containerAddress, envNetworkName } from './env-network';
+import type { DockerScope } from './docker-scope';
 
 const STATES: readonly ReplicaState[] = ['created', 'running', 'restarting', 'paused', 'exited', 'dead', 'removing'];
 
-/** The create-container request for a replica: `network` is its environment's, `mounts` its (created) volumes. */
-export function replicaContainerOptions(spec: ReplicaSpec, network: string, mounts: Docker.MountSettings[] = []): Docker.ContainerCreateOptions {
+/** The create-container request for a replica of the Slipway of base network `base`: `network` is its environment's, `mounts` its (created) volumes. */
+export function replicaContainerOptions(spec: ReplicaSpec, base: string, network: string, mounts: Docker.MountSettings[] = []): Docker.ContainerCreateOptions {
   return {
     name: spec.name,
     Image: spec.image,
     Env: envArray(spec.env),
     ...(spec.command ? { Cmd: spec.command } : {}),
-    Labels: toDockerLabels(spec.labels, spec.port),
+    Labels: { ...toDockerLabels(spec.labels, spec.port), [BASE_LABEL]: base },
     HostConfig: {
       NetworkMode: network,
       RestartPolicy: { Name: 'no' },
@@ -43,11 +44,8 @@ function dockerHealth(status: string | undefined): ReplicaHealth {
   return status === 'starting' || status === 'healthy' || status === 'unhealthy' ? status : 'none';
 }
 
-/**
- * A Replica from `docker inspect`, or null for a container that is not a Slipway replica.
- * `base` is the base network: replicas started before environment networks are on it.
- */
-export function toReplica(c: Docker.ContainerInspectInfo, base: string): Replica | null {
+/** A Replica from `docker inspect`, or null for a container that is not a Slipway replica. */
+export function toReplica(c: Docker.ContainerInspectInfo, { base, server }: DockerScope): Replica | null {
   const rawLabels = c.Config.Labels ?? {};
   const labels = fromDockerLabels(rawLabels);
   if (!labels) return null;
@@ -56,6 +54,7 @@ export function toReplica(c: Docker.ContainerInspectInfo, base: string): Replica
   const status = c.State.Status as ReplicaState;
   return {
     id: c.Id,
+    server,
     name: c.Name.replace(/^\//, ''),
     labels,
     state: STATES.includes(status) ? status : 'dead',
@@ -72,22 +71,22 @@ export function toReplica(c: Docker.ContainerInspectInfo, base: string): Replica
 }
 
 /** Creates and starts it on `network` (its environment's, already ensured) with its volumes' `mounts` (created). */
-export async function startReplica(docker: Docker, base: string, network: string, spec: ReplicaSpec, mounts: Docker.MountSettings[] = []): Promise<Replica> {
-  const container = await dockerCall(`create container ${spec.name}`, () => docker.createContainer(replicaContainerOptions(spec, network, mounts)));
+export async function startReplica(docker: Docker, scope: DockerScope, network: string, spec: ReplicaSpec, mounts: Docker.MountSettings[] = []): Promise<Replica> {
+  const container = await dockerCall(`create container ${spec.name}`, () => docker.createContainer(replicaContainerOptions(spec, scope.base, network, mounts)));
   try {
     await container.start();
   } catch (err) {
     await container.remove({ force: true }).catch(() => undefined);
     throw new SlipwayError('SLW_RUNTIME', `docker: start container ${spec.name}: ${dockerMessage(err)}`);
   }
-  const replica = await inspectReplica(docker, base, container.id);
+  const replica = await inspectReplica(docker, scope, container.id);
   if (!replica) throw new SlipwayError('SLW_RUNTIME', `docker: container ${spec.name} vanished right after starting`);
   return replica;
 }
 
-export async function inspectReplica(docker: Docker, base: string, id: string): Promise<Replica | null> {
+export async function inspectReplica(docker: Docker, scope: DockerScope, id: string): Promise<Replica | null> {
   const info = await dockerCallTolerating(`inspect container ${id.slice(0, 12)}`, [404], () => docker.getContainer(id).inspect());
-  return info ? toReplica(info, base) : null;
+  return info ? toReplica(info, scope) : null;
 }
 
 /**
@@ -121,19 +120,34 @@ function keyOf(c: Docker.ContainerInfo): string {
 }
 
 /** Replicas matching every field of the filter, sorted by name. */
-export async function listReplicas(docker: Docker, base: string, filter: ReplicaFilter, cache?: InspectCache): Promise<Replica[]> {
-  const list = await dockerCall('list containers', () => docker.listContainers({ all: true, filters: { label: labelFilters(filter) } }));
+export async function listReplicas(docker: Docker, scope: DockerScope, filter: ReplicaFilter, cache?: InspectCache): Promise<Replica[]> {
+  if (filter.server !== undefined && filter.server !== scope.server) return [];
+  const listed = await dockerCall('list containers', () => docker.listContainers({ all: true, filters: { label: labelFilters(filter) } }));
+  const list = listed.filter((c) => isOurs(c, scope.base));
   // Inspect each (unless cached): the listing lacks start time, exit code and per-network addresses are not always filled in.
   const replicas = await Promise.all(
     list.map(async (c) => {
       const cached = cache?.get(c);
       if (cached) return cached;
-      const r = await inspectReplica(docker, base, c.Id);
+      const r = await inspectReplica(docker, scope, c.Id);
       cache?.put(c, r);
       return r;
     }),
   );
   return replicas.filter((r): r is Replica => r !== null).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * A replica of this Slipway (several can share a host: two installs, tests side by side), by its
+ * base label; one started before replicas carried it, by its networks (the base network or an
+ * environment network of ours).
+ */
+export function isOurs(c: Pick<Docker.ContainerInfo, 'Labels' | 'NetworkSettings'>, base: string): boolean {
+  const label = c.Labels?.[BASE_LABEL];
+  if (label !== undefined) return label === base;
+  const labels = fromDockerLabels(c.Labels ?? {});
+  const networks = Object.keys(c.NetworkSettings?.Networks ?? {});
+  return networks.includes(base) || (labels !== null && networks.includes(envNetworkName(base, labels.project, labels.env)));
 }
 
 /**

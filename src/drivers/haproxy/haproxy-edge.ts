@@ -25,12 +25,15 @@ import type { RequestLogTarget } from './request-log-format';
 import { runCommand, sendCommand, sendToWorker } from './runtime-api';
 import { drainedServers, parseBackendNames, parseMapEntries, parseServers, parseServersByBackend, serverSessions } from './runtime-replies';
 import { createMutex, type Mutex } from './mutex';
+import { LOCAL_SERVER } from '../../core/servers';
 
 export { stopEdge } from './edge-process';
 
 export interface HaproxyEdgeOptions {
   /** Directory for haproxy.cfg, hosts.map, backends.json, sockets, pid and log; created if missing. */
   dataDir: string;
+  /** The server this edge runs on (default `local`: the control plane's host). */
+  server?: string;
   httpPort: number;
   /** Default 0.0.0.0. */
   bindAddress?: string;
@@ -57,6 +60,7 @@ export const RUNTIME_SERVER_POOL = 'pool-purge-delay 5s pool-max-conn -1';
 const DELETE_RETRY_MS = 5000;
 
 export class HaproxyEdge implements Edge {
+  readonly server: string;
   private readonly files: EdgeFiles;
   private readonly bin: string;
   private readonly bind: string;
@@ -68,6 +72,7 @@ export class HaproxyEdge implements Edge {
   private binaryVersion: string | null = null;
 
   constructor(private readonly opts: HaproxyEdgeOptions) {
+    this.server = opts.server ?? LOCAL_SERVER;
     this.files = edgeFiles(opts.dataDir);
     assertUsableDir(this.files);
     this.bin = opts.haproxyBin ?? 'haproxy';
