@@ -39,6 +39,18 @@ export interface Service {
   createdAt: string;
 }
 
+/** Where a replica runs: recorded when the engine starts it, dropped when it retires it. */
+export interface ReplicaPlacement {
+  /** The replica's (container) name. */
+  replica: string;
+  server: string;
+  serviceId: number;
+  environmentId: number;
+  release: number;
+  deploymentId: string;
+  placedAt: string;
+}
+
 export interface Release {
   id: number;
   serviceId: number;

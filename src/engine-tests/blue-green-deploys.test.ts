@@ -217,7 +217,7 @@ test('a control-plane restart keeps the warm set until keep_warm ends (recovery 
   const warm = (await warmSet(w))!;
   const engine = new DeployEngine(w.ctx);
   const report = await recoverAfterRestart(w.ctx, engine.events);
-  assert.deepEqual(report, { resolved: [], orphansRemoved: 0, leasesReleased: 0 });
+  assert.deepEqual(report, { resolved: [], orphansRemoved: 0, placements: { recorded: 0, forgotten: 0 }, leasesReleased: 0 });
   await assertWarm(w, 1, v1);
   assert.deepEqual(await warmSet(w), warm);
   await new WarmSetRetirer(w.ctx, engine.events).tick(new Date(Date.parse(warm.retireAt)));

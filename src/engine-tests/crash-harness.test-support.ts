@@ -470,6 +470,10 @@ export async function checkInvariants(w: EngineWorld, allowed: number[]): Promis
     if (!names.has(srv.name)) v.push(`edge server ${srv.name} (${srv.state}) has no container behind it`);
     else if (srv.state === 'ready' && srv.weight > 0 && !mine.some((r) => r.name === srv.name)) v.push(`edge server ${srv.name} of another release than v${live} is in rotation`);
   }
+  // The store knows where every replica runs, and no replica that is gone.
+  const placed = new Map((await w.store.listPlacements({ serviceId, environmentId })).map((p) => [p.replica, p.server]));
+  for (const r of replicas) if (placed.get(r.name) !== r.server) v.push(`replica ${r.name} runs on ${r.server} but its placement says ${placed.get(r.name) ?? 'nothing'}`);
+  for (const name of placed.keys()) if (!names.has(name)) v.push(`a placement is left for ${name}, which is gone`);
   // Requests reach every live replica (round robin) and nothing else.
   if (live !== null && mine.length > 0) {
     const answers = Array.from({ length: mine.length * 2 }, () => w.edge.route(HOST));

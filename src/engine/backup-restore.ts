@@ -133,7 +133,10 @@ export async function withUsersStopped(
       heartbeats.push(holdLease(deps.ctx.store, key, holder, { heartbeatMs: deps.ctx.leaseHeartbeatMs, onLost: () => progress(`warning: the deploy lease of ${u.service} could not be renewed`) }).stop);
     }
     for (const u of users) {
-      for (const r of await deps.ctx.runtime.listReplicas({ project: src.project, service: u.service, env: src.env.name })) await deps.ctx.runtime.stopReplica(r.id, 10_000);
+      for (const r of await deps.ctx.runtime.listReplicas({ project: src.project, service: u.service, env: src.env.name })) {
+        await deps.ctx.runtime.stopReplica(r.id, 10_000);
+        await deps.ctx.store.forgetPlacements([r.name]);
+      }
       progress(`stopped ${u.service}`);
     }
     const mark = await markRestore(deps.ctx.store, src.env.id, src.record.name);

@@ -145,6 +145,7 @@ export async function startBatch(ctx: EngineContext, target: ConvergeTarget, cou
         env: await releaseEnv(ctx, ref, release),
         labels: { ...ref, release: release.number, deployment: target.deploymentId },
       });
+      await ctx.store.recordPlacement({ replica: replica.name, server: replica.server, serviceId: release.serviceId, environmentId: release.environmentId, release: release.number, deploymentId: target.deploymentId, placedAt: new Date().toISOString() });
       try {
         if (cfg.port === null) {
           await rec.log(`started worker ${replica.name}; ${cfg.health.kind === 'exec' ? `checking ${describeCheck(cfg.health, 0)}` : `waiting for its HEALTHCHECK, or ${cfg.minReadyMs} ms running`}`);
@@ -159,6 +160,7 @@ export async function startBatch(ctx: EngineContext, target: ConvergeTarget, cou
         await rec.log(`${replica.name} failed readiness: ${errorMessage(err)}`, 'error');
         await logTail(ctx, replica, rec);
         await ctx.runtime.stopReplica(replica.id, 1000);
+        await ctx.store.forgetPlacements([replica.name]);
         throw err;
       }
       await ctx.edge.addServer(backend, { name: replica.name, address: replica.address!, port: replica.port }, { weight: opts.standby ? 0 : 1 });

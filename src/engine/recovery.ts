@@ -24,16 +24,19 @@ import { isExpired } from '../core/warm-set';
 import { abortWeights } from '../core/canary-weights';
 import { isCanaryActive, type CanaryState } from '../core/canary-state';
 import { readCanary, setLiveCanary, writeCanary } from './canary-states';
+import { squarePlacements } from './placements';
 
 export interface RecoveryReport {
   resolved: Array<{ deployment: string; outcome: 'succeeded' | 'failed' | 'rolled_back' }>;
   orphansRemoved: number;
+  /** Placements recorded for replicas that had none, and forgotten for replicas that are gone. */
+  placements: { recorded: number; forgotten: number };
   /** Service leases the previous process held without a deployment left to finish (it died between taking or releasing one and recording it). */
   leasesReleased: number;
 }
 
 export async function recoverAfterRestart(ctx: EngineContext, events: DeploymentEvents): Promise<RecoveryReport> {
-  const report: RecoveryReport = { resolved: [], orphansRemoved: 0, leasesReleased: 0 };
+  const report: RecoveryReport = { resolved: [], orphansRemoved: 0, placements: { recorded: 0, forgotten: 0 }, leasesReleased: 0 };
   const interrupted = await ctx.store.listDeployments({ states: [...ACTIVE_STATES] });
   for (const d of interrupted.reverse()) {
     const ref = await serviceRefOf(ctx.store, d.serviceId, d.environmentId);
@@ -48,6 +51,7 @@ export async function recoverAfterRestart(ctx: EngineContext, events: Deployment
     }
   }
   report.orphansRemoved = await removeOrphans(ctx);
+  report.placements = await squarePlacements(ctx);
   report.leasesReleased = await releaseLeftLeases(ctx);
   return report;
 }

@@ -40,6 +40,7 @@ export async function retireReplica(ctx: EngineContext, replica: Replica, opts: 
   }
   if (server && drained) await ctx.edge.removeServer(opts.backend, replica.name);
   await ctx.runtime.stopReplica(replica.id, opts.stopTimeoutMs);
+  await ctx.store.forgetPlacements([replica.name]);
   if (server && !drained) await ctx.edge.removeServer(opts.backend, replica.name);
   await opts.log(`retired replica ${replica.name} (release v${replica.labels.release})`);
 }

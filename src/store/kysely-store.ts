@@ -26,6 +26,7 @@ import { deploymentQueries } from './deployment-queries';
 import { jobRunQueries } from './job-run-queries';
 import { migrationProvider } from './migrations';
 import { outboxQueries } from './outbox-queries';
+import { placementQueries } from './placement-queries';
 import { projectQueries } from './project-queries';
 import { requestMetricsQueries } from './request-metrics-queries';
 import { resourceStatsQueries } from './resource-stats-queries';
@@ -50,6 +51,7 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
     ...lifecycle(db, opts.logger),
     ...projectQueries(db),
     ...deploymentQueries(db, { insertionOrder: opts.insertionOrder }),
+    ...placementQueries(db),
     ...jobRunQueries(db),
     ...secretQueries(db),
     ...accessoryQueries(db),

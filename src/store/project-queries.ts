@@ -50,6 +50,7 @@ export function projectQueries(db: Db): ProjectStore {
         await trx.deleteFrom('job_runs').where('environment_id', 'in', envs).execute();
         await trx.deleteFrom('backups').where('environment_id', 'in', envs).execute();
         await trx.deleteFrom('applied_migrations').where('environment_id', 'in', envs).execute();
+        await trx.deleteFrom('replica_placements').where('environment_id', 'in', envs).execute();
         const accessories = trx.selectFrom('accessories').select('id').where('environment_id', 'in', envs);
         await trx.deleteFrom('accessory_credentials').where('accessory_id', 'in', accessories).execute();
         await trx.deleteFrom('accessories').where('environment_id', 'in', envs).execute();
@@ -107,6 +108,7 @@ export function projectQueries(db: Db): ProjectStore {
         await trx.deleteFrom('job_runs').where('environment_id', '=', environmentId).execute();
         await trx.deleteFrom('backups').where('environment_id', '=', environmentId).execute();
         await trx.deleteFrom('applied_migrations').where('environment_id', '=', environmentId).execute();
+        await trx.deleteFrom('replica_placements').where('environment_id', '=', environmentId).execute();
         const accessories = trx.selectFrom('accessories').select('id').where('environment_id', '=', environmentId);
         await trx.deleteFrom('accessory_credentials').where('accessory_id', 'in', accessories).execute();
         await trx.deleteFrom('accessories').where('environment_id', '=', environmentId).execute();

@@ -110,6 +110,7 @@ export interface Database {
     output: string;
   };
   settings: { key: string; value: string };
+  replica_placements: { replica: string; server: string; service_id: number; environment_id: number; release: number; deployment_id: string; placed_at: string };
   outbox: { seq: Generated<number>; event_id: string; type: string; project: string | null; payload: string; created_at: string };
   notification_targets: { id: string; kind: 'webhook' | 'slack' | 'nats'; url: string; key_id: string | null; sealed: string | null; project: string | null; events: string; created_by: string; created_at: string };
   notification_deliveries: { event_id: string; target_id: string; status: 'pending' | 'delivered' | 'failed'; attempts: number; next_attempt_at: string; last_error: string | null; delivered_at: string | null };

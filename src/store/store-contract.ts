@@ -21,6 +21,7 @@ import { runCertificateContract } from './certificate-contract';
 import { runDeploymentContract } from './deployment-contract';
 import { runJobRunContract } from './job-run-contract';
 import { runOutboxContract } from './outbox-contract';
+import { runPlacementContract } from './placement-contract';
 import { runProjectContract } from './project-contract';
 import { runRequestMetricsContract } from './request-metrics-contract';
 import { runResourceStatsContract } from './resource-stats-contract';
@@ -49,6 +50,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>, opts:
 
     runProjectContract(open);
     runDeploymentContract(open);
+    runPlacementContract(open);
     runSecretContract(open);
     runAccessoryContract(open);
     runJobRunContract(open);

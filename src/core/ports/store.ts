@@ -13,6 +13,7 @@ import type { CertificateStore } from './store-roles/certificate-store';
 import type { DeploymentStore } from './store-roles/deployment-store';
 import type { JobRunStore } from './store-roles/job-run-store';
 import type { OutboxStore } from './store-roles/outbox-store';
+import type { PlacementStore } from './store-roles/placement-store';
 import type { ProjectStore } from './store-roles/project-store';
 import type { RequestMetricsStore } from './store-roles/request-metrics-store';
 import type { ResourceStatsStore } from './store-roles/resource-stats-store';
@@ -26,6 +27,7 @@ export type { CertificateStore } from './store-roles/certificate-store';
 export type { DeploymentPatch, DeploymentQuery, DeploymentStore, NewDeployment, NewRelease } from './store-roles/deployment-store';
 export type { JobRunStore } from './store-roles/job-run-store';
 export type { NewOutboxEvent, OutboxStore } from './store-roles/outbox-store';
+export type { PlacementStore } from './store-roles/placement-store';
 export type { ProjectStore } from './store-roles/project-store';
 export type { RequestMetricsStore } from './store-roles/request-metrics-store';
 export type { ResourceStatsStore } from './store-roles/resource-stats-store';
@@ -44,6 +46,7 @@ export interface Store
   extends StoreLifecycle,
     ProjectStore,
     DeploymentStore,
+    PlacementStore,
     JobRunStore,
     SecretStore,
     AccessoryStore,

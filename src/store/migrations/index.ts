@@ -18,6 +18,7 @@ import { m0020Accessories } from './0020-accessories';
 import { m0021Backups } from './0021-backups';
 import { m0022AppliedMigrations } from './0022-applied-migrations';
 import { m0023BackupFiles } from './0023-backup-files';
+import { m0024ReplicaPlacements } from './0024-replica-placements';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001Initial,
@@ -38,6 +39,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0021-backups': m0021Backups,
   '0022-applied-migrations': m0022AppliedMigrations,
   '0023-backup-files': m0023BackupFiles,
+  '0024-replica-placements': m0024ReplicaPlacements,
 };
 
 export const migrationProvider: MigrationProvider = {
