@@ -8,11 +8,10 @@
 import { dockerfileImages } from '../core/dockerfile-images';
 import { SlipwayError } from '../core/errors';
 import { IMAGE_PATTERNS_MAX, imagePatternProblem, matchImagePatterns, normalizeImagePattern } from '../core/image-patterns';
-import type { ImageInfo } from '../core/ports/runtime';
+import { IMAGE_PROJECT_LABEL, type ImageInfo } from '../core/ports/runtime';
 import type { EngineContext } from './engine-context';
 
-/** Put on every image Slipway builds: the project it was built for. Not `slipway.project`: containers inherit image labels, and that one marks replicas. */
-export const IMAGE_PROJECT_LABEL = 'slipway.image.project';
+export { IMAGE_PROJECT_LABEL };
 /** The store setting holding the allow-list (a JSON array of patterns). */
 export const ALLOWED_IMAGES_SETTING = 'images.allowed';
 /**

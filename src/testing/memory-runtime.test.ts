@@ -208,8 +208,10 @@ describe('MemoryRuntime behaviour', () => {
     assert.deepEqual(await rt.removeImage(await rt.inspectImage(IMAGE).then((i) => i!.id)), { removed: false, untagged: [], reason: 'a base image builds start from' });
     await rt.stopReplica(r.id, 1000);
     assert.deepEqual(await rt.removeImage(app.id), { removed: true, untagged: ['slipway/shop-web:1'] });
-    rt.addImage('sha256:' + 'd'.repeat(64), { id: 'sha256:' + 'd'.repeat(64), sizeBytes: 7 });
-    assert.deepEqual(await rt.pruneBuildLeftovers(0), { reclaimedBytes: 7 });
+    rt.addImage('sha256:' + 'd'.repeat(64), { id: 'sha256:' + 'd'.repeat(64), sizeBytes: 7, labels: { 'slipway.image.project': 'shop' } });
+    rt.addImage('sha256:' + 'e'.repeat(64), { id: 'sha256:' + 'e'.repeat(64), sizeBytes: 5 });
+    assert.deepEqual(await rt.pruneBuildLeftovers(0), { reclaimedBytes: 7 }, 'a dangling image Slipway built goes; an unlabelled one (a build in progress) stays');
+    assert.notEqual(await rt.inspectImage('sha256:' + 'e'.repeat(64)), null);
   });
 
   test('readImageFiles: the .sql files directly in a directory, sorted, bounded', async (t) => {

@@ -74,6 +74,7 @@ import type {
   VolumeInfo,
   VolumeRef,
 } from '../core/ports/runtime';
+import { IMAGE_PROJECT_LABEL } from '../core/ports/runtime';
 
 /** What a started container was asked to be. */
 export type StartSpec = ReplicaSpec | AccessorySpec;
@@ -513,7 +514,8 @@ export class MemoryRuntime implements Runtime {
     await this.enter('pruneBuildLeftovers', [String(keepBuildCacheBytes)]);
     let reclaimedBytes = 0;
     for (const image of [...this.images.values()]) {
-      if (this.tagsOf(image.id).length > 0 || this.userOf(image.id)) continue;
+      // As Docker's driver: only images Slipway built (never a build's unlabelled layers).
+      if (this.tagsOf(image.id).length > 0 || this.userOf(image.id) || image.labels[IMAGE_PROJECT_LABEL] === undefined) continue;
       this.images.delete(image.id);
       reclaimedBytes += image.sizeBytes;
     }

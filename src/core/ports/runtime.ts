@@ -80,6 +80,13 @@ export interface ReplicaFilter {
   deployment?: string;
 }
 
+/**
+ * Put on every image Slipway builds: the project it was built for. Not `slipway.project`:
+ * containers inherit image labels, and that one marks replicas. The legacy builder writes a
+ * build's labels in its last step only, so its intermediate images never carry it.
+ */
+export const IMAGE_PROJECT_LABEL = 'slipway.image.project';
+
 export interface BuildRequest {
   /** Path of the build context as a tar archive (already filtered by `.dockerignore`). */
   contextArchive: string;
@@ -284,7 +291,11 @@ export interface Runtime {
    * is kept and the reason reported. A missing image counts as removed.
    */
   removeImage(digest: string): Promise<{ removed: boolean; untagged: string[]; reason?: string }>;
-  /** Removes dangling images (untagged build layers) and build cache beyond `keepBuildCacheBytes`. */
+  /**
+   * Removes dangling images Slipway built (IMAGE_PROJECT_LABEL; untagged when a newer build took
+   * their tag) and build cache beyond `keepBuildCacheBytes`. Never an unlabelled dangling image:
+   * the layers of a build in progress (ours, another Slipway's, anyone's) can be dangling for a while.
+   */
   pruneBuildLeftovers(keepBuildCacheBytes: number): Promise<{ reclaimedBytes: number }>;
   /** Creates and starts a replica on the network; resolves once it is running (not ready). */
   startReplica(spec: ReplicaSpec): Promise<Replica>;

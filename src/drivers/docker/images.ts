@@ -1,6 +1,6 @@
 /** Image lookups and tags. A locally built image's content address is its image ID (no registry digest). */
 import type Docker from 'dockerode';
-import type { ImageInfo } from '../../core/ports/runtime';
+import { IMAGE_PROJECT_LABEL, type ImageInfo } from '../../core/ports/runtime';
 import { SlipwayError } from '../../core/errors';
 import { dockerCall, dockerCallTolerating, dockerMessage, statusOf } from './docker-errors';
 
@@ -86,9 +86,13 @@ export async function removeImage(docker: Docker, id: string): Promise<RemoveIma
   return { removed: true, untagged };
 }
 
-/** Dangling images (untagged layers left by builds) and build cache above `keepBuildCacheBytes`. */
+/**
+ * Dangling images Slipway built (their label) and build cache above `keepBuildCacheBytes`. Not
+ * every dangling image: a legacy build's intermediate layers (unlabelled) can be dangling while
+ * it runs, and removing one fails that build ("unable to find image").
+ */
 export async function pruneBuildLeftovers(docker: Docker, keepBuildCacheBytes: number): Promise<{ reclaimedBytes: number }> {
-  const images = await dockerCall('prune dangling images', () => docker.pruneImages({ filters: { dangling: ['true'] } }));
+  const images = await dockerCall('prune dangling images', () => docker.pruneImages({ filters: { dangling: ['true'], label: [IMAGE_PROJECT_LABEL] } }));
   // dockerode's pruneBuilder sends no options: keep-storage (API < 1.48) and reserved-space (newer) bound what stays.
   const keep = String(Math.max(0, Math.floor(keepBuildCacheBytes)));
   const cache = await dockerCall('prune build cache', () =>
