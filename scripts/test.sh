@@ -28,19 +28,11 @@ echo "[test] unit lane: ${#unit[@]} test files" >&2
 node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${unit[@]}"
 echo "[test] integration lane: building the shared images" >&2
 node --import tsx test/support/prepare-images.ts
-times="$(mktemp -d)"
-lane() { # concurrency, label, files…
-  local n="$1" label="$2"; shift 2
-  echo "[test] integration lane, $label: $# test files, $n at a time" >&2
-  node --import tsx --test --test-concurrency="$n" --test-timeout=600000 \
-    --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=./scripts/file-times-reporter.mjs --test-reporter-destination="$times/$label" "$@"
-}
+# Each file its own process, at most $jobs at once, its output printed whole when it ends.
+echo "[test] integration lane: ${#alone[@]} file(s) alone, then ${#together[@]} files, $jobs at a time" >&2
 alone_rc=0
-lane 1 alone "${alone[@]}" || alone_rc=$?
+node scripts/run-test-files.mjs --jobs 1 "${alone[@]}" || alone_rc=$?
 rc=0
-lane "$jobs" together "${together[@]}" || rc=$?
-echo "[test] slowest integration files (wall time, side by side):" >&2
-sort -rn "$times"/* | head -12 >&2
+node scripts/run-test-files.mjs --jobs "$jobs" "${together[@]}" || rc=$?
 if [ "$alone_rc" -ne 0 ]; then echo "[test] FAILED: the files run alone (${alone[*]}): see their output above" >&2; exit "$alone_rc"; fi
 exit "$rc"

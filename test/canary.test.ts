@@ -238,8 +238,10 @@ test('a canary whose p99 is 5× the stable one is aborted on latency', async () 
   assert.equal(d.errorCode, 'SLW_CANARY_FAILED');
   assert.match(d.error ?? '', /p99 \d+ ms > 2× the stable p99 \d+ ms/);
   assert.doesNotMatch(d.error ?? '', /error rate/);
+  // The window that aborted saw the canary over the rule's 2× (on an idle host about 5×; the
+  // stable p99 grows with the host's load, since files run side by side, so no tighter bound).
   const w = d.canary!.windows.at(-1)!;
-  assert.ok(w.canary.p99Ms! >= 4 * w.stable.p99Ms!, JSON.stringify(w));
+  assert.ok(w.canary.p99Ms! > 2 * w.stable.p99Ms!, JSON.stringify(w));
   assert.equal(report.failed, 0, JSON.stringify(report.errors));
   assert.deepEqual(await shape(), ['v4:ready', 'v4:ready']);
 });
