@@ -75,3 +75,22 @@ export async function followDeployments(client: SlipwayClient, deployments: Depl
   const failed = results.filter((r) => r.state !== 'succeeded' && r.state !== 'awaiting_approval');
   if (failed.length) throw new CliError(`${failed.length} deployment(s) did not succeed`, 2);
 }
+
+/**
+ * After a command queued one deployment: prints it (`--no-follow`), or follows it to its end and
+ * prints `success` or why not; exit 2 when it did not succeed.
+ */
+export async function followQueued(client: SlipwayClient, g: { json?: boolean }, opts: { follow: boolean }, deployment: DeploymentView, what: string, success: (d: DeploymentView) => string): Promise<void> {
+  if (!opts.follow) {
+    if (g.json) return printJson(deployment);
+    console.log(`queued deployment ${deployment.id}: ${what}`);
+    return;
+  }
+  if (!g.json) console.log(`deployment ${deployment.id}: ${what}`);
+  const end = await followDeployment(client, deployment.id, { quiet: g.json });
+  const { deployment: done } = await client.deployment(deployment.id);
+  if (g.json) printJson(done);
+  else if (end.state !== 'succeeded') console.log(`✘ ${what} ${end.state}: ${end.error ?? ''}`);
+  else console.log(success(done));
+  if (end.state !== 'succeeded') throw new CliError(`${what} did not succeed`, 2);
+}

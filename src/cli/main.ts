@@ -14,6 +14,7 @@ import { registerInspect } from './commands/inspect';
 import { registerLogs } from './commands/logs';
 import { registerRollback } from './commands/rollback';
 import { registerRedeploy } from './commands/redeploy';
+import { registerRestart, registerScale } from './commands/scale';
 import { registerJobs } from './commands/jobs';
 import { registerPromote } from './commands/promote';
 import { registerRun } from './commands/run';
@@ -56,6 +57,8 @@ export function buildProgram(): Command {
   registerDeploy(program);
   registerRollback(program);
   registerRedeploy(program);
+  registerScale(program);
+  registerRestart(program);
   registerPromote(program);
   registerInspect(program);
   registerLogs(program);

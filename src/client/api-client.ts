@@ -187,6 +187,14 @@ export class SlipwayClient {
   }
 
   /** The live release again (same config, newest secrets), with its image or `body.image`; no slipway.yml, no build. */
+  scale(project: string, service: string, body: RouteBody<'POST /api/v1/projects/:project/services/:service/scale'>): Answer<'POST /api/v1/projects/:project/services/:service/scale'> {
+    return this.call('POST /api/v1/projects/:project/services/:service/scale', { params: { project, service }, body });
+  }
+
+  restart(project: string, service: string, body: RouteBody<'POST /api/v1/projects/:project/services/:service/restart'>): Answer<'POST /api/v1/projects/:project/services/:service/restart'> {
+    return this.call('POST /api/v1/projects/:project/services/:service/restart', { params: { project, service }, body });
+  }
+
   redeploy(project: string, service: string, body: RouteBody<'POST /api/v1/projects/:project/services/:service/redeploy'>): Answer<'POST /api/v1/projects/:project/services/:service/redeploy'> {
     return this.call('POST /api/v1/projects/:project/services/:service/redeploy', { params: { project, service }, body });
   }

@@ -501,6 +501,14 @@ export const accessoryOverrideSchema = z
   .describe('per-environment changes to an accessory');
 
 /** A service's `command` and `release_command`: one schema for the service and its per-environment overrides. */
+/**
+ * `replicas: 3`, or `replicas: { min: 2 }`: at least 2, and a count `slipway scale` raised is
+ * kept by the next deploy (a plain number is what every deploy runs).
+ */
+export const replicasSchema = z
+  .union([wholeNumber(1, 100), z.strictObject({ min: wholeNumber(1, 100) })], { error: 'must be a whole number from 1 to 100, or { min: N } to keep a count slipway scale raised' })
+  .describe('replicas to run: N, or { min: N } to keep a higher count set by slipway scale across deploys');
+
 const serviceCommand = argv('["node", "worker.js"]', true);
 const releaseCommand = argv('["node", "migrate.js"]');
 
@@ -532,7 +540,7 @@ export const webServiceSchema = z
     domains: z.array(domain, { error: 'must be a list of host names' }).default([]).describe('host names the edge routes to this service'),
     https: httpsSchema.default(httpsSchema.parse({})),
     health: healthSchema.default(healthSchema.parse({})),
-    replicas: wholeNumber(1, 100).default(1).describe('replicas to run'),
+    replicas: replicasSchema.default(1),
     deploy: deploySchema.default(deploySchema.parse({})),
     release_command: releaseCommand
       .optional()
@@ -588,7 +596,7 @@ export const webServiceSchema = z
 export const serviceOverrideSchema = z
   .strictObject({
     image: imageRef('must be an image reference such as "slipway/node:20"').optional(),
-    replicas: wholeNumber(1, 100).optional(),
+    replicas: replicasSchema.optional(),
     domains: z.array(domain, { error: 'must be a list of host names' }).optional(),
     https: z.strictObject(httpsSchema.shape).partial().optional(),
     env: z.record(envKey, envValue).optional(),

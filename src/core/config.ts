@@ -85,6 +85,8 @@ export interface ServiceConfig {
   https: HttpsConfig;
   health: HealthConfig;
   replicas: number;
+  /** `replicas: { min: N }`: a deploy keeps a higher count the live release runs (set by `slipway scale`). */
+  keepScaledReplicas: boolean;
   deploy: DeployConfig;
   env: Record<string, string>;
   /** argv run once per deployment before traffic moves; null when not configured. */

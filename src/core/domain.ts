@@ -172,7 +172,7 @@ export interface SealedAccessoryCredentials {
  * image another environment runs, with this environment's config and secrets; repair: the
  * live release's missing replicas started again after some died (by the reconciler).
  */
-export type DeploymentKind = 'deploy' | 'rollback' | 'secrets' | 'promote' | 'repair';
+export type DeploymentKind = 'deploy' | 'rollback' | 'secrets' | 'promote' | 'repair' | 'scale' | 'restart';
 
 /**
  * Where a built service's context comes from: an archive the client uploaded (its

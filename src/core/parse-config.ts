@@ -245,7 +245,8 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
         kind: healthKind ?? 'http',
         command: healthKind === 'exec' ? s.health.command! : null,
       },
-      replicas: s.replicas,
+      replicas: typeof s.replicas === 'number' ? s.replicas : s.replicas.min,
+      keepScaledReplicas: typeof s.replicas !== 'number',
       deploy: {
         strategy: s.deploy.strategy,
         keepWarmMs: ms(s.deploy.keep_warm),

@@ -83,6 +83,7 @@ const serviceConfig = z.object({
   https: z.object({ redirect: z.boolean().nullable(), hstsMaxAgeS: z.number().nullable(), hstsIncludeSubdomains: z.boolean() }).default(D.https),
   health,
   replicas: z.number(),
+  keepScaledReplicas: z.boolean().default(false),
   deploy,
   env: strings,
   releaseCommand: argv.nullable().default(null),

@@ -42,6 +42,8 @@ export interface ServiceShape {
   /** The image tag of `shop/web` (registered with addImage by deploy()); default `1`. */
   tag?: string;
   replicas?: number;
+  /** `replicas: { min: N }` instead of a count (a deploy keeps a higher count set by scale). */
+  replicasMin?: number;
   strategy?: 'rolling' | 'recreate' | 'blue-green' | 'canary';
   maxSurge?: number;
   maxUnavailable?: number;
@@ -81,7 +83,7 @@ export function slipwayYml(s: ServiceShape = {}): string {
     `    image: shop/web:${s.tag ?? '1'}`,
     `    port: ${PORT}`,
     `    domains: [${HOST}]`,
-    `    replicas: ${s.replicas ?? 1}`,
+    `    replicas: ${s.replicasMin !== undefined ? `{ min: ${s.replicasMin} }` : (s.replicas ?? 1)}`,
     `    health: { path: /health, interval: 5ms, timeout: 100ms, successes: 1, grace: 0s, deadline: ${s.deadline ?? '2s'}${healthExtras(s)} }`,
     `    deploy: { strategy: ${s.strategy ?? 'rolling'}, max_surge: ${s.maxSurge ?? 1}, max_unavailable: ${s.maxUnavailable ?? 0}, drain_timeout: ${s.drainTimeout ?? '1s'}, stop_timeout: 1s${deployExtras(s)} }`,
   ];

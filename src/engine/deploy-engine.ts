@@ -40,7 +40,7 @@ import { applyImageRetention } from './image-retention';
 import { prunedReleaseMessage } from '../core/pruned-release';
 import { LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
 import { withLease } from './lease-guard';
-import { deploymentKind, planDeploymentSteps, readStoredPlan, type DeployRequest, type DeploymentSteps, type Plan, type ReleaseSource } from './plan-deployment';
+import { deploymentKind, planDeploymentSteps, readStoredPlan, replicasAgainstLive, type DeployRequest, type DeploymentSteps, type Plan, type ReleaseSource } from './plan-deployment';
 
 export type { DeployRequest } from './plan-deployment';
 
@@ -64,6 +64,15 @@ export interface RedeployRequest {
   triggeredBy?: string | null;
   /** As in DeployRequest: without it, `image` must be built for the project or allowed by an admin. */
   unrestricted?: boolean;
+}
+
+export interface ScaleRequest extends ServiceRef {
+  replicas: number;
+  triggeredBy?: string | null;
+}
+
+export interface RestartRequest extends ServiceRef {
+  triggeredBy?: string | null;
 }
 
 export interface PromoteRequest {
@@ -310,6 +319,40 @@ export class DeployEngine {
   }
 
   /**
+   * The live release with `replicas` replicas and nothing else changed (`slipway scale`): a new
+   * release rolled out replica by replica, never building, never running the release command.
+   */
+  async scale(req: ScaleRequest): Promise<Deployment> {
+    const { serviceId, environmentId, base } = await this.liveReleaseOf(req, 'scale');
+    if (!Number.isInteger(req.replicas) || req.replicas < 1 || req.replicas > 100) {
+      throw new SlipwayError('SLW_BAD_REQUEST', `replicas must be a whole number from 1 to 100, got ${req.replicas}`, [{ path: 'replicas', message: 'must be between 1 and 100' }]);
+    }
+    if (req.replicas === base.config.replicas) {
+      throw new SlipwayError('SLW_CONFLICT', `${req.service} in ${req.env} already runs ${req.replicas} replica(s) (v${base.number}): nothing to scale`, [{ path: 'replicas', message: `is the live count` }]);
+    }
+    return this.begin({ project: req.project, service: req.service, env: req.env }, serviceId, environmentId, { kind: 'scale', base, replicas: req.replicas }, false, req.triggeredBy ?? null);
+  }
+
+  /** The live release again, unchanged, replica by replica (`slipway restart`): new containers, never a build. */
+  async restart(req: RestartRequest): Promise<Deployment> {
+    const { serviceId, environmentId, base } = await this.liveReleaseOf(req, 'restart');
+    return this.begin({ project: req.project, service: req.service, env: req.env }, serviceId, environmentId, { kind: 'restart', base }, false, req.triggeredBy ?? null);
+  }
+
+  /** The live release of a service that runs replicas, with its image still on the host. */
+  private async liveReleaseOf(ref: ServiceRef, verb: 'scale' | 'restart'): Promise<{ serviceId: number; environmentId: number; base: Release }> {
+    const { serviceId, environmentId } = await this.resolve(ref);
+    await this.ctx.disk?.assertRoom(`${verb === 'scale' ? 'scaling' : 'restarting'} ${ref.service}`);
+    const base = await this.ctx.store.getCurrentRelease(serviceId, environmentId);
+    if (!base) throw new SlipwayError('SLW_NOT_FOUND', `${ref.service} has no live release in ${ref.env}; deploy it first with slipway deploy`);
+    if (base.config.schedule) throw new SlipwayError('SLW_BAD_REQUEST', `${ref.service} is a scheduled job: it keeps no replicas to ${verb} (each run is its own container)`, [{ path: 'service', message: 'is a job' }]);
+    if (!(await this.ctx.runtime.inspectImage(base.imageDigest))) {
+      throw new SlipwayError('SLW_NOT_FOUND', `the image of v${base.number} (${base.imageDigest}) is no longer on this host; redeploy with slipway deploy`);
+    }
+    return { serviceId, environmentId, base };
+  }
+
+  /**
    * Starts a repair of the service if replicas of its live release died (the reconciler's
    * call): a deployment of kind `repair` under the service's lease. Null when there is nothing
    * to repair, no live release to repair to (or a job), or another deployment holds the lease.
@@ -502,10 +545,18 @@ export class DeployEngine {
         release = steps.release.release;
         await rec.state('releasing');
       } else {
-        const { config, image } = await this.releaseInputs(ctx, ref, steps.release, rec);
+        const inputs = await this.releaseInputs(ctx, ref, steps.release, rec);
+        const { image } = inputs;
+        let { config } = inputs;
+        if (steps.replicasFromFile) {
+          const { replicas, note } = replicasAgainstLive(config, await store.getCurrentRelease(deployment.serviceId, deployment.environmentId));
+          if (note) await rec.log(note);
+          config = { ...config, replicas };
+        }
         if (steps.accessories) await this.ensureAccessories(deployment, ref, steps.accessories, rec);
         await rec.state('releasing');
-        release = await rec.step('release', () => this.createRelease(ctx, deployment, ref, config, image), (r) => `v${r.number}${r.secretsVersion ? ` with secrets version ${r.secretsVersion}` : ''}`);
+        const pinned = steps.release.kind === 'image' ? steps.release.secretsVersion : undefined;
+        release = await rec.step('release', () => this.createRelease(ctx, deployment, ref, config, image, pinned), (r) => `v${r.number}${r.secretsVersion ? ` with secrets version ${r.secretsVersion}` : ''}`);
       }
       if (steps.releasePhase && release.config.releaseCommand) await this.releasePhase(ctx, deployment, ref, release, steps.releasePhase, rec);
 
@@ -548,10 +599,10 @@ export class DeployEngine {
     return { config, image };
   }
 
-  /** A new release of `image` with `config` and the environment's newest secrets, tagged as people look for it. */
-  private async createRelease(ctx: EngineContext, deployment: Deployment, ref: ServiceRef, config: ServiceConfig, image: Omit<PreparedImage, 'reused'>): Promise<Release> {
+  /** A new release of `image` with `config` and the environment's newest secrets (or the `pinned` version), tagged as people look for it. */
+  private async createRelease(ctx: EngineContext, deployment: Deployment, ref: ServiceRef, config: ServiceConfig, image: Omit<PreparedImage, 'reused'>, pinned?: number | null): Promise<Release> {
     const { store } = ctx;
-    const secrets = await store.getSecrets(deployment.environmentId);
+    const secrets = pinned === undefined ? await store.getSecrets(deployment.environmentId) : null;
     const r = await store.createRelease({
       serviceId: deployment.serviceId,
       environmentId: deployment.environmentId,
@@ -560,7 +611,7 @@ export class DeployEngine {
       // Records each accessory's credentials version at release time (containers always get the current ones: a rotation invalidates older ones).
       config: await this.pinAccessoryCredentials(deployment.environmentId, ref, config),
       sourceRef: image.sourceRef,
-      secretsVersion: secrets?.version ?? null,
+      secretsVersion: pinned === undefined ? (secrets?.version ?? null) : pinned,
     });
     // The tags people look for: per release, and by commit (or content) per environment.
     await ctx.runtime.tagImage(image.digest, `${imageRepository(ref)}:${ref.env}-v${r.number}`);

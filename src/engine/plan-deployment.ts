@@ -45,11 +45,32 @@ export type Plan =
   /** The live release again (same image and config) with the environment's newest secrets. */
   | { kind: 'secrets'; base: Release }
   /** Another environment's image, with this environment's config (and, at release, secrets). */
-  | { kind: 'promote'; config: ServiceConfig; image: Omit<PreparedImage, 'reused'>; source: PromotionSource; backupBeforeRelease?: boolean; allowDestructive?: boolean };
+  | { kind: 'promote'; config: ServiceConfig; image: Omit<PreparedImage, 'reused'>; source: PromotionSource; backupBeforeRelease?: boolean; allowDestructive?: boolean }
+  /** The live release (`base`) with another replica count and nothing else changed (`slipway scale`). */
+  | { kind: 'scale'; base: Release; replicas: number }
+  /** The live release (`base`) again, unchanged, replica by replica (`slipway restart`). */
+  | { kind: 'restart'; base: Release };
 
 /** The deployment's kind as stored and shown: a redeploy is a deploy. */
 export function deploymentKind(plan: Plan): DeploymentKind {
   return plan.kind === 'redeploy' ? 'deploy' : plan.kind;
+}
+
+/**
+ * The replica count a deploy from slipway.yml runs, against the live release: the file's, or,
+ * with `replicas: { min: N }`, a higher count the live release runs (raised by `slipway scale`).
+ * `note`: what the log says when the count differs from the live one.
+ */
+export function replicasAgainstLive(config: ServiceConfig, live: Release | null): { replicas: number; note: string | null } {
+  const running = live?.config.replicas;
+  if (running === undefined || running === config.replicas) return { replicas: config.replicas, note: null };
+  if (config.keepScaledReplicas && running > config.replicas) {
+    return { replicas: running, note: `replicas: keeping the ${running} v${live!.number} runs (slipway.yml asks for at least ${config.replicas})` };
+  }
+  return {
+    replicas: config.replicas,
+    note: `replicas: ${config.replicas} from slipway.yml (v${live!.number} runs ${running}${config.keepScaledReplicas ? '' : `; to keep a count raised by slipway scale, write replicas: { min: ${config.replicas} }`})`,
+  };
 }
 
 /**
@@ -66,6 +87,8 @@ export function readStoredPlan(raw: unknown, id: string): Plan | null {
       return { ...p, request: { ...p.request, config: { ...p.request.config, services: Object.fromEntries(Object.entries(p.request.config.services).map(([k, v]) => [k, cfg(v)])) } } };
     case 'redeploy':
     case 'secrets':
+    case 'scale':
+    case 'restart':
       return { ...p, base: { ...p.base, config: cfg(p.base.config) } };
     case 'rollback':
       return { ...p, release: { ...p.release, config: cfg(p.release.config) } };
@@ -80,8 +103,12 @@ export function readStoredPlan(raw: unknown, id: string): Plan | null {
 export type ReleaseSource =
   /** Built here (and its release image, when `release:` builds one); then a new release. */
   | { kind: 'build'; config: ServiceConfig; source: BuildSource | null; releaseSource: BuildSource | null; unrestricted: boolean }
-  /** An image already on the host (promoted, redeployed, the live one with new secrets); then a new release. */
-  | { kind: 'image'; config: ServiceConfig; image: Omit<PreparedImage, 'reused'> }
+  /**
+   * An image already on the host (promoted, redeployed, the live one with new secrets or another
+   * replica count); then a new release, with the environment's newest secrets unless `secretsVersion`
+   * pins the base's (a scale or a restart changes nothing else).
+   */
+  | { kind: 'image'; config: ServiceConfig; image: Omit<PreparedImage, 'reused'>; secretsVersion?: number | null }
   /** An existing release again, as it was (a rollback): no build, no new release, no release phase. */
   | { kind: 'release'; release: Release };
 
@@ -95,6 +122,8 @@ export interface DeploymentSteps {
   releasePhase: { allowDestructive: boolean; promoted: boolean; backupFirst: boolean } | null;
   /** How the release takes traffic: a job's schedule, an edge route and a roll-out, or a roll-out alone (workers). */
   traffic: 'schedule' | 'route' | 'replicas';
+  /** slipway.yml's replica count meets the live release's (replicasAgainstLive): a deploy or a promotion. */
+  replicasFromFile: boolean;
 }
 
 /** The steps of a deployment of `ref` asked as `plan`. */
@@ -113,6 +142,7 @@ export function planDeploymentSteps(plan: Plan, ref: ServiceRef): DeploymentStep
           ? { allowDestructive: plan.request.allowDestructive === true, promoted: false, backupFirst: plan.request.config.backupBeforeRelease ?? production }
           : null,
         traffic: trafficOf(config),
+        replicasFromFile: true,
       };
     }
     case 'promote':
@@ -122,6 +152,7 @@ export function planDeploymentSteps(plan: Plan, ref: ServiceRef): DeploymentStep
         accessories: null,
         releasePhase: plan.config.releaseCommand ? { allowDestructive: plan.allowDestructive === true, promoted: true, backupFirst: plan.backupBeforeRelease ?? production } : null,
         traffic: trafficOf(plan.config),
+        replicasFromFile: true,
       };
     case 'redeploy': {
       const { base, image } = plan;
@@ -135,6 +166,7 @@ export function planDeploymentSteps(plan: Plan, ref: ServiceRef): DeploymentStep
         accessories: null,
         releasePhase: base.config.releaseCommand ? { allowDestructive: false, promoted: false, backupFirst: production } : null,
         traffic: trafficOf(base.config),
+        replicasFromFile: false,
       };
     }
     case 'secrets': {
@@ -145,6 +177,25 @@ export function planDeploymentSteps(plan: Plan, ref: ServiceRef): DeploymentStep
         accessories: null,
         releasePhase: base.config.releaseCommand ? { allowDestructive: false, promoted: false, backupFirst: production } : null,
         traffic: trafficOf(base.config),
+        replicasFromFile: false,
+      };
+    }
+    case 'scale':
+    case 'restart': {
+      const { base } = plan;
+      const image = { ref: base.imageRef, digest: base.imageDigest, sourceRef: base.sourceRef };
+      const replicas = plan.kind === 'scale' ? plan.replicas : base.config.replicas;
+      return {
+        intro: [
+          plan.kind === 'scale'
+            ? `scaling ${where} in ${ref.env} from ${base.config.replicas} to ${replicas} replica(s): v${base.number}'s image, config and secrets as a new release (no build, no release command)`
+            : `restarting ${where} in ${ref.env}: v${base.number} again as a new release, replica by replica (same image, config and secrets; no build, no release command)`,
+        ],
+        release: { kind: 'image', config: { ...base.config, replicas }, image, secretsVersion: base.secretsVersion },
+        accessories: null,
+        releasePhase: null,
+        traffic: trafficOf(base.config),
+        replicasFromFile: false,
       };
     }
     case 'rollback': {
@@ -158,6 +209,7 @@ export function planDeploymentSteps(plan: Plan, ref: ServiceRef): DeploymentStep
         accessories: null,
         releasePhase: null,
         traffic: trafficOf(release.config),
+        replicasFromFile: false,
       };
     }
   }

@@ -3,7 +3,7 @@ import type { DeploymentView } from '../../core/contract/views';
 import { assertProjectAccess } from '../auth';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { afterQuery, deployBody, deploymentParams, deploymentsQuery, projectParams, promoteBody, redeployBody, rollbackBody, serviceParams } from '../../core/contract/requests';
+import { afterQuery, deployBody, deploymentParams, deploymentsQuery, projectParams, promoteBody, redeployBody, restartBody, rollbackBody, scaleBody, serviceParams } from '../../core/contract/requests';
 import { streamDeploymentEvents } from '../deployment-sse';
 import { CANARY_COMMANDS } from '../../engine/canary-control';
 import { planDeployRequests, resolveServices } from '../../engine/plan-deploy-requests';
@@ -77,6 +77,22 @@ export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const body = parseInput(redeployBody, req.body, 'redeploy request');
     const d = await deps.engine.redeploy({ ...params, env: body.env, image: body.image, triggeredBy: req.principal!.actor, unrestricted: !req.principal!.project });
     req.audit = { detail: `deployment ${d.id}${body.image ? ` image ${body.image}` : ''}` };
+    return reply.status(202).send({ deployment: await deps.queries.deployment(d.id) });
+  });
+
+  app.post('/api/v1/projects/:project/services/:service/scale', { config: { scope: 'deploy' } }, async (req, reply) => {
+    const params = parseInput(serviceParams, req.params, 'path');
+    const body = parseInput(scaleBody, req.body, 'scale request');
+    const d = await deps.engine.scale({ ...params, env: body.env, replicas: body.replicas, triggeredBy: req.principal!.actor });
+    req.audit = { detail: `deployment ${d.id} replicas ${body.replicas}` };
+    return reply.status(202).send({ deployment: await deps.queries.deployment(d.id) });
+  });
+
+  app.post('/api/v1/projects/:project/services/:service/restart', { config: { scope: 'deploy' } }, async (req, reply) => {
+    const params = parseInput(serviceParams, req.params, 'path');
+    const body = parseInput(restartBody, req.body, 'restart request');
+    const d = await deps.engine.restart({ ...params, env: body.env, triggeredBy: req.principal!.actor });
+    req.audit = { detail: `deployment ${d.id}` };
     return reply.status(202).send({ deployment: await deps.queries.deployment(d.id) });
   });
 

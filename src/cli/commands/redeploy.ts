@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { connect, type GlobalOptions } from '../connection';
-import { CliError } from '../cli-error';
-import { followDeployment } from '../follow-deployment';
+import { followQueued } from '../follow-deployment';
 import { printJson } from '../output';
 import { projectName } from '../project-file';
 import { projectOptions } from '../project-options';
@@ -25,17 +24,6 @@ export function registerRedeploy(program: Command): void {
       console.log(`⏸ deployment ${deployment.id}: ${what} awaits approval: slipway approve ${deployment.id} (or slipway cancel ${deployment.id})`);
       return;
     }
-    if (!opts.follow) {
-      if (g.json) return printJson(deployment);
-      console.log(`queued deployment ${deployment.id}: ${what}`);
-      return;
-    }
-    if (!g.json) console.log(`deployment ${deployment.id}: ${what}`);
-    const end = await followDeployment(client, deployment.id, { quiet: g.json });
-    const { deployment: done } = await client.deployment(deployment.id);
-    if (g.json) printJson(done);
-    else if (end.state !== 'succeeded') console.log(`✘ redeploy ${end.state}: ${end.error ?? ''}`);
-    else console.log(`✔ ${service} runs v${done.releaseNumber}`);
-    if (end.state !== 'succeeded') throw new CliError('redeploy did not succeed', 2);
+    await followQueued(client, g, opts, deployment, what, (done) => `✔ ${service} runs v${done.releaseNumber}`);
   });
 }

@@ -79,6 +79,18 @@ export const redeployBody = z.strictObject({
     .describe('a prebuilt image on the server host to run instead of the live one (default: the live image)'),
 });
 
+/** Run the live release with another replica count, nothing else changed (`slipway scale`). */
+export const scaleBody = z.strictObject({
+  env: name.default('production'),
+  replicas: z.number({ error: 'must be a whole number from 1 to 100' }).int({ error: 'must be a whole number from 1 to 100' }).min(1, { error: 'must be a whole number from 1 to 100' }).max(100, { error: 'must be a whole number from 1 to 100' })
+    .describe('the replica count to run'),
+});
+
+/** Replace every replica of the live release, one by one (`slipway restart`). */
+export const restartBody = z.strictObject({
+  env: name.default('production'),
+});
+
 export const projectParams = z.strictObject({ project: name });
 export const serviceParams = z.strictObject({ project: name, service: name });
 export const deploymentParams = z.strictObject({ id: z.string().uuid({ error: 'must be a deployment id (uuid)' }) });

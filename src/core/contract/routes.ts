@@ -209,6 +209,20 @@ export const ROUTES = {
     ok: ok(202, 'the deployment (awaiting_approval when it changes the image of an environment that requires approval)'),
     response: deployment,
   },
+  'POST /api/v1/projects/:project/services/:service/scale': {
+    summary: 'Run the live release with another replica count as a new release (nothing else changes; no build, no release command), rolled out replica by replica',
+    params: s.serviceParams,
+    body: s.scaleBody,
+    ok: ok(202, 'the deployment (kind scale)'),
+    response: deployment,
+  },
+  'POST /api/v1/projects/:project/services/:service/restart': {
+    summary: 'Replace every replica of the live release, one by one, as a new release with the same image, config and secrets',
+    params: s.serviceParams,
+    body: s.restartBody,
+    ok: ok(202, 'the deployment (kind restart)'),
+    response: deployment,
+  },
   'POST /api/v1/deployments': {
     summary: 'Deploy services of slipway.yml from uploaded contexts, git or a prebuilt image',
     body: s.deployBody,

@@ -37,7 +37,7 @@ export const deploymentView = z.strictObject({
   id: text,
   serviceId: z.number().int(),
   environmentId: z.number().int(),
-  kind: z.enum(['deploy', 'rollback', 'secrets', 'promote', 'repair']),
+  kind: z.enum(['deploy', 'rollback', 'secrets', 'promote', 'repair', 'scale', 'restart']),
   state: z.enum(DEPLOYMENT_STATES),
   releaseId: z.number().int().nullable(),
   previousReleaseId: z.number().int().nullable(),
