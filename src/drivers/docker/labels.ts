@@ -17,6 +17,13 @@ export const MANAGED_LABELS = { 'slipway.managed': 'true' } as const;
 /** The base network name of the Slipway that created a network, volume or accessory: several can share a host (tests). */
 export const BASE_LABEL = 'slipway.base';
 
+/**
+ * The base network of the Slipway that started a replica. Not BASE_LABEL: the offline base
+ * images carry `slipway.base` (their own name) and every container inherits its image's labels,
+ * so a replica created without an explicit value would read as another Slipway's.
+ */
+export const REPLICA_BASE_LABEL = 'slipway.replica.base';
+
 /** A project environment's network. */
 export const NETWORK_LABEL = { project: 'slipway.network.project', env: 'slipway.network.env' } as const;
 

@@ -10,7 +10,7 @@ import { SlipwayError } from '../../core/errors';
 import type { Replica, ReplicaFilter, ReplicaHealth, ReplicaSpec, ReplicaState } from '../../core/ports/runtime';
 import { envArray } from './container-env';
 import { dockerCall, dockerCallTolerating, dockerMessage } from './docker-errors';
-import { BASE_LABEL, fromDockerLabels, labelFilters, portFromDockerLabels, toDockerLabels } from './labels';
+import { REPLICA_BASE_LABEL, fromDockerLabels, labelFilters, portFromDockerLabels, toDockerLabels } from './labels';
 import { resourceHostConfig, resourcesOf } from './container-resources';
 import { containerAddress, envNetworkName } from './env-network';
 import type { DockerScope } from './docker-scope';
@@ -24,7 +24,7 @@ export function replicaContainerOptions(spec: ReplicaSpec, base: string, network
     Image: spec.image,
     Env: envArray(spec.env),
     ...(spec.command ? { Cmd: spec.command } : {}),
-    Labels: { ...toDockerLabels(spec.labels, spec.port), [BASE_LABEL]: base },
+    Labels: { ...toDockerLabels(spec.labels, spec.port), [REPLICA_BASE_LABEL]: base },
     HostConfig: {
       NetworkMode: network,
       RestartPolicy: { Name: 'no' },
@@ -143,7 +143,7 @@ export async function listReplicas(docker: Docker, scope: DockerScope, filter: R
  * environment network of ours).
  */
 export function isOurs(c: Pick<Docker.ContainerInfo, 'Labels' | 'NetworkSettings'>, base: string): boolean {
-  const label = c.Labels?.[BASE_LABEL];
+  const label = c.Labels?.[REPLICA_BASE_LABEL];
   if (label !== undefined) return label === base;
   const labels = fromDockerLabels(c.Labels ?? {});
   const networks = Object.keys(c.NetworkSettings?.Networks ?? {});
