@@ -40,7 +40,7 @@ const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 function runOne(file) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=600000', '--test-reporter=spec', file], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=1800000', '--test-reporter=spec', file], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: process.env,
     });

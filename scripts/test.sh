@@ -18,10 +18,11 @@ bash scripts/ensure-dashboard.sh --force
 # then the integration lane (real Docker + HAProxy), whose summary is the last thing printed.
 mapfile -t unit < <(find src bench/lib -name '*.test.ts' | sort)
 # Integration files run side by side (each has its own control plane, edge ports, Docker
-# networks and volumes); a file that says `@runs-alone` (it stops dockerd, say) runs first, by itself.
+# networks and volumes); a file that says `@runs-alone` runs first, by itself: it stops dockerd, or
+# measures timings (latency, drain waits, warm windows) that a busy host would make meaningless.
 mapfile -t alone < <(grep -l '@runs-alone' test/*.test.ts | sort)
 mapfile -t together < <(find test -name '*.test.ts' | sort | grep -vxF -f <(printf '%s\n' "${alone[@]}" ''))
-jobs="${SLIPWAY_TEST_JOBS:-3}"
+jobs="${SLIPWAY_TEST_JOBS:-2}"
 # Every control plane (and API) the tests start checks its answers against the API contract.
 export SLIPWAY_STRICT_RESPONSES=1
 echo "[test] unit lane: ${#unit[@]} test files" >&2

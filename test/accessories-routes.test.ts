@@ -75,6 +75,7 @@ before(async () => {
     connectionEnv: async () => ({ env: { DATABASE_URL: `postgres://owner:${PASSWORD}@db:5432/shop` }, secrets: [PASSWORD] }),
   };
   const runtime = {
+    servers: ['local'],
     runOnce: async (spec: OneOffSpec) => {
       runs.push(spec);
       // psql echoing what it was given: a leak the masking must catch.

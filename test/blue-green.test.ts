@@ -1,4 +1,5 @@
 /**
+ * @runs-alone: its warm windows are timed against control-plane restarts.
  * Blue-green against real Docker and HAProxy, under keep-alive load through the edge:
  * the whole new set starts on standby and takes traffic in one flip (0 failed requests,
  * nothing from the new release before the flip, nothing from the old one after it); a
@@ -219,7 +220,6 @@ test('keep_warm 0s retires the previous set right after the flip', async () => {
 });
 
 test('SIGKILL during the warm window: after the restart the warm set is kept until keep_warm ends, then retired (no orphans)', async (t) => {
-  // A window long enough for a restart on a busy host (files run side by side in npm test).
   const v6 = await deployAndWait(cp.client, blueGreen('six', '30s'));
   assert.equal(v6.state, 'succeeded', await deploymentLog(cp.client, v6.id));
   const flip = step(v6, 'flip traffic to v6');

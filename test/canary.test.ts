@@ -1,4 +1,5 @@
 /**
+ * @runs-alone: its analysis compares the canary's latency with the stable one's.
  * Canary deploys against real Docker and HAProxy, under an open-model load through the edge
  * (a fixed rate, so the requests in a window are known): a healthy canary goes through every
  * step and is promoted with 0 failed requests; a canary answering 500 on 20 % of requests is

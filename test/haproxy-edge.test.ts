@@ -1,4 +1,5 @@
 /**
+ * @runs-alone: it times drains and reloads in milliseconds.
  * The HAProxy driver against a real HAProxy on loopback (no mocks): start detached
  * and adopt, host routing, runtime server changes without reload, drain waiting for
  * in-flight requests (also those still held by an old worker after a reload), host

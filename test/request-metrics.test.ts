@@ -1,4 +1,5 @@
 /**
+ * @runs-alone: it tells slow requests from fast ones by their latency.
  * Request metrics end to end, against real HAProxy and Docker: a known mix of requests
  * through the edge is reported exactly (counts per status class, p99 within one histogram
  * bucket, the slow and error requests by request id); a rolling deploy under traffic is
