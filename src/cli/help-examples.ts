@@ -14,6 +14,8 @@ const EXAMPLES: Record<string, string[]> = {
   server: ['slipway server', 'SLIPWAY_HTTP_PORT=8080 slipway server --data-dir /srv/slipway'],
   rollback: ['slipway rollback web            # to the release before the live one (a blue-green warm set: a switch back, no container starts)', 'slipway rollback web v3 --env staging'],
   redeploy: ['slipway redeploy web                       # new release, same image and config: every replica replaced', 'slipway redeploy web --image shop-web:1.4.1 --env staging', 'slipway redeploy web -p shop --no-follow --json         # no slipway.yml needed with --project'],
+  scale: ['slipway scale web 4                          # 4 replicas of the live release: a new release, nothing else changed', 'slipway scale web 1 --env staging -p shop'],
+  restart: ['slipway restart web                        # every replica replaced, one by one', 'slipway restart worker --env staging --no-follow --json'],
   promote: ['slipway promote --from staging --to production', 'slipway promote --from staging --to production web', 'slipway promote --from staging --allow-destructive   # production: run a migration the lint blocked (audited)'],
   approve: ['slipway approve 3f2a9c1d-…'],
   cancel: ['slipway cancel 3f2a9c1d-…'],

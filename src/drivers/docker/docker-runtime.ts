@@ -193,7 +193,7 @@ export class DockerRuntime implements Runtime {
     return readContainerStats(this.docker, id, timeoutMs);
   }
 
-  runOnce(spec: OneOffSpec): Promise<OneOffResult> {
+  async runOnce(spec: OneOffSpec): Promise<OneOffResult> {
     this.assertServer(spec.server, `run ${spec.name}`);
     return this.onEnvNetwork(spec.labels.project, spec.labels.env, (network) => runOneOff(this.docker, network, spec));
   }
