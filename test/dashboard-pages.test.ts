@@ -15,12 +15,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import type { Locator } from 'playwright-core';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import { TestProject } from './support/test-project';
 import { deployAndWait, deploymentLog } from './support/wait-deployment';
 import { openBrowser, testOutputDir, type BrowserSession } from './support/browser';
+import { collapse, pageChecks, signIn } from './support/page-checks';
 import { until } from './support/until';
 import { ApiError, SlipwayClient } from '../src/client/api-client';
 import { shortIssuer } from '../src/core/tls/issuer-name';
@@ -44,15 +44,7 @@ before(async () => {
   b = await openBrowser(`http://127.0.0.1:${cp.apiPort}`);
   // tsx (esbuild keepNames) wraps named functions inside the callbacks given to evaluate() in __name(): the page needs it too.
   await b.context.addInitScript({ content: "globalThis.__name = (f) => f;" });
-  const { page } = b;
-  await page.goto('/');
-  await page.getByLabel('User').fill(USER);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page
-    .getByRole('heading', { name: 'Overview' })
-    .waitFor()
-    .catch((err: unknown) => explain('signin', err));
+  await signIn(b, USER, PASSWORD, checks);
 });
 
 after(async () => {
@@ -63,32 +55,8 @@ after(async () => {
 // ---------------------------------------------------------------------------------------------
 // Helpers: diagnostics, navigation, page-vs-API comparison.
 
-const collapse = (s: string | null | undefined) => (s ?? '').replace(/\s+/g, ' ').trim();
-
-/** What the page shows (its main element), for failure messages. */
-async function pageText(): Promise<string> {
-  const text = await b.page
-    .locator('main')
-    .innerText({ timeout: 2_000 })
-    .catch(() => '(no main element)');
-  const toasts = await b.page
-    .getByTestId('toast')
-    .allInnerTexts()
-    .catch(() => []);
-  return `page text: ${text.slice(0, 3000)}\ntoasts: ${toasts.join(' | ') || '-'}\npage errors: ${b.pageErrors.join(' | ') || '-'}`;
-}
-
-/** Fails with the page's text, its toasts, a screenshot and the server log's tail. */
-async function explain(name: string, err: unknown): Promise<never> {
-  await b?.page.screenshot({ path: path.join(OUT, `${name}-failure.png`), fullPage: true }).catch(() => undefined);
-  const message = err instanceof Error ? err.message : String(err);
-  throw new Error(`${message}\n${b ? await pageText() : '(no browser)'}\nserver log:\n${cp.tail(20)}`);
-}
-
-/** Waits for an element, or fails with what the page shows instead. */
-async function shown(locator: Locator, name: string, timeout = 15_000): Promise<void> {
-  await locator.waitFor({ timeout }).catch((err: unknown) => explain(name, err));
-}
+const checks = pageChecks(() => b, OUT, () => cp.tail(20));
+const { explain, shown, settle, pageText, assertNoPageErrors } = checks;
 
 /** Opens a page from the main navigation and waits for its title; the link is then marked current. */
 async function openFromNav(label: string, title: string): Promise<void> {
@@ -99,25 +67,6 @@ async function openFromNav(label: string, title: string): Promise<void> {
   await shown(b.page.getByRole('heading', { level: 1, name: title, exact: true }), `open-${label}`);
   assert.equal(await link.getAttribute('aria-current'), 'page', `the ${label} link is marked as the current page`);
   assert.equal(new URL(b.page.url()).pathname, `/${label.toLowerCase()}`);
-}
-
-/**
- * Reads what the page shows and what the API says until they agree (the page polls, the API
- * moves on: a few rounds absorb that), then asserts they do, with both in the message.
- */
-async function settle<T>(what: string, read: () => Promise<{ page: T; api: T }>, opts: { timeoutMs?: number; refresh?: () => Promise<void> } = {}): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
-  let last = await read();
-  while (!isDeepStrictEqual(last.page, last.api) && Date.now() < deadline) {
-    await opts.refresh?.();
-    await new Promise((r) => setTimeout(r, 500));
-    last = await read();
-  }
-  if (!isDeepStrictEqual(last.page, last.api)) {
-    await b.page.screenshot({ path: path.join(OUT, `${what.replace(/\W+/g, '-')}-failure.png`), fullPage: true }).catch(() => undefined);
-    assert.deepEqual(last.page, last.api, `${what}: the page (actual) differs from the API (expected)\npage: ${JSON.stringify(last.page, null, 1)}\napi: ${JSON.stringify(last.api, null, 1)}\n${await pageText()}`);
-  }
-  return last.page;
 }
 
 /** The <dt>/<dd> pairs of a definition list, whitespace collapsed. */
@@ -134,9 +83,6 @@ function definitions(dl: Locator): Promise<Record<string, string>> {
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function assertNoPageErrors(): void {
-  assert.deepEqual(b.pageErrors, [], `the page logged errors: ${b.pageErrors.join('\n')}`);
-}
 
 // ---------------------------------------------------------------------------------------------
 

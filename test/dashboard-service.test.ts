@@ -22,13 +22,13 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { isDeepStrictEqual } from 'node:util';
 import Docker from 'dockerode';
 import type { Locator } from 'playwright-core';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import { TestProject, type Variant } from './support/test-project';
 import { deployAndWait, deploymentLog, waitDeployment } from './support/wait-deployment';
 import { openBrowser, testOutputDir, type BrowserSession } from './support/browser';
+import { collapse, pageChecks, signIn } from './support/page-checks';
 import { until } from './support/until';
 import { deployDirectory } from '../src/client/upload-contexts';
 import { ApiError, type LogsQuery } from '../src/client/api-client';
@@ -48,7 +48,6 @@ const USER = 'alice';
 const ENV = 'production';
 const docker = new Docker();
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
 
 // Two secrets of dsvc/production: the app prints both at startup (ECHO_ENV, a careless app),
 // so the logs carry them (masked); one is unset from the page later.
@@ -82,15 +81,7 @@ before(async () => {
   b = await openBrowser(`http://127.0.0.1:${cp.apiPort}`);
   // tsx (esbuild keepNames) wraps named functions inside the callbacks given to evaluate() in __name(): the page needs it too.
   await b.context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
-  const { page } = b;
-  await page.goto('/');
-  await page.getByLabel('User').fill(USER);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page
-    .getByRole('heading', { name: 'Overview' })
-    .waitFor()
-    .catch((err: unknown) => explain('signin', err));
+  await signIn(b, USER, PASSWORD, checks);
 });
 
 after(async () => {
@@ -102,50 +93,8 @@ after(async () => {
 // ---------------------------------------------------------------------------------------------
 // Helpers: diagnostics, navigation, page-vs-API comparison (as in dashboard-pages.test.ts).
 
-const collapse = (s: string | null | undefined) => (s ?? '').replace(/\s+/g, ' ').trim();
-
-async function pageText(): Promise<string> {
-  const text = await b.page
-    .locator('main')
-    .innerText({ timeout: 2_000 })
-    .catch(() => '(no main element)');
-  const toasts = await b.page
-    .getByTestId('toast')
-    .allInnerTexts()
-    .catch(() => []);
-  return `page text: ${text.slice(0, 3000)}\ntoasts: ${toasts.join(' | ') || '-'}\npage errors: ${b.pageErrors.join(' | ') || '-'}`;
-}
-
-/** Fails with the page's text, its toasts, a screenshot and the server log's tail. */
-async function explain(name: string, err: unknown): Promise<never> {
-  await b?.page.screenshot({ path: path.join(OUT, `${name}-failure.png`), fullPage: true }).catch(() => undefined);
-  const message = err instanceof Error ? err.message : String(err);
-  throw new Error(`${message}\n${b ? await pageText() : '(no browser)'}\nserver log:\n${cp.tail(20)}`);
-}
-
-async function shown(locator: Locator, name: string, timeout = 15_000): Promise<void> {
-  await locator.waitFor({ timeout }).catch((err: unknown) => explain(name, err));
-}
-
-/** Reads the page and the API until they agree (the page polls, the API moves on), then asserts they do. */
-async function settle<T>(what: string, read: () => Promise<{ page: T; api: T }>, opts: { timeoutMs?: number; refresh?: () => Promise<void> } = {}): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
-  let last = await read();
-  while (!isDeepStrictEqual(last.page, last.api) && Date.now() < deadline) {
-    await opts.refresh?.();
-    await sleep(500);
-    last = await read();
-  }
-  if (!isDeepStrictEqual(last.page, last.api)) {
-    await b.page.screenshot({ path: path.join(OUT, `${what.replace(/\W+/g, '-')}-failure.png`), fullPage: true }).catch(() => undefined);
-    assert.deepEqual(last.page, last.api, `${what}: the page (actual) differs from the API (expected)\npage: ${JSON.stringify(last.page, null, 1).slice(0, 6000)}\napi: ${JSON.stringify(last.api, null, 1).slice(0, 6000)}\n${await pageText()}`);
-  }
-  return last.page;
-}
-
-function assertNoPageErrors(): void {
-  assert.deepEqual(b.pageErrors, [], `the page logged errors: ${b.pageErrors.join('\n')}`);
-}
+const checks = pageChecks(() => b, OUT, () => cp.tail(20));
+const { explain, shown, settle, assertNoPageErrors } = checks;
 
 /** Whether a text is anywhere in the page: its DOM or a form field's value. */
 async function inPage(text: string): Promise<boolean> {
