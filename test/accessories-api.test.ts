@@ -4,7 +4,11 @@
  * `accessories` (table and --json), `status` with its accessories table, `accessories logs`,
  * `accessories restart` (a new container on the same volume), `volumes`, `db shell` refusing a
  * non-postgres accessory and running psql on a real postgres one (slipway/postgres:15, built on
- * first use), and `env destroy` keeping the volumes, or deleting them with --delete-volumes --yes. Everything it creates in Docker goes with cp.destroy().
+ * first use), and `env destroy` keeping the volumes, or deleting them with --delete-volumes --yes.
+ * Then, each with a project of its own: a service's `volumes:` mounted into its replicas and
+ * kept across a redeploy (and listed by `volumes` with the service as owner), and an accessory
+ * that never becomes ready failing the deploy before any release, release command or replica.
+ * Everything it creates in Docker goes with cp.destroy().
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +20,8 @@ import { TestProject } from './support/test-project';
 import { deployAndWait, deploymentLog } from './support/wait-deployment';
 import { cliFor } from './support/cli';
 import { ensureAccessoryImage } from './support/accessory-image';
+import { getWithHost } from './support/http-get';
+import { execInContainer } from '../src/drivers/docker/exec';
 import type { AccessoryView, VolumeView } from '../src/core/contract/views';
 
 const cp = await ControlPlaneProcess.create('accapi');
@@ -231,4 +237,78 @@ test('db shell: psql as the owner on a real postgres accessory (-c, a piped scri
   assert.ok(shells.some((e) => e.outcome === 'ok' && e.detail === 'db shell: 3 statement(s); exit 0' && e.target === 'accessory db env production'), JSON.stringify(shells));
   assert.ok(shells.some((e) => e.outcome === 'denied'), 'the refused call too');
   assert.doesNotMatch(JSON.stringify(entries), /semicolon|create table|missing/i, 'never the SQL');
+});
+
+test('a service volume (services.web.volumes) is mounted into its replicas: a file written by one release is read by the next; volumes lists it owned by the service, with its size', async () => {
+  const vol = new TestProject('accvol');
+  const volCli = cliFor(cp, vol.dir);
+  const volumeOf = `${cp.network}_accvol_production_web_uploads`;
+  // /home/node is the app user's (uid 1000) in the image: Docker gives the new volume that owner, so the app can write.
+  const variantOf = (version: string) => ({ version, replicas: 1, service: { volumes: ['uploads:/home/node'] } });
+  const replicas = async () => docker.listContainers({ all: true, filters: { label: ['slipway.project=accvol', 'slipway.service=web'] } });
+  const run = async (id: string, code: string) => execInContainer(docker, id, ['node', '-e', code], { timeoutMs: 30_000 });
+
+  const first = await deployAndWait(cp.client, vol.write(variantOf('one')));
+  assert.equal(first.state, 'succeeded', await deploymentLog(cp.client, first.id));
+  const [v1] = await replicas();
+  assert.ok(v1, 'a replica of v1');
+  assert.equal(v1.Labels['slipway.release'], '1');
+  assert.deepEqual(v1.Mounts.filter((m) => m.Type === 'volume').map((m) => [m.Name, m.Destination, m.RW]), [[volumeOf, '/home/node', true]]);
+  // Written by the app's user inside the running replica: 64 KiB, so the size column has something to show.
+  const write = await run(v1.Id, 'require("fs").writeFileSync("/home/node/uploaded.txt", `written by ${process.env.SLIPWAY_RELEASE}\\n` + "x".repeat(65536)); console.log("wrote")');
+  assert.equal(write.exitCode, 0, write.output);
+
+  // A redeploy: a new container of v2 replaces v1's and finds the file on the same volume.
+  const second = await deployAndWait(cp.client, vol.write(variantOf('two')));
+  assert.equal(second.state, 'succeeded', await deploymentLog(cp.client, second.id));
+  const after = await replicas();
+  assert.equal(after.length, 1, 'v1 is gone');
+  const v2 = after[0]!;
+  assert.notEqual(v2.Id, v1.Id, 'a new container');
+  assert.equal(v2.Labels['slipway.release'], '2');
+  const read = await run(v2.Id, 'process.stdout.write(require("fs").readFileSync("/home/node/uploaded.txt", "utf8").split("\\n")[0])');
+  assert.equal(read.exitCode, 0, read.output);
+  assert.equal(read.output.trim(), 'written by v1', 'the file v1 wrote, read by v2');
+
+  const json = await volCli('volumes', '--json');
+  assert.equal(json.code, 0, json.stderr);
+  const volumes = JSON.parse(json.stdout) as VolumeView[];
+  assert.deepEqual(volumes.map((v) => [v.name, v.project, v.env, v.owner, v.volume]), [[volumeOf, 'accvol', 'production', 'web', 'uploads']]);
+  assert.ok((volumes[0]!.sizeBytes ?? 0) >= 65536, `its size: ${volumes[0]!.sizeBytes}`);
+  assert.deepEqual(volumes[0]!.usedBy, [v2.Names[0]!.replace(/^\//, '')], 'mounted by the v2 replica only');
+  const table = await volCli('volumes');
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, new RegExp(`^${volumeOf}\\s+production\\s+web\\s+uploads\\s+\\d+(\\.\\d+)? (KiB|MiB)\\s+accvol-web-`, 'm'));
+});
+
+test('an accessory that never becomes ready fails the deploy naming it, before any release, release command or replica; the live release serves on', async () => {
+  const nr = new TestProject('accnr');
+  const live = await deployAndWait(cp.client, nr.write({ version: 'one', replicas: 1 }));
+  assert.equal(live.state, 'succeeded', await deploymentLog(cp.client, live.id));
+  const containers = async () => (await docker.listContainers({ all: true, filters: { label: ['slipway.project=accnr'] } })).map((c) => c.Id).sort();
+  const before = await containers();
+  assert.equal(before.length, 1);
+  const releasesBefore = (await cp.client.releases('accnr', 'web')).releases.map((r) => r.number);
+  assert.deepEqual(releasesBefore, [1]);
+
+  // Running, but its check never passes (exec `false`) within its 3 s deadline.
+  const stuck = { kind: 'container', image: 'slipway/static:latest', port: 8080, command: ['sh', '-c', 'echo "stuck is up"; exec httpd -f -p 8080 -h /www'], health: { kind: 'exec', command: ['false'], interval: '200ms', deadline: '3s' } };
+  const d = await deployAndWait(cp.client, nr.write({ version: 'two', replicas: 1, accessories: { stuck }, service: { uses: { stuck: { url: 'STUCK_ADDR' } }, release_command: ['node', '-e', 'console.log("the release command ran")'] } }));
+  const log = await deploymentLog(cp.client, d.id);
+  assert.equal(d.state, 'failed', log);
+  assert.equal(d.errorCode, 'SLW_HEALTH_FAILED');
+  assert.match(d.error ?? '', /^accessory stuck did not become ready within 3s \(exec check; last: /);
+  assert.match(log, /^accessory stuck: not ready; its last log lines:$/m);
+  assert.match(log, /^ {2}stuck is up$/m, "the accessory's own log relayed");
+  const steps = d.steps.map((s) => [s.name, s.status]);
+  assert.deepEqual(steps.find(([name]) => name === 'accessories'), ['accessories', 'failed'], JSON.stringify(steps));
+  for (const name of ['release', 'release command', 'edge route']) assert.ok(!steps.some(([n]) => n === name), `no "${name}" step: ${JSON.stringify(steps)}`);
+  assert.doesNotMatch(log, /the release command ran|running release command/, 'no release command ran');
+  assert.doesNotMatch(log, /started accnr-web-/, 'no replica of the new release started');
+
+  assert.deepEqual(await containers(), before, 'the runtime has no new container of the project (replica or one-off)');
+  assert.deepEqual((await cp.client.releases('accnr', 'web')).releases.map((r) => r.number), releasesBefore, 'no release recorded');
+  const res = await getWithHost(cp.httpPort, nr.domain);
+  assert.equal(res.status, 200);
+  assert.match(res.body, /"version":"one"/);
 });

@@ -6,15 +6,20 @@
  * release; the release command runs in it (a file only the migrator image has) with the
  * release's environment, before any replica starts; an unchanged migrator is reused; a failing
  * one fails the deployment before any replica starts while the live release keeps serving.
- * Bad requests are refused naming the field.
+ * Bad requests are refused naming the field. `release: { image, command }` with an image built on
+ * this host runs the command in that image (by its ID) before any replica starts, the release
+ * keeps that ID pinned when the tag moves on, and a rollback never runs the command.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import Docker from 'dockerode';
 import type { ApiError } from '../src/client/api-client';
+import { runBuild } from '../src/drivers/docker/build';
+import { packEntries } from '../src/source/tar-pack';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import { getWithHost } from './support/http-get';
 import { TestProject } from './support/test-project';
@@ -23,6 +28,8 @@ import { deployAndWait, deploymentLog, waitDeployment } from './support/wait-dep
 const cp = await ControlPlaneProcess.create('release-image');
 const app = new TestProject('relimg');
 const docker = new Docker();
+/** Images built by the test itself (a moved tag leaves the previous one untagged). */
+const builtHere: string[] = [];
 
 before(async () => {
   mkdirSync(path.join(app.dir, 'migrator'));
@@ -38,9 +45,10 @@ before(async () => {
 after(async () => {
   await cp.destroy();
   // The images this test built for its project (the shared slipway/node base stays).
-  for (const repo of ['slipway/relimg-web-release', 'slipway/relimg-web']) {
+  for (const repo of ['slipway/relimg-web-release', 'slipway/relimg-web', 'slipway/relimg-pinned']) {
     for (const img of await docker.listImages({ filters: { reference: [repo] } })) await docker.getImage(img.Id).remove({ force: true }).catch(() => undefined);
   }
+  for (const id of builtHere) await docker.getImage(id).remove({ force: true }).catch(() => undefined);
 });
 
 const migrator = (command: string[]) => ({ release: { build: './migrator', command } });
@@ -115,4 +123,72 @@ test('deployed from git, the release image is built from the same commit', async
   assert.equal((log.match(new RegExp(`commit ${commit}: context`, 'g')) ?? []).length, 2, 'the service and its release image, from one commit');
   assert.match(log, /commit [0-9a-f]{40}: context migrator is \d+ files/);
   assert.match(log, /release \| migrator image: migrated for git v\d+/);
+});
+
+test('release: { image, command }: the command runs in that local image (by ID) before any replica; the release keeps it pinned when the tag moves; a rollback never runs it', async () => {
+  const PINNED = 'slipway/relimg-pinned:local';
+  // A migrator image made on this host outside Slipway (as `docker build` would): the tag is what slipway.yml names.
+  const buildPinned = async (word: string): Promise<string> => {
+    const migrate = `console.log(\`pinned migrator ${word}: migrated for \${process.env.APP_VERSION} \${process.env.SLIPWAY_RELEASE}\`);\n`;
+    await runBuild(docker, packEntries([
+      { type: 'content', name: 'Dockerfile', content: 'FROM slipway/node:20\nCOPY migrate.js /pinned/migrate.js\n', mode: 0o644 },
+      { type: 'content', name: 'migrate.js', content: migrate, mode: 0o644 },
+    ]), { tag: PINNED, dockerfile: 'Dockerfile' });
+    const id = (await docker.getImage(PINNED).inspect()).Id;
+    builtHere.push(id);
+    return id;
+  };
+  /** The release image a release of web recorded (the store, as the engine reads it back). */
+  const pinnedOf = (n: number): { imageRef?: string; imageDigest?: string; command?: unknown } => {
+    const db = new Database(path.join(cp.dataDir, 'slipway.db'), { readonly: true });
+    try {
+      const row = db.prepare("SELECT r.config FROM releases r JOIN services s ON s.id = r.service_id JOIN projects p ON p.id = s.project_id JOIN environments e ON e.id = r.environment_id WHERE p.name = 'relimg' AND s.name = 'web' AND e.name = 'production' AND r.number = ?").get(n) as { config: string } | undefined;
+      assert.ok(row, `release v${n} is recorded`);
+      const config = JSON.parse(row.config) as { release?: { imageRef?: string; imageDigest?: string }; releaseCommand?: unknown };
+      return { ...config.release, command: config.releaseCommand };
+    } finally {
+      db.close();
+    }
+  };
+  const service = { release: { image: PINNED, command: ['node', '/pinned/migrate.js'] } };
+
+  const idA = await buildPinned('A');
+  const d = await deployAndWait(cp.client, app.write({ version: 'pin-a', replicas: 1, service }));
+  const log = await deploymentLog(cp.client, d.id);
+  assert.equal(d.state, 'succeeded', log);
+  const n = d.releaseNumber!;
+  assert.match(log, /preparing the release command's image \(image slipway\/relimg-pinned:local\)/);
+  assert.ok(log.includes(`✔ release image: ${PINNED} (${idA.slice(0, 19)})`), log);
+  assert.ok(log.includes(`running release command ["node","/pinned/migrate.js"] in a one-off container of v${n} from its release image ${PINNED} (${idA.slice(0, 19)})`), log);
+  assert.equal((log.match(new RegExp(`release \\| pinned migrator A: migrated for pin-a v${n}$`, 'gm')) ?? []).length, 1, log);
+  assert.ok(log.indexOf('release | pinned migrator A') < log.search(/started relimg-web-/), 'the command ran before any replica started');
+  assert.deepEqual(pinnedOf(n), { imageRef: PINNED, imageDigest: idA, source: { kind: 'image', ref: PINNED }, command: ['node', '/pinned/migrate.js'] });
+  assert.match((await getWithHost(cp.httpPort, app.domain)).body, /"version":"pin-a"/);
+
+  // The tag moves to another image: the next release runs and pins that one; v<n> keeps its own.
+  const idB = await buildPinned('B');
+  assert.notEqual(idB, idA);
+  const d2 = await deployAndWait(cp.client, app.write({ version: 'pin-b', replicas: 1, service }));
+  const log2 = await deploymentLog(cp.client, d2.id);
+  assert.equal(d2.state, 'succeeded', log2);
+  assert.equal(d2.releaseNumber, n + 1);
+  assert.ok(log2.includes(`from its release image ${PINNED} (${idB.slice(0, 19)})`), log2);
+  assert.match(log2, new RegExp(`release \\| pinned migrator B: migrated for pin-b v${n + 1}$`, 'm'));
+  assert.doesNotMatch(log2, /pinned migrator A/);
+  assert.equal(pinnedOf(n + 1).imageDigest, idB);
+  assert.equal(pinnedOf(n).imageDigest, idA, 'v<n> still pins the image it ran');
+
+  // Rolling back to v<n> runs no release command at all: neither its pinned image nor the tag's current one.
+  const { deployment } = await cp.client.rollback('relimg', 'web', { release: n });
+  const rb = await waitDeployment(cp.client, deployment.id);
+  const rbLog = await deploymentLog(cp.client, rb.id);
+  assert.equal(rb.state, 'succeeded', rbLog);
+  assert.equal(rb.releaseNumber, n);
+  assert.match(rbLog, new RegExp(`rolling back relimg/web in production to v${n} \\(.*release command not re-run\\)`));
+  assert.doesNotMatch(rbLog, /running release command|pinned migrator|release \|/);
+  assert.ok(!rb.steps.some((st) => st.name === 'release command' || st.name === 'release image'), JSON.stringify(rb.steps.map((st) => st.name)));
+  assert.match((await getWithHost(cp.httpPort, app.domain)).body, /"version":"pin-a"/);
+  const releases = (await cp.client.releases('relimg', 'web')).releases;
+  assert.equal(releases.find((r) => r.current)?.number, n);
+  assert.equal(pinnedOf(n).imageDigest, idA, 'the rollback left the pin as it was');
 });

@@ -76,6 +76,8 @@ export interface ControlPlaneOptions {
   minFreeDisk?: MinFreeDisk;
 }
 
+  /** The repository prefix of the built-in accessory images (SLIPWAY_ACCESSORY_IMAGE_PREFIX, default `slipway`: `slipway/postgres:15`). */
+  accessoryImagePrefix?: string;
 export interface ControlPlane {
   url: string;
   engine: DeployEngine;
@@ -135,6 +137,7 @@ export function toOptions(s: Settings): ControlPlaneOptions & ResolvedOptions {
   };
 }
 
+    accessoryImagePrefix: s.accessoryImagePrefix,
 /** The options of `slipway server` from an environment alone (every SLIPWAY_* variable; no flags). */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneOptions {
   return toOptions(settingsOrThrow({ env }));

@@ -11,6 +11,7 @@ import { METRICS_ACCESS } from '../api/api-deps';
 import { builtInDashboardDir } from '../api/dashboard-assets';
 import { defaultDataDir, DEFAULT_API_PORT } from '../cli/locations';
 import { DEFAULT_MIN_FREE_DISK, parseMinFreeDisk, type MinFreeDisk } from '../core/disk-threshold';
+import { DEFAULT_ACCESSORY_IMAGE_PREFIX, parseAccessoryImagePrefix } from '../drivers/docker/accessory-recipes';
 import { DEFAULT_DOCKER_SOCKET, DEFAULT_NETWORK } from '../drivers/docker/docker-runtime';
 import { DEFAULT_SUBNET_POOL, parseSubnetPool } from '../drivers/docker/subnet-pool';
 import { acmeDirectoryFrom, controlDomainFrom, LETS_ENCRYPT, LETS_ENCRYPT_STAGING } from '../https-options';
@@ -139,6 +140,10 @@ export const SERVER_SETTINGS = {
   minFreeDisk: setting({
     env: 'SLIPWAY_MIN_FREE_DISK', flag: '--min-free-disk', kind: minFreeDiskKind, group: 'Docker', default: () => parseMinFreeDisk(DEFAULT_MIN_FREE_DISK), defaultText: `\`${DEFAULT_MIN_FREE_DISK}\``,
     doc: 'free space Docker\'s data root must keep; below it builds and deployments are refused (`SLW_LOW_DISK`, see "Disk"); `0` turns it off',
+  }),
+  accessoryImagePrefix: setting({
+    env: 'SLIPWAY_ACCESSORY_IMAGE_PREFIX', flag: '--accessory-image-prefix', kind: custom('<repo>', parseAccessoryImagePrefix, (v) => v), group: 'Docker', default: DEFAULT_ACCESSORY_IMAGE_PREFIX,
+    doc: 'the repository the built-in accessory images are tagged under (`<repo>/postgres:15`, `<repo>/redis:7`, `<repo>/nats:2`), each built on first use when missing; another one builds its own copies beside the others (docs/accessory-images.md)',
   }),
 
   // Background work

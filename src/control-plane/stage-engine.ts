@@ -67,10 +67,11 @@ export async function startEngine(o: ResolvedOptions, logger: Logger, stack: Cle
   await disk.check().catch((err: Error) => logger.warn({ err: err.message }, 'could not read free disk space'));
   const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, tcpProbe, cipher, sources, git: new GitCli(), contexts: fsContextGuard, logger: logger.child({ component: 'engine' }), telemetry: metrics, disk, ...(releaseWindows ? { traffic: releaseWindows } : {}) };
   // Accessories (engine/accessories.ts): the built-in images (slipway/postgres:15, slipway/redis:7,
-  // slipway/nats:2) are built on first use; Postgres is provisioned over the wire from this host.
+  // slipway/nats:2; another prefix with SLIPWAY_ACCESSORY_IMAGE_PREFIX) are built on first use;
+  // Postgres is provisioned over the wire from this host.
   const accessories = new Accessories({
     ctx,
-    images: new DockerAccessoryImages(runtime.docker),
+    images: new DockerAccessoryImages(runtime.docker, { repositoryPrefix: o.accessoryImagePrefix }),
     postgres: new PgPostgresAdmin({ logger: logger.child({ component: 'postgres-admin' }) }),
   });
   ctx.accessories = accessories;

@@ -288,7 +288,7 @@ export const volumesSchema = z
       seen.path.set(v.path, i);
     });
   })
-  .describe('named volumes, kept across deploys and recreations (deleted only by `slipway env destroy NAME --delete-volumes --yes`): "name:/path", "name:/path:ro" or { name, path, read_only }');
+  .describe('named volumes, kept across deploys and recreations (deleted only by `slipway env destroy NAME --delete-volumes --yes`, or an accessory\'s by `slipway accessories remove NAME --delete-volumes --yes`): "name:/path", "name:/path:ro" or { name, path, read_only }');
 
 export const resourcesSchema = z
   .strictObject({

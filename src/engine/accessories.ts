@@ -102,13 +102,17 @@ export class Accessories {
     });
   }
 
-  private async ensureOne(t: Target, cfg: AccessoryConfig, users: string[], log: AccessoryLog): Promise<AccessoryOutcome> {
+  private async ensureOne(t: Target, declared: AccessoryConfig, users: string[], log: AccessoryLog): Promise<AccessoryOutcome> {
     const { store } = this.ctx;
+    let cfg = declared;
     let masked = (s: string) => s;
     /** Set once a recreate stopped the previous (started) container: a failure then brings that one back. */
     let restore: { container: AccessoryContainer | null } | null = null;
     try {
-      const imageDigest = await this.image(cfg, log);
+      const image = await this.image(cfg, log);
+      const imageDigest = image.id;
+      // A built-in image is recorded (and shown) under its tag on this host: SLIPWAY_ACCESSORY_IMAGE_PREFIX may name another repository than slipway/.
+      if (cfg.builtIn && image.ref !== cfg.image) cfg = { ...cfg, image: image.ref };
       let record = await store.getAccessory(t.env.id, cfg.name);
       if (!record) {
         record = await store.saveAccessory({ environmentId: t.env.id, name: cfg.name, kind: cfg.kind, config: cfg, imageDigest, specHash: NEVER_STARTED });
@@ -181,8 +185,8 @@ export class Accessories {
     }
   }
 
-  /** The image's content address: built-in ones built on first use (output streamed), `image:` ones must be on the host. */
-  private async image(cfg: AccessoryConfig, log: AccessoryLog): Promise<string> {
+  /** The image's tag and content address: built-in ones built on first use (output streamed), `image:` ones must be on the host. */
+  private async image(cfg: AccessoryConfig, log: AccessoryLog): Promise<{ ref: string; id: string }> {
     if (cfg.builtIn && isBuiltInKind(cfg.kind)) {
       let lines: Promise<void> = Promise.resolve();
       const img = await this.deps.images.ensure(cfg.kind, cfg.version ?? ACCESSORY_KINDS[cfg.kind].defaultVersion, (line) => {
@@ -190,7 +194,7 @@ export class Accessories {
       });
       await lines;
       if (img.built) await log(`accessory ${cfg.name}: built ${img.ref}`);
-      return img.id;
+      return { ref: img.ref, id: img.id };
     }
     const info = await this.ctx.runtime.inspectImage(cfg.image);
     if (!info) {
@@ -198,7 +202,7 @@ export class Accessories {
         { path: `accessories.${cfg.name}.image`, message: `${cfg.image} is not on the host` },
       ]);
     }
-    return info.id;
+    return { ref: cfg.image, id: info.id };
   }
 
   private async ready(c: AccessoryContainer, cfg: AccessoryConfig, creds: AccessoryCredentials, mask: (s: string) => string, log: AccessoryLog): Promise<void> {
@@ -404,7 +408,7 @@ export class Accessories {
     let imageDigest = record.imageDigest;
     if (!(await this.ctx.runtime.inspectImage(imageDigest))) {
       await log(`accessory ${name}: its image ${cfg.image} (${imageDigest}) is gone; getting it again`, 'warn');
-      imageDigest = await this.image(cfg, log);
+      imageDigest = (await this.image(cfg, log)).id;
     }
     await this.ctx.runtime.ensureEnvNetwork(t.project, t.env.name);
     for (const c of await this.containers(t, name)) await this.ctx.runtime.stopAccessory(c.id, cfg.stopTimeoutMs);

@@ -70,7 +70,7 @@ export function registerAccessories(program: Command): void {
     if (removed.volumesKept.length) console.log(`  volumes kept (their data stays on the host): ${removed.volumesKept.join(', ')}`);
   });
 
-  projectOptions(acc.command('restart').description('restart an accessory: stop, start the same container, wait until ready (volumes and credentials stay)').argument('<name>', 'the accessory')).action(
+  projectOptions(acc.command('restart').description('restart an accessory: stop and remove its container, start a new one from its recorded spec (same image, config, volumes, credentials), wait until ready').argument('<name>', 'the accessory')).action(
     async (name: string, opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const project = projectName(opts);
@@ -117,7 +117,7 @@ export function registerAccessories(program: Command): void {
 export function registerVolumes(program: Command): void {
   program
     .command('volumes')
-    .description('named volumes of accessories and services (kept across deploys; deleted only by env destroy --delete-volumes), with sizes')
+    .description('named volumes of accessories and services (kept across deploys; deleted only by env destroy --delete-volumes, or an accessory\'s by accessories remove --delete-volumes), with sizes')
     .option('-p, --project <name>', "only this project (default: slipway.yml's project if there is one, else every project the token may see)")
     .option('-f, --file <path>', 'project file', 'slipway.yml')
     .option('-e, --env <name>', 'only this environment')

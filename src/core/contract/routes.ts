@@ -300,7 +300,7 @@ export const ROUTES = {
     response: z.strictObject({ removed: z.strictObject({ accessory: z.string(), volumesDeleted: z.array(z.string()), volumesKept: z.array(z.string()) }) }),
   },
   'POST /api/v1/projects/:project/envs/:env/accessories/:name/restart': {
-    summary: 'Restart an accessory: stop, start the same container spec, wait until ready (its volumes and credentials stay)',
+    summary: 'Restart an accessory: stop and remove its container, start a new one from its recorded spec, wait until ready (its volumes and credentials stay)',
     params: s.accessoryParams,
     response: z.strictObject({ accessory: v.accessoryView, detail: z.string() }),
   },

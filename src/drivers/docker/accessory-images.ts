@@ -3,7 +3,9 @@
  * `slipway/nats:2` built on first use from Debian's packages FROM `slipway/debian:bookworm`
  * (bootstrapped first when missing), with the build streamed. An image carrying the same recipe
  * hash is reused; a changed recipe rebuilds. Concurrent ensure() calls for one image share one
- * build. Recipes: accessory-recipes.ts; docs/accessory-images.md.
+ * build. Recipes: accessory-recipes.ts; docs/accessory-images.md. `repositoryPrefix`
+ * (SLIPWAY_ACCESSORY_IMAGE_PREFIX) tags them `<prefix>/postgres:15`… instead: the same recipes,
+ * built and used beside the `slipway/*` ones (never touching those).
  */
 import type Docker from 'dockerode';
 import { ACCESSORY_KINDS } from '../../core/accessory-kinds';
@@ -19,6 +21,8 @@ import { SharedBuilds } from './shared-builds';
 export interface DockerAccessoryImagesOptions {
   /** How the Debian base is bootstrapped when missing (temp dir, host files in tests). */
   debian?: Omit<DebianBaseOptions, 'force' | 'onOutput' | 'codename'>;
+  /** The images' repository prefix (default `slipway`: `slipway/postgres:15`). */
+  repositoryPrefix?: string;
 }
 
 export class DockerAccessoryImages implements AccessoryImages {
@@ -38,7 +42,7 @@ export class DockerAccessoryImages implements AccessoryImages {
         `no built-in ${kind} image at version "${version}": the built-in one is made from Debian ${ACCESSORY_DEBIAN_RELEASE} packages (${info.versions.join(', ')}); set \`image:\` to use another (docs/accessory-images.md)`,
       );
     }
-    const recipe = accessoryRecipe(kind, version);
+    const recipe = accessoryRecipe(kind, version, this.opts.repositoryPrefix);
     const current = await this.current(recipe.ref, recipe.hash);
     if (current) return current;
     return this.builds.run(recipe.ref, onOutput, async (emit) => {

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ACCESSORY_KINDS, NATS_AUTH_CONF, NATS_MONITOR_PORT, REDIS_AUTH_CONF, accessoryCommand } from '../../core/accessory-kinds';
-import { ACCESSORY_DEBIAN_RELEASE, RECIPE_LABEL, accessoryRecipe } from './accessory-recipes';
+import { ACCESSORY_DEBIAN_RELEASE, DEFAULT_ACCESSORY_IMAGE_PREFIX, RECIPE_LABEL, accessoryRecipe } from './accessory-recipes';
 import { debootstrapArgs } from './debian-base';
 import { SharedBuilds } from './shared-builds';
 
@@ -49,6 +49,16 @@ test('the recipe hash is stable and changes with the kind, the version and any s
   const hashes = new Set(KINDS.map(([k, v]) => accessoryRecipe(k, v).hash));
   assert.equal(hashes.size, 3);
   assert.match(accessoryRecipe('postgres', '16').dockerfile, /postgresql-16/);
+});
+
+test('another repository prefix names the tag only: the same recipe, hash and Debian base', () => {
+  for (const [kind, version] of KINDS) {
+    const mine = accessoryRecipe(kind, version);
+    const other = accessoryRecipe(kind, version, 'registry.local:5000/team');
+    assert.equal(other.ref, `registry.local:5000/team/${kind}:${version}`);
+    assert.equal(accessoryRecipe(kind, version, DEFAULT_ACCESSORY_IMAGE_PREFIX).ref, mine.ref);
+    assert.deepEqual({ ...other, ref: mine.ref }, mine);
+  }
 });
 
 test('entrypoints are valid bash, strict, never trace or print the password', async () => {

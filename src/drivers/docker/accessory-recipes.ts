@@ -12,6 +12,20 @@ import { DEBIAN_IMAGE_REPO } from './debian-base';
 /** The Debian release the built-in images are made from (its packages give postgres 15, redis 7, nats 2). */
 export const ACCESSORY_DEBIAN_RELEASE = 'bookworm';
 export const RECIPE_LABEL = 'slipway.accessory-image.recipe';
+/** The repository prefix of the built-in images (`slipway/postgres:15`); SLIPWAY_ACCESSORY_IMAGE_PREFIX sets another. */
+export const DEFAULT_ACCESSORY_IMAGE_PREFIX = 'slipway';
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+/** Docker's grammar of a repository name without its last component: an optional registry host[:port], then path components. */
+const IMAGE_PREFIX = new RegExp(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+
+/** A repository prefix as set (`slipway`, `acme/slipway`, `registry.local:5000/team`); throws naming `name` otherwise. */
+export function parseAccessoryImagePrefix(text: string, name: string): string {
+  const prefix = text.replace(/\/+$/, '');
+  if (!IMAGE_PREFIX.test(prefix)) {
+    throw new Error(`${name}: expected an image repository prefix such as slipway or registry.local:5000/team (lowercase letters, digits, . _ - separated by /), got ${JSON.stringify(text)}`);
+  }
+  return prefix;
+}
 /** Fixed ids (as the official images use) so a volume keeps its owner across rebuilds. */
 const SERVICE_UID = 999;
 
@@ -24,7 +38,7 @@ export interface RecipeFile {
 export interface AccessoryRecipe {
   kind: BuiltInKind;
   version: string;
-  /** `slipway/postgres:15`. */
+  /** `slipway/postgres:15` (`<prefix>/postgres:15` with another prefix). */
   ref: string;
   /** The base image, `slipway/debian:bookworm`. */
   from: string;
@@ -129,10 +143,15 @@ function dockerfile(from: string, lines: string[]): string {
   return [`FROM ${from}`, 'ARG DEBIAN_FRONTEND=noninteractive', ...lines, ''].join('\n');
 }
 
-export function accessoryRecipe(kind: BuiltInKind, version: string): AccessoryRecipe {
+/**
+ * The recipe of one built-in image. `prefix` only names the tag (`<prefix>/<kind>:<version>`):
+ * the recipe, its hash and the Debian base it starts FROM are the same under any prefix.
+ */
+export function accessoryRecipe(kind: BuiltInKind, version: string, prefix = DEFAULT_ACCESSORY_IMAGE_PREFIX): AccessoryRecipe {
   const info = ACCESSORY_KINDS[kind];
   const from = `${DEBIAN_IMAGE_REPO}:${ACCESSORY_DEBIAN_RELEASE}`;
-  const ref = `${info.imageRepo}:${version}`;
+  // The default prefix gives core's name of the image (ACCESSORY_KINDS[kind].imageRepo: `slipway/<kind>`).
+  const ref = `${prefix}/${kind}:${version}`;
   const entry = (content: string): RecipeFile => ({ name: 'docker-entrypoint.sh', content, mode: 0o755 });
   let text: string;
   let files: RecipeFile[];
