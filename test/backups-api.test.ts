@@ -135,6 +135,16 @@ test('slipway backup, backups, backups verify; status shows the backup state', {
   const listed = await cli('backups', '--env', 'production');
   assert.equal(listed.code, 0, listed.stderr);
   assert.match(listed.stdout, new RegExp(manual.id.slice(0, 8)));
+  // The accessory filter: with a snapshot of cache in the environment too, `backups db` lists db's only.
+  const cache = await cli('backup', 'cache', '--env', 'production', '--json');
+  assert.equal(cache.code, 0, cache.stderr);
+  const everyOne = JSON.parse((await cli('backups', '--env', 'production', '--json')).stdout) as BackupView[];
+  assert.ok(everyOne.some((b) => b.id === (JSON.parse(cache.stdout) as BackupView).id), 'cache\'s snapshot is listed without the filter');
+  const dbOnly = await cli('backups', 'db', '--env', 'production', '--json');
+  assert.equal(dbOnly.code, 0, dbOnly.stderr);
+  const dbs = JSON.parse(dbOnly.stdout) as BackupView[];
+  assert.ok(dbs.some((b) => b.id === manual.id), 'db\'s backups are listed');
+  assert.deepEqual([...new Set(dbs.map((b) => b.accessory))], ['db'], 'only db\'s');
   const v = await cli('backups', 'verify', manual.id, '--json');
   assert.equal(v.code, 0, v.stderr);
   assert.equal((JSON.parse(v.stdout) as BackupView).verification?.state, 'passed');
@@ -142,9 +152,14 @@ test('slipway backup, backups, backups verify; status shows the backup state', {
   assert.equal(status.accessories?.find((a) => a.name === 'db')?.backup?.state, 'ok');
 });
 
-test('restore into a new accessory, then in place: the rows written after the backup are gone, the services serve again', { timeout: 600_000 }, async () => {
+test('restore into a new accessory (a backup, then a moment: the command it prints to inspect it counts the rows), then in place: the rows written after the backup are gone, the services serve again', { timeout: 600_000 }, async () => {
   const at = await count();
-  await write(5);
+  await write(2);
+  // A moment between two writes (the containers read the host's clock).
+  await new Promise((r) => setTimeout(r, 1100));
+  const moment = new Date().toISOString();
+  await new Promise((r) => setTimeout(r, 1100));
+  await write(3);
   assert.equal(await count(), at + 5);
   const copy = await cli('restore', 'db', '--backup', manual.id, '--env', 'production', '--json');
   assert.equal(copy.code, 0, copy.stderr);
@@ -155,6 +170,23 @@ test('restore into a new accessory, then in place: the rows written after the ba
   const removed = await cli('accessories', 'remove', outcome.accessory, '--env', 'production', '--delete-volumes', '--yes');
   assert.equal(removed.code, 0, removed.stderr);
 
+  // --to-time from the CLI: the copy holds exactly the rows committed before the moment.
+  const pit = await cli('restore', 'db', '--to-time', moment, '--env', 'production', '--json');
+  assert.equal(pit.code, 0, pit.stderr);
+  const pitOut = JSON.parse(pit.stdout) as { accessory: string; toTime: string | null; next: string[] };
+  assert.match(pitOut.accessory, /^db-restored-\d{12}(-\d+)?$/);
+  assert.equal(pitOut.toTime, moment);
+  const inspect = pitOut.next.find((l) => l.startsWith('inspect it: '));
+  assert.equal(inspect, `inspect it: slipway db shell ${pitOut.accessory} --env production -p ${app.project} -c 'select count(*) from <table>'   (the services still use db)`, pitOut.next.join('\n'));
+  // That command as printed, its table filled in.
+  const [, shellArgs, query] = /^inspect it: slipway (.+?) -c '(.+?)'/.exec(inspect)!;
+  const counted = await cli(...shellArgs!.split(' '), '-c', query!.replace('<table>', 'visits'));
+  assert.equal(counted.code, 0, counted.stderr);
+  assert.match(counted.stdout, new RegExp(`^\\s*${at + 2}\\s*$`, 'm'), `the 2 rows before the moment, not the 3 after: ${counted.stdout}`);
+  assert.equal(await count(), at + 5, 'the live db is untouched');
+  const pitRemoved = await cli('accessories', 'remove', pitOut.accessory, '--env', 'production', '--delete-volumes', '--yes');
+  assert.equal(pitRemoved.code, 0, pitRemoved.stderr);
+
   const refused = await cli('restore', 'db', '--backup', manual.id, '--env', 'production', '--in-place');
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /--yes/);
@@ -163,6 +195,19 @@ test('restore into a new accessory, then in place: the rows written after the ba
   const done = JSON.parse(inPlace.stdout) as { inPlace: boolean; safetyBackup: BackupView | null };
   assert.equal(done.inPlace, true);
   assert.equal(done.safetyBackup?.trigger, 'restore');
+  // The services using db were stopped first, the current state backed up next, the services started again last.
+  const said = inPlace.stderr.split('\n');
+  const where = (re: RegExp) => {
+    const i = said.findIndex((l) => re.test(l));
+    assert.ok(i >= 0, `${re} in the restore's output:\n${inPlace.stderr}`);
+    return i;
+  };
+  const stopping = where(/^restoring into db in place; stopping (web, worker|worker, web) first$/);
+  const stopped = Math.max(where(/^stopped web$/), where(/^stopped worker$/));
+  const backingUp = where(/^taking a backup of the current state first$/);
+  const backedUp = where(new RegExp(`^backup ${done.safetyBackup!.id} succeeded`));
+  const started = [where(/^started web again$/), where(/^started worker again$/)];
+  assert.ok(stopping < stopped && stopped < backingUp && backingUp < backedUp && started.every((i) => i > backedUp), `stop, back up, start again, in that order:\n${inPlace.stderr}`);
   // The restore answers once the services are back: their repairs ran to the end.
   const active = (await cp.client.deployments(app.project)).deployments.filter((d) => ['queued', 'building', 'releasing', 'rolling'].includes(d.state));
   assert.deepEqual(active.map((d) => `${d.service} ${d.kind} ${d.state}`), []);
@@ -245,6 +290,9 @@ test('control plane and pgBackRest SIGKILLed mid-backup: the backup is failed af
   assert.equal(newest!.state, 'failed');
   assert.match(newest!.error ?? '', /control plane stopped during the backup/);
   assert.equal((await cp.client.status(app.project)).accessories?.find((a) => a.name === 'db')?.backup?.state, 'failed', 'status is red');
+  const shown = await cli('status');
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, new RegExp(`^db\\s+backups: FAILED — backup ${newest!.id.slice(0, 8)} failed: the control plane stopped during the backup`, 'm'), shown.stdout);
   let verified: BackupView | null = null;
   for await (const e of cp.client.verifyBackup(manual.id)) if (e.type === 'done') verified = e.backup;
   assert.equal(verified?.verification?.state, 'passed');

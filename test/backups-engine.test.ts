@@ -24,6 +24,8 @@ import { DockerRuntime } from '../src/drivers/docker/docker-runtime';
 import { Accessories } from '../src/engine/accessories';
 import { Backups } from '../src/engine/backups';
 import type { EngineContext } from '../src/engine/engine-context';
+import { asPostgres } from '../src/engine/pg-in-container';
+import { parsePgBackRestInfo } from '../src/core/pgbackrest-output';
 import { removeTestContainers } from './support/docker-cleanup';
 import { ensureAccessoryImage } from './support/accessory-image';
 import { openBackupWorld } from './support/backup-world';
@@ -43,7 +45,7 @@ let env: { id: number; name: string };
 const ref = { project, env: 'production', accessory: 'db' };
 const log = async () => undefined;
 
-function config(): ProjectConfig {
+function config(retention = ''): ProjectConfig {
   const r = parseProjectConfig(`project: ${project}
 services:
   web:
@@ -57,7 +59,7 @@ accessories:
     volumes: ["pgdata:/var/lib/postgresql/data"]
     command: [postgres, -c, max_connections=200]
     backup:
-      schedule: false
+      schedule: false${retention}
       verify:
         sql: ["select count(*) from events", "select max(at) from events"]
 `);
@@ -161,6 +163,7 @@ test('restore --to-time: exactly the rows committed before the moment, in a new 
   assert.match(out.accessory, /^db-restored-\d{12}$/);
   assert.equal(out.inPlace, false);
   assert.ok(out.next.some((l) => l.includes('--in-place --yes')), out.next.join('\n'));
+  assert.ok(out.next.includes(`inspect it: slipway db shell ${out.accessory} --env production -p ${project} -c 'select count(*) from <table>'   (the services still use db)`), out.next.join('\n'));
   const restored = await sql<{ batch: number; n: string }>('SELECT batch, count(*) AS n FROM events GROUP BY batch ORDER BY batch', [], out.accessory);
   assert.deepEqual(restored.map((r) => [r.batch, Number(r.n)]), [0, 1, 2, 3, ...Array.from({ length: 8 }, (_, i) => 100 + i)].map((b) => [b, 500]), 'batches 0–3 and 100–107, nothing after the moment');
   const views = await accessories.list(project, 'production');
@@ -221,4 +224,34 @@ test('a corrupted repository file fails the next verification: the check names i
   const events = await store.listOutbox(0, 1000);
   assert.ok(events.some((e) => e.type === 'backup.verify_failed' && e.payload.backup === first), 'backup.verify_failed in the outbox');
   assert.equal((await backups.health(env.id, 'db'))?.state, 'verify_failed');
+});
+
+test('retention { full: 1, pitr: 1s }: each new full backup expires the one before (state, listing, pgBackRest\'s repository); the kept one verifies', { timeout: 900_000 }, async () => {
+  const policy = config('\n      retention: { full: 1, pitr: 1s }').accessories!.db!.backup!;
+  assert.deepEqual(policy.retention, { full: 1, pitrMs: 1000 });
+  const r = (await store.getAccessory(env.id, 'db'))!;
+  await store.saveAccessory({ environmentId: env.id, name: 'db', kind: r.kind, config: { ...r.config, backup: policy }, imageDigest: r.imageDigest, specHash: r.specHash });
+  // A minute on: the 1 s window opens after both sets stopped, whatever the (whole-second) stop times pgBackRest records.
+  const later = new Backups({ ctx, accessories, now: () => new Date(Date.now() + 60_000) });
+  try {
+    await writeBatches(500, 1);
+    const progress: string[] = [];
+    const a = await later.take(ref, { trigger: 'manual', type: 'full' });
+    const b = await later.take(ref, { trigger: 'manual', type: 'full', onProgress: (l) => progress.push(l) });
+    assert.deepEqual([a.state, b.state, a.type, b.type], ['succeeded', 'succeeded', 'full', 'full']);
+    assert.ok(progress.includes(`retention: removed full backup ${a.label} and the backups that depend on it`), progress.join('\n'));
+    const all = await backups.list(project, 'production', { accessory: 'db', limit: 100, expired: true });
+    assert.equal(all.find((x) => x.id === a.id)?.expired, true, 'the first is expired');
+    assert.deepEqual(all.filter((x) => x.state === 'succeeded' && !x.expired).map((x) => x.id), [b.id], 'only the newest full backup is kept (the earlier sets and their differentials went before it)');
+    assert.ok(!(await backups.list(project, 'production', { accessory: 'db', limit: 100, expired: false })).some((x) => x.id === a.id), 'not listed without --all');
+    const [c] = await runtime.listAccessories({ project, env: 'production', accessory: 'db' });
+    const info = await asPostgres(runtime, c!.id, ['pgbackrest', 'info', '--output=json', '--log-level-console=warn'], { timeoutMs: 60_000 });
+    assert.equal(info.exitCode, 0, info.output);
+    assert.deepEqual(parsePgBackRestInfo(info.output, 'main').sets.map((s) => s.label), [b.label], 'pgbackrest info lists the kept set only');
+    await assert.rejects(backups.verify(a.id, {}), /removed from the repository by retention/);
+    const v = await backups.verify(b.id, {});
+    assert.equal(v.verification?.state, 'passed', JSON.stringify(v.verification?.checks));
+  } finally {
+    await store.saveAccessory({ environmentId: env.id, name: 'db', kind: r.kind, config: r.config, imageDigest: r.imageDigest, specHash: r.specHash });
+  }
 });

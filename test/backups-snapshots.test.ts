@@ -48,7 +48,7 @@ let env: { id: number; name: string };
 const log = async () => undefined;
 const at = (accessory: string) => ({ project, env: 'production', accessory });
 
-function config(): ProjectConfig {
+function config(cacheBackup = '{ schedule: false, retention: { full: 2 } }'): ProjectConfig {
   const r = parseProjectConfig(`project: ${project}
 services:
   web:
@@ -57,9 +57,7 @@ services:
 accessories:
   cache:
     kind: redis
-    backup:
-      schedule: false
-      retention: { full: 2 }
+    backup: ${cacheBackup}
   queue:
     kind: nats
     backup: { schedule: false }
@@ -203,6 +201,32 @@ test('redis: a scheduled snapshot is taken when its cron comes due, then verifie
     assert.equal(newest?.type, 'snapshot');
     assert.equal(newest?.state, 'succeeded', newest?.error ?? '');
     assert.equal(newest?.verification?.state, 'passed', JSON.stringify(newest?.verification));
+  } finally {
+    await store.saveAccessory({ environmentId: env.id, name: 'cache', kind: r.kind, config: r.config, imageDigest: r.imageDigest, specHash: r.specHash });
+  }
+});
+
+test('redis: verify.every 1h without a schedule: the tick verifies the newest snapshot once the hour has passed, not again within it', { timeout: 600_000 }, async () => {
+  const policy = config('{ schedule: false, retention: { full: 2 }, verify: { every: 1h } }').accessories!.cache!.backup!;
+  assert.deepEqual([policy.schedule, policy.verify.everyMs], [null, 3_600_000]);
+  const r = (await store.getAccessory(env.id, 'cache'))!;
+  await store.saveAccessory({ environmentId: env.id, name: 'cache', kind: r.kind, config: { ...r.config, backup: policy }, imageDigest: r.imageDigest, specHash: r.specHash });
+  const tickAt = (aheadMs: number) => new Backups({ ctx, accessories, files, jetstream, now: () => new Date(Date.now() + aheadMs) }).tick();
+  try {
+    // The last verification (the scheduled one above) started moments ago: two hours on, one is due.
+    const b = await backups.take(at('cache'), { trigger: 'manual' });
+    assert.equal(b.verification, null);
+    await tickAt(2 * 3_600_000);
+    const verified = await backups.get(b.id);
+    assert.equal(verified.verification?.state, 'passed', JSON.stringify(verified.verification));
+    assert.deepEqual(verified.verification?.checks.map((c) => c.name), ['checksums', 'redis-check-rdb', 'load']);
+    assert.equal((await backups.list(project, 'production', { accessory: 'cache', limit: 50, expired: false }))[0]?.id, b.id, 'no backup taken: there is no schedule');
+    // Half an hour after that verification: a newer snapshot stays unverified, nothing else is verified again.
+    const later = await backups.take(at('cache'), { trigger: 'manual' });
+    const before = (await backups.list(project, 'production', { accessory: 'cache', limit: 50, expired: true })).map((x) => [x.id, x.verification?.startedAt ?? null]);
+    await tickAt(30 * 60_000);
+    assert.equal((await backups.get(later.id)).verification, null, 'not verified within the hour');
+    assert.deepEqual((await backups.list(project, 'production', { accessory: 'cache', limit: 50, expired: true })).map((x) => [x.id, x.verification?.startedAt ?? null]), before, 'no verification ran');
   } finally {
     await store.saveAccessory({ environmentId: env.id, name: 'cache', kind: r.kind, config: r.config, imageDigest: r.imageDigest, specHash: r.specHash });
   }
