@@ -7,10 +7,12 @@
 //                    the edge take it out of rotation and a repair replace it
 //   GET /slow?ms=N → answers after N ms (a long request, for drain tests)
 //   GET /status/NNN → answers with that status (200–599; for request-metrics tests)
+//   GET /api/health → 200 "api ok", or API_HEALTH_STATUS when set (e.g. 500): a deep health check
+//                    that can fail while /health (readiness) passes, for post-deploy smoke checks
 //   GET /events    → an SSE stream: a `tick` event every 200 ms ({n, release}), for long-lived
 //                    connection tests; ended cleanly (an `end` event, then the end of the
 //                    response) on SIGTERM, so a client can tell a drain from a crash
-// Knobs (env): PORT (3000), APP_VERSION, HEALTH_FAIL=1, HEALTH_ADMIN=1, ERROR_RATE (0..1 of / answering 500),
+// Knobs (env): PORT (3000), APP_VERSION, HEALTH_FAIL=1, HEALTH_ADMIN=1, API_HEALTH_STATUS, ERROR_RATE (0..1 of / answering 500),
 // DELAY_MS (latency added to /), ECHO_ENV (comma-separated names printed at startup: a careless
 // app that logs its configuration, to show Slipway masking secret values in logs), LOG_REQUESTS=1
 // (one JSON line per request except /health, with the edge's X-Request-ID: logs and request
@@ -75,6 +77,11 @@ const server = http.createServer((req, res) => {
     return setTimeout(() => send(200, { slow: ms, release }), ms);
   }
   if (url.pathname === '/events') return openStream(res);
+  if (url.pathname === '/api/health') {
+    const wanted = Number(process.env.API_HEALTH_STATUS ?? 200);
+    const apiStatus = Number.isInteger(wanted) && wanted >= 200 && wanted <= 599 ? wanted : 200;
+    return send(apiStatus, apiStatus < 400 ? 'api ok' : 'api failing');
+  }
   const status = /^\/status\/([1-5]\d\d)$/.exec(url.pathname);
   if (status && Number(status[1]) >= 200) return send(Number(status[1]), { status: Number(status[1]), release });
   if (url.pathname !== '/') return send(404, 'not found\n');

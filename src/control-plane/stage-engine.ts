@@ -20,6 +20,7 @@ import { NatsJetStreamAdmin } from '../drivers/nats/jetstream-admin';
 import { httpNotificationSender } from '../drivers/notify/http-notification-sender';
 import { NatsPublisher } from '../drivers/notify/nats-publisher';
 import { PgPostgresAdmin } from '../drivers/postgres/postgres-admin';
+import { httpEdgeClient } from '../drivers/probe/edge-client';
 import { httpProbe } from '../drivers/probe/http-probe';
 import { tcpProbe } from '../drivers/probe/tcp-probe';
 import { DiskSourceArchives } from '../drivers/sources/disk-source-archives';
@@ -66,6 +67,8 @@ export async function startEngine(o: ResolvedOptions, logger: Logger, stack: Cle
   const disk = new DiskGuard({ runtime, host: new ProcHostProbe({ diskPath: o.dataDir }), store, logger: logger.child({ component: 'disk' }), min: o.minFreeDisk });
   await disk.check().catch((err: Error) => logger.warn({ err: err.message }, 'could not read free disk space'));
   const ctx: EngineContext = { store, runtime, edge, probe: httpProbe, tcpProbe, cipher, sources, git: new GitCli(), contexts: fsContextGuard, logger: logger.child({ component: 'engine' }), telemetry: metrics, disk, ...(releaseWindows ? { traffic: releaseWindows } : {}) };
+  // Smoke checks reach the edge on this host as a client does (its HTTP port, loopback when it listens everywhere).
+  ctx.edgeClient = httpEdgeClient({ bind: o.edgeBind, httpPort: o.httpPort, httpsPort: o.httpsPort ?? null });
   // Accessories (engine/accessories.ts): the built-in images (slipway/postgres:15, slipway/redis:7,
   // slipway/nats:2; another prefix with SLIPWAY_ACCESSORY_IMAGE_PREFIX) are built on first use;
   // Postgres is provisioned over the wire from this host.

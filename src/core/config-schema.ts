@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { parseCron } from './cron';
-import { durationProblem, MAX_SPAN_MS, MAX_TIMER_MS, parseDuration } from './duration';
+import { durationProblem, formatDuration, MAX_SPAN_MS, MAX_TIMER_MS, parseDuration } from './duration';
 import { gitUrlProblem } from './git-source';
 import { imageRefProblem } from './image-ref';
 import { accessoryProblems, defaultDatabaseProblem, RESERVED_DATABASES } from './accessory-config';
@@ -137,6 +137,57 @@ export const canaryAnalysisSchema = z
   })
   .describe('canary analysis: judged per window, over the canary release and the stable release');
 
+/** A duration from `minMs` to `maxMs`. */
+const durationBetween = (minMs: number, maxMs: number, example: string) =>
+  durationValue(example, maxMs).superRefine((v, ctx) => {
+    const ms = parseDuration(v as string | number);
+    if (ms !== null && ms < minMs) ctx.addIssue({ code: 'custom', message: `must be at least ${formatDuration(minMs)}` });
+  });
+
+const httpStatus = z
+  .number({ error: 'must be an HTTP status 100–599' })
+  .int({ error: 'must be an HTTP status 100–599' })
+  .min(100, { error: 'must be an HTTP status 100–599' })
+  .max(599, { error: 'must be an HTTP status 100–599' });
+
+const smokeRequestSchema = z.strictObject({
+  path: z
+    .string({ error: 'must be a string' })
+    .startsWith('/', { error: 'must start with "/"' })
+    .regex(CHECK_PATH, { error: CHECK_PATH_ERROR })
+    .describe('URL path (and query) requested with GET through the edge, with the service\'s first domain as Host'),
+  expect: httpStatus.optional().describe('the status the answer must have (default: any 2xx)'),
+  expect_body: z
+    .string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(1024, { error: 'must be at most 1024 characters' })
+    .optional()
+    .describe('text the answer\'s body must contain (the first 64 KiB are read)'),
+});
+
+export const smokeSchema = z
+  .strictObject({
+    requests: z
+      .array(smokeRequestSchema, { error: 'must be a list of requests such as [{ path: /api/health, expect: 200 }]' })
+      .min(1, { error: 'must have at least one request' })
+      .max(20, { error: 'must have at most 20 requests' })
+      .describe('sent once right after traffic moved, then every interval until the window ends; one wrong answer fails the check'),
+    through: z
+      .enum(['edge'], { error: 'must be "edge" (the requests go through the edge, as clients\' do)' })
+      .default('edge')
+      .describe('where the requests go: edge (the only value) — through this server\'s edge with the service\'s first domain as Host'),
+    window: durationBetween(0, 10 * 60_000, '"60s"').default('60s').describe('how long after traffic moved the requests repeat and the new release\'s live error rate and p99 are watched (at most 10m; 0s: one round)'),
+    interval: durationBetween(100, 10 * 60_000, '"5s"').default('5s').describe('time between two rounds of the requests'),
+    timeout: durationBetween(100, 60_000, '"5s"').default('5s').describe('how long one request may take before it counts as failed'),
+    rollback: z.boolean({ error: 'must be true or false' }).default(true).describe('a failure rolls back to the previous release (warm set for blue-green); false: the deployment is marked failed and the release stays live'),
+    max_error_rate: ratio('the check fails when the new release answers more than this share of its live requests with a 5xx over the window').default(0.05),
+    max_p99: durationValue('"500ms"').optional().describe('the check fails when the new release\'s live p99 latency over the window exceeds this (no limit when absent)'),
+    min_requests: wholeNumber(1)
+      .default(20)
+      .describe('live figures with fewer requests than this are not judged (the requests alone decide)'),
+  })
+  .describe('post-deploy smoke checks: after traffic moved, requests through the edge and the live error rate and p99 of the new release; a failure rolls back');
+
 const deployBaseShape = {
     strategy: z
       .enum(['rolling', 'recreate', 'blue-green', 'canary'], { error: 'must be "rolling", "recreate", "blue-green" or "canary"' })
@@ -166,6 +217,7 @@ const deployBaseShape = {
       .describe('replicas that may be missing below the desired count during a deploy'),
     drain_timeout: duration('30s', 'how long to wait for in-flight requests of a drained replica'),
     stop_timeout: duration('10s', 'time between SIGTERM and SIGKILL'),
+    smoke: smokeSchema.nullable().optional(),
 };
 
 export const deploySchema = z
@@ -573,6 +625,10 @@ export const webServiceSchema = z
   .refine((s) => s.deploy.strategy !== 'canary' || (s.port !== undefined && s.schedule === undefined), {
     error: 'canary splits traffic at the edge and judges HTTP answers, so it needs a web service (with a port); use rolling or recreate for workers and jobs',
     path: ['deploy', 'strategy'],
+  })
+  .refine((s) => !s.deploy.smoke || (s.port !== undefined && s.schedule === undefined && s.domains.length > 0), {
+    error: 'smoke checks send requests through the edge with the service\'s domain as Host, so they need a web service with a port and at least one domain',
+    path: ['deploy', 'smoke'],
   })
   .refine((s) => s.release === undefined || s.release_command === undefined, {
     error: 'set either "release" (the release command in its own image) or "release_command" (in the service\'s image), not both',

@@ -38,6 +38,33 @@ export interface CanaryAnalysisConfig {
   failureLimit: number;
 }
 
+/** One smoke request: GET `path` through the edge; the answer must have `expectStatus` (null: any 2xx) and contain `expectBody`. */
+export interface SmokeRequestConfig {
+  path: string;
+  expectStatus: number | null;
+  expectBody: string | null;
+}
+
+/** Post-deploy smoke checks (docs/configuration.md, "Smoke checks"; core/smoke-checks.ts). */
+export interface SmokeConfig {
+  requests: SmokeRequestConfig[];
+  /** Where the requests go: through the edge, with the service's first domain as Host (the only value). */
+  through: 'edge';
+  /** How long after traffic moved the requests repeat and the live figures are watched (0: one round). */
+  windowMs: number;
+  /** Time between two rounds of the requests. */
+  intervalMs: number;
+  /** How long one request may take. */
+  timeoutMs: number;
+  /** A failure rolls back to the previous release (false: the deployment fails, the release stays live). */
+  rollback: boolean;
+  /** Live traffic of the new release over the window: 5xx share and p99 limits, judged from minRequests. */
+  maxErrorRate: number;
+  /** Null: no p99 limit. */
+  maxP99Ms: number | null;
+  minRequests: number;
+}
+
 export interface DeployConfig {
   strategy: 'rolling' | 'recreate' | 'blue-green' | 'canary';
   /** canary: the steps and the analysis. (Absent in releases recorded before canary.) */
@@ -49,6 +76,8 @@ export interface DeployConfig {
   maxUnavailable: number;
   drainTimeoutMs: number;
   stopTimeoutMs: number;
+  /** Post-deploy smoke checks; null: none. (Absent in releases recorded before them: none.) */
+  smoke: SmokeConfig | null;
 }
 
 export type ImageSource =

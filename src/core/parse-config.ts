@@ -9,7 +9,7 @@ import { normalizeAccessory, normalizeResources, normalizeVolumes } from './acce
 import { CONFIG_LIMITS, configLimitProblems, configSizeProblem } from './config-limits';
 import { normalizeUses, referenceProblems, unknownUses } from './config-references';
 import { projectConfigSchema, usesSchema, type ProjectConfigWritten } from './config-schema';
-import type { AccessoryConfig, ProjectConfig, ServiceConfig } from './config';
+import type { AccessoryConfig, ProjectConfig, ServiceConfig, SmokeConfig } from './config';
 import { parseDuration } from './duration';
 import type { ErrorDetail } from './errors';
 
@@ -265,6 +265,7 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
         maxUnavailable: s.deploy.max_unavailable,
         drainTimeoutMs: ms(s.deploy.drain_timeout),
         stopTimeoutMs: ms(s.deploy.stop_timeout),
+        smoke: s.deploy.smoke ? normalizeSmoke(s.deploy.smoke) : null,
       },
       env: Object.fromEntries(Object.entries(s.env).map(([k, v]) => [k, String(v)])),
       releaseCommand: s.release?.command ?? s.release_command ?? null,
@@ -280,6 +281,20 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
     };
   }
   return { project: written.project, env, environments, approval, services, ...(written.accessories !== undefined ? { accessories } : {}) };
+}
+
+function normalizeSmoke(smoke: NonNullable<ProjectConfigWritten['services'][string]['deploy']['smoke']>): SmokeConfig {
+  return {
+    requests: smoke.requests.map((r) => ({ path: r.path, expectStatus: r.expect ?? null, expectBody: r.expect_body ?? null })),
+    through: smoke.through,
+    windowMs: ms(smoke.window),
+    intervalMs: ms(smoke.interval),
+    timeoutMs: ms(smoke.timeout),
+    rollback: smoke.rollback,
+    maxErrorRate: smoke.max_error_rate,
+    maxP99Ms: smoke.max_p99 === undefined ? null : ms(smoke.max_p99),
+    minRequests: smoke.min_requests,
+  };
 }
 
 function ms(v: string | number): number {

@@ -1,7 +1,7 @@
 /**
  * A release's config as read back from the store: parsed, not cast. Releases keep the
  * normalized ServiceConfig of the Slipway version that created them, and fields were added
- * since (the release command, health kinds and edge checks, canary steps and analysis, keep_warm, HTTPS, retention,
+ * since (the release command, health kinds and edge checks, canary steps and analysis, keep_warm, smoke checks, HTTPS, retention,
  * workers' command and min_ready, jobs, accessories' `uses`, volumes). Here, and only here,
  * a field an older release lacks gets its default — the default slipway.yml gives a service
  * that does not write it (SERVICE_DEFAULTS, from the config schema itself) — so the engine
@@ -57,6 +57,18 @@ const analysis = z.object({
   failureLimit: z.number(),
 });
 
+const smoke = z.object({
+  requests: z.array(z.object({ path: z.string(), expectStatus: z.number().nullable(), expectBody: z.string().nullable() })),
+  through: z.literal('edge'),
+  windowMs: z.number(),
+  intervalMs: z.number(),
+  timeoutMs: z.number(),
+  rollback: z.boolean(),
+  maxErrorRate: z.number(),
+  maxP99Ms: z.number().nullable(),
+  minRequests: z.number(),
+});
+
 const deploy = z.object({
   strategy: z.enum(['rolling', 'recreate', 'blue-green', 'canary']),
   steps: z.array(z.object({ weight: z.number(), pauseMs: z.number() })).default(D.deploy.steps),
@@ -66,6 +78,7 @@ const deploy = z.object({
   maxUnavailable: z.number(),
   drainTimeoutMs: z.number(),
   stopTimeoutMs: z.number(),
+  smoke: smoke.nullable().default(D.deploy.smoke),
 });
 
 const volumeMount = z.object({ volume: z.string(), path: z.string(), readOnly: z.boolean(), owner: z.string().optional() });

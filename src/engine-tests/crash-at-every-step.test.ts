@@ -27,8 +27,9 @@
  * and Kysely (more under node:test's async tracking); the runs of one shape go in parallel
  * batches, which overlaps the timer turn each memory-runtime call waits for and the canary's
  * 200 ms ticks. Every k is run for rolling, recreate and blue-green. For the canary and the
- * three further shapes (a second rolling shape, blue-green with a warm set, a failing deploy) k
- * is sampled deterministically, every third call (k = 1, 4, 7, …, and the last), to keep the
+ * five further shapes (a second rolling shape, blue-green with a warm set, a failing deploy, smoke
+ * checks passing after a blue-green flip, smoke checks failing and rolling back) k is sampled
+ * deterministically, every third call (k = 1, 4, 7, …, and the last), to keep the
  * file under 30 s in the unit lane on a loaded 2-core machine; CRASH_EVERY_K=1 in the
  * environment runs their every k too (about 60 % more runs).
  *
@@ -38,7 +39,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { crashRun, describeShape, formatOutcome, measureCalls, validShape, type CrashOutcome, type CrashShape } from './crash-harness.test-support';
+import { crashRun, describeShape, formatOutcome, measureCalls, v2Fails, validShape, type CrashOutcome, type CrashShape } from './crash-harness.test-support';
 
 /** The swept shapes: `every`: each k; otherwise every third k unless CRASH_EVERY_K is set. */
 const SWEPT: Array<{ shape: CrashShape; every: boolean }> = [
@@ -53,6 +54,10 @@ const SWEPT: Array<{ shape: CrashShape; every: boolean }> = [
   { every: false, shape: { strategy: 'blue-green', replicas: 2, maxSurge: 1, maxUnavailable: 0, keepWarm: '5m' } },
   // A v2 that fails after one of its replicas took traffic: the crash lands in the undo too.
   { every: false, shape: { strategy: 'rolling', replicas: 2, maxSurge: 1, maxUnavailable: 0, failV2Start: 2 } },
+  // Smoke checks after the flip: the previous set is held warm through them; a crash before they passed rolls back.
+  { every: false, shape: { strategy: 'blue-green', replicas: 2, maxSurge: 1, maxUnavailable: 0, keepWarm: '0s', smoke: 'pass' } },
+  // A smoke check that fails after traffic moved: the crash lands in its rollback too.
+  { every: false, shape: { strategy: 'rolling', replicas: 2, maxSurge: 1, maxUnavailable: 0, smoke: 'fail' } },
 ];
 const EVERY_K = process.env.CRASH_EVERY_K !== undefined && process.env.CRASH_EVERY_K !== '' && process.env.CRASH_EVERY_K !== '0';
 
@@ -104,7 +109,8 @@ describe('a crash after every port call of a deployment, then a boot', () => {
       // The crashes did cut the deployment (all but the points after its last call), and its every outcome was reached.
       assert.ok(outcomes.filter((o) => o.cut !== null).length >= ks.length - 3, 'the gate cut the runs');
       const outcomesSeen = new Set(outcomes.flatMap((o) => o.boot?.recovery.resolved.map((r) => r.outcome) ?? []));
-      assert.ok(outcomesSeen.has('failed') && (shape.failV2Start || outcomesSeen.has('succeeded')), `recovery outcomes seen: ${[...outcomesSeen].join(', ')}`);
+      assert.ok(outcomesSeen.has('failed') && (v2Fails(shape) || outcomesSeen.has('succeeded')), `recovery outcomes seen: ${[...outcomesSeen].join(', ')}`);
+      if (shape.smoke) assert.ok(outcomesSeen.has('rolled_back'), 'a deployment stopped before its smoke checks passed was rolled back by recovery');
       if (shape.strategy === 'canary' && shape.metrics) assert.ok(outcomesSeen.has('rolled_back'), 'an interrupted canary was aborted by recovery');
     });
   }

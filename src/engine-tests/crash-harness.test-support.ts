@@ -57,12 +57,18 @@ export interface CrashShape {
   metrics?: boolean;
   /** A failing deploy: the n-th start of a v2 replica fails (SLW_RUNTIME), so v2 is undone and fails. */
   failV2Start?: number;
+  /**
+   * Post-deploy smoke checks (one request, window 0s: one round): `pass`, or `fail` (v2's answer
+   * is 500 through the edge, so v2 takes traffic, then its smoke check rolls it back).
+   */
+  smoke?: 'pass' | 'fail';
 }
 
 export function describeShape(s: CrashShape): string {
   const extra = s.strategy === 'blue-green' ? `, keep_warm ${s.keepWarm ?? '0s'}` : s.strategy === 'canary' ? (s.metrics ? ', with request metrics' : ', request metrics off') : '';
   const fails = s.failV2Start ? `, start ${s.failV2Start} of v2 fails` : '';
-  return `${s.strategy}, replicas ${s.replicas}, max_surge ${s.maxSurge}, max_unavailable ${s.maxUnavailable}${extra}${fails}`;
+  const smoke = s.smoke ? `, smoke checks ${s.smoke === 'pass' ? 'pass' : 'fail on v2'}` : '';
+  return `${s.strategy}, replicas ${s.replicas}, max_surge ${s.maxSurge}, max_unavailable ${s.maxUnavailable}${extra}${fails}${smoke}`;
 }
 
 /** slipway.yml of the one web service (readiness costs nothing: one probe, no grace), at image tag `tag`. */
@@ -71,6 +77,7 @@ export function crashYml(s: CrashShape, tag: number): string {
   if (s.strategy === 'blue-green') deploy.push(`keep_warm: ${s.keepWarm ?? '0s'}`);
   // One step of no pause: the step loop's one tick (200 ms), no analysis window is judged.
   if (s.strategy === 'canary') deploy.push('steps: [{ weight: 50, pause: 0s }]');
+  if (s.smoke) deploy.push('smoke: { requests: [{ path: /health, expect: 200 }], window: 0s }');
   return [
     `project: ${PROJECT}`,
     'services:',
@@ -100,6 +107,11 @@ export function crashConfig(s: CrashShape, tag: number): ProjectConfig {
   return structuredClone(config);
 }
 
+/** v2 never goes live uncrashed: a start of it fails, or its smoke check does. */
+export function v2Fails(s: CrashShape): boolean {
+  return Boolean(s.failV2Start) || s.smoke === 'fail';
+}
+
 export function validShape(s: CrashShape): boolean {
   return parseProjectConfig(crashYml(s, 1), { env: ENV }).ok;
 }
@@ -110,7 +122,8 @@ const noFigures: ReleaseTraffic = { window: () => null };
 // ---------------------------------------------------------------------------------------------
 // The crash gate
 
-type PortName = 'store' | 'runtime' | 'edge' | 'probe';
+/** `edgeClient`: smoke requests through the edge; like probes they change nothing, so they are not counted (refused after the crash). */
+type PortName = 'store' | 'runtime' | 'edge' | 'probe' | 'edgeClient';
 
 /** Store methods that only read (everything else writes). */
 const STORE_READ = /^(get|list|latest|due|outboxBacklog)/;
@@ -268,6 +281,8 @@ async function deployWith(w: EngineWorld, engine: DeployEngine, s: CrashShape, t
 /** The v2 image on the host (before the request, as `docker load` would), and the plan's start failure. */
 function prepareV2(w: EngineWorld, s: CrashShape): void {
   const image = w.runtime.addImage('shop/web:2');
+  // By image too: v2's replicas answer 500 through the edge (their readiness probes pass).
+  if (s.smoke === 'fail') w.edgeClient.answer(({ replica }) => (w.runtime.containerInfo(replica)?.image === image.id ? { status: 500 } : undefined));
   if (!s.failV2Start) return;
   let starts = 0;
   // By image, not release number: a crash before v2's release was recorded makes the next deploy v2.
@@ -306,6 +321,7 @@ export async function crashRun(s: CrashShape, k: number): Promise<CrashOutcome> 
       edge: gate.wrap(w.edge, 'edge'),
       probe: gate.wrapFn(w.ctx.probe),
       ...(w.ctx.tcpProbe ? { tcpProbe: gate.wrapFn(w.ctx.tcpProbe) } : {}),
+      ...(base.edgeClient ? { edgeClient: gate.wrap(base.edgeClient, 'edgeClient') } : {}),
     };
     const dead = new DeployEngine(crashing);
     prepareV2(w, s);
@@ -325,7 +341,7 @@ export async function crashRun(s: CrashShape, k: number): Promise<CrashOutcome> 
     const last = gate.calls.at(-1) ?? null;
 
     const boot = await bootControlPlane(w, s);
-    const violations = await checkInvariants(w, s.failV2Start ? [1] : [1, 2]);
+    const violations = await checkInvariants(w, v2Fails(s) ? [1] : [1, 2]);
     const state = await describeState(w);
     const monitorAfterBoot = [...(await monitorViolations(w))];
     violations.push(...monitorAfterBoot.map((v) => `DESIGN invariant 2/3 during the crashed deploy or the boot: ${v}`));
@@ -373,7 +389,7 @@ export async function measureCalls(s: CrashShape): Promise<{ total: number; call
     const engine = new DeployEngine({ ...base, store: gate.wrap(w.store, 'store'), runtime: gate.wrap(w.runtime, 'runtime'), edge: gate.wrap(w.edge, 'edge') });
     prepareV2(w, s);
     const d = await deployWith(w, engine, s, 2);
-    assert.equal(d.state, s.failV2Start ? 'failed' : 'succeeded', `uncrashed v2 deploy: ${d.error}`);
+    assert.equal(d.state, s.failV2Start ? 'failed' : s.smoke === 'fail' ? 'rolled_back' : 'succeeded', `uncrashed v2 deploy: ${d.error}`);
     await gate.settled();
     return { total: gate.count, calls: [...gate.calls] };
   } finally {

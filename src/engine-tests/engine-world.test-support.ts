@@ -21,6 +21,7 @@ import type { EngineContext } from '../engine/engine-context';
 import { openSqliteStore } from '../store/sqlite-store';
 import { MemoryProbe, MemoryRuntime, type MemoryContainerView } from '../testing/memory-runtime';
 import { MemoryEdge } from '../testing/memory-edge';
+import { MemoryEdgeClient } from '../testing/memory-edge-client';
 import { parseProjectConfig, formatErrors, type ParseResult } from '../core/parse-config';
 import type { ProjectConfig } from '../core/config';
 import type { Deployment } from '../core/domain';
@@ -62,6 +63,8 @@ export interface ServiceShape {
   steps?: Array<{ weight: number; pause: string }>;
   /** canary: deploy.analysis fields as written in slipway.yml (`{ interval: '200ms', failure_limit: 2 }`). */
   analysis?: Record<string, string | number>;
+  /** deploy.smoke as written in slipway.yml, a flow mapping (`{ requests: [{ path: /api/health }], window: 300ms }`). */
+  smoke?: string;
   /** health.liveness, health.fall and health.replace_after (live replica health: replica-health.ts). */
   liveness?: string;
   fall?: number;
@@ -106,6 +109,7 @@ function deployExtras(s: ServiceShape): string {
   if (s.keepWarm) out += `, keep_warm: ${s.keepWarm}`;
   if (s.steps) out += `, steps: [${s.steps.map((st) => flow(st)).join(', ')}]`;
   if (s.analysis) out += `, analysis: ${flow(s.analysis)}`;
+  if (s.smoke) out += `, smoke: ${s.smoke}`;
   return out;
 }
 
@@ -265,6 +269,8 @@ export interface EngineWorld {
   runtime: MemoryRuntime;
   probe: MemoryProbe;
   edge: MemoryEdge;
+  /** Smoke requests through the edge (EngineContext.edgeClient); `answer()` scripts what replicas answer. */
+  edgeClient: MemoryEdgeClient;
   store: Store;
   ctx: EngineContext;
   engine: DeployEngine;
@@ -303,6 +309,7 @@ export async function engineWorld(opts: EngineWorldOptions = {}): Promise<Engine
   // main.ts has the edge supervisor start the edge before the engine runs.
   await edge.ensureRunning();
   const monitor = new Monitor(runtime, edge);
+  const edgeClient = new MemoryEdgeClient(edge, runtime);
   const ctx: EngineContext = {
     store,
     runtime,
@@ -314,6 +321,7 @@ export async function engineWorld(opts: EngineWorldOptions = {}): Promise<Engine
     git: unused('git'),
     contexts: unused('contexts'),
     logger: logger.child({ component: 'engine' }),
+    edgeClient,
     ...(opts.traffic ? { traffic: opts.traffic } : {}),
   };
   const engine = new DeployEngine(ctx);
@@ -327,6 +335,7 @@ export async function engineWorld(opts: EngineWorldOptions = {}): Promise<Engine
     runtime,
     probe,
     edge,
+    edgeClient,
     store,
     ctx,
     engine,

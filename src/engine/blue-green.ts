@@ -25,6 +25,11 @@ export interface BlueGreenTarget extends ConvergeTarget {
   environmentId: number;
   /** The release live when the deployment started: the one a flip leaves warm. */
   previousReleaseId: number | null;
+  /**
+   * The set a flip leaves stays warm at least this long whatever keep_warm says: smoke checks
+   * that roll back switch back to it (core/smoke-checks.ts smokeHoldMs). Absent: keep_warm alone.
+   */
+  holdWarmMs?: number;
 }
 
 /** A warm replica proved it still answers with this many probes before traffic returns to it (it passed full readiness before). */
@@ -92,7 +97,7 @@ export async function blueGreen(ctx: EngineContext, target: BlueGreenTarget, rec
  * starts. Returns false (with the reason in the log) when that is not the case: the caller
  * then rolls back normally.
  */
-export async function flipBack(ctx: EngineContext, target: BlueGreenTarget, rec: DeploymentRecorder): Promise<boolean> {
+export async function flipBack(ctx: EngineContext, target: BlueGreenTarget, rec: DeploymentRecorder, opts: { keepLeftWarm?: boolean } = {}): Promise<boolean> {
   const { ref, backend, release } = target;
   const warm = await readWarmSet(ctx.store, target.serviceId, target.environmentId);
   const replicas = await ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env });
@@ -126,7 +131,9 @@ export async function flipBack(ctx: EngineContext, target: BlueGreenTarget, rec:
     `${up.length} warm replica(s) of v${release.number} in${down.length > 0 ? `, ${describeSet(down)} out` : ''}, in ${t.toFixed(1)} ms; no container started`,
   );
   await rec.log(`traffic is back on v${release.number} after ${ms.toFixed(1)} ms`);
-  await keepWarm(ctx, target, down, flippedAt, rec);
+  // A failed smoke check's undo retires the set it left (keepLeftWarm false): it is not kept to return to.
+  if (opts.keepLeftWarm === false) await clearWarmSet(ctx.store, target.serviceId, target.environmentId);
+  else await keepWarm(ctx, target, down, flippedAt, rec);
   return true;
 }
 
@@ -172,7 +179,8 @@ async function keepWarm(ctx: EngineContext, target: BlueGreenTarget, left: Repli
     });
   }
   const from = await store.getReleaseByNumber(target.serviceId, target.environmentId, warmRelease);
-  const keepMs = keepWarmMs(target.release.config.deploy, from?.config.deploy ?? null);
+  const keepWarmSetting = keepWarmMs(target.release.config.deploy, from?.config.deploy ?? null);
+  const keepMs = Math.max(keepWarmSetting, target.holdWarmMs ?? 0);
   if (keepMs === 0) {
     await clearWarmSet(store, target.serviceId, target.environmentId);
     await rec.step(`retire v${warmRelease} (keep_warm 0s)`, async () => {
@@ -183,7 +191,7 @@ async function keepWarm(ctx: EngineContext, target: BlueGreenTarget, left: Repli
   const warm = warmSetFor(warmRelease, target.deploymentId, flippedAt, keepMs);
   await writeWarmSet(store, target.serviceId, target.environmentId, warm);
   await rec.log(
-    `v${warmRelease} stays warm: ${warmReplicas.length} replica(s) running out of rotation until ${warm.retireAt} (keep_warm ${formatDuration(keepMs)}); ` +
+    `v${warmRelease} stays warm: ${warmReplicas.length} replica(s) running out of rotation until ${warm.retireAt} (keep_warm ${formatDuration(keepWarmSetting)}${keepMs > keepWarmSetting ? `, held ${formatDuration(keepMs)} for the smoke checks` : ''}); ` +
       `"slipway rollback ${target.ref.service}${target.ref.env === 'production' ? '' : ` --env ${target.ref.env}`}" before then switches back without starting a container`,
   );
 }

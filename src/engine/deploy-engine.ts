@@ -1,8 +1,10 @@
 /**
  * The deployment state machine: queued → building → releasing → rolling →
- * succeeded | failed. Each transition and step is persisted before and after it
+ * succeeded | failed | rolled_back. Each transition and step is persisted before and after it
  * runs; a failure retires every replica the deployment started and converges the
- * service back to the release that was live, so old replicas keep serving.
+ * service back to the release that was live, so old replicas keep serving. Once traffic
+ * moved, a release with smoke checks is checked before it is declared live, and rolled back
+ * when a check fails (smoke-check.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { ProjectConfig, ServiceConfig } from '../core/config';
@@ -31,9 +33,12 @@ import type { SickReplica } from './replica-health';
 import { retireOptions, retireReplica } from './retire-replica';
 import { rollOut } from './roll-out';
 import { CanaryAborted } from './canary';
+import { flipBack } from './blue-green';
+import { runSmokeChecks, SmokeFailed } from './smoke-check';
+import { smokeApplies, smokeHoldMs } from '../core/smoke-checks';
 import { CanaryControls, type CanaryCommand } from './canary-control';
 import { RETIRE_WARM_HOLDER } from './warm-set-retirer';
-import { readWarmSet } from './warm-sets';
+import { clearWarmSet, readWarmSet } from './warm-sets';
 import { isExpired } from '../core/warm-set';
 import { serviceRefOf } from './service-names';
 import { applyImageRetention } from './image-retention';
@@ -536,6 +541,8 @@ export class DeployEngine {
   private async execute(ctx: EngineContext, deployment: Deployment, ref: ServiceRef, plan: Plan, rec: DeploymentRecorder): Promise<boolean> {
     const { store } = ctx;
     const backend = backendName(ref.project, ref.service, ref.env);
+    /** When the release's replicas started taking traffic (the roll-out began): a smoke failure counts its requests from there. */
+    let rollingSince = Date.now();
     try {
       await rec.state('building', { startedAt: new Date().toISOString(), event: deploymentEvent('deployment.started', ref, deployment) });
       const steps = planDeploymentSteps(plan, ref);
@@ -569,8 +576,16 @@ export class DeployEngine {
             release.config.domains.length > 0 ? release.config.domains.join(', ') : 'no domains',
           );
         }
-        const target = { ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id, serviceId: deployment.serviceId, environmentId: deployment.environmentId, previousReleaseId: deployment.previousReleaseId };
+        const smoke = smokeApplies(deployment.kind, release.config);
+        const target = {
+          ref, backend, release, replicas: release.config.replicas, deploymentId: deployment.id, serviceId: deployment.serviceId, environmentId: deployment.environmentId, previousReleaseId: deployment.previousReleaseId,
+          // Blue-green: the set the flip leaves stays until the smoke window is over, so a failure switches back to it.
+          ...(smoke ? { holdWarmMs: smokeHoldMs(release.config.deploy.smoke) } : {}),
+        };
+        rollingSince = Date.now();
         await rollOut(ctx, target, deployment.kind, rec, this.canaries);
+        // Traffic moved, whatever the strategy: the smoke checks (engine/smoke-check.ts) before it is declared live.
+        if (smoke) await runSmokeChecks(ctx, ref, release, rec);
       }
       ctx.signal?.throwIfAborted();
       await store.setCurrentReleaseId(deployment.serviceId, deployment.environmentId, release.id);
@@ -582,6 +597,7 @@ export class DeployEngine {
       return true;
     } catch (err) {
       if (err instanceof CanaryAborted) await this.canaryRolledBack(ctx, deployment, ref, backend, rec, err);
+      else if (err instanceof SmokeFailed && ctx.signal?.aborted !== true) await this.smokeFailed(ctx, deployment, ref, backend, rec, err, rollingSince);
       else await this.fail(ctx, deployment, ref, backend, rec, err);
       return false;
     }
@@ -679,6 +695,62 @@ export class DeployEngine {
     }).catch((e) => this.ctx.logger.error({ err: e, deployment: deployment.id }, 'could not record the canary abort'));
   }
 
+  /**
+   * A smoke check failed after traffic moved to the release. With `rollback: true` (the default)
+   * the previous release serves again: a blue-green warm set takes the traffic back in one edge
+   * command (flipBack), otherwise the previous release's replicas start all at once and the new
+   * ones are retired (undoDeployment, as for any failure); the deployment ends `rolled_back`
+   * with the failing check in its log and in the `deployment.rolled_back` event. With
+   * `rollback: false` nothing moves: the release is the live one and the deployment `failed`.
+   * With no earlier release to return to, it fails as any first deploy does (its replicas removed).
+   */
+  private async smokeFailed(ctx: EngineContext, deployment: Deployment, ref: ServiceRef, backend: string, rec: DeploymentRecorder, err: SmokeFailed, rollingSince: number): Promise<void> {
+    const { release } = err;
+    const code = err.code;
+    const detail = { reason: 'smoke', errorCode: code, error: err.message, release: release.number, check: err.failure, window: err.figures };
+    const previous = deployment.previousReleaseId ? await ctx.store.getRelease(deployment.previousReleaseId) : null;
+    if (!release.config.deploy.smoke?.rollback) {
+      try {
+        // It serves every request already: the store says so, and the deployment records the failed check.
+        await ctx.store.setCurrentReleaseId(deployment.serviceId, deployment.environmentId, release.id);
+        await rec.log(`${err.message}; rollback: false, so v${release.number} stays live${previous ? ` (back to v${previous.number} by hand: slipway rollback ${ref.service}${ref.env === 'production' ? '' : ` --env ${ref.env}`})` : ''}`, 'error');
+      } catch (e) {
+        this.ctx.logger.error({ err: errorMessage(e), deployment: deployment.id }, 'could not record the live release after a failed smoke check');
+      }
+      await rec.state('failed', { errorCode: code, error: err.message, finishedAt: new Date().toISOString(), event: deploymentEvent('deployment.failed', ref, deployment, detail) }).catch((e) =>
+        this.ctx.logger.error({ err: e, deployment: deployment.id }, 'could not record the failed smoke check'),
+      );
+      return;
+    }
+    if (!previous || previous.id === release.id) {
+      await rec.log(`${err.message}; there is no earlier release to roll back to`, 'error').catch(() => undefined);
+      return this.fail(ctx, deployment, ref, backend, rec, err);
+    }
+    await rec.log(`${err.message}; rolling back to v${previous.number}`, 'error').catch(() => undefined);
+    try {
+      const back = { ref, backend, release: previous, replicas: previous.config.replicas, deploymentId: deployment.id, serviceId: deployment.serviceId, environmentId: deployment.environmentId, previousReleaseId: release.id };
+      // Blue-green: the warm set takes the traffic back in one edge command; the set it left is retired by the undo.
+      const switched = previous.config.port !== null && (await flipBack(ctx, back, rec, { keepLeftWarm: false }));
+      if (!switched) await rec.log(`starting v${previous.number}'s ${previous.config.replicas} replica(s) again, all at once, then retiring v${release.number}'s`);
+      await undoDeployment(ctx, deployment, ref, backend, rec, { allAtOnce: true });
+      const warm = await readWarmSet(ctx.store, deployment.serviceId, deployment.environmentId);
+      if (warm?.release === previous.number) await clearWarmSet(ctx.store, deployment.serviceId, deployment.environmentId);
+    } catch (undoErr) {
+      await rec.log(`could not fully restore the previous release: ${errorMessage(undoErr)}`, 'error').catch(() => undefined);
+    }
+    // What clients got from the failed release, from the moment it took traffic to the end of the rollback.
+    const exposed = ctx.traffic?.window(ref, release.number, rollingSince, Date.now()) ?? null;
+    if (exposed) {
+      await rec.log(`v${release.number} answered ${exposed.requests} request(s) from the start of its roll-out to the end of the rollback (${((Date.now() - rollingSince) / 1000).toFixed(1)} s), ${exposed.errors} of them with a 5xx`, exposed.errors > 0 ? 'warn' : 'info').catch(() => undefined);
+    }
+    await rec.state('rolled_back', {
+      errorCode: code,
+      error: err.message,
+      finishedAt: new Date().toISOString(),
+      event: deploymentEvent('deployment.rolled_back', ref, deployment, { ...detail, rolledBackTo: previous.number, exposed }),
+    }).catch((e) => this.ctx.logger.error({ err: e, deployment: deployment.id }, 'could not record the smoke rollback'));
+  }
+
   /** `slipway deploy pause|resume|promote|abort <deployment>`: a command for a canary this instance runs. */
   async controlCanary(id: string, cmd: CanaryCommand): Promise<Deployment> {
     const d = await this.ctx.store.getDeployment(id);
@@ -721,14 +793,16 @@ export async function releaseJob(ctx: EngineContext, ref: ServiceRef, backend: s
 
 /** The kind a plan is recorded as: a redeploy is a deploy (a new release, no slipway.yml). */
 /** Retires every replica a deployment started, then converges back to the release that was live before it. */
-export async function undoDeployment(ctx: EngineContext, deployment: Deployment, ref: ServiceRef, backend: string, rec: DeploymentRecorder): Promise<void> {
+/** `allAtOnce`: the previous release's whole set starts in one batch (a smoke check's rollback), unless it must never overlap (recreate). */
+export async function undoDeployment(ctx: EngineContext, deployment: Deployment, ref: ServiceRef, backend: string, rec: DeploymentRecorder, opts: { allAtOnce?: boolean } = {}): Promise<void> {
   const previous = deployment.previousReleaseId ? await ctx.store.getRelease(deployment.previousReleaseId) : null;
   if (previous && previous.id !== deployment.releaseId) {
     // A warm set this deployment never replaced (it failed before its flip) keeps its window: a rollback can still switch to it.
     const warm = await readWarmSet(ctx.store, deployment.serviceId, deployment.environmentId);
     const keepWarm = warm && !isExpired(warm, new Date()) ? warm.release : undefined;
     // Restore first (a no-op when the old replicas all still serve), so capacity never drops to zero.
-    await converge(ctx, { ref, backend, release: previous, replicas: previous.config.replicas, deploymentId: deployment.id, keepWarm }, rec);
+    const restore = opts.allAtOnce ? allAtOnce(previous) : previous;
+    await converge(ctx, { ref, backend, release: restore, replicas: previous.config.replicas, deploymentId: deployment.id, keepWarm }, rec);
     await rec.log(`v${previous.number} keeps serving`);
   }
   const mine = await ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env, deployment: deployment.id });
@@ -740,4 +814,11 @@ export async function undoDeployment(ctx: EngineContext, deployment: Deployment,
     await retireReplica(ctx, r, { backend, drainTimeoutMs: timeouts.drainTimeoutMs, stopTimeoutMs: timeouts.stopTimeoutMs, log: (m, l) => rec.log(m, l) });
   }
   if (leftovers.length > 0) await rec.log(`removed ${leftovers.length} replica(s) started by this deployment`);
+}
+
+/** The release with a surge of its whole set (one batch: start all, then retire the others); recreate as it is. */
+function allAtOnce(release: Release): Release {
+  const { deploy, replicas } = release.config;
+  if (deploy.strategy === 'recreate' || deploy.maxSurge >= replicas) return release;
+  return { ...release, config: { ...release.config, deploy: { ...deploy, maxSurge: replicas } } };
 }

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { ContextGuard } from '../core/ports/context-guard';
 import type { Edge } from '../core/ports/edge';
+import type { EdgeClient } from '../core/ports/edge-client';
 import type { GitFetcher } from '../core/ports/git';
 import type { HttpProbe, TcpProbe } from '../core/ports/probe';
 import type { ReleaseTraffic } from '../core/ports/release-traffic';
@@ -57,6 +58,8 @@ export interface EngineContext {
   telemetry?: Telemetry;
   /** Per-release request figures over recent windows (canary analysis); absent when request metrics are off. */
   traffic?: ReleaseTraffic;
+  /** Requests through this server's edge as a client sends them (smoke checks); absent in tests that need none. */
+  edgeClient?: EdgeClient;
   /** The low-disk guard (engine/disk-guard.ts): throws SLW_LOW_DISK; absent in tests that do not measure. */
   disk?: Pick<DiskGuard, 'assertRoom' | 'check'>;
   /** The accessory manager (set by main.ts once built: it needs this context); absent in tests without accessories. */

@@ -1,13 +1,14 @@
 /**
  * Runs when the control plane starts. A deployment left active by a crash is
  * resolved to a consistent state: if the edge already serves exactly the new
- * release it is marked succeeded; otherwise the service is converged back to the
+ * release it is marked succeeded (unless its smoke window had not passed: then it is
+ * rolled back); otherwise the service is converged back to the
  * release that was live before it and the deployment is marked failed
  * (SLW_INTERRUPTED). Then every service is cleaned of orphans: containers of
  * releases that are not live and belong to no active deployment, except a warm set
  * whose keep_warm has not ended (the warm-set retirer retires it on schedule).
  */
-import { ACTIVE_STATES, type Deployment, type ServiceRef } from '../core/domain';
+import { ACTIVE_STATES, type Deployment, type Release, type ServiceRef } from '../core/domain';
 import { errorMessage } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import { deploymentEvent } from './domain-events';
@@ -19,12 +20,13 @@ import { undoDeployment } from './deploy-engine';
 import { retireReplica } from './retire-replica';
 import { serviceRefOf } from './service-names';
 import { LEASE_TTL_MS, serviceLeaseKey } from './service-lease';
-import { readWarmSet } from './warm-sets';
+import { clearWarmSet, readWarmSet } from './warm-sets';
 import { isExpired } from '../core/warm-set';
 import { abortWeights } from '../core/canary-weights';
 import { isCanaryActive, type CanaryState } from '../core/canary-state';
 import { readCanary, setLiveCanary, writeCanary } from './canary-states';
 import { squarePlacements } from './placements';
+import { isSmokeStep, smokeApplies } from '../core/smoke-checks';
 
 export interface RecoveryReport {
   resolved: Array<{ deployment: string; outcome: 'succeeded' | 'failed' | 'rolled_back' }>;
@@ -94,6 +96,9 @@ async function resolveInterrupted(ctx: EngineContext, d: Deployment, ref: Servic
       (observed.targetServing.length === release.config.replicas &&
       observed.oldServing.length === 0 &&
       observed.targetUnregistered.length === 0);
+    const smoke = await smokeProgress(ctx, d, release);
+    // Traffic moved (or the undo after a failed check began) but no smoke window passed: never declared live unchecked.
+    if (smoke === 'failed' || (complete && smoke === 'unfinished')) return resolveUnfinishedSmoke(ctx, d, ref, backend, release, smoke, rec, canary);
     if (complete) {
       await ctx.store.setCurrentReleaseId(d.serviceId, d.environmentId, release.id);
       // A canary stopped after its flip: its record ends as the promotion would have ended it (no longer live).
@@ -119,6 +124,68 @@ async function resolveInterrupted(ctx: EngineContext, d: Deployment, ref: Servic
     event: deploymentEvent('deployment.failed', ref, d, { errorCode: 'SLW_INTERRUPTED', error }),
   });
   return 'failed';
+}
+
+/**
+ * Where the deployment's smoke checks got to, from its persisted steps: `none` when its release
+ * has none (or the kind runs none), `done` when the window passed, `failed` when a check failed
+ * (the rollback after it may not have finished), `unfinished` when the window never started or
+ * a crash cut it.
+ */
+async function smokeProgress(ctx: EngineContext, d: Deployment, release: Release): Promise<'none' | 'done' | 'failed' | 'unfinished'> {
+  if (!smokeApplies(d.kind, release.config)) return 'none';
+  const step = (await ctx.store.listSteps(d.id)).filter((s) => isSmokeStep(s.name)).at(-1);
+  if (!step || step.status === 'running') return 'unfinished';
+  return step.status === 'done' ? 'done' : 'failed';
+}
+
+/**
+ * The release took every request but its smoke window did not pass: a crash cut the window (or
+ * came before it started), or a check failed and the crash cut its rollback. Nobody judged the
+ * traffic the release served meanwhile, so it is not declared live on that (as an interrupted
+ * canary is aborted, not resumed): with `rollback: true` the undo puts the previous release back
+ * (a warm set is re-admitted after a probe) and the deployment ends `rolled_back`
+ * (SLW_INTERRUPTED, or SLW_SMOKE_FAILED when a check had failed); with `rollback: false`, or no
+ * earlier release, the release stays as the failure path would leave it and the deployment ends
+ * `failed`.
+ */
+async function resolveUnfinishedSmoke(ctx: EngineContext, d: Deployment, ref: ServiceRef, backend: string, release: Release, smoke: 'failed' | 'unfinished', rec: DeploymentRecorder, canary: CanaryState | null): Promise<'failed' | 'rolled_back'> {
+  const code = smoke === 'failed' ? 'SLW_SMOKE_FAILED' : 'SLW_INTERRUPTED';
+  // A canary stopped after its flip is over as a canary: its record ends promoted, whatever follows.
+  if (canary?.phase === 'flipped') {
+    await writeCanary(ctx.store, { ...canary, phase: 'promoted' });
+    await setLiveCanary(ctx.store, d.serviceId, d.environmentId, null);
+  }
+  const previous = d.previousReleaseId !== null ? await ctx.store.getRelease(d.previousReleaseId) : null;
+  const what = smoke === 'failed' ? `a smoke check of v${release.number} had failed` : `the smoke checks of v${release.number} had not passed`;
+  if (!release.config.deploy.smoke?.rollback) {
+    await ctx.store.setCurrentReleaseId(d.serviceId, d.environmentId, release.id);
+    const error = `the control plane stopped during this deployment: ${what}; rollback: false, so v${release.number} stays live`;
+    await rec.log(error, 'warn');
+    await rec.state('failed', { errorCode: code, error, finishedAt: new Date().toISOString(), event: deploymentEvent('deployment.failed', ref, d, { reason: 'smoke', errorCode: code, error, release: release.number }) });
+    return 'failed';
+  }
+  await rec.log(`${what} when the control plane stopped: rolling back${previous ? ` to v${previous.number}` : ''}`, 'warn');
+  try {
+    await undoDeployment(ctx, d, ref, backend, rec, { allAtOnce: true });
+  } catch (err) {
+    await rec.log(`could not fully restore the previous release: ${errorMessage(err)}`, 'error');
+  }
+  if (!previous || previous.id === release.id) {
+    const error = `the control plane stopped during this deployment: ${what}, and there is no earlier release: its replicas were removed`;
+    await rec.state('failed', { errorCode: code, error, finishedAt: new Date().toISOString(), event: deploymentEvent('deployment.failed', ref, d, { errorCode: code, error }) });
+    return 'failed';
+  }
+  const warm = await readWarmSet(ctx.store, d.serviceId, d.environmentId);
+  if (warm?.release === previous.number) await clearWarmSet(ctx.store, d.serviceId, d.environmentId);
+  const error = `the control plane stopped during this deployment: ${what}; rolled back to v${previous.number}`;
+  await rec.state('rolled_back', {
+    errorCode: code,
+    error,
+    finishedAt: new Date().toISOString(),
+    event: deploymentEvent('deployment.rolled_back', ref, d, { reason: 'smoke', errorCode: code, error, release: release.number, rolledBackTo: previous.number }),
+  });
+  return 'rolled_back';
 }
 
 /**
