@@ -35,7 +35,7 @@ export async function startControlPlane(opts: ControlPlaneOptions, logger: Logge
       const data = await openStore(o, logger, stack); // 2. store (and the metrics timing it)
       const host = await startRuntimeAndEdge(o, logger, stack, data); // 3. runtime, request-log ingestion, edge
       const core = await startEngine(o, logger, stack, data, host); // 4. engine, then the boot's recovery
-      const loops = await startBackgroundLoops(o, logger, stack, core); // 5. background loops
+      const loops = await startBackgroundLoops(o, logger, stack, core, host); // 5. background loops
       const http = await serveHttp(o, logger, stack, { data, host, core, loops }); // 6. HTTP API
       return {
         url: http.url,

@@ -70,7 +70,7 @@ const concrete = (url: string) =>
     .replace(':project', 'p')
     .replace(':env', 'staging')
     .replace(':service', 's')
-    .replace(':id', url.includes('/tokens/') ? 'tok_nothere' : url.includes('/jobs/') ? '1' : '00000000-0000-4000-8000-000000000000')
+    .replace(':id', url.includes('/tokens/') ? 'tok_nothere' : url.includes('/jobs/') || url.includes('/silences/') ? '1' : '00000000-0000-4000-8000-000000000000')
     .replace(':sha256', 'a'.repeat(64))
     .replace(':name', 'nobody');
 
@@ -101,6 +101,10 @@ const PROJECT_SCOPED_BY_HANDLER: Record<string, string> = {
   'GET /api/v1/servers/:server/stats': 'host figures, no project data',
   'GET /api/v1/images/allowed': 'the allow-list an admin set for every project token',
   'GET /api/v1/volumes': "only its project's volumes; naming another project is refused (test/accessories-routes.test.ts)",
+  'GET /api/v1/alerts': "only its project's alerts and silences (the route sets the project to the token's)",
+  'GET /api/v1/alerts/rules': "only its project's services (the route sets the project to the token's); host rules, no project data",
+  'POST /api/v1/alerts/silences': "service rules of its project only; host rules refused (src/engine-tests/alert-operations.test.ts)",
+  'DELETE /api/v1/alerts/silences/:id': "a silence of another project is not found (src/engine-tests/alert-operations.test.ts)",
 };
 
 let ipCounter = 1;

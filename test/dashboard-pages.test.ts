@@ -10,7 +10,10 @@
  * from the page is listed with its scope, project and expiry, its secret shown once (never in
  * the page or an API answer after a reload), and revoking it from the page ends it. Certificates:
  * the local CA's certificate of the project's *.localhost domain with its domains, issuer and
- * dates, the issuers card, and "Renew now". Screenshots go to test-output/dashboard-pages/.
+ * dates, the issuers card, and "Renew now". Alerts: a disk alert fired by server-wide defaults set
+ * through the API is counted by the navigation's badge and listed as the API lists it; silenced
+ * from the page, then the silence ended from the page; resolved once its rule is off. Screenshots
+ * go to test-output/dashboard-pages/.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +28,8 @@ import { until } from './support/until';
 import { ApiError, SlipwayClient } from '../src/client/api-client';
 import { shortIssuer } from '../src/core/tls/issuer-name';
 import type { CertificateView, ServerView } from '../src/core/contract/views';
+import type { AlertView, SilenceView } from '../src/core/contract/alerts';
+import { silences as covers } from '../src/core/alert-records';
 import { bytes } from '../web/src/lib/format';
 
 const cp = await ControlPlaneProcess.create('dashpages');
@@ -35,8 +40,9 @@ const USER = 'alice';
 let b: BrowserSession;
 
 before(async () => {
-  // Host samples every second, so the Servers page has figures and sparklines by the time it is opened.
-  await cp.start({ SLIPWAY_STATS_INTERVAL: '1s' });
+  // Host samples every second, so the Servers page has figures and sparklines by the time it is opened;
+  // the alert rules judged every 500 ms, so the Alerts test's disk alert fires within seconds.
+  await cp.start({ SLIPWAY_STATS_INTERVAL: '1s', SLIPWAY_ALERT_INTERVAL: '500ms' });
   await cp.client.createBaseImage('node');
   await cp.client.createUser({ name: USER, password: PASSWORD, scope: 'admin' });
   const d = await deployAndWait(cp.client, app.write({ version: 'one', replicas: 1 }));
@@ -570,5 +576,144 @@ test("Certificates: the local CA's certificate of the project's domain is listed
   // No key material ever reached the browser.
   const withKeys = b.answers.filter((a) => /PRIVATE KEY/.test(a.body)).map((a) => a.url);
   assert.deepEqual(withKeys, [], 'no answer carried a private key');
+  assertNoPageErrors();
+});
+
+test('Alerts: a disk alert fired by the server-wide defaults is counted by the nav badge and listed as the API lists it; silenced from the page, the silence is listed until its end; ended from the page, it is gone', async () => {
+  const { page } = b;
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  const badge = nav.getByTestId('alerts-badge');
+  const firingOf = async () => (await cp.client.alerts()).alerts.filter((a) => a.state === 'firing');
+  /** The badge's text (its count, and for screen readers whether it is silenced) and whether it is red; null: no badge. */
+  const readBadge = async () => ((await badge.count()) === 0 ? null : { count: collapse(await badge.textContent()), loud: /\bbad\b/.test((await badge.getAttribute('class')) ?? '') });
+  const quietNow = (a: AlertView, silences: SilenceView[]) => a.silenced || silences.some((s) => covers(s, a.rule, a.subject, a.project, new Date().toISOString()));
+  assert.deepEqual(await firingOf(), [], 'nothing fires under the built-in rules on this host');
+  assert.equal(await badge.count(), 0, 'no badge while nothing fires');
+
+  // The data directory's disk is always more than 0.1 % used: with these defaults, the disk rule fires after 1 s.
+  // Memory off: only the disk alert can fire, whatever the host's memory.
+  const view = await cp.client.setAlertDefaults({ disk: { above: '0.1%', for: '1s', clear_for: '1s' }, memory: 'off' });
+  assert.deepEqual(view.defaults, { disk: { above: '0.1%', for: '1s', clear_for: '1s' }, memory: 'off' });
+  const disk = await until('the disk alert firing in the API', async () => (await firingOf()).find((a) => a.rule === 'disk'), { timeoutMs: 30_000, context: () => cp.tail(30) });
+  assert.deepEqual({ subject: disk.subject, link: disk.link, explain: disk.explain, silenced: disk.silenced }, { subject: 'local', link: '/servers', explain: 'slipway servers', silenced: false }, JSON.stringify(disk));
+  assert.match(disk.summary, /^\d+(\.\d)? % of the data directory's disk in use \(rule: over 0\.1 %\)$/, disk.summary);
+
+  // The badge (polled every 15 s, on whatever page is open) counts it, in red: nothing silences it.
+  await settle('the nav badge', async () => ({ page: await readBadge(), api: { count: `${(await firingOf()).length} firing`, loud: true } }), { timeoutMs: 25_000 });
+  assert.equal(collapse(await badge.evaluate((el) => el.firstChild?.textContent)), '1', 'the badge shows the count');
+  // Cheap: one GET /api/v1/alerts per 15 s, not more.
+  const alertCalls = () => b.answers.filter((a) => new URL(a.url).pathname === '/api/v1/alerts').length;
+  const callsBefore = alertCalls();
+  await new Promise((r) => setTimeout(r, 4000));
+  assert.ok(alertCalls() - callsBefore <= 1, `the badge polled GET /api/v1/alerts ${alertCalls() - callsBefore} times in 4 s`);
+
+  // The page: from the navigation (the link's name carries the count).
+  const navLink = nav.getByRole('link', { name: 'Alerts 1 firing', exact: true });
+  await shown(navLink, 'alerts-nav');
+  await navLink.click();
+  await shown(page.getByRole('heading', { level: 1, name: 'Alerts', exact: true }), 'alerts-open');
+  assert.equal(new URL(page.url()).pathname, '/alerts');
+  assert.equal(await navLink.getAttribute('aria-current'), 'page');
+  const root = page.getByTestId('alerts-page');
+  const refresh = () => root.getByRole('button', { name: 'Refresh', exact: true }).click();
+  const row = root.locator(`[data-testid="alerts-firing-table"] tr[data-alert="${disk.id}"]`);
+  await shown(row, 'alerts-disk-row');
+
+  const readAlerts = (table: string) =>
+    root.locator(`[data-testid="${table}"] tbody tr[data-alert]`).evaluateAll((els) =>
+      els.map((tr) => {
+        const text = (sel: string) => (tr.querySelector(sel)?.textContent ?? '').replace(/\s+/g, ' ').trim();
+        return {
+          id: Number(tr.getAttribute('data-alert')),
+          rule: text('.rule'),
+          subject: text('td.subject'),
+          link: tr.querySelector('td.subject a')?.getAttribute('href') ?? null,
+          startedAt: tr.querySelector('time')?.getAttribute('datetime') ?? null,
+          summary: text('[data-testid="alert-summary"]'),
+          silenced: tr.querySelector('[data-testid="alert-silenced"]') !== null,
+          explain: text('[data-testid="alert-explain"]') || null,
+        };
+      }),
+    );
+  const expectedAlert = (a: AlertView, silences: SilenceView[]) => ({ id: a.id, rule: a.rule, subject: a.subject, link: a.link, startedAt: a.startedAt, summary: a.summary, silenced: quietNow(a, silences), explain: a.explain });
+  const byId = <T extends { id: number }>(xs: T[]) => [...xs].sort((x, y) => x.id - y.id);
+  const compareFiring = (what: string) =>
+    settle(what, async () => {
+      const o = await cp.client.alerts({ all: 'true' });
+      return { page: byId(await readAlerts('alerts-firing-table')), api: byId(o.alerts.filter((a) => a.state === 'firing').map((a) => expectedAlert(a, o.silences))) };
+    }, { refresh });
+  const readSilences = () =>
+    root.locator('[data-testid="silences-table"] tbody tr[data-silence]').evaluateAll((els) =>
+      els.map((tr) => ({
+        id: Number(tr.getAttribute('data-silence')),
+        rule: tr.getAttribute('data-rule'),
+        covers: (tr.querySelector('td.covers')?.textContent ?? '').trim(),
+        until: tr.querySelector('time')?.getAttribute('datetime') ?? null,
+      })),
+    );
+  const compareSilences = (what: string) =>
+    settle(what, async () => ({
+      page: (await root.getByTestId('silences-table').count()) === 0 ? [] : byId(await readSilences()),
+      api: byId((await cp.client.alerts()).silences.map((s) => ({ id: s.id, rule: s.rule, covers: s.subject ?? (s.project ? `every service of ${s.project}` : 'everywhere'), until: s.until }))),
+    }), { refresh });
+
+  const shownAlerts = await compareFiring('firing alerts');
+  assert.deepEqual(shownAlerts.map((a) => a.id), [disk.id]);
+  assert.equal(shownAlerts[0]!.link, '/servers', 'the subject links to the page that explains it');
+  assert.equal(shownAlerts[0]!.explain, 'slipway servers');
+  assert.equal(shownAlerts[0]!.silenced, false);
+  assert.match(collapse(await row.getByTestId('alert-duration').innerText()), /^firing for \d/);
+  assert.equal(collapse(await root.getByTestId('alerts-count').innerText()), '1 firing');
+  assert.equal(await root.getByTestId('silences-none').count(), 1, `no silences yet\n${await pageText()}`);
+  await page.screenshot({ path: path.join(OUT, 'alerts.png'), fullPage: true });
+
+  // The subject's link opens the Servers page (in the app), and back.
+  await row.getByRole('link', { name: 'local', exact: true }).click();
+  await shown(page.getByRole('heading', { level: 1, name: 'Servers', exact: true }), 'alerts-link-servers');
+  assert.equal(new URL(page.url()).pathname, '/servers');
+  await page.goBack();
+  await shown(row, 'alerts-back');
+
+  // Silence it from the page for an hour: the silence is listed with its end, the alert marked, the badge no longer red.
+  const asked = Date.now();
+  await row.getByRole('button', { name: 'Silence disk on local for 1 hour', exact: true }).click();
+  await shown(page.getByTestId('toast').filter({ hasText: /Silenced disk everywhere until .+ \(silence \d+\)\./ }), 'alerts-silenced-toast');
+  const silence = await until('the silence in the API', async () => (await cp.client.alerts()).silences.find((s) => s.rule === 'disk'), { timeoutMs: 10_000 });
+  assert.deepEqual({ subject: silence.subject, project: silence.project, createdBy: silence.createdBy }, { subject: null, project: null, createdBy: `user:${USER}` }, JSON.stringify(silence));
+  const lasts = Date.parse(silence.until) - asked;
+  assert.ok(Math.abs(lasts - 3_600_000) < 60_000, `an hour: ${JSON.stringify(silence)}`);
+  const silenceRow = root.locator(`tr[data-silence="${silence.id}"]`);
+  await shown(silenceRow, 'alerts-silence-row');
+  const listed = await compareSilences('silences in force');
+  assert.deepEqual(listed, [{ id: silence.id, rule: 'disk', covers: 'everywhere', until: silence.until }]);
+  assert.match(collapse(await silenceRow.innerText()), /^disk #\d+ everywhere .+ in (59 min|1 h)/, collapse(await silenceRow.innerText()));
+  const silencedAlerts = await compareFiring('firing alerts under the silence');
+  assert.equal(silencedAlerts[0]!.silenced, true, 'the alert is marked silenced');
+  assert.equal(await row.getByRole('button', { name: /^Silence / }).count(), 0, 'no Silence button on a silenced alert');
+  assert.equal(collapse(await root.getByTestId('alerts-count').innerText()), '1 firing (1 silenced)');
+  await settle('the nav badge under the silence', async () => ({ page: await readBadge(), api: { count: '1 firing, silenced', loud: false } }));
+  await page.screenshot({ path: path.join(OUT, 'alerts-silenced.png'), fullPage: true });
+
+  // End it from the page: gone from the page and the API; the alert is loud again.
+  await silenceRow.getByRole('button', { name: `End silence ${silence.id} (disk everywhere)`, exact: true }).click();
+  await silenceRow.waitFor({ state: 'detached', timeout: 10_000 }).catch((err: unknown) => explain('alerts-end-silence', err));
+  await shown(page.getByTestId('toast').filter({ hasText: `Silence ${silence.id} ended: disk everywhere notifies again.` }), 'alerts-ended-toast');
+  assert.equal((await cp.client.alerts()).silences.some((s) => s.id === silence.id), false, 'the API no longer lists the silence');
+  assert.deepEqual(await compareSilences('silences after the end'), []);
+  assert.equal((await compareFiring('firing alerts after the end'))[0]!.silenced, false);
+  await settle('the nav badge after the end', async () => ({ page: await readBadge(), api: { count: '1 firing', loud: true } }));
+
+  // The rule off: the alert resolves (nothing left to watch), and is listed under "Recently resolved".
+  await cp.client.setAlertDefaults({ disk: 'off', memory: 'off' });
+  await until('the disk alert resolved in the API', async () => ((await firingOf()).length === 0 ? true : undefined), { timeoutMs: 15_000, context: () => cp.tail(30) });
+  await settle('resolved alerts', async () => {
+    const o = await cp.client.alerts({ all: 'true' });
+    return { page: byId(await readAlerts('alerts-resolved-table')), api: byId(o.alerts.filter((a) => a.state === 'resolved').map((a) => expectedAlert(a, []))) };
+  }, { refresh });
+  await shown(root.getByTestId('alerts-none'), 'alerts-none-firing');
+  assert.equal(await readBadge(), null, 'no badge once nothing fires');
+  await page.screenshot({ path: path.join(OUT, 'alerts-resolved.png'), fullPage: true });
+
+  await cp.client.setAlertDefaults({});
   assertNoPageErrors();
 });

@@ -56,7 +56,7 @@ test('/livez and /readyz answer without a token; healthy with every dependency p
   const r = await readyz();
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal(r.body.status, 'healthy');
-  assert.deepEqual(Object.keys(r.body.checks).sort(), ['disk', 'docker', 'edge', 'startup', 'store']);
+  assert.deepEqual(Object.keys(r.body.checks).sort(), ['disk', 'docker', 'edge', 'request-log', 'startup', 'store']);
   for (const [name, c] of Object.entries(r.body.checks)) assert.equal(c.status, 'pass', `${name}: ${c.output}`);
 });
 

@@ -1,7 +1,9 @@
 /**
  * The reconciler against real Docker and HAProxy: a replica killed behind Slipway's back is
  * replaced by a `repair` deployment (same release, no build) and the edge serves from two
- * replicas again; the dead container and its edge server are gone.
+ * replicas again; the dead container and its edge server are gone. The replacement took the
+ * dead replica's slot (the `slipway.slot` label read back from Docker), and status and the stats
+ * API count that slot's restart (1) and the service's, the other slot none.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,6 +42,8 @@ test('a killed replica is replaced by a repair of the live release', async () =>
   const before = (await cp.client.status('reconcile')).services[0]!;
   assert.equal(before.readyReplicas, 2);
   const victim = before.replicas[0]!;
+  assert.deepEqual(before.replicas.map((r) => [r.slot, r.restarts]).sort(), [[0, 0], [1, 0]], 'a deploy gives slots 0 and 1 and no restart');
+  assert.deepEqual(before.restarts, { lastHour: 0, last24h: 0 });
 
   const containers = await docker.listContainers({ all: true, filters: { name: [victim.name] } });
   await docker.getContainer(containers[0]!.Id).kill({ signal: 'SIGKILL' });
@@ -58,6 +62,18 @@ test('a killed replica is replaced by a repair of the live release', async () =>
   assert.equal(after.readyReplicas, 2);
   assert.ok(!after.replicas.some((r) => r.name === victim.name), 'the dead container is gone');
   assert.deepEqual(after.replicas.map((r) => [r.state, r.edge, r.release]), [['running', 'ready', 1], ['running', 'ready', 1]]);
+  // One restart of the victim's slot, which its replacement took; none of the other.
+  assert.deepEqual(after.replicas.map((r) => [r.slot, r.restarts]).sort(), [0, 1].map((slot) => [slot, slot === victim.slot ? 1 : 0]));
+  assert.deepEqual(after.restarts, { lastHour: 1, last24h: 1 });
+  const replacement = after.replicas.find((r) => r.slot === victim.slot)!;
+  // The stats API says the same once the sampler (every 5 s) has read the replacement.
+  const stats = await until('the replacement in the stats', async () => {
+    const s = await cp.client.serviceStats('reconcile', 'web', { env: 'production', since: '15m' });
+    return s.replicas.some((r) => r.replica === replacement.name) ? s : undefined;
+  }, 30_000);
+  assert.deepEqual(stats.restarts, { lastHour: 1, last24h: 1 });
+  const series = stats.replicas.find((r) => r.replica === replacement.name)!;
+  assert.deepEqual([series.slot, series.restarts, series.points.at(-1)?.restarts], [victim.slot, 1, 1]);
   for (let i = 0; i < 4; i++) assert.equal((await getWithHost(cp.httpPort, app.domain)).status, 200);
 
   // Nothing more to do: no second repair.

@@ -7,6 +7,7 @@ import type { Access } from '../engine/access';
 import type { AuditLog } from '../engine/audit-log';
 import type { Webhooks } from '../engine/webhooks';
 import type { Notifier } from '../engine/notifier';
+import type { AlertOperations } from '../engine/alert-operations';
 import type { CertificateManager } from '../engine/certificates';
 import type { FailureLimiter } from './rate-limit';
 import type { Environments } from '../engine/environments';
@@ -62,6 +63,8 @@ export interface ApiDeps {
   webhooks: Webhooks;
   notifier: Notifier;
   certificates: CertificateManager;
+  /** Alerts, their rules and silences (engine/alert-operations.ts). */
+  alerts: AlertOperations;
   /** Prometheus exposition of Slipway's own and per-service metrics (GET /metrics). */
   prometheus?: { contentType(): string; render(): Promise<string> };
   /** Who may scrape /metrics: `loopback` (no token from 127.0.0.1/::1, a read token otherwise; the default), `token` (always a read token), `public`. */

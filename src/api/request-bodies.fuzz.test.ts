@@ -38,6 +38,8 @@ const VALID_BODIES: Record<string, unknown> = {
   'POST /api/v1/base-images': { kind: 'node', force: false },
   'PUT /api/v1/projects/:project/webhook': { repository: 'https://git.example.com/shop.git', path: '' },
   'POST /api/v1/notifications/targets': { kind: 'webhook', url: 'https://hooks.example.com/x', events: [] },
+  'PUT /api/v1/alerts/defaults': { error_rate: { above: '5%', for: '10m' }, disk: 'off' },
+  'POST /api/v1/alerts/silences': { rule: 'error_rate', project: 'shop', service: 'web', for: '2h', reason: 'migration' },
   'POST /api/v1/projects/:project/envs/:env/accessories/:name/sql': { sql: 'select count(*) from orders;', timeout: '1m' },
   'POST /api/v1/projects/:project/envs/:env/accessories/:name/backups': { type: 'full' },
   'POST /api/v1/projects/:project/envs/:env/accessories/:name/restore': { backup: '1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b', inPlace: false },

@@ -14,6 +14,7 @@ import { responseCheck } from './response-check';
 import { accessRoutes } from './routes/access';
 import { auditRoutes } from './routes/audit';
 import { webhookRoutes } from './routes/webhooks';
+import { alertRoutes } from './routes/alerts';
 import { certificateRoutes } from './routes/certificates';
 import { notificationRoutes } from './routes/notifications';
 import { prometheusRoutes } from './routes/prometheus';
@@ -93,6 +94,7 @@ export function buildApi(deps: ApiDeps, opts: BuildApiOptions = {}): FastifyInst
   app.get('/api/v1/openapi.json', { config: { public: true } }, async () => (openapi ??= openApiDocument(documented, '1')));
   systemRoutes(app, deps);
   certificateRoutes(app, deps);
+  alertRoutes(app, deps);
   readinessRoutes(app, deps);
   statsRoutes(app, deps);
   metricsRoutes(app, deps);

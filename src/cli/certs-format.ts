@@ -148,12 +148,13 @@ const FLAG_OF: Record<string, string> = { cert: '--cert', key: '--key', domain: 
 
 /**
  * An API error as the CLI prints it: the message and code, then each detail on its own line
- * (named by the flag it concerns), unless the message already is the one detail.
+ * (named by the flag it concerns: `flags` maps a detail's path to it, certs' flags by default),
+ * unless the message already is the one detail.
  */
-export function apiErrorLines(err: { message: string; code: string; details: ErrorDetail[] }): string[] {
+export function apiErrorLines(err: { message: string; code: string; details: ErrorDetail[] }, flags: Record<string, string> = FLAG_OF): string[] {
   const lines = [`error: ${err.message}${err.code.startsWith('SLW_') ? ` [${err.code}]` : ''}`];
   const details = err.details.filter((d) => d.message);
   if (details.length === 1 && err.message.includes(details[0]!.message)) return lines;
-  for (const d of details) lines.push(`  ${d.path ? `${FLAG_OF[d.path] ?? d.path}: ` : ''}${d.message}`);
+  for (const d of details) lines.push(`  ${d.path ? `${flags[d.path] ?? d.path}: ` : ''}${d.message}`);
   return lines;
 }

@@ -13,3 +13,15 @@ export function repairLine(last: { id: string; kind: string; state: string; fini
   if (ago > 3600) return null;
   return `  replicas replaced by a repair ${ago}s ago (dead or unhealthy): slipway deployment ${last.id}`;
 }
+
+/** What the service line of `slipway status` adds about restarts (repairs of the live release's replicas): nothing when there were none in 24 h. */
+export function restartsText(restarts: { lastHour: number; last24h: number }): string {
+  if (restarts.last24h === 0) return '';
+  const n = (k: number) => `${k} restart${k === 1 ? '' : 's'}`;
+  return `, ${n(restarts.last24h)} in 24 h${restarts.lastHour > 0 ? ` (${restarts.lastHour} in the last hour)` : ''}`;
+}
+
+/** The `restarts` cell of a replica: repairs of its slot in 24 h, and whether the OOM killer ended it. */
+export function restartsCell(r: { restarts: number; oomKilled?: boolean }): string {
+  return r.oomKilled ? `${r.restarts} (OOM killed)` : String(r.restarts);
+}

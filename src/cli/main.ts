@@ -26,6 +26,7 @@ import { registerCompletion } from './commands/completion';
 import { registerNotifications } from './commands/notifications';
 import { registerServers } from './commands/servers';
 import { registerCerts } from './commands/certs';
+import { registerAlerts } from './commands/alerts';
 import { registerMetrics } from './commands/metrics';
 import { registerInstall } from './commands/install';
 import { registerAccessories, registerVolumes } from './commands/accessories';
@@ -79,6 +80,7 @@ export function buildProgram(): Command {
   registerNotifications(program);
   registerServers(program);
   registerCerts(program);
+  registerAlerts(program);
   registerMetrics(program);
   registerCompletion(program);
   registerConfig(program);

@@ -4,12 +4,16 @@ export function printJson(value: unknown): void {
 }
 
 export function printTable(rows: Array<Record<string, string | number | null | undefined>>, columns: string[]): void {
-  if (rows.length === 0) return;
+  for (const line of tableLines(rows, columns)) console.log(line);
+}
+
+/** The lines printTable prints (a header, then a row each; none without rows), to indent or test. */
+export function tableLines(rows: Array<Record<string, string | number | null | undefined>>, columns: string[]): string[] {
+  if (rows.length === 0) return [];
   const cell = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
-  console.log(line(columns.map((c) => c.toUpperCase())));
-  for (const r of rows) console.log(line(columns.map((c) => cell(r[c]))));
+  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))];
 }
 
 export function ago(iso: string | null, now = Date.now()): string {

@@ -468,6 +468,30 @@ export class SlipwayClient {
     return this.call('DELETE /api/v1/certificates/:domain', { params: { domain } });
   }
 
+  /** Alerts firing (all: 'true': resolved ones too) and the silences in force; `project`: that project's only. */
+  alerts(q: RouteQuery<'GET /api/v1/alerts'> = {}): Answer<'GET /api/v1/alerts'> {
+    return this.call('GET /api/v1/alerts', { query: q as Query });
+  }
+
+  /** The rules in force: the server-wide defaults as written, host rules, each live service's. */
+  alertRules(q: RouteQuery<'GET /api/v1/alerts/rules'> = {}): Answer<'GET /api/v1/alerts/rules'> {
+    return this.call('GET /api/v1/alerts/rules', { query: q as Query });
+  }
+
+  /** Replaces the server-wide alert defaults (admin): the written rules, e.g. `{ disk: { above: '80%' }, p99: 'off' }`. */
+  setAlertDefaults(body: RouteBody<'PUT /api/v1/alerts/defaults'>): Answer<'PUT /api/v1/alerts/defaults'> {
+    return this.call('PUT /api/v1/alerts/defaults', { body });
+  }
+
+  /** Silences a rule for a while (deploy scope): for a service, a project's services, one host subject, or everywhere. */
+  silenceAlert(body: RouteBody<'POST /api/v1/alerts/silences'>): Answer<'POST /api/v1/alerts/silences'> {
+    return this.call('POST /api/v1/alerts/silences', { body });
+  }
+
+  endSilence(id: number): Answer<'DELETE /api/v1/alerts/silences/:id'> {
+    return this.call('DELETE /api/v1/alerts/silences/:id', { params: { id } });
+  }
+
   servers(): Answer<'GET /api/v1/servers'> {
     return this.call('GET /api/v1/servers');
   }

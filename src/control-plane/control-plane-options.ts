@@ -53,6 +53,8 @@ export interface ControlPlaneOptions {
   reconcileIntervalMs?: number;
   /** How often scheduled backups and verifications are checked for (default 60 s). */
   backupTickMs?: number;
+  /** How often the alert rules are judged (SLIPWAY_ALERT_INTERVAL, default 10 s); 0: no alerts. */
+  alertIntervalMs?: number;
   /**
    * Replicas whose stats are read at once (SLIPWAY_STATS_CONCURRENCY, default 32). Docker answers
    * a stats call at its next 1 s collection tick, so a round takes ⌈replicas / this⌉ seconds.
@@ -74,10 +76,10 @@ export interface ControlPlaneOptions {
   certRetryMs?: number;
   /** Free space Docker's data root must keep (SLIPWAY_MIN_FREE_DISK, default "10%,2GiB"); below it builds and deployments are refused. */
   minFreeDisk?: MinFreeDisk;
-}
-
   /** The repository prefix of the built-in accessory images (SLIPWAY_ACCESSORY_IMAGE_PREFIX, default `slipway`: `slipway/postgres:15`). */
   accessoryImagePrefix?: string;
+}
+
 export interface ControlPlane {
   url: string;
   engine: DeployEngine;
@@ -125,6 +127,7 @@ export function toOptions(s: Settings): ControlPlaneOptions & ResolvedOptions {
     statsIntervalMs: s.statsIntervalMs,
     reconcileIntervalMs: s.reconcileIntervalMs,
     backupTickMs: s.backupTickMs,
+    alertIntervalMs: s.alertIntervalMs,
     statsConcurrency: s.statsConcurrency,
     readyTimeoutMs: s.readyTimeoutMs,
     httpsPort: s.httpsPort,
@@ -134,10 +137,10 @@ export function toOptions(s: Settings): ControlPlaneOptions & ResolvedOptions {
     certIntervalMs: s.certIntervalMs,
     certRetryMs: s.certRetryMs,
     minFreeDisk: s.minFreeDisk,
+    accessoryImagePrefix: s.accessoryImagePrefix,
   };
 }
 
-    accessoryImagePrefix: s.accessoryImagePrefix,
 /** The options of `slipway server` from an environment alone (every SLIPWAY_* variable; no flags). */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneOptions {
   return toOptions(settingsOrThrow({ env }));

@@ -35,6 +35,7 @@ test('defaults: what the server has always used when nothing is set', () => {
     statsIntervalMs: 5000,
     reconcileIntervalMs: 5000,
     backupTickMs: 60_000,
+    alertIntervalMs: 10_000,
     statsConcurrency: 32,
     readyTimeoutMs: 1000,
     httpsPort: 443,
@@ -43,8 +44,8 @@ test('defaults: what the server has always used when nothing is set', () => {
     domain: null,
     certIntervalMs: 30_000,
     certRetryMs: 60_000,
-  });
     accessoryImagePrefix: 'slipway',
+  });
   assert.match(rest.dashboardDir!, /web[/\\]dist$/);
   assert.deepEqual(minFreeDisk, { percent: 10, bytes: 2 * GIB });
   const { trustedProxies, ...metrics } = requestMetrics!;
@@ -85,8 +86,8 @@ test('every variable is read, in the forms the tests and scripts set', () => {
     SLIPWAY_CERT_INTERVAL: '1s',
     SLIPWAY_CERT_RETRY: '0',
     SLIPWAY_MIN_FREE_DISK: '0',
-    SLIPWAY_REQUEST_LOG_LISTEN: '[::1]:9000',
     SLIPWAY_ACCESSORY_IMAGE_PREFIX: 'registry.local:5000/team/',
+    SLIPWAY_REQUEST_LOG_LISTEN: '[::1]:9000',
     SLIPWAY_REQUEST_LOG_BUFFER: '1048576',
     SLIPWAY_TRUSTED_PROXIES: '10.0.0.0/8',
     SLIPWAY_RECENT_REQUESTS: '50',
@@ -125,8 +126,8 @@ test('every variable is read, in the forms the tests and scripts set', () => {
   assert.equal(o.certIntervalMs, 1000);
   assert.equal(o.certRetryMs, 60_000, 'a timer that cannot be off: 0 is the default');
   assert.deepEqual(o.minFreeDisk, { percent: null, bytes: 0 });
-  const m = o.requestMetrics!;
   assert.equal(o.accessoryImagePrefix, 'registry.local:5000/team', 'a trailing / is dropped');
+  const m = o.requestMetrics!;
   assert.deepEqual(m.listen, { host: '::1', port: 9000 });
   assert.equal(m.bufferBytes, 1048576);
   assert.ok(m.trustedProxies.has('10.1.1.1'));
@@ -174,8 +175,8 @@ test('a bad value names its variable (or flag) and the form expected; every prob
     ['SLIPWAY_DOMAIN', 'https://x.example.com', /^SLIPWAY_DOMAIN: expected a host name/],
     ['SLIPWAY_MIN_FREE_DISK', 'lots', /^SLIPWAY_MIN_FREE_DISK: expected a percentage and\/or a size/],
     ['SLIPWAY_EDGE_PROMETHEUS', '8405', /^SLIPWAY_EDGE_PROMETHEUS: expected <ip>:<port>/],
-    ['SLIPWAY_REQUEST_LOG_LISTEN', 'localhost:7421', /^SLIPWAY_REQUEST_LOG_LISTEN: expected unix/],
     ['SLIPWAY_ACCESSORY_IMAGE_PREFIX', 'My Images', /^SLIPWAY_ACCESSORY_IMAGE_PREFIX: expected an image repository prefix such as slipway/],
+    ['SLIPWAY_REQUEST_LOG_LISTEN', 'localhost:7421', /^SLIPWAY_REQUEST_LOG_LISTEN: expected unix/],
     ['SLIPWAY_REQUEST_LOG_BUFFER', '10', /^SLIPWAY_REQUEST_LOG_BUFFER: expected a size in bytes \(a whole number from 65536 to 2147483647\)/],
     ['SLIPWAY_TRUSTED_PROXIES', '10.0.0.0/40', /^SLIPWAY_TRUSTED_PROXIES: "10.0.0.0\/40" is not an IP address or CIDR/],
     ['SLIPWAY_RECENT_REQUESTS', '0', /^SLIPWAY_RECENT_REQUESTS: expected a whole number from 1 to 1000000/],

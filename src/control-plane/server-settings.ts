@@ -163,6 +163,10 @@ export const SERVER_SETTINGS = {
     env: 'SLIPWAY_BACKUP_TICK', flag: '--backup-tick', kind: duration({ zero: 'off' }), group: 'Background work', default: 60_000,
     doc: 'how often scheduled backups and verifications are looked for (docs/backups.md); `off` runs none (by hand and before releases still run)',
   }),
+  alertIntervalMs: setting({
+    env: 'SLIPWAY_ALERT_INTERVAL', flag: '--alert-interval', kind: duration({ zero: 'off' }), group: 'Background work', default: 10_000,
+    doc: 'how often the alert rules are judged (docs/alerts.md); `off`: no alerts',
+  }),
   natsUrl: setting({
     env: 'NATS_URL', flag: null, kind: optional(text('<url>')), group: 'Background work', default: null, defaultText: 'none', envFallback: true,
     doc: 'also publish the control plane\'s events to this NATS server, e.g. `nats://127.0.0.1:4222` (docs/notifications.md)',

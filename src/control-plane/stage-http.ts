@@ -29,6 +29,7 @@ import { ServiceLogs } from '../engine/service-logs';
 import { listVolumes } from '../engine/volumes';
 import { edgeControlAddress } from '../https-options';
 import { checkReadiness } from '../observe/readiness';
+import { AlertOperations } from '../engine/alert-operations';
 import { RequestMetricsQueries } from '../observe/request-metrics-queries';
 import type { CleanupStack } from './cleanup-stack';
 import type { ResolvedOptions } from './control-plane-options';
@@ -51,7 +52,7 @@ export interface BuiltSoFar {
 
 export async function serveHttp(o: ResolvedOptions, logger: Logger, stack: CleanupStack, { data, host, core, loops }: BuiltSoFar): Promise<HttpStage> {
   const { store, metrics } = data;
-  const { runtime, edge, ingest } = host;
+  const { runtime, edge, ingest, listener } = host;
   const { ctx, engine, secrets, certificates, edgeSupervisor, disk } = core;
 
   const token = ensureAdminToken(o);
@@ -123,6 +124,8 @@ export async function serveHttp(o: ResolvedOptions, logger: Logger, stack: Clean
           const d = await disk.check();
           if (d.low) throw new Error(`low disk on ${d.path}: ${d.detail}; new builds and deployments are refused`);
         },
+        // The edge's request lines (request metrics, canary figures) arrive there; absent with SLIPWAY_REQUEST_LOG_LISTEN=off.
+        ...(listener ? { 'request-log': () => listener.checkAccepting() } : {}),
       },
       { version: VERSION, timeoutMs: o.readyTimeoutMs || 1000, critical: ['store'], startup: 'startup' },
     );
@@ -135,6 +138,7 @@ export async function serveHttp(o: ResolvedOptions, logger: Logger, stack: Clean
       requestMetrics,
       engine,
       queries: new Queries(ctx),
+      alerts: new AlertOperations(store),
       resourceStats: new ResourceStats(ctx),
       readiness,
       liveness: () => ({ status: 'alive', version: VERSION, uptime_s: Math.floor((Date.now() - processStartedAt) / 1000) }),

@@ -1,12 +1,13 @@
 /**
  * Stage 5: the background loops, after recovery — the backup schedule, the job scheduler, the
- * warm-set retirer, the reconciler (one pass at once at boot) and the stats sampler. Undone by
- * stopping each.
+ * warm-set retirer, the reconciler (one pass at once at boot), the stats sampler and the alert
+ * rules. Undone by stopping each.
  */
 import type { Logger } from 'pino';
 import type { ServiceRef } from '../core/domain';
 import { errorMessage } from '../core/errors';
 import { ProcHostProbe } from '../drivers/host/proc-host-probe';
+import { AlertEvaluator } from '../engine/alerts';
 import { JobScheduler } from '../engine/job-scheduler';
 import { Reconciler } from '../engine/reconciler';
 import type { SickReplica } from '../engine/replica-health';
@@ -15,13 +16,14 @@ import { ResourceSampler } from '../observe/resource-sampler';
 import type { CleanupStack } from './cleanup-stack';
 import type { ResolvedOptions } from './control-plane-options';
 import type { EngineStage } from './stage-engine';
+import type { RuntimeEdgeStage } from './stage-runtime-edge';
 
 export interface LoopsStage {
   /** Why the control plane is still starting (the boot reconcile pass and its repairs), null once it is done; /readyz says it. */
   booting(): string | null;
 }
 
-export async function startBackgroundLoops(o: ResolvedOptions, logger: Logger, stack: CleanupStack, { ctx, engine, backups }: EngineStage): Promise<LoopsStage> {
+export async function startBackgroundLoops(o: ResolvedOptions, logger: Logger, stack: CleanupStack, { ctx, engine, backups, edgeSupervisor }: EngineStage, { releaseWindows }: Pick<RuntimeEdgeStage, 'releaseWindows'>): Promise<LoopsStage> {
   const backupTimer = o.backupTickMs === 0 ? undefined : setInterval(() => void backups.tick(), o.backupTickMs);
   backupTimer?.unref();
   if (backupTimer) stack.defer('backup schedule', () => clearInterval(backupTimer));
@@ -80,6 +82,12 @@ export async function startBackgroundLoops(o: ResolvedOptions, logger: Logger, s
   if (o.statsIntervalMs !== 0) {
     sampler.start();
     stack.defer('stats sampler', () => sampler.stop());
+  }
+  // After the sampler (host rules read its samples) and the reconciler (crash loops count its repairs).
+  if (o.alertIntervalMs !== 0) {
+    const alerts = new AlertEvaluator({ store: ctx.store, ...(releaseWindows ? { traffic: releaseWindows } : {}), edgeDown: () => edgeSupervisor.down(), logger: logger.child({ component: 'alerts' }) });
+    alerts.start(o.alertIntervalMs);
+    stack.defer('alert rules', () => alerts.stop());
   }
   return { booting: () => booting };
 }

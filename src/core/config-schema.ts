@@ -10,6 +10,7 @@ import { gitUrlProblem } from './git-source';
 import { imageRefProblem } from './image-ref';
 import { accessoryProblems, defaultDatabaseProblem, RESERVED_DATABASES } from './accessory-config';
 import { memoryProblem } from './parse-size';
+import { serviceAlertRulesSchema } from './alert-rules';
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
 /** Environment names (declared early: the top-level schema uses it before ENV_NAME_RE is exported). */
@@ -608,6 +609,7 @@ export const webServiceSchema = z
     resources: resourcesSchema.optional(),
     release: releaseSchema.optional(),
     migrations: migrationsSchema.optional(),
+    alerts: serviceAlertRulesSchema.optional(),
   })
   .refine((s) => (s.build === undefined) !== (s.image === undefined), {
     error: 'set exactly one of "build" (a directory to build) or "image" (a prebuilt image)',
@@ -667,6 +669,7 @@ export const serviceOverrideSchema = z
     uses: usesSchema.optional(),
     volumes: volumesSchema.optional(),
     resources: resourcesSchema.optional(),
+    alerts: serviceAlertRulesSchema.optional(),
   })
   .describe('per-environment changes to a service');
 
@@ -724,6 +727,7 @@ export const projectConfigSchema = z
       .record(name('accessory'), accessorySchema, { error: 'must be a map of accessory name to accessory, e.g. { db: { kind: postgres } }' })
       .optional()
       .describe('stateful singletons per environment (postgres, redis, nats, or any container), reached by the services by name'),
+    alerts: serviceAlertRulesSchema.optional().describe('alert rules for every service of the project (a service\'s own alerts: change them for it); host rules are server-wide: slipway alerts defaults'),
     environments: z
       .record(
         z.string().regex(ENV_NAME_RE, { error: 'environment names are lowercase letters, digits and "-" (production, staging, preview-<name>)' }),

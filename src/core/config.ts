@@ -1,4 +1,5 @@
 /** Normalized configuration: what the engine and drivers use (durations in ms, defaults applied). */
+import type { AlertRulesLayer } from './alert-rules';
 import type { BackupPolicy } from './backup-config';
 export interface HealthConfig {
   path: string;
@@ -133,6 +134,11 @@ export interface ServiceConfig {
   release?: ReleaseImageConfig | null;
   /** The migration lint's source of SQL (absent: no lint); exactly one of the two is set. */
   migrations?: MigrationsConfig;
+  /**
+   * Alert rules slipway.yml writes for this service (the project's `alerts:` under the service's
+   * own), merged over the server-wide defaults when judged (alert-rules.ts); absent: none written.
+   */
+  alerts?: AlertRulesLayer;
 }
 
 /** Where the migration lint reads the SQL the release command will run. */

@@ -327,7 +327,7 @@ export interface Webhook {
 }
 
 /** Domain events the notifier delivers. */
-export const EVENT_TYPES = ['deployment.started', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled_back', 'approval.needed', 'job.failed', 'certificate.issued', 'certificate.failed', 'edge.restarted', 'edge.corrected', 'disk.low', 'replica.unhealthy', 'replica.replaced', 'replica.oom_killed', 'accessory.restarted', 'accessory.recreated', 'accessory.failed', 'backup.failed', 'backup.verify_failed'] as const;
+export const EVENT_TYPES = ['deployment.started', 'deployment.succeeded', 'deployment.failed', 'deployment.rolled_back', 'approval.needed', 'job.failed', 'certificate.issued', 'certificate.failed', 'edge.restarted', 'edge.corrected', 'disk.low', 'replica.unhealthy', 'replica.replaced', 'replica.oom_killed', 'accessory.restarted', 'accessory.recreated', 'accessory.failed', 'backup.failed', 'backup.verify_failed', 'alert.firing', 'alert.resolved'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface OutboxEvent {

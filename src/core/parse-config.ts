@@ -5,6 +5,7 @@
  */
 import { isPair, isScalar, Lexer, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
+import { combineAlertLayers, normalizeAlertRules } from './alert-rules';
 import { normalizeAccessory, normalizeResources, normalizeVolumes } from './accessory-config';
 import { CONFIG_LIMITS, configLimitProblems, configSizeProblem } from './config-limits';
 import { normalizeUses, referenceProblems, unknownUses } from './config-references';
@@ -129,10 +130,11 @@ interface RawProject {
   project: string;
   services: Record<string, RawService>;
   accessories?: Record<string, RawService>;
+  alerts?: unknown;
   environments?: Record<string, { services?: Record<string, RawService>; accessories?: Record<string, RawService> } | null>;
 }
 
-const MERGED_MAPS = ['env', 'health', 'deploy', 'https', 'retention', 'resources'];
+const MERGED_MAPS = ['env', 'health', 'deploy', 'https', 'retention', 'resources', 'alerts'];
 
 /**
  * Fields of one override laid over the base: maps merge key by key, the rest replaces. A
@@ -165,11 +167,12 @@ function applyOverrides(file: RawProject, env: string): RawProject {
     services[name] = overlay(base, o);
     if ('image' in o) delete services[name].build;
   }
-  if (file.accessories === undefined) return { project: file.project, services };
+  const alerts = file.alerts === undefined ? {} : { alerts: file.alerts };
+  if (file.accessories === undefined) return { project: file.project, services, ...alerts };
   const accessoryOverrides = file.environments?.[env]?.accessories ?? {};
   const accessories: Record<string, RawService> = {};
   for (const [name, base] of Object.entries(file.accessories)) accessories[name] = overlay(base, accessoryOverrides[name] ?? {});
-  return { project: file.project, services, accessories };
+  return { project: file.project, services, accessories, ...alerts };
 }
 
 export function formatErrors(errors: ErrorDetail[]): string {
@@ -278,6 +281,7 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
         ? { release: { source: s.release.image !== undefined ? { kind: 'image' as const, ref: s.release.image } : { kind: 'build' as const, ...s.release.build! } } }
         : {}),
       ...(s.migrations !== undefined ? { migrations: { dir: s.migrations.dir ?? null, lintCommand: s.migrations.lint_command ?? null } } : {}),
+      ...(written.alerts !== undefined || s.alerts !== undefined ? { alerts: combineAlertLayers(normalizeAlertRules(written.alerts ?? {}), normalizeAlertRules(s.alerts ?? {})) } : {}),
     };
   }
   return { project: written.project, env, environments, approval, services, ...(written.accessories !== undefined ? { accessories } : {}) };

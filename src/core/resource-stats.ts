@@ -61,7 +61,7 @@ export interface ReplicaSample {
   memoryUsedBytes: number;
   /** The container's limit, or the host's memory when it has none. */
   memoryLimitBytes: number;
-  /** Docker's restart count of the container. */
+  /** Restarts of the replica's slot in the last 24 h when sampled (core/replica-restarts.ts; Docker's own count is always 0). */
   restarts: number;
 }
 

@@ -83,6 +83,19 @@ const deploy = z.object({
 
 const volumeMount = z.object({ volume: z.string(), path: z.string(), readOnly: z.boolean(), owner: z.string().optional() });
 
+const n = z.number().optional();
+const alertLayer = z.object({
+  error_rate: z.object({ above: n, forMs: n, minRequests: n, clearForMs: n }).nullable().optional(),
+  p99: z.object({ aboveMs: n, forMs: n, minRequests: n, clearForMs: n }).nullable().optional(),
+  crash_loop: z.object({ restarts: n, withinMs: n }).nullable().optional(),
+  oom: z.object({ withinMs: n }).nullable().optional(),
+  disk: z.object({ above: n, forMs: n, clearForMs: n }).nullable().optional(),
+  memory: z.object({ above: n, forMs: n, clearForMs: n }).nullable().optional(),
+  certificate: z.object({ failures: n }).nullable().optional(),
+  backup_verify: z.object({}).nullable().optional(),
+  edge_down: z.object({ forMs: n }).nullable().optional(),
+});
+
 const serviceConfig = z.object({
   name: z.string(),
   type: z.enum(['web', 'worker', 'job']),
@@ -107,6 +120,7 @@ const serviceConfig = z.object({
   resources: z.object({ memoryBytes: z.number().nullable(), cpus: z.number().nullable() }).optional(),
   release: z.object({ source: imageSource, imageDigest: z.string().optional(), imageRef: z.string().optional() }).nullable().optional(),
   migrations: z.object({ dir: z.string().nullable(), lintCommand: argv.nullable() }).optional(),
+  alerts: alertLayer.optional(),
 });
 
 // Compile-time: the schema reads exactly a ServiceConfig (a field added to one and not the other fails here).

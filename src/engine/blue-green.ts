@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { formatDuration } from '../core/duration';
 import { errorMessage } from '../core/errors';
 import { flipWeights, planFlipBack } from '../core/plan-flip';
+import { freeSlots } from '../core/replica-restarts';
 import type { Replica } from '../core/ports/runtime';
 import { keepWarmMs, warmSetFor } from '../core/warm-set';
 import { observeService, startBatch, type ConvergeTarget } from './converge';
@@ -74,7 +75,7 @@ export async function blueGreen(ctx: EngineContext, target: BlueGreenTarget, rec
   const missing = target.replicas - serving.length - standby.length;
   if (missing > 0) {
     await rec.step(`start ${missing} replica(s) of v${release.number} beside the live set`, async () => {
-      standby.push(...(await startBatch(ctx, target, missing, rec, { standby: true })));
+      standby.push(...(await startBatch(ctx, target, missing, rec, { standby: true, slots: freeSlots([...serving, ...standby].map((r) => r.labels.slot), missing) })));
     }, () => `${target.replicas} replica(s) of v${release.number} ready on standby`);
   }
   const old = observed.oldServing;

@@ -21,6 +21,7 @@ import { formatDuration } from '../core/duration';
 import { SlipwayError, errorMessage, type ErrorCode } from '../core/errors';
 import { flipWeights } from '../core/plan-flip';
 import type { Replica } from '../core/ports/runtime';
+import { freeSlots } from '../core/replica-restarts';
 import type { BlueGreenTarget } from './blue-green';
 import type { CanaryCommandBox, CanaryControls } from './canary-control';
 import { setLiveCanary, writeCanary } from './canary-states';
@@ -104,7 +105,7 @@ export async function canary(ctx: EngineContext, target: BlueGreenTarget, rec: D
   const box = controls.register(target.deploymentId);
   let canaries: Replica[] = [];
   try {
-    canaries = await rec.step(`start ${count} canary replica(s) of v${release.number}`, () => startBatch(ctx, target, count, rec, { standby: true }), () => `${count} replica(s) of v${release.number} ready on standby (weight 0)`);
+    canaries = await rec.step(`start ${count} canary replica(s) of v${release.number}`, () => startBatch(ctx, target, count, rec, { standby: true, slots: freeSlots([], count) }), () => `${count} replica(s) of v${release.number} ready on standby (weight 0)`);
     state.canaryReplicas = canaries.map((r) => r.name);
     await writeCanary(ctx.store, state);
 
@@ -251,7 +252,7 @@ async function promote(ctx: EngineContext, target: BlueGreenTarget, state: Canar
   await writeCanary(ctx.store, state);
   const more = target.replicas - canaries.length;
   const added = more > 0
-    ? await rec.step(`start ${more} more replica(s) of v${state.release} on standby`, () => startBatch(ctx, target, more, rec, { standby: true }))
+    ? await rec.step(`start ${more} more replica(s) of v${state.release} on standby`, () => startBatch(ctx, target, more, rec, { standby: true, slots: freeSlots(canaries.map((r) => r.labels.slot), more) }))
     : [];
   const all = [...canaries, ...added];
   await rec.step(`promote v${state.release}: all traffic to it${byHand ? ' (by hand)' : ''}`, () => ctx.edge.setWeights(target.backend, flipWeights(all.map((r) => r.name), stable.map((r) => r.name))), () =>

@@ -8,6 +8,7 @@
 import type { ServiceRef, Release } from '../core/domain';
 import { SlipwayError, errorMessage } from '../core/errors';
 import { planRollout } from '../core/plan-rollout';
+import { freeSlots } from '../core/replica-restarts';
 import type { Replica } from '../core/ports/runtime';
 import type { EngineContext } from './engine-context';
 import type { DeploymentRecorder } from './deployment-recorder';
@@ -112,7 +113,7 @@ export async function converge(ctx: EngineContext, target: ConvergeTarget, rec: 
     await Promise.all(observed.oldServing.splice(0, batch.retireBefore).map((r) => retireReplica(ctx, r, retireOpts)));
     if (batch.start > 0) {
       await rec.step(`${label}: start ${batch.start} replica(s) of v${release.number}`, async () => {
-        const started = await startBatch(ctx, target, batch.start, rec);
+        const started = await startBatch(ctx, target, batch.start, rec, { slots: freeSlots(observed.targetServing.map((r) => r.labels.slot), batch.start) });
         observed.targetServing.push(...started);
       });
     }
@@ -127,13 +128,16 @@ export async function converge(ctx: EngineContext, target: ConvergeTarget, rec: 
 
 /**
  * Starts `count` replicas, waits for each to be ready, then adds it to the edge: in rotation,
- * or with `standby` at weight 0 (blue-green: the whole set waits for the flip).
+ * or with `standby` at weight 0 (blue-green: the whole set waits for the flip). `slots`: the
+ * slot each takes in its release (core/replica-restarts.ts), one per replica: free ones
+ * (`freeSlots`), or for a repair those of the replicas it replaces.
  */
-export async function startBatch(ctx: EngineContext, target: ConvergeTarget, count: number, rec: DeploymentRecorder, opts: { standby?: boolean } = {}): Promise<Replica[]> {
+export async function startBatch(ctx: EngineContext, target: ConvergeTarget, count: number, rec: DeploymentRecorder, opts: { standby?: boolean; slots: number[] }): Promise<Replica[]> {
   const { ref, release, backend } = target;
   const cfg = release.config;
+  const { slots } = opts;
   const results = await Promise.allSettled(
-    Array.from({ length: count }, async () => {
+    Array.from({ length: count }, async (_, i) => {
       const replica = await ctx.runtime.startReplica({
         server: placeContainer(ctx.runtime),
         name: replicaName(ref, release.number),
@@ -143,7 +147,7 @@ export async function startBatch(ctx: EngineContext, target: ConvergeTarget, cou
         ...(cfg.volumes.length ? { volumes: cfg.volumes } : {}),
         ...(cfg.resources ? { resources: cfg.resources } : {}),
         env: await releaseEnv(ctx, ref, release),
-        labels: { ...ref, release: release.number, deployment: target.deploymentId },
+        labels: { ...ref, release: release.number, deployment: target.deploymentId, ...(slots[i] !== undefined ? { slot: slots[i] } : {}) },
       });
       await ctx.store.recordPlacement({ replica: replica.name, server: replica.server, serviceId: release.serviceId, environmentId: release.environmentId, release: release.number, deploymentId: target.deploymentId, placedAt: new Date().toISOString() });
       try {

@@ -7,6 +7,7 @@ import { backendName } from '../core/ports/edge';
 import type { EngineContext } from './engine-context';
 import { serviceNames } from './service-names';
 import { ResourceStats } from './resource-stats';
+import { RestartCounts } from './restart-counts';
 import { readWarmSets } from './warm-sets';
 import { readCanary, readLiveCanary } from './canary-states';
 import { liveCanaryView } from './live-canary';
@@ -60,13 +61,15 @@ export class Queries {
     const backends = serviceList.map((service) => backendName(project.name, service.name, env.name));
     const edgeServers = await edge.listServersOf(backends);
     // The store's part in a few reads for the whole environment, not a few per service.
-    const [stats, liveReleases, recentDeployments, warmSets, accessories] = await Promise.all([
+    const [stats, liveReleases, recentDeployments, warmSets, accessories, restarts] = await Promise.all([
       this.stats.latestByReplica(allContainers.filter((r) => r.state === 'running').map((r) => r.name)),
       store.listCurrentReleases(env.id),
       store.listRecentDeployments(env.id, 5),
       readWarmSets(store, serviceList.map((s) => s.id), env.id),
       // One listing for the environment's accessories (never a credential).
       this.ctx.accessories?.list ? this.ctx.accessories.list(project.name, env.name) : Promise.resolve(undefined),
+      // Repairs per replica slot (Docker's RestartCount is always 0 under restart policy `no`).
+      RestartCounts.read(store, { project: project.name, env: env.name }),
     ]);
     const currentOf = new Map(liveReleases.map((r) => [r.serviceId, r]));
     const services: ServiceStatusView[] = [];
@@ -85,7 +88,8 @@ export class Queries {
           edgeHealthSeconds: servers.get(r.name)?.health ? (servers.get(r.name)?.healthChangedSecondsAgo ?? 0) : null,
           activeRequests: servers.get(r.name)?.activeSessions ?? 0,
           startedAt: r.startedAt,
-          restarts: r.restartCount,
+          slot: r.labels.slot ?? null,
+          restarts: restarts.replica(service.name, r.labels),
           stats: stats.get(r.name) ?? null,
           ...(r.resources && (r.resources.memoryBytes !== null || r.resources.cpus !== null) ? { resources: r.resources } : {}),
           ...(r.oomKilled ? { oomKilled: true } : {}),
@@ -118,6 +122,7 @@ export class Queries {
         lastDeployment: last ? { id: last.id, kind: last.kind, state: last.state, error: last.error, finishedAt: last.finishedAt } : null,
         warmSet: warm && warmReplicas > 0 ? { release: warm.release, replicas: warmReplicas, since: warm.since, retireAt: warm.retireAt, deploymentId: warm.deploymentId } : null,
         canary,
+        restarts: restarts.service(service.name, current?.number ?? null),
       });
     }
     return {

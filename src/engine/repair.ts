@@ -5,11 +5,14 @@
  * the missing replicas start from the live release and join the edge after readiness, like
  * any batch. Nothing else is touched: no build, no new release, replicas of other releases
  * (a warm set) stay as they are. Decisions read Docker directly, never a cached listing.
+ * A replacement takes the slot of the replica it replaces and is recorded as a restart of that
+ * slot (core/replica-restarts.ts): what `restarts` counts in status, the stats API and the dashboard.
  */
 import type { Release, ServiceRef } from '../core/domain';
 import { errorMessage } from '../core/errors';
 import type { EdgeServer } from '../core/ports/edge';
 import type { Replica } from '../core/ports/runtime';
+import { planRepairSlots, type PlannedRestart } from '../core/replica-restarts';
 import { observeService, startBatch, type ConvergeTarget } from './converge';
 import type { DeploymentRecorder } from './deployment-recorder';
 import type { EngineContext } from './engine-context';
@@ -25,16 +28,18 @@ export interface Damage {
   missing: number;
   /** Running replicas of the live release to replace (replica-health.ts): replacements start first, then these are retired. */
   sick: Array<{ replica: Replica; reason: string }>;
+  /** Slots held by running replicas of the live release (core/replica-restarts.ts): the replacements take others. */
+  taken: Array<number | undefined>;
 }
 
-function damage(release: Release, dead: Replica[], serving: number, sick: Damage['sick'] = []): Damage {
-  return { dead, serving, missing: Math.max(0, release.config.replicas - serving), sick };
+function damage(release: Release, dead: Replica[], serving: number, taken: Damage['taken'], sick: Damage['sick'] = []): Damage {
+  return { dead, serving, missing: Math.max(0, release.config.replicas - serving), sick, taken };
 }
 
 /** What a service lacks, from its replicas alone (running counts as serving): the reconciler's cheap look. */
 export function damageOf(release: Release, replicas: Replica[]): Damage {
-  const running = replicas.filter((r) => r.state === 'running' && r.labels.release === release.number).length;
-  return damage(release, replicas.filter((r) => r.state !== 'running'), running);
+  const running = replicas.filter((r) => r.state === 'running' && r.labels.release === release.number);
+  return damage(release, replicas.filter((r) => r.state !== 'running'), running.length, running.map((r) => r.labels.slot));
 }
 
 export function needsRepair(d: Damage): boolean {
@@ -51,7 +56,8 @@ export async function assessDamage(ctx: EngineContext, ref: ServiceRef, backend:
     return replica && (s.cause !== 'edge' || isEdgeDown(servers.get(s.name))) ? [{ replica, reason: s.reason }] : [];
   });
   // A sick replica still counts as serving: its replacement is started on top of it.
-  return damage(release, observed.leftovers.filter((r) => r.state !== 'running'), observed.targetServing.length, stillSick);
+  const running = [...observed.targetServing, ...observed.targetUnregistered];
+  return damage(release, observed.leftovers.filter((r) => r.state !== 'running'), observed.targetServing.length, running.map((r) => r.labels.slot), stillSick);
 }
 
 /** A replica's memory limit in bytes: its own (Docker's), else the release's for a replica of it; null: none. */
@@ -77,17 +83,30 @@ export function describeDeath(r: Replica, release?: Release): string {
   return `exited with code ${code}${why}`;
 }
 
+/**
+ * Each replacement of a slot of the live release is recorded as a restart of that slot
+ * (core/replica-restarts.ts): a dead or missing replica's when its replacement starts (a
+ * replacement that then fails readiness still counts: the next repair is another restart), a
+ * sick one's once its replacement took over. Dead replicas of other releases are only removed.
+ */
 export async function repairService(ctx: EngineContext, target: ConvergeTarget, damage: Damage, rec: DeploymentRecorder): Promise<void> {
   const { release, backend } = target;
   const retire = retireOptions(backend, release.config.deploy, rec);
+  const slots = planRepairSlots({
+    dead: damage.dead.filter((r) => r.labels.release === release.number).map((r) => ({ name: r.name, slot: r.labels.slot, exitCode: r.exitCode, oomKilled: r.oomKilled })),
+    taken: damage.taken,
+    missing: damage.missing,
+    sick: damage.sick.map((s) => ({ name: s.replica.name, slot: s.replica.labels.slot, exitCode: null })),
+  });
   for (const r of damage.dead) {
     await rec.log(`replica ${r.name} (v${r.labels.release}) ${describeDeath(r, release)}: removing it`, 'warn');
     if (r.oomKilled) await reportOomKill(ctx, target, r);
     await retireReplica(ctx, r, retire);
   }
   if (damage.missing > 0) {
+    for (const planned of slots.missing) await recordRestart(ctx, target, planned);
     await rec.step(`start ${damage.missing} replacement replica(s) of v${release.number}`, async () => {
-      await startBatch(ctx, target, damage.missing, rec);
+      await startBatch(ctx, target, damage.missing, rec, { slots: slots.missing.map((p) => p.slot) });
     });
   }
   if (damage.sick.length > 0) {
@@ -96,16 +115,25 @@ export async function repairService(ctx: EngineContext, target: ConvergeTarget, 
     // replicas stay, and the reconciler's backoff spaces the next try.
     for (const s of damage.sick) await rec.log(`replica ${s.replica.name} (v${s.replica.labels.release}) is ${s.reason}: replacing it`, 'warn');
     await rec.step(`start ${damage.sick.length} replica(s) of v${release.number} to replace unhealthy one(s)`, async () => {
-      await startBatch(ctx, target, damage.sick.length, rec);
+      await startBatch(ctx, target, damage.sick.length, rec, { slots: slots.sick.map((p) => p.slot) });
     });
-    for (const s of damage.sick) {
+    for (const [i, s] of damage.sick.entries()) {
       await retireReplica(ctx, s.replica, retire);
       await rec.log(`unhealthy replica ${s.replica.name} replaced`);
+      await recordRestart(ctx, target, slots.sick[i]!);
       await ctx.store
         .appendOutboxEvent({ type: 'replica.replaced', project: target.ref.project, payload: { ...target.ref, replica: s.replica.name, reason: s.reason, deploymentId: target.deploymentId } })
         .catch((err: unknown) => ctx.logger.warn({ err: errorMessage(err) }, 'could not record replica.replaced'));
     }
   }
+}
+
+/** One restart of a slot of the live release; a store that does not answer costs the figure, never the repair. */
+async function recordRestart(ctx: EngineContext, target: ConvergeTarget, p: PlannedRestart): Promise<void> {
+  const { ref, release } = target;
+  await ctx.store
+    .recordReplicaRestart({ ...ref, release: release.number, slot: p.slot, at: Date.now(), reason: p.reason, exitCode: p.exitCode, replica: p.replica, deploymentId: target.deploymentId })
+    .catch((err: unknown) => ctx.logger.warn({ ...ref, slot: p.slot, err: errorMessage(err) }, 'could not record a replica restart'));
 }
 
 /** An OOM kill is worth a notification of its own: the fix is a limit or a leak, not a restart. */

@@ -7,6 +7,7 @@ import { SlipwayError } from '../core/errors';
 import type { HostStatsHistoryView, HostStatsView, ReplicaStatsView, ServiceStatsView } from '../core/contract/stats';
 import { diskUsePercent, type HostSample, type ReplicaSample } from '../core/resource-stats';
 import type { EngineContext } from './engine-context';
+import { RestartCounts } from './restart-counts';
 
 export const LOCAL_SERVER = 'local';
 
@@ -29,13 +30,28 @@ export class ResourceStats {
     const { store } = this.ctx;
     const project = await store.getProject(projectName);
     if (!project) throw new SlipwayError('SLW_NOT_FOUND', `project "${projectName}" does not exist`);
-    if (!(await store.getService(project.id, serviceName))) throw new SlipwayError('SLW_NOT_FOUND', `service "${serviceName}" does not exist in project "${projectName}"`);
-    if (!(await store.getEnvironment(project.id, envName))) throw new SlipwayError('SLW_NOT_FOUND', `environment "${envName}" does not exist in project "${projectName}"`);
-    const rows = await store.listReplicaSamples({ project: projectName, service: serviceName, env: envName, since });
+    const service = await store.getService(project.id, serviceName);
+    if (!service) throw new SlipwayError('SLW_NOT_FOUND', `service "${serviceName}" does not exist in project "${projectName}"`);
+    const env = await store.getEnvironment(project.id, envName);
+    if (!env) throw new SlipwayError('SLW_NOT_FOUND', `environment "${envName}" does not exist in project "${projectName}"`);
+    const ref = { project: projectName, service: serviceName, env: envName };
+    const [rows, restarts, running, live] = await Promise.all([
+      store.listReplicaSamples({ ...ref, since }),
+      RestartCounts.read(store, ref),
+      // Slots of the replicas there now (the events-backed listing: no Docker round trip).
+      this.ctx.runtime.listReplicasRecent(ref),
+      store.getCurrentRelease(service.id, env.id),
+    ]);
+    const slots = new Map(running.map((r) => [r.name, r.labels.slot]));
     const replicas: ServiceStatsView['replicas'] = [];
     for (const r of rows) {
       let series = replicas.at(-1);
-      if (series?.replica !== r.replica) replicas.push((series = { replica: r.replica, release: r.release, points: [] }));
+      if (series?.replica !== r.replica) {
+        const slot = slots.get(r.replica);
+        // A replica gone since keeps what its last point said.
+        const gone = rows.findLast((p) => p.replica === r.replica)?.restarts ?? 0;
+        replicas.push((series = { replica: r.replica, release: r.release, slot: slot ?? null, restarts: slot === undefined ? gone : restarts.replica(serviceName, { release: r.release, slot }), points: [] }));
+      }
       series.points.push({
         at: iso(r.at),
         spanSeconds: Math.round(r.spanMs / 1000),
@@ -45,7 +61,7 @@ export class ResourceStats {
         restarts: r.restarts,
       });
     }
-    return { project: projectName, service: serviceName, env: envName, since: iso(since), replicas };
+    return { project: projectName, service: serviceName, env: envName, since: iso(since), restarts: restarts.service(serviceName, live?.number ?? null), replicas };
   }
 
   async host(server: string, since: number): Promise<HostStatsHistoryView> {

@@ -17,7 +17,7 @@
  */
 import { figures, type WindowFigures } from '../core/canary-analysis';
 import type { ServiceRef } from '../core/domain';
-import type { ReleaseTraffic } from '../core/ports/release-traffic';
+import type { ReleaseTraffic, ServiceTraffic } from '../core/ports/release-traffic';
 import { bucketIndex, emptyHistogram, quantile } from './latency-histogram';
 
 interface Slot {
@@ -38,7 +38,7 @@ export interface ReleaseWindowsOptions {
 
 const key = (project: string, service: string, env: string, release: number) => `${project}\u0000${service}\u0000${env}\u0000${release}`;
 
-export class ReleaseWindows implements ReleaseTraffic {
+export class ReleaseWindows implements ReleaseTraffic, ServiceTraffic {
   private readonly byRelease = new Map<string, Map<number, Slot>>();
   private readonly retentionSlots: number;
   private readonly now: () => number;
@@ -69,13 +69,23 @@ export class ReleaseWindows implements ReleaseTraffic {
   }
 
   window(ref: ServiceRef, release: number, sinceMs: number, untilMs: number): WindowFigures {
-    const slots = this.byRelease.get(key(ref.project, ref.service, ref.env, release));
+    return this.sum([this.byRelease.get(key(ref.project, ref.service, ref.env, release))], sinceMs, untilMs);
+  }
+
+  /** Every release of the service together (alert rules judge the service, whichever release answered). */
+  serviceWindow(ref: ServiceRef, sinceMs: number, untilMs: number): WindowFigures {
+    const prefix = key(ref.project, ref.service, ref.env, 0).replace(/0$/, '');
+    return this.sum([...this.byRelease].filter(([k]) => k.startsWith(prefix)).map(([, slots]) => slots), sinceMs, untilMs);
+  }
+
+  private sum(releases: Array<Map<number, Slot> | undefined>, sinceMs: number, untilMs: number): WindowFigures {
     const from = Math.round(sinceMs / SLOT_MS);
     const to = Math.round(untilMs / SLOT_MS);
     let requests = 0;
     let errors = 0;
     const histogram = emptyHistogram();
-    if (slots) {
+    for (const slots of releases) {
+      if (!slots) continue;
       for (const [s, b] of slots) {
         if (s < from || s >= to) continue;
         requests += b.requests;

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { MAX_REQUEST_LINE_BYTES } from '../core/request-log';
+import { checkReadiness } from './readiness';
 import { RequestLogListener } from './request-log-listener';
 
 const KEY = 'A'.repeat(20) + '_-' + 'b'.repeat(21);
@@ -131,4 +132,49 @@ test('a unix socket: mode 0600, a stale socket file is replaced, a live one or a
   await second.close();
   writeFileSync(file, 'not a socket');
   await assert.rejects(new RequestLogListener(() => undefined, opts).listenUnix(file), /not a socket/);
+});
+
+test('checkAccepting (/readyz "request-log"): passes while the socket accepts, fails before listen, after close and when the socket file is gone; probes are not counted', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-ready-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'request-log.sock');
+  const ready = (l: RequestLogListener) => checkReadiness({ 'request-log': () => l.checkAccepting() }, { version: 'x', timeoutMs: 1000, critical: ['store'] });
+
+  const listener = new RequestLogListener(() => undefined, opts);
+  const before = await ready(listener);
+  assert.equal(before.status, 'degraded');
+  assert.match(before.checks['request-log']?.output ?? '', /not listening/);
+
+  await listener.listenUnix(file);
+  const open = await ready(listener);
+  assert.equal(open.status, 'healthy', JSON.stringify(open));
+  assert.equal(open.checks['request-log']?.status, 'pass');
+  await listener.checkAccepting();
+  await new Promise((r) => setTimeout(r, 50)); // the probes' connections accepted by now
+  assert.equal(listener.stats.connections, 0, 'readiness probes are not the edge\'s connections');
+  // The edge's connection still counts.
+  const edge = net.createConnection({ path: file });
+  await once(edge, 'connect');
+  await until(() => listener.stats.connections === 1);
+  assert.equal(listener.stats.connections, 1);
+  edge.destroy();
+
+  // Listening, but nobody can reach it any more: the socket file was deleted.
+  rmSync(file);
+  const gone = await ready(listener);
+  assert.equal(gone.checks['request-log']?.status, 'fail');
+  assert.match(gone.checks['request-log']?.output ?? '', /does not accept connections \(.*ENOENT/);
+
+  await listener.close(10);
+  const closed = await ready(listener);
+  assert.equal(closed.status, 'degraded');
+  assert.match(closed.checks['request-log']?.output ?? '', /not listening/);
+});
+
+test('checkAccepting on the legacy TCP listener: open passes, closed fails', async () => {
+  const listener = new RequestLogListener(() => undefined, opts);
+  await listener.listen('127.0.0.1', 0);
+  await listener.checkAccepting();
+  await listener.close(10);
+  await assert.rejects(listener.checkAccepting(), /not listening/);
 });

@@ -52,6 +52,8 @@ export class RequestLogListener {
   private readonly log: Logger | undefined;
   private droppedLogged = 0;
   private lastDropLog = 0;
+  /** Connections of checkAccepting() not accepted yet: not counted in `stats.connections`. */
+  private pendingProbes = 0;
 
   constructor(
     private readonly onLine: (line: string) => void,
@@ -99,6 +101,30 @@ export class RequestLogListener {
   }
 
   /**
+   * Resolves once a connection to the bound socket (or address) is accepted, as the edge's
+   * would be; rejects saying why not (never bound, closed, the socket file removed). The
+   * `request-log` check of /readyz. The probe's connection is not counted in `stats`.
+   */
+  async checkAccepting(): Promise<void> {
+    const address = this.server.listening ? this.server.address() : null;
+    if (!address) throw new Error('the request-log listener is not listening: the edge\'s request lines wait in its ring (request metrics and canary figures stall)');
+    const target = typeof address === 'string' ? { path: address } : { host: address.address, port: address.port };
+    const where = typeof address === 'string' ? address : `${address.address}:${address.port}`;
+    this.pendingProbes++;
+    await new Promise<void>((resolve, reject) => {
+      const s = net.createConnection(target);
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.once('error', (err) => {
+        this.pendingProbes--;
+        reject(new Error(`the request-log listener on ${where} does not accept connections (${err.message}): the edge cannot send its request lines`));
+      });
+    });
+  }
+
+  /**
    * Stops accepting, then half-closes each connection and keeps reading until HAProxy closes
    * its side (at most `graceMs`): every line HAProxy wrote before it saw our FIN is read, and
    * the ones after stay in its ring until we are back. Destroying the socket at once would
@@ -124,7 +150,8 @@ export class RequestLogListener {
 
   private accept(sock: net.Socket): void {
     this.sockets.add(sock);
-    this.stats.connections++;
+    if (this.pendingProbes > 0) this.pendingProbes--;
+    else this.stats.connections++;
     sock.setEncoding('utf8');
     sock.setNoDelay(true);
     let pending = '';

@@ -4,13 +4,25 @@ import pino from 'pino';
 import type { DiskReading, HostProbe, HostReading } from '../core/ports/host-probe';
 import type { Replica, ReplicaStats, Runtime } from '../core/ports/runtime';
 import type { Store } from '../core/ports/store';
+import type { SlotRestartCount } from '../core/replica-restarts';
 import { MINUTE_MS, type HostSample, type ReplicaSample } from '../core/resource-stats';
 import { ResourceSampler } from './resource-sampler';
 
-/** The two Store methods the sampler calls, recorded (the store contract covers what the store does with them). */
+/** The Store methods the sampler calls, recorded (the store contract covers what the store does with them). */
 class RecordingStore {
   rounds: Array<{ replicas: ReplicaSample[]; hosts: HostSample[] }> = [];
   compactions: Array<{ rollupBefore: number; deleteBefore: number }> = [];
+  restartCounts: Array<SlotRestartCount & { project: string; env: string }> = [];
+  restartsSince: number[] = [];
+  prunedBefore: number[] = [];
+  async allRestartCounts(since: number) {
+    this.restartsSince.push(since);
+    return this.restartCounts;
+  }
+  async pruneReplicaRestarts(before: number) {
+    this.prunedBefore.push(before);
+    return 0;
+  }
   async addResourceSamples(replicas: ReplicaSample[], hosts: HostSample[]): Promise<void> {
     this.rounds.push({ replicas, hosts });
   }
@@ -26,11 +38,11 @@ class RecordingStore {
   }
 }
 
-const replica = (name: string, restartCount = 0): Replica => ({
+const replica = (name: string, slot?: number, restartCount = 0): Replica => ({
   id: `id-${name}`,
   server: 'local',
   name,
-  labels: { project: 'shop', service: 'web', env: 'production', release: 3, deployment: 'd' },
+  labels: { project: 'shop', service: 'web', env: 'production', release: 3, deployment: 'd', ...(slot !== undefined ? { slot } : {}) },
   state: 'running',
   address: '10.0.0.2',
   port: 3000,
@@ -104,10 +116,18 @@ function setup(o: { concurrency?: number } = {}) {
 
 test('CPU % compares consecutive readings of each container; memory, limit, restarts and the host are recorded', async () => {
   const { store, runtime, host, sampler } = setup();
-  runtime.replicas = [replica('a'), replica('b', 2)];
+  // Restarts are the repairs of the replica's slot of its release (24 h); Docker's RestartCount (5) is never used.
+  runtime.replicas = [replica('a', 0), replica('b', 1, 5), replica('legacy', undefined, 5)];
+  runtime.usage.set('id-legacy', 0);
+  store.restartCounts = [
+    { project: 'shop', env: 'production', service: 'web', release: 3, slot: 1, count: 2, lastAt: clock.now },
+    { project: 'shop', env: 'production', service: 'web', release: 2, slot: 0, count: 7, lastAt: clock.now },
+    { project: 'shop', env: 'staging', service: 'web', release: 3, slot: 0, count: 9, lastAt: clock.now },
+  ];
   runtime.usage.set('id-a', 1e9).set('id-b', 0);
   const first = await sampler.sampleOnce();
-  assert.deepEqual({ ...first, durationMs: 0 }, { at: clock.now, durationMs: 0, replicas: 2, failed: 0, host: true, runtimeError: null });
+  assert.deepEqual({ ...first, durationMs: 0 }, { at: clock.now, durationMs: 0, replicas: 3, failed: 0, host: true, runtimeError: null });
+  assert.deepEqual(store.restartsSince, [clock.now - 24 * 60 * MINUTE_MS], 'one read of the restarts a round, over 24 h');
   assert.deepEqual([store.latest('a')?.cpuPercent, store.latest('b')?.cpuPercent], [null, null], 'the first reading has no CPU figure');
   assert.equal(store.latestHost()?.cpuPercent, null);
 
@@ -125,6 +145,7 @@ test('CPU % compares consecutive readings of each container; memory, limit, rest
   });
   assert.equal(b?.cpuPercent, 200);
   assert.equal(b?.restarts, 2);
+  assert.equal(store.latest('legacy')?.restarts, 0, 'a replica without a slot (started before slots) has none');
   assert.deepEqual(store.latestHost(), {
     server: 'local', at: clock.now, spanMs: 5000, cpuPercent: 15, cpus: 2,
     memoryUsedBytes: 1e9, memoryTotalBytes: 4e9, diskUsedBytes: 20e9, diskTotalBytes: 100e9, diskAvailableBytes: 75e9,
@@ -196,6 +217,8 @@ test('compaction runs once a minute with the 15 min / 24 h cutoffs', async () =>
   const last = store.compactions.at(-1)!;
   const lastAt = start + 19 * MINUTE_MS;
   assert.deepEqual(last, { rollupBefore: lastAt - 15 * MINUTE_MS, deleteBefore: lastAt - 24 * 60 * MINUTE_MS });
+  assert.equal(store.prunedBefore.length, 20, 'replica restarts are pruned with the compaction');
+  assert.equal(store.prunedBefore.at(-1), lastAt - 7 * 24 * 60 * MINUTE_MS, 'after a week');
 });
 
 test('start/stop: rounds repeat every interval and stop waits for the round in progress', async () => {

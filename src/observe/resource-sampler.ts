@@ -5,7 +5,9 @@
  *
  * CPU is a rate, so a percentage needs two readings: the sampler keeps each container's
  * previous counters in memory and compares consecutive readings (the first reading of a
- * container, and the first round after a start, have no CPU figure). Rounds start every
+ * container, and the first round after a start, have no CPU figure). A replica's restarts are
+ * its slot's repairs in the last 24 h (core/replica-restarts.ts), read once a round; restarts
+ * older than a week are pruned with the compaction. Rounds start every
  * interval and never overlap: one that takes longer is followed at once. When Docker is unreachable the
  * host is still sampled; the failure is logged once, and its end too.
  */
@@ -26,6 +28,7 @@ import {
   type ReplicaSample,
   type StatsRetention,
 } from '../core/resource-stats';
+import { RESTART_RETENTION_MS, RESTART_WINDOW_MS, slotKey } from '../core/replica-restarts';
 import { mapLimit } from './map-limit';
 
 export interface ResourceSamplerOptions {
@@ -100,6 +103,9 @@ export class ResourceSampler {
       this.lastCompaction = started;
       const result = await this.opts.store.compactResourceSamples(compactionCutoffs(started, this.opts.retention ?? DEFAULT_STATS_RETENTION));
       if (result.averaged || result.deleted) this.opts.logger.debug(result, 'stats compacted');
+      // Restarts of replica slots are a time series too: kept a week (alert windows are shorter).
+      const pruned = await this.opts.store.pruneReplicaRestarts(started - RESTART_RETENTION_MS);
+      if (pruned) this.opts.logger.debug({ pruned }, 'replica restarts pruned');
     }
     this.last = { at: started, durationMs: now() - started, replicas: replicas.samples.length, failed: replicas.failed, host: host !== null, runtimeError: replicas.error };
     return this.last;
@@ -137,6 +143,9 @@ export class ResourceSampler {
     if (this.runtimeDown) this.opts.logger.info('stats: the runtime answers again');
     this.runtimeDown = false;
 
+    // Restarts per slot (repairs; Docker's RestartCount is always 0 under restart policy `no`): one read per round.
+    const restarts = new Map((await this.opts.store.allRestartCounts(at - RESTART_WINDOW_MS)).map((c) => [`${c.project}\u0000${c.env}\u0000${slotKey(c.service, c.release, c.slot)}`, c.count]));
+    const restartsOf = (r: Replica) => (r.labels.slot === undefined ? 0 : (restarts.get(`${r.labels.project}\u0000${r.labels.env}\u0000${slotKey(r.labels.service, r.labels.release, r.labels.slot)}`) ?? 0));
     let failed = 0;
     const readings = await mapLimit(replicas, this.opts.concurrency, (r) =>
       this.opts.runtime.replicaStats(r.id, timeoutMs).catch((err: unknown) => {
@@ -151,7 +160,7 @@ export class ResourceSampler {
       const s = readings[i];
       if (!s) return;
       seen.add(r.id);
-      samples.push(this.replicaSample(r, s, at));
+      samples.push(this.replicaSample(r, s, at, restartsOf(r)));
     });
     // Forget containers that are gone, so the map does not grow with every deploy.
     for (const id of this.cpu.keys()) if (!seen.has(id)) this.cpu.delete(id);
@@ -162,7 +171,7 @@ export class ResourceSampler {
     return this.opts.statsTimeoutMs ?? Math.max(2000, this.opts.intervalMs);
   }
 
-  private replicaSample(r: Replica, s: ReplicaStats, at: number): ReplicaSample {
+  private replicaSample(r: Replica, s: ReplicaStats, at: number, restarts: number): ReplicaSample {
     const cpuPercent = containerCpuPercent(this.cpu.get(r.id), s.cpu);
     this.cpu.set(r.id, s.cpu);
     return {
@@ -176,7 +185,7 @@ export class ResourceSampler {
       cpuPercent,
       memoryUsedBytes: s.memoryUsedBytes,
       memoryLimitBytes: s.memoryLimitBytes,
-      restarts: r.restartCount,
+      restarts,
     };
   }
 

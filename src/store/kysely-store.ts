@@ -21,6 +21,7 @@ import { SlipwayError } from '../core/errors';
 import type { Store, StoreLifecycle } from '../core/ports/store';
 import { accessQueries } from './access-queries';
 import { accessoryQueries } from './accessory-queries';
+import { alertQueries } from './alert-queries';
 import { certificateQueries } from './certificate-queries';
 import { deploymentQueries } from './deployment-queries';
 import { jobRunQueries } from './job-run-queries';
@@ -28,6 +29,7 @@ import { migrationProvider } from './migrations';
 import { outboxQueries } from './outbox-queries';
 import { placementQueries } from './placement-queries';
 import { projectQueries } from './project-queries';
+import { replicaRestartQueries } from './replica-restart-queries';
 import { requestMetricsQueries } from './request-metrics-queries';
 import { resourceStatsQueries } from './resource-stats-queries';
 import type { Database } from './schema';
@@ -52,6 +54,8 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
     ...projectQueries(db),
     ...deploymentQueries(db, { insertionOrder: opts.insertionOrder }),
     ...placementQueries(db),
+    ...alertQueries(db),
+    ...replicaRestartQueries(db),
     ...jobRunQueries(db),
     ...secretQueries(db),
     ...accessoryQueries(db),

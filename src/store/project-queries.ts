@@ -63,6 +63,9 @@ export function projectQueries(db: Db): ProjectStore {
         const series = trx.selectFrom('replica_series').select('id').where('project', '=', name);
         await trx.deleteFrom('replica_stats').where('series_id', 'in', series).execute();
         await trx.deleteFrom('replica_series').where('project', '=', name).execute();
+        await trx.deleteFrom('replica_restarts').where('project', '=', name).execute();
+        await trx.deleteFrom('alerts').where('project', '=', name).execute();
+        await trx.deleteFrom('alert_silences').where('project', '=', name).execute();
         await trx.deleteFrom('projects').where('id', '=', projectId).execute();
       });
     },
@@ -98,6 +101,9 @@ export function projectQueries(db: Db): ProjectStore {
       // Explicit, child-first deletes rather than relying on ON DELETE CASCADE: deployments
       // reference releases without cascading, and the order must not depend on the dialect.
       await db.transaction().execute(async (trx) => {
+        // Restarts are keyed by names (like the other time series): a preview environment made again starts from none.
+        const names = await trx.selectFrom('environments').innerJoin('projects', 'projects.id', 'environments.project_id').select(['projects.name as project', 'environments.name as env']).where('environments.id', '=', environmentId).executeTakeFirst();
+        if (names) await trx.deleteFrom('replica_restarts').where('project', '=', names.project).where('env', '=', names.env).execute();
         const deployments = trx.selectFrom('deployments').select('id').where('environment_id', '=', environmentId);
         await trx.deleteFrom('deployment_logs').where('deployment_id', 'in', deployments).execute();
         await trx.deleteFrom('deployment_steps').where('deployment_id', 'in', deployments).execute();

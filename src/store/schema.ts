@@ -1,6 +1,7 @@
 /** Kysely table types: the columns as stored (snake_case, ISO-8601 UTC timestamps as text, JSON as text). */
 import type { Generated } from 'kysely';
 import type { AccessoryKind, ServiceType } from '../core/config';
+import type { RestartReason } from '../core/replica-restarts';
 import type { ApprovalPolicy, BackupState, BackupTrigger, BackupType, AuditOutcome, CertificateSource, CertificateStatus, JobRunStatus, DeploymentKind, DeploymentState, LogLevel, Scope, StepStatus } from '../core/domain';
 
 export interface Database {
@@ -111,6 +112,26 @@ export interface Database {
   };
   settings: { key: string; value: string };
   replica_placements: { replica: string; server: string; service_id: number; environment_id: number; release: number; deployment_id: string; placed_at: string };
+  /** Restarts of replica slots (0025): `at` epoch ms; one row per replacement by a repair. */
+  replica_restarts: { id: Generated<number>; project: string; env: string; service: string; release: number; slot: number; at: number; reason: RestartReason; exit_code: number | null; replica: string | null; deployment_id: string };
+  /** Alerts (0026): one row per firing; `silenced` 0/1. */
+  alerts: {
+    id: Generated<number>;
+    rule: string;
+    subject: string;
+    project: string | null;
+    env: string | null;
+    service: string | null;
+    state: 'firing' | 'resolved';
+    started_at: string;
+    ended_at: string | null;
+    value: number | null;
+    summary: string;
+    link: string | null;
+    explain: string | null;
+    silenced: number;
+  };
+  alert_silences: { id: Generated<number>; rule: string; subject: string | null; project: string | null; until: string; reason: string | null; created_by: string; created_at: string };
   outbox: { seq: Generated<number>; event_id: string; type: string; project: string | null; payload: string; created_at: string };
   notification_targets: { id: string; kind: 'webhook' | 'slack' | 'nats'; url: string; key_id: string | null; sealed: string | null; project: string | null; events: string; created_by: string; created_at: string };
   notification_deliveries: { event_id: string; target_id: string; status: 'pending' | 'delivered' | 'failed'; attempts: number; next_attempt_at: string; last_error: string | null; delivered_at: string | null };

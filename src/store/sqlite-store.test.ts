@@ -34,7 +34,7 @@ describe('SQLite specifics', () => {
       const applied = raw.prepare('select name from kysely_migration order by name').all() as { name: string }[];
       assert.deepEqual(applied.map((r) => r.name), Object.keys(MIGRATIONS).sort());
       const tables = (raw.prepare("select name from sqlite_master where type = 'table' and name not like 'kysely%' and name not like 'sqlite%' order by name").all() as { name: string }[]).map((r) => r.name);
-      assert.deepEqual(tables, ['accessories', 'accessory_credentials', 'api_tokens', 'applied_migrations', 'audit_log', 'backups', 'certificates', 'current_releases', 'deployment_logs', 'deployment_steps', 'deployments', 'environments', 'host_stats', 'job_runs', 'leases', 'notification_deliveries', 'notification_targets', 'outbox', 'projects', 'releases', 'replica_placements', 'replica_series', 'replica_stats', 'request_metrics', 'secrets', 'services', 'settings', 'users', 'webhook_deliveries', 'webhook_pushes', 'webhooks']);
+      assert.deepEqual(tables, ['accessories', 'accessory_credentials', 'alert_silences', 'alerts', 'api_tokens', 'applied_migrations', 'audit_log', 'backups', 'certificates', 'current_releases', 'deployment_logs', 'deployment_steps', 'deployments', 'environments', 'host_stats', 'job_runs', 'leases', 'notification_deliveries', 'notification_targets', 'outbox', 'projects', 'releases', 'replica_placements', 'replica_restarts', 'replica_series', 'replica_stats', 'request_metrics', 'secrets', 'services', 'settings', 'users', 'webhook_deliveries', 'webhook_pushes', 'webhooks']);
     } finally {
       raw.close();
     }

@@ -28,6 +28,7 @@ export function authOnlyDeps(store: Store, access: Access, overrides: Partial<Re
     sources: unreachable,
     secrets: unreachable,
     webhooks: unreachable,
+    alerts: unreachable,
     maxSourceBytes: 1024,
     access,
     audit: new AuditLog(store, pino({ level: 'silent' })),

@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ApiError } from '../../client/api-client';
 import { CliError } from '../cli-error';
+import { refused } from '../api-refusal';
 import { connect, type GlobalOptions } from '../connection';
-import { CERTIFICATE_COLUMNS, apiErrorLines, certificateRows, installedLines, instant, localCaLines, overviewLines, renewedLines, span } from '../certs-format';
+import { CERTIFICATE_COLUMNS, certificateRows, installedLines, instant, localCaLines, overviewLines, renewedLines, span } from '../certs-format';
 import { printJson, printTable } from '../output';
 
 const READ_ERRORS: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a directory' };
@@ -19,13 +20,6 @@ function readPem(flag: string, file: string): string {
     const code = (err as NodeJS.ErrnoException).code;
     throw new CliError(`${flag}: cannot read ${file}: ${(code && READ_ERRORS[code]) ?? code ?? (err as Error).message}`);
   }
-}
-
-/** Prints an API refusal with every detail, then exits non-zero (main prints nothing more). */
-function refused(err: unknown, extra: string[] = []): never {
-  if (!(err instanceof ApiError)) throw err;
-  for (const line of [...apiErrorLines(err), ...extra]) console.error(line);
-  throw new CliError('', 1);
 }
 
 async function list(_opts: unknown, cmd: Command): Promise<void> {

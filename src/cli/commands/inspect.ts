@@ -6,7 +6,7 @@ import { projectName } from '../project-file';
 import { projectOptions } from '../project-options';
 import { formatCpu, formatMemory, hostLine } from '../stats-format';
 import { canaryWindowLines, liveCanaryLines } from '../canary-format';
-import { edgeHealthCell, repairLine } from '../health-format';
+import { edgeHealthCell, repairLine, restartsCell, restartsText } from '../health-format';
 import type { ReleaseView } from '../../core/contract/views';
 import { ACCESSORY_COLUMNS, accessoryBackupLines, accessoryRows, limitsCell } from '../accessories-format';
 import { deploymentBackupLines } from '../backups-format';
@@ -30,7 +30,7 @@ export function registerInspect(program: Command): void {
     console.log(hostLine(status.host));
     for (const s of status.services) {
       const rel = s.currentRelease ? `v${s.currentRelease.number}` : 'no release';
-      console.log(`\n${s.service}: ${rel}, ${s.readyReplicas}/${s.desiredReplicas} ready${s.activeDeployment ? `, deploying (${s.activeDeployment.state}, ${s.activeDeployment.id})` : ''}`);
+      console.log(`\n${s.service}: ${rel}, ${s.readyReplicas}/${s.desiredReplicas} ready${restartsText(s.restarts)}${s.activeDeployment ? `, deploying (${s.activeDeployment.state}, ${s.activeDeployment.id})` : ''}`);
       for (const url of s.urls) console.log(`  ${url}`);
       if (s.warmSet) {
         const left = Math.max(0, Math.round((Date.parse(s.warmSet.retireAt) - Date.now()) / 1000));
@@ -50,7 +50,7 @@ export function registerInspect(program: Command): void {
           'in-flight': r.activeRequests,
           cpu: formatCpu(r.stats?.cpuPercent ?? null),
           memory: formatMemory(r.stats),
-          restarts: r.oomKilled ? `${r.restarts} (OOM killed)` : r.restarts,
+          restarts: restartsCell(r),
           address: r.address,
           started: ago(r.startedAt),
           ...(r.resources ? { limits: limitsCell(r.resources) } : {}),

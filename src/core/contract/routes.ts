@@ -12,6 +12,7 @@ import { READINESS_ROUTES } from './readiness';
 import { STATS_ROUTES } from './stats';
 import { LOGS_ROUTES } from './logs';
 import { METRICS_ROUTES } from './metrics';
+import { ALERT_ROUTES } from './alerts';
 
 export interface RouteContract {
   summary: string;
@@ -460,6 +461,7 @@ export const ROUTES = {
   },
   ...READINESS_ROUTES,
   ...STATS_ROUTES,
+  ...ALERT_ROUTES,
 } satisfies Record<string, RouteContract>;
 
 export type RouteKey = keyof typeof ROUTES;

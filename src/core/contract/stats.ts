@@ -37,13 +37,20 @@ export type HostStatsView = z.infer<typeof hostStatsView>;
 
 const span = z.number().int().describe('seconds the point covers: the sampling interval, or 60 for a per-minute average');
 
+/** Restarts of a service (core/replica-restarts.ts): replacements by repairs, never deploys. */
+export const serviceRestartsView = z.strictObject({
+  lastHour: z.number().int().describe('restarts of replicas of the live release in the last hour'),
+  last24h: z.number().int().describe('restarts of replicas of the live release in the last 24 h'),
+});
+export type ServiceRestartsView = z.infer<typeof serviceRestartsView>;
+
 export const replicaStatsPoint = z.strictObject({
   at,
   spanSeconds: span,
   cpuPercent,
   memoryUsedBytes: bytes,
   memoryLimitBytes: bytes,
-  restarts: z.number().int(),
+  restarts: z.number().int().describe("restarts of the replica's slot in the last 24 h when the point was sampled (the most of the minute for an average); Docker's own count is always 0 and never shown"),
 });
 
 export const serviceStatsView = z.strictObject({
@@ -51,7 +58,16 @@ export const serviceStatsView = z.strictObject({
   service: z.string(),
   env: z.string(),
   since: at,
-  replicas: z.array(z.strictObject({ replica: z.string(), release: z.number().int(), points: z.array(replicaStatsPoint) })),
+  restarts: serviceRestartsView,
+  replicas: z.array(
+    z.strictObject({
+      replica: z.string(),
+      release: z.number().int(),
+      slot: z.number().int().nullable().describe('its ordinal in its release; null for a replica started before slots existed or no longer running'),
+      restarts: z.number().int().describe('times a repair replaced the replica in this slot of its release in the last 24 h'),
+      points: z.array(replicaStatsPoint),
+    }),
+  ),
 });
 export type ServiceStatsView = z.infer<typeof serviceStatsView>;
 

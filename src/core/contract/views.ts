@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type * as d from '../domain';
 import { CERTIFICATE_SOURCES, CERTIFICATE_STATUSES, DEPLOYMENT_STATES, EVENT_TYPES, JOB_RUN_STATUSES, SCOPES } from '../domain';
-import { hostStatsView, replicaStatsView } from './stats';
+import { hostStatsView, replicaStatsView, serviceRestartsView } from './stats';
 import { CANARY_PHASES, canaryStateSchema } from '../canary-state';
 
 const at = z.string().describe('ISO 8601 time');
@@ -92,7 +92,8 @@ export const replicaView = z.strictObject({
   edgeHealthSeconds: z.number().int().nullable().describe('seconds since its edge health last changed (how long it has been down); null when unchecked'),
   activeRequests: z.number().int(),
   startedAt: nullableAt,
-  restarts: z.number().int().describe("Docker's restart count of the container"),
+  slot: z.number().int().nullable().describe('its ordinal in its release (0, 1, …): a replacement started by a repair takes the slot of the replica it replaces; null for a replica started before slots existed'),
+  restarts: z.number().int().describe('times a repair replaced the replica in this slot of its release in the last 24 h (a dead, OOM-killed, removed or unhealthy replica); deploys are not restarts'),
   stats: replicaStatsView.nullable().describe('the newest CPU/memory sample (null until the sampler has read it)'),
   resources: resourceLimitsView.optional().describe("its Docker limits (slipway.yml resources:); absent when it has none"),
   oomKilled: z.boolean().optional().describe("the kernel's OOM killer ended it (absent: no)"),
@@ -151,6 +152,7 @@ export const serviceStatusView = z.strictObject({
     .optional()
     .describe('blue-green: the previous set, running out of rotation until retireAt; a rollback to it before then only switches traffic back'),
   canary: liveCanaryView.nullable().optional().describe('a canary in progress: the live split, per-side figures, current step and the verdict so far'),
+  restarts: serviceRestartsView.describe('replicas of the live release replaced by repairs (dead, OOM-killed, removed or unhealthy); deploys are not restarts'),
 });
 export type ServiceStatusView = z.infer<typeof serviceStatusView>;
 

@@ -14,3 +14,9 @@ export interface ReleaseTraffic {
    */
   window(ref: ServiceRef, release: number, sinceMs: number, untilMs: number): WindowFigures | null;
 }
+
+/** What a service answered at the edge over a recent window, every release together (alert rules). */
+export interface ServiceTraffic {
+  /** As `window`, summed over the service's releases. */
+  serviceWindow(ref: ServiceRef, sinceMs: number, untilMs: number): WindowFigures | null;
+}

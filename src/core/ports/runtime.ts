@@ -14,6 +14,12 @@ export interface ReplicaLabels {
   env: string;
   release: number;
   deployment: string;
+  /**
+   * The replica's ordinal in its release (0, 1, …; `slipway.slot`), given by the engine and
+   * inherited by the replacement a repair starts (core/replica-restarts.ts). Absent on one-offs
+   * and on replicas started before slots existed.
+   */
+  slot?: number;
 }
 
 /** `server`: where it is started (an implementation refuses a server it does not run). */

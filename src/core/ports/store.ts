@@ -8,6 +8,7 @@
  * same transaction as the change, whatever their role.
  */
 import type { AccessStore } from './store-roles/access-store';
+import type { AlertStore } from './store-roles/alert-store';
 import type { AccessoryStore } from './store-roles/accessory-store';
 import type { CertificateStore } from './store-roles/certificate-store';
 import type { DeploymentStore } from './store-roles/deployment-store';
@@ -15,6 +16,7 @@ import type { JobRunStore } from './store-roles/job-run-store';
 import type { OutboxStore } from './store-roles/outbox-store';
 import type { PlacementStore } from './store-roles/placement-store';
 import type { ProjectStore } from './store-roles/project-store';
+import type { ReplicaRestartStore } from './store-roles/replica-restart-store';
 import type { RequestMetricsStore } from './store-roles/request-metrics-store';
 import type { ResourceStatsStore } from './store-roles/resource-stats-store';
 import type { SecretStore } from './store-roles/secret-store';
@@ -22,6 +24,7 @@ import type { SettingsStore } from './store-roles/settings-store';
 import type { WebhookStore } from './store-roles/webhook-store';
 
 export type { AccessStore, AuditQuery, NewToken } from './store-roles/access-store';
+export type { AlertStore } from './store-roles/alert-store';
 export type { AccessoryStore, AccessoryWrite, BackupPatch, BackupQuery, NewBackup } from './store-roles/accessory-store';
 export type { CertificateStore } from './store-roles/certificate-store';
 export type { DeploymentPatch, DeploymentQuery, DeploymentStore, NewDeployment, NewRelease } from './store-roles/deployment-store';
@@ -29,6 +32,7 @@ export type { JobRunStore } from './store-roles/job-run-store';
 export type { NewOutboxEvent, OutboxStore } from './store-roles/outbox-store';
 export type { PlacementStore } from './store-roles/placement-store';
 export type { ProjectStore } from './store-roles/project-store';
+export type { ReplicaRestartStore } from './store-roles/replica-restart-store';
 export type { RequestMetricsStore } from './store-roles/request-metrics-store';
 export type { ResourceStatsStore } from './store-roles/resource-stats-store';
 export type { SecretStore } from './store-roles/secret-store';
@@ -47,6 +51,7 @@ export interface Store
     ProjectStore,
     DeploymentStore,
     PlacementStore,
+    ReplicaRestartStore,
     JobRunStore,
     SecretStore,
     AccessoryStore,
@@ -56,4 +61,5 @@ export interface Store
     OutboxStore,
     ResourceStatsStore,
     RequestMetricsStore,
-    SettingsStore {}
+    SettingsStore,
+    AlertStore {}

@@ -18,6 +18,15 @@ test('replica labels round-trip through Docker labels', () => {
   assert.equal(portFromDockerLabels(docker), 3000);
 });
 
+test('a replica\'s slot round-trips as slipway.slot; absent (a replica from before slots) or malformed reads as none', () => {
+  const docker = toDockerLabels({ ...labels, slot: 2 }, 3000);
+  assert.equal(docker['slipway.slot'], '2');
+  assert.deepEqual(fromDockerLabels(docker), { ...labels, slot: 2 });
+  assert.deepEqual(fromDockerLabels({ ...docker, 'slipway.slot': '0' }), { ...labels, slot: 0 });
+  assert.equal('slot' in fromDockerLabels(toDockerLabels(labels, 3000))!, false);
+  assert.equal('slot' in fromDockerLabels({ ...docker, 'slipway.slot': 'x' })!, false);
+});
+
 test('incomplete or malformed labels are not a replica', () => {
   assert.equal(fromDockerLabels({ 'slipway.project': 'x' }), null);
   assert.equal(fromDockerLabels({ ...toDockerLabels(labels, 3000), 'slipway.release': 'v7' }), null);

@@ -7,6 +7,8 @@ export const LABEL = {
   env: 'slipway.env',
   release: 'slipway.release',
   deployment: 'slipway.deployment',
+  /** The replica's slot in its release (absent on replicas started before slots existed). */
+  slot: 'slipway.slot',
   /** Port the app listens on inside the container (needed to rebuild a Replica from a listing). */
   port: 'slipway.port',
 } as const;
@@ -50,6 +52,7 @@ export function toDockerLabels(labels: ReplicaLabels, port: number): Record<stri
     [LABEL.env]: labels.env,
     [LABEL.release]: String(labels.release),
     [LABEL.deployment]: labels.deployment,
+    ...(labels.slot !== undefined ? { [LABEL.slot]: String(labels.slot) } : {}),
     // Workers listen on no port: no label, read back as 0.
     ...(port > 0 ? { [LABEL.port]: String(port) } : {}),
   };
@@ -64,7 +67,9 @@ export function fromDockerLabels(labels: Record<string, string>): ReplicaLabels 
   const release = Number(releaseText);
   const deployment = labels[LABEL.deployment];
   if (!project || !service || !env || !deployment || !/^\d+$/.test(releaseText) || !Number.isSafeInteger(release)) return null;
-  return { project, service, env, release, deployment };
+  const slotText = labels[LABEL.slot] ?? '';
+  const slot = /^\d{1,6}$/.test(slotText) ? Number(slotText) : undefined;
+  return { project, service, env, release, deployment, ...(slot !== undefined ? { slot } : {}) };
 }
 
 /** The port label as a number (0 when absent or invalid). */

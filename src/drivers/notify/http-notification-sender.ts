@@ -74,5 +74,9 @@ export function slackText(e: OutboxEvent): string {
       return `:x: ${where}: backup ${p.backup} of ${p.accessory} failed: ${p.detail}`;
     case 'backup.verify_failed':
       return `:rotating_light: ${where}: backup ${p.backup} of ${p.accessory} did not pass verification: ${p.detail}`;
+    case 'alert.firing':
+      return `:rotating_light: alert ${p.rule} firing on ${p.subject}: ${p.summary}${p.explain ? ` (${p.explain})` : ''}`;
+    case 'alert.resolved':
+      return `:white_check_mark: alert ${p.rule} resolved on ${p.subject} (since ${p.startedAt}): ${p.summary}`;
   }
 }

@@ -19,6 +19,8 @@ import { m0021Backups } from './0021-backups';
 import { m0022AppliedMigrations } from './0022-applied-migrations';
 import { m0023BackupFiles } from './0023-backup-files';
 import { m0024ReplicaPlacements } from './0024-replica-placements';
+import { m0025ReplicaRestarts } from './0025-replica-restarts';
+import { m0026Alerts } from './0026-alerts';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001Initial,
@@ -40,6 +42,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0022-applied-migrations': m0022AppliedMigrations,
   '0023-backup-files': m0023BackupFiles,
   '0024-replica-placements': m0024ReplicaPlacements,
+  '0025-replica-restarts': m0025ReplicaRestarts,
+  '0026-alerts': m0026Alerts,
 };
 
 export const migrationProvider: MigrationProvider = {

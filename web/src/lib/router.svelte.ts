@@ -3,12 +3,13 @@
  *   /                                     overview
  *   /p/:project/:env/:service             service page
  *   /backups[/:project/:env]              backups (every environment, or one)
- *   /servers  /certificates  /audit  /tokens  the other pages
+ *   /alerts  /servers  /certificates  /audit  /tokens  the other pages
  */
 export type Route =
   | { page: 'overview' }
   | { page: 'service'; project: string; env: string; service: string }
   | { page: 'backups'; project: string | null; env: string | null }
+  | { page: 'alerts' }
   | { page: 'servers' }
   | { page: 'certificates' }
   | { page: 'audit' }
@@ -21,7 +22,7 @@ export function parseRoute(path: string): Route {
   if (parts[0] === 'p' && parts.length === 4) return { page: 'service', project: parts[1]!, env: parts[2]!, service: parts[3]! };
   if (parts[0] === 'backups' && parts.length === 1) return { page: 'backups', project: null, env: null };
   if (parts[0] === 'backups' && parts.length === 3) return { page: 'backups', project: parts[1]!, env: parts[2]! };
-  if (parts.length === 1 && (parts[0] === 'servers' || parts[0] === 'certificates' || parts[0] === 'audit' || parts[0] === 'tokens')) return { page: parts[0] };
+  if (parts.length === 1 && (parts[0] === 'alerts' || parts[0] === 'servers' || parts[0] === 'certificates' || parts[0] === 'audit' || parts[0] === 'tokens')) return { page: parts[0] };
   return { page: 'not-found', path };
 }
 
