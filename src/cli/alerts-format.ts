@@ -6,7 +6,7 @@
  * (alerts-format.test.ts).
  */
 import { stringify } from 'yaml';
-import { silences as covers } from '../core/alert-records';
+import { silencedNow, silenceScope, silenceWhere } from '../core/alert-records';
 import { ALERT_RULES, alertRulesSchema, HOST_ALERT_RULES, SERVICE_ALERT_RULES, type AlertRuleName } from '../core/alert-rules';
 import type { AlertRulesView, AlertsOverview, AlertView, SilenceView } from '../core/contract/alerts';
 import type { ErrorDetail } from '../core/errors';
@@ -23,21 +23,7 @@ export function dashboardUrl(baseUrl: string, link: string): string {
   return `${baseUrl.replace(/\/+$/, '')}${link}`;
 }
 
-/** Whether a silence in force covers the alert now (one made after it fired included). */
-export function silencedNow(a: AlertView, silences: SilenceView[], now: number): boolean {
-  const at = new Date(now).toISOString();
-  return a.silenced || silences.some((s) => covers(s, a.rule, a.subject, a.project, at));
-}
-
-/** What a silence covers, in words. */
-export function silenceScope(s: Pick<SilenceView, 'subject' | 'project'>): string {
-  if (s.subject !== null) return s.subject;
-  if (s.project !== null) return `every service of ${s.project}`;
-  return 'everywhere';
-}
-
-/** "on shop/production/web", "on every service of shop", "everywhere". */
-const onScope = (s: Pick<SilenceView, 'subject' | 'project'>) => (s.subject === null && s.project === null ? 'everywhere' : `on ${silenceScope(s)}`);
+export { silencedNow, silenceScope };
 
 /** One alert: a head line (rule, subject, state, since and for how long), its value in words, the command and the page. */
 export function alertLines(a: AlertView, o: { baseUrl: string; silences: SilenceView[]; now: number }): string[] {
@@ -95,7 +81,7 @@ export function overviewLines(o: AlertsOverview, opts: { baseUrl: string; now: n
 /** What `slipway alerts silence` prints once the silence is in force. */
 export function silencedLines(s: SilenceView, now: number): string[] {
   return [
-    `silenced ${s.rule} ${onScope(s)} until ${instant(s.until)} (in ${left(Date.parse(s.until) - now)}): silence ${s.id}${s.reason ? ` (${s.reason})` : ''}`,
+    `silenced ${s.rule} ${silenceWhere(s)} until ${instant(s.until)} (in ${left(Date.parse(s.until) - now)}): silence ${s.id}${s.reason ? ` (${s.reason})` : ''}`,
     'its alerts are still recorded (slipway alerts), but no notification is sent for those that fire meanwhile',
     `end it early: slipway alerts unsilence ${s.id}`,
   ];

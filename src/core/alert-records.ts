@@ -47,3 +47,21 @@ export type NewSilence = Omit<AlertSilence, 'id'>;
 export function silences(s: AlertSilence, rule: AlertRuleName, subject: string, project: string | null, now: string): boolean {
   return s.rule === rule && s.until > now && (s.subject === null ? s.project === null || s.project === project : s.subject === subject);
 }
+
+/** Silenced when it fired (nothing was sent), or covered by a silence in force at `now` (one made after it fired included). */
+export function silencedNow(a: Pick<AlertRecord, 'silenced' | 'rule' | 'subject' | 'project'>, inForce: AlertSilence[], now: number): boolean {
+  const at = new Date(now).toISOString();
+  return a.silenced || inForce.some((s) => silences(s, a.rule, a.subject, a.project, at));
+}
+
+/** What a silence covers, in words: its subject, every service of its project, or everywhere. */
+export function silenceScope(s: Pick<AlertSilence, 'subject' | 'project'>): string {
+  if (s.subject !== null) return s.subject;
+  if (s.project !== null) return `every service of ${s.project}`;
+  return 'everywhere';
+}
+
+/** After a rule's name: "everywhere", "on every service of shop", "on shop/production/web". */
+export function silenceWhere(s: Pick<AlertSilence, 'subject' | 'project'>): string {
+  return s.subject === null && s.project === null ? 'everywhere' : `on ${silenceScope(s)}`;
+}

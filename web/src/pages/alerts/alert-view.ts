@@ -3,7 +3,7 @@
  * what a silence covers in words, the silence "Silence 1 h" asks for, the order of the lists.
  * The same wording as `slipway alerts` (src/cli/alerts-format.ts). Pure: the clock is a parameter.
  */
-import { silences as covers } from '../../../../src/core/alert-records';
+import { silencedNow, silenceScope, silenceWhere } from '../../../../src/core/alert-records';
 import type { RouteBody } from '../../../../src/core/contract/routes';
 import type { AlertsOverview, AlertView, SilenceView } from '../../../../src/core/contract/alerts';
 import type { SessionView } from '../../../../src/core/contract/views';
@@ -11,23 +11,7 @@ import type { SessionView } from '../../../../src/core/contract/views';
 export type { AlertsOverview, AlertView, SilenceView };
 export type SilenceBody = RouteBody<'POST /api/v1/alerts/silences'>;
 
-/** Silenced when it fired (nothing was sent), or covered by a silence in force now. */
-export function silencedNow(a: AlertView, silences: SilenceView[], now: number): boolean {
-  const at = new Date(now).toISOString();
-  return a.silenced || silences.some((s) => covers(s, a.rule, a.subject, a.project, at));
-}
-
-/** What a silence covers: its subject, every service of its project, or everything. */
-export function silenceScope(s: Pick<SilenceView, 'subject' | 'project'>): string {
-  if (s.subject !== null) return s.subject;
-  if (s.project !== null) return `every service of ${s.project}`;
-  return 'everywhere';
-}
-
-/** "everywhere", "on every service of shop", "on shop/production/web": after a rule's name. */
-export function silenceWhere(s: Pick<SilenceView, 'subject' | 'project'>): string {
-  return s.subject === null && s.project === null ? 'everywhere' : `on ${silenceScope(s)}`;
-}
+export { silencedNow, silenceScope, silenceWhere };
 
 /**
  * The silence that quiets this alert: its service (service rules), its certificate or backup
