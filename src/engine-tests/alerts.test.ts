@@ -186,3 +186,33 @@ test('host rules: disk over its share for its `for`, a failing certificate, the 
   await e.tick();
   assert.deepEqual((await w.store.listAlerts({})).map((a) => a.rule), ['certificate']);
 });
+
+test('backup verification: fires when the newest verification of an accessory\'s backups failed, resolves when a newer one passed', async (t) => {
+  const w = await world(t, undefined);
+  const project = (await w.store.getProject('shop'))!;
+  const env = (await w.store.getEnvironment(project.id, 'production'))!;
+  await w.store.saveAccessory({
+    environmentId: env.id,
+    name: 'db',
+    kind: 'postgres',
+    config: { name: 'db', kind: 'postgres', image: 'slipway/postgres:15', builtIn: true, version: '15', port: 5432, volumes: [], env: {}, command: null, health: { kind: 'exec', path: null, port: null, command: ['pg_isready'], intervalMs: 500, timeoutMs: 5000, deadlineMs: 60_000 }, resources: { memoryBytes: null, cpus: null }, stopTimeoutMs: 10_000, database: 'shop' },
+    imageDigest: 'sha256:pg',
+    specHash: 'h',
+  });
+  const verified = async (id: string, ok: boolean) => {
+    await w.store.createBackup({ id, environmentId: env.id, accessory: 'db', type: 'full', trigger: 'schedule', deploymentId: null, triggeredBy: null });
+    const at = new Date(w.clock.get()).toISOString();
+    await w.store.updateBackup(id, { state: 'succeeded', finishedAt: at, verification: { state: ok ? 'passed' : 'failed', startedAt: at, finishedAt: at, durationMs: 10, checks: [{ name: 'pgbackrest verify', ok, detail: ok ? 'ok' : 'checksum invalid 1 file' }], error: ok ? null : 'pgbackrest verify: checksum invalid 1 file' } });
+  };
+  const e = w.evaluator();
+  await verified('b1', false);
+  await run(w, e, 0, 0, () => figures(0, 0, null));
+  const [a] = await w.store.listAlerts({});
+  assert.deepEqual({ rule: a?.rule, subject: a?.subject, link: a?.link }, { rule: 'backup_verify', subject: 'backup:shop/production/db', link: '/backups/shop/production' });
+  assert.match(a!.summary, /verification of backup b1 failed: pgbackrest verify: checksum invalid 1 file/);
+  await new Promise((r) => setTimeout(r, 5));
+  await verified('b2', true);
+  await run(w, e, 1, 1, () => figures(0, 0, null));
+  assert.deepEqual(await w.store.listAlerts({}), []);
+  assert.deepEqual((await events(w.store)).map((x) => x.type), ['alert.firing', 'alert.resolved']);
+});
