@@ -14,7 +14,9 @@
  * the page, the split and per-side figures as the API reports them (the figures also match the
  * responses the test received), promoted from the page; a second one aborted from the page.
  * Overview: a known mix through the edge (N requests, K answering 500, some slow), its request
- * rate, error rate and p95 as the API reports them and as the mix dictates.
+ * rate, error rate and p95 as the API reports them and as the mix dictates. Recent requests: the
+ * Metrics tab's list narrowed by status (a preset, a typed list) as the API answers for the same
+ * filter; a bad filter is named before anything is sent.
  * Screenshots go to test-output/dashboard-service/.
  */
 import { after, before, test } from 'node:test';
@@ -715,5 +717,72 @@ test('Overview figures: a known mix through the edge (N requests, K answering 50
   assert.ok(series?.points.some((p) => p.p95 !== null), 'the API has a p95 series point');
   assert.equal(await row.getByRole('img', { name: 'p95 latency over the last hour of web' }).locator('path').count(), 1, 'the sparkline draws the p95 series');
   await page.screenshot({ path: path.join(OUT, 'overview.png'), fullPage: true });
+  assertNoPageErrors();
+});
+
+test('Recent requests: the Metrics tab lists them as the API does, narrowed by status (a preset or a typed list of classes and codes); a bad list names the entry', async () => {
+  const { page } = b;
+  // dsvcmix/web got the mix above (21 answered 500); now two 404s and a 429, the newest.
+  for (const st of [404, 429, 404]) assert.equal((await edgeGet(mix.domain, `/status/${st}`)).status, st);
+  const api = async (status?: string) => (await cp.client.recentRequests(mix.project, 'web', { env: ENV, limit: 50, ...(status ? { status } : {}) })).requests.map((r) => r.status);
+  await until('the 4xx answers in the ring', async () => (await api('4xx')).length === 3, { timeoutMs: 15_000, context: () => cp.tail(10) });
+
+  await openService(mix.project, 'web');
+  await selectTab('Metrics');
+  const card = page.getByTestId('recent-requests');
+  const rows = card.locator('tbody tr[data-status]');
+  await shown(rows.first(), 'recent-requests');
+  const read = () => rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-status'))));
+  const all = await settle('recent requests', async () => ({ page: await read(), api: await api() }));
+  assert.equal(all.length, 50, 'the newest 50');
+  assert.deepEqual(all.slice(0, 3), [404, 429, 404], 'newest first');
+
+  await card.getByRole('button', { name: '5xx', exact: true }).click();
+  const fiveXX = await settle('recent 5xx', async () => ({ page: await read(), api: await api('5xx') }));
+  assert.deepEqual(fiveXX, Array.from({ length: 21 }, () => 500), 'the 21 answers of 500 of the mix');
+
+  const input = card.getByTestId('requests-status');
+  await input.fill('429, 404');
+  assert.deepEqual(await settle('recent 404,429', async () => ({ page: await read(), api: await api('404,429') })), [404, 429, 404]);
+
+  await input.fill('4xx,7');
+  const problem = card.getByTestId('requests-status-problem');
+  await shown(problem, 'requests-status-problem');
+  assert.equal(collapse(await problem.textContent()), 'Status: "7" is neither a status class (1xx to 5xx) nor a status code (100 to 599); expected status classes and codes separated by commas, such as 5xx, 4xx,5xx, 404 or 404,500');
+  assert.equal(await input.getAttribute('aria-invalid'), 'true');
+  assert.deepEqual(await read(), [404, 429, 404], 'a bad list is not sent: the last good filter stays');
+
+  await input.fill('418');
+  const empty = card.getByTestId('requests-empty');
+  await shown(empty, 'requests-empty');
+  assert.match(collapse(await empty.textContent()), /^No recent request answered with 418 among the \d[\d,]* this server keeps for web in production\.$/);
+  await page.screenshot({ path: path.join(OUT, 'service-recent-requests.png'), fullPage: true });
+  assertNoPageErrors();
+});
+
+test('Restarts: a replica killed by hand is replaced by a repair; the Replicas tab shows its slot’s restart and the service’s total as the API reports them', async () => {
+  const { page } = b;
+  const before = await statusOf(app.project, 'web');
+  const live = before.currentRelease!.number;
+  const victim = before.replicas.find((r) => r.release === live && r.slot !== null);
+  assert.ok(victim, `a replica of v${live} with a slot: ${JSON.stringify(before.replicas)}`);
+  await docker.getContainer(victim.name).kill();
+  const after = await until('the repair to replace the killed replica', async () => {
+    const s = await statusOf(app.project, 'web');
+    return s.restarts.last24h > before.restarts.last24h && s.readyReplicas === s.desiredReplicas && !s.replicas.some((r) => r.name === victim.name) && s;
+  }, { timeoutMs: 90_000, context: () => cp.tail(30) });
+  const replacement = after.replicas.find((r) => r.release === live && r.slot === victim.slot)!;
+  assert.equal(replacement.restarts, victim.restarts + 1, 'the slot counts the repair');
+
+  await openService(app.project, 'web');
+  await selectTab('Replicas');
+  const total = page.getByTestId('service-restarts');
+  await shown(total, 'service-restarts');
+  assert.match(collapse(await total.innerText()), new RegExp(`${after.restarts.last24h} restarts? in 24 h`));
+  const row = page.locator(`tr[data-replica="${replacement.name}"]`);
+  await shown(row, 'replacement-row');
+  const cell = row.locator(`td[title="slot ${replacement.slot} of v${live}"]`);
+  await shown(cell, 'replacement-restarts-cell');
+  assert.equal(collapse(await cell.innerText()), String(replacement.restarts));
   assertNoPageErrors();
 });

@@ -4,6 +4,7 @@
  * servers on 127.0.0.1 answering "<id>" (`?ms=N`: after N ms). The memory edge passes the same
  * suite in the unit lane (src/testing/memory-edge.test.ts).
  */
+import assert from 'node:assert/strict';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -34,7 +35,12 @@ function get(port: number, host: string, pathname = '/'): Promise<EdgeAnswer> {
       .get({ host: '127.0.0.1', port, path: pathname, headers: { host }, agent: false }, (res) => {
         let body = '';
         res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, server: res.statusCode === 200 ? body : null }));
+        res.on('end', () => {
+          // A stopped service's page names it in a header (and in its text).
+          const stopped = res.headers['x-slipway-stopped'];
+          if (typeof stopped === 'string') assert.match(body, new RegExp(`<h1>${stopped} is stopped</h1>`));
+          resolve({ status: res.statusCode ?? 0, server: res.statusCode === 200 ? body : null, ...(typeof stopped === 'string' ? { stopped } : {}) });
+        });
       })
       .on('error', reject);
   });

@@ -17,6 +17,8 @@ import { readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ApiError } from '../src/client/api-client';
+import { cliFor } from './support/cli';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import { getWithHost } from './support/http-get';
 import { TestProject } from './support/test-project';
@@ -113,4 +115,35 @@ test('another user cannot connect to the listener at all', { skip: process.getui
   const probe = `require('net').createConnection({ path: ${JSON.stringify(socket)} }).on('connect', () => { console.log('connected'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); })`;
   const { stdout } = await execFileP('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', probe]);
   assert.equal(stdout.trim(), 'EACCES');
+});
+
+test('recent requests by status (issue 24): classes and codes, --errors as 5xx, a bad list refused naming the field or the flag', async () => {
+  const statuses = [404, 429, 500, 503, 200, 404];
+  for (const st of statuses) assert.equal((await getWithHost(cp.httpPort, app.domain, `/status/${st}`)).status, st);
+  const ring = async (q: { status?: string; errors?: 'true' } = {}) => (await cp.client.recentRequests('rlauth', 'web', { path: '/status/', ...q })).requests.map((r) => r.status);
+  await until('the requests in the ring', async () => (await ring()).length === statuses.length);
+  assert.deepEqual(await ring(), [...statuses].reverse(), 'newest first');
+  assert.deepEqual(await ring({ status: '4xx' }), [404, 429, 404]);
+  assert.deepEqual(await ring({ status: '404' }), [404, 404]);
+  assert.deepEqual(await ring({ status: '404,500' }), [404, 500, 404]);
+  assert.deepEqual(await ring({ status: '5xx,429' }), [503, 500, 429]);
+  assert.deepEqual(await ring({ errors: 'true' }), [503, 500], 'errors=true stays: 5xx');
+  await assert.rejects(ring({ status: '4xx,6xx' }), (err: unknown) => {
+    assert.ok(err instanceof ApiError && err.status === 400, String(err));
+    assert.deepEqual(err.details.map((d) => d.path), ['status']);
+    assert.match(err.details[0]!.message, /"6xx" is neither a status class \(1xx to 5xx\) nor a status code \(100 to 599\)/);
+    return true;
+  });
+
+  const slipway = cliFor(cp, app.dir);
+  const table = await slipway('requests', 'web', '--status', '4xx', '--path', '/status/');
+  assert.equal(table.code, 0, table.stderr);
+  const shown = table.stdout.split('\n').filter((l) => l.includes('/status/'));
+  assert.deepEqual(shown.map((l) => l.split(/\s+/)[2]), ['404', '429', '404'], table.stdout);
+  const errors = await slipway('requests', 'web', '--errors', '--path', '/status/', '--json');
+  assert.equal(errors.code, 0, errors.stderr);
+  assert.deepEqual((JSON.parse(errors.stdout) as Array<{ status: number }>).map((r) => r.status), [503, 500]);
+  const bad = await slipway('requests', 'web', '--status', '4xx,abc');
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--status: "abc" is neither a status class/);
 });

@@ -5,7 +5,9 @@
  * requires it; bad, missing and replayed signatures are refused, audited, and build nothing;
  * Slipway's generic signed payload works too (its delivery id and timestamp are signed); a
  * captured push replayed under a new delivery id, or a push of a commit older than the live
- * one, is refused unless it is a forced push the live slipway.yml allows.
+ * one, is refused unless it is a forced push the live slipway.yml allows. A push to a branch
+ * matching a pattern (`release/*`) and of an annotated tag matching `tags:` (`v*`) deploy the
+ * right commits (the tag peeled) to the right environments, each deployment recording the ref.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,6 +32,8 @@ let secret = '';
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.name=Slipway Test', '-c', 'user.email=test@slipway.invalid', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8' }).trim();
 
+const TRIGGERS = 'branches: { main: staging, prod: production, "release/*": staging }\ntags: { "v*": production }\n';
+
 /** Commits a version on a branch of the work tree and pushes it to the bare repository. */
 function commit(branch: string, version: string, head = ''): string {
   git(work, 'checkout', '-q', '-B', branch);
@@ -38,7 +42,7 @@ function commit(branch: string, version: string, head = ''): string {
     replicas: 1,
     environments: { staging: { services: { web: { domains: ['staging.hooks.test.localhost'] } } }, production: { approval: 'required' } },
   });
-  writeFileSync(path.join(work, 'slipway.yml'), `branches: { main: staging, prod: production }\n${head}${config}`);
+  writeFileSync(path.join(work, 'slipway.yml'), `${TRIGGERS}${head}${config}`);
   git(work, 'add', '-A');
   git(work, 'commit', '-q', '--allow-empty', '-m', `${branch} ${version}`);
   git(work, 'push', '-q', '-f', bare, `${branch}:${branch}`);
@@ -64,8 +68,8 @@ function post(body: string, headers: Record<string, string>, from = '127.0.0.1')
 
 const deliver = (body: unknown, headers: Record<string, string>, from?: string) => post(JSON.stringify(body), headers, from);
 
-function githubPush(branch: string, sha: string, opts: { secret?: string; delivery?: string; event?: string; forced?: boolean } = {}) {
-  const body = { ref: `refs/heads/${branch}`, after: sha, forced: opts.forced ?? false, repository: { clone_url: `file://${bare}` }, head_commit: { timestamp: new Date().toISOString() } };
+function githubPush(branch: string, sha: string, opts: { secret?: string; delivery?: string; event?: string; forced?: boolean; ref?: string } = {}) {
+  const body = { ref: opts.ref ?? `refs/heads/${branch}`, after: sha, forced: opts.forced ?? false, repository: { clone_url: `file://${bare}` }, head_commit: { timestamp: new Date().toISOString() } };
   const raw = JSON.stringify(body);
   const signature = `sha256=${createHmac('sha256', opts.secret ?? secret).update(raw).digest('hex')}`;
   return { body, headers: { 'x-github-event': opts.event ?? 'push', 'x-github-delivery': opts.delivery ?? randomUUID(), 'x-hub-signature-256': signature } };
@@ -244,4 +248,53 @@ test('a push of a commit older than the live one is refused; a forced one only w
   assert.match(String(accepted.body.message), /forced push over [0-9a-f]{7}, allowed by webhooks\.allow_force_push/);
   assert.equal((await waitDeployment(cp.client, (accepted.body.deployments as string[])[0]!)).state, 'succeeded');
   assert.equal((await cp.client.releases('hooks', 'web', 'staging')).releases.find((r) => r.current)?.sourceRef, `git:${old}`);
+});
+
+test('a push to a branch matching release/* and of a tag matching v* deploy the right commits where slipway.yml says, the ref recorded', async () => {
+  const rel = commit('release/1.2', 'release-12');
+  const push = githubPush('release/1.2', rel);
+  const res = await deliver(push.body, push.headers);
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  assert.deepEqual([res.body.env, res.body.branch, res.body.matched, res.body.commit], ['staging', 'release/1.2', 'release/*', rel]);
+  const d = await waitDeployment(cp.client, (res.body.deployments as string[])[0]!);
+  assert.equal(d.state, 'succeeded', d.error ?? '');
+  assert.deepEqual(d.git, { ref: 'refs/heads/release/1.2', commit: rel });
+  assert.equal(d.triggeredBy, `webhook:hooks (push release/1.2 ${rel.slice(0, 7)})`);
+  assert.equal((await cp.client.releases('hooks', 'web', 'staging')).releases.find((r) => r.current)?.sourceRef, `git:${rel}`);
+
+  // An annotated tag: GitHub's "after" is the tag object; the tagged commit is deployed.
+  const tagged = commit('main', 'v1');
+  git(work, 'tag', '-a', 'v1.0.0', '-m', 'v1.0.0');
+  git(work, 'push', '-q', bare, 'refs/tags/v1.0.0');
+  const tagObject = git(work, 'rev-parse', 'v1.0.0');
+  assert.notEqual(tagObject, tagged, 'an annotated tag is an object of its own');
+  const tagPush = githubPush('', tagObject, { ref: 'refs/tags/v1.0.0' });
+  const out = await deliver(tagPush.body, tagPush.headers);
+  assert.equal(out.status, 202, JSON.stringify(out.body));
+  assert.deepEqual([out.body.env, out.body.tag, out.body.ref, out.body.matched, out.body.commit], ['production', 'v1.0.0', 'refs/tags/v1.0.0', 'v*', tagged]);
+  const id = (out.body.deployments as string[])[0]!;
+  const waiting = (await cp.client.deployment(id)).deployment;
+  assert.equal(waiting.state, 'awaiting_approval', 'production requires approval, whatever started the deploy');
+  assert.deepEqual(waiting.git, { ref: 'refs/tags/v1.0.0', commit: tagged });
+  await cp.client.approve(id);
+  const done = await waitDeployment(cp.client, id);
+  assert.equal(done.state, 'succeeded', done.error ?? '');
+  assert.equal(done.env, 'production');
+  assert.equal(done.triggeredBy, `webhook:hooks (push tag v1.0.0 ${tagged.slice(0, 7)})`);
+  assert.equal((await cp.client.releases('hooks', 'web', 'production')).releases.find((r) => r.current)?.sourceRef, `git:${tagged}`);
+  const shown = await cliFor(cp, app.dir)('deployment', id);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, new RegExp(`pushed refs/tags/v1\\.0\\.0 at ${tagged}`));
+  assert.equal((await cp.client.releases('hooks', 'web', 'staging')).releases.find((r) => r.current)?.sourceRef, `git:${rel}`, 'staging untouched');
+
+  // A tag matching nothing is ignored, and deploys nothing.
+  git(work, 'tag', 'nightly');
+  git(work, 'push', '-q', bare, 'refs/tags/nightly');
+  const before = await deploymentCount('production');
+  const nightly = githubPush('', tagged, { ref: 'refs/tags/nightly' });
+  const ignored = await deliver(nightly.body, nightly.headers);
+  assert.equal(ignored.status, 200, JSON.stringify(ignored.body));
+  assert.equal(ignored.body.status, 'ignored');
+  assert.match(String(ignored.body.message), /^tag nightly deploys nowhere \(tags: in slipway\.yml maps v\*\)$/);
+  assert.equal(await deploymentCount('production'), before);
 });

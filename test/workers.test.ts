@@ -162,3 +162,44 @@ test('a scheduled job runs on its schedule with its release env; overlapping tic
   assert.match(table.stdout, /RUN\s+JOB\s+RELEASE\s+SCHEDULED/);
   assert.match(table.stdout, /skipped/);
 });
+
+test('a job with schedule off in production is released there but never run on schedule; staging runs it; slipway jobs says which; slipway run still runs it', async () => {
+  const v = variant('1');
+  v.services!.report = {
+    build: '.',
+    command: ['node', '-e', "console.log('report ran in ' + process.env.SLIPWAY_ENV)"],
+    schedule: '* * * * * *',
+  };
+  v.environments = { staging: {}, production: { services: { report: { schedule: 'off' } } } };
+  const [prod] = await deploy(v, ['report']);
+  assert.equal(prod!.state, 'succeeded', await deploymentLog(cp.client, prod!.id));
+  assert.match(await deploymentLog(cp.client, prod!.id), /job with schedule off in production: never run on schedule here; run it by hand with slipway run report --env production/);
+  const { deployments } = await deployDirectory(cp.client, { ...app.write(v, 'staging'), services: ['report'] });
+  const staging = await waitDeployment(cp.client, deployments[0]!.id);
+  assert.equal(staging.state, 'succeeded', await deploymentLog(cp.client, staging.id));
+  assert.equal((await running('report')).length, 0, 'a job keeps no replicas, off or not');
+
+  // Every second in staging: once it has run twice, production (same release content, same ticks) would have too.
+  const deadline = Date.now() + 30_000;
+  let stagingRuns = (await cp.client.jobRuns('workers', { env: 'staging', service: 'report' })).runs;
+  while (Date.now() < deadline && stagingRuns.filter((r) => r.status === 'succeeded').length < 2) {
+    await new Promise((r) => setTimeout(r, 500));
+    stagingRuns = (await cp.client.jobRuns('workers', { env: 'staging', service: 'report' })).runs;
+  }
+  assert.ok(stagingRuns.filter((r) => r.status === 'succeeded').length >= 2, JSON.stringify(stagingRuns, null, 1));
+  const prodAnswer = await cp.client.jobRuns('workers', { env: 'production', service: 'report' });
+  assert.deepEqual(prodAnswer.runs, [], 'no run and no skipped tick in production');
+  assert.deepEqual(prodAnswer.schedules, [{ service: 'report', release: 1, schedule: null, nextRunAt: null }]);
+  const stagingSchedule = (await cp.client.jobRuns('workers', { env: 'staging', service: 'report' })).schedules;
+  assert.deepEqual(stagingSchedule.map((s) => [s.service, s.schedule]), [['report', '* * * * * *']]);
+
+  const slipway = cliFor(cp, app.dir);
+  const table = await slipway('jobs', 'report');
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /^report \(v1\): schedule off in production, never run on schedule here \(by hand: slipway run report --env production -- <command>\)$/m);
+  assert.match(table.stdout, /no job runs yet in production for report/);
+  const byHand = await slipway('run', 'report', '--', 'node', '-e', "console.log('by hand in ' + process.env.SLIPWAY_ENV)");
+  assert.equal(byHand.code, 0, byHand.stderr);
+  assert.match(byHand.stdout, /by hand in production/);
+  assert.deepEqual((await cp.client.jobRuns('workers', { env: 'production', service: 'report' })).runs, [], 'a run by hand is not a scheduled run');
+});

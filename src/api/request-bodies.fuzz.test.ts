@@ -29,6 +29,8 @@ const VALID_BODIES: Record<string, unknown> = {
   'POST /api/v1/projects/:project/services/:service/redeploy': { env: 'production', image: 'slipway/node:20' },
   'POST /api/v1/projects/:project/services/:service/scale': { env: 'production', replicas: 3 },
   'POST /api/v1/projects/:project/services/:service/restart': { env: 'staging' },
+  'POST /api/v1/projects/:project/services/:service/stop': { env: 'staging' },
+  'POST /api/v1/projects/:project/services/:service/start': { env: 'production' },
   'POST /api/v1/deployments': { config: CONFIG, env: 'staging', services: ['web'], sources: { web: { sha256: SHA, commit: null } } },
   'POST /api/v1/promotions': { config: CONFIG, from: 'staging', to: 'production', services: ['web'] },
   'POST /api/v1/projects/:project/environments': { name: 'preview-x' },

@@ -14,7 +14,7 @@ import { registerInspect } from './commands/inspect';
 import { registerLogs } from './commands/logs';
 import { registerRollback } from './commands/rollback';
 import { registerRedeploy } from './commands/redeploy';
-import { registerRestart, registerScale } from './commands/scale';
+import { registerRestart, registerScale, registerStart, registerStop } from './commands/scale';
 import { registerJobs } from './commands/jobs';
 import { registerPromote } from './commands/promote';
 import { registerRun } from './commands/run';
@@ -60,6 +60,8 @@ export function buildProgram(): Command {
   registerRedeploy(program);
   registerScale(program);
   registerRestart(program);
+  registerStop(program);
+  registerStart(program);
   registerPromote(program);
   registerInspect(program);
   registerLogs(program);

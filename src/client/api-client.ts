@@ -195,6 +195,16 @@ export class SlipwayClient {
     return this.call('POST /api/v1/projects/:project/services/:service/restart', { params: { project, service }, body });
   }
 
+  /** `slipway stop`: the live release with 0 replicas (config and releases kept); its domains answer a 503 page. */
+  stop(project: string, service: string, body: RouteBody<'POST /api/v1/projects/:project/services/:service/stop'>): Answer<'POST /api/v1/projects/:project/services/:service/stop'> {
+    return this.call('POST /api/v1/projects/:project/services/:service/stop', { params: { project, service }, body });
+  }
+
+  /** `slipway start`: a stopped service back to the count it ran before the stop. */
+  start(project: string, service: string, body: RouteBody<'POST /api/v1/projects/:project/services/:service/start'>): Answer<'POST /api/v1/projects/:project/services/:service/start'> {
+    return this.call('POST /api/v1/projects/:project/services/:service/start', { params: { project, service }, body });
+  }
+
   redeploy(project: string, service: string, body: RouteBody<'POST /api/v1/projects/:project/services/:service/redeploy'>): Answer<'POST /api/v1/projects/:project/services/:service/redeploy'> {
     return this.call('POST /api/v1/projects/:project/services/:service/redeploy', { params: { project, service }, body });
   }

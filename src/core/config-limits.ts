@@ -26,7 +26,7 @@ export const CONFIG_LIMITS = {
   volumes: 20,
   /** Environments under `environments`. */
   environments: 20,
-  /** Entries of `env` (per service and per override), `build.args` and `branches`. */
+  /** Entries of `env` (per service and per override), `build.args`, `branches` and `tags`. */
   mapEntries: 200,
   /** Items of any list: `domains`, `command`, `release_command`. */
   listItems: 100,

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseCron } from './cron';
 import { durationProblem, formatDuration, MAX_SPAN_MS, MAX_TIMER_MS, parseDuration } from './duration';
 import { gitUrlProblem } from './git-source';
+import { allowForcePushEntryProblem, refPatternProblem } from './ref-triggers';
 import { imageRefProblem } from './image-ref';
 import { accessoryProblems, defaultDatabaseProblem, RESERVED_DATABASES } from './accessory-config';
 import { memoryProblem } from './parse-size';
@@ -558,12 +559,30 @@ export const accessoryOverrideSchema = z
  * `replicas: 3`, or `replicas: { min: 2 }`: at least 2, and a count `slipway scale` raised is
  * kept by the next deploy (a plain number is what every deploy runs).
  */
+const replicaCount = z
+  .number({ error: 'must be a whole number' })
+  .int({ error: 'must be a whole number' })
+  .min(1, { error: 'must be between 1 and 100 (to run no replica and keep the service, its config and releases, use slipway stop)' })
+  .max(100, { error: 'must be between 1 and 100' });
 export const replicasSchema = z
-  .union([wholeNumber(1, 100), z.strictObject({ min: wholeNumber(1, 100) })], { error: 'must be a whole number from 1 to 100, or { min: N } to keep a count slipway scale raised' })
+  .union([replicaCount, z.strictObject({ min: replicaCount })], { error: 'must be a whole number from 1 to 100, or { min: N } to keep a count slipway scale raised' })
   .describe('replicas to run: N, or { min: N } to keep a higher count set by slipway scale across deploys');
 
 const serviceCommand = argv('["node", "worker.js"]', true);
 const releaseCommand = argv('["node", "migrate.js"]');
+
+/**
+ * A job's `schedule`: a cron expression, or `off` (the service is still a job, deployed and
+ * runnable by hand with `slipway run`, but the scheduler never starts it). Also per environment.
+ */
+const scheduleSchema = z.string({ error: 'must be a cron expression such as "0 */6 * * *", or off' }).superRefine((v, ctx) => {
+  if (v === 'off') return;
+  try {
+    parseCron(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
 
 export const webServiceSchema = z
   .strictObject({
@@ -571,17 +590,9 @@ export const webServiceSchema = z
       .enum(['web', 'worker', 'job'], { error: 'must be "web" (has a port, gets traffic), "worker" (no port) or "job" (runs on a schedule)' })
       .optional()
       .describe('default: job with a schedule, web with a port, worker without'),
-    schedule: z
-      .string({ error: 'must be a cron expression such as "0 */6 * * *"' })
-      .superRefine((v, ctx) => {
-        try {
-          parseCron(v);
-        } catch (err) {
-          ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        }
-      })
+    schedule: scheduleSchema
       .optional()
-      .describe('cron (UTC; 5 fields, or 6 with leading seconds): the control plane runs the service as a one-off job at these times'),
+      .describe('cron (UTC; 5 fields, or 6 with leading seconds): the control plane runs the service as a one-off job at these times; off: a job never run on schedule (by hand only) unless an environment sets one'),
     job_timeout: duration('1h', 'a scheduled run is killed and recorded as timed out after this long'),
     build: z.union([z.string().transform((context) => ({ context, dockerfile: 'Dockerfile', args: {} })), buildSchema]).optional(),
     image: imageRef('must be an image reference such as "slipway/node:20"').optional(),
@@ -665,6 +676,7 @@ export const serviceOverrideSchema = z
     migrations: migrationsSchema.optional(),
     command: serviceCommand.optional(),
     min_ready: durationValue().optional(),
+    schedule: scheduleSchema.optional().describe("a job's schedule in this environment: a cron expression, or off (deployed, never run on schedule); only for a service that is a job (has a schedule) under services"),
     retention: z.strictObject(retentionSchema.shape).partial().optional(),
     uses: usesSchema.optional(),
     volumes: volumesSchema.optional(),
@@ -690,6 +702,20 @@ export const environmentOverrideSchema = z
   })
   .describe('overrides for one environment');
 
+/** A string rule from a `(value) => problem | null` function. */
+const ruleOf = (problem: (v: string) => string | null) => (v: string, ctx: z.RefinementCtx) => {
+  const p = problem(v);
+  if (p) ctx.addIssue({ code: 'custom', message: p });
+};
+
+/** `branches:` / `tags:`: a name or pattern (core/ref-triggers.ts) → an environment. */
+const refTriggerMap = (kind: 'branch' | 'tag', example: string) =>
+  z.record(
+    z.string().superRefine(ruleOf(refPatternProblem)),
+    z.string({ error: 'must be an environment name' }).regex(ENV_NAME_RE_INLINE, { error: 'must be an environment name (production, staging, preview-<name>)' }),
+    { error: `must map ${kind} names or patterns to environments, e.g. ${example}` },
+  );
+
 export const projectConfigSchema = z
   .strictObject({
     project: name('project').describe('project name; also the prefix of container names'),
@@ -701,22 +727,20 @@ export const projectConfigSchema = z
       })
       .optional()
       .describe('git repository of the project: `slipway deploy --ref <branch|tag|sha>` has the server build from it'),
-    branches: z
-      .record(
-        z.string().regex(/^[A-Za-z0-9._/-]+$/, { error: 'branch names are letters, digits, ".", "_", "/" and "-"' }),
-        z.string({ error: 'must be an environment name' }).regex(ENV_NAME_RE_INLINE, { error: 'must be an environment name (production, staging, preview-<name>)' }),
-        { error: 'must map branch names to environments, e.g. { main: staging, prod: production }' },
-      )
+    branches: refTriggerMap('branch', '{ main: staging, "release/*": production }')
       .optional()
-      .describe('push webhooks: a push to a listed branch builds that commit and deploys it to the environment'),
+      .describe('push webhooks: a push to a branch named here (or matching a pattern: *, **, ?) builds that commit and deploys it to the environment; an exact name beats a pattern, then the most specific pattern (docs/webhooks.md)'),
+    tags: refTriggerMap('tag', '{ "v*": production }')
+      .optional()
+      .describe('push webhooks: a pushed tag named here (or matching a pattern: *, **, ?) builds the tagged commit and deploys it to the environment; precedence as for branches'),
     webhooks: z
       .strictObject({
         allow_force_push: z
-          .union([z.boolean(), z.array(z.string().regex(/^[A-Za-z0-9._/-]+$/, { error: 'branch names are letters, digits, ".", "_", "/" and "-"' })).max(100, { error: 'at most 100 branches' })], {
-            error: 'must be true, false, or a list of branch names',
+          .union([z.boolean(), z.array(z.string().superRefine(ruleOf(allowForcePushEntryProblem))).max(100, { error: 'at most 100 branches' })], {
+            error: 'must be true, false, or a list of branch names or patterns (tags as refs/tags/<name or pattern>)',
           })
           .default(false)
-          .describe('accept a forced push whose commit does not descend from the live commit (read from slipway.yml at the live commit)'),
+          .describe('accept a push whose commit does not descend from the live commit (a forced branch push, or a tag of an older commit): true, or branch names/patterns and refs/tags/<pattern> (read from slipway.yml at the live commit)'),
       })
       .optional()
       .describe('push webhook policy: webhooks: { allow_force_push: true } or [branch, …]'),

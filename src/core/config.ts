@@ -107,7 +107,11 @@ export interface ServiceConfig {
   command: string[] | null;
   /** Worker readiness without a Docker HEALTHCHECK: running this long without exiting. */
   minReadyMs: number;
-  /** Cron expression of a job (UTC); jobs keep no replicas running. */
+  /**
+   * Cron expression of a job (UTC); jobs keep no replicas running. Null for web services and
+   * workers, and for a job whose schedule is `off` (in this environment): type `job` says what
+   * the service is, this only when the scheduler runs it.
+   */
   schedule: string | null;
   jobTimeoutMs: number;
   domains: string[];
@@ -117,6 +121,11 @@ export interface ServiceConfig {
   replicas: number;
   /** `replicas: { min: N }`: a deploy keeps a higher count the live release runs (set by `slipway scale`). */
   keepScaledReplicas: boolean;
+  /**
+   * Set on a release made by `slipway stop` (replicas 0): the count it ran before, which
+   * `slipway start` runs again. Null otherwise (slipway.yml never sets it: replicas is 1 to 100).
+   */
+  stoppedReplicas: number | null;
   deploy: DeployConfig;
   env: Record<string, string>;
   /** argv run once per deployment before traffic moves; null when not configured. */
@@ -161,9 +170,11 @@ export interface ProjectConfig {
   backupBeforeRelease?: boolean;
   /** Git repository URL the server builds from for `slipway deploy --ref`; null when not set. */
   repository: string | null;
-  /** Push webhooks: branch → environment. */
+  /** Push webhooks: branch name or pattern → environment (core/ref-triggers.ts), in the file's order. */
   branches: Record<string, string>;
-  /** Push webhooks: forced pushes that rewind the live commit are accepted (all branches, or these). */
+  /** Push webhooks: tag name or pattern → environment, in the file's order. */
+  tags: Record<string, string>;
+  /** Push webhooks: pushes that rewind the live commit are accepted (all, or these branches/patterns and refs/tags/<pattern>). */
   allowForcePush: boolean | string[];
   services: Record<string, ServiceConfig>;
   /** Stateful singletons of this environment (absent in configs recorded before accessories: none). */

@@ -170,9 +170,11 @@ export interface SealedAccessoryCredentials {
  * deploy: build (or reuse) from slipway.yml; rollback: an earlier release as it was;
  * secrets: the live release again with the environment's newest secrets; promote: the
  * image another environment runs, with this environment's config and secrets; repair: the
- * live release's missing replicas started again after some died (by the reconciler).
+ * live release's missing replicas started again after some died (by the reconciler); scale,
+ * restart: the live release with another count, or new containers; stop: the live release with
+ * 0 replicas (`slipway stop`), start: back to the count before the stop (`slipway start`).
  */
-export type DeploymentKind = 'deploy' | 'rollback' | 'secrets' | 'promote' | 'repair' | 'scale' | 'restart';
+export type DeploymentKind = 'deploy' | 'rollback' | 'secrets' | 'promote' | 'repair' | 'scale' | 'restart' | 'stop' | 'start';
 
 /**
  * Where a built service's context comes from: an archive the client uploaded (its
@@ -183,6 +185,12 @@ export type DeploymentKind = 'deploy' | 'rollback' | 'secrets' | 'promote' | 're
 export type BuildSource =
   | { kind: 'archive'; sha256: string; commit: string | null }
   | { kind: 'git'; url: string; ref: string; path: string };
+
+/** The git ref a push webhook deployed (`refs/heads/<branch>`, `refs/tags/<tag>`) and its commit (a tag peeled). */
+export interface GitTrigger {
+  ref: string;
+  commit: string;
+}
 
 /** Where a promoted release's image came from. */
 export interface PromotionSource {
@@ -205,6 +213,8 @@ export interface Deployment {
   source: PromotionSource | null;
   /** Who asked for it (`user:alice`, `token:ci (tok_…)`, `webhook:shop`, `system`); null when unknown. */
   triggeredBy: string | null;
+  /** The pushed ref and commit it deploys, when a push webhook started it; null otherwise. */
+  git: GitTrigger | null;
   errorCode: string | null;
   error: string | null;
   createdAt: string;

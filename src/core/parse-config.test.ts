@@ -119,7 +119,7 @@ test('environment overrides merge maps key by key and replace the rest', () => {
 });
 
 test('override errors name the path where the value was written', () => {
-  assert.match(errorsOf(withEnvs.replace('replicas: 1', 'replicas: 0')), /^environments\.staging\.services\.web\.replicas: must be between 1 and 100$/m);
+  assert.match(errorsOf(withEnvs.replace('replicas: 1', 'replicas: 0')), /^environments\.staging\.services\.web\.replicas: must be between 1 and 100 \(to run no replica and keep the service, its config and releases, use slipway stop\)$/m);
   assert.match(errorsOf(withEnvs.replace('        replicas: 1', '        replica: 1')), /environments\.staging\.services\.web: unknown field "replica"/);
   assert.match(errorsOf(withEnvs.replace('  staging:\n    services:\n      web:', '  staging:\n    services:\n      api:')), /environments\.staging\.services\.api: no service "api" is defined under services/);
   assert.match(errorsOf(withEnvs.replace('  staging:', '  Staging:')), /environments\.Staging: environment names are lowercase/);

@@ -102,6 +102,8 @@ export function validateProjectConfig(raw: unknown, opts: ParseOptions = {}): Pa
         unknownNames.push({ path: `environments.${env}.services.${svc}`, message: `no service "${svc}" is defined under services` });
       } else {
         unknownNames.push(...unknownUses(usesSchema.safeParse(o?.uses).data, accessories, `environments.${env}.services.${svc}.uses`));
+        const typeChange = scheduleTypeChange(svc, written.data.services[svc]!, o?.schedule);
+        if (typeChange) unknownNames.push({ path: `environments.${env}.services.${svc}.schedule`, message: typeChange });
       }
     }
     for (const name of Object.keys(override?.accessories ?? {})) {
@@ -122,7 +124,18 @@ export function validateProjectConfig(raw: unknown, opts: ParseOptions = {}): Pa
   }
   const approval = written.data.environments?.[env]?.approval ?? 'none';
   const backupBeforeRelease = written.data.environments?.[env]?.backup_before_release ?? env === 'production';
-  return { ok: true, config: { ...normalize(merged.data, env, Object.keys(file.environments ?? {}), approval), backupBeforeRelease, repository: written.data.repository ?? null, branches: written.data.branches ?? {}, allowForcePush: written.data.webhooks?.allow_force_push ?? false } };
+  return { ok: true, config: { ...normalize(merged.data, env, Object.keys(file.environments ?? {}), approval), backupBeforeRelease, repository: written.data.repository ?? null, branches: written.data.branches ?? {}, tags: written.data.tags ?? {}, allowForcePush: written.data.webhooks?.allow_force_push ?? false } };
+}
+
+/**
+ * A `schedule` override on a service that is not a job under `services` would make it a job in
+ * one environment only; a service has one type in every environment (the store keeps it per
+ * service, and the engine starts replicas of a web service or worker), so that is refused.
+ */
+function scheduleTypeChange(name: string, base: ProjectConfigWritten['services'][string], schedule: unknown): string | null {
+  if (schedule === undefined || base.schedule !== undefined) return null;
+  const what = base.port !== undefined ? `a web service (it has a port under services.${name})` : 'a worker (no schedule under services)';
+  return `${name} is ${what}: an environment cannot make it a scheduled job, because a service is of the same type in every environment. Only a job's schedule changes per environment: to run it on a schedule in some environments only, make it a job under services${base.port !== undefined ? ' (without its port)' : ''} with schedule: off, and set its schedule in those environments`;
 }
 
 type RawService = Record<string, unknown>;
@@ -213,7 +226,7 @@ export function issuesToDetails(issues: z.core.$ZodIssue[]): ErrorDetail[] {
   });
 }
 
-function normalize(written: ProjectConfigWritten, env: string, environments: string[], approval: ProjectConfig['approval']): Omit<ProjectConfig, 'repository' | 'branches' | 'allowForcePush'> {
+function normalize(written: ProjectConfigWritten, env: string, environments: string[], approval: ProjectConfig['approval']): Omit<ProjectConfig, 'repository' | 'branches' | 'tags' | 'allowForcePush'> {
   const accessories: Record<string, AccessoryConfig> = {};
   for (const [name, a] of Object.entries(written.accessories ?? {})) accessories[name] = normalizeAccessory(name, a, written.project);
   const services: Record<string, ServiceConfig> = {};
@@ -226,7 +239,7 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
       port: s.port ?? null,
       command: s.command ?? null,
       minReadyMs: ms(s.min_ready),
-      schedule: s.schedule ?? null,
+      schedule: s.schedule === undefined || s.schedule === 'off' ? null : s.schedule,
       jobTimeoutMs: ms(s.job_timeout),
       domains: s.domains,
       https: {
@@ -250,6 +263,7 @@ function normalize(written: ProjectConfigWritten, env: string, environments: str
       },
       replicas: typeof s.replicas === 'number' ? s.replicas : s.replicas.min,
       keepScaledReplicas: typeof s.replicas !== 'number',
+      stoppedReplicas: null,
       deploy: {
         strategy: s.deploy.strategy,
         keepWarmMs: ms(s.deploy.keep_warm),

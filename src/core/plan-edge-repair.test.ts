@@ -124,3 +124,15 @@ test('a server the edge health checks marked down keeps its place', () => {
   const down = { ...server('a'), health: 'down' } as EdgeServer;
   assert.deepEqual(planEdgeRepair(desired([want('a')]), observed([down])), []);
 });
+
+test("a stopped service's page: put back when the edge lost it, taken off a service that runs, equal states leave it", () => {
+  const stopped = { ...spec, stopped: { service: 'web' } };
+  assert.deepEqual(planEdgeRepair({ backends: [stopped], servers: [], inProgress: [] }, observed([], { backends: [stopped] })), [], 'stopped and no server: nothing to do');
+  const lost = planEdgeRepair({ backends: [stopped], servers: [], inProgress: [] }, observed([]));
+  assert.deepEqual(lost, [{ kind: 'update-backend', backend: BE, spec: stopped, reason: 'stopped page missing' }]);
+  assert.match(describeCorrection(lost[0]!), /stopped page missing/);
+  const kept = planEdgeRepair(desired([want('a')]), observed([server('a')], { backends: [stopped] }));
+  assert.deepEqual(kept, [{ kind: 'update-backend', backend: BE, spec, reason: 'stopped page of a service that runs' }]);
+  // A deployment in progress (a start) owns its backend: the page it keeps until its replicas serve is left alone.
+  assert.deepEqual(planEdgeRepair(desired([], { inProgress: [BE] }), observed([], { backends: [stopped] })), []);
+});

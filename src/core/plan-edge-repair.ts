@@ -41,7 +41,7 @@ export interface ObservedEdge {
 export type EdgeCorrection =
   /** A live web service's backend is missing: declared again (Edge.ensureBackend). */
   | { kind: 'add-backend'; backend: string; spec: EdgeBackendSpec }
-  /** Its hosts, HTTPS policy or runtime routes differ from the live release's: declared again (Edge.ensureBackend). */
+  /** Its hosts, HTTPS policy, stopped page or runtime routes differ from the live release's: declared again (Edge.ensureBackend). */
   | { kind: 'update-backend'; backend: string; spec: EdgeBackendSpec; reason: string }
   /** A backend of nothing live (Edge.removeBackend). */
   | { kind: 'remove-backend'; backend: string }
@@ -101,6 +101,8 @@ export function planEdgeRepair(desired: DesiredEdge, observed: ObservedEdge): Ed
     if (!sameHosts(have.hosts, spec.hosts)) reasons.push(`hosts ${have.hosts.join(', ') || '(none)'} → ${spec.hosts.join(', ') || '(none)'}`);
     if (!sameHttps(have.https, spec.https)) reasons.push('HTTPS policy');
     if (!sameCheck(have.check, spec.check)) reasons.push('health checks');
+    // A stopped service (its live release runs 0 replicas) has its 503 page; any other has none.
+    if ((have.stopped?.service ?? null) !== (spec.stopped?.service ?? null)) reasons.push(spec.stopped ? 'stopped page missing' : 'stopped page of a service that runs');
     for (const host of spec.hosts.map((h) => h.toLowerCase())) {
       const to = routeOf.get(host) ?? [];
       if (to.length !== 1 || to[0] !== name) reasons.push(to.length === 0 ? `route of ${host} missing` : `route of ${host} points to ${to.join(', ')}`);

@@ -88,3 +88,23 @@ test('no target: an unknown number, no live release, nothing earlier, nothing ea
   const neverLive = planRollbackTarget({ service: 'web', env: 'production', releases, deployments: [dep(1, 'failed'), dep(2, 'succeeded')], currentId: 102 });
   assert.ok(!neverLive.ok && neverLive.code === 'SLW_NOT_FOUND' && /that went live; v1 never went live/.test(neverLive.message));
 });
+
+test('a release slipway stop made is no default target (a rollback never stops a service), but can be named; from a stopped service a rollback starts it', () => {
+  const stopped = (n: number) => ({ ...rel(n), stopped: true });
+  // v1 deploy, v2 stop, v3 start: rolling back from v3 goes to v1, not to the stop.
+  const releases = [rel(3), stopped(2), rel(1)];
+  const deployments = [dep(1, 'succeeded'), dep(2, 'succeeded', 'stop'), dep(3, 'succeeded', 'start')];
+  const t = planRollbackTarget({ service: 'web', env: 'production', releases, deployments, currentId: 103 });
+  assert.ok(t.ok);
+  assert.equal(t.release.number, 1);
+  assert.match(t.why, /^rolling back to v1 \(live until [^;]+; v2 stopped the service \(slipway stop\)\)$/);
+  const named = planRollbackTarget({ service: 'web', env: 'production', releases, deployments, currentId: 103, requested: 2 });
+  assert.ok(named.ok && named.release.number === 2, 'named, it is a release that went live');
+  // Stopped now (v2 live): the rollback goes to the release before the stop, which runs replicas.
+  const fromStop = planRollbackTarget({ service: 'web', env: 'production', releases: [stopped(2), rel(1)], deployments: deployments.slice(0, 2), currentId: 102 });
+  assert.ok(fromStop.ok && fromStop.release.number === 1);
+  // Only stops below: none to go to, and the message says why.
+  const none = planRollbackTarget({ service: 'web', env: 'production', releases: [rel(3), stopped(2)], deployments: [dep(2, 'succeeded', 'stop'), dep(3, 'succeeded', 'start')], currentId: 103 });
+  assert.ok(!none.ok);
+  assert.match(none.message, /has no release before v3 in production that went live; v2 stopped the service \(slipway stop\); name one/);
+});

@@ -14,6 +14,8 @@ export type ReleaseOutcome = 'live' | 'was_live' | 'rolled_back' | 'never_live' 
 export interface ReleaseFact {
   id: number;
   number: number;
+  /** Runs no replica (a `slipway stop` release): never a default target, a rollback does not stop a service. */
+  stopped?: boolean;
 }
 
 export interface DeploymentFact {
@@ -63,7 +65,8 @@ export type RollbackTarget<R extends ReleaseFact> =
   | { ok: false; code: 'SLW_NOT_FOUND' | 'SLW_CONFLICT'; message: string };
 
 /**
- * With no `requested` number: the newest release numbered below the live one that went live.
+ * With no `requested` number: the newest release numbered below the live one that went live and
+ * runs replicas (a release `slipway stop` made is skipped: rolling back never stops a service).
  * With one: that release, refused (SLW_CONFLICT) if it never went live unless `force`.
  * `why` says which and why, for the deployment's log and the CLI.
  */
@@ -99,9 +102,12 @@ export function planRollbackTarget<R extends ReleaseFact>(input: {
   }
   if (!current) return { ok: false, code: 'SLW_NOT_FOUND', message: `${service} has no live release in ${env} to roll back from` };
   const earlier = releases.filter((r) => r.number < current.number).sort((a, b) => b.number - a.number);
-  const target = earlier.find((r) => history.get(r.id)!.wentLive);
-  const skipped = earlier.filter((r) => !target || r.number > target.number).map((r) => `v${r.number}`);
-  const never = skipped.length === 0 ? '' : `; ${skipped.join(', ')} never went live`;
+  const target = earlier.find((r) => history.get(r.id)!.wentLive && !r.stopped);
+  const skipped = earlier.filter((r) => !target || r.number > target.number);
+  const list = (rs: R[]) => rs.map((r) => `v${r.number}`).join(', ');
+  const neverLive = skipped.filter((r) => !history.get(r.id)!.wentLive);
+  const stops = skipped.filter((r) => history.get(r.id)!.wentLive);
+  const never = `${neverLive.length > 0 ? `; ${list(neverLive)} never went live` : ''}${stops.length > 0 ? `; ${list(stops)} stopped the service (slipway stop)` : ''}`;
   if (!target) {
     return {
       ok: false,

@@ -110,10 +110,12 @@ test('a release stored before smoke checks reads as having none; a stored one re
 test('which deployments run the smoke checks', () => {
   const cfg = serviceOf(web({ smoke: { requests: [{ path: '/' }] } }));
   assert.deepEqual(
-    (['deploy', 'promote', 'secrets', 'rollback', 'scale', 'restart', 'repair'] as const).filter((k) => smokeApplies(k, cfg)),
+    (['deploy', 'promote', 'secrets', 'rollback', 'scale', 'restart', 'repair', 'stop', 'start'] as const).filter((k) => smokeApplies(k, cfg)),
     ['deploy', 'promote', 'secrets'],
   );
   assert.equal(smokeApplies('deploy', serviceOf(web({}))), false);
+  // A stopped service's release (a secrets rollout or a redeploy of it) has nothing to check: its domains answer the stopped page.
+  assert.equal(smokeApplies('secrets', { ...cfg, replicas: 0, stoppedReplicas: 2 }), false);
 });
 
 test('rounds: at once, then every interval while the window lasts', () => {

@@ -41,11 +41,12 @@ export type SmokeFailure =
  * Deployments that bring a release live run the smoke checks configured in it: a deploy (a
  * redeploy is one), a promotion, a rollout of new secrets. Not a rollback (how one gets out of
  * trouble: never held back, as with canary steps), a scale or a restart (the live release
- * again, nothing new to check), nor a repair. Only web services with a domain have them
- * (the config refuses the rest).
+ * again, nothing new to check), a stop or a start, nor a repair. Only web services with a domain have them
+ * (the config refuses the rest), and never a release that runs no replica (a redeploy or a
+ * secrets rollout of a stopped service: its domains answer the stopped page).
  */
 export function smokeApplies(kind: DeploymentKind, config: ServiceConfig): boolean {
-  if (!config.deploy.smoke || config.port === null || config.schedule || config.domains.length === 0) return false;
+  if (!config.deploy.smoke || config.port === null || config.schedule || config.domains.length === 0 || config.replicas === 0) return false;
   return kind === 'deploy' || kind === 'promote' || kind === 'secrets';
 }
 

@@ -110,6 +110,7 @@ const serviceConfig = z.object({
   health,
   replicas: z.number(),
   keepScaledReplicas: z.boolean().default(false),
+  stoppedReplicas: z.number().int().nullable().default(null),
   deploy,
   env: strings,
   releaseCommand: argv.nullable().default(null),

@@ -397,8 +397,8 @@ export async function measureCalls(s: CrashShape): Promise<{ total: number; call
   }
 }
 
-/** src/main.ts's boot after a crash, in its order, on the same store, runtime and edge. */
-async function bootControlPlane(w: EngineWorld, s: CrashShape): Promise<BootReport> {
+/** src/main.ts's boot after a crash, in its order, on the same store, runtime and edge (stop-and-start.test.ts crashes stops and starts with it too). */
+export async function bootControlPlane(w: EngineWorld, s: CrashShape): Promise<BootReport> {
   const ctx = contextFor(w, s);
   const supervisor = new EdgeSupervisor(ctx, { logger });
   await supervisor.start();

@@ -155,7 +155,8 @@ export class AlertEvaluator {
       for (const env of await store.listEnvironments(project.id)) {
         for (const release of await store.listCurrentReleases(env.id)) {
           const c = release.config;
-          if (c.schedule) continue;
+          // A stopped service (slipway stop: 0 replicas) is not watched: its 503 page is what it was asked to answer.
+          if (c.type === 'job' || c.replicas === 0) continue;
           const rules = mergeAlertRules(defaults, c.alerts);
           const ref: ServiceRef = { project: project.name, service: c.name, env: env.name };
           const subject = `${ref.project}/${ref.env}/${ref.service}`;

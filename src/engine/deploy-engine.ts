@@ -10,8 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { ProjectConfig, ServiceConfig } from '../core/config';
 import { isTerminal, type Deployment, type Environment, type Release, type ServiceRef } from '../core/domain';
 import type { BackupView } from '../core/contract/views';
-import { edgeHttpsPolicy } from './https-policy';
-import { edgeHealthCheck } from './edge-health-check';
+import { edgeBackendSpec } from './edge-backend-spec';
 import { SlipwayError, errorMessage, isSlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import { parseCron } from '../core/cron';
@@ -77,6 +76,11 @@ export interface ScaleRequest extends ServiceRef {
 }
 
 export interface RestartRequest extends ServiceRef {
+  triggeredBy?: string | null;
+}
+
+/** `slipway stop` and `slipway start`: the service and who asked. */
+export interface StopStartRequest extends ServiceRef {
   triggeredBy?: string | null;
 }
 
@@ -272,8 +276,9 @@ export class DeployEngine {
       store.listReleases(serviceId, environmentId),
       store.listDeployments({ serviceId, environmentId }),
     ]);
-    // Only a release that went live (a deployment of it succeeded) is a default target: core/plan-rollback-target.ts.
-    const target = planRollbackTarget({ service: req.service, env: req.env, releases, deployments, currentId, requested: req.release, force: req.force });
+    // Only a release that went live (a deployment of it succeeded) and runs replicas is a default target: core/plan-rollback-target.ts.
+    const facts = releases.map((r) => ({ ...r, stopped: r.config.type !== 'job' && r.config.replicas === 0 }));
+    const target = planRollbackTarget({ service: req.service, env: req.env, releases: facts, deployments, currentId, requested: req.release, force: req.force });
     if (!target.ok) throw new SlipwayError(target.code, target.message, target.code === 'SLW_CONFLICT' ? [{ path: 'force', message: 'required to roll back to a release that never went live' }] : []);
     const release = target.release;
     if (!(await this.ctx.runtime.inspectImage(release.imageDigest))) {
@@ -341,16 +346,44 @@ export class DeployEngine {
   /** The live release again, unchanged, replica by replica (`slipway restart`): new containers, never a build. */
   async restart(req: RestartRequest): Promise<Deployment> {
     const { serviceId, environmentId, base } = await this.liveReleaseOf(req, 'restart');
+    if (base.config.replicas === 0) {
+      throw new SlipwayError('SLW_CONFLICT', `${req.service} in ${req.env} is stopped (v${base.number} runs no replica): nothing to restart; start it with slipway start ${req.service}`, [{ path: 'service', message: 'is stopped' }]);
+    }
     return this.begin({ project: req.project, service: req.service, env: req.env }, serviceId, environmentId, { kind: 'restart', base }, false, req.triggeredBy ?? null);
   }
 
+  /**
+   * `slipway stop`: the live release as a new one with 0 replicas (remembering its count), its
+   * replicas drained and stopped like a scale down; config, releases and domains stay, and the
+   * edge answers the domains with a 503 page saying the service is stopped. Not for jobs.
+   */
+  async stopService(req: StopStartRequest): Promise<Deployment> {
+    const { serviceId, environmentId, base } = await this.liveReleaseOf(req, 'stop');
+    if (base.config.replicas === 0) {
+      throw new SlipwayError('SLW_CONFLICT', `${req.service} in ${req.env} is already stopped (v${base.number} runs no replica); slipway start ${req.service} runs it again`, [{ path: 'service', message: 'is stopped' }]);
+    }
+    return this.begin({ project: req.project, service: req.service, env: req.env }, serviceId, environmentId, { kind: 'stop', base }, false, req.triggeredBy ?? null);
+  }
+
+  /** `slipway start`: a stopped service's live release as a new one with the count it ran before the stop. */
+  async startService(req: StopStartRequest): Promise<Deployment> {
+    const { serviceId, environmentId, base } = await this.liveReleaseOf(req, 'start');
+    if (base.config.replicas !== 0) {
+      throw new SlipwayError('SLW_CONFLICT', `${req.service} in ${req.env} is not stopped: v${base.number} runs ${base.config.replicas} replica(s) (slipway scale changes the count)`, [{ path: 'service', message: 'is not stopped' }]);
+    }
+    return this.begin({ project: req.project, service: req.service, env: req.env }, serviceId, environmentId, { kind: 'start', base }, false, req.triggeredBy ?? null);
+  }
+
   /** The live release of a service that runs replicas, with its image still on the host. */
-  private async liveReleaseOf(ref: ServiceRef, verb: 'scale' | 'restart'): Promise<{ serviceId: number; environmentId: number; base: Release }> {
+  private async liveReleaseOf(ref: ServiceRef, verb: 'scale' | 'restart' | 'stop' | 'start'): Promise<{ serviceId: number; environmentId: number; base: Release }> {
     const { serviceId, environmentId } = await this.resolve(ref);
-    await this.ctx.disk?.assertRoom(`${verb === 'scale' ? 'scaling' : 'restarting'} ${ref.service}`);
+    await this.ctx.disk?.assertRoom(`${{ scale: 'scaling', restart: 'restarting', stop: 'stopping', start: 'starting' }[verb]} ${ref.service}`);
     const base = await this.ctx.store.getCurrentRelease(serviceId, environmentId);
     if (!base) throw new SlipwayError('SLW_NOT_FOUND', `${ref.service} has no live release in ${ref.env}; deploy it first with slipway deploy`);
-    if (base.config.schedule) throw new SlipwayError('SLW_BAD_REQUEST', `${ref.service} is a scheduled job: it keeps no replicas to ${verb} (each run is its own container)`, [{ path: 'service', message: 'is a job' }]);
+    if (base.config.type === 'job') {
+      const pause = verb === 'stop' || verb === 'start' ? `; to ${verb === 'stop' ? 'pause' : 'resume'} its scheduled runs in ${ref.env}, set its schedule ${verb === 'stop' ? 'to off' : 'back'} for ${ref.env} in slipway.yml and deploy` : '';
+      throw new SlipwayError('SLW_BAD_REQUEST', `${ref.service} is a scheduled job: it keeps no replicas to ${verb} (each run is its own container)${pause}`, [{ path: 'service', message: 'is a job' }]);
+    }
     if (!(await this.ctx.runtime.inspectImage(base.imageDigest))) {
       throw new SlipwayError('SLW_NOT_FOUND', `the image of v${base.number} (${base.imageDigest}) is no longer on this host; redeploy with slipway deploy`);
     }
@@ -367,7 +400,7 @@ export class DeployEngine {
     const { store } = this.ctx;
     const { serviceId, environmentId } = await this.resolve(ref);
     const release = await store.getCurrentRelease(serviceId, environmentId);
-    if (!release || release.config.schedule) return null;
+    if (!release || release.config.type === 'job') return null;
     const id = randomUUID();
     const key = serviceLeaseKey(serviceId, environmentId);
     if (!(await store.acquireLease(key, id, LEASE_TTL_MS))) return null;
@@ -468,6 +501,7 @@ export class DeployEngine {
       throw new SlipwayError('SLW_DEPLOY_LOCKED', `deployment ${waiting[0].id} of ${ref.service} in ${ref.env} is awaiting approval: approve or cancel it first (slipway approve|cancel ${waiting[0].id})`);
     }
     const source = plan.kind === 'promote' ? plan.source : null;
+    const git = plan.kind === 'deploy' ? (plan.request.gitTrigger ?? null) : null;
     if (needsApproval) {
       const d = await store.createDeployment({
         id,
@@ -480,6 +514,7 @@ export class DeployEngine {
         state: 'awaiting_approval',
         plan,
         triggeredBy,
+        git,
         event: deploymentEvent('approval.needed', ref, { id, kind: deploymentKind(plan), triggeredBy }),
       });
       await new DeploymentRecorder(store, this.events, this.ctx.logger, id).log(
@@ -499,6 +534,7 @@ export class DeployEngine {
       releaseId: plan.kind === 'rollback' ? plan.release.id : null,
       source,
       triggeredBy,
+      git,
     });
     this.start(deployment, ref, plan, key);
     return deployment;
@@ -571,9 +607,14 @@ export class DeployEngine {
       if (steps.traffic === 'schedule') {
         await releaseJob(ctx, ref, backend, release, rec);
       } else {
+        // A stopped service (0 replicas) has its 503 page at the edge; one being started keeps it until its replicas serve.
+        let pageUntilServing = false;
         if (steps.traffic === 'route') {
-          await rec.step('edge route', () => ctx.edge.ensureBackend({ name: backend, hosts: release.config.domains, https: edgeHttpsPolicy(release.config), check: edgeHealthCheck(release.config, backend) }), () =>
-            release.config.domains.length > 0 ? release.config.domains.join(', ') : 'no domains',
+          const wasStopped = deployment.previousReleaseId !== null && (await store.getRelease(deployment.previousReleaseId))?.config.replicas === 0;
+          const page = release.config.replicas === 0 || wasStopped;
+          pageUntilServing = wasStopped && release.config.replicas > 0;
+          await rec.step('edge route', () => ctx.edge.ensureBackend(edgeBackendSpec(backend, release.config, { stopped: page })), () =>
+            `${release.config.domains.length > 0 ? release.config.domains.join(', ') : 'no domains'}${page ? `; answered "${ref.service} is stopped" (503) while no replica serves` : ''}`,
           );
         }
         const smoke = smokeApplies(deployment.kind, release.config);
@@ -584,12 +625,21 @@ export class DeployEngine {
         };
         rollingSince = Date.now();
         await rollOut(ctx, target, deployment.kind, rec, this.canaries);
+        if (pageUntilServing) {
+          await rec.step(`edge: stopped page off`, () => ctx.edge.ensureBackend(edgeBackendSpec(backend, release.config)), () => `${ref.service} serves again with ${release.config.replicas} replica(s)`);
+        }
         // Traffic moved, whatever the strategy: the smoke checks (engine/smoke-check.ts) before it is declared live.
         if (smoke) await runSmokeChecks(ctx, ref, release, rec);
       }
       ctx.signal?.throwIfAborted();
       await store.setCurrentReleaseId(deployment.serviceId, deployment.environmentId, release.id);
-      await rec.log(release.config.schedule ? `v${release.number} is the live release of the job` : `v${release.number} is live with ${release.config.replicas} replica(s)`);
+      await rec.log(
+        release.config.type === 'job'
+          ? `v${release.number} is the live release of the job`
+          : release.config.replicas === 0
+            ? `v${release.number} is live with 0 replicas: ${ref.service} is stopped${release.config.port !== null ? ` (its domains answer 503 "${ref.service} is stopped")` : ''}; slipway start ${ref.service} runs ${release.config.stoppedReplicas ?? 1} again`
+            : `v${release.number} is live with ${release.config.replicas} replica(s)`,
+      );
       await rec.state('succeeded', {
         finishedAt: new Date().toISOString(),
         event: deploymentEvent(deployment.kind === 'rollback' ? 'deployment.rolled_back' : 'deployment.succeeded', ref, deployment, { release: release.number, imageDigest: release.imageDigest }),
@@ -784,10 +834,15 @@ export class DeployEngine {
  * left from when the service was not a job are retired.
  */
 export async function releaseJob(ctx: EngineContext, ref: ServiceRef, backend: string, release: Release, rec: DeploymentRecorder): Promise<void> {
-  const schedule = parseCron(release.config.schedule!);
   for (const r of await ctx.runtime.listReplicas({ project: ref.project, service: ref.service, env: ref.env })) {
     await retireReplica(ctx, r, retireOptions(backend, release.config.deploy, rec));
   }
+  if (release.config.schedule === null) {
+    // `schedule: off` here: released (a rollback target, what `slipway run` starts), never run on schedule.
+    await rec.log(`job with schedule off in ${ref.env}: never run on schedule here; run it by hand with slipway run ${ref.service} --env ${ref.env} -- <command>`);
+    return;
+  }
+  const schedule = parseCron(release.config.schedule);
   await rec.log(`scheduled job "${schedule.expression}" (UTC): next run at ${schedule.next(new Date()).toISOString()}; history: slipway jobs ${ref.service}`);
 }
 

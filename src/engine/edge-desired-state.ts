@@ -16,8 +16,7 @@ import type { WarmSet } from '../core/warm-set';
 import type { DesiredEdge, DesiredEdgeServer } from '../core/plan-edge-repair';
 import { readLiveCanary } from './canary-states';
 import type { EngineContext } from './engine-context';
-import { edgeHttpsPolicy } from './https-policy';
-import { edgeHealthCheck } from './edge-health-check';
+import { edgeBackendSpec } from './edge-backend-spec';
 import { checkReadyOnce } from './readiness';
 import { serviceLeaseKey } from './service-lease';
 import { readWarmSets } from './warm-sets';
@@ -92,8 +91,8 @@ export async function desiredEdgeState(ctx: EngineContext, opts: DesiredEdgeOpti
           lastDeploymentId: latest.find((d) => d.serviceId === serviceId)?.id ?? null,
         });
         if (deployment) inProgress.push(backend);
-        if (release && (release.config.schedule || release.config.port === null)) continue;
-        if (release) backends.push({ name: backend, hosts: [...release.config.domains], https: edgeHttpsPolicy(release.config), check: edgeHealthCheck(release.config, backend) });
+        if (release && (release.config.type === 'job' || release.config.port === null)) continue;
+        if (release) backends.push(edgeBackendSpec(backend, release.config));
         const mine = replicas.filter((r) => r.labels.service === service && r.state === 'running' && r.address);
         if (mine.length === 0) continue;
         // A canary only runs inside its deployment (recovery aborts one left by a crash).

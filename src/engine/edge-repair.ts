@@ -73,9 +73,10 @@ async function apply(edge: Edge, c: EdgeCorrection, declared: EdgeBackendSpec[])
     case 'add-backend':
       return edge.ensureBackend(c.spec);
     case 'update-backend': {
-      // What the desired spec does not say (e.g. checks of an edge version without them) stays as declared.
+      // What the desired spec does not say (e.g. checks of an edge version without them) stays as declared; the stopped page is always the spec's.
       const have = declared.find((b) => b.name === c.backend);
-      return edge.ensureBackend({ ...have, ...c.spec });
+      const { stopped: _stopped, ...kept } = have ?? { name: c.backend, hosts: [] };
+      return edge.ensureBackend({ ...kept, ...c.spec });
     }
     case 'remove-backend':
       return edge.removeBackend(c.backend);

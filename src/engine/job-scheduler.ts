@@ -4,7 +4,10 @@
  * each cron tick (UTC). A tick that comes while the previous run of the same job is
  * still going is skipped and recorded as such: runs never overlap. Ticks missed while
  * the control plane was down are not caught up; runs it was watching when it stopped
- * are recorded as interrupted at the next start.
+ * are recorded as interrupted at the next start. A job whose live release in an environment
+ * has `schedule: off` (slipway.yml, or that environment's override) is not scheduled there:
+ * no run and no skipped tick is recorded (`slipway jobs` shows it as off); `slipway run`
+ * still runs its release by hand.
  */
 import { parseCron, type CronSchedule } from '../core/cron';
 import type { Release, ServiceRef } from '../core/domain';
@@ -134,7 +137,7 @@ export class JobScheduler {
     }
   }
 
-  /** Every job service with a live release, in every project and environment. */
+  /** Every job service with a live release that has a schedule (not off), in every project and environment. */
   private async liveJobs(): Promise<Array<{ ref: ServiceRef; release: Release; key: string }>> {
     const { store } = this.ctx;
     const out: Array<{ ref: ServiceRef; release: Release; key: string }> = [];
@@ -144,7 +147,8 @@ export class JobScheduler {
       for (const env of await store.listEnvironments(project.id)) {
         for (const s of jobs) {
           const release = await store.getCurrentRelease(s.id, env.id);
-          if (!release?.config.schedule) continue;
+          // No live release here, or `schedule: off` in this environment: nothing to run.
+          if (!release || release.config.schedule === null) continue;
           out.push({ ref: { project: project.name, service: s.name, env: env.name }, release, key: `${s.id}:${env.id}` });
         }
       }

@@ -6,7 +6,7 @@
  * Pure: nothing is read or started; a refusal is a SlipwayError naming the field.
  */
 import type { ProjectConfig } from '../core/config';
-import type { BuildSource } from '../core/domain';
+import type { BuildSource, GitTrigger } from '../core/domain';
 import { SlipwayError } from '../core/errors';
 import { formatErrors, parseProjectConfig } from '../core/parse-config';
 import type { DeployRequest } from './deploy-engine';
@@ -20,6 +20,8 @@ export interface DeployInput {
   /** Uploaded build contexts by service, and `<service>:release` for a release image's. */
   sources: Record<string, { sha256: string; commit: string | null }>;
   git?: { url: string; ref: string; path: string };
+  /** The pushed ref and its commit, recorded on each deployment (push webhooks). */
+  gitTrigger?: GitTrigger;
   /** A prebuilt image replacing the selected services' build or image. */
   image?: string;
   allowDestructive: boolean;
@@ -61,6 +63,7 @@ export function planDeployRequests(input: DeployInput): { config: ProjectConfig;
     source: buildSourceOf(input, config.services[service]!.source.kind === 'build', service),
     releaseSource: buildSourceOf(input, config.services[service]!.release?.source.kind === 'build', `${service}:release`),
     triggeredBy: input.triggeredBy,
+    ...(input.gitTrigger ? { gitTrigger: input.gitTrigger } : {}),
     unrestricted: input.unrestricted,
     allowDestructive: input.allowDestructive,
   }));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ProjectConfig } from '../core/config';
 import type { Release, ServiceRef } from '../core/domain';
 import { formatErrors, parseProjectConfig } from '../core/parse-config';
-import { deploymentKind, planDeploymentSteps, readStoredPlan, type Plan } from './plan-deployment';
+import { countAfter, deploymentKind, planDeploymentSteps, readStoredPlan, replicasAgainstLive, type Plan } from './plan-deployment';
 
 function config(yml: string, env = 'production'): ProjectConfig {
   const r = parseProjectConfig(yml, { env });
@@ -114,4 +114,49 @@ test('a stored plan read back gets today\'s defaults in its service configs', ()
   assert.equal(back?.kind === 'rollback' && typeof back.release.config.minReadyMs, 'number', 'a field missing from an older plan gets its default');
   assert.equal(readStoredPlan(null, 'd1'), null);
   assert.throws(() => readStoredPlan({ kind: 'teleport' }, 'd1'), /deployment d1: its stored plan has an unknown kind/);
+});
+
+test('stop: the live release with 0 replicas remembering its count; start: that count again; neither builds, runs the release command nor changes the secrets', () => {
+  const cfg = config(STACK.replace('    uses: [db]\n', '    uses: [db]\n    replicas: 3\n'));
+  const live = release(cfg, 'web', 4);
+  const image = { ref: live.imageRef, digest: live.imageDigest, sourceRef: 'abc' };
+  const stop = planDeploymentSteps({ kind: 'stop', base: live }, ref('web'));
+  assert.deepEqual(stop.intro, ['stopping shop/web in production: v4 as a new release with 0 replicas (its 3 drained and stopped; config, releases and domains kept; slipway start runs 3 again)']);
+  assert.deepEqual(stop.release, { kind: 'image', config: { ...live.config, replicas: 0, stoppedReplicas: 3 }, image, secretsVersion: 2 });
+  assert.deepEqual([stop.releasePhase, stop.accessories, stop.traffic, stop.replicasFromFile], [null, null, 'route', false], 'the edge route stays (its stopped page)');
+  assert.equal(deploymentKind({ kind: 'stop', base: live }), 'stop');
+
+  const stopped = { ...live, number: 5, config: { ...live.config, replicas: 0, stoppedReplicas: 3 } };
+  const start = planDeploymentSteps({ kind: 'start', base: stopped }, ref('web'));
+  assert.match(start.intro[0]!, /^starting shop\/web in production: v5 as a new release with the 3 replica\(s\) it ran before it was stopped/);
+  assert.deepEqual(start.release, { kind: 'image', config: { ...live.config, replicas: 3, stoppedReplicas: null }, image, secretsVersion: 2 });
+  assert.equal(start.releasePhase, null);
+  assert.equal(deploymentKind({ kind: 'start', base: stopped }), 'start');
+
+  // A worker stops too (no route); a scale of a stopped service starts it with its count and forgets the stop.
+  assert.equal(planDeploymentSteps({ kind: 'stop', base: release(cfg, 'worker') }, ref('worker')).traffic, 'replicas');
+  assert.deepEqual(countAfter({ kind: 'scale', base: stopped, replicas: 2 }), { replicas: 2, stoppedReplicas: null });
+  assert.match(planDeploymentSteps({ kind: 'scale', base: stopped, replicas: 2 }, ref('web')).intro[0]!, /^scaling shop\/web in production from 0 \(stopped\) to 2 replica\(s\)/);
+  assert.deepEqual(countAfter({ kind: 'restart', base: live }), { replicas: 3, stoppedReplicas: null });
+  // A stopped release without its count (written by hand): start runs one.
+  assert.deepEqual(countAfter({ kind: 'start', base: { ...stopped, config: { ...stopped.config, stoppedReplicas: null } } }), { replicas: 1, stoppedReplicas: null });
+
+  const back = readStoredPlan(JSON.parse(JSON.stringify({ kind: 'stop', base: live })), 'd2');
+  assert.deepEqual(back, { kind: 'stop', base: live }, 'a stored stop plan reads back as it was');
+  const older = JSON.parse(JSON.stringify({ kind: 'start', base: live })) as { base: { config: Record<string, unknown> } };
+  delete older.base.config.stoppedReplicas;
+  const read = readStoredPlan(older, 'd3');
+  assert.equal(read?.kind === 'start' && read.base.config.stoppedReplicas, null, 'a config stored before stop/start reads stoppedReplicas as null');
+});
+
+test('a deploy of a stopped service runs slipway.yml\'s count and says the service runs again', () => {
+  const cfg = config(STACK);
+  const live = release(cfg, 'web', 6);
+  const file = { ...cfg.services.web!, replicas: 2 };
+  assert.deepEqual(replicasAgainstLive(file, { ...live, config: { ...live.config, replicas: 0, stoppedReplicas: 4 } }), {
+    replicas: 2,
+    note: 'web was stopped (v6 runs no replica): this deploy starts it again with 2 replica(s) from slipway.yml',
+  });
+  assert.deepEqual(replicasAgainstLive({ ...file, keepScaledReplicas: true }, { ...live, config: { ...live.config, replicas: 0, stoppedReplicas: 4 } }).replicas, 2, 'replicas: { min } keeps a raised count, never 0');
+  assert.deepEqual(replicasAgainstLive(file, { ...live, config: { ...live.config, replicas: 2 } }), { replicas: 2, note: null });
 });

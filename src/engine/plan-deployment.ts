@@ -6,7 +6,7 @@
  * runs the steps; the tests check the plans without Docker or HAProxy.
  */
 import type { ProjectConfig, ServiceConfig } from '../core/config';
-import type { BuildSource, DeploymentKind, PromotionSource, Release, ServiceRef } from '../core/domain';
+import type { BuildSource, DeploymentKind, GitTrigger, PromotionSource, Release, ServiceRef } from '../core/domain';
 import { SlipwayError } from '../core/errors';
 import type { RedeployImage } from '../core/plan-redeploy';
 import { readStoredServiceConfig } from '../core/stored-service-config';
@@ -22,6 +22,8 @@ export interface DeployRequest {
   releaseSource?: BuildSource | null;
   /** Who asked (audit actor), recorded on the deployment. */
   triggeredBy?: string | null;
+  /** The pushed git ref and its commit (push webhooks), recorded on the deployment. */
+  gitTrigger?: GitTrigger;
   /**
    * The caller may use any image on the host and the legacy shared archives (an
    * unrestricted token). Otherwise (a project token, a webhook) only images built for the
@@ -49,7 +51,11 @@ export type Plan =
   /** The live release (`base`) with another replica count and nothing else changed (`slipway scale`). */
   | { kind: 'scale'; base: Release; replicas: number }
   /** The live release (`base`) again, unchanged, replica by replica (`slipway restart`). */
-  | { kind: 'restart'; base: Release };
+  | { kind: 'restart'; base: Release }
+  /** The live release (`base`) with 0 replicas, remembering its count (`slipway stop`). */
+  | { kind: 'stop'; base: Release }
+  /** A stopped live release (`base`) with the count it ran before the stop (`slipway start`). */
+  | { kind: 'start'; base: Release };
 
 /** The deployment's kind as stored and shown: a redeploy is a deploy. */
 export function deploymentKind(plan: Plan): DeploymentKind {
@@ -64,6 +70,10 @@ export function deploymentKind(plan: Plan): DeploymentKind {
 export function replicasAgainstLive(config: ServiceConfig, live: Release | null): { replicas: number; note: string | null } {
   const running = live?.config.replicas;
   if (running === undefined || running === config.replicas) return { replicas: config.replicas, note: null };
+  if (running === 0) {
+    // Stopped (`slipway stop`): a deploy runs the service again, with the file's count.
+    return { replicas: config.replicas, note: `${config.name} was stopped (v${live!.number} runs no replica): this deploy starts it again with ${config.replicas} replica(s) from slipway.yml` };
+  }
   if (config.keepScaledReplicas && running > config.replicas) {
     return { replicas: running, note: `replicas: keeping the ${running} v${live!.number} runs (slipway.yml asks for at least ${config.replicas})` };
   }
@@ -89,6 +99,8 @@ export function readStoredPlan(raw: unknown, id: string): Plan | null {
     case 'secrets':
     case 'scale':
     case 'restart':
+    case 'stop':
+    case 'start':
       return { ...p, base: { ...p.base, config: cfg(p.base.config) } };
     case 'rollback':
       return { ...p, release: { ...p.release, config: cfg(p.release.config) } };
@@ -181,17 +193,23 @@ export function planDeploymentSteps(plan: Plan, ref: ServiceRef): DeploymentStep
       };
     }
     case 'scale':
-    case 'restart': {
+    case 'restart':
+    case 'stop':
+    case 'start': {
       const { base } = plan;
       const image = { ref: base.imageRef, digest: base.imageDigest, sourceRef: base.sourceRef };
-      const replicas = plan.kind === 'scale' ? plan.replicas : base.config.replicas;
+      const { replicas, stoppedReplicas } = countAfter(plan);
       return {
         intro: [
           plan.kind === 'scale'
-            ? `scaling ${where} in ${ref.env} from ${base.config.replicas} to ${replicas} replica(s): v${base.number}'s image, config and secrets as a new release (no build, no release command)`
-            : `restarting ${where} in ${ref.env}: v${base.number} again as a new release, replica by replica (same image, config and secrets; no build, no release command)`,
+            ? `scaling ${where} in ${ref.env} from ${base.config.replicas}${base.config.replicas === 0 ? ' (stopped)' : ''} to ${replicas} replica(s): v${base.number}'s image, config and secrets as a new release (no build, no release command)`
+            : plan.kind === 'restart'
+              ? `restarting ${where} in ${ref.env}: v${base.number} again as a new release, replica by replica (same image, config and secrets; no build, no release command)`
+              : plan.kind === 'stop'
+                ? `stopping ${where} in ${ref.env}: v${base.number} as a new release with 0 replicas (its ${base.config.replicas} drained and stopped; config, releases and domains kept; slipway start runs ${base.config.replicas} again)`
+                : `starting ${where} in ${ref.env}: v${base.number} as a new release with the ${replicas} replica(s) it ran before it was stopped (same image, config and secrets; no build, no release command)`,
         ],
-        release: { kind: 'image', config: { ...base.config, replicas }, image, secretsVersion: base.secretsVersion },
+        release: { kind: 'image', config: { ...base.config, replicas, stoppedReplicas }, image, secretsVersion: base.secretsVersion },
         accessories: null,
         releasePhase: null,
         traffic: trafficOf(base.config),
@@ -215,7 +233,26 @@ export function planDeploymentSteps(plan: Plan, ref: ServiceRef): DeploymentStep
   }
 }
 
+/**
+ * The count a scale, restart, stop or start runs, and what the release remembers for `start`: a
+ * stop runs 0 and remembers the live count; a start runs the remembered count (1 if a stopped
+ * release lacks it); a scale runs its count (starting a stopped service); a restart changes nothing.
+ */
+export function countAfter(plan: Extract<Plan, { kind: 'scale' | 'restart' | 'stop' | 'start' }>): { replicas: number; stoppedReplicas: number | null } {
+  const { config } = plan.base;
+  switch (plan.kind) {
+    case 'scale':
+      return { replicas: plan.replicas, stoppedReplicas: null };
+    case 'restart':
+      return { replicas: config.replicas, stoppedReplicas: config.stoppedReplicas };
+    case 'stop':
+      return { replicas: 0, stoppedReplicas: config.replicas };
+    case 'start':
+      return { replicas: config.stoppedReplicas ?? 1, stoppedReplicas: null };
+  }
+}
+
 function trafficOf(config: ServiceConfig): DeploymentSteps['traffic'] {
-  if (config.schedule) return 'schedule';
+  if (config.type === 'job') return 'schedule';
   return config.port !== null ? 'route' : 'replicas';
 }

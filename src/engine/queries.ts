@@ -1,7 +1,8 @@
 /** Read models for the API: status of a project, releases, deployments. Composes store, runtime and edge. */
 import { isTerminal, type Deployment, type DeploymentLogLine, type JobRun, type Release } from '../core/domain';
 import { releaseHistories, type ReleaseHistory } from '../core/plan-rollback-target';
-import type { DeploymentView, JobRunView, ProjectStatusView, ProjectSummaryView, ReleaseView, ReplicaView, ServerView, ServiceStatusView } from '../core/contract/views';
+import type { DeploymentView, JobRunView, JobScheduleView, ProjectStatusView, ProjectSummaryView, ReleaseView, ReplicaView, ServerView, ServiceStatusView } from '../core/contract/views';
+import { parseCron } from '../core/cron';
 import { SlipwayError } from '../core/errors';
 import { backendName } from '../core/ports/edge';
 import type { EngineContext } from './engine-context';
@@ -113,6 +114,7 @@ export class Queries {
         env: env.name,
         currentRelease: current ? releaseView(current, current.id) : null,
         desiredReplicas: current?.config.replicas ?? 0,
+        stopped: current !== null && current.config.type !== 'job' && current.config.replicas === 0,
         type: service.type,
         // A worker has no edge server: running is serving.
         readyReplicas: replicas.filter((r) => r.state === 'running' && (service.type === 'worker' || (r.edge === 'ready' && r.edgeHealth !== 'down'))).length,
@@ -181,6 +183,27 @@ export class Queries {
     return Promise.all(runs.map((r) => this.jobRunView(r, false)));
   }
 
+  /**
+   * The schedule of each job of the project live in an environment (one job when `serviceName`
+   * is given): its live release's cron and next tick, or null where `schedule: off` (deployed,
+   * never run on schedule; `slipway run` still runs it). Jobs never deployed there are absent.
+   */
+  async jobSchedules(projectName: string, envName: string, serviceName: string | undefined, now = new Date()): Promise<JobScheduleView[]> {
+    const { store } = this.ctx;
+    const project = await store.getProject(projectName);
+    const env = project ? await store.getEnvironment(project.id, envName) : null;
+    if (!project || !env) return [];
+    const out: JobScheduleView[] = [];
+    for (const s of await store.listServices(project.id)) {
+      if (s.type !== 'job' || (serviceName !== undefined && s.name !== serviceName)) continue;
+      const release = await store.getCurrentRelease(s.id, env.id);
+      if (!release || release.config.type !== 'job') continue;
+      const schedule = release.config.schedule;
+      out.push({ service: s.name, release: release.number, schedule, nextRunAt: schedule === null ? null : parseCron(schedule).next(now).toISOString() });
+    }
+    return out;
+  }
+
   async jobRun(id: number): Promise<JobRunView> {
     const run = await this.ctx.store.getJobRun(id);
     if (!run) throw new SlipwayError('SLW_NOT_FOUND', `job run ${id} does not exist`);
@@ -218,6 +241,7 @@ export class Queries {
     const release = d.releaseId ? await store.getRelease(d.releaseId) : null;
     return {
       ...d,
+      git: d.git ?? null,
       project: names.project ?? '?',
       service: names.service ?? '?',
       env: names.env ?? '?',

@@ -9,7 +9,7 @@ import type { EdgeServer } from '../core/ports/edge';
 import type { SickReplica } from './replica-health';
 
 const release = (serviceId: number, replicas: number, schedule: string | null = null) =>
-  ({ id: serviceId * 10, serviceId, environmentId: 1, number: 3, config: { replicas, schedule, port: 3000 } }) as unknown as Release;
+  ({ id: serviceId * 10, serviceId, environmentId: 1, number: 3, config: { type: schedule ? 'job' : 'web', replicas, schedule, port: 3000 } }) as unknown as Release;
 const replica = (service: string, state: string, releaseNumber = 3) =>
   ({ name: `${service}-${Math.random()}`, state, exitCode: state === 'running' ? null : 137, labels: { project: 'shop', service, env: 'production', release: releaseNumber, deployment: 'd' } }) as unknown as Replica;
 
@@ -106,7 +106,7 @@ test('repairs that do not last back off, doubling; a while healthy forgets it', 
 test('a replica failing its edge checks past replace_after starts a repair that replaces it; a whole sick service backs off', async () => {
   const { w, reconciler } = world();
   const health = { path: '/health', intervalMs: 1000, timeoutMs: 2000, fall: 3, rise: 2, replaceAfterMs: 60_000, liveness: null };
-  w.releases = [{ ...release(1, 2), config: { replicas: 2, schedule: null, port: 3000, health } } as unknown as Release];
+  w.releases = [{ ...release(1, 2), config: { type: 'web', replicas: 2, schedule: null, port: 3000, health } } as unknown as Release];
   const [a, b] = [replica('web', 'running'), replica('web', 'running')];
   w.replicas = [a!, b!];
   const server = (name: string, health: 'up' | 'down', secs: number): EdgeServer => ({ name, address: '10.0.0.2', port: 3000, state: 'ready', weight: 1, activeSessions: 0, health, healthChangedSecondsAgo: secs });

@@ -96,7 +96,7 @@ export class Reconciler {
     for (const project of await store.listProjects()) {
       const serviceNames = new Map((await store.listServices(project.id)).map((s) => [s.id, s.name]));
       for (const env of await store.listEnvironments(project.id)) {
-        const live = (await store.listCurrentReleases(env.id)).filter((r) => !r.config.schedule);
+        const live = (await store.listCurrentReleases(env.id)).filter((r) => r.config.type !== 'job');
         if (live.length === 0) continue;
         const busy = new Set((await store.listRecentDeployments(env.id, 1)).filter((d) => !isTerminal(d.state) && d.state !== 'awaiting_approval').map((d) => d.serviceId));
         const replicas = await runtime.listReplicasRecent({ project: project.name, env: env.name });

@@ -92,7 +92,7 @@ async function resolveInterrupted(ctx: EngineContext, d: Deployment, ref: Servic
   if (release) {
     const observed = await observeService(ctx, ref, backend, release.number, { worker: release.config.port === null });
     const complete =
-      Boolean(release.config.schedule) ||
+      release.config.type === 'job' ||
       (observed.targetServing.length === release.config.replicas &&
       observed.oldServing.length === 0 &&
       observed.targetUnregistered.length === 0);

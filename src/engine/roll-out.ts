@@ -45,8 +45,9 @@ export function rolloutStrategy(target: BlueGreenTarget, kind: DeploymentKind): 
   if (port === null) return converging;
   // A rollback is how one gets out of trouble: it is never held back by a canary's steps.
   if (kind === 'rollback' && deploy.strategy === 'canary') return converging;
-  // A scale or a restart changes nothing to analyse or to hold warm: replica by replica.
-  if (kind === 'scale' || kind === 'restart') return converging;
+  // A scale, a restart, a stop or a start changes nothing to analyse or to hold warm: batches
+  // (a stop drains and stops every replica at once, a start starts the whole count at once).
+  if (kind === 'scale' || kind === 'restart' || kind === 'stop' || kind === 'start') return converging;
   return STRATEGIES[deploy.strategy];
 }
 

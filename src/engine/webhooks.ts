@@ -6,10 +6,13 @@
  * delivery id never seen before. Since GitHub signs the body only, a push is also refused
  * when the same signed bytes were accepted before under another id, and when its commit
  * does not descend from the environment's live commit (a replay of an old push would roll
- * production back) unless it is a forced push that the live slipway.yml allows. A push to a
- * branch that slipway.yml *at that commit* maps to an environment (`branches: { main:
- * staging }`) deploys that commit there, built by the server from git; approval still
- * applies to environments that require it.
+ * production back) unless it is a forced push that the live slipway.yml allows (a tag of an
+ * older commit: unless the live slipway.yml allows it, forced or not). A push to a branch or
+ * a tag that slipway.yml *at that commit* maps to an environment (`branches: { main: staging,
+ * "release/*": production }`, `tags: { "v*": production }`; names and patterns:
+ * core/ref-triggers.ts) deploys that commit (a tag: the tagged commit) there, built by the
+ * server from git, the deployment recording the ref and the commit; approval still applies to
+ * environments that require it.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -18,6 +21,8 @@ import { parseProjectConfig, formatErrors } from '../core/parse-config';
 import { planDeployRequests } from './plan-deploy-requests';
 import { SlipwayError } from '../core/errors';
 import { gitUrlProblem, redactGitUrl, repoPathProblem } from '../core/git-source';
+import { matchRef, parsePushedRef, REF_MAP_FIELD, rewindAllowed, type PushedRef, type RefMatch } from '../core/ref-triggers';
+import type { ProjectConfig } from '../core/config';
 import type { Webhook } from '../core/domain';
 import type { EngineContext } from './engine-context';
 import type { DeployEngine } from './deploy-engine';
@@ -27,7 +32,13 @@ export type WebhookHeaders = Record<string, string | string[] | undefined>;
 export interface WebhookOutcome {
   status: 'pong' | 'ignored' | 'deploying';
   message: string;
+  /** The pushed ref in full (`refs/heads/main`, `refs/tags/v1.0.0`). */
+  ref?: string;
   branch?: string;
+  tag?: string;
+  /** The branches:/tags: key that matched (the name itself, or a pattern). */
+  matched?: string;
+  /** The commit deployed: an annotated tag peeled to its commit. */
   commit?: string;
   env?: string;
   deployments?: string[];
@@ -101,27 +112,43 @@ export class Webhooks {
     if (!(await store.recordWebhookPush({ project, ref: push.ref, commit: push.commit, bodySha256: signedSha256, deliveryId }))) {
       throw new SlipwayError('SLW_CONFLICT', `push of ${push.commit.slice(0, 7)} to ${push.ref} was already accepted (same signed body under delivery ${deliveryId}): replays are refused`);
     }
-    if (!push.branch) return { status: 'ignored', message: `${push.ref} is not a branch` };
-    if (ZERO_SHA.test(push.commit)) return { status: 'ignored', message: `branch ${push.branch} was deleted` };
+    const target = push.target;
+    if (!target) return { status: 'ignored', ref: push.ref, message: `${push.ref} is not a branch or a tag` };
+    const named = refNaming(target);
+    if (ZERO_SHA.test(push.commit)) return { status: 'ignored', ref: target.ref, ...named, message: `${target.kind} ${target.name} was deleted` };
 
-    const text = await this.readProjectFile(hook, push.commit);
+    // The checkout peels an annotated tag (GitHub's "after" is then the tag object) to its commit.
+    const { text, commit } = await this.readProjectFile(hook, push.commit);
+    const short = commit.slice(0, 7);
     const base = parseProjectConfig(text);
-    if (!base.ok) throw new SlipwayError('SLW_CONFIG_INVALID', `slipway.yml at ${push.commit.slice(0, 7)} is invalid:\n${formatErrors(base.errors)}`, base.errors);
+    if (!base.ok) throw new SlipwayError('SLW_CONFIG_INVALID', `slipway.yml at ${short} is invalid:\n${formatErrors(base.errors)}`, base.errors);
     if (base.config.project !== project) {
-      throw new SlipwayError('SLW_BAD_REQUEST', `slipway.yml at ${push.commit.slice(0, 7)} is for project "${base.config.project}", but this is the webhook of "${project}"`);
+      throw new SlipwayError('SLW_BAD_REQUEST', `slipway.yml at ${short} is for project "${base.config.project}", but this is the webhook of "${project}"`);
     }
-    const env = base.config.branches[push.branch];
-    if (!env) {
-      return { status: 'ignored', branch: push.branch, commit: push.commit, message: `branch ${push.branch} deploys nowhere (branches: in slipway.yml maps ${Object.keys(base.config.branches).join(', ') || 'none'})` };
+    const match = routePush(base.config, target);
+    if (!match) {
+      const map = base.config[REF_MAP_FIELD[target.kind]];
+      return { status: 'ignored', ref: target.ref, ...named, commit, message: `${target.kind} ${target.name} deploys nowhere (${REF_MAP_FIELD[target.kind]}: in slipway.yml maps ${Object.keys(map).join(', ') || 'none'})` };
     }
+    const { env } = match;
     const resolved = parseProjectConfig(text, { env });
-    if (!resolved.ok) throw new SlipwayError('SLW_CONFIG_INVALID', `slipway.yml at ${push.commit.slice(0, 7)} is invalid for ${env}:\n${formatErrors(resolved.errors)}`, resolved.errors);
-    const forcedNote = await this.checkNotBehindLive(hook, push, env, Object.keys(resolved.config.services));
-    const triggeredBy = `webhook:${project} (push ${push.branch} ${push.commit.slice(0, 7)})`;
+    if (!resolved.ok) throw new SlipwayError('SLW_CONFIG_INVALID', `slipway.yml at ${short} is invalid for ${env}:\n${formatErrors(resolved.errors)}`, resolved.errors);
+    const forcedNote = await this.checkNotBehindLive(hook, { ...push, target, commit }, env, Object.keys(resolved.config.services));
+    const triggeredBy = `webhook:${project} (push ${target.kind === 'tag' ? 'tag ' : ''}${target.name} ${short})`;
     // Every service, built from the pushed commit; like a project token, only the project's own images (image-policy.ts).
-    const { requests } = planDeployRequests({ config: text, env, sources: {}, git: { url: hook.repository, ref: push.commit, path: hook.path }, allowDestructive: false, triggeredBy, unrestricted: false });
+    const { requests } = planDeployRequests({
+      config: text,
+      env,
+      sources: {},
+      git: { url: hook.repository, ref: commit, path: hook.path },
+      gitTrigger: { ref: target.ref, commit },
+      allowDestructive: false,
+      triggeredBy,
+      unrestricted: false,
+    });
     const deployments = (await this.engine.deployAll(requests)).map((d) => d.id);
-    return { status: 'deploying', branch: push.branch, commit: push.commit, env, deployments, message: `deploying ${push.commit.slice(0, 7)} of ${push.branch} to ${env}${forcedNote}` };
+    const via = match.key === target.name ? '' : ` (${REF_MAP_FIELD[target.kind]}: "${match.key}")`;
+    return { status: 'deploying', ref: target.ref, ...named, matched: match.key, commit, env, deployments, message: `deploying ${short} of ${target.kind === 'tag' ? 'tag ' : ''}${target.name} to ${env}${via}${forcedNote}` };
   }
 
   /**
@@ -130,7 +157,7 @@ export class Webhooks {
    * *at that live commit* allows it: the policy in force decides, not the pushed file.
    * Returns a note for the outcome when a forced push was let through.
    */
-  private async checkNotBehindLive(hook: Webhook, push: Push, env: string, services: string[]): Promise<string> {
+  private async checkNotBehindLive(hook: Webhook, push: Push & { target: PushedRef }, env: string, services: string[]): Promise<string> {
     const { store } = this.ctx;
     const project = await store.getProject(hook.project);
     const environment = project && (await store.getEnvironment(project.id, env));
@@ -145,29 +172,39 @@ export class Webhooks {
     for (const sha of live) {
       const descends = await this.ctx.sources.withScratchDir((dir) => this.ctx.git.isAncestor(hook.repository, sha, push.commit, path.join(dir, 'history')));
       if (descends) continue;
-      const short = `${push.commit.slice(0, 7)} (${push.branch})`;
-      if (!push.forced) {
+      const { target } = push;
+      const short = `${push.commit.slice(0, 7)} (${target.kind === 'tag' ? 'tag ' : ''}${target.name})`;
+      // A tag is created, not rewound: a tag of an older commit is a deliberate choice that only
+      // the live policy can allow, whatever GitHub's "forced" says. A branch must be forced too.
+      if (target.kind === 'branch' && !push.forced) {
         throw new SlipwayError('SLW_CONFLICT', `push of ${short} refused: it does not descend from ${sha.slice(0, 7)}, live in ${env} (an old push replayed, or history rewritten); a forced push is accepted only when slipway.yml at the live commit sets webhooks.allow_force_push`, [
           { path: 'commit', message: `must descend from the live commit ${sha.slice(0, 7)} of ${env}` },
         ]);
       }
-      const livePolicy = parseProjectConfig(await this.readProjectFile(hook, sha));
-      if (!livePolicy.ok || !forcePushAllowed(livePolicy.config.allowForcePush, push.branch!)) {
-        throw new SlipwayError('SLW_CONFLICT', `forced push of ${short} refused: it does not descend from ${sha.slice(0, 7)}, live in ${env}, and slipway.yml at ${sha.slice(0, 7)} does not allow forced pushes of ${push.branch} (webhooks: { allow_force_push: true } or [${push.branch}])`, [
-          { path: 'forced', message: `webhooks.allow_force_push at the live commit ${sha.slice(0, 7)} does not include ${push.branch}` },
+      const livePolicy = parseProjectConfig((await this.readProjectFile(hook, sha)).text);
+      if (!livePolicy.ok || !rewindAllowed(livePolicy.config.allowForcePush, target)) {
+        if (target.kind === 'tag') {
+          throw new SlipwayError('SLW_CONFLICT', `push of ${short} refused: the tagged commit does not descend from ${sha.slice(0, 7)}, live in ${env}, and slipway.yml at ${sha.slice(0, 7)} does not allow tags of older commits (webhooks: { allow_force_push: true } or ["refs/tags/${target.name}"], patterns allowed)`, [
+            { path: 'commit', message: `webhooks.allow_force_push at the live commit ${sha.slice(0, 7)} does not include refs/tags/${target.name}` },
+          ]);
+        }
+        throw new SlipwayError('SLW_CONFLICT', `forced push of ${short} refused: it does not descend from ${sha.slice(0, 7)}, live in ${env}, and slipway.yml at ${sha.slice(0, 7)} does not allow forced pushes of ${target.name} (webhooks: { allow_force_push: true } or [${target.name}], patterns allowed)`, [
+          { path: 'forced', message: `webhooks.allow_force_push at the live commit ${sha.slice(0, 7)} does not include ${target.name}` },
         ]);
       }
       notes.push(sha.slice(0, 7));
     }
-    return notes.length ? ` (forced push over ${notes.join(', ')}, allowed by webhooks.allow_force_push)` : '';
+    if (!notes.length) return '';
+    return push.target.kind === 'tag' ? ` (a tag of a commit older than ${notes.join(', ')}, allowed by webhooks.allow_force_push)` : ` (forced push over ${notes.join(', ')}, allowed by webhooks.allow_force_push)`;
   }
 
-  private async readProjectFile(hook: Webhook, commit: string): Promise<string> {
+  /** slipway.yml at `commit`, and the commit checked out (a tag object peeled to its commit). */
+  private async readProjectFile(hook: Webhook, commit: string): Promise<{ text: string; commit: string }> {
     return this.ctx.sources.withScratchDir(async (dir) => {
-      await this.ctx.git.checkout(hook.repository, commit, dir);
+      const checkedOut = await this.ctx.git.checkout(hook.repository, commit, dir);
       const file = path.join(dir, hook.path, 'slipway.yml');
       try {
-        return await readFile(file, 'utf8');
+        return { text: await readFile(file, 'utf8'), commit: checkedOut.commit };
       } catch {
         throw new SlipwayError('SLW_NOT_FOUND', `no slipway.yml in ${hook.path || 'the root'} of ${redactGitUrl(hook.repository)} at ${commit.slice(0, 7)}`);
       }
@@ -201,8 +238,18 @@ function unauthorized(reason: string): SlipwayError {
   return new SlipwayError('SLW_UNAUTHORIZED', `webhook delivery refused: ${reason}`);
 }
 
+/** Whether webhooks.allow_force_push lets a forced push of `branch` rewind the live commit. */
 export function forcePushAllowed(allow: boolean | string[], branch: string): boolean {
-  return allow === true || (Array.isArray(allow) && allow.includes(branch));
+  return rewindAllowed(allow, { kind: 'branch', name: branch, ref: `refs/heads/${branch}` });
+}
+
+/** The environment a pushed branch or tag deploys to by slipway.yml's branches:/tags:, or null. */
+export function routePush(config: Pick<ProjectConfig, 'branches' | 'tags'>, target: PushedRef): RefMatch | null {
+  return matchRef(target.kind === 'tag' ? config.tags : config.branches, target.name);
+}
+
+function refNaming(target: PushedRef): { branch: string } | { tag: string } {
+  return target.kind === 'tag' ? { tag: target.name } : { branch: target.name };
 }
 
 /** A verified delivery: its id, and the SHA-256 of exactly what its signature covers. */
@@ -243,7 +290,9 @@ export function verifyGeneric(secret: string, headers: WebhookHeaders, body: Buf
 
 export interface Push {
   ref: string;
-  branch: string | null;
+  /** The branch or tag pushed; null for another kind of ref. */
+  target: PushedRef | null;
+  /** As sent: for an annotated tag, GitHub sends the tag object (peeled when checked out). */
   commit: string;
   /** GitHub's `forced` (the branch was rewound or rewritten); the generic form may send it too. */
   forced: boolean;
@@ -266,6 +315,6 @@ export function parsePush(body: Buffer, github: boolean): Push {
   if (json.forced !== undefined && typeof json.forced !== 'boolean') {
     throw new SlipwayError('SLW_BAD_REQUEST', 'the push\'s "forced" must be true or false', [{ path: 'forced', message: 'must be a boolean' }]);
   }
-  const branch = github ? (ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null) : ref.replace(/^refs\/heads\//, '');
-  return { ref, branch, commit, forced: json.forced === true };
+  // GitHub sends full refs; the generic form may send a bare branch name.
+  return { ref, target: parsePushedRef(ref, !github), commit, forced: json.forced === true };
 }

@@ -8,6 +8,7 @@ const rec = (i: number, o: Partial<RequestRecord> = {}): RequestRecord => ({
   method: 'GET', path: '/', route: '/', status: 200, bytes: 1, durationMs: 1, upstreamMs: 1, clientIp: '127.0.0.1', termination: '--', ...o,
 });
 const web = { project: 'shop', service: 'web', env: 'production' };
+const fiveXX = { classes: [5], codes: [] };
 
 test('a bounded ring per service, newest first', () => {
   const recent = new RecentRequests(3);
@@ -21,7 +22,7 @@ test('a bounded ring per service, newest first', () => {
   assert.throws(() => new RecentRequests(0));
 });
 
-test('filters: slow, errors (5xx), path prefix, limit', () => {
+test('filters: slow, status (5xx: --errors), path prefix, limit', () => {
   const recent = new RecentRequests(100);
   recent.add(rec(1, { durationMs: 1200 }));
   recent.add(rec(2, { status: 500, path: '/api/x' }));
@@ -30,8 +31,20 @@ test('filters: slow, errors (5xx), path prefix, limit', () => {
   recent.add(rec(5, { path: '/api/z' }));
   const ids = (f: Parameters<RecentRequests['find']>[1]) => recent.find(web, f).requests.map((r) => r.requestId);
   assert.deepEqual(ids({ slowMs: 1000, limit: 10 }), ['r4', 'r1']);
-  assert.deepEqual(ids({ errorsOnly: true, limit: 10 }), ['r4', 'r2'], '404 is a client error, not counted');
+  assert.deepEqual(ids({ status: fiveXX, limit: 10 }), ['r4', 'r2'], '404 is a client error, not counted');
   assert.deepEqual(ids({ pathPrefix: '/api', limit: 10 }), ['r5', 'r3', 'r2']);
-  assert.deepEqual(ids({ pathPrefix: '/api', errorsOnly: true, limit: 10 }), ['r2']);
+  assert.deepEqual(ids({ pathPrefix: '/api', status: fiveXX, limit: 10 }), ['r2']);
   assert.deepEqual(ids({ limit: 2 }), ['r5', 'r4']);
+});
+
+test('status filter: classes and codes together, a request the client left (-1) in none, the limit counts matches only', () => {
+  const recent = new RecentRequests(100);
+  const statuses = [200, 404, 500, 429, -1, 503, 301, 404, 502];
+  statuses.forEach((status, i) => recent.add(rec(i + 1, { status })));
+  const ids = (status: { classes: number[]; codes: number[] }, limit = 100) => recent.find(web, { status, limit }).requests.map((r) => r.status);
+  assert.deepEqual(ids({ classes: [4], codes: [] }), [404, 429, 404]);
+  assert.deepEqual(ids({ classes: [], codes: [404, 500] }), [404, 500, 404]);
+  assert.deepEqual(ids({ classes: [5], codes: [404] }), [502, 404, 503, 500, 404]);
+  assert.deepEqual(ids({ classes: [4, 5], codes: [] }, 2), [502, 404], 'newest first, stops at the limit');
+  assert.deepEqual(ids({ classes: [1, 2, 3, 4, 5], codes: [] }).length, statuses.length - 1, 'only the request without an answer is left out');
 });

@@ -3,6 +3,7 @@
  * 10,000 per service): `slipway requests` answers from here. In memory only: lost on
  * restart, and never more than `capacity` per service whatever the traffic.
  */
+import { statusMatches, type StatusFilter } from '../core/status-filter';
 import type { RequestRecord } from './request-record';
 
 class Ring {
@@ -31,7 +32,8 @@ class Ring {
 
 export interface RecentFilter {
   slowMs?: number;
-  errorsOnly?: boolean;
+  /** Only requests answered with one of these classes or codes (`--errors` is `5xx`). */
+  status?: StatusFilter;
   pathPrefix?: string;
   limit: number;
 }
@@ -56,7 +58,7 @@ export class RecentRequests {
     const out: RequestRecord[] = [];
     ring?.scan((r) => {
       if (f.slowMs !== undefined && r.durationMs < f.slowMs) return true;
-      if (f.errorsOnly && r.status < 500) return true;
+      if (f.status !== undefined && !statusMatches(f.status, r.status)) return true;
       if (f.pathPrefix !== undefined && !r.path.startsWith(f.pathPrefix)) return true;
       out.push(r);
       return out.length < f.limit;

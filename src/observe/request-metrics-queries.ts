@@ -12,6 +12,7 @@
 import { SlipwayError } from '../core/errors';
 import type { Store } from '../core/ports/store';
 import { STATUS_CLASSES, type BucketSpan, type RequestBucket } from '../core/request-metrics';
+import type { StatusFilter } from '../core/status-filter';
 import type {
   MetricsGroup,
   MetricsPoint,
@@ -28,6 +29,9 @@ import type {
 import { emptyHistogram, mergeInto, quantile } from './latency-histogram';
 import type { RecentRequests } from './recent-requests';
 import { toRequestView } from './request-record';
+
+/** `errors=true` (`slipway requests --errors`): the same as `status=5xx`. */
+const SERVER_ERRORS: StatusFilter = { classes: [5], codes: [] };
 
 interface Totals {
   requests: number;
@@ -85,7 +89,7 @@ export class RequestMetricsQueries {
   /** Recent requests of a service from the ring, newest first. */
   async requests(q: RequestsQuery): Promise<RequestsResult> {
     await this.requireService(q.project, q.service, q.env);
-    const found = this.recent.find({ project: q.project, env: q.env, service: q.service }, { slowMs: q.slow, errorsOnly: q.errors, pathPrefix: q.path, limit: q.limit });
+    const found = this.recent.find({ project: q.project, env: q.env, service: q.service }, { slowMs: q.slow, status: q.status ?? (q.errors ? SERVER_ERRORS : undefined), pathPrefix: q.path, limit: q.limit });
     return { requests: found.requests.map(toRequestView), retained: found.retained };
   }
 

@@ -5,7 +5,7 @@ import type { Store } from '../core/ports/store';
 import { SlipwayMetrics } from './slipway-metrics';
 
 const deployment = (over: Partial<Deployment>): Deployment => ({
-  id: 'd1', serviceId: 1, environmentId: 1, kind: 'deploy', state: 'succeeded', releaseId: 1, previousReleaseId: null, source: null, triggeredBy: null,
+  id: 'd1', serviceId: 1, environmentId: 1, kind: 'deploy', state: 'succeeded', releaseId: 1, previousReleaseId: null, source: null, triggeredBy: null, git: null,
   errorCode: null, error: null, createdAt: '2026-01-01T00:00:00.000Z', startedAt: '2026-01-01T00:00:01.000Z', finishedAt: '2026-01-01T00:00:04.000Z', ...over,
 });
 

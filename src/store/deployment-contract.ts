@@ -135,6 +135,15 @@ export function runDeploymentContract(open: OpenStore): void {
       await rejectsWithCode(store.createDeployment(newDeployment({ environmentId: 999_999 })), 'SLW_NOT_FOUND');
     });
 
+    test('the pushed git ref and commit round-trip (push webhooks); null otherwise', async (t) => {
+      const { store, newDeployment } = await fresh(t);
+      const git = { ref: 'refs/tags/v1.0.0', commit: 'c'.repeat(40) };
+      const pushed = await store.createDeployment(newDeployment({ git }));
+      assert.deepEqual(pushed.git, git);
+      assert.deepEqual((await store.getDeployment(pushed.id))?.git, git);
+      assert.equal((await store.createDeployment(newDeployment({}))).git, null);
+    });
+
     test('update applies only the given fields; null clears; unknown id is SLW_NOT_FOUND', async (t) => {
       const { store, newDeployment, release } = await fresh(t);
       const d = await store.createDeployment(newDeployment());

@@ -42,6 +42,9 @@ export interface Database {
     finished_at: string | null;
     /** Who asked for it (an audit actor such as `user:alice`), null before 0005. */
     triggered_by: string | null;
+    /** The pushed ref and its commit when a push webhook started it (0027); null otherwise. */
+    git_ref: string | null;
+    git_commit: string | null;
   };
   deployment_steps: {
     deployment_id: string;

@@ -15,10 +15,14 @@ import type { Edge, EdgeServer } from '../core/ports/edge';
 
 export type ReplicaId = 'a' | 'b' | 'c';
 
-/** What a request through the edge got: the status, and the replica that answered (null unless 200). */
+/**
+ * What a request through the edge got: the status, and the replica that answered (null unless
+ * 200); `stopped`: the 503 was a stopped service's page, naming it (absent otherwise).
+ */
 export interface EdgeAnswer {
   status: number;
   server: string | null;
+  stopped?: string;
 }
 
 export interface EdgeContractHarness {
@@ -146,6 +150,35 @@ export function runEdgeContract(name: string, open: () => Promise<EdgeContractHa
       await h.edge.removeServer(ONE, 'b');
       assert.equal((await h.request(HOST)).status, 503);
       assert.equal((await h.edge.status()).reloads, 1);
+    });
+
+    test('a stopped backend answers 503 naming its service while no server is in rotation; set, cleared and kept across a restart without a reload', async (t) => {
+      const h = await fresh(t);
+      await h.edge.ensureBackend({ name: ONE, hosts: [HOST], stopped: { service: 'web' } });
+      assert.deepEqual(await h.edge.listBackends(), [{ name: ONE, hosts: [HOST], stopped: { service: 'web' } }]);
+      assert.deepEqual(await h.request(HOST), { status: 503, server: null, stopped: 'web' }, 'no server: the stopped page');
+      await h.edge.addServer(ONE, { name: 'a', ...h.replicas.a });
+      assert.deepEqual(await h.request(HOST), { status: 200, server: 'a' }, 'a server in rotation always takes the request');
+      await h.edge.setWeights(ONE, [{ name: 'a', weight: 0 }]);
+      assert.deepEqual(await h.request(HOST), { status: 503, server: null, stopped: 'web' }, 'a server on standby takes none: the page');
+      await h.edge.setWeights(ONE, [{ name: 'a', weight: 1 }]);
+      assert.equal((await h.edge.drainServer(ONE, 'a', 1000)).drained, true);
+      assert.deepEqual(await h.request(HOST), { status: 503, server: null, stopped: 'web' }, 'a drained server takes none: the page');
+      await h.edge.removeServer(ONE, 'a');
+      assert.deepEqual(await h.request(HOST), { status: 503, server: null, stopped: 'web' });
+
+      await h.edge.ensureBackend({ name: ONE, hosts: [HOST] });
+      assert.deepEqual(await h.edge.listBackends(), [{ name: ONE, hosts: [HOST] }]);
+      assert.deepEqual(await h.request(HOST), { status: 503, server: null }, 'not stopped any more: the bare 503 of a backend without servers');
+      await h.edge.ensureBackend({ name: ONE, hosts: [HOST], stopped: { service: 'web' } });
+      assert.equal((await h.edge.status()).reloads, 1, 'only the new backend was a reload: stopping and starting are runtime changes');
+
+      await rejectsEdge(h.edge.ensureBackend({ name: TWO, hosts: ['two.localhost'], stopped: { service: 'bad name\nshow info' } }));
+      assert.deepEqual((await h.edge.listBackends()).map((b) => b.name), [ONE], 'a refused backend is not declared');
+
+      await h.kill();
+      await h.edge.ensureRunning();
+      assert.deepEqual(await h.request(HOST), { status: 503, server: null, stopped: 'web' }, 'a restarted edge still knows the service is stopped');
     });
 
     test('setWeights: 0 takes a server out of rotation and back, weights split traffic, refused changes change nothing', async (t) => {

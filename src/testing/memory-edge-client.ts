@@ -46,7 +46,7 @@ export class MemoryEdgeClient implements EdgeClient {
     }
     if (routed.server === null) {
       this.calls.push(`${req.host} ${req.path} → ${routed.status}`);
-      return { status: routed.status, body: routed.status === 404 ? 'no route' : 'no server available', durationMs: 0, error: null };
+      return { status: routed.status, body: routed.status === 404 ? 'no route' : routed.stopped ? `${routed.stopped} is stopped` : 'no server available', durationMs: 0, error: null };
     }
     const replica = (await this.runtime.listReplicas({})).find((r) => r.name === routed.server);
     const container = this.runtime.containerInfo(routed.server);

@@ -12,7 +12,7 @@ import { runEdgeContract, type EdgeAnswer, type EdgeContractHarness } from './ed
 import { MemoryEdge, type RouteAnswer } from './memory-edge';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const answer = (r: RouteAnswer): EdgeAnswer => ({ status: r.status, server: r.server });
+const answer = (r: RouteAnswer): EdgeAnswer => ({ status: r.status, server: r.server, ...(r.stopped !== undefined ? { stopped: r.stopped } : {}) });
 
 /** The memory edge behind the contract's harness: requests are route(), slow ones are held in flight. */
 async function memoryHarness(): Promise<EdgeContractHarness> {

@@ -34,11 +34,15 @@ export interface MemoryEdgeOptions {
   controlDomain?: string | null;
 }
 
-/** What a request to a host gets: 200 from a server, 404 for an unknown host, 503 when no server takes it. */
+/**
+ * What a request to a host gets: 200 from a server, 404 for an unknown host, 503 when no server
+ * takes it; `stopped`: the 503 is the page of a stopped service (EdgeBackendSpec.stopped), naming it.
+ */
 export interface RouteAnswer {
   status: 200 | 404 | 503;
   backend: string | null;
   server: string | null;
+  stopped?: string;
 }
 
 type AdminState = 'ready' | 'drain' | 'maint';
@@ -78,6 +82,7 @@ const SERVER_RE = /^[A-Za-z0-9._-]{1,100}$/;
 const HOST_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const MAP_KEY_RE = /^[a-z0-9*._-]+$/;
 const CERT_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,200}$/;
+const STOPPED_SERVICE_RE = /^[a-z][a-z0-9-]{0,39}$/;
 
 /** The control plane's backend (the driver's https-lines.ts): its domain is routed, never listed. */
 const CONTROL_BACKEND = 'slipway_control';
@@ -179,7 +184,14 @@ export class MemoryEdge implements Edge {
     if (spec.check) assertCheck(spec.check);
     this.requireRunning();
     this.assertHostsFree(spec.name, hosts);
-    const wanted: EdgeBackendSpec = { name: spec.name, hosts, ...(spec.https ? { https: { ...spec.https } } : {}), ...(spec.check ? { check: { ...spec.check } } : {}) };
+    if (spec.stopped && !STOPPED_SERVICE_RE.test(spec.stopped.service)) throw edgeError(`invalid stopped service name "${spec.stopped.service}" (a service name: lowercase letters, digits and -)`);
+    const wanted: EdgeBackendSpec = {
+      name: spec.name,
+      hosts,
+      ...(spec.https ? { https: { ...spec.https } } : {}),
+      ...(spec.check ? { check: { ...spec.check } } : {}),
+      ...(spec.stopped ? { stopped: { service: spec.stopped.service } } : {}),
+    };
     const existing = this.backends.find((b) => b.name === spec.name);
     const next = existing ? this.backends.map((b) => (b === existing ? wanted : b)) : [...this.backends, wanted];
     // A new backend and a change of checks are structural (a reload); hosts change at runtime.
@@ -327,7 +339,10 @@ export class MemoryEdge implements Edge {
     const backend = this.routes.get(key);
     if (backend === undefined) return { status: 404, backend: null, server: null };
     const server = this.pick(backend);
-    return server ? { status: 200, backend, server } : { status: 503, backend, server: null };
+    if (server) return { status: 200, backend, server };
+    // A stopped service's page: the edge answers it only while no server takes the request.
+    const stopped = this.backends.find((b) => b.name === backend)?.stopped;
+    return stopped ? { status: 503, backend, server: null, stopped: stopped.service } : { status: 503, backend, server: null };
   }
 
   /** A host route added behind Slipway's back (`add map` by hand): kept until removeRoute or the next map sync. */

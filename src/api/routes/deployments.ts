@@ -3,7 +3,7 @@ import type { DeploymentView } from '../../core/contract/views';
 import { assertProjectAccess } from '../auth';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from '../parse-body';
-import { afterQuery, deployBody, deploymentParams, deploymentsQuery, projectParams, promoteBody, redeployBody, restartBody, rollbackBody, scaleBody, serviceParams } from '../../core/contract/requests';
+import { afterQuery, deployBody, deploymentParams, deploymentsQuery, projectParams, promoteBody, redeployBody, restartBody, rollbackBody, scaleBody, serviceParams, startBody, stopBody } from '../../core/contract/requests';
 import { streamDeploymentEvents } from '../deployment-sse';
 import { CANARY_COMMANDS } from '../../engine/canary-control';
 import { planDeployRequests, resolveServices } from '../../engine/plan-deploy-requests';
@@ -92,6 +92,22 @@ export function deploymentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const params = parseInput(serviceParams, req.params, 'path');
     const body = parseInput(restartBody, req.body, 'restart request');
     const d = await deps.engine.restart({ ...params, env: body.env, triggeredBy: req.principal!.actor });
+    req.audit = { detail: `deployment ${d.id}` };
+    return reply.status(202).send({ deployment: await deps.queries.deployment(d.id) });
+  });
+
+  app.post('/api/v1/projects/:project/services/:service/stop', { config: { scope: 'deploy' } }, async (req, reply) => {
+    const params = parseInput(serviceParams, req.params, 'path');
+    const body = parseInput(stopBody, req.body, 'stop request');
+    const d = await deps.engine.stopService({ ...params, env: body.env, triggeredBy: req.principal!.actor });
+    req.audit = { detail: `deployment ${d.id}` };
+    return reply.status(202).send({ deployment: await deps.queries.deployment(d.id) });
+  });
+
+  app.post('/api/v1/projects/:project/services/:service/start', { config: { scope: 'deploy' } }, async (req, reply) => {
+    const params = parseInput(serviceParams, req.params, 'path');
+    const body = parseInput(startBody, req.body, 'start request');
+    const d = await deps.engine.startService({ ...params, env: body.env, triggeredBy: req.principal!.actor });
     req.audit = { detail: `deployment ${d.id}` };
     return reply.status(202).send({ deployment: await deps.queries.deployment(d.id) });
   });

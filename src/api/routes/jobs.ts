@@ -9,7 +9,8 @@ export function jobRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/api/v1/projects/:project/jobs', { config: { scope: 'read' } }, async (req) => {
     const { project } = parseInput(projectParams, req.params, 'path');
     const q = parseInput(jobsQuery, req.query, 'query');
-    return { runs: await deps.queries.jobRuns(project, q.env, q.service, q.limit) };
+    const runs = await deps.queries.jobRuns(project, q.env, q.service, q.limit);
+    return { runs, schedules: await deps.queries.jobSchedules(project, q.env, q.service) };
   });
 
   app.get('/api/v1/jobs/:id', { config: { scope: 'read' } }, async (req) => {

@@ -30,7 +30,8 @@ export function registerInspect(program: Command): void {
     console.log(hostLine(status.host));
     for (const s of status.services) {
       const rel = s.currentRelease ? `v${s.currentRelease.number}` : 'no release';
-      console.log(`\n${s.service}: ${rel}, ${s.readyReplicas}/${s.desiredReplicas} ready${restartsText(s.restarts)}${s.activeDeployment ? `, deploying (${s.activeDeployment.state}, ${s.activeDeployment.id})` : ''}`);
+      const replicas = s.stopped ? `stopped (slipway start ${s.service} runs it again${s.urls.length > 0 ? `; its domains answer 503 "${s.service} is stopped"` : ''})` : `${s.readyReplicas}/${s.desiredReplicas} ready${restartsText(s.restarts)}`;
+      console.log(`\n${s.service}: ${rel}, ${replicas}${s.activeDeployment ? `, deploying (${s.activeDeployment.state}, ${s.activeDeployment.id})` : ''}`);
       for (const url of s.urls) console.log(`  ${url}`);
       if (s.warmSet) {
         const left = Math.max(0, Math.round((Date.parse(s.warmSet.retireAt) - Date.now()) / 1000));
@@ -98,6 +99,7 @@ export function registerInspect(program: Command): void {
       const { backups } = await client.backups(deployment.project, deployment.env, { deployment: id, expired: true });
       if (g.json) return printJson({ ...deployment, backups, log: lines });
       console.log(`${deployment.id}  ${deployment.project}/${deployment.service} → ${deployment.env}  ${deployment.kind}  ${deployment.state}${deployment.error ? `: ${deployment.error}` : ''}`);
+      if (deployment.git) console.log(`pushed ${deployment.git.ref} at ${deployment.git.commit}${deployment.triggeredBy ? ` (${deployment.triggeredBy})` : ''}`);
       for (const l of canaryWindowLines(deployment)) console.log(l);
       for (const l of deploymentBackupLines(backups, deployment.project)) console.log(l);
       for (const l of lines) console.log(`${new Date(l.at).toLocaleTimeString()}  ${l.message}`);

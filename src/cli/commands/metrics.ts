@@ -1,14 +1,17 @@
 /**
  * `slipway metrics [service]` (request rate, error rate, latency from the edge; every service
  * when none is named; `--series`: one row per time step) and `slipway requests <service>` (recent requests with their request
- * ids). Flags are passed as given: the server validates them and names the field.
+ * ids). Flags are passed as given: the server validates them and names the field; `--status`
+ * is checked here too, so its error names the flag.
  */
 import type { Command } from 'commander';
+import { CliError } from '../cli-error';
 import { connect, type GlobalOptions } from '../connection';
 import { printJson, printTable } from '../output';
 import { projectName } from '../project-file';
 import { projectOptions } from '../project-options';
 import type { MetricsGroup, MetricsSeriesResult } from '../../core/contract/metrics';
+import { formatStatusFilter, parseStatusFilter } from '../../core/status-filter';
 
 export function registerMetrics(program: Command): void {
   projectOptions(
@@ -47,7 +50,8 @@ export function registerMetrics(program: Command): void {
       .description('recent requests of a service through the edge, newest first, with their request ids')
       .argument('<service>')
       .option('--slow <duration>', 'only requests that took at least this long (500ms, 1s)')
-      .option('--errors', 'only requests answered with a 5xx')
+      .option('--status <list>', 'only requests answered with these status classes or codes, comma-separated: 5xx, 4xx,5xx, 404, 404,500')
+      .option('--errors', 'only requests answered with a 5xx (the same as --status 5xx)')
       .option('--path <prefix>', 'only paths starting with this prefix')
       .option('-n, --limit <count>', 'at most this many', '50'),
   ).action(async (service: string, opts, cmd: Command) => {
@@ -56,7 +60,7 @@ export function registerMetrics(program: Command): void {
       env: opts.env,
       limit: opts.limit,
       ...(opts.slow ? { slow: opts.slow } : {}),
-      ...(opts.errors ? { errors: 'true' } : {}),
+      ...statusQuery(opts),
       ...(opts.path ? { path: opts.path } : {}),
     });
     if (g.json) return printJson(requests);
@@ -65,6 +69,15 @@ export function registerMetrics(program: Command): void {
       ['at', 'release', 'status', 'ms', 'method', 'path', 'client', 'id'],
     );
   });
+}
+
+/** `--status` (or `--errors`, its alias for 5xx) as the API's `status` query, checked here so an error names the flag. */
+export function statusQuery(opts: { status?: string; errors?: boolean }): { status?: string } {
+  if (opts.status === undefined) return opts.errors ? { status: '5xx' } : {};
+  if (opts.errors) throw new CliError('--errors is --status 5xx: give one of the two (e.g. --status 5xx,404)');
+  const r = parseStatusFilter(opts.status);
+  if (!r.ok) throw new CliError(`--status: ${r.message}`);
+  return { status: formatStatusFilter(r.filter) };
 }
 
 /** A compact table: one row per step (and per release or service when grouped), oldest first. */

@@ -1,6 +1,8 @@
 /**
  * `slipway scale <service> <n>` and `slipway restart <service>`: the live release with another
  * replica count, or unchanged, as a new release rolled out replica by replica (never a build).
+ * `slipway stop <service>` and `slipway start <service>`: the same with 0 replicas, and back to
+ * the count before the stop.
  */
 import type { Command } from 'commander';
 import { connect, type GlobalOptions } from '../connection';
@@ -48,5 +50,38 @@ export function registerRestart(program: Command): void {
     const project = projectName(opts);
     const { deployment } = await client.restart(project, service, { env: opts.env });
     await followQueued(client, g, opts, deployment, `restart of ${project}/${service} in ${opts.env}`, (done) => `✔ ${service} restarted: v${done.releaseNumber}`);
+  });
+}
+
+export function registerStop(program: Command): void {
+  projectOptions(
+    program
+      .command('stop')
+      .description('run no replica of the service, keeping its config, releases and domains (a new release with 0 replicas; its domains answer 503 "<service> is stopped")')
+      .argument('<service>', 'service name (a web service or a worker; a job: set its schedule to off)')
+      .option('--no-follow', 'return once the deployment is queued')
+      .addHelpText('after', '\nRequests in flight finish (each replica is drained first). slipway start runs the count it ran before; slipway deploy runs slipway.yml\'s.'),
+  ).action(async (service: string, opts: Opts, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const client = connect(g);
+    const project = projectName(opts);
+    const { deployment } = await client.stop(project, service, { env: opts.env });
+    await followQueued(client, g, opts, deployment, `stop of ${project}/${service} in ${opts.env}`, (done) => `✔ ${service} is stopped (v${done.releaseNumber}, 0 replicas); slipway start ${service} runs it again`);
+  });
+}
+
+export function registerStart(program: Command): void {
+  projectOptions(
+    program
+      .command('start')
+      .description('run a stopped service again with the replica count it ran before slipway stop (a new release; no build, no release command)')
+      .argument('<service>', 'service name')
+      .option('--no-follow', 'return once the deployment is queued'),
+  ).action(async (service: string, opts: Opts, cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const client = connect(g);
+    const project = projectName(opts);
+    const { deployment } = await client.start(project, service, { env: opts.env });
+    await followQueued(client, g, opts, deployment, `start of ${project}/${service} in ${opts.env}`, (done) => `✔ ${service} runs again: v${done.releaseNumber}`);
   });
 }

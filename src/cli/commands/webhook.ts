@@ -8,7 +8,7 @@ import { projectOptions } from '../project-options';
 const projectOpts = (c: Command) => projectOptions(c, { env: false });
 
 export function registerWebhook(program: Command): void {
-  const webhook = program.command('webhook').description('push webhook: a push to a branch listed under branches: in slipway.yml deploys that commit');
+  const webhook = program.command('webhook').description('push webhook: a push to a branch matching branches: (or of a tag matching tags:) in slipway.yml deploys that commit');
 
   projectOpts(
     webhook
@@ -16,7 +16,7 @@ export function registerWebhook(program: Command): void {
       .description('register (or re-key) the webhook; prints its URL and secret once')
       .requiredOption('--repo <url>', 'git URL the server fetches pushed commits from')
       .option('--path <dir>', 'directory of slipway.yml in the repository (default: the root)', '')
-      .addHelpText('after', '\nThen in GitHub: Settings → Webhooks → Payload URL = the URL printed, Content type = application/json,\nSecret = the secret printed, events = push. slipway.yml needs e.g.:\n  branches: { main: staging, prod: production }\nOther senders sign "<X-Slipway-Timestamp>.<X-Slipway-Delivery>.<body>" (docs/webhooks.md).\nA push older than the live commit is refused unless forced and allowed (webhooks: { allow_force_push: [main] }).'),
+      .addHelpText('after', '\nThen in GitHub: Settings → Webhooks → Payload URL = the URL printed, Content type = application/json,\nSecret = the secret printed, events = push. slipway.yml needs e.g.:\n  branches: { main: staging, "release/*": production }\n  tags: { "v*": production }\nOther senders sign "<X-Slipway-Timestamp>.<X-Slipway-Delivery>.<body>" (docs/webhooks.md).\nA push older than the live commit is refused unless forced and allowed (webhooks: { allow_force_push: [main] }).'),
   ).action(async (opts: { repo: string; path: string; project?: string; file?: string }, cmd: Command) => {
     const g = cmd.optsWithGlobals<GlobalOptions>();
     const client = connect(g);

@@ -6,13 +6,14 @@
  *
  *   GET /api/v1/projects/:project/services/:service/metrics?env=&since=1h&by=release|route|status
  *   GET /api/v1/projects/:project/metrics?env=&since=1h                 (every service: the overview)
- *   GET /api/v1/projects/:project/services/:service/requests?env=&slow=1s&errors=true&path=/api&limit=100
+ *   GET /api/v1/projects/:project/services/:service/requests?env=&slow=1s&status=4xx,5xx&path=/api&limit=100   (errors=true: status=5xx)
  *   GET /api/v1/projects/:project/services/:service/metrics/series?env=&since=1h&by=release   (points per time step: charts)
  *   GET /api/v1/projects/:project/metrics/series?env=&since=1h          (one series per service: sparklines)
  */
 import { z } from 'zod';
 import { parseDuration } from '../duration';
 import { STATUS_CLASSES } from '../request-metrics';
+import { parseStatusFilter } from '../status-filter';
 import { projectParams, serviceParams } from './requests';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, { error: 'must be a lowercase name' });
@@ -69,10 +70,23 @@ export const requestsQuery = z.strictObject({
     })
     .optional()
     .describe('only requests that took at least this long (500ms, 1s)'),
-  errors: flag.default(false).describe('only requests answered with a 5xx status'),
+  errors: flag.default(false).describe('only requests answered with a 5xx status (the same as status=5xx)'),
+  status: z
+    .string({ error: 'must be status classes and codes separated by commas, such as 4xx,5xx or 404' })
+    .max(200, { error: 'must be at most 200 characters' })
+    .transform((v, ctx) => {
+      const r = parseStatusFilter(v);
+      if (!r.ok) {
+        ctx.addIssue({ code: 'custom', message: r.message });
+        return z.NEVER;
+      }
+      return r.filter;
+    })
+    .optional()
+    .describe('only requests answered with one of these status classes or codes, comma-separated: 5xx, 4xx,5xx, 404, 404,500'),
   path: z.string().startsWith('/', { error: 'must start with "/"' }).max(512).optional().describe('only paths starting with this prefix'),
   limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(MAX_REQUESTS_LIMIT).default(100),
-});
+}).refine((q) => !(q.errors && q.status), { error: 'errors=true is status=5xx: send one of the two', path: ['status'] });
 
 /** Parsed inputs of the query class. */
 export type MetricsQuery = z.output<typeof metricsQuery> & { project: string; service: string };
@@ -196,7 +210,7 @@ export const METRICS_ROUTES = {
     response: metricsResult,
   },
   'GET /api/v1/projects/:project/services/:service/requests': {
-    summary: 'Recent requests of a service (newest first, with request ids): slow ones, errors, a path prefix',
+    summary: 'Recent requests of a service (newest first, with request ids): slow ones, by status class or code, a path prefix',
     params: serviceParams,
     query: requestsQuery,
     response: requestsResult,

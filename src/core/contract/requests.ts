@@ -91,6 +91,16 @@ export const restartBody = z.strictObject({
   env: name.default('production'),
 });
 
+/** Run no replica of the live release, keeping its config and releases (`slipway stop`); `slipway start` runs them again. */
+export const stopBody = z.strictObject({
+  env: name.default('production'),
+});
+
+/** A stopped service back to the replica count it ran before `slipway stop`. */
+export const startBody = z.strictObject({
+  env: name.default('production'),
+});
+
 export const projectParams = z.strictObject({ project: name });
 export const serviceParams = z.strictObject({ project: name, service: name });
 export const deploymentParams = z.strictObject({ id: z.string().uuid({ error: 'must be a deployment id (uuid)' }) });

@@ -64,8 +64,11 @@ export const secretsChangeResult = z.strictObject({
 export const webhookOutcome = z.strictObject({
   status: z.enum(['pong', 'ignored', 'deploying']),
   message: z.string(),
+  ref: z.string().optional().describe('the pushed ref in full: refs/heads/<branch> or refs/tags/<tag>'),
   branch: z.string().optional(),
-  commit: z.string().optional(),
+  tag: z.string().optional(),
+  matched: z.string().optional().describe('the branches:/tags: key of slipway.yml that matched (the name itself, or a pattern)'),
+  commit: z.string().optional().describe('the commit deployed (an annotated tag peeled to its commit)'),
   env: z.string().optional(),
   deployments: z.array(z.string()).optional(),
 });
@@ -224,6 +227,20 @@ export const ROUTES = {
     ok: ok(202, 'the deployment (kind restart)'),
     response: deployment,
   },
+  'POST /api/v1/projects/:project/services/:service/stop': {
+    summary: 'Stop a service: a new release of the live one with 0 replicas (config and releases kept), its replicas drained and retired; the edge answers its domains with a 503 page saying it is stopped',
+    params: s.serviceParams,
+    body: s.stopBody,
+    ok: ok(202, 'the deployment (kind stop)'),
+    response: deployment,
+  },
+  'POST /api/v1/projects/:project/services/:service/start': {
+    summary: 'Start a stopped service: a new release of the live one with the replica count it ran before the stop',
+    params: s.serviceParams,
+    body: s.startBody,
+    ok: ok(202, 'the deployment (kind start)'),
+    response: deployment,
+  },
   'POST /api/v1/deployments': {
     summary: 'Deploy services of slipway.yml from uploaded contexts, git or a prebuilt image',
     body: s.deployBody,
@@ -361,10 +378,10 @@ export const ROUTES = {
     response: z.strictObject({ keyId: z.string(), newKeyGenerated: z.boolean(), resealed: z.number().int() }),
   },
   'GET /api/v1/projects/:project/jobs': {
-    summary: 'Scheduled job runs and skipped ticks, newest first',
+    summary: 'Scheduled job runs and skipped ticks, newest first, and each job\'s schedule in the environment (off: never run on schedule there)',
     params: s.projectParams,
     query: s.jobsQuery,
-    response: z.strictObject({ runs: z.array(v.jobRunView) }),
+    response: z.strictObject({ runs: z.array(v.jobRunView), schedules: z.array(v.jobScheduleView).describe("each job live in the environment (only the named one with service=): its schedule there, or null where it is off") }),
   },
   'GET /api/v1/jobs/:id': { summary: 'A job run with its output tail', params: s.jobRunParams, response: z.strictObject({ run: v.jobRunView }) },
   'GET /api/v1/projects/:project/sources/:sha256': {

@@ -37,12 +37,16 @@ export const deploymentView = z.strictObject({
   id: text,
   serviceId: z.number().int(),
   environmentId: z.number().int(),
-  kind: z.enum(['deploy', 'rollback', 'secrets', 'promote', 'repair', 'scale', 'restart']),
+  kind: z.enum(['deploy', 'rollback', 'secrets', 'promote', 'repair', 'scale', 'restart', 'stop', 'start']),
   state: z.enum(DEPLOYMENT_STATES),
   releaseId: z.number().int().nullable(),
   previousReleaseId: z.number().int().nullable(),
   source: z.strictObject({ env: text, release: z.number().int(), imageDigest: text }).nullable().describe('set for promotions'),
   triggeredBy: text.nullable(),
+  git: z
+    .strictObject({ ref: text.describe('refs/heads/<branch> or refs/tags/<tag>'), commit: text.describe('the commit deployed (an annotated tag peeled)') })
+    .nullable()
+    .describe('the pushed ref and commit, when a push webhook started it; null otherwise'),
   errorCode: text.nullable(),
   error: text.nullable(),
   createdAt: at,
@@ -140,6 +144,7 @@ export const serviceStatusView = z.strictObject({
   currentRelease: releaseView.nullable(),
   desiredReplicas: z.number().int(),
   readyReplicas: z.number().int(),
+  stopped: z.boolean().describe('slipway stop: the live release runs no replica (its domains answer a 503 page saying so); slipway start runs it again'),
   urls: z.array(text),
   replicas: z.array(replicaView),
   activeDeployment: z.strictObject({ id: text, state: text, kind: text }).nullable(),
@@ -278,6 +283,14 @@ export const jobRunView = z.strictObject({
   output: text.optional().describe('the tail of its output (secret values masked); only in single-run answers'),
 });
 export type JobRunView = z.infer<typeof jobRunView>;
+
+export const jobScheduleView = z.strictObject({
+  service: text,
+  release: z.number().int().describe('the live release in the environment'),
+  schedule: text.nullable().describe('cron (UTC) the live release runs on here; null: schedule off in this environment (deployed, never run on schedule; slipway run runs it by hand)'),
+  nextRunAt: nullableAt.describe('the next tick (null: off)'),
+});
+export type JobScheduleView = z.infer<typeof jobScheduleView>;
 
 export const projectSummaryView = z.strictObject({
   name: text,

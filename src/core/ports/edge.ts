@@ -58,6 +58,13 @@ export interface EdgeBackendSpec {
   https?: EdgeHttpsPolicy;
   /** Health checks of the backend's servers; none when absent (a change is structural: seamless reload). */
   check?: EdgeHealthCheck;
+  /**
+   * The service is stopped (`slipway stop`: its live release runs no replica): while the backend
+   * has no server in rotation, its hosts are answered 503 with a page saying `<service> is
+   * stopped` (header `X-Slipway-Stopped: <service>`) instead of the proxy's bare 503. Set and
+   * cleared at runtime (no reload); a server in rotation always takes the request. Absent: not stopped.
+   */
+  stopped?: { service: string };
 }
 
 export interface EdgeHttpsPolicy {

@@ -20,6 +20,8 @@ export interface EdgeFiles {
   certificates: string;
   redirectMap: string;
   hstsMap: string;
+  /** backend → service name, for the backends of stopped services (their 503 page). */
+  stoppedMap: string;
 }
 
 /** A unix socket path must fit in sockaddr_un.sun_path (108 bytes with the NUL). */
@@ -42,6 +44,7 @@ export function edgeFiles(dataDir: string): EdgeFiles {
     certificates: path.join(dir, 'tls', 'certificates.json'),
     redirectMap: path.join(dir, 'redirect.map'),
     hstsMap: path.join(dir, 'hsts.map'),
+    stoppedMap: path.join(dir, 'stopped.map'),
   };
 }
 
@@ -77,6 +80,8 @@ export function readBackends(files: EdgeFiles): EdgeBackendSpec[] {
     ...(b.https ? { https: { redirect: b.https.redirect, hsts: b.https.hsts } } : {}),
     // Checked again when rendered (assertHealthCheck): a hand-edited file cannot inject config lines.
     ...(b.check && typeof b.check === 'object' ? { check: { ...b.check } } : {}),
+    // Checked again before it reaches the map (assertStoppedService): a hand-edited file cannot inject a command.
+    ...(b.stopped && typeof b.stopped === 'object' && typeof b.stopped.service === 'string' ? { stopped: { service: b.stopped.service } } : {}),
   }));
 }
 

@@ -18,6 +18,13 @@ export function assertServerName(name: string): void {
   if (!SERVER_RE.test(name)) throw new SlipwayError('SLW_EDGE', `invalid edge server name "${name}" (letters, digits, . _ and - only)`);
 }
 
+/** A stopped service's name (EdgeBackendSpec.stopped): a map value and part of its 503 page. */
+const SERVICE_RE = /^[a-z][a-z0-9-]{0,39}$/;
+
+export function assertStoppedService(name: string): void {
+  if (!SERVICE_RE.test(name)) throw new SlipwayError('SLW_EDGE', `invalid stopped service name "${name}" (a service name: lowercase letters, digits and -)`);
+}
+
 /** HAProxy accepts absolute weights 0–256. */
 export function assertWeight(weight: number): void {
   if (!Number.isInteger(weight) || weight < 0 || weight > 256) throw new SlipwayError('SLW_EDGE', `edge server weight ${weight} is not a whole number from 0 to 256`);

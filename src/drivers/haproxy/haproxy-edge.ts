@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { SlipwayError, errorMessage } from '../../core/errors';
 import type { DrainResult, Edge, EdgeBackendSpec, EdgeCertificate, EdgeServer, EdgeServerSpec, EdgeStartResult, EdgeStatus, EdgeWatch } from '../../core/ports/edge';
 import { assertUsableDir, edgeFiles, readBackends, readIfExists, writeAtomic, writeBackends, type EdgeFiles } from './edge-files';
-import { assertBackendName, assertServerName, assertWeight, normalizeHosts, serverAddress } from './edge-names';
+import { assertBackendName, assertServerName, assertStoppedService, assertWeight, normalizeHosts, serverAddress } from './edge-names';
 import { checkConfig, haproxyVersion, isOurHaproxy, killLeftovers, readPid, reload, showProc, startDetached } from './edge-process';
 import { watchEdge } from './edge-watch';
 import { renderConfig, renderMap, structuralPart } from './render-config';
@@ -28,6 +28,17 @@ import { createMutex, type Mutex } from './mutex';
 import { LOCAL_SERVER } from '../../core/servers';
 
 export { stopEdge } from './edge-process';
+
+/** stopped.map's entries: backend → service, for the backends of stopped services (validated: they reach a runtime command line). */
+function stoppedEntries(backends: EdgeBackendSpec[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const b of backends) {
+    if (!b.stopped) continue;
+    assertStoppedService(b.stopped.service);
+    out.set(b.name, b.stopped.service);
+  }
+  return out;
+}
 
 export interface HaproxyEdgeOptions {
   /** Directory for haproxy.cfg, hosts.map, backends.json, sockets, pid and log; created if missing. */
@@ -150,7 +161,14 @@ export class HaproxyEdge implements Edge {
       this.assertHostsFree(spec.name, hosts);
       const existing = this.backends.find((b) => b.name === spec.name);
       if (spec.check) assertHealthCheck(spec.check);
-      const wanted: EdgeBackendSpec = { name: spec.name, hosts, ...(spec.https ? { https: { ...spec.https } } : {}), ...(spec.check ? { check: { ...spec.check } } : {}) };
+      if (spec.stopped) assertStoppedService(spec.stopped.service);
+      const wanted: EdgeBackendSpec = {
+        name: spec.name,
+        hosts,
+        ...(spec.https ? { https: { ...spec.https } } : {}),
+        ...(spec.check ? { check: { ...spec.check } } : {}),
+        ...(spec.stopped ? { stopped: { service: spec.stopped.service } } : {}),
+      };
       const next = existing ? this.backends.map((b) => (b === existing ? wanted : b)) : [...this.backends, wanted];
       // Health checks are written on the servers of haproxy.cfg: a change of them is structural.
       const checkChanged = existing !== undefined && JSON.stringify(existing.check ?? null) !== JSON.stringify(wanted.check ?? null);
@@ -165,14 +183,14 @@ export class HaproxyEdge implements Edge {
         this.log.info({ backend: spec.name, hosts }, 'added backend (seamless reload)');
         return;
       }
-      // Host or HTTPS changes of an existing backend: files first (a crash in between is repaired by the next sync), then the runtime maps.
+      // Host, HTTPS or stopped changes of an existing backend: files first (a crash in between is repaired by the next sync), then the runtime maps.
       if (JSON.stringify(next) !== JSON.stringify(this.backends)) {
         this.backends = next;
         writeBackends(this.files, next);
         this.writeMaps(next);
       }
       const changed = await this.syncMaps();
-      if (changed) this.log.info({ backend: spec.name, hosts }, 'updated host routes at runtime (no reload)');
+      if (changed) this.log.info({ backend: spec.name, hosts, stopped: wanted.stopped?.service ?? null }, 'updated host routes at runtime (no reload)');
     });
   }
 
@@ -494,6 +512,7 @@ export class HaproxyEdge implements Edge {
 
   private writeMaps(backends: EdgeBackendSpec[]): void {
     writeAtomic(this.files.map, renderMap(this.routed(backends)));
+    writeAtomic(this.files.stoppedMap, renderMapFile(stoppedEntries(backends)));
     if (this.opts.https) {
       writeAtomic(this.files.redirectMap, renderMapFile(redirectEntries(this.routed(backends), this.certs)));
       writeAtomic(this.files.hstsMap, renderMapFile(hstsEntries(this.routed(backends), this.certs)));
@@ -519,12 +538,14 @@ export class HaproxyEdge implements Edge {
         ? { port: this.opts.https.port, defaultCert: this.files.defaultCert, crtList: this.files.crtList, redirectMap: this.files.redirectMap, hstsMap: this.files.hstsMap }
         : undefined,
       control: this.opts.control ? { address: this.opts.control.address, port: this.opts.control.port } : undefined,
+      stoppedMap: this.files.stoppedMap,
     });
   }
 
   /** Makes the runtime maps (hosts; redirects and HSTS with HTTPS) equal to the desired ones; returns the number of changed keys. */
   private async syncMaps(): Promise<number> {
     let changed = await this.syncMap(this.files.map, new Map(this.routed(this.backends).flatMap((b) => b.hosts.map((h) => [h, b.name] as const))));
+    changed += await this.syncMap(this.files.stoppedMap, stoppedEntries(this.backends));
     if (this.opts.https) {
       changed += await this.syncMap(this.files.redirectMap, redirectEntries(this.routed(this.backends), this.certs));
       changed += await this.syncMap(this.files.hstsMap, hstsEntries(this.routed(this.backends), this.certs));

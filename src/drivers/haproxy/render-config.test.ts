@@ -174,3 +174,21 @@ test('edge health checks: a path or host that could inject config lines is refus
     assert.throws(() => renderConfig({ ...input, backends: [{ name: 'be_c', check: { ...check, ...bad }, servers: [] }] }), /edge health check: /);
   }
 });
+
+test("a stopped service's page: every service backend answers 503 naming its service from stopped.map, only without a usable server", () => {
+  const cfg = renderConfig({ ...input, stoppedMap: '/d/stopped.map' });
+  const line = '  http-request return status 503 content-type "text/html; charset=utf-8" lf-string ';
+  for (const be of ['be_a', 'be_b']) {
+    const section = cfg.slice(cfg.indexOf(`backend ${be}\n`)).split('\n\n')[0]!;
+    const rule = section.split('\n').find((l) => l.startsWith(line));
+    assert.ok(rule, `backend ${be} has the rule:\n${section}`);
+    assert.ok(rule.endsWith(' if { nbsrv eq 0 } { be_name,map(/d/stopped.map) -m found }'), 'only with no usable server, for a backend the map names');
+    assert.match(rule, /<h1>%\[be_name,map\(\/d\/stopped\.map\)\] is stopped<\/h1>/);
+    assert.match(rule, / hdr x-slipway-stopped "%\[be_name,map\(\/d\/stopped\.map\)\]" hdr cache-control no-store /);
+    // Inside the quoted log-format string: no double quote or bare % that would end or break it.
+    const page = /lf-string "(.*?)" hdr/.exec(rule)![1]!;
+    assert.ok(!page.includes('"') && !/%(?!\[)/.test(page), page);
+  }
+  assert.ok(!renderConfig(input).includes('x-slipway-stopped'), 'no page without the map');
+  assert.equal(structuralPart(cfg), structuralPart(renderConfig({ ...input, stoppedMap: '/d/stopped.map' })), 'which services are stopped is not in the config: the map holds it');
+});

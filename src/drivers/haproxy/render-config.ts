@@ -33,6 +33,12 @@ export interface RenderInput {
   https?: HttpsRender;
   /** Where ACME challenges (and the control plane's own domain) are sent; none when absent. */
   control?: ControlRender;
+  /**
+   * backend → service map of stopped services (stopped.map, changed at runtime): every backend
+   * answers a 503 page naming its service while it has no usable server and the map names it.
+   * No such page when absent.
+   */
+  stoppedMap?: string;
 }
 
 export function renderConfig(input: RenderInput): string {
@@ -98,7 +104,7 @@ export function renderConfig(input: RenderInput): string {
   }
   if (input.control) lines.push(...controlBackendLines(input.control, serverAddress(input.control.address, input.control.port)));
   for (const be of [...input.backends].sort((a, b) => compare(a.name, b.name))) {
-    lines.push(`backend ${be.name}`, '  balance roundrobin', ...(be.check ? backendCheckLines(be.check) : []));
+    lines.push(`backend ${be.name}`, '  balance roundrobin', ...(input.stoppedMap ? [stoppedPageLine(input.stoppedMap)] : []), ...(be.check ? backendCheckLines(be.check) : []));
     const check = be.check ? ` ${serverCheckOptions(be.check)}` : '';
     for (const s of [...be.servers].sort((a, b) => compare(a.name, b.name))) {
       lines.push(`  server ${s.name} ${serverAddress(s.address, s.port)}${serverOptions(s)}${check}`);
@@ -106,6 +112,25 @@ export function renderConfig(input: RenderInput): string {
     lines.push('');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A stopped service's page (`slipway stop`): while the backend has no usable server (none in
+ * rotation: `nbsrv` counts neither drained nor weight-0 ones) and stopped.map names its service,
+ * the edge answers 503 itself, naming the service, instead of HAProxy's bare "No server is
+ * available". The map is changed at runtime, so stopping and starting never reload; a server in
+ * rotation always takes the request, so the page never hides a replica that serves.
+ */
+export function stoppedPageLine(stoppedMap: string): string {
+  const service = `%[be_name,map(${stoppedMap})]`;
+  const page =
+    `<!doctype html><html><head><meta charset=utf-8><title>${service} is stopped</title></head>` +
+    `<body><h1>${service} is stopped</h1><p>This service has been stopped by its operators: it answers no request until it is started again.</p></body></html>\\n`;
+  return (
+    '  http-request return status 503 content-type "text/html; charset=utf-8" ' +
+    `lf-string "${page}" hdr x-slipway-stopped "${service}" hdr cache-control no-store ` +
+    `if { nbsrv eq 0 } { be_name,map(${stoppedMap}) -m found }`
+  );
 }
 
 /**

@@ -21,6 +21,7 @@ import { m0023BackupFiles } from './0023-backup-files';
 import { m0024ReplicaPlacements } from './0024-replica-placements';
 import { m0025ReplicaRestarts } from './0025-replica-restarts';
 import { m0026Alerts } from './0026-alerts';
+import { m0027DeploymentGitRef } from './0027-deployment-git-ref';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001Initial,
@@ -44,6 +45,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0024-replica-placements': m0024ReplicaPlacements,
   '0025-replica-restarts': m0025ReplicaRestarts,
   '0026-alerts': m0026Alerts,
+  '0027-deployment-git-ref': m0027DeploymentGitRef,
 };
 
 export const migrationProvider: MigrationProvider = {

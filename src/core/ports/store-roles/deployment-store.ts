@@ -4,7 +4,7 @@
  * a release recorded as applied.
  */
 import type { ServiceConfig } from '../../config';
-import type { Deployment, DeploymentKind, DeploymentLogLine, DeploymentState, DeploymentStep, LogLevel, PromotionSource, Release, StepStatus } from '../../domain';
+import type { Deployment, DeploymentKind, DeploymentLogLine, DeploymentState, DeploymentStep, GitTrigger, LogLevel, PromotionSource, Release, StepStatus } from '../../domain';
 import type { NewOutboxEvent } from './outbox-store';
 
 export interface NewRelease {
@@ -31,6 +31,8 @@ export interface NewDeployment {
   /** What an approved deployment runs (JSON-serializable); stored only while it awaits approval. */
   plan?: unknown;
   triggeredBy?: string | null;
+  /** The pushed ref and commit (push webhooks). */
+  git?: GitTrigger | null;
   /** Written atomically with the deployment (e.g. approval.needed). */
   event?: NewOutboxEvent;
 }

@@ -3,7 +3,7 @@ import type { RouteResponse } from '../../../../src/core/contract/routes';
 import type { DeploymentView } from '../../../../src/core/contract/views';
 import { toast } from '../../lib/toasts.svelte';
 
-export type { DeploymentView, ReleaseView, ReplicaView, ServiceStatusView, LiveCanaryView, JobRunView, SecretListView } from '../../../../src/core/contract/views';
+export type { DeploymentView, ReleaseView, ReplicaView, ServiceStatusView, LiveCanaryView, JobRunView, JobScheduleView, SecretListView } from '../../../../src/core/contract/views';
 
 /** A question for the page's one confirmation dialog; `action` reports its own errors. */
 export interface ConfirmRequest {
