@@ -275,6 +275,54 @@ test('one-off runs get env verbatim, report exit codes and time out', async () =
   assert.equal((await docker.listContainers({ all: true, filters: { label: [`slipway.run.project=${project}`] } })).length, 0, 'one-off containers are removed');
 });
 
+test('a one-off that writes 2000 lines and exits at once: every line reaches onOutput before runOnce returns, each time', async () => {
+  const script = 'for (let i = 1; i <= 2000; i++) console.log("line " + i); console.error("2000 written")';
+  const expected = Array.from({ length: 2000 }, (_, i) => `line ${i + 1}`);
+  const once = async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const r = await runtime.runOnce({
+      kind: 'release', server: 'local', name: `${project}-run-many-${randomBytes(3).toString('hex')}`, image: 'slipway/node:20', env: {}, labels: labels(),
+      argv: ['node', '-e', script], timeoutMs: 30_000, onOutput: (l, stream) => void (stream === 'stderr' ? err : out).push(l),
+    });
+    return { exitCode: r.exitCode, out, err };
+  };
+  for (let run = 1; run <= 5; run++) {
+    const r = await once();
+    assert.equal(r.exitCode, 0);
+    assert.deepEqual(r.out, expected, `run ${run}: ${r.out.length} stdout line(s)`);
+    assert.deepEqual(r.err, ['2000 written'], `run ${run}`);
+  }
+  // Several at once (a busier engine): still every line of each.
+  for (const r of await Promise.all([once(), once(), once(), once()])) {
+    assert.deepEqual([r.exitCode, r.out.length, r.err], [0, 2000, ['2000 written']]);
+    assert.deepEqual(r.out, expected);
+  }
+});
+
+test('a slow reader of a one-off (as the control plane, a store write per line): every line, though most arrive after the exit', async () => {
+  // Docker buffers the output (about 1 MB) for the attach stream: the command exits at once and its
+  // lines keep arriving for seconds after the wait answered. Reading for a fixed 2 s lost the rest.
+  const n = 50_000;
+  for (let run = 1; run <= 3; run++) {
+    let count = 0;
+    let last = '';
+    const started = Date.now();
+    const r = await runtime.runOnce({
+      kind: 'release', server: 'local', name: `${project}-run-slow-reader-${randomBytes(3).toString('hex')}`, image: 'slipway/node:20', env: {}, labels: labels(),
+      argv: ['node', '-e', `for (let i = 1; i <= ${n}; i++) console.log("line " + i)`], timeoutMs: 60_000,
+      onOutput: (l) => {
+        count++;
+        last = l;
+        const until = performance.now() + 0.1;
+        while (performance.now() < until); // 0.1 ms of work per line, on this thread
+      },
+    });
+    assert.equal(r.exitCode, 0);
+    assert.deepEqual([count, last], [n, `line ${n}`], `run ${run} (${Date.now() - started} ms)`);
+  }
+});
+
 test('a replica started before environment networks (on the base network) is still found at its address', async () => {
   await createStaticBaseImage(runtime);
   const old = await docker.createContainer({

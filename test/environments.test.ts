@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Docker from 'dockerode';
 import { ApiError } from '../src/client/api-client';
+import { cliFor } from './support/cli';
 import { ControlPlaneProcess } from './support/control-plane-process';
 import { getWithHost } from './support/http-get';
 import { TestProject } from './support/test-project';
@@ -14,6 +15,7 @@ import { deployAndWait, deploymentLog } from './support/wait-deployment';
 
 const cp = await ControlPlaneProcess.create('envs');
 const app = new TestProject('envs');
+const cli = cliFor(cp, app.dir);
 const stagingDomain = `staging.${app.domain}`;
 const variant = {
   version: 'prod',
@@ -65,4 +67,38 @@ test('destroying staging removes its replicas, route and records; production kee
   assert.equal(left.length, 0);
   await assert.rejects(cp.client.releases('envs', 'web', 'staging'), (e: ApiError) => e.status === 404);
   assert.equal((await cp.client.status('envs', 'production')).services[0]!.readyReplicas, 2);
+});
+
+test('env create of a missing environment succeeds (production too: after env destroy, on a new project); of an existing one is refused; secrets list of a missing one fails', async () => {
+  const destroyed = await cli('env', 'destroy', 'production', '--yes');
+  assert.equal(destroyed.code, 0, destroyed.stderr);
+  assert.equal((await getWithHost(cp.httpPort, app.domain)).status, 404);
+
+  const list = await cli('secrets', 'list');
+  assert.notEqual(list.code, 0, 'secrets list of a destroyed environment is an error');
+  assert.match(list.stderr, /environment "production" does not exist in project "envs" \(it has: none\); create it with "slipway env create production"/);
+
+  const created = await cli('env', 'create', 'production');
+  assert.equal(created.code, 0, created.stderr);
+  assert.match(created.stdout, /created environment production; deploy to it with: slipway deploy --env production/);
+  const again = await cli('env', 'create', 'production');
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /environment "production" already exists in project "envs"; nothing was changed/);
+  assert.deepEqual((await cp.client.environments('envs')).environments.map((e) => e.name), ['production']);
+  const empty = await cli('secrets', 'list', '--json');
+  assert.equal(empty.code, 0, empty.stderr);
+  assert.deepEqual(JSON.parse(empty.stdout), { project: 'envs', env: 'production', version: null, secrets: [] });
+
+  const nope = await cli('secrets', 'list', '--env', 'nope');
+  assert.notEqual(nope.code, 0);
+  assert.match(nope.stderr, /environment "nope" does not exist in project "envs" \(it has: production\); create it with "slipway env create nope"/);
+
+  const fresh = await cli('env', 'create', 'production', '-p', 'envs-new');
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.match(fresh.stdout, /created environment production/);
+  assert.deepEqual((await cp.client.environments('envs-new')).environments.map((e) => e.name), ['production']);
+  const freshStaging = await cli('env', 'create', 'staging', '-p', 'envs-new');
+  assert.equal(freshStaging.code, 0, freshStaging.stderr);
+  assert.equal((await cli('env', 'create', 'staging', '-p', 'envs-new')).code, 1);
+  assert.deepEqual((await cp.client.environments('envs-new')).environments.map((e) => e.name).sort(), ['production', 'staging']);
 });

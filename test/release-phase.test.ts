@@ -74,3 +74,20 @@ test('a failing release command fails the deploy; the old release serves with 0 
   const web = (await cp.client.status('release')).services[0]!;
   assert.equal(web.currentRelease?.number, 1);
 });
+
+test('a release command that writes 2000 lines and exits at once: every line is in the deployment log, each time', async () => {
+  const script = 'for (let i = 1; i <= 2000; i++) console.log("line " + i); console.error("wrote 2000"); process.exit(1)';
+  const expected = [...Array.from({ length: 2000 }, (_, i) => `line ${i + 1}`), 'wrote 2000'];
+  for (let run = 1; run <= 4; run++) {
+    const d = await deployAndWait(cp.client, app.write({ version: `many-${run}`, service: { release_command: ['node', '-e', script] } }));
+    assert.equal(d.state, 'failed');
+    assert.match(d.error ?? '', /exited with code 1; no traffic moved/);
+    const messages = (await cp.client.deploymentLogs(d.id)).lines.map((l) => l.message);
+    const lines = messages.filter((m) => m.startsWith('  release | ')).map((m) => m.slice('  release | '.length));
+    // stdout and stderr are two streams (Docker does not order lines across them): stdout in order, then stderr's line anywhere.
+    assert.deepEqual(lines.filter((l) => l.startsWith('line ')), expected.slice(0, 2000), `run ${run}: ${lines.length} release line(s)`);
+    assert.deepEqual(lines.filter((l) => !l.startsWith('line ')), ['wrote 2000'], `run ${run}`);
+    const failedAt = messages.findIndex((m) => m.startsWith('✘ release command'));
+    assert.ok(failedAt > messages.findLastIndex((m) => m.startsWith('  release | ')), `run ${run}: the step failed after its last output line`);
+  }
+});

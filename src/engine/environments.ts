@@ -46,13 +46,19 @@ export class Environments {
     return out;
   }
 
-  /** Creates the project too if it was never deployed: environments may be prepared first. */
+  /**
+   * Creates the project too if it was never deployed: environments may be prepared first (a new
+   * project comes with production, so `create production` on one creates exactly that). One that
+   * exists is SLW_CONFLICT, checked before anything is written: nothing changes.
+   */
   async create(projectName: string, name: string): Promise<EnvironmentView> {
-    const project = await this.ctx.store.upsertProject(projectName);
-    if (await this.ctx.store.getEnvironment(project.id, name)) {
-      throw new SlipwayError('SLW_BAD_REQUEST', `environment "${name}" already exists in project "${projectName}"`);
+    const { store } = this.ctx;
+    const existing = await store.getProject(projectName);
+    if (existing && (await store.getEnvironment(existing.id, name))) {
+      throw new SlipwayError('SLW_CONFLICT', `environment "${name}" already exists in project "${projectName}"; nothing was changed (see "slipway env list")`);
     }
-    const env = await this.ctx.store.ensureEnvironment(project.id, name);
+    const project = existing ?? (await store.upsertProject(projectName));
+    const env = await store.ensureEnvironment(project.id, name);
     return { name: env.name, createdAt: env.createdAt, services: [] };
   }
 

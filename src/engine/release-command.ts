@@ -21,12 +21,20 @@ export async function runReleaseCommand(ctx: EngineContext, ref: ServiceRef, rel
   const shown = JSON.stringify(argv);
   const { spec, own, mask } = await releasePhaseOneOff(ctx, ref, release, deploymentId, 'release');
   await rec.log(`running release command ${shown} in a one-off container of v${release.number}${own ? ` from its release image ${release.config.release!.imageRef ?? ''} (${spec.image.slice(0, 19)})` : ''}`);
-  const result = await ctx.runtime.runOnce({
-    ...spec,
-    argv,
-    timeoutMs: release.config.releaseTimeoutMs,
-    onOutput: (line, stream) => void rec.log(`  release | ${mask(line)}`, stream === 'stderr' ? 'warn' : 'info'),
-  });
+  // The lines are written one after the other, in the order the command wrote them, and awaited:
+  // every line is in the deployment log before the step ends (its ✔ or ✘ line comes after them).
+  let written = Promise.resolve();
+  const result = await ctx.runtime
+    .runOnce({
+      ...spec,
+      argv,
+      timeoutMs: release.config.releaseTimeoutMs,
+      onOutput: (line, stream) => {
+        written = written.then(() => rec.log(`  release | ${mask(line)}`, stream === 'stderr' ? 'warn' : 'info'));
+      },
+    })
+    .finally(() => written.catch(() => undefined));
+  await written;
   if (result.timedOut) {
     throw new SlipwayError('SLW_RELEASE_COMMAND_FAILED', `release command ${shown} did not finish within release_timeout (${formatDuration(release.config.releaseTimeoutMs)}); it was killed and no traffic moved`);
   }

@@ -201,21 +201,24 @@ export class Secrets {
 
   /**
    * The environment; secrets may be set before the first deploy, so a missing project
-   * (and its production environment) is created on write. Other environments must exist.
+   * (and its production environment) is created on write, and reads as having none
+   * (null) before. Any other missing environment (production too, once the project
+   * exists: destroyed) is SLW_NOT_FOUND, on reads as on writes.
    */
   private async environment(projectName: string, envName: string, create: boolean) {
     const { store } = this.ctx;
     let project = await store.getProject(projectName);
-    if (!project && create && envName === 'production') project = await store.upsertProject(projectName);
-    if (!project) {
+    if (!project && envName === 'production') {
       if (!create) return null;
+      project = await store.upsertProject(projectName);
+    }
+    if (!project) {
       throw new SlipwayError('SLW_NOT_FOUND', `project "${projectName}" does not exist; deploy it first, or set production secrets to create it`);
     }
     const env = await store.getEnvironment(project.id, envName);
     if (!env) {
-      if (!create && envName === 'production') return null;
       const known = (await store.listEnvironments(project.id)).map((e) => e.name);
-      throw new SlipwayError('SLW_NOT_FOUND', `environment "${envName}" does not exist in project "${projectName}" (it has: ${known.join(', ')}); create it with "slipway env create ${envName}"`);
+      throw new SlipwayError('SLW_NOT_FOUND', `environment "${envName}" does not exist in project "${projectName}" (it has: ${known.join(', ') || 'none'}); create it with "slipway env create ${envName}"`);
     }
     return env;
   }

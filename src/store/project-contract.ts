@@ -22,6 +22,14 @@ export function runProjectContract(open: OpenStore): void {
       assert.equal(await store.getProject('nope'), null);
     });
 
+    test('upsert of an existing project leaves its environments alone: a destroyed production stays destroyed', async (t) => {
+      const { store, project, env } = await fresh(t);
+      const staging = await store.ensureEnvironment(project.id, 'staging');
+      await store.deleteEnvironment(env.id);
+      assert.deepEqual(await store.upsertProject('shop'), project);
+      assert.deepEqual((await store.listEnvironments(project.id)).map((e) => e.id), [staging.id]);
+    });
+
     test('list is ordered by name', async (t) => {
       const { store } = await fresh(t);
       await store.upsertProject('zoo');

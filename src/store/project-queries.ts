@@ -13,13 +13,10 @@ export function projectQueries(db: Db): ProjectStore {
   return {
     async upsertProject(name: string): Promise<Project> {
       return db.transaction().execute(async (trx) => {
-        let row = await trx.selectFrom('projects').selectAll().where('name', '=', name).executeTakeFirst();
-        if (!row) row = await trx.insertInto('projects').values({ name, created_at: now() }).returningAll().executeTakeFirstOrThrow();
-        await trx
-          .insertInto('environments')
-          .values({ project_id: row.id, name: 'production', created_at: now() })
-          .onConflict((oc) => oc.columns(['project_id', 'name']).doNothing())
-          .execute();
+        const found = await trx.selectFrom('projects').selectAll().where('name', '=', name).executeTakeFirst();
+        if (found) return toProject(found); // a production destroyed since stays destroyed
+        const row = await trx.insertInto('projects').values({ name, created_at: now() }).returningAll().executeTakeFirstOrThrow();
+        await trx.insertInto('environments').values({ project_id: row.id, name: 'production', created_at: now() }).execute();
         return toProject(row);
       });
     },

@@ -3,6 +3,7 @@ import type { ServiceType } from '../../config';
 import type { ApprovalPolicy, Environment, Project, Service } from '../../domain';
 
 export interface ProjectStore {
+  /** The project, created with its `production` environment if missing (an existing project's environments are left as they are). */
   upsertProject(name: string): Promise<Project>;
   getProject(name: string): Promise<Project | null>;
   listProjects(): Promise<Project[]>;
