@@ -163,9 +163,15 @@ export class AlertEvaluator {
           const base = { subject, project: ref.project, env: ref.env, service: ref.service, link: `/p/${encodeURIComponent(ref.project)}/${encodeURIComponent(ref.env)}/${encodeURIComponent(ref.service)}` };
           const where = `${ref.service} --project ${ref.project} --env ${ref.env}`;
           if (c.port !== null && traffic) {
+            // One sum over the service's windows per look-back (error_rate and p99 usually share it).
+            const sums = new Map<number, ReturnType<ServiceTraffic['serviceWindow']>>();
+            const windowOf = (ms: number) => {
+              if (!sums.has(ms)) sums.set(ms, traffic.serviceWindow(ref, now - ms, now));
+              return sums.get(ms) ?? null;
+            };
             if (rules.error_rate) {
               const r = rules.error_rate;
-              const f = traffic.serviceWindow(ref, now - lookbackMs(r), now);
+              const f = windowOf(lookbackMs(r));
               if (f) {
                 const enough = f.requests >= r.minRequests;
                 const rate = f.errorRate ?? 0;
@@ -174,7 +180,7 @@ export class AlertEvaluator {
             }
             if (rules.p99) {
               const r = rules.p99;
-              const f = traffic.serviceWindow(ref, now - lookbackMs(r), now);
+              const f = windowOf(lookbackMs(r));
               if (f) {
                 const enough = f.requests >= r.minRequests && f.p99Ms !== null;
                 out.push({ ...base, rule: 'p99', breached: enough && f.p99Ms! > r.aboveMs, value: f.p99Ms, forMs: r.forMs, clearForMs: r.clearForMs, explain: `slipway requests ${where} --slow ${r.aboveMs}ms`, summary: enough ? `p99 ${f.p99Ms} ms over ${f.requests} requests in the last ${lookbackMs(r) / 1000} s (rule: over ${r.aboveMs} ms)` : `${f.requests} request(s) in the last ${lookbackMs(r) / 1000} s, fewer than min_requests ${r.minRequests}` });
